@@ -1,0 +1,132 @@
+#include "common/diagnostic.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace mlaunch {
+
+void Diagnostics::Error(SourceLoc loc, std::string path, std::string message,
+                        std::string hint) {
+  Add({Severity::kError, file_, loc, std::move(path), std::move(message),
+       std::move(hint)});
+}
+
+void Diagnostics::Warning(SourceLoc loc, std::string path, std::string message,
+                          std::string hint) {
+  Add({Severity::kWarning, file_, loc, std::move(path), std::move(message),
+       std::move(hint)});
+}
+
+void Diagnostics::Add(Diagnostic d) {
+  // The same problem can be reached twice (a `defaults:` value is read for
+  // every task); say it once.
+  for (const Diagnostic& seen : items_) {
+    if (seen.severity == d.severity && seen.loc == d.loc &&
+        seen.path == d.path && seen.message == d.message) {
+      return;
+    }
+  }
+  (d.severity == Severity::kError ? errors_ : warnings_)++;
+  items_.push_back(std::move(d));
+}
+
+std::vector<Diagnostic> Diagnostics::Sorted() const {
+  std::vector<Diagnostic> out = items_;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.loc.known() != b.loc.known()) return a.loc.known();
+                     if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+                     return a.loc.column < b.loc.column;
+                   });
+  return out;
+}
+
+namespace {
+
+std::string_view LineOf(std::string_view source, int line) {
+  size_t start = 0;
+  for (int i = 1; i < line; ++i) {
+    size_t nl = source.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+  }
+  size_t end = source.find('\n', start);
+  std::string_view text = source.substr(
+      start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::string Render(const Diagnostic& d, std::string_view source) {
+  std::string out = d.file.empty() ? std::string("<input>") : d.file;
+  if (d.loc.known()) {
+    out += ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column);
+  }
+  out += d.severity == Severity::kError ? ": error: " : ": warning: ";
+  if (!d.path.empty()) out += d.path + ": ";
+  out += d.message;
+  if (!d.hint.empty()) out += "; " + d.hint;
+  out += "\n";
+  if (d.loc.known() && !source.empty()) {
+    std::string_view line = LineOf(source, d.loc.line);
+    if (!line.empty() || d.loc.column == 1) {
+      out += "  ";
+      out += line;
+      out += "\n  ";
+      // Keep tabs so the caret lines up under tab-indented text.
+      for (int i = 0; i + 1 < d.loc.column && i < static_cast<int>(line.size()); ++i) {
+        out += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
+      }
+      out += "^\n";
+    }
+  }
+  return out;
+}
+
+std::string Summary(int errors, int warnings) {
+  auto plural = [](int n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  if (errors == 0 && warnings == 0) return {};
+  if (warnings == 0) return plural(errors, "error");
+  if (errors == 0) return plural(warnings, "warning");
+  return plural(errors, "error") + ", " + plural(warnings, "warning");
+}
+
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string ClosestMatch(std::string_view word,
+                         const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));
+  for (const std::string& c : candidates) {
+    size_t distance = EditDistance(word, c);
+    if (distance <= best_distance && (best.empty() || distance < best_distance)) {
+      best = c;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace mlaunch

@@ -1,0 +1,183 @@
+#include "launcher/cli.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cxxopts.hpp>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "launcher/compile.h"
+#include "launcher/plan_json.h"
+#include "launcher/spec/docs.h"
+#include "launcher/spec/load.h"
+#include "launcher/spec/schema.h"
+
+#ifndef MLAUNCH_VERSION
+#define MLAUNCH_VERSION "0.0.0"
+#endif
+
+namespace mlaunch {
+namespace {
+
+constexpr const char* kUsage =
+    "mesos-launch: run services on Apache Mesos from one YAML spec.\n"
+    "\n"
+    "  mesos-launch [--master M] SPEC      run the spec\n"
+    "  mesos-launch --check SPEC...        validate specs (exit 1 if invalid)\n"
+    "  mesos-launch --plan SPEC            print what would be sent to Mesos\n"
+    "  mesos-launch --schema               print the spec's JSON Schema\n";
+
+std::string CurrentUser() {
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
+  return "nobody";
+}
+
+struct Checked {
+  spec::LoadResult loaded;
+  Inputs inputs;
+};
+
+// Loads, checks and reads the inputs of one spec file.
+Checked CheckFile(const std::string& file, const World& world) {
+  std::string text;
+  if (!world.read_file(file, text)) {
+    spec::LoadResult failed{spec::Spec{}, Diagnostics(file)};
+    failed.diagnostics.Error({}, "", "cannot read the file: " + text);
+    return {std::move(failed), {}};
+  }
+  Checked c{spec::Load(text, file), {}};
+  if (c.loaded.diagnostics.ok()) c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);
+  return c;
+}
+
+nlohmann::json DiagnosticJson(const Diagnostic& d) {
+  return {{"file", d.file},
+          {"line", d.loc.line},
+          {"column", d.loc.column},
+          {"path", d.path},
+          {"severity", d.severity == Severity::kError ? "error" : "warning"},
+          {"message", d.message},
+          {"hint", d.hint}};
+}
+
+int Check(const std::vector<std::string>& files, bool json, bool strict, const World& world,
+          std::ostream& out) {
+  int errors = 0;
+  int warnings = 0;
+  nlohmann::json records = nlohmann::json::array();
+  for (const std::string& file : files) {
+    Checked c = CheckFile(file, world);
+    const Diagnostics& d = c.loaded.diagnostics;
+    errors += d.error_count();
+    warnings += d.warning_count();
+    for (const Diagnostic& diagnostic : d.Sorted()) {
+      if (json) {
+        records.push_back(DiagnosticJson(diagnostic));
+      } else {
+        out << Render(diagnostic, c.loaded.spec.source);
+      }
+    }
+  }
+  bool valid = errors == 0 && !(strict && warnings > 0);
+  if (json) {
+    out << nlohmann::json{{"valid", valid},
+                          {"errors", errors},
+                          {"warnings", warnings},
+                          {"diagnostics", records}}
+               .dump(2)
+        << "\n";
+  } else if (errors + warnings > 0) {
+    out << Summary(errors, warnings) << "\n";
+  }
+  return valid ? kExitOk : kExitInvalidSpec;
+}
+
+int PrintPlan(const std::string& file, const World& world, std::ostream& out,
+              std::ostream& err) {
+  Checked c = CheckFile(file, world);
+  const Diagnostics& d = c.loaded.diagnostics;
+  for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
+  if (!d.ok()) {
+    err << Summary(d.error_count(), d.warning_count()) << "\n";
+    return kExitInvalidSpec;
+  }
+  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser()});
+  out << PlanJson(plan);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, const World& world, std::ostream& out,
+           std::ostream& err) {
+  cxxopts::Options options("mesos-launch", kUsage);
+  options.custom_help("[--check|--plan] SPEC...");
+  options.positional_help("");
+  // clang-format off
+  options.add_options()
+      ("check", "validate the specs and exit")
+      ("plan", "print the FrameworkInfo and TaskInfos that would be sent, and exit")
+      ("schema", "print the JSON Schema of the spec language")
+      ("spec-reference", "print the key reference of docs/spec.md")
+      ("output", "diagnostics as text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("strict", "with --check: warnings make a spec invalid")
+      ("master", "Mesos master: host:port, http(s)://host:port, a comma list, or zk://...",
+       cxxopts::value<std::string>())
+      ("h,help", "show this help")
+      ("version", "print the version")
+      ("files", "spec files", cxxopts::value<std::vector<std::string>>());
+  // clang-format on
+  options.parse_positional({"files"});
+
+  cxxopts::ParseResult args;
+  try {
+    args = options.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    err << "mesos-launch: " << e.what() << "\n" << "try 'mesos-launch --help'\n";
+    return kExitUsage;
+  }
+  if (args.count("help")) {
+    out << options.help();
+    return kExitOk;
+  }
+  if (args.count("version")) {
+    out << "mesos-launch " << MLAUNCH_VERSION << "\n";
+    return kExitOk;
+  }
+  if (args.count("schema")) {
+    out << spec::JsonSchema();
+    return kExitOk;
+  }
+  if (args.count("spec-reference")) {
+    out << spec::ReferenceTables();
+    return kExitOk;
+  }
+
+  std::vector<std::string> files;
+  if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
+  std::string output = args["output"].as<std::string>();
+  auto usage = [&](const std::string& message) {
+    err << "mesos-launch: " << message << "\n" << "try 'mesos-launch --help'\n";
+    return kExitUsage;
+  };
+  if (output != "text" && output != "json") return usage("--output must be text or json");
+  if (args.count("check") && args.count("plan")) return usage("give --check or --plan, not both");
+  if (files.empty()) return usage("no spec file given");
+
+  if (args.count("check")) {
+    return Check(files, output == "json", args.count("strict") > 0, world, out);
+  }
+  if (files.size() > 1) return usage("give one spec file (or use --check for several)");
+  if (args.count("plan")) return PrintPlan(files[0], world, out, err);
+
+  // Running needs the Mesos wire layer and the embedded cluster (issues 3-5).
+  int checked = Check(files, false, false, world, err);
+  if (checked != kExitOk) return checked;
+  err << "mesos-launch: " << files[0]
+      << " is valid, but running specs is not built yet: the Mesos client and the "
+         "embedded cluster are still to come. Use --check or --plan.\n";
+  return kExitCannotConnect;
+}
+
+}  // namespace mlaunch

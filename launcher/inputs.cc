@@ -1,0 +1,97 @@
+#include "launcher/inputs.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "launcher/spec/validate.h"
+
+namespace mlaunch {
+
+World RealWorld() {
+  World world;
+  world.read_file = [](const std::string& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      out = std::strerror(errno);
+      return false;
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    out = buffer.str();
+    return true;
+  };
+  world.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+  return world;
+}
+
+namespace {
+
+std::string Resolve(const spec::Spec& spec, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  size_t slash = spec.file.find_last_of('/');
+  return slash == std::string::npos ? path : spec.file.substr(0, slash + 1) + path;
+}
+
+}  // namespace
+
+Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
+  Inputs inputs;
+  auto report = [&](bool error, const std::string& path, std::string message) {
+    SourceLoc at = spec.where.Find(path);
+    if (error) {
+      diagnostics.Error(at, path, std::move(message));
+    } else {
+      diagnostics.Warning(at, path, std::move(message));
+    }
+  };
+  for (size_t i = 0; i < spec.tasks.size(); ++i) {
+    const spec::Task& task = spec.tasks[i];
+    std::string at = spec::TaskPath(spec, i);
+    if (task.service && !task.service->body_file.empty()) {
+      const std::string& file = task.service->body_file;
+      std::string bytes;
+      if (inputs.files.count(file)) {
+        // Read once, however many tasks serve it.
+      } else if (world.read_file(Resolve(spec, file), bytes)) {
+        inputs.files[file] = std::move(bytes);
+      } else {
+        report(true, at + ".service.body_file",
+               "cannot read '" + Resolve(spec, file) + "': " + bytes);
+      }
+    }
+    for (const auto& [name, var] : task.env) {
+      std::string path = at + ".env." + name;
+      if (!var.from_file.empty()) {
+        std::string bytes;
+        bool ok = world.read_file(Resolve(spec, var.from_file), bytes);
+        if (!ok) {
+          report(!var.secret, path + ".from_file",
+                 "cannot read '" + Resolve(spec, var.from_file) + "': " + bytes);
+        } else if (!var.secret) {
+          // A trailing newline is how files end, not part of the value.
+          if (!bytes.empty() && bytes.back() == '\n') bytes.pop_back();
+          inputs.files[var.from_file] = std::move(bytes);
+        }
+      }
+      if (!var.from_env.empty()) {
+        std::optional<std::string> value = world.getenv(var.from_env);
+        if (!value) {
+          report(false, path + ".from_env",
+                 "'" + var.from_env + "' is not set in this environment");
+        } else if (!var.secret) {
+          inputs.variables[var.from_env] = *value;
+        }
+      }
+    }
+  }
+  return inputs;
+}
+
+}  // namespace mlaunch

@@ -1,0 +1,40 @@
+// Inputs: the local files and environment variables a spec refers to
+// (service.body_file, env.*.from_file, env.*.from_env), read once by the CLI
+// so that the compiler can stay pure. Secret values are not read here: they
+// are read at launch time and never enter a Plan.
+#ifndef MLAUNCH_LAUNCHER_INPUTS_H_
+#define MLAUNCH_LAUNCHER_INPUTS_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/diagnostic.h"
+#include "launcher/spec/spec.h"
+
+namespace mlaunch {
+
+struct Inputs {
+  std::map<std::string, std::string> files;      // path as written -> bytes
+  std::map<std::string, std::string> variables;  // name -> value
+};
+
+// How the world is read; tests pass fakes.
+struct World {
+  // The file's bytes, or an error text (e.g. "No such file or directory").
+  std::function<bool(const std::string& path, std::string& bytes_or_error)> read_file;
+  std::function<std::optional<std::string>(const std::string& name)> getenv;
+};
+
+World RealWorld();
+
+// Reads what `spec` refers to; paths are relative to the spec's directory.
+// Problems become diagnostics at the referring key: a missing body_file or
+// non-secret from_file is an error, a missing secret file or unset variable
+// a warning (it may exist only where the spec is run).
+Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagnostics);
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_INPUTS_H_

@@ -1,0 +1,140 @@
+#include "launcher/plan_json.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace mlaunch {
+namespace {
+
+using nlohmann::json;
+
+json ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;  // Mesos' own JSON uses these
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
+    return json::object();
+  }
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+// Replaces `from` in every string of `value`.
+void ReplaceEverywhere(json& value, const std::string& from, const std::string& to) {
+  if (value.is_string()) {
+    std::string s = value.get<std::string>();
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+      s.replace(at, from.size(), to);
+    }
+    value = s;
+  } else if (value.is_structured()) {
+    for (auto& child : value) ReplaceEverywhere(child, from, to);
+  }
+}
+
+json PortValue(const PortAsk& port) {
+  if (port.static_port) return *port.static_port;
+  return "${ports." + port.name + "}";
+}
+
+json Instance(const TaskPlan& task, int64_t index) {
+  mesos::v1::TaskInfo info = task.task_info;
+  info.mutable_task_id()->set_value("${task_id}");
+  info.mutable_agent_id()->set_value("${offer.agent_id}");
+  json out = ToJson(info);
+
+  json ranges = json::array();
+  for (const PortAsk& port : task.match.ports) {
+    ranges.push_back({{"begin", PortValue(port)}, {"end", PortValue(port)}});
+  }
+  if (!ranges.empty()) {
+    out["resources"].push_back(
+        {{"name", "ports"}, {"type", "RANGES"}, {"ranges", {{"range", ranges}}}});
+  }
+  for (const PortAsk& port : task.match.ports) {
+    if (port.name != task.health_port) continue;
+    for (const char* kind : {"http", "tcp"}) {
+      if (out.contains("health_check") && out["health_check"].contains(kind)) {
+        out["health_check"][kind]["port"] = PortValue(port);
+      }
+    }
+  }
+  if (out.contains("discovery") && out["discovery"].contains("ports")) {
+    for (json& p : out["discovery"]["ports"]["ports"]) {
+      for (const PortAsk& port : task.match.ports) {
+        if (p.value("name", "") == port.name) p["number"] = PortValue(port);
+      }
+    }
+  }
+  if (out.contains("executor")) {
+    json& env = out["executor"]["command"]["environment"]["variables"];
+    for (json& variable : env) {
+      if (variable.value("type", "") == "SECRET") {
+        variable["secret"]["value"]["data"] = "<redacted>";
+      }
+    }
+  }
+
+  ServiceConfig service = task.service;
+  service.set_instance(static_cast<uint32_t>(index));
+  json data = ToJson(service);
+  // People read the body as text, not base64; dump() keeps odd bytes safe.
+  if (service.has_http() && service.http().has_body()) data["http"]["body"] = service.http().body();
+  for (json& p : data["ports"]) {
+    for (const PortAsk& port : task.match.ports) {
+      if (p.value("name", "") == port.name) p["number"] = PortValue(port);
+    }
+  }
+  out["data"] = {{"mlaunch.ServiceConfig", data}};
+
+  std::string id = task.name + "." + std::to_string(index) + ".${uuid}";
+  ReplaceEverywhere(out, "${task_id}", id);
+  ReplaceEverywhere(out, "${instance}", std::to_string(index));
+  return out;
+}
+
+json Match(const MatchRule& m) {
+  auto asks = [](const ResourceAsk& a) {
+    auto round = [](double v) { return std::round(v * 1000.0) / 1000.0; };
+    return json{{"cpus", round(a.cpus)}, {"mem", round(a.mem)}, {"disk", round(a.disk)},
+                {"gpus", round(a.gpus)}};
+  };
+  json ports = json::array();
+  for (const PortAsk& p : m.ports) {
+    ports.push_back({{"name", p.name},
+                     {"static", p.static_port ? json(*p.static_port) : json(nullptr)}});
+  }
+  json constraints = json::array();
+  for (const spec::Constraint& c : m.constraints) {
+    json triple = {c.field, std::string(spec::Name(c.op))};
+    if (!c.value.empty()) triple.push_back(c.value);
+    constraints.push_back(triple);
+  }
+  ResourceAsk total{m.task.cpus + m.executor.cpus, m.task.mem + m.executor.mem,
+                    m.task.disk + m.executor.disk, m.task.gpus + m.executor.gpus};
+  return {{"task", asks(m.task)},
+          {"executor", asks(m.executor)},
+          {"total_per_instance", asks(total)},
+          {"ports", ports},
+          {"constraints", constraints},
+          {"roles", m.roles}};
+}
+
+}  // namespace
+
+std::string PlanJson(const Plan& plan) {
+  json out = {{"framework_info", ToJson(plan.framework)}, {"tasks", json::array()}};
+  for (const TaskPlan& task : plan.tasks) {
+    json infos = json::array();
+    for (int64_t i = 0; i < task.instances; ++i) infos.push_back(Instance(task, i));
+    out["tasks"].push_back({{"name", task.name},
+                            {"instances", task.instances},
+                            {"offer_match", Match(task.match)},
+                            {"task_infos", infos}});
+  }
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace mlaunch

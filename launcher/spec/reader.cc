@@ -1,0 +1,362 @@
+#include "launcher/spec/reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace mlaunch::spec {
+
+SourceLoc Reader::Loc(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+void Reader::Error(const YAML::Node& at, const std::string& path, std::string message,
+                   std::string hint) {
+  diagnostics_.Error(Loc(at), path, std::move(message), std::move(hint));
+}
+
+bool Reader::Matches(std::string_view pattern, const std::string& text) {
+  auto it = patterns_.find(pattern);
+  if (it == patterns_.end()) {
+    it = patterns_.emplace(pattern, std::regex(std::string(pattern))).first;
+  }
+  return std::regex_search(text, it->second);
+}
+
+std::optional<YAML::Node> Lookup(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return std::nullopt;
+  for (const auto& entry : map) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+  }
+  return std::nullopt;
+}
+
+std::string JoinPath(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string OneOf(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += "'" + names[i] + "'";
+  }
+  return out;
+}
+
+MapReader::MapReader(Reader& reader, Layers layers, bool require)
+    : reader_(reader), layers_(std::move(layers)), require_(require) {}
+
+void MapReader::Finish() {
+  for (const Layer& layer : layers_) {
+    std::map<std::string, int> first_line;
+    for (const auto& entry : layer.node) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) {
+        reader_.Error(key, layer.path, "keys must be plain words");
+        continue;
+      }
+      const std::string& name = key.Scalar();
+      std::string path = JoinPath(layer.path, name);
+      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(key).line);
+      if (!fresh) {
+        reader_.Error(key, path,
+                      "duplicate key '" + name + "' (first at line " +
+                          std::to_string(seen->second) + ")",
+                      "remove one of them");
+        continue;
+      }
+      if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
+
+      std::string hint;
+      for (const auto& [theirs, ours] : foreign_) {
+        if (theirs == name) hint = "did you mean '" + std::string(ours) + "'?";
+      }
+      if (hint.empty()) {
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        std::string close = ClosestMatch(lower, known_);
+        if (!close.empty()) hint = "did you mean '" + close + "'?";
+      }
+      if (hint.empty()) hint = "expected " + OneOf(known_);
+      reader_.Error(key, path, "unknown key '" + name + "'", hint);
+    }
+  }
+}
+
+namespace {
+
+bool IsPlain(const YAML::Node& node) { return node.Tag() == "?"; }
+
+// Reports and returns false unless the first layer holds a single value.
+bool ExpectScalar(Reader& r, const Layer& l, std::string_view what) {
+  if (l.node.IsScalar()) return true;
+  if (l.node.IsNull()) {
+    r.Error(l.node, l.path, "has no value; give " + std::string(what) + " or remove the key");
+  } else {
+    r.Error(l.node, l.path,
+            "must be " + std::string(what) + " (got a " +
+                (l.node.IsMap() ? "mapping" : "list") + ")");
+  }
+  return false;
+}
+
+std::string Number(double v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+void CheckRange(Reader& r, const Layer& l, double value, const FieldInfo& info) {
+  if (info.min && (info.min_exclusive ? !(value > *info.min) : !(value >= *info.min))) {
+    r.Error(l.node, l.path,
+            std::string("must be ") + (info.min_exclusive ? "> " : ">= ") +
+                Number(*info.min) + " (got " + l.node.Scalar() + ")");
+  } else if (info.max && !(value <= *info.max)) {
+    r.Error(l.node, l.path,
+            "must be <= " + Number(*info.max) + " (got " + l.node.Scalar() + ")");
+  }
+}
+
+// YAML reads unquoted true/false as booleans; anything else is not one.
+std::optional<bool> PlainBool(const YAML::Node& node) {
+  if (!IsPlain(node)) return std::nullopt;
+  const std::string& s = node.Scalar();
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+std::optional<double> PlainNumber(const YAML::Node& node) {
+  double value = 0;
+  if (!IsPlain(node) || !YAML::convert<double>::decode(node, value) || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Scalars written where text is expected: numbers and booleans become their
+// text, as in labels and environment values.
+std::optional<std::string> AnyScalarText(Reader& r, const Layer& l) {
+  if (!ExpectScalar(r, l, "a value")) return std::nullopt;
+  return l.node.Scalar();
+}
+
+}  // namespace
+
+void ReadValue(Reader& r, const Layers& layers, bool& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "true or false")) return;
+  if (std::optional<bool> value = PlainBool(l.node)) {
+    out = *value;
+  } else {
+    r.Error(l.node, l.path, "must be true or false (got '" + l.node.Scalar() + "')");
+  }
+}
+
+void ReadValue(Reader& r, const Layers& layers, int64_t& out, const FieldInfo& info) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "a whole number")) return;
+  int64_t value = 0;
+  if (!IsPlain(l.node) || !YAML::convert<int64_t>::decode(l.node, value)) {
+    r.Error(l.node, l.path, "must be a whole number (got '" + l.node.Scalar() + "')");
+    return;
+  }
+  CheckRange(r, l, static_cast<double>(value), info);
+  out = value;
+}
+
+void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& info) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "a number")) return;
+  std::optional<double> value = PlainNumber(l.node);
+  if (!value) {
+    r.Error(l.node, l.path, "must be a number (got '" + l.node.Scalar() + "')");
+    return;
+  }
+  CheckRange(r, l, *value, info);
+  out = *value;
+}
+
+void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInfo& info) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "a string")) return;
+  const std::string& text = l.node.Scalar();
+  if (PlainBool(l.node) || PlainNumber(l.node)) {
+    r.Error(l.node, l.path, "must be a string (got '" + text + "')",
+            "quote it: \"" + text + "\"");
+    return;
+  }
+  if (info.required && text.empty()) {
+    r.Error(l.node, l.path, "must not be empty");
+    return;
+  }
+  if (!info.pattern.empty() && !r.Matches(info.pattern, text)) {
+    std::string rule = info.pattern == kNamePattern
+                           ? "lower-case letters, digits and '-', starting with a "
+                             "letter, at most 63"
+                           : "the pattern " + std::string(info.pattern);
+    r.Error(l.node, l.path, "'" + text + "' is not valid: must be " + rule);
+    return;
+  }
+  out = text;
+}
+
+void ReadValue(Reader& r, const Layers& layers, Duration& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "a duration")) return;
+  std::optional<Duration> value = ParseDuration(l.node.Scalar());
+  if (!value) {
+    r.Error(l.node, l.path, "'" + l.node.Scalar() + "' is not a duration",
+            "write e.g. 500ms, 10s, 5m, 1h30m, 2d (a bare number is seconds)");
+    return;
+  }
+  out = *value;
+}
+
+void ReadValue(Reader& r, const Layers& layers, Megabytes& out, const FieldInfo& info) {
+  const Layer& l = layers.front();
+  if (!ExpectScalar(r, l, "a size")) return;
+  std::optional<Megabytes> value = ParseMegabytes(l.node.Scalar());
+  if (!value) {
+    r.Error(l.node, l.path, "'" + l.node.Scalar() + "' is not a size",
+            "write a number of MB, or e.g. 512MiB, 1.5GiB");
+    return;
+  }
+  CheckRange(r, l, value->value, info);
+  out = *value;
+}
+
+namespace {
+
+// Mappings of names merge through the layers: the weakest layer first, so
+// stronger layers overwrite.
+template <typename V, typename ReadOne>
+void ReadNamedMap(Reader& r, const Layers& layers, std::map<std::string, V>& out,
+                  std::string_view key_pattern, ReadOne read_one) {
+  for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
+    if (layer->node.IsNull()) continue;
+    if (!layer->node.IsMap()) {
+      r.Error(layer->node, layer->path, "must be a mapping (NAME: value lines)");
+      continue;
+    }
+    std::map<std::string, int> first_line;
+    for (const auto& entry : layer->node) {
+      if (!entry.first.IsScalar() || entry.first.Scalar().empty()) {
+        r.Error(entry.first, layer->path, "keys must be plain words");
+        continue;
+      }
+      const std::string& name = entry.first.Scalar();
+      Layer item{entry.second, JoinPath(layer->path, name)};
+      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(entry.first).line);
+      if (!fresh) {
+        r.Error(entry.first, item.path,
+                "duplicate key '" + name + "' (first at line " +
+                    std::to_string(seen->second) + ")",
+                "remove one of them");
+        continue;
+      }
+      if (!key_pattern.empty() && !r.Matches(key_pattern, name)) {
+        r.Error(entry.first, item.path,
+                "'" + name + "' is not a valid name: must match " + std::string(key_pattern));
+        continue;
+      }
+      r.Remember(item);
+      read_one(item, out[name]);
+    }
+  }
+}
+
+}  // namespace
+
+void ReadValue(Reader& r, const Layers& layers, Labels& out, const FieldInfo&) {
+  ReadNamedMap(r, layers, out, "", [&](const Layer& item, std::string& value) {
+    if (std::optional<std::string> text = AnyScalarText(r, item)) value = *text;
+  });
+}
+
+void ReadValue(Reader& r, const Layers& layers, std::map<std::string, EnvVar>& out,
+               const FieldInfo&) {
+  ReadNamedMap(r, layers, out, kEnvNamePattern, [&](const Layer& item, EnvVar& var) {
+    var = EnvVar{};
+    var.name = item.path.substr(item.path.rfind('.') + 1);
+    ReadValue(r, Layers{item}, var, FieldInfo{});
+  });
+}
+
+void ReadValue(Reader& r, const Layers& layers, EnvVar& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (l.node.IsMap()) {
+    ReadStruct(r, Layers{l}, out);
+    return;
+  }
+  if (std::optional<std::string> text = AnyScalarText(r, l)) out.value = *text;
+}
+
+void ReadValue(Reader& r, const Layers& layers, Dependency& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (l.node.IsMap()) {
+    ReadStruct(r, Layers{l}, out);
+    return;
+  }
+  FieldInfo name{.doc = "", .required = true, .pattern = kNamePattern};
+  ReadValue(r, Layers{l}, out.task, name);
+}
+
+void ReadValue(Reader& r, const Layers& layers, Port& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (l.node.IsMap()) {
+    ReadStruct(r, Layers{l}, out);
+    return;
+  }
+  FieldInfo name{.doc = "", .required = true, .pattern = kNamePattern};
+  ReadValue(r, Layers{l}, out.name, name);
+}
+
+void ReadValue(Reader& r, const Layers& layers, Constraint& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (l.node.IsMap()) {
+    ReadStruct(r, Layers{l}, out);
+    return;
+  }
+  if (!l.node.IsSequence() || l.node.size() < 2 || l.node.size() > 3) {
+    r.Error(l.node, l.path, "must be [field, OPERATOR] or [field, OPERATOR, value]",
+            "e.g. [hostname, UNIQUE] or [rack, GROUP_BY, 2]");
+    return;
+  }
+  auto part = [&](size_t i) { return Layer{l.node[i], l.path + "[" + std::to_string(i) + "]"}; };
+  ReadValue(r, Layers{part(0)}, out.field, FieldInfo{.doc = "", .required = true});
+  ReadValue(r, Layers{part(1)}, out.op, FieldInfo{});
+  if (l.node.size() == 3) {
+    if (std::optional<std::string> text = AnyScalarText(r, part(2))) out.value = *text;
+  }
+}
+
+void ReadValue(Reader& r, const Layers& layers, Task& out, const FieldInfo&) {
+  Layers with_defaults = layers;
+  with_defaults.insert(with_defaults.end(), r.task_defaults.begin(), r.task_defaults.end());
+  ReadStruct(r, with_defaults, out);
+}
+
+void ReadValue(Reader& r, const Layers& layers, TaskDefaults& out, const FieldInfo&) {
+  const Layer& l = layers.front();
+  if (std::optional<YAML::Node> name = Lookup(l.node, "name")) {
+    r.Error(*name, JoinPath(l.path, "name"), "a default name makes no sense",
+            "each task names itself; remove it here");
+  }
+  if (l.node.IsNull()) return;
+  if (!l.node.IsMap()) {
+    r.Error(l.node, l.path, "must be a mapping of task keys");
+    return;
+  }
+  MapReader reader(r, Layers{l}, /*require=*/false);
+  Visit(reader, out.task);
+  reader.Finish();
+  r.task_defaults = Layers{l};
+}
+
+}  // namespace mlaunch::spec

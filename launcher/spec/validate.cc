@@ -1,0 +1,369 @@
+#include "launcher/spec/validate.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+namespace mlaunch::spec {
+
+namespace {
+
+template <typename T>
+std::string ItemPath(const std::string& list, const std::vector<T>& items, size_t index) {
+  std::vector<std::string> names;
+  for (const T& item : items) names.push_back(item.name);
+  return list + "[" + ItemLabel(names, index) + "]";
+}
+
+}  // namespace
+
+std::string TaskPath(const Spec& spec, size_t index) {
+  return ItemPath("tasks", spec.tasks, index);
+}
+
+namespace {
+
+class Checker {
+ public:
+  Checker(const Spec& spec, Diagnostics& diagnostics)
+      : spec_(spec), diagnostics_(diagnostics) {}
+
+  void Error(const std::string& path, std::string message, std::string hint = {}) {
+    diagnostics_.Error(spec_.where.Find(path), path, std::move(message), std::move(hint));
+  }
+  void Warning(const std::string& path, std::string message, std::string hint = {}) {
+    diagnostics_.Warning(spec_.where.Find(path), path, std::move(message), std::move(hint));
+  }
+  int Line(const std::string& path) const { return spec_.where.Find(path).line; }
+
+  void Run();
+
+ private:
+  void CheckTask(const Task& task, const std::string& at);
+  void CheckPorts(const Task& task, const std::string& at);
+  void CheckRunnable(const Task& task, const std::string& at);
+  void CheckHealth(const Task& task, const std::string& at);
+  void CheckConstraints(const Task& task, const std::string& at);
+  void CheckEnv(const Task& task, const std::string& at);
+  void CheckDependencies();
+  bool HasPort(const Task& task, const std::string& name) const {
+    return std::any_of(task.ports.begin(), task.ports.end(),
+                       [&](const Port& p) { return p.name == name; });
+  }
+  const Task* FindTask(const std::string& name) const {
+    for (const Task& t : spec_.tasks) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  }
+
+  const Spec& spec_;
+  Diagnostics& diagnostics_;
+};
+
+std::string PortNames(const Task& task) {
+  std::string out;
+  for (const Port& p : task.ports) out += (out.empty() ? "" : ", ") + p.name;
+  return out.empty() ? "none" : out;
+}
+
+void Checker::Run() {
+  if (spec_.tasks.empty()) {
+    Error("tasks", "must list at least one task", "e.g. tasks: [{name: web, command: ...}]");
+  }
+  std::map<std::string, std::string> first;
+  for (size_t i = 0; i < spec_.tasks.size(); ++i) {
+    const Task& task = spec_.tasks[i];
+    std::string at = TaskPath(spec_, i);
+    if (!task.name.empty()) {
+      auto [seen, fresh] = first.emplace(task.name, at);
+      if (!fresh) {
+        Error(at + ".name",
+              "task name '" + task.name + "' is used twice (first at line " +
+                  std::to_string(Line(seen->second)) + ")",
+              "task names must be unique");
+        continue;
+      }
+    }
+    CheckTask(task, at);
+  }
+  CheckDependencies();
+  if (spec_.framework.user == "root") {
+    Warning("framework.user", "tasks will run as root", "use an unprivileged user");
+  }
+  if (spec_.tls.insecure) {
+    Warning("tls.insecure", "TLS certificates of the master will not be verified");
+  }
+}
+
+void Checker::CheckTask(const Task& task, const std::string& at) {
+  CheckPorts(task, at);
+  CheckRunnable(task, at);
+  CheckHealth(task, at);
+  CheckConstraints(task, at);
+  CheckEnv(task, at);
+
+  for (size_t i = 0; i < task.accepted_roles.size(); ++i) {
+    const std::string& role = task.accepted_roles[i];
+    const auto& roles = spec_.framework.roles;
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+      Error(at + ".accepted_roles[" + std::to_string(i) + "]",
+            "role '" + role + "' is not one of framework.roles",
+            "add it to framework.roles");
+    }
+  }
+  if (task.user == "root") {
+    Warning(at + ".user", "the task will run as root", "use an unprivileged user");
+  }
+  if (task.restart.backoff.initial > task.restart.backoff.max) {
+    Error(at + ".restart.backoff.initial", "must not be longer than backoff.max (" +
+                                               FormatDuration(task.restart.backoff.max) + ")");
+  }
+  if (task.executor.uri.empty() && !task.executor.checksum.empty()) {
+    Error(at + ".executor.checksum", "a checksum needs an executor uri to check");
+  }
+}
+
+void Checker::CheckPorts(const Task& task, const std::string& at) {
+  std::map<std::string, size_t> names;
+  std::map<int64_t, std::string> statics;
+  for (size_t i = 0; i < task.ports.size(); ++i) {
+    const Port& port = task.ports[i];
+    std::string path = ItemPath(at + ".ports", task.ports, i);
+    if (port.name.empty()) continue;
+    if (!names.emplace(port.name, i).second) {
+      Error(path + ".name", "port name '" + port.name + "' is used twice in this task");
+      continue;
+    }
+    if (port.static_port) {
+      auto [seen, fresh] = statics.emplace(*port.static_port, port.name);
+      if (!fresh) {
+        Error(path + ".static", "port " + std::to_string(*port.static_port) +
+                                    " is also asked for by port '" + seen->second + "'");
+      }
+    }
+  }
+  if (task.instances > 1 && !statics.empty()) {
+    bool spread = std::any_of(
+        task.constraints.begin(), task.constraints.end(), [](const Constraint& c) {
+          return c.field == "hostname" &&
+                 (c.op == ConstraintOp::kUnique || (c.op == ConstraintOp::kMaxPer && c.value == "1"));
+        });
+    if (!spread) {
+      Warning(at + ".instances",
+              std::to_string(task.instances) + " instances with static port " +
+                  std::to_string(statics.begin()->first) +
+                  " but no [hostname, UNIQUE] constraint; instances on the same agent will "
+                  "fail to bind",
+              "add constraints: [[hostname, UNIQUE]]");
+    }
+  }
+}
+
+void Checker::CheckRunnable(const Task& task, const std::string& at) {
+  int ways = (task.service ? 1 : 0) + (task.command.empty() ? 0 : 1) + (task.args.empty() ? 0 : 1);
+  if (ways == 0) {
+    Error(at, "nothing to run", "add service: (a built-in HTTP server) or command: / args:");
+    return;
+  }
+  if (ways > 1) {
+    std::string second = !task.args.empty() ? "args" : "command";
+    Error(at + "." + second, "a task runs one thing: give one of service, command and args");
+  }
+  if (!task.service) return;
+  const Service& s = *task.service;
+  std::string sp = at + ".service";
+  int bodies = (s.payload ? 1 : 0) + (s.body_file.empty() ? 0 : 1) + (s.root.empty() ? 0 : 1);
+  if (bodies != 1) {
+    Error(sp, bodies == 0 ? "says nothing to serve" : "gives more than one thing to serve",
+          "give exactly one of payload, body_file and root");
+  }
+  if (s.path.empty() || s.path.front() != '/') {
+    Error(sp + ".path", "must start with '/' (got '" + s.path + "')");
+  }
+  if (task.ports.empty()) {
+    Error(sp, "an HTTP service needs a port", "add ports: [{name: http}]");
+  } else if (!s.port.empty() && !HasPort(task, s.port)) {
+    Error(sp + ".port", "'" + s.port + "' is not a declared port (declared: " +
+                            PortNames(task) + ")");
+  }
+  if (!s.root.empty()) {
+    if (s.root.front() == '/' || s.root.find("..") != std::string::npos) {
+      Error(sp + ".root", "must be a path inside the sandbox (no leading '/', no '..')");
+    } else if (task.artifacts.empty()) {
+      Warning(sp + ".root", "no artifact is declared to put '" + s.root + "' in the sandbox",
+              "add artifacts: [{uri: ..., extract: true}]");
+    }
+  }
+}
+
+void Checker::CheckHealth(const Task& task, const std::string& at) {
+  if (!task.health_check) return;
+  const HealthCheck& h = *task.health_check;
+  std::string hp = at + ".health_check";
+  if (h.type == HealthType::kCommand) {
+    if (h.command.empty()) Error(hp, "a command check needs a command", "add command: ...");
+  } else {
+    if (!h.command.empty()) {
+      Error(hp + ".command", "only command checks run a command", "set type: command");
+    }
+    if (task.ports.empty()) {
+      Error(hp, "an " + std::string(Name(h.type)) + " check needs a port",
+            "add ports: [{name: http}]");
+    } else if (!h.port.empty() && !HasPort(task, h.port)) {
+      Error(hp + ".port", "'" + h.port + "' is not a declared port (declared: " +
+                              PortNames(task) + ")");
+    }
+  }
+  if (h.type == HealthType::kHttp && (h.path.empty() || h.path.front() != '/')) {
+    Error(hp + ".path", "must start with '/' (got '" + h.path + "')");
+  }
+  if (h.interval.ms <= 0) Error(hp + ".interval", "must be longer than 0s");
+  if (h.timeout.ms <= 0) Error(hp + ".timeout", "must be longer than 0s");
+  if (h.timeout > h.interval) {
+    Error(hp + ".timeout", "must not be longer than interval (" + FormatDuration(h.interval) +
+                               ")");
+  }
+}
+
+void Checker::CheckConstraints(const Task& task, const std::string& at) {
+  for (size_t i = 0; i < task.constraints.size(); ++i) {
+    const Constraint& c = task.constraints[i];
+    std::string cp = at + ".constraints[" + std::to_string(i) + "]";
+    std::string op(Name(c.op));
+    switch (c.op) {
+      case ConstraintOp::kUnique:
+        if (!c.value.empty()) Error(cp, "UNIQUE takes no value", "write [" + c.field + ", UNIQUE]");
+        break;
+      case ConstraintOp::kCluster:
+      case ConstraintOp::kIs:
+        if (c.value.empty()) Error(cp, op + " needs a value", "write [" + c.field + ", " + op + ", VALUE]");
+        break;
+      case ConstraintOp::kLike:
+      case ConstraintOp::kUnlike:
+        if (c.value.empty()) {
+          Error(cp, op + " needs a regular expression", "write [" + c.field + ", " + op + ", \"rack-[12]\"]");
+        } else {
+          try {
+            std::regex check(c.value);
+          } catch (const std::regex_error& e) {
+            Error(cp, "'" + c.value + "' is not a valid regular expression: " + e.what());
+          }
+        }
+        break;
+      case ConstraintOp::kMaxPer:
+      case ConstraintOp::kGroupBy: {
+        bool optional = c.op == ConstraintOp::kGroupBy;
+        bool number = !c.value.empty() && c.value.size() < 7 &&
+                      std::all_of(c.value.begin(), c.value.end(), ::isdigit) && c.value != "0" &&
+                      c.value.front() != '0';
+        if ((c.value.empty() && !optional) || (!c.value.empty() && !number)) {
+          Error(cp, op + " needs a whole number >= 1" + (c.value.empty() ? "" : " (got '" + c.value + "')"),
+                "write [" + c.field + ", " + op + ", 2]");
+        }
+        break;
+      }
+    }
+  }
+}
+
+bool LooksSecret(const std::string& name) {
+  std::string upper;
+  for (char ch : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (const char* word : {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE_KEY", "API_KEY"}) {
+    if (upper.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void Checker::CheckEnv(const Task& task, const std::string& at) {
+  for (const auto& [name, var] : task.env) {
+    std::string ep = at + ".env." + name;
+    int sources = (var.value.empty() ? 0 : 1) + (var.from_file.empty() ? 0 : 1) +
+                  (var.from_env.empty() ? 0 : 1);
+    if (sources > 1) {
+      Error(ep, "give one of value, from_file and from_env");
+    }
+    if (var.secret && !var.value.empty()) {
+      Error(ep, "a secret must not be written in the spec",
+            "put it in a file and write {from_file: PATH, secret: true}, or use from_env");
+    } else if (var.secret && sources == 0) {
+      Error(ep, "a secret needs from_file or from_env");
+    } else if (!var.secret && !var.value.empty() && LooksSecret(name)) {
+      Warning(ep, "'" + name + "' looks like a secret written inline",
+              "write {from_file: PATH, secret: true} so it is never shown");
+    }
+  }
+}
+
+void Checker::CheckDependencies() {
+  for (size_t i = 0; i < spec_.tasks.size(); ++i) {
+    const Task& task = spec_.tasks[i];
+    for (size_t d = 0; d < task.depends_on.size(); ++d) {
+      const Dependency& dep = task.depends_on[d];
+      std::string dp = TaskPath(spec_, i) + ".depends_on[" + std::to_string(d) + "]";
+      const Task* target = FindTask(dep.task);
+      if (dep.task.empty()) continue;
+      if (dep.task == task.name) {
+        Error(dp, "a task cannot depend on itself");
+      } else if (!target) {
+        std::vector<std::string> names;
+        for (const Task& t : spec_.tasks) names.push_back(t.name);
+        std::string close = ClosestMatch(dep.task, names);
+        Error(dp, "no task is named '" + dep.task + "'",
+              close.empty() ? "" : "did you mean '" + close + "'?");
+      } else if (dep.condition == DependsCondition::kHealthy && !target->health_check) {
+        Error(dp, "'" + dep.task + "' has no health_check, so it never becomes healthy",
+              "add a health_check to '" + dep.task + "' or use condition: started");
+      } else if (dep.condition == DependsCondition::kCompleted && target->service) {
+        Error(dp, "'" + dep.task + "' is a service and never completes",
+              "use condition: started or healthy");
+      }
+    }
+  }
+
+  // Cycles: depth-first search, reporting each cycle once at its first task.
+  enum class Mark { kNew, kActive, kDone };
+  std::map<std::string, Mark> marks;
+  std::vector<std::string> stack;
+  std::set<std::string> reported;
+  std::function<void(size_t)> visit = [&](size_t i) {
+    const Task& task = spec_.tasks[i];
+    marks[task.name] = Mark::kActive;
+    stack.push_back(task.name);
+    for (const Dependency& dep : task.depends_on) {
+      for (size_t j = 0; j < spec_.tasks.size(); ++j) {
+        if (spec_.tasks[j].name != dep.task || dep.task == task.name) continue;
+        Mark m = marks[dep.task];
+        if (m == Mark::kNew) {
+          visit(j);
+        } else if (m == Mark::kActive) {
+          auto from = std::find(stack.begin(), stack.end(), dep.task);
+          std::string cycle;
+          for (auto it = from; it != stack.end(); ++it) cycle += *it + " -> ";
+          cycle += dep.task;
+          if (reported.insert(dep.task).second) {
+            Error(TaskPath(spec_, j) + ".depends_on", "dependency cycle: " + cycle,
+                  "remove one of these depends_on entries");
+          }
+        }
+        break;
+      }
+    }
+    stack.pop_back();
+    marks[task.name] = Mark::kDone;
+  };
+  for (size_t i = 0; i < spec_.tasks.size(); ++i) {
+    if (!spec_.tasks[i].name.empty() && marks[spec_.tasks[i].name] == Mark::kNew) visit(i);
+  }
+}
+
+}  // namespace
+
+void Validate(const Spec& spec, Diagnostics& diagnostics) {
+  Checker(spec, diagnostics).Run();
+}
+
+}  // namespace mlaunch::spec

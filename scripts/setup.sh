@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of mesos-launch from Debian's packages.
+# Idempotent: when everything is present it only checks and returns.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libyaml-cpp-dev libprotobuf-dev protobuf-compiler
+  libcurl4-openssl-dev libspdlog-dev libcxxopts-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev
+  clang libclang-rt-14-dev
+  python3 python3-jsonschema python3-yaml
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

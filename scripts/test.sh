@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: unit and golden tests (ctest), the
+# specs and examples through --check, and the spec loader's fuzzer.
+# FUZZ_SECONDS (default 60) bounds the fuzzing run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DML_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc)"
+
+echo "== checking specs/ and examples/"
+build/bin/mesos-launch --check specs/*.yaml examples/*.yaml
+
+echo "== unit tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)"
+
+echo "== fuzzing the spec loader for ${FUZZ_SECONDS:-60}s"
+scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
