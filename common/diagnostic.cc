@@ -1,7 +1,7 @@
 #include "common/diagnostic.h"
 
 #include <algorithm>
-#include <numeric>
+#include <optional>
 
 namespace mlaunch {
 
@@ -43,11 +43,11 @@ std::vector<Diagnostic> Diagnostics::Sorted() const {
 
 namespace {
 
-std::string_view LineOf(std::string_view source, int line) {
+std::optional<std::string_view> LineOf(std::string_view source, int line) {
   size_t start = 0;
   for (int i = 1; i < line; ++i) {
     size_t nl = source.find('\n', start);
-    if (nl == std::string_view::npos) return {};
+    if (nl == std::string_view::npos || nl + 1 == source.size()) return std::nullopt;
     start = nl + 1;
   }
   size_t end = source.find('\n', start);
@@ -70,8 +70,8 @@ std::string Render(const Diagnostic& d, std::string_view source) {
   if (!d.hint.empty()) out += "; " + d.hint;
   out += "\n";
   if (d.loc.known() && !source.empty()) {
-    std::string_view line = LineOf(source, d.loc.line);
-    if (!line.empty() || d.loc.column == 1) {
+    if (std::optional<std::string_view> text = LineOf(source, d.loc.line)) {
+      std::string_view line = *text;
       out += "  ";
       out += line;
       out += "\n  ";
@@ -97,20 +97,21 @@ std::string Summary(int errors, int warnings) {
 
 namespace {
 
+// Edits (insert, delete, substitute, swap two neighbours) from a to b.
 size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), size_t{0});
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 }  // namespace

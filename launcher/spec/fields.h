@@ -417,10 +417,12 @@ void Visit(V& v, Task& t) {
   v.Foreign("count", "instances");
   v.Foreign("replicas", "instances");
   v.Foreign("id", "name");
-  v.Foreign("cpus", "resources");
-  v.Foreign("mem", "resources");
-  v.Foreign("memory", "resources");
-  v.Foreign("disk", "resources");
+  v.Foreign("cpu", "resources.cpus");
+  v.Foreign("cpus", "resources.cpus");
+  v.Foreign("mem", "resources.mem");
+  v.Foreign("memory", "resources.mem");
+  v.Foreign("disk", "resources.disk");
+  v.Foreign("gpus", "resources.gpus");
   v.Foreign("cmd", "command");
   v.Foreign("portDefinitions", "ports");
   v.Foreign("fetch", "artifacts");

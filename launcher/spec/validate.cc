@@ -1,5 +1,7 @@
 #include "launcher/spec/validate.h"
 
+#include "launcher/spec/interpolate.h"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -47,6 +49,8 @@ class Checker {
   void CheckHealth(const Task& task, const std::string& at);
   void CheckConstraints(const Task& task, const std::string& at);
   void CheckEnv(const Task& task, const std::string& at);
+  void CheckPlaceholders(const Task& task, const std::string& at);
+  void CheckText(const Task& task, const std::string& path, const std::string& text);
   void CheckDependencies();
   bool HasPort(const Task& task, const std::string& name) const {
     return std::any_of(task.ports.begin(), task.ports.end(),
@@ -104,6 +108,7 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
   CheckHealth(task, at);
   CheckConstraints(task, at);
   CheckEnv(task, at);
+  CheckPlaceholders(task, at);
 
   for (size_t i = 0; i < task.accepted_roles.size(); ++i) {
     const std::string& role = task.accepted_roles[i];
@@ -296,6 +301,26 @@ void Checker::CheckEnv(const Task& task, const std::string& at) {
               "write {from_file: PATH, secret: true} so it is never shown");
     }
   }
+}
+
+void Checker::CheckText(const Task& task, const std::string& path, const std::string& text) {
+  for (const Placeholder& p : FindPlaceholders(text)) {
+    std::string hint;
+    std::string problem = CheckPlaceholder(p.name, spec_, task, hint);
+    if (!problem.empty()) Error(path, problem, hint);
+  }
+}
+
+void Checker::CheckPlaceholders(const Task& task, const std::string& at) {
+  CheckText(task, at + ".command", task.command);
+  for (size_t i = 0; i < task.args.size(); ++i) {
+    CheckText(task, at + ".args[" + std::to_string(i) + "]", task.args[i]);
+  }
+  for (const auto& [name, var] : task.env) CheckText(task, at + ".env." + name, var.value);
+  if (task.service && task.service->payload) {
+    CheckText(task, at + ".service.payload", *task.service->payload);
+  }
+  if (task.health_check) CheckText(task, at + ".health_check.command", task.health_check->command);
 }
 
 void Checker::CheckDependencies() {

@@ -1,1 +1,67 @@
+#include "common/diagnostic.h"
+
 #include <gtest/gtest.h>
+
+namespace mlaunch {
+namespace {
+
+TEST(Render, ShowsPositionPathMessageHintAndCaret) {
+  Diagnostic d{Severity::kError, "specs/web.yaml", {2, 9}, "tasks[web].resources.cpus",
+               "must be > 0 (got -1)", "did you mean 'x'?"};
+  EXPECT_EQ(Render(d, "version: 1\nresources: {cpus: -1}\n"),
+            "specs/web.yaml:2:9: error: tasks[web].resources.cpus: must be > 0 (got -1); "
+            "did you mean 'x'?\n"
+            "  resources: {cpus: -1}\n"
+            "          ^\n");
+}
+
+TEST(Render, WithoutPositionHasNoSourceLine) {
+  Diagnostic d{Severity::kWarning, "a.yaml", {}, "", "cannot read the file", ""};
+  EXPECT_EQ(Render(d, "x: 1\n"), "a.yaml: warning: cannot read the file\n");
+}
+
+TEST(Render, CaretKeepsTabs) {
+  Diagnostic d{Severity::kError, "a.yaml", {1, 3}, "", "bad", ""};
+  EXPECT_EQ(Render(d, "\tx y"), "a.yaml:1:3: error: bad\n  \tx y\n  \t ^\n");
+}
+
+TEST(Render, LineBeyondTheEndShowsOnlyTheHeader) {
+  Diagnostic d{Severity::kError, "a.yaml", {9, 1}, "", "bad", ""};
+  EXPECT_EQ(Render(d, "x: 1\n"), "a.yaml:9:1: error: bad\n");
+}
+
+TEST(Summary, CountsAndPlurals) {
+  EXPECT_EQ(Summary(0, 0), "");
+  EXPECT_EQ(Summary(1, 0), "1 error");
+  EXPECT_EQ(Summary(2, 1), "2 errors, 1 warning");
+  EXPECT_EQ(Summary(0, 3), "3 warnings");
+}
+
+TEST(Diagnostics, DropsExactRepeatsAndSortsByPosition) {
+  Diagnostics d("f.yaml");
+  d.Error({5, 1}, "b", "second");
+  d.Error({2, 4}, "a", "first");
+  d.Error({5, 1}, "b", "second");
+  d.Warning({}, "", "no place");
+  d.Error({2, 1}, "a", "before first");
+  EXPECT_EQ(d.error_count(), 3);
+  EXPECT_EQ(d.warning_count(), 1);
+  auto sorted = d.Sorted();
+  ASSERT_EQ(sorted.size(), 4u);
+  EXPECT_EQ(sorted[0].message, "before first");
+  EXPECT_EQ(sorted[1].message, "first");
+  EXPECT_EQ(sorted[2].message, "second");
+  EXPECT_EQ(sorted[3].message, "no place");
+}
+
+TEST(ClosestMatch, FindsTyposButNotStrangers) {
+  std::vector<std::string> keys = {"cpus", "mem", "disk", "gpus", "instances"};
+  EXPECT_EQ(ClosestMatch("cpu", keys), "cpus");
+  EXPECT_EQ(ClosestMatch("instnaces", keys), "instances");
+  EXPECT_EQ(ClosestMatch("dsik", keys), "disk");
+  EXPECT_EQ(ClosestMatch("network", keys), "");
+  EXPECT_EQ(ClosestMatch("", keys), "");
+}
+
+}  // namespace
+}  // namespace mlaunch

@@ -1,1 +1,133 @@
+#include "launcher/cli.h"
+
 #include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace mlaunch {
+namespace {
+
+// A world of in-memory files.
+World Files(std::map<std::string, std::string> files) {
+  World w;
+  w.read_file = [files](const std::string& path, std::string& out) {
+    auto it = files.find(path);
+    if (it == files.end()) {
+      out = "No such file or directory";
+      return false;
+    }
+    out = it->second;
+    return true;
+  };
+  w.getenv = [](const std::string&) { return std::nullopt; };
+  return w;
+}
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun Cli(std::vector<const char*> args, const World& world) {
+  args.insert(args.begin(), "mesos-launch");
+  std::ostringstream out, err;
+  int code = RunCli(static_cast<int>(args.size()), args.data(), world, out, err);
+  return {code, out.str(), err.str()};
+}
+
+const std::string kGood = "version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n";
+const std::string kBad = "version: 1\ntasks:\n  - {name: web, cpu: 1, command: x}\n";
+
+TEST(Cli, CheckValidSpecExitsZeroQuietly) {
+  CliRun r = Cli({"--check", "good.yaml"}, Files({{"good.yaml", kGood}}));
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, CheckInvalidSpecExitsOneWithCompilerStyleOutput) {
+  CliRun r = Cli({"--check", "good.yaml", "bad.yaml"}, Files({{"good.yaml", kGood}, {"bad.yaml", kBad}}));
+  EXPECT_EQ(r.code, kExitInvalidSpec);
+  EXPECT_EQ(r.out,
+            "bad.yaml:3:17: error: tasks[web].cpu: unknown key 'cpu'; did you mean 'resources.cpus'?\n"
+            "    - {name: web, cpu: 1, command: x}\n"
+            "                  ^\n"
+            "1 error\n");
+}
+
+TEST(Cli, CheckJsonOutputHasOneRecordPerProblem) {
+  CliRun r = Cli({"--check", "--output", "json", "bad.yaml"}, Files({{"bad.yaml", kBad}}));
+  EXPECT_EQ(r.code, kExitInvalidSpec);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["valid"]);
+  ASSERT_EQ(j["diagnostics"].size(), 1u);
+  const auto& d = j["diagnostics"][0];
+  EXPECT_EQ(d["file"], "bad.yaml");
+  EXPECT_EQ(d["line"], 3);
+  EXPECT_EQ(d["column"], 17);
+  EXPECT_EQ(d["path"], "tasks[web].cpu");
+  EXPECT_EQ(d["severity"], "error");
+  EXPECT_EQ(d["hint"], "did you mean 'resources.cpus'?");
+}
+
+TEST(Cli, StrictMakesWarningsFail) {
+  std::string warn = "version: 1\nframework: {user: root}\ntasks: [{name: a, command: x}]\n";
+  EXPECT_EQ(Cli({"--check", "w.yaml"}, Files({{"w.yaml", warn}})).code, kExitOk);
+  EXPECT_EQ(Cli({"--check", "--strict", "w.yaml"}, Files({{"w.yaml", warn}})).code,
+            kExitInvalidSpec);
+}
+
+TEST(Cli, UnreadableFileIsAnInvalidSpec) {
+  CliRun r = Cli({"--check", "missing.yaml"}, Files({}));
+  EXPECT_EQ(r.code, kExitInvalidSpec);
+  EXPECT_EQ(r.out,
+            "missing.yaml: error: cannot read the file: No such file or directory\n1 error\n");
+}
+
+TEST(Cli, MissingBodyFileIsReportedAtItsKey) {
+  std::string spec =
+      "version: 1\ntasks:\n  - name: web\n    ports: [http]\n    service: {body_file: "
+      "index.html}\n";
+  CliRun r = Cli({"--check", "specs/s.yaml"}, Files({{"specs/s.yaml", spec}}));
+  EXPECT_EQ(r.code, kExitInvalidSpec);
+  EXPECT_NE(r.out.find("specs/s.yaml:5:26: error: tasks[web].service.body_file: cannot read "
+                       "'specs/index.html': No such file or directory"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(Cli, PlanPrintsJsonAndRefusesInvalidSpecs) {
+  CliRun good = Cli({"--plan", "good.yaml"}, Files({{"good.yaml", kGood}}));
+  EXPECT_EQ(good.code, kExitOk) << good.err;
+  nlohmann::json plan = nlohmann::json::parse(good.out);
+  EXPECT_EQ(plan["tasks"][0]["task_infos"][0]["name"], "web");
+  CliRun bad = Cli({"--plan", "bad.yaml"}, Files({{"bad.yaml", kBad}}));
+  EXPECT_EQ(bad.code, kExitInvalidSpec);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("unknown key 'cpu'"), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsExit64) {
+  World w = Files({{"good.yaml", kGood}});
+  EXPECT_EQ(Cli({}, w).code, kExitUsage);
+  EXPECT_EQ(Cli({"--bogus", "good.yaml"}, w).code, kExitUsage);
+  EXPECT_EQ(Cli({"--check", "--plan", "good.yaml"}, w).code, kExitUsage);
+  EXPECT_EQ(Cli({"--check", "--output", "xml", "good.yaml"}, w).code, kExitUsage);
+  EXPECT_EQ(Cli({"--plan", "good.yaml", "good.yaml"}, w).code, kExitUsage);
+}
+
+TEST(Cli, HelpVersionAndSchema) {
+  World w = Files({});
+  CliRun help = Cli({"--help"}, w);
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_NE(help.out.find("--check"), std::string::npos);
+  CliRun version = Cli({"--version"}, w);
+  EXPECT_EQ(version.out.rfind("mesos-launch ", 0), 0u);
+  CliRun schema = Cli({"--schema"}, w);
+  EXPECT_EQ(nlohmann::json::parse(schema.out)["title"], "mesos-launch spec, version 1");
+}
+
+}  // namespace
+}  // namespace mlaunch

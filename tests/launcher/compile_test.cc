@@ -1,1 +1,177 @@
+#include "launcher/compile.h"
+
 #include <gtest/gtest.h>
+
+#include "launcher/plan_json.h"
+#include "launcher/spec/load.h"
+
+namespace mlaunch {
+namespace {
+
+namespace v1 = mesos::v1;
+
+Plan CompileText(const std::string& text, const Inputs& inputs = {}) {
+  spec::LoadResult r = spec::Load(text, "specs/t.yaml");
+  EXPECT_TRUE(r.diagnostics.ok());
+  for (const Diagnostic& d : r.diagnostics.Sorted()) ADD_FAILURE() << Render(d);
+  return Compile(r.spec, inputs, {"alice"});
+}
+
+double Scalar(const google::protobuf::RepeatedPtrField<v1::Resource>& rs, const std::string& n) {
+  for (const v1::Resource& r : rs) {
+    if (r.name() == n) return r.scalar().value();
+  }
+  return -1;
+}
+
+std::string Env(const v1::TaskInfo& t, const std::string& name) {
+  for (const auto& v : t.executor().command().environment().variables()) {
+    if (v.name() == name) return v.value();
+  }
+  return "<unset>";
+}
+
+TEST(Compile, WebserverBecomesAFrameworkAndATaskInfo) {
+  Plan plan = CompileText(R"(version: 1
+framework: {name: demo, roles: [web], principal: ops}
+tasks:
+  - name: web
+    instances: 2
+    resources: {cpus: 0.5, mem: 128, disk: 16MiB}
+    ports: [{name: http}, {name: admin, static: 9090}]
+    constraints: [[hostname, UNIQUE]]
+    service: {payload: Hello from Server}
+    kill_grace_period: 3s
+    labels: {app: web}
+    health_check: {type: http, interval: 5s, timeout: 1s}
+)");
+  const v1::FrameworkInfo& f = plan.framework;
+  EXPECT_EQ(f.user(), "alice");
+  EXPECT_EQ(f.name(), "demo");
+  EXPECT_EQ(f.principal(), "ops");
+  EXPECT_DOUBLE_EQ(f.failover_timeout(), 3600);
+  EXPECT_EQ(f.roles_size(), 1);
+  // MULTI_ROLE frameworks use roles only; the deprecated `role` (6) stays unset.
+  EXPECT_TRUE(f.GetReflection()->GetUnknownFields(f).empty());
+  EXPECT_FALSE(f.GetReflection()->HasField(f, f.GetDescriptor()->FindFieldByName("role")));
+  EXPECT_EQ(f.capabilities(0).type(), v1::FrameworkInfo::Capability::MULTI_ROLE);
+
+  ASSERT_EQ(plan.tasks.size(), 1u);
+  const TaskPlan& t = plan.tasks[0];
+  EXPECT_EQ(t.instances, 2);
+  EXPECT_DOUBLE_EQ(t.match.task.cpus, 0.5);
+  EXPECT_DOUBLE_EQ(t.match.executor.cpus, 0.05);
+  EXPECT_EQ(t.match.roles, std::vector<std::string>{"web"});
+  ASSERT_EQ(t.match.ports.size(), 2u);
+  EXPECT_FALSE(t.match.ports[0].static_port);
+  EXPECT_EQ(t.match.ports[1].static_port, 9090u);
+
+  const v1::TaskInfo& info = t.task_info;
+  EXPECT_EQ(info.name(), "web");
+  EXPECT_DOUBLE_EQ(Scalar(info.resources(), "cpus"), 0.5);
+  EXPECT_DOUBLE_EQ(Scalar(info.resources(), "mem"), 128);
+  EXPECT_DOUBLE_EQ(Scalar(info.resources(), "disk"), 16);
+  EXPECT_DOUBLE_EQ(Scalar(info.resources(), "gpus"), -1);  // zero asks are left out
+  EXPECT_EQ(info.kill_policy().grace_period().nanoseconds(), 3'000'000'000);
+  EXPECT_EQ(info.labels().labels(0).key(), "app");
+  EXPECT_FALSE(info.has_command());  // exactly one of executor and command
+  EXPECT_EQ(info.executor().type(), v1::ExecutorInfo::CUSTOM);
+  EXPECT_EQ(info.executor().command().value(), "mesos-launch-executor");
+  EXPECT_FALSE(info.executor().command().shell());
+  EXPECT_DOUBLE_EQ(Scalar(info.executor().resources(), "mem"), 32);
+  EXPECT_EQ(Env(info, "PORT0"), "${ports.http}");
+  EXPECT_EQ(Env(info, "PORT_ADMIN"), "${ports.admin}");
+  EXPECT_EQ(Env(info, "PORTS"), "${ports.http},${ports.admin}");
+  EXPECT_EQ(Env(info, "HOST"), "${host}");
+  EXPECT_EQ(Env(info, "MESOS_LAUNCH_ADDR_HTTP"), "${host}:${ports.http}");
+
+  EXPECT_EQ(info.health_check().type(), v1::HealthCheck::HTTP);
+  EXPECT_DOUBLE_EQ(info.health_check().interval_seconds(), 5);
+  EXPECT_EQ(info.health_check().http().path(), "/health");
+  EXPECT_EQ(t.health_port, "http");
+
+  ASSERT_TRUE(t.service.has_http());
+  EXPECT_EQ(t.service.http().body(), "Hello from Server");
+  EXPECT_EQ(t.service.http().port_name(), "http");
+  EXPECT_EQ(t.service.ports(1).number(), 9090u);
+}
+
+TEST(Compile, ArtifactsExtractOnlyArchivesAndKeepQueriesOutOfNames) {
+  Plan plan = CompileText(R"(version: 1
+tasks:
+  - name: site
+    ports: [http]
+    service: {root: site}
+    artifacts:
+      - {uri: "http://127.0.0.1/site.tar.gz?token=1", checksum: "sha256:)" +
+                          std::string(64, 'a') + R"("}
+      - {uri: "http://127.0.0.1/config.json"}
+      - {uri: "http://127.0.0.1/blob", extract: true, output_file: b.tgz, cache: true}
+    executor: {uri: "http://127.0.0.1/mesos-launch-executor"}
+)");
+  const auto& uris = plan.tasks[0].task_info.executor().command().uris();
+  ASSERT_EQ(uris.size(), 4);
+  EXPECT_EQ(uris[0].value(), "http://127.0.0.1/mesos-launch-executor");
+  EXPECT_TRUE(uris[0].executable());
+  EXPECT_FALSE(uris[0].extract());
+  EXPECT_TRUE(uris[1].extract());
+  EXPECT_EQ(uris[1].output_file(), "site.tar.gz");
+  EXPECT_FALSE(uris[2].extract());
+  EXPECT_TRUE(uris[2].has_extract());  // false must be sent: Mesos' default is true
+  EXPECT_TRUE(uris[3].extract());
+  EXPECT_TRUE(uris[3].cache());
+  EXPECT_EQ(plan.tasks[0].task_info.executor().command().value(), "./mesos-launch-executor");
+  ASSERT_EQ(plan.tasks[0].service.checksums_size(), 1);
+  EXPECT_EQ(plan.tasks[0].service.checksums(0).file(), "site.tar.gz");
+  EXPECT_EQ(plan.tasks[0].service.checksums(0).sha256(), std::string(64, 'a'));
+}
+
+TEST(Compile, SecretsNeverEnterThePlan) {
+  Inputs inputs;
+  inputs.files["plain.txt"] = "visible";
+  inputs.variables["REGION"] = "eu";
+  Plan plan = CompileText(R"(version: 1
+tasks:
+  - name: app
+    command: run
+    env:
+      PLAIN: {from_file: plain.txt}
+      REGION_NAME: {from_env: REGION}
+      DB_PASSWORD: {from_file: secret.txt, secret: true}
+)",
+                          inputs);
+  const v1::TaskInfo& info = plan.tasks[0].task_info;
+  EXPECT_EQ(Env(info, "PLAIN"), "visible");
+  EXPECT_EQ(Env(info, "REGION_NAME"), "eu");
+  bool found = false;
+  for (const auto& v : info.executor().command().environment().variables()) {
+    if (v.name() != "DB_PASSWORD") continue;
+    found = true;
+    EXPECT_EQ(v.type(), v1::Environment::Variable::SECRET);
+    EXPECT_EQ(v.secret().value().data(), "${secret.DB_PASSWORD}");
+  }
+  EXPECT_TRUE(found);
+  std::string json = PlanJson(plan);
+  EXPECT_NE(json.find("<redacted>"), std::string::npos);
+  EXPECT_EQ(json.find("secret.DB_PASSWORD"), std::string::npos);
+}
+
+TEST(PlanJson, ShowsCpusMemAndAPortsRangePerInstance) {
+  Plan plan = CompileText(R"(version: 1
+tasks:
+  - name: webserver
+    instances: 2
+    resources: {cpus: 0.5, mem: 128}
+    ports: [http]
+    service: {payload: "Hello from Server ${instance}"}
+)");
+  std::string json = PlanJson(plan);
+  EXPECT_NE(json.find("\"value\": \"webserver.1.${uuid}\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"begin\": \"${ports.http}\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"value\": 0.5"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"value\": 128"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"body\": \"Hello from Server 1\""), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace mlaunch

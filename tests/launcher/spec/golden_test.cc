@@ -1,1 +1,74 @@
+// Golden tests: every tests/data/specs/bad/NAME.yaml, checked with
+// `mesos-launch --check`, prints exactly NAME.expected; every spec under
+// specs/, examples/ and tests/data/specs/good/ checks clean.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "launcher/cli.h"
+
+namespace mlaunch {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<fs::path> Yamls(const std::string& dir) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(fs::path(ML_SOURCE_DIR) / dir)) {
+    if (entry.path().extension() == ".yaml") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int Check(const std::string& relative, std::string& out) {
+  std::ostringstream o, e;
+  const char* argv[] = {"mesos-launch", "--check", relative.c_str()};
+  int code = RunCli(3, argv, RealWorld(), o, e);
+  out = o.str() + e.str();
+  return code;
+}
+
+TEST(Golden, EveryBadSpecPrintsItsExpectedDiagnostics) {
+  fs::current_path(ML_SOURCE_DIR);
+  std::vector<fs::path> bad = Yamls("tests/data/specs/bad");
+  ASSERT_GE(bad.size(), 30u);
+  for (const fs::path& yaml : bad) {
+    std::string relative = fs::relative(yaml, ML_SOURCE_DIR).string();
+    fs::path expected = yaml;
+    expected.replace_extension(".expected");
+    ASSERT_TRUE(fs::exists(expected)) << "missing " << expected;
+    std::string out;
+    int code = Check(relative, out);
+    bool warning_only = yaml.filename().string().rfind("warn-", 0) == 0;
+    EXPECT_EQ(code, warning_only ? 0 : 1) << relative;
+    EXPECT_EQ(out, ReadAll(expected)) << relative;
+  }
+}
+
+TEST(Golden, EveryShippedSpecChecksClean) {
+  fs::current_path(ML_SOURCE_DIR);
+  for (const char* dir : {"specs", "examples", "tests/data/specs/good"}) {
+    std::vector<fs::path> specs = Yamls(dir);
+    EXPECT_FALSE(specs.empty()) << dir;
+    for (const fs::path& yaml : specs) {
+      std::string relative = fs::relative(yaml, ML_SOURCE_DIR).string();
+      std::string out;
+      EXPECT_EQ(Check(relative, out), 0) << relative << "\n" << out;
+      EXPECT_EQ(out, "") << relative;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mlaunch

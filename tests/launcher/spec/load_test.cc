@@ -1,1 +1,203 @@
+#include "launcher/spec/load.h"
+
 #include <gtest/gtest.h>
+
+#include "launcher/spec/interpolate.h"
+
+namespace mlaunch::spec {
+namespace {
+
+std::string Messages(const LoadResult& r) {
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics.Sorted()) out += Render(d);
+  return out;
+}
+
+constexpr const char* kMinimal = R"(version: 1
+tasks:
+  - name: web
+    ports: [http]
+    service: {payload: hi}
+)";
+
+TEST(Load, MinimalSpecGetsTheDocumentedDefaults) {
+  LoadResult r = Load(kMinimal, "specs/web.yaml");
+  ASSERT_TRUE(r.diagnostics.ok()) << Messages(r);
+  const Spec& s = r.spec;
+  EXPECT_EQ(s.framework.name, "mesos-launch-web");
+  EXPECT_EQ(s.framework.roles, std::vector<std::string>{"*"});
+  EXPECT_EQ(s.framework.failover_timeout, Hours(1));
+  EXPECT_TRUE(s.framework.checkpoint);
+  ASSERT_EQ(s.tasks.size(), 1u);
+  const Task& t = s.tasks[0];
+  EXPECT_EQ(t.instances, 1);
+  EXPECT_DOUBLE_EQ(t.resources.cpus, 0.1);
+  EXPECT_DOUBLE_EQ(t.resources.mem.value, 32);
+  EXPECT_EQ(t.kill_grace_period, Seconds(10));
+  EXPECT_EQ(t.staging_timeout, Minutes(5));
+  ASSERT_EQ(t.ports.size(), 1u);
+  EXPECT_EQ(t.ports[0].name, "http");
+  EXPECT_FALSE(t.ports[0].static_port);
+  ASSERT_TRUE(t.service);
+  EXPECT_EQ(t.service->payload, "hi");
+  EXPECT_EQ(t.service->path, "/");
+}
+
+TEST(Load, DefaultsMergeKeyByKeyAndTasksWin) {
+  LoadResult r = Load(R"(version: 1
+defaults:
+  resources: {cpus: 0.25, mem: 64}
+  labels: {team: a, tier: web}
+  constraints: [[hostname, UNIQUE]]
+tasks:
+  - name: one
+    resources: {mem: 1GiB}
+    labels: {tier: api}
+    command: "true"
+  - name: two
+    constraints: []
+    command: "true"
+)",
+                      "d.yaml");
+  ASSERT_TRUE(r.diagnostics.ok()) << Messages(r);
+  const Task& one = r.spec.tasks[0];
+  EXPECT_DOUBLE_EQ(one.resources.cpus, 0.25);
+  EXPECT_DOUBLE_EQ(one.resources.mem.value, 1024);
+  EXPECT_EQ(one.labels, (Labels{{"team", "a"}, {"tier", "api"}}));
+  EXPECT_EQ(one.constraints.size(), 1u);
+  const Task& two = r.spec.tasks[1];
+  EXPECT_DOUBLE_EQ(two.resources.mem.value, 64);
+  EXPECT_TRUE(two.constraints.empty());  // lists are replaced whole
+}
+
+TEST(Load, AnErrorInDefaultsIsReportedOnceAtItsLine) {
+  LoadResult r = Load(R"(version: 1
+defaults:
+  resources: {cpu: 1}
+tasks:
+  - {name: a, command: x}
+  - {name: b, command: x}
+)",
+                      "d.yaml");
+  EXPECT_EQ(Messages(r),
+            "d.yaml:3:15: error: defaults.resources.cpu: unknown key 'cpu'; did you mean "
+            "'cpus'?\n");
+}
+
+TEST(Load, ReportsEveryProblemInOnePass) {
+  LoadResult r = Load(R"(version: 1
+tasks:
+  - name: web
+    instances: many
+    resources: {cpus: -1, memory: 64}
+    command: run
+    restart: {policy: sometimes}
+    kill_grace_period: 10 sec
+)",
+                      "e.yaml");
+  EXPECT_EQ(r.diagnostics.error_count(), 5) << Messages(r);
+  std::string text = Messages(r);
+  EXPECT_NE(text.find("e.yaml:4:16: error: tasks[web].instances: must be a whole number"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("e.yaml:5:23: error: tasks[web].resources.cpus: must be > 0 (got -1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("e.yaml:5:27: error: tasks[web].resources.memory: unknown key 'memory'; "
+                      "did you mean 'mem'?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("e.yaml:7:23: error: tasks[web].restart.policy: must be 'always', "
+                      "'on-failure' or 'never' (got 'sometimes')"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("e.yaml:8:24: error: tasks[web].kill_grace_period: '10 sec' is not a "
+                      "duration"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Load, DuplicateKeysAreErrorsAtTheSecondKey) {
+  LoadResult r = Load("version: 1\ntasks: []\nversion: 1\n", "dup.yaml");
+  EXPECT_NE(Messages(r).find("dup.yaml:3:1: error: version: duplicate key 'version' (first at "
+                             "line 1)"),
+            std::string::npos)
+      << Messages(r);
+}
+
+TEST(Load, YamlSyntaxErrorsUseTheSameFormat) {
+  LoadResult r = Load("version: 1\ntasks: [a, b\n", "syn.yaml");
+  ASSERT_EQ(r.diagnostics.error_count(), 1);
+  EXPECT_EQ(r.diagnostics.Sorted()[0].message.rfind("YAML syntax: ", 0), 0u);
+  EXPECT_TRUE(r.diagnostics.Sorted()[0].loc.known());
+}
+
+TEST(Load, QuotedNumbersAndBareWordsAreTypeErrors) {
+  LoadResult r = Load(R"(version: 1
+tasks:
+  - name: web
+    resources: {cpus: "0.5"}
+    user: 1000
+    command: x
+)",
+                      "t.yaml");
+  std::string text = Messages(r);
+  EXPECT_NE(text.find("tasks[web].resources.cpus: must be a number (got '0.5')"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tasks[web].user: must be a string (got '1000'); quote it: \"1000\""),
+            std::string::npos)
+      << text;
+}
+
+TEST(Load, OddInputsNeverThrow) {
+  std::string deep(5000, '[');
+  for (const std::string& text :
+       {std::string(), std::string("\0\xff\xfe", 3), std::string("- a\n- b\n"), deep,
+        std::string("version: 1\ntasks:\n  - !!binary AAAA\n"), std::string("&a [*a]"),
+        std::string("version: 1\ntasks: {a: 1}\n"), std::string("? [a]\n: b\n"),
+        std::string("version: 1\n---\nversion: 1\n")}) {
+    LoadResult r = Load(text, "odd.yaml");
+    EXPECT_FALSE(r.diagnostics.ok()) << text.substr(0, 40);
+  }
+}
+
+TEST(Interpolate, FindsOnlyLowerCasePlaceholders) {
+  auto found = FindPlaceholders("serve ${ports.http} at ${HOME}/x ${host} ${");
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].name, "ports.http");
+  EXPECT_EQ(found[1].name, "host");
+  EXPECT_EQ(Substitute("a ${ports.http} ${HOME} ${host}",
+                       [](const std::string& n) -> std::optional<std::string> {
+                         if (n == "ports.http") return "31000";
+                         return std::nullopt;
+                       }),
+            "a 31000 ${HOME} ${host}");
+}
+
+TEST(Interpolate, ChecksNamesAgainstTheSpec) {
+  LoadResult r = Load(R"(version: 1
+tasks:
+  - name: db
+    ports: [pg]
+    command: "serve ${ports.pg} ${ports.http} ${hots}"
+  - name: app
+    command: "run ${tasks.db.addr.pg} ${tasks.db.addr.x}"
+    env: {DB: "${tasks.db.host}", ME: "${tasks.app.host}"}
+)",
+                      "p.yaml");
+  std::string text = Messages(r);
+  EXPECT_NE(text.find("'${ports.http}': 'http' is not a declared port (declared: pg)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'${hots}' is not a placeholder"), std::string::npos) << text;
+  EXPECT_NE(text.find("'${tasks.db.addr.pg}' is only known once 'db' runs; add depends_on: [db]"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'x' is not a port of 'db' (declared: pg)"), std::string::npos) << text;
+  EXPECT_NE(text.find("'${tasks.app.host}' names this task itself; write ${host}"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace mlaunch::spec
