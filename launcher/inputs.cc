@@ -51,9 +51,10 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
       diagnostics.Warning(at, path, std::move(message));
     }
   };
+  std::vector<std::string> task_paths = spec::TaskPaths(spec);
   for (size_t i = 0; i < spec.tasks.size(); ++i) {
     const spec::Task& task = spec.tasks[i];
-    std::string at = spec::TaskPath(spec, i);
+    const std::string& at = task_paths[i];
     if (task.service && !task.service->body_file.empty()) {
       const std::string& file = task.service->body_file;
       std::string bytes;

@@ -47,13 +47,27 @@ std::string OneOf(const std::vector<std::string>& names) {
 }
 
 MapReader::MapReader(Reader& reader, Layers layers, bool require)
-    : reader_(reader), layers_(std::move(layers)), require_(require) {}
+    : reader_(reader), layers_(std::move(layers)), require_(require) {
+  for (const Layer& layer : layers_) {
+    std::vector<Entry>& entries = entries_.emplace_back();
+    if (!layer.node.IsMap()) continue;
+    for (const auto& entry : layer.node) entries.push_back({entry.first, entry.second});
+  }
+}
+
+const YAML::Node* MapReader::Find(size_t layer, std::string_view key) const {
+  for (const Entry& entry : entries_[layer]) {
+    if (entry.key.IsScalar() && entry.key.Scalar() == key) return &entry.value;
+  }
+  return nullptr;
+}
 
 void MapReader::Finish() {
-  for (const Layer& layer : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
     std::map<std::string, int> first_line;
-    for (const auto& entry : layer.node) {
-      const YAML::Node& key = entry.first;
+    for (const Entry& entry : entries_[i]) {
+      const YAML::Node& key = entry.key;
       if (!key.IsScalar()) {
         reader_.Error(key, layer.path, "keys must be plain words");
         continue;

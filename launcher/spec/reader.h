@@ -100,8 +100,16 @@ class MapReader {
   void Finish();
 
  private:
+  // The entries of one layer's mapping, read once.
+  struct Entry {
+    YAML::Node key;
+    YAML::Node value;
+  };
+  const YAML::Node* Find(size_t layer, std::string_view key) const;
+
   Reader& reader_;
   Layers layers_;
+  std::vector<std::vector<Entry>> entries_;  // per layer
   bool require_;
   std::vector<std::string> known_;
   std::vector<std::pair<std::string_view, std::string_view>> foreign_;
@@ -117,9 +125,9 @@ template <typename T>
 void MapReader::Field(std::string_view key, T& out, const FieldInfo& info) {
   known_.emplace_back(key);
   Layers found;
-  for (const Layer& layer : layers_) {
-    if (std::optional<YAML::Node> value = Lookup(layer.node, key)) {
-      found.push_back({*value, JoinPath(layer.path, key)});
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (const YAML::Node* value = Find(i, key)) {
+      found.push_back({*value, JoinPath(layers_[i].path, key)});
     }
   }
   if (found.empty()) {
@@ -201,7 +209,11 @@ void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
   for (const YAML::Node& item : l.node) {
     std::optional<YAML::Node> name = Lookup(item, "name");
     names.push_back(name && name->IsScalar() ? name->Scalar() : std::string());
-    Layer item_layer{item, l.path + "[" + ItemLabel(names, names.size() - 1) + "]"};
+  }
+  std::vector<std::string> labels = ItemLabels(names);
+  size_t index = 0;
+  for (const YAML::Node& item : l.node) {
+    Layer item_layer{item, l.path + "[" + labels[index++] + "]"};
     r.Remember(item_layer);
     out.emplace_back();
     ReadValue(r, Layers{item_layer}, out.back(), element);

@@ -1,6 +1,6 @@
 #include "launcher/spec/spec.h"
 
-#include <algorithm>
+#include <set>
 
 namespace mlaunch::spec {
 
@@ -14,13 +14,14 @@ SourceLoc SourceMap::Find(std::string path) const {
   return {};
 }
 
-std::string ItemLabel(const std::vector<std::string>& names, size_t index) {
-  const std::string& name = names[index];
-  if (name.empty() || std::find(names.begin(), names.begin() + static_cast<long>(index), name) !=
-                          names.begin() + static_cast<long>(index)) {
-    return std::to_string(index);
+std::vector<std::string> ItemLabels(const std::vector<std::string>& names) {
+  std::vector<std::string> labels;
+  std::set<std::string> used;
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool unique = !names[i].empty() && used.insert(names[i]).second;
+    labels.push_back(unique ? names[i] : std::to_string(i));
   }
-  return name;
+  return labels;
 }
 
 }  // namespace mlaunch::spec

@@ -193,9 +193,9 @@ class SourceMap {
   std::map<std::string, SourceLoc> locs_;
 };
 
-// How item `index` of a list is shown in paths: by its name when it has one
-// that no earlier item has (tasks[web]), else by its index (tasks[3]).
-std::string ItemLabel(const std::vector<std::string>& names, size_t index);
+// How the items of a list are shown in paths: by their name when they have
+// one that no earlier item has (tasks[web]), else by index (tasks[3]).
+std::vector<std::string> ItemLabels(const std::vector<std::string>& names);
 
 struct Spec {
   int64_t version = 1;

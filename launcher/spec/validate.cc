@@ -13,24 +13,24 @@ namespace mlaunch::spec {
 namespace {
 
 template <typename T>
-std::string ItemPath(const std::string& list, const std::vector<T>& items, size_t index) {
+std::vector<std::string> ItemPaths(const std::string& list, const std::vector<T>& items) {
   std::vector<std::string> names;
   for (const T& item : items) names.push_back(item.name);
-  return list + "[" + ItemLabel(names, index) + "]";
+  std::vector<std::string> paths = ItemLabels(names);
+  for (std::string& p : paths) p = list + "[" + p + "]";
+  return paths;
 }
 
 }  // namespace
 
-std::string TaskPath(const Spec& spec, size_t index) {
-  return ItemPath("tasks", spec.tasks, index);
-}
+std::vector<std::string> TaskPaths(const Spec& spec) { return ItemPaths("tasks", spec.tasks); }
 
 namespace {
 
 class Checker {
  public:
   Checker(const Spec& spec, Diagnostics& diagnostics)
-      : spec_(spec), diagnostics_(diagnostics) {}
+      : spec_(spec), diagnostics_(diagnostics), task_paths_(TaskPaths(spec)) {}
 
   void Error(const std::string& path, std::string message, std::string hint = {}) {
     diagnostics_.Error(spec_.where.Find(path), path, std::move(message), std::move(hint));
@@ -65,6 +65,7 @@ class Checker {
 
   const Spec& spec_;
   Diagnostics& diagnostics_;
+  std::vector<std::string> task_paths_;
 };
 
 std::string PortNames(const Task& task) {
@@ -80,7 +81,7 @@ void Checker::Run() {
   std::map<std::string, std::string> first;
   for (size_t i = 0; i < spec_.tasks.size(); ++i) {
     const Task& task = spec_.tasks[i];
-    std::string at = TaskPath(spec_, i);
+    const std::string& at = task_paths_[i];
     if (!task.name.empty()) {
       auto [seen, fresh] = first.emplace(task.name, at);
       if (!fresh) {
@@ -134,9 +135,10 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
 void Checker::CheckPorts(const Task& task, const std::string& at) {
   std::map<std::string, size_t> names;
   std::map<int64_t, std::string> statics;
+  std::vector<std::string> paths = ItemPaths(at + ".ports", task.ports);
   for (size_t i = 0; i < task.ports.size(); ++i) {
     const Port& port = task.ports[i];
-    std::string path = ItemPath(at + ".ports", task.ports, i);
+    const std::string& path = paths[i];
     if (port.name.empty()) continue;
     if (!names.emplace(port.name, i).second) {
       Error(path + ".name", "port name '" + port.name + "' is used twice in this task");
@@ -328,7 +330,7 @@ void Checker::CheckDependencies() {
     const Task& task = spec_.tasks[i];
     for (size_t d = 0; d < task.depends_on.size(); ++d) {
       const Dependency& dep = task.depends_on[d];
-      std::string dp = TaskPath(spec_, i) + ".depends_on[" + std::to_string(d) + "]";
+      std::string dp = task_paths_[i] + ".depends_on[" + std::to_string(d) + "]";
       const Task* target = FindTask(dep.task);
       if (dep.task.empty()) continue;
       if (dep.task == task.name) {
@@ -370,7 +372,7 @@ void Checker::CheckDependencies() {
           for (auto it = from; it != stack.end(); ++it) cycle += *it + " -> ";
           cycle += dep.task;
           if (reported.insert(dep.task).second) {
-            Error(TaskPath(spec_, j) + ".depends_on", "dependency cycle: " + cycle,
+            Error(task_paths_[j] + ".depends_on", "dependency cycle: " + cycle,
                   "remove one of these depends_on entries");
           }
         }

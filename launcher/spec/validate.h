@@ -12,8 +12,8 @@ namespace mlaunch::spec {
 
 void Validate(const Spec& spec, Diagnostics& diagnostics);
 
-// The path of task `index` in diagnostics: tasks[web], as the loader wrote it.
-std::string TaskPath(const Spec& spec, size_t index);
+// The paths of the tasks in diagnostics (tasks[web]), as the loader wrote them.
+std::vector<std::string> TaskPaths(const Spec& spec);
 
 }  // namespace mlaunch::spec
 
