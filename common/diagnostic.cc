@@ -30,6 +30,16 @@ void Diagnostics::Add(Diagnostic d) {
   items_.push_back(std::move(d));
 }
 
+bool Diagnostics::HasErrorUnder(const std::string& path) const {
+  for (const Diagnostic& d : items_) {
+    if (d.severity != Severity::kError || d.path.compare(0, path.size(), path) != 0) continue;
+    if (d.path.size() == path.size() || d.path[path.size()] == '.' || d.path[path.size()] == '[') {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<Diagnostic> Diagnostics::Sorted() const {
   std::vector<Diagnostic> out = items_;
   std::stable_sort(out.begin(), out.end(),

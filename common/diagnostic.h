@@ -49,6 +49,8 @@ class Diagnostics {
 
   // Sorted by position (unknown positions last, in the order added).
   std::vector<Diagnostic> Sorted() const;
+  // True when an error was reported at `path` or below it.
+  bool HasErrorUnder(const std::string& path) const;
   int error_count() const { return errors_; }
   int warning_count() const { return warnings_; }
   bool ok() const { return errors_ == 0; }

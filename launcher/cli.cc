@@ -47,7 +47,8 @@ Checked CheckFile(const std::string& file, const World& world) {
     return {std::move(failed), {}};
   }
   Checked c{spec::Load(text, file), {}};
-  if (c.loaded.diagnostics.ok()) c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);
+  // Read even when the spec has other errors: every problem in one pass.
+  c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);
   return c;
 }
 

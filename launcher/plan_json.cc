@@ -82,9 +82,11 @@ json Instance(const TaskPlan& task, int64_t index) {
   json data = ToJson(service);
   // People read the body as text, not base64; dump() keeps odd bytes safe.
   if (service.has_http() && service.http().has_body()) data["http"]["body"] = service.http().body();
-  for (json& p : data["ports"]) {
-    for (const PortAsk& port : task.match.ports) {
-      if (p.value("name", "") == port.name) p["number"] = PortValue(port);
+  if (data.contains("ports")) {
+    for (json& p : data["ports"]) {
+      for (const PortAsk& port : task.match.ports) {
+        if (p.value("name", "") == port.name) p["number"] = PortValue(port);
+      }
     }
   }
   out["data"] = {{"mlaunch.ServiceConfig", data}};

@@ -30,6 +30,7 @@ struct FieldInfo {
   bool min_exclusive = false;      //   ... and whether it is excluded
   std::optional<double> max = {};  // numbers: upper bound (inclusive)
   std::string_view pattern = {};   // strings: ECMAScript regex, whole value
+  bool any_scalar = false;         // strings: numbers and booleans are taken as text
 };
 
 // A name: lower-case letters, digits and dashes, starting with a letter.
@@ -170,7 +171,8 @@ void Visit(V& v, Constraint& c) {
   v.Field("operator", c.op, {.doc = "how agents are compared", .required = true});
   v.Field("value", c.value,
           {.doc = "the operand: a regex for LIKE/UNLIKE, a count for MAX_PER and GROUP_BY, "
-                  "a value for CLUSTER and IS"});
+                  "a value for CLUSTER and IS",
+           .any_scalar = true});
   v.Foreign("attribute", "field");
   v.Foreign("op", "operator");
 }
@@ -178,7 +180,8 @@ void Visit(V& v, Constraint& c) {
 // The mapping form of an environment variable; a plain value is the other.
 template <typename V>
 void Visit(V& v, EnvVar& e) {
-  v.Field("value", e.value, {.doc = "the value", .mesos = "CommandInfo.environment"});
+  v.Field("value", e.value,
+          {.doc = "the value", .mesos = "CommandInfo.environment", .any_scalar = true});
   v.Field("from_file", e.from_file,
           {.doc = "read the value from this file (relative to the spec) at launch"});
   v.Field("from_env", e.from_env,

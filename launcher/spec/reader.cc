@@ -37,6 +37,13 @@ std::string JoinPath(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
+bool SameIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
 std::string OneOf(const std::vector<std::string>& names) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -176,6 +183,10 @@ void ReadValue(Reader& r, const Layers& layers, int64_t& out, const FieldInfo& i
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a whole number")) return;
   int64_t value = 0;
+  if (!IsPlain(l.node) && YAML::convert<int64_t>::decode(l.node, value)) {
+    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node.Scalar() + " without quotes");
+    return;
+  }
   if (!IsPlain(l.node) || !YAML::convert<int64_t>::decode(l.node, value)) {
     r.Error(l.node, l.path, "must be a whole number (got '" + l.node.Scalar() + "')");
     return;
@@ -188,6 +199,11 @@ void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& in
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a number")) return;
   std::optional<double> value = PlainNumber(l.node);
+  double quoted = 0;
+  if (!value && !IsPlain(l.node) && YAML::convert<double>::decode(l.node, quoted)) {
+    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node.Scalar() + " without quotes");
+    return;
+  }
   if (!value) {
     r.Error(l.node, l.path, "must be a number (got '" + l.node.Scalar() + "')");
     return;
@@ -198,9 +214,13 @@ void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& in
 
 void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInfo& info) {
   const Layer& l = layers.front();
+  if (l.node.IsNull() && !info.required) {
+    out.clear();  // `command: ~` clears a value from defaults
+    return;
+  }
   if (!ExpectScalar(r, l, "a string")) return;
   const std::string& text = l.node.Scalar();
-  if (PlainBool(l.node) || PlainNumber(l.node)) {
+  if (!info.any_scalar && (PlainBool(l.node) || PlainNumber(l.node))) {
     r.Error(l.node, l.path, "must be a string (got '" + text + "')",
             "quote it: \"" + text + "\"");
     return;
@@ -211,13 +231,14 @@ void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInf
   }
   if (!info.pattern.empty() && !r.Matches(info.pattern, text)) {
     std::string rule = info.pattern == kNamePattern
-                           ? "lower-case letters, digits and '-', starting with a "
-                             "letter, at most 63"
-                           : "the pattern " + std::string(info.pattern);
+                           ? "lower-case letters, digits and '-', starting with a letter, "
+                             "not ending with '-', at most 63 characters"
+                       : info.pattern == kChecksumPattern
+                           ? "sha256: followed by 64 lower-case hex digits"
+                           : "like " + std::string(info.pattern);
     r.Error(l.node, l.path, "'" + text + "' is not valid: must be " + rule);
-    return;
   }
-  out = text;
+  out = text;  // kept even when invalid, so later messages name it as written
 }
 
 void ReadValue(Reader& r, const Layers& layers, Duration& out, const FieldInfo&) {

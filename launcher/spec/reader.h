@@ -118,6 +118,7 @@ class MapReader {
 // The value of `key` in `map`, if `map` is a mapping that has it.
 std::optional<YAML::Node> Lookup(const YAML::Node& map, std::string_view key);
 std::string JoinPath(const std::string& path, std::string_view key);
+bool SameIgnoringCase(std::string_view a, std::string_view b);
 // Names an enum's spellings for messages: "a", "b" or "c".
 std::string OneOf(const std::vector<std::string>& names);
 
@@ -176,6 +177,9 @@ void ReadValue(Reader& r, const Layers& layers, E& out, const FieldInfo&) {
   std::string hint;
   if (l.node.IsScalar()) {
     std::string close = ClosestMatch(l.node.Scalar(), names);
+    for (const std::string& name : names) {
+      if (SameIgnoringCase(name, l.node.Scalar())) close = name;
+    }
     if (!close.empty()) hint = "did you mean '" + close + "'?";
   }
   r.Error(l.node, l.path, "must be " + OneOf(names) + " (got " + got + ")", hint);

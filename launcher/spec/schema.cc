@@ -61,7 +61,7 @@ json SchemaOf(const double&, const FieldInfo& info) {
   return s;
 }
 json SchemaOf(const std::string&, const FieldInfo& info) {
-  json s = {{"type", "string"}};
+  json s = info.any_scalar ? kScalar : json{{"type", "string"}};
   if (!info.pattern.empty()) s["pattern"] = std::string(info.pattern);
   if (info.required) s["minLength"] = 1;
   return s;

@@ -75,7 +75,8 @@ std::string PortNames(const Task& task) {
 }
 
 void Checker::Run() {
-  if (spec_.tasks.empty()) {
+  // After a reading error, checks of what could not be read only add noise.
+  if (spec_.tasks.empty() && diagnostics_.ok()) {
     Error("tasks", "must list at least one task", "e.g. tasks: [{name: web, command: ...}]");
   }
   std::map<std::string, std::string> first;
@@ -104,9 +105,12 @@ void Checker::Run() {
 }
 
 void Checker::CheckTask(const Task& task, const std::string& at) {
+  bool read_cleanly = !diagnostics_.HasErrorUnder(at);
   CheckPorts(task, at);
-  CheckRunnable(task, at);
-  CheckHealth(task, at);
+  if (read_cleanly) {
+    CheckRunnable(task, at);
+    CheckHealth(task, at);
+  }
   CheckConstraints(task, at);
   CheckEnv(task, at);
   CheckPlaceholders(task, at);
@@ -217,7 +221,7 @@ void Checker::CheckHealth(const Task& task, const std::string& at) {
       Error(hp + ".command", "only command checks run a command", "set type: command");
     }
     if (task.ports.empty()) {
-      Error(hp, "an " + std::string(Name(h.type)) + " check needs a port",
+      Error(hp, "a " + std::string(Name(h.type)) + " check needs a port",
             "add ports: [{name: http}]");
     } else if (!h.port.empty() && !HasPort(task, h.port)) {
       Error(hp + ".port", "'" + h.port + "' is not a declared port (declared: " +
@@ -229,7 +233,7 @@ void Checker::CheckHealth(const Task& task, const std::string& at) {
   }
   if (h.interval.ms <= 0) Error(hp + ".interval", "must be longer than 0s");
   if (h.timeout.ms <= 0) Error(hp + ".timeout", "must be longer than 0s");
-  if (h.timeout > h.interval) {
+  if (h.interval.ms > 0 && h.timeout > h.interval) {
     Error(hp + ".timeout", "must not be longer than interval (" + FormatDuration(h.interval) +
                                ")");
   }
@@ -369,9 +373,12 @@ void Checker::CheckDependencies() {
         } else if (m == Mark::kActive) {
           auto from = std::find(stack.begin(), stack.end(), dep.task);
           std::string cycle;
+          std::set<std::string> members(from, stack.end());
           for (auto it = from; it != stack.end(); ++it) cycle += *it + " -> ";
           cycle += dep.task;
-          if (reported.insert(dep.task).second) {
+          std::string key;
+          for (const std::string& member : members) key += member + "\n";
+          if (reported.insert(key).second) {
             Error(task_paths_[j] + ".depends_on", "dependency cycle: " + cycle,
                   "remove one of these depends_on entries");
           }

@@ -142,7 +142,7 @@ tasks:
 )",
                       "t.yaml");
   std::string text = Messages(r);
-  EXPECT_NE(text.find("tasks[web].resources.cpus: must be a number (got '0.5')"), std::string::npos)
+  EXPECT_NE(text.find("tasks[web].resources.cpus: is quoted text, not a number; write 0.5 without quotes"), std::string::npos)
       << text;
   EXPECT_NE(text.find("tasks[web].user: must be a string (got '1000'); quote it: \"1000\""),
             std::string::npos)
