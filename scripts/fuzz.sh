@@ -11,6 +11,6 @@ cmake --build build-fuzz --target spec_load_fuzz
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml "$corpus"/ 2>/dev/null || true
+cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml tests/data/specs/fuzz/*.yaml "$corpus"/ 2>/dev/null || true
 build-fuzz/tests/fuzz/spec_load_fuzz -max_total_time="$seconds" -max_len=4096 \
   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -n 15

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "launcher/spec/interpolate.h"
 
 namespace mlaunch::spec {
@@ -159,6 +162,17 @@ TEST(Load, OddInputsNeverThrow) {
     LoadResult r = Load(text, "odd.yaml");
     EXPECT_FALSE(r.diagnostics.ok()) << text.substr(0, 40);
   }
+}
+
+// yaml-cpp 0.7's LoadAll() loops forever on this input (found by the
+// fuzzer); the loader must finish and report it.
+TEST(Load, InputThatHungYamlCppLoadAllFinishes) {
+  std::ifstream in(std::string(ML_SOURCE_DIR) + "/tests/data/specs/fuzz/loadall-loop.yaml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  LoadResult r = Load(text.str(), "loop.yaml");
+  EXPECT_FALSE(r.diagnostics.ok());
 }
 
 TEST(Interpolate, FindsOnlyLowerCasePlaceholders) {
