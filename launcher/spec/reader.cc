@@ -332,24 +332,26 @@ void ReadValue(Reader& r, const Layers& layers, EnvVar& out, const FieldInfo&) {
   if (std::optional<std::string> text = AnyScalarText(r, l)) out.value = *text;
 }
 
-void ReadValue(Reader& r, const Layers& layers, Dependency& out, const FieldInfo&) {
-  const Layer& l = layers.front();
+namespace {
+
+// Items written either as a mapping or, for short, as just a name.
+template <typename T>
+void ReadNameOrMapping(Reader& r, const Layer& l, T& out, std::string& name) {
   if (l.node.IsMap()) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
-  FieldInfo name{.doc = "", .required = true, .pattern = kNamePattern};
-  ReadValue(r, Layers{l}, out.task, name);
+  ReadValue(r, Layers{l}, name, FieldInfo{.doc = "", .required = true, .pattern = kNamePattern});
+}
+
+}  // namespace
+
+void ReadValue(Reader& r, const Layers& layers, Dependency& out, const FieldInfo&) {
+  ReadNameOrMapping(r, layers.front(), out, out.task);
 }
 
 void ReadValue(Reader& r, const Layers& layers, Port& out, const FieldInfo&) {
-  const Layer& l = layers.front();
-  if (l.node.IsMap()) {
-    ReadStruct(r, Layers{l}, out);
-    return;
-  }
-  FieldInfo name{.doc = "", .required = true, .pattern = kNamePattern};
-  ReadValue(r, Layers{l}, out.name, name);
+  ReadNameOrMapping(r, layers.front(), out, out.name);
 }
 
 void ReadValue(Reader& r, const Layers& layers, Constraint& out, const FieldInfo&) {
