@@ -289,9 +289,22 @@ bool LooksSecret(const std::string& name) {
   return false;
 }
 
+// Names mesos-launch sets for every task (docs/spec.md, "Environment").
+bool Reserved(const std::string& name) {
+  if (name == "PORT" || name == "PORTS" || name == "HOST" || name == "MESOS_TASK_ID") return true;
+  if (name.rfind("MESOS_LAUNCH_", 0) == 0 || name.rfind("PORT_", 0) == 0) return true;
+  return name.size() > 4 && name.rfind("PORT", 0) == 0 &&
+         std::all_of(name.begin() + 4, name.end(), ::isdigit);
+}
+
 void Checker::CheckEnv(const Task& task, const std::string& at) {
   for (const auto& [name, var] : task.env) {
     std::string ep = at + ".env." + name;
+    if (Reserved(name)) {
+      Error(ep, "'" + name + "' is set by mesos-launch for every task",
+            "use a name of your own; PORT*, HOST, MESOS_TASK_ID and MESOS_LAUNCH_* are taken");
+      continue;
+    }
     int sources = (var.value.empty() ? 0 : 1) + (var.from_file.empty() ? 0 : 1) +
                   (var.from_env.empty() ? 0 : 1);
     if (sources > 1) {
