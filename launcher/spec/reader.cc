@@ -1,23 +1,31 @@
 #include "launcher/spec/reader.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 
 namespace mlaunch::spec {
 
-SourceLoc Reader::Loc(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
-  return {mark.line + 1, mark.column + 1};
-}
-
-void Reader::Error(const YAML::Node& at, const std::string& path, std::string message,
+void Reader::Error(const YamlNode* at, const std::string& path, std::string message,
                    std::string hint) {
   diagnostics_.Error(Loc(at), path, std::move(message), std::move(hint));
 }
 
+bool IsName(std::string_view text) {
+  if (text.empty() || text.size() > 63 || text.front() < 'a' || text.front() > 'z' ||
+      text.back() == '-') {
+    return false;
+  }
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 bool Reader::Matches(std::string_view pattern, const std::string& text) {
+  // Names are checked for every task and port; kNamePattern says the same.
+  if (pattern == kNamePattern) return IsName(text);
   auto it = patterns_.find(pattern);
   if (it == patterns_.end()) {
     it = patterns_.emplace(pattern, std::regex(std::string(pattern))).first;
@@ -25,12 +33,12 @@ bool Reader::Matches(std::string_view pattern, const std::string& text) {
   return std::regex_search(text, it->second);
 }
 
-std::optional<YAML::Node> Lookup(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return std::nullopt;
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+const YamlNode* Lookup(const YamlNode* map, std::string_view key) {
+  if (!map->IsMap()) return nullptr;
+  for (const auto& [k, value] : map->entries) {
+    if (k->IsScalar() && k->text == key) return value;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 std::string JoinPath(const std::string& path, std::string_view key) {
@@ -54,32 +62,17 @@ std::string OneOf(const std::vector<std::string>& names) {
 }
 
 MapReader::MapReader(Reader& reader, Layers layers, bool require)
-    : reader_(reader), layers_(std::move(layers)), require_(require) {
-  for (const Layer& layer : layers_) {
-    std::vector<Entry>& entries = entries_.emplace_back();
-    if (!layer.node.IsMap()) continue;
-    for (const auto& entry : layer.node) entries.push_back({entry.first, entry.second});
-  }
-}
-
-const YAML::Node* MapReader::Find(size_t layer, std::string_view key) const {
-  for (const Entry& entry : entries_[layer]) {
-    if (entry.key.IsScalar() && entry.key.Scalar() == key) return &entry.value;
-  }
-  return nullptr;
-}
+    : reader_(reader), layers_(std::move(layers)), require_(require) {}
 
 void MapReader::Finish() {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
+  for (const Layer& layer : layers_) {
     std::map<std::string, int> first_line;
-    for (const Entry& entry : entries_[i]) {
-      const YAML::Node& key = entry.key;
-      if (!key.IsScalar()) {
+    for (const auto& [key, value] : layer.node->entries) {
+      if (!key->IsScalar()) {
         reader_.Error(key, layer.path, "keys must be plain words");
         continue;
       }
-      const std::string& name = key.Scalar();
+      const std::string& name = key->text;
       std::string path = JoinPath(layer.path, name);
       auto [seen, fresh] = first_line.emplace(name, Reader::Loc(key).line);
       if (!fresh) {
@@ -110,17 +103,23 @@ void MapReader::Finish() {
 
 namespace {
 
-bool IsPlain(const YAML::Node& node) { return node.Tag() == "?"; }
+bool IsPlain(const YamlNode* node) { return node->plain; }
+
+// yaml-cpp's own reading of a scalar as T.
+template <typename T>
+bool Decode(const YamlNode* node, T& value) {
+  return YAML::convert<T>::decode(YAML::Node(node->text), value);
+}
 
 // Reports and returns false unless the first layer holds a single value.
 bool ExpectScalar(Reader& r, const Layer& l, std::string_view what) {
-  if (l.node.IsScalar()) return true;
-  if (l.node.IsNull()) {
+  if (l.node->IsScalar()) return true;
+  if (l.node->IsNull()) {
     r.Error(l.node, l.path, "has no value; give " + std::string(what) + " or remove the key");
   } else {
     r.Error(l.node, l.path,
             "must be " + std::string(what) + " (got a " +
-                (l.node.IsMap() ? "mapping" : "list") + ")");
+                (l.node->IsMap() ? "mapping" : "list") + ")");
   }
   return false;
 }
@@ -136,25 +135,28 @@ void CheckRange(Reader& r, const Layer& l, double value, const FieldInfo& info) 
   if (info.min && (info.min_exclusive ? !(value > *info.min) : !(value >= *info.min))) {
     r.Error(l.node, l.path,
             std::string("must be ") + (info.min_exclusive ? "> " : ">= ") +
-                Number(*info.min) + " (got " + l.node.Scalar() + ")");
+                Number(*info.min) + " (got " + l.node->text + ")");
   } else if (info.max && !(value <= *info.max)) {
     r.Error(l.node, l.path,
-            "must be <= " + Number(*info.max) + " (got " + l.node.Scalar() + ")");
+            "must be <= " + Number(*info.max) + " (got " + l.node->text + ")");
   }
 }
 
 // YAML reads unquoted true/false as booleans; anything else is not one.
-std::optional<bool> PlainBool(const YAML::Node& node) {
+std::optional<bool> PlainBool(const YamlNode* node) {
   if (!IsPlain(node)) return std::nullopt;
-  const std::string& s = node.Scalar();
+  const std::string& s = node->text;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   return std::nullopt;
 }
 
-std::optional<double> PlainNumber(const YAML::Node& node) {
+std::optional<double> PlainNumber(const YamlNode* node) {
   double value = 0;
-  if (!IsPlain(node) || !YAML::convert<double>::decode(node, value) || !std::isfinite(value)) {
+  // Every YAML number starts like this; asking yaml-cpp is the slow part.
+  const char first = node->text.empty() ? ' ' : node->text[0];
+  bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
+  if (!IsPlain(node) || !may_be_number || !Decode(node, value) || !std::isfinite(value)) {
     return std::nullopt;
   }
   return value;
@@ -164,7 +166,7 @@ std::optional<double> PlainNumber(const YAML::Node& node) {
 // text, as in labels and environment values.
 std::optional<std::string> AnyScalarText(Reader& r, const Layer& l) {
   if (!ExpectScalar(r, l, "a value")) return std::nullopt;
-  return l.node.Scalar();
+  return l.node->text;
 }
 
 }  // namespace
@@ -175,7 +177,7 @@ void ReadValue(Reader& r, const Layers& layers, bool& out, const FieldInfo&) {
   if (std::optional<bool> value = PlainBool(l.node)) {
     out = *value;
   } else {
-    r.Error(l.node, l.path, "must be true or false (got '" + l.node.Scalar() + "')");
+    r.Error(l.node, l.path, "must be true or false (got '" + l.node->text + "')");
   }
 }
 
@@ -183,12 +185,12 @@ void ReadValue(Reader& r, const Layers& layers, int64_t& out, const FieldInfo& i
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a whole number")) return;
   int64_t value = 0;
-  if (!IsPlain(l.node) && YAML::convert<int64_t>::decode(l.node, value)) {
-    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node.Scalar() + " without quotes");
+  if (!IsPlain(l.node) && Decode(l.node, value)) {
+    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node->text + " without quotes");
     return;
   }
-  if (!IsPlain(l.node) || !YAML::convert<int64_t>::decode(l.node, value)) {
-    r.Error(l.node, l.path, "must be a whole number (got '" + l.node.Scalar() + "')");
+  if (!IsPlain(l.node) || !Decode(l.node, value)) {
+    r.Error(l.node, l.path, "must be a whole number (got '" + l.node->text + "')");
     return;
   }
   CheckRange(r, l, static_cast<double>(value), info);
@@ -200,12 +202,12 @@ void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& in
   if (!ExpectScalar(r, l, "a number")) return;
   std::optional<double> value = PlainNumber(l.node);
   double quoted = 0;
-  if (!value && !IsPlain(l.node) && YAML::convert<double>::decode(l.node, quoted)) {
-    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node.Scalar() + " without quotes");
+  if (!value && !IsPlain(l.node) && Decode(l.node, quoted)) {
+    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node->text + " without quotes");
     return;
   }
   if (!value) {
-    r.Error(l.node, l.path, "must be a number (got '" + l.node.Scalar() + "')");
+    r.Error(l.node, l.path, "must be a number (got '" + l.node->text + "')");
     return;
   }
   CheckRange(r, l, *value, info);
@@ -214,12 +216,12 @@ void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& in
 
 void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInfo& info) {
   const Layer& l = layers.front();
-  if (l.node.IsNull() && !info.required) {
+  if (l.node->IsNull() && !info.required) {
     out.clear();  // `command: ~` clears a value from defaults
     return;
   }
   if (!ExpectScalar(r, l, "a string")) return;
-  const std::string& text = l.node.Scalar();
+  const std::string& text = l.node->text;
   if (!info.any_scalar && (PlainBool(l.node) || PlainNumber(l.node))) {
     r.Error(l.node, l.path, "must be a string (got '" + text + "')",
             "quote it: \"" + text + "\"");
@@ -244,9 +246,9 @@ void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInf
 void ReadValue(Reader& r, const Layers& layers, Duration& out, const FieldInfo&) {
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a duration")) return;
-  std::optional<Duration> value = ParseDuration(l.node.Scalar());
+  std::optional<Duration> value = ParseDuration(l.node->text);
   if (!value) {
-    r.Error(l.node, l.path, "'" + l.node.Scalar() + "' is not a duration",
+    r.Error(l.node, l.path, "'" + l.node->text + "' is not a duration",
             "write e.g. 500ms, 10s, 5m, 1h30m, 2d (a bare number is seconds)");
     return;
   }
@@ -256,9 +258,9 @@ void ReadValue(Reader& r, const Layers& layers, Duration& out, const FieldInfo&)
 void ReadValue(Reader& r, const Layers& layers, Megabytes& out, const FieldInfo& info) {
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a size")) return;
-  std::optional<Megabytes> value = ParseMegabytes(l.node.Scalar());
+  std::optional<Megabytes> value = ParseMegabytes(l.node->text);
   if (!value) {
-    r.Error(l.node, l.path, "'" + l.node.Scalar() + "' is not a size",
+    r.Error(l.node, l.path, "'" + l.node->text + "' is not a size",
             "write a number of MB, or e.g. 512MiB, 1.5GiB");
     return;
   }
@@ -274,29 +276,29 @@ template <typename V, typename ReadOne>
 void ReadNamedMap(Reader& r, const Layers& layers, std::map<std::string, V>& out,
                   std::string_view key_pattern, ReadOne read_one) {
   for (auto layer = layers.rbegin(); layer != layers.rend(); ++layer) {
-    if (layer->node.IsNull()) continue;
-    if (!layer->node.IsMap()) {
+    if (layer->node->IsNull()) continue;
+    if (!layer->node->IsMap()) {
       r.Error(layer->node, layer->path, "must be a mapping (NAME: value lines)");
       continue;
     }
     std::map<std::string, int> first_line;
-    for (const auto& entry : layer->node) {
-      if (!entry.first.IsScalar() || entry.first.Scalar().empty()) {
-        r.Error(entry.first, layer->path, "keys must be plain words");
+    for (const auto& [key, value] : layer->node->entries) {
+      if (!key->IsScalar() || key->text.empty()) {
+        r.Error(key, layer->path, "keys must be plain words");
         continue;
       }
-      const std::string& name = entry.first.Scalar();
-      Layer item{entry.second, JoinPath(layer->path, name)};
-      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(entry.first).line);
+      const std::string& name = key->text;
+      Layer item{value, JoinPath(layer->path, name)};
+      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(key).line);
       if (!fresh) {
-        r.Error(entry.first, item.path,
+        r.Error(key, item.path,
                 "duplicate key '" + name + "' (first at line " +
                     std::to_string(seen->second) + ")",
                 "remove one of them");
         continue;
       }
       if (!key_pattern.empty() && !r.Matches(key_pattern, name)) {
-        r.Error(entry.first, item.path,
+        r.Error(key, item.path,
                 "'" + name + "' is not a valid name: must match " + std::string(key_pattern));
         continue;
       }
@@ -325,7 +327,7 @@ void ReadValue(Reader& r, const Layers& layers, std::map<std::string, EnvVar>& o
 
 void ReadValue(Reader& r, const Layers& layers, EnvVar& out, const FieldInfo&) {
   const Layer& l = layers.front();
-  if (l.node.IsMap()) {
+  if (l.node->IsMap()) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
@@ -337,7 +339,7 @@ namespace {
 // Items written either as a mapping or, for short, as just a name.
 template <typename T>
 void ReadNameOrMapping(Reader& r, const Layer& l, T& out, std::string& name) {
-  if (l.node.IsMap()) {
+  if (l.node->IsMap()) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
@@ -356,19 +358,23 @@ void ReadValue(Reader& r, const Layers& layers, Port& out, const FieldInfo&) {
 
 void ReadValue(Reader& r, const Layers& layers, Constraint& out, const FieldInfo&) {
   const Layer& l = layers.front();
-  if (l.node.IsMap()) {
+  if (l.node->IsMap()) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
-  if (!l.node.IsSequence() || l.node.size() < 2 || l.node.size() > 3) {
+  if (!l.node->IsSequence() || l.node->items.size() < 2 || l.node->items.size() > 3) {
     r.Error(l.node, l.path, "must be [field, OPERATOR] or [field, OPERATOR, value]",
             "e.g. [hostname, UNIQUE] or [rack, GROUP_BY, 2]");
     return;
   }
-  auto part = [&](size_t i) { return Layer{l.node[i], l.path + "[" + std::to_string(i) + "]"}; };
+  auto part = [&](size_t i) {
+    Layer p{l.node->items[i], l.path + "[" + std::to_string(i) + "]"};
+    r.Remember(p);
+    return p;
+  };
   ReadValue(r, Layers{part(0)}, out.field, FieldInfo{.doc = "", .required = true});
   ReadValue(r, Layers{part(1)}, out.op, FieldInfo{});
-  if (l.node.size() == 3) {
+  if (l.node->items.size() == 3) {
     if (std::optional<std::string> text = AnyScalarText(r, part(2))) out.value = *text;
   }
 }
@@ -381,12 +387,12 @@ void ReadValue(Reader& r, const Layers& layers, Task& out, const FieldInfo&) {
 
 void ReadValue(Reader& r, const Layers& layers, TaskDefaults& out, const FieldInfo&) {
   const Layer& l = layers.front();
-  if (std::optional<YAML::Node> name = Lookup(l.node, "name")) {
-    r.Error(*name, JoinPath(l.path, "name"), "a default name makes no sense",
+  if (const YamlNode* name = Lookup(l.node, "name")) {
+    r.Error(name, JoinPath(l.path, "name"), "a default name makes no sense",
             "each task names itself; remove it here");
   }
-  if (l.node.IsNull()) return;
-  if (!l.node.IsMap()) {
+  if (l.node->IsNull()) return;
+  if (!l.node->IsMap()) {
     r.Error(l.node, l.path, "must be a mapping of task keys");
     return;
   }

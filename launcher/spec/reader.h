@@ -10,8 +10,6 @@
 #ifndef MLAUNCH_LAUNCHER_SPEC_READER_H_
 #define MLAUNCH_LAUNCHER_SPEC_READER_H_
 
-#include <yaml-cpp/yaml.h>
-
 #include <concepts>
 #include <map>
 #include <optional>
@@ -24,12 +22,13 @@
 #include "common/diagnostic.h"
 #include "launcher/spec/fields.h"
 #include "launcher/spec/spec.h"
+#include "launcher/spec/yaml_tree.h"
 
 namespace mlaunch::spec {
 
 // One YAML node and the document path it was found at.
 struct Layer {
-  YAML::Node node;
+  const YamlNode* node;
   std::string path;
 };
 using Layers = std::vector<Layer>;  // strongest first; never empty when read
@@ -40,8 +39,8 @@ class Reader {
   Reader(Diagnostics& diagnostics, SourceMap& where)
       : diagnostics_(diagnostics), where_(where) {}
 
-  static SourceLoc Loc(const YAML::Node& node);
-  void Error(const YAML::Node& at, const std::string& path, std::string message,
+  static SourceLoc Loc(const YamlNode* node) { return node->loc; }
+  void Error(const YamlNode* at, const std::string& path, std::string message,
              std::string hint = {});
   void Remember(const Layer& layer) { where_.Set(layer.path, Loc(layer.node)); }
 
@@ -100,24 +99,18 @@ class MapReader {
   void Finish();
 
  private:
-  // The entries of one layer's mapping, read once.
-  struct Entry {
-    YAML::Node key;
-    YAML::Node value;
-  };
-  const YAML::Node* Find(size_t layer, std::string_view key) const;
-
   Reader& reader_;
   Layers layers_;
-  std::vector<std::vector<Entry>> entries_;  // per layer
   bool require_;
   std::vector<std::string> known_;
   std::vector<std::pair<std::string_view, std::string_view>> foreign_;
 };
 
 // The value of `key` in `map`, if `map` is a mapping that has it.
-std::optional<YAML::Node> Lookup(const YAML::Node& map, std::string_view key);
+const YamlNode* Lookup(const YamlNode* map, std::string_view key);
 std::string JoinPath(const std::string& path, std::string_view key);
+// The same as matching kNamePattern, without a regex.
+bool IsName(std::string_view text);
 bool SameIgnoringCase(std::string_view a, std::string_view b);
 // Names an enum's spellings for messages: "a", "b" or "c".
 std::string OneOf(const std::vector<std::string>& names);
@@ -126,9 +119,9 @@ template <typename T>
 void MapReader::Field(std::string_view key, T& out, const FieldInfo& info) {
   known_.emplace_back(key);
   Layers found;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    if (const YAML::Node* value = Find(i, key)) {
-      found.push_back({*value, JoinPath(layers_[i].path, key)});
+  for (const Layer& layer : layers_) {
+    if (const YamlNode* value = Lookup(layer.node, key)) {
+      found.push_back({value, JoinPath(layer.path, key)});
     }
   }
   if (found.empty()) {
@@ -139,8 +132,10 @@ void MapReader::Field(std::string_view key, T& out, const FieldInfo& info) {
     return;
   }
   reader_.Remember(found.front());
-  // A value from `defaults:` is also where this task's key points.
-  reader_.Remember({found.front().node, JoinPath(layers_.front().path, key)});
+  if (found.front().node != Lookup(layers_.front().node, key)) {
+    // A value from `defaults:` is also where this task's key points.
+    reader_.Remember({found.front().node, JoinPath(layers_.front().path, key)});
+  }
   ReadValue(reader_, found, out, info);
 }
 
@@ -148,9 +143,9 @@ template <typename T>
 void ReadStruct(Reader& r, const Layers& layers, T& out) {
   Layers maps;
   for (const Layer& layer : layers) {
-    if (layer.node.IsMap()) {
+    if (layer.node->IsMap()) {
       maps.push_back(layer);
-    } else if (!layer.node.IsNull()) {
+    } else if (!layer.node->IsNull()) {
       r.Error(layer.node, layer.path, "must be a mapping (key: value lines)");
     }
   }
@@ -165,20 +160,20 @@ void ReadValue(Reader& r, const Layers& layers, E& out, const FieldInfo&) {
   const Layer& l = layers.front();
   std::vector<std::string> names;
   for (const auto& [value, name] : EnumTable<E>::kValues) names.emplace_back(name);
-  if (l.node.IsScalar()) {
+  if (l.node->IsScalar()) {
     for (const auto& [value, name] : EnumTable<E>::kValues) {
-      if (l.node.Scalar() == name) {
+      if (l.node->text == name) {
         out = value;
         return;
       }
     }
   }
-  std::string got = l.node.IsScalar() ? "'" + l.node.Scalar() + "'" : "not a word";
+  std::string got = l.node->IsScalar() ? "'" + l.node->text + "'" : "not a word";
   std::string hint;
-  if (l.node.IsScalar()) {
-    std::string close = ClosestMatch(l.node.Scalar(), names);
+  if (l.node->IsScalar()) {
+    std::string close = ClosestMatch(l.node->text, names);
     for (const std::string& name : names) {
-      if (SameIgnoringCase(name, l.node.Scalar())) close = name;
+      if (SameIgnoringCase(name, l.node->text)) close = name;
     }
     if (!close.empty()) hint = "did you mean '" + close + "'?";
   }
@@ -189,7 +184,7 @@ template <typename T>
 void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out,
                const FieldInfo& info) {
   // An explicit null clears a default: `health_check: ~` means none.
-  if (layers.front().node.IsNull()) {
+  if (layers.front().node->IsNull()) {
     out.reset();
     return;
   }
@@ -201,8 +196,8 @@ template <typename T>
 void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
                const FieldInfo& info) {
   const Layer& l = layers.front();
-  if (l.node.IsNull()) return;
-  if (!l.node.IsSequence()) {
+  if (l.node->IsNull()) return;
+  if (!l.node->IsSequence()) {
     r.Error(l.node, l.path, "must be a list (lines starting with '- ', or [a, b])");
     return;
   }
@@ -210,13 +205,13 @@ void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
   element.required = false;
   out.clear();
   std::vector<std::string> names;
-  for (const YAML::Node& item : l.node) {
-    std::optional<YAML::Node> name = Lookup(item, "name");
-    names.push_back(name && name->IsScalar() ? name->Scalar() : std::string());
+  for (const YamlNode* item : l.node->items) {
+    const YamlNode* name = Lookup(item, "name");
+    names.push_back(name && name->IsScalar() ? name->text : std::string());
   }
   std::vector<std::string> labels = ItemLabels(names);
   size_t index = 0;
-  for (const YAML::Node& item : l.node) {
+  for (const YamlNode* item : l.node->items) {
     Layer item_layer{item, l.path + "[" + labels[index++] + "]"};
     r.Remember(item_layer);
     out.emplace_back();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -190,7 +191,7 @@ class SourceMap {
   SourceLoc Find(std::string path) const;
 
  private:
-  std::map<std::string, SourceLoc> locs_;
+  std::unordered_map<std::string, SourceLoc> locs_;
 };
 
 // How the items of a list are shown in paths: by their name when they have

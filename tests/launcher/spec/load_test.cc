@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
+#include "launcher/spec/fields.h"
 #include "launcher/spec/interpolate.h"
+#include "launcher/spec/reader.h"
 
 namespace mlaunch::spec {
 namespace {
@@ -173,6 +176,15 @@ TEST(Load, InputThatHungYamlCppLoadAllFinishes) {
   ASSERT_FALSE(text.str().empty());
   LoadResult r = Load(text.str(), "loop.yaml");
   EXPECT_FALSE(r.diagnostics.ok());
+}
+
+TEST(IsName, AgreesWithTheNamePattern) {
+  std::regex pattern{std::string(kNamePattern)};
+  for (const std::string& text : std::vector<std::string>{"", "a", "web", "web-1", "a1", "1a", "-a", "a-", "Web", "web_1", "a--b", "w.eb", "é",
+        std::string(63, 'a'), std::string(64, 'a'), "a" + std::string(61, '-') + "b",
+        "a" + std::string(62, '-') + "b", "z9", "web server"}) {
+    EXPECT_EQ(IsName(text), std::regex_search(text, pattern)) << text;
+  }
 }
 
 TEST(Interpolate, FindsOnlyLowerCasePlaceholders) {
