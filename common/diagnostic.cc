@@ -85,9 +85,13 @@ std::string Render(const Diagnostic& d, std::string_view source) {
       out += "  ";
       out += line;
       out += "\n  ";
-      // Keep tabs so the caret lines up under tab-indented text.
-      for (int i = 0; i + 1 < d.loc.column && i < static_cast<int>(line.size()); ++i) {
-        out += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
+      // One pad per character before the column (UTF-8 continuation bytes
+      // are not characters); tabs stay tabs so the caret lines up.
+      int chars = 0;
+      for (char c : line) {
+        if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
+        if (++chars >= d.loc.column) break;
+        out += c == '\t' ? '\t' : ' ';
       }
       out += "^\n";
     }
@@ -129,6 +133,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 std::string ClosestMatch(std::string_view word,
                          const std::vector<std::string>& candidates) {
   std::string best;
+  if (word.size() < 3) return best;  // one or two letters are no evidence of a typo
   size_t best_distance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));
   for (const std::string& c : candidates) {
     size_t distance = EditDistance(word, c);

@@ -23,7 +23,7 @@ enum class Severity { kError, kWarning };
 
 struct SourceLoc {
   int line = 0;    // 1-based; 0 when unknown.
-  int column = 0;  // 1-based; 0 when unknown.
+  int column = 0;  // 1-based, in characters; 0 when unknown.
   bool known() const { return line > 0; }
   friend bool operator==(const SourceLoc&, const SourceLoc&) = default;
 };

@@ -30,6 +30,7 @@ struct FieldInfo {
   bool min_exclusive = false;      //   ... and whether it is excluded
   std::optional<double> max = {};  // numbers: upper bound (inclusive)
   std::string_view pattern = {};   // strings: ECMAScript regex, whole value
+  std::string_view pattern_text = {};  // ... and what it means, for messages
   bool any_scalar = false;         // strings: numbers and booleans are taken as text
 };
 
@@ -37,6 +38,12 @@ struct FieldInfo {
 inline constexpr std::string_view kNamePattern = "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$";
 inline constexpr std::string_view kChecksumPattern = "^sha256:[0-9a-f]{64}$";
 inline constexpr std::string_view kEnvNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
+inline constexpr std::string_view kNameText =
+    "lower-case letters, digits and '-', starting with a letter, not ending with '-', at most "
+    "63 characters";
+inline constexpr std::string_view kChecksumText = "sha256: followed by 64 lower-case hex digits";
+inline constexpr std::string_view kEnvNameText =
+    "letters, digits and '_', not starting with a digit";
 
 // `defaults:` is read as a task without a name whose keys fill in what each
 // task leaves out (mappings merge key by key, lists are replaced whole).
@@ -67,7 +74,8 @@ void Visit(V& v, Framework& f) {
           {.doc = "roles whose resources the framework may use (MULTI_ROLE)",
            .def = "[\"*\"]",
            .mesos = "FrameworkInfo.roles",
-           .pattern = "^([*]|[a-zA-Z0-9_][a-zA-Z0-9_.-]*(/[a-zA-Z0-9_][a-zA-Z0-9_.-]*)*)$"});
+           .pattern = "^([*]|[a-zA-Z0-9_][a-zA-Z0-9_.-]*(/[a-zA-Z0-9_][a-zA-Z0-9_.-]*)*)$",
+           .pattern_text = "\"*\" or a role name (letters, digits, '_', '.', '-', '/' between parts)"});
   v.Field("principal", f.principal,
           {.doc = "principal for authentication (HTTP basic user)",
            .mesos = "FrameworkInfo.principal"});
@@ -145,7 +153,8 @@ void Visit(V& v, Port& p) {
           {.doc = "the port's name: PORT_<NAME> in the environment",
            .mesos = "DiscoveryInfo.ports[].name",
            .required = true,
-           .pattern = kNamePattern});
+           .pattern = kNamePattern,
+           .pattern_text = kNameText});
   v.Field("static", p.static_port,
           {.doc = "a fixed host port; leave out to get any free port from the offer",
            .def = "dynamic",
@@ -186,7 +195,8 @@ void Visit(V& v, EnvVar& e) {
           {.doc = "read the value from this file (relative to the spec) at launch"});
   v.Field("from_env", e.from_env,
           {.doc = "take the value from this variable of mesos-launch's environment",
-           .pattern = kEnvNamePattern});
+           .pattern = kEnvNamePattern,
+           .pattern_text = kEnvNameText});
   v.Field("secret", e.secret,
           {.doc = "never show the value; requires from_file or from_env", .def = "false"});
 }
@@ -214,7 +224,8 @@ void Visit(V& v, Artifact& a) {
   v.Field("checksum", a.checksum,
           {.doc = "\"sha256:<64 hex digits>\", verified by the executor before the "
                   "service starts",
-           .pattern = kChecksumPattern});
+           .pattern = kChecksumPattern,
+           .pattern_text = kChecksumText});
   v.Foreign("source", "uri");
   v.Foreign("url", "uri");
   v.Foreign("destPath", "output_file");
@@ -247,7 +258,8 @@ void Visit(V& v, Executor& e) {
            .mesos = "ExecutorInfo.command.uris[]"});
   v.Field("checksum", e.checksum,
           {.doc = "\"sha256:<64 hex digits>\" of the executor binary",
-           .pattern = kChecksumPattern});
+           .pattern = kChecksumPattern,
+           .pattern_text = kChecksumText});
   v.Field("command", e.command,
           {.doc = "how to start the executor",
            .def = "./<file name of uri>, or mesos-launch-executor",
@@ -371,7 +383,8 @@ void Visit(V& v, Task& t) {
           {.doc = "the task's name; task ids are <name>.<instance>.<uuid>",
            .mesos = "TaskInfo.name",
            .required = true,
-           .pattern = kNamePattern});
+           .pattern = kNamePattern,
+           .pattern_text = kNameText});
   v.Field("instances", t.instances,
           {.doc = "how many copies run", .def = "1", .min = 0.0, .max = 10000.0});
   v.Field("resources", t.resources, {.doc = "resources of one instance",
@@ -409,7 +422,8 @@ void Visit(V& v, Task& t) {
            .mesos = "TaskInfo.kill_policy.grace_period"});
   v.Field("kill_signal", t.kill_signal,
           {.doc = "the stop signal", .def = "SIGTERM",
-           .pattern = "^SIG(TERM|INT|QUIT|HUP|USR1|USR2)$"});
+           .pattern = "^SIG(TERM|INT|QUIT|HUP|USR1|USR2)$",
+           .pattern_text = "one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 and SIGUSR2"});
   v.Field("staging_timeout", t.staging_timeout,
           {.doc = "kill and restart an instance not running after this long", .def = "5m"});
   v.Field("labels", t.labels, {.doc = "free-form key/value pairs", .mesos = "TaskInfo.labels"});

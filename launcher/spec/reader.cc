@@ -95,7 +95,11 @@ void MapReader::Finish() {
         std::string close = ClosestMatch(lower, known_);
         if (!close.empty()) hint = "did you mean '" + close + "'?";
       }
-      if (hint.empty()) hint = "expected " + OneOf(known_);
+      if (hint.empty()) {
+        std::vector<std::string> allowed = known_;
+        if (!require_) std::erase(allowed, "name");  // not inside defaults:
+        hint = "expected " + OneOf(allowed);
+      }
       reader_.Error(key, path, "unknown key '" + name + "'", hint);
     }
   }
@@ -132,7 +136,10 @@ std::string Number(double v) {
 }
 
 void CheckRange(Reader& r, const Layer& l, double value, const FieldInfo& info) {
-  if (info.min && (info.min_exclusive ? !(value > *info.min) : !(value >= *info.min))) {
+  if (info.min && info.max && *info.min == *info.max && value != *info.min) {
+    r.Error(l.node, l.path, "must be " + Number(*info.min) + " (got " + l.node->text + ")",
+            "this mesos-launch reads only that version");
+  } else if (info.min && (info.min_exclusive ? !(value > *info.min) : !(value >= *info.min))) {
     r.Error(l.node, l.path,
             std::string("must be ") + (info.min_exclusive ? "> " : ">= ") +
                 Number(*info.min) + " (got " + l.node->text + ")");
@@ -232,12 +239,8 @@ void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInf
     return;
   }
   if (!info.pattern.empty() && !r.Matches(info.pattern, text)) {
-    std::string rule = info.pattern == kNamePattern
-                           ? "lower-case letters, digits and '-', starting with a letter, "
-                             "not ending with '-', at most 63 characters"
-                       : info.pattern == kChecksumPattern
-                           ? "sha256: followed by 64 lower-case hex digits"
-                           : "like " + std::string(info.pattern);
+    std::string rule = info.pattern_text.empty() ? "like " + std::string(info.pattern)
+                                                 : std::string(info.pattern_text);
     r.Error(l.node, l.path, "'" + text + "' is not valid: must be " + rule);
   }
   out = text;  // kept even when invalid, so later messages name it as written
@@ -259,6 +262,10 @@ void ReadValue(Reader& r, const Layers& layers, Megabytes& out, const FieldInfo&
   const Layer& l = layers.front();
   if (!ExpectScalar(r, l, "a size")) return;
   std::optional<Megabytes> value = ParseMegabytes(l.node->text);
+  if (!value && !l.node->text.empty() && l.node->text[0] == '-') {
+    r.Error(l.node, l.path, "must be >= 0 (got " + l.node->text + ")");
+    return;
+  }
   if (!value) {
     r.Error(l.node, l.path, "'" + l.node->text + "' is not a size",
             "write a number of MB, or e.g. 512MiB, 1.5GiB");
@@ -299,7 +306,7 @@ void ReadNamedMap(Reader& r, const Layers& layers, std::map<std::string, V>& out
       }
       if (!key_pattern.empty() && !r.Matches(key_pattern, name)) {
         r.Error(key, item.path,
-                "'" + name + "' is not a valid name: must match " + std::string(key_pattern));
+                "'" + name + "' is not a valid name: must be " + std::string(kEnvNameText));
         continue;
       }
       r.Remember(item);
@@ -343,7 +350,7 @@ void ReadNameOrMapping(Reader& r, const Layer& l, T& out, std::string& name) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
-  ReadValue(r, Layers{l}, name, FieldInfo{.doc = "", .required = true, .pattern = kNamePattern});
+  ReadValue(r, Layers{l}, name, FieldInfo{.doc = "", .required = true, .pattern = kNamePattern, .pattern_text = kNameText});
 }
 
 }  // namespace

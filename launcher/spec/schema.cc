@@ -12,10 +12,10 @@ using nlohmann::json;
 const json kScalar = {{"type", {"string", "number", "boolean"}}};
 // The loader's duration and size grammars (units.h), as patterns.
 constexpr const char* kDurationPattern =
-    "^(?=.)([0-9]+(\\.[0-9]+)?w)?([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?"
-    "([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
-    "|^[0-9]+(\\.[0-9]+)?$";
-constexpr const char* kSizePattern = "^[0-9]+(\\.[0-9]+)?\\s*(B|[KkMmGgTt]i?B?)?$";
+    "^ *(?=[0-9])([0-9]+(\\.[0-9]+)? *w *)?([0-9]+(\\.[0-9]+)? *d *)?([0-9]+(\\.[0-9]+)? *h *)?"
+    "([0-9]+(\\.[0-9]+)? *m *)?([0-9]+(\\.[0-9]+)? *s *)?([0-9]+(\\.[0-9]+)? *ms *)?$"
+    "|^ *[0-9]+(\\.[0-9]+)? *$";
+constexpr const char* kSizePattern = "^ *[0-9]+(\\.[0-9]+)? *([Bb]|[KkMmGgTt][Ii]?[Bb]?)? *$";
 
 class ObjectSchema;
 

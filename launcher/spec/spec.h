@@ -187,6 +187,7 @@ struct Task {
 class SourceMap {
  public:
   void Set(const std::string& path, SourceLoc loc) { locs_[path] = loc; }
+  bool Has(const std::string& path) const { return locs_.count(path) > 0; }
   // The position of `path`, or of its nearest ancestor that has one.
   SourceLoc Find(std::string path) const;
 

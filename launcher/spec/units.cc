@@ -56,10 +56,15 @@ std::optional<Duration> ParseDuration(std::string_view text) {
   double total = 0;
   size_t next_unit = 0;  // units must come largest first, each once
   bool bare = true;
+  auto skip_spaces = [&text] {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  };
   while (!text.empty()) {
     std::optional<double> number = TakeNumber(text);
     if (!number) return std::nullopt;
+    skip_spaces();
     std::string_view unit = TakeLetters(text);
+    skip_spaces();
     if (unit.empty()) {
       if (!bare || !text.empty()) return std::nullopt;  // "1m30" is ambiguous
       total = *number * 1e3;
@@ -106,13 +111,15 @@ std::optional<Megabytes> ParseMegabytes(std::string_view text) {
   if (!text.empty()) return std::nullopt;
   if (unit.empty()) return Megabytes{*number};
 
-  // Split "GiB" into prefix 'G', binary 'i', and the optional 'B'.
-  char prefix = unit[0];
-  if (prefix >= 'a' && prefix <= 'z') prefix = static_cast<char>(prefix - 'a' + 'A');
-  std::string_view rest = unit.substr(1);
+  // Split "GiB" into prefix 'G', binary 'i', and the optional 'B'; case is
+  // ignored ("1gb" is "1GB").
+  std::string lower;
+  for (char c : unit) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  char prefix = static_cast<char>(lower[0] - 'a' + 'A');
+  std::string_view rest = std::string_view(lower).substr(1);
   if (!rest.empty() && rest[0] == 'i') rest.remove_prefix(1);
-  if (prefix == 'B' && unit.size() == 1) return Megabytes{*number / (1024.0 * 1024.0)};
-  if (!(rest.empty() || rest == "B")) return std::nullopt;
+  if (lower == "b") return Megabytes{*number / (1024.0 * 1024.0)};
+  if (!(rest.empty() || rest == "b")) return std::nullopt;
 
   int power = 0;
   switch (prefix) {

@@ -23,8 +23,8 @@ constexpr Duration Minutes(int64_t m) { return Duration{m * 60 * 1000}; }
 constexpr Duration Hours(int64_t h) { return Duration{h * 3600 * 1000}; }
 
 // Parses "250ms", "10s", "5m", "1h30m", "2d", "1w" (units may be combined,
-// largest first, each at most once; fractions allowed: "1.5h"). A bare
-// number means seconds. Returns nullopt for anything else, negatives or
+// largest first, each at most once; fractions allowed: "1.5h"; spaces may
+// stand between numbers and units: "1h 30m"). A bare number means seconds. Returns nullopt for anything else, negatives or
 // values beyond 100 years.
 std::optional<Duration> ParseDuration(std::string_view text);
 
@@ -39,7 +39,7 @@ struct Megabytes {
 
 // Parses "512MiB", "1GiB", "1.5G", "2048KiB", "64MB", "1TB". As in Mesos,
 // prefixes are binary whether or not they carry the "i" ("1GB" = 1024 MB);
-// the "B" is optional and the prefix letter's case is ignored. A bare number
+// the "B" is optional and case is ignored. A bare number
 // means MB. Returns nullopt for anything else or negatives.
 std::optional<Megabytes> ParseMegabytes(std::string_view text);
 

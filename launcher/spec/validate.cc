@@ -127,6 +127,14 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
   if (task.user == "root") {
     Warning(at + ".user", "the task will run as root", "use an unprivileged user");
   }
+  // Mesos keeps scalar resources to three decimals; less would become 0.
+  for (auto [name, value] : {std::pair<const char*, double>{"cpus", task.resources.cpus},
+                             {"mem", task.resources.mem.value},
+                             {"disk", task.resources.disk.value}}) {
+    if (value > 0 && value < 0.001) {
+      Error(at + ".resources." + name, "is below Mesos' resolution of 0.001 and would be 0");
+    }
+  }
   if (task.restart.backoff.initial > task.restart.backoff.max) {
     Error(at + ".restart.backoff.initial", "must not be longer than backoff.max (" +
                                                FormatDuration(task.restart.backoff.max) + ")");
@@ -137,15 +145,16 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
 }
 
 void Checker::CheckPorts(const Task& task, const std::string& at) {
-  std::map<std::string, size_t> names;
+  std::map<std::string, std::string> names;  // name -> path of its first port
   std::map<int64_t, std::string> statics;
   std::vector<std::string> paths = ItemPaths(at + ".ports", task.ports);
   for (size_t i = 0; i < task.ports.size(); ++i) {
     const Port& port = task.ports[i];
     const std::string& path = paths[i];
     if (port.name.empty()) continue;
-    if (!names.emplace(port.name, i).second) {
-      Error(path + ".name", "port name '" + port.name + "' is used twice in this task");
+    if (auto [first, fresh] = names.emplace(port.name, path); !fresh) {
+      Error(path + ".name", "port name '" + port.name + "' is used twice in this task (first at line " +
+                                std::to_string(Line(first->second)) + ")");
       continue;
     }
     if (port.static_port) {
@@ -187,8 +196,11 @@ void Checker::CheckRunnable(const Task& task, const std::string& at) {
   const Service& s = *task.service;
   std::string sp = at + ".service";
   int bodies = (s.payload ? 1 : 0) + (s.body_file.empty() ? 0 : 1) + (s.root.empty() ? 0 : 1);
-  if (bodies != 1) {
-    Error(sp, bodies == 0 ? "says nothing to serve" : "gives more than one thing to serve",
+  if (bodies == 0) {
+    Error(sp, "says nothing to serve", "give exactly one of payload, body_file and root");
+  } else if (bodies > 1) {
+    std::string second = s.root.empty() ? "body_file" : "root";
+    Error(sp + "." + second, "gives more than one thing to serve",
           "give exactly one of payload, body_file and root");
   }
   if (s.path.empty() || s.path.front() != '/') {
@@ -243,10 +255,12 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
   for (size_t i = 0; i < task.constraints.size(); ++i) {
     const Constraint& c = task.constraints[i];
     std::string cp = at + ".constraints[" + std::to_string(i) + "]";
+    // The operand: [field, OP, value] or {..., value: ...}.
+    std::string vp = spec_.where.Has(cp + ".value") ? cp + ".value" : cp + "[2]";
     std::string op(Name(c.op));
     switch (c.op) {
       case ConstraintOp::kUnique:
-        if (!c.value.empty()) Error(cp, "UNIQUE takes no value", "write [" + c.field + ", UNIQUE]");
+        if (!c.value.empty()) Error(vp, "UNIQUE takes no value", "write [" + c.field + ", UNIQUE]");
         break;
       case ConstraintOp::kCluster:
       case ConstraintOp::kIs:
@@ -260,7 +274,7 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
           try {
             std::regex check(c.value);
           } catch (const std::regex_error& e) {
-            Error(cp, "'" + c.value + "' is not a valid regular expression: " + e.what());
+            Error(vp, "'" + c.value + "' is not a valid regular expression: " + e.what());
           }
         }
         break;
@@ -271,7 +285,7 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
                       std::all_of(c.value.begin(), c.value.end(), ::isdigit) && c.value != "0" &&
                       c.value.front() != '0';
         if ((c.value.empty() && !optional) || (!c.value.empty() && !number)) {
-          Error(cp, op + " needs a whole number >= 1" + (c.value.empty() ? "" : " (got '" + c.value + "')"),
+          Error(c.value.empty() ? cp : vp, op + " needs a whole number >= 1" + (c.value.empty() ? "" : " (got '" + c.value + "')"),
                 "write [" + c.field + ", " + op + ", 2]");
         }
         break;
@@ -311,7 +325,7 @@ void Checker::CheckEnv(const Task& task, const std::string& at) {
       Error(ep, "give one of value, from_file and from_env");
     }
     if (var.secret && !var.value.empty()) {
-      Error(ep, "a secret must not be written in the spec",
+      Error(ep + ".value", "a secret must not be written in the spec",
             "put it in a file and write {from_file: PATH, secret: true}, or use from_env");
     } else if (var.secret && sources == 0) {
       Error(ep, "a secret needs from_file or from_env");

@@ -3,31 +3,46 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 namespace mlaunch::spec {
 namespace {
 
-SourceLoc Loc(const YAML::Mark& mark) {
+// 1-based line and column; the column counts characters, not UTF-8 bytes.
+SourceLoc Loc(const YAML::Mark& mark, std::string_view text) {
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
-  return {mark.line + 1, mark.column + 1};
+  int column = mark.column + 1;
+  if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
+    std::string_view before = text.substr(static_cast<size_t>(mark.pos - mark.column),
+                                          static_cast<size_t>(mark.column));
+    column = 1 + static_cast<int>(std::count_if(before.begin(), before.end(), [](char c) {
+               return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+             }));
+  }
+  return {mark.line + 1, column};
 }
 
 // Builds the first document's nodes; of later documents it notes only where
 // the second starts.
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(YamlDocument& document) : document_(document) {}
+  TreeBuilder(YamlDocument& document, std::string_view text)
+      : document_(document), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++documents_ == 2) document_.second_start = Loc(mark);
+    if (++documents_ == 2) document_.second_start = Loc(mark, text_);
   }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (Ignoring()) return;
-    Add(New(YamlNode::Kind::kNull, mark), anchor);
+    YamlNode* node = New(YamlNode::Kind::kNull, mark);
+    // An empty value is marked where the next token starts, often a line
+    // later; its key is the place to point at.
+    if (!stack_.empty() && stack_.back().pending_key) node->loc = stack_.back().pending_key->loc;
+    Add(node, anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (Ignoring()) return;
@@ -66,7 +81,7 @@ class TreeBuilder : public YAML::EventHandler {
   YamlNode* New(YamlNode::Kind kind, const YAML::Mark& mark) {
     YamlNode& node = document_.nodes.emplace_back();
     node.kind = kind;
-    node.loc = Loc(mark);
+    node.loc = Loc(mark, text_);
     return &node;
   }
 
@@ -97,6 +112,7 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   YamlDocument& document_;
+  std::string_view text_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, const YamlNode*> anchors_;
   int documents_ = 0;
@@ -107,7 +123,7 @@ class TreeBuilder : public YAML::EventHandler {
 bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error,
                SourceLoc& where) {
   std::istringstream in{std::string(text)};
-  TreeBuilder builder(document);
+  TreeBuilder builder(document, text);
   try {
     YAML::Parser parser(in);
     // Two documents at most: yaml-cpp 0.7 can produce empty documents
@@ -116,7 +132,7 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
     }
   } catch (const YAML::Exception& e) {
     error = e.msg;
-    where = Loc(e.mark);
+    where = Loc(e.mark, text);
     return false;
   }
   if (!document.root) document.root = &document.nodes.emplace_back();  // empty text

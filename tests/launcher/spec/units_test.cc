@@ -22,7 +22,9 @@ TEST(ParseDuration, AcceptsUnitsCombinationsAndBareSeconds) {
                                                    {"0s", 0},
                                                    {"30", 30'000},
                                                    {"0.5", 500},
-                                                   {" 10s ", 10'000}}) {
+                                                   {" 10s ", 10'000},
+                                                   {"1h 30m", 5'400'000},
+                                                   {"2 s", 2'000}}) {
     std::optional<Duration> d = ParseDuration(c.text);
     ASSERT_TRUE(d) << c.text;
     EXPECT_EQ(d->ms, c.ms) << c.text;
@@ -59,7 +61,10 @@ TEST(ParseMegabytes, NumbersAreMegabytesAndPrefixesAreBinary) {
                                                    {"2048KiB", 2},
                                                    {"1TiB", 1024 * 1024},
                                                    {"1048576B", 1},
-                                                   {"64 MiB", 64}}) {
+                                                   {"64 MiB", 64},
+                                                   {"1gb", 1024},
+                                                   {"512mb", 512},
+                                                   {"12Mb", 12}}) {
     std::optional<Megabytes> m = ParseMegabytes(c.text);
     ASSERT_TRUE(m) << c.text;
     EXPECT_DOUBLE_EQ(m->value, c.mb) << c.text;
@@ -67,7 +72,7 @@ TEST(ParseMegabytes, NumbersAreMegabytesAndPrefixesAreBinary) {
 }
 
 TEST(ParseMegabytes, RejectsEverythingElse) {
-  for (const char* text : {"", "MiB", "512QB", "-1", "1GiBs", "1 2", "1iB", "12Mb", "lots"}) {
+  for (const char* text : {"", "MiB", "512QB", "-1", "1GiBs", "1 2", "1iB", "1bb", "lots"}) {
     EXPECT_FALSE(ParseMegabytes(text)) << text;
   }
 }
