@@ -94,12 +94,12 @@ int Check(const std::vector<std::string>& files, bool json, bool strict, const W
   return valid ? kExitOk : kExitInvalidSpec;
 }
 
-int PrintPlan(const std::string& file, const World& world, std::ostream& out,
+int PrintPlan(const std::string& file, bool strict, const World& world, std::ostream& out,
               std::ostream& err) {
   Checked c = CheckFile(file, world);
   const Diagnostics& d = c.loaded.diagnostics;
   for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
-  if (!d.ok()) {
+  if (!d.ok() || (strict && d.warning_count() > 0)) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
@@ -122,7 +122,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("schema", "print the JSON Schema of the spec language")
       ("spec-reference", "print the key reference of docs/spec.md")
       ("output", "diagnostics as text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("strict", "with --check: warnings make a spec invalid")
+      ("strict", "with --check or --plan: warnings make a spec invalid")
       ("master", "Mesos master: host:port, http(s)://host:port, a comma list, or zk://...",
        cxxopts::value<std::string>())
       ("h,help", "show this help")
@@ -170,7 +170,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return Check(files, output == "json", args.count("strict") > 0, world, out);
   }
   if (files.size() > 1) return usage("give one spec file (or use --check for several)");
-  if (args.count("plan")) return PrintPlan(files[0], world, out, err);
+  if (args.count("plan")) return PrintPlan(files[0], args.count("strict") > 0, world, out, err);
 
   // Running needs the Mesos wire layer and the embedded cluster (issues 3-5).
   int checked = Check(files, false, false, world, err);

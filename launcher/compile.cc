@@ -268,10 +268,14 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
   AddScalar(info.mutable_resources(), "gpus", m.task.gpus);
   info.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(Nanos(task.kill_grace_period));
   if (!task.labels.empty()) SetLabels(task.labels, info.mutable_labels());
-  if (task.discovery) {
+  // Ports are published even without `discovery:` (at framework visibility),
+  // so their names, protocols and labels always reach Mesos.
+  if (task.discovery || !task.ports.empty()) {
     v1::DiscoveryInfo* d = info.mutable_discovery();
-    d->set_visibility(ToMesos(task.discovery->visibility));
-    d->set_name(task.discovery->name.empty() ? task.name : task.discovery->name);
+    d->set_visibility(task.discovery ? ToMesos(task.discovery->visibility)
+                                     : v1::DiscoveryInfo::FRAMEWORK);
+    bool named = task.discovery && !task.discovery->name.empty();
+    d->set_name(named ? task.discovery->name : task.name);
     for (const spec::Port& p : task.ports) {
       v1::Port* port = d->mutable_ports()->add_ports();
       port->set_number(p.static_port ? static_cast<uint32_t>(*p.static_port) : 0);

@@ -124,6 +124,31 @@ json Match(const MatchRule& m) {
           {"roles", m.roles}};
 }
 
+// What the scheduler does with the instances (not sent to Mesos).
+json Scheduling(const spec::Task& t) {
+  json depends = json::array();
+  for (const spec::Dependency& d : t.depends_on) {
+    depends.push_back({{"task", d.task}, {"condition", std::string(spec::Name(d.condition))}});
+  }
+  const spec::Restart& r = t.restart;
+  std::string policy = r.policy ? std::string(spec::Name(*r.policy))
+                       : t.service ? "always"
+                                   : "on-failure";
+  return {{"restart",
+           {{"policy", policy},
+            {"max_attempts", r.max_attempts},
+            {"window", spec::FormatDuration(r.window)},
+            {"backoff",
+             {{"initial", spec::FormatDuration(r.backoff.initial)},
+              {"factor", r.backoff.factor},
+              {"max", spec::FormatDuration(r.backoff.max)}}},
+            {"reset_after", spec::FormatDuration(r.reset_after)}}},
+          {"staging_timeout", spec::FormatDuration(t.staging_timeout)},
+          {"kill_grace_period", spec::FormatDuration(t.kill_grace_period)},
+          {"kill_signal", t.kill_signal},
+          {"depends_on", depends}};
+}
+
 }  // namespace
 
 std::string PlanJson(const Plan& plan) {
@@ -134,6 +159,7 @@ std::string PlanJson(const Plan& plan) {
     out["tasks"].push_back({{"name", task.name},
                             {"instances", task.instances},
                             {"offer_match", Match(task.match)},
+                            {"scheduling", Scheduling(task.spec)},
                             {"task_infos", infos}});
   }
   return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

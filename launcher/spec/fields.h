@@ -428,7 +428,9 @@ void Visit(V& v, Task& t) {
           {.doc = "kill and restart an instance not running after this long", .def = "5m"});
   v.Field("labels", t.labels, {.doc = "free-form key/value pairs", .mesos = "TaskInfo.labels"});
   v.Field("discovery", t.discovery,
-          {.doc = "service-discovery information", .mesos = "TaskInfo.discovery"});
+          {.doc = "service-discovery information",
+           .def = "framework visibility, when the task has ports",
+           .mesos = "TaskInfo.discovery"});
   v.Field("depends_on", t.depends_on,
           {.doc = "tasks that must be started, healthy or completed first"});
   v.Foreign("count", "instances");

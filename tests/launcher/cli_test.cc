@@ -77,6 +77,10 @@ TEST(Cli, StrictMakesWarningsFail) {
   EXPECT_EQ(Cli({"--check", "w.yaml"}, Files({{"w.yaml", warn}})).code, kExitOk);
   EXPECT_EQ(Cli({"--check", "--strict", "w.yaml"}, Files({{"w.yaml", warn}})).code,
             kExitInvalidSpec);
+  EXPECT_EQ(Cli({"--plan", "w.yaml"}, Files({{"w.yaml", warn}})).code, kExitOk);
+  CliRun strict_plan = Cli({"--plan", "--strict", "w.yaml"}, Files({{"w.yaml", warn}}));
+  EXPECT_EQ(strict_plan.code, kExitInvalidSpec);
+  EXPECT_EQ(strict_plan.out, "");
 }
 
 TEST(Cli, UnreadableFileIsAnInvalidSpec) {

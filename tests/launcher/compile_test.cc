@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "launcher/plan_json.h"
+
+#include <nlohmann/json.hpp>
 #include "launcher/spec/load.h"
 
 namespace mlaunch {
@@ -171,6 +173,28 @@ tasks:
   EXPECT_NE(json.find("\"value\": 0.5"), std::string::npos) << json;
   EXPECT_NE(json.find("\"value\": 128"), std::string::npos) << json;
   EXPECT_NE(json.find("\"body\": \"Hello from Server 1\""), std::string::npos) << json;
+}
+
+TEST(PlanJson, ShowsTheSchedulingPolicyWithDefaultsMerged) {
+  Plan plan = CompileText(R"(version: 1
+defaults:
+  restart: {max_attempts: 3, backoff: {max: 1m}}
+tasks:
+  - {name: job, command: "true", depends_on: [{task: web, condition: healthy}]}
+  - {name: web, ports: [http], service: {payload: hi}, health_check: {type: tcp}}
+)");
+  nlohmann::json j = nlohmann::json::parse(PlanJson(plan));
+  const auto& job = j["tasks"][0]["scheduling"];
+  EXPECT_EQ(job["restart"]["policy"], "on-failure");  // commands default to on-failure
+  EXPECT_EQ(job["restart"]["max_attempts"], 3);
+  EXPECT_EQ(job["restart"]["backoff"]["max"], "1m");
+  EXPECT_EQ(job["depends_on"][0]["condition"], "healthy");
+  EXPECT_EQ(j["tasks"][1]["scheduling"]["restart"]["policy"], "always");  // services: always
+  // A task with ports publishes them even without `discovery:`.
+  const auto& discovery = j["tasks"][1]["task_infos"][0]["discovery"];
+  EXPECT_EQ(discovery["visibility"], "FRAMEWORK");
+  EXPECT_EQ(discovery["ports"]["ports"][0]["name"], "http");
+  EXPECT_EQ(discovery["ports"]["ports"][0]["number"], "${ports.http}");
 }
 
 }  // namespace

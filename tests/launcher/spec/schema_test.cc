@@ -20,7 +20,7 @@ std::string ReadAll(const std::string& path) {
 
 TEST(Schema, CommittedSchemaIsTheGeneratedOne) {
   EXPECT_EQ(ReadAll("schema/mesos-launch.schema.json"), JsonSchema())
-      << "regenerate: build/bin/mesos-launch --schema > schema/mesos-launch.schema.json";
+      << "run scripts/regenerate.sh";
 }
 
 TEST(Docs, SpecReferenceHoldsTheGeneratedTable) {
@@ -33,7 +33,7 @@ TEST(Docs, SpecReferenceHoldsTheGeneratedTable) {
   ASSERT_NE(to, std::string::npos);
   from += begin.size();
   EXPECT_EQ(doc.substr(from, to - from), ReferenceTables())
-      << "regenerate the block from: build/bin/mesos-launch --spec-reference";
+      << "run scripts/regenerate.sh";
 }
 
 TEST(Schema, EveryKeyHasADescription) {
