@@ -19,13 +19,32 @@ std::string Stem(const std::string& file) {
   return base.empty() ? "spec" : base;
 }
 
+// What to do about yaml-cpp's syntax errors, by their message.
+std::string SyntaxHint(const std::string& message) {
+  static const std::pair<const char*, const char*> kHints[] = {
+      {"end of sequence flow not found", "a '[' list above is not closed; add ']'"},
+      {"end of map flow not found", "a '{' mapping above is not closed; add '}'"},
+      {"illegal tab when looking for indentation", "indent with spaces; YAML does not allow tabs"},
+      {"illegal map value",
+       "check the indentation, and quote a value that contains ': ' or starts with '{', '[' or '*'"},
+      {"end of map not found", "check the indentation of the lines above"},
+      {"end of sequence not found", "check the indentation of the lines above"},
+      {"illegal EOF in scalar", "a quote is not closed"},
+      {"the referenced anchor is not defined", "define '&name' before using '*name'"},
+  };
+  for (const auto& [text, hint] : kHints) {
+    if (message == text) return hint;
+  }
+  return {};
+}
+
 // Returns false when there is no document to check further.
 bool ReadDocument(std::string_view text, Spec& spec, Diagnostics& diagnostics) {
   YamlDocument document;
   std::string error;
   SourceLoc where;
   if (!ParseYaml(text, document, error, where)) {
-    diagnostics.Error(where, "", "YAML syntax: " + error);
+    diagnostics.Error(where, "", "YAML syntax: " + error, SyntaxHint(error));
     return false;
   }
   const YamlNode* root = document.root;
