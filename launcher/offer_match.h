@@ -1,0 +1,95 @@
+// Offer matching: which waiting instances go into which offers, and why the
+// others do not fit. Pure: offers and placements in, ACCEPT plans, offers to
+// decline and reasons out. No I/O, no clock.
+//
+// Offers are grouped by agent and allocation role, since one ACCEPT may only
+// use offers of one agent allocated to one role. Within a group, instances
+// are placed in the order given while they fit, so several instances and
+// several offers can go into one ACCEPT. Launched resources are copies of
+// the offered ones (role, reservations and allocation_info kept), cut to the
+// amounts asked. Constraints count instances already placed and those placed
+// earlier in the same call.
+#ifndef MLAUNCH_LAUNCHER_OFFER_MATCH_H_
+#define MLAUNCH_LAUNCHER_OFFER_MATCH_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "launcher/plan.h"
+#include "mesos/v1/mesos.pb.h"
+
+namespace mlaunch {
+
+// What constraints look at on an agent.
+struct AgentFacts {
+  std::string agent_id;
+  std::string hostname;
+  std::map<std::string, std::string> attributes;  // name -> value as text
+
+  // From an offer: attributes formatted as Marathon does (text as is,
+  // scalars as numbers, ranges "[1-2,5-5]", sets "{a,b}").
+  static AgentFacts Of(const mesos::v1::Offer& offer);
+};
+
+// An instance that is running or on its way, for constraints.
+struct Placement {
+  std::string task;
+  AgentFacts agent;
+};
+
+// An instance waiting for resources.
+struct WaitingInstance {
+  const TaskPlan* task = nullptr;
+  int64_t index = 0;
+};
+
+struct InstanceLaunch {
+  WaitingInstance instance;
+  std::vector<mesos::v1::Resource> task_resources;      // for TaskInfo.resources
+  std::vector<mesos::v1::Resource> executor_resources;  // for ExecutorInfo.resources
+  std::map<std::string, uint32_t> ports;                // port name -> number
+  AgentFacts agent;
+};
+
+// One ACCEPT: offers of one agent and role, and what to launch with them.
+struct AcceptPlan {
+  std::string agent_id;
+  std::vector<mesos::v1::OfferID> offer_ids;
+  std::vector<InstanceLaunch> launches;
+};
+
+// Why an instance did not fit one agent's offers.
+struct Miss {
+  enum class Kind { kRole, kConstraint, kCpus, kMem, kDisk, kGpus, kPorts };
+  Kind kind = Kind::kCpus;
+  std::string hostname;
+  double needed = 0;   // for resources: what one instance needs (task + executor)
+  double offered = 0;  // ... and what the agent's offers had left
+  std::string detail;  // for constraints, roles and ports: what failed
+};
+
+struct MatchOutcome {
+  std::vector<AcceptPlan> accepts;
+  std::vector<mesos::v1::OfferID> unused;  // to decline, in one call
+  // For each waiting instance that was not placed, why (one entry per
+  // agent group and failed dimension), keyed "task.index".
+  std::map<std::string, std::vector<Miss>> misses;
+};
+
+MatchOutcome MatchOffers(const std::vector<mesos::v1::Offer>& offers,
+                         const std::vector<WaitingInstance>& waiting,
+                         std::vector<Placement> placed);
+
+// Whether `agent` satisfies `constraint` for another instance of `task`,
+// given where its instances are; on failure `why` says what failed.
+bool SatisfiesConstraint(const spec::Constraint& constraint, const std::string& task,
+                         const AgentFacts& agent, const std::vector<Placement>& placed,
+                         std::string& why);
+
+std::string MissKindName(Miss::Kind kind);
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_OFFER_MATCH_H_
