@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target for the spec loader with clang (ASan + UBSan)
-# and runs it for N seconds (default 60) from the spec corpus. Any crash,
-# leak or sanitizer report fails the run.
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for N
+# seconds (default 60): the spec loader from the spec corpus, then the
+# RecordIO decoder from a few framed streams. Any crash, leak or sanitizer
+# report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz --target spec_load_fuzz
+cmake --build build-fuzz --target spec_load_fuzz recordio_fuzz
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml tests/data/specs/fuzz/*.yaml "$corpus"/ 2>/dev/null || true
+
+echo "== fuzzing the spec loader for ${seconds}s"
+mkdir "$corpus/spec"
+cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml tests/data/specs/fuzz/*.yaml "$corpus/spec"/ 2>/dev/null || true
 build-fuzz/tests/fuzz/spec_load_fuzz -max_total_time="$seconds" -max_len=4096 \
-  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -n 15
+  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/spec" 2>&1 | tail -n 15
+
+echo "== fuzzing the RecordIO decoder for ${seconds}s"
+mkdir "$corpus/recordio"
+# The fuzzer reads its settings from the last bytes; the stream comes first.
+printf '5\nhello6\nworld!\x00\x00\x00\x00\x10\x00\x10\x00' >"$corpus/recordio/two-records"
+printf '2\n\x08\x0820\n{"type":"HEARTBEAT"}\x05\x01\x02\x03\x04\x00' >"$corpus/recordio/heartbeats"
+printf '0\n0\n3\nabc\x01\x07\x07\x07\x07\x01' >"$corpus/recordio/empty-records"
+build-fuzz/tests/fuzz/recordio_fuzz -max_total_time="$seconds" -max_len=4096 \
+  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/recordio" 2>&1 | tail -n 15

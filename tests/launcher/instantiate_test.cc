@@ -1,0 +1,117 @@
+#include "launcher/instantiate.h"
+
+#include <gtest/gtest.h>
+
+#include "launcher/compile.h"
+#include "launcher/spec/load.h"
+
+namespace mlaunch {
+namespace {
+
+namespace v1 = mesos::v1;
+
+v1::Offer OfferOn(const std::string& host) {
+  v1::Offer o;
+  o.mutable_id()->set_value("o1");
+  o.mutable_framework_id()->set_value("fw-1");
+  o.mutable_agent_id()->set_value("agent-1");
+  o.set_hostname(host);
+  for (auto [name, value] : {std::pair<const char*, double>{"cpus", 2}, {"mem", 1024}}) {
+    v1::Resource* r = o.add_resources();
+    r->set_name(name);
+    r->set_type(v1::Value::SCALAR);
+    r->mutable_scalar()->set_value(value);
+  }
+  v1::Resource* ports = o.add_resources();
+  ports->set_name("ports");
+  ports->set_type(v1::Value::RANGES);
+  v1::Value::Range* range = ports->mutable_ranges()->add_range();
+  range->set_begin(31000);
+  range->set_end(31100);
+  return o;
+}
+
+class InstantiateTest : public ::testing::Test {
+ protected:
+  v1::TaskInfo Make(const std::string& tasks, InstanceContext context, size_t task = 0) {
+    spec::LoadResult r = spec::Load("version: 1\ntasks:\n" + tasks, "t.yaml");
+    for (const Diagnostic& d : r.diagnostics.Sorted()) ADD_FAILURE() << Render(d);
+    plan_ = Compile(r.spec, {}, {"u"});
+    const TaskPlan& t = plan_.tasks[task];
+    MatchOutcome out = MatchOffers({OfferOn("host-1")}, {{&t, 1}}, {});
+    EXPECT_EQ(out.accepts.size(), 1u);
+    if (out.accepts.empty()) return {};
+    return Instantiate(t, out.accepts[0].launches[0], context);
+  }
+  Plan plan_;
+};
+
+std::string Env(const v1::TaskInfo& t, const std::string& name) {
+  for (const auto& v : t.executor().command().environment().variables()) {
+    if (v.name() == name) return v.type() == v1::Environment::Variable::SECRET ? v.secret().value().data() : v.value();
+  }
+  return "<unset>";
+}
+
+TEST_F(InstantiateTest, FillsIdsPortsAndPlaceholders) {
+  v1::TaskInfo t = Make(R"(  - name: web
+    instances: 2
+    ports: [http, admin]
+    service: {port: http, payload: "I am ${instance} on ${host}:${ports.http} of ${framework_id}"}
+    env: {SELF: "${task_id}", SHELL_VAR: "${HOME}"}
+    health_check: {type: http, port: admin}
+    discovery: {name: web}
+)",
+                        {"web.1.abc", "fw-1", {}, {}});
+  EXPECT_TRUE(t.IsInitialized()) << t.InitializationErrorString();
+  EXPECT_EQ(t.task_id().value(), "web.1.abc");
+  EXPECT_EQ(t.agent_id().value(), "agent-1");
+  EXPECT_EQ(t.executor().executor_id().value(), "web.1.abc");
+  EXPECT_EQ(Env(t, "PORT_HTTP"), "31000");
+  EXPECT_EQ(Env(t, "PORTS"), "31000,31001");
+  EXPECT_EQ(Env(t, "HOST"), "host-1");
+  EXPECT_EQ(Env(t, "MESOS_LAUNCH_ADDR_ADMIN"), "host-1:31001");
+  EXPECT_EQ(Env(t, "MESOS_LAUNCH_INSTANCE"), "1");
+  EXPECT_EQ(Env(t, "SELF"), "web.1.abc");
+  EXPECT_EQ(Env(t, "SHELL_VAR"), "${HOME}");  // left for the shell
+  EXPECT_EQ(t.health_check().http().port(), 31001u);
+  EXPECT_EQ(t.discovery().ports().ports(0).number(), 31000u);
+
+  ServiceConfig service;
+  ASSERT_TRUE(service.ParseFromString(t.data()));
+  EXPECT_EQ(service.instance(), 1u);
+  EXPECT_EQ(service.http().body(), "I am 1 on host-1:31000 of fw-1");
+  EXPECT_EQ(service.ports(0).number(), 31000u);
+  EXPECT_EQ(service.ports(1).number(), 31001u);
+
+  // The resources are the offer's, cut to size.
+  double cpus = 0;
+  for (const v1::Resource& r : t.resources()) {
+    if (r.name() == "cpus") cpus += r.scalar().value();
+  }
+  EXPECT_DOUBLE_EQ(cpus, 0.1);
+}
+
+TEST_F(InstantiateTest, OtherTasksAddressesAndSecrets) {
+  InstanceContext context{"app.1.x", "fw-1", {{"db", {"db-host", {{"pg", 5432}}}}},
+                          {{"DB_PASSWORD", "s3cret"}}};
+  v1::TaskInfo t = Make(R"(  - name: db
+    ports: [pg]
+    command: serve
+  - name: app
+    depends_on: [db]
+    args: [client, "--db=${tasks.db.addr.pg}", "--host=${tasks.db.host}"]
+    env:
+      DB_PASSWORD: {from_env: NOT_READ_AT_COMPILE, secret: true}
+)",
+                        context, 1);
+  ServiceConfig service;
+  ASSERT_TRUE(service.ParseFromString(t.data()));
+  ASSERT_EQ(service.command().args_size(), 3);
+  EXPECT_EQ(service.command().args(1), "--db=db-host:5432");
+  EXPECT_EQ(service.command().args(2), "--host=db-host");
+  EXPECT_EQ(Env(t, "DB_PASSWORD"), "s3cret");
+}
+
+}  // namespace
+}  // namespace mlaunch
