@@ -298,6 +298,7 @@ std::string SecretPlaceholder(const std::string& variable) {
 
 Plan Compile(const spec::Spec& spec, const Inputs& inputs, const CompileOptions& options) {
   Plan plan;
+  plan.placement_timeout = spec.timeouts.placement;
   v1::FrameworkInfo& f = plan.framework;
   const spec::Framework& in = spec.framework;
   f.set_user(in.user.empty() ? options.default_user : in.user);

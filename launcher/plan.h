@@ -58,6 +58,7 @@ struct TaskPlan {
 struct Plan {
   mesos::v1::FrameworkInfo framework;
   std::vector<TaskPlan> tasks;
+  spec::Duration placement_timeout;  // 0: wait forever
 };
 
 }  // namespace mlaunch

@@ -1,0 +1,564 @@
+#include "launcher/scheduler_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "launcher/instantiate.h"
+
+namespace mlaunch {
+namespace {
+
+namespace v1 = mesos::v1;
+using Call = v1::scheduler::Call;
+
+bool IsTerminal(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_ERROR:
+    case v1::TASK_LOST:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+    case v1::TASK_UNKNOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// "TASK_RUNNING" -> "RUNNING"; "REASON_EXECUTOR_TERMINATED" -> "executor terminated".
+std::string StateWord(v1::TaskState state) {
+  std::string name = v1::TaskState_Name(state);
+  return name.rfind("TASK_", 0) == 0 ? name.substr(5) : name;
+}
+
+std::string ReasonWords(const v1::TaskStatus& status) {
+  std::string text;
+  if (status.has_reason()) {
+    text = v1::TaskStatus::Reason_Name(status.reason());
+    if (text.rfind("REASON_", 0) == 0) text = text.substr(7);
+    std::transform(text.begin(), text.end(), text.begin(), [](char c) {
+      return c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
+  }
+  if (!status.message().empty()) text += (text.empty() ? "" : ": ") + status.message();
+  return text;
+}
+
+std::string Seconds(Millis ms) {
+  std::ostringstream out;
+  if (ms < 10000 && ms % 1000 != 0) {
+    out << std::fixed;
+    out.precision(1);
+    out << static_cast<double>(ms) / 1000.0 << "s";
+  } else {
+    out << ms / 1000 << "s";
+  }
+  return out.str();
+}
+
+std::string Amount(Miss::Kind kind, double value) {
+  std::ostringstream out;
+  out << value;
+  if (kind == Miss::Kind::kMem || kind == Miss::Kind::kDisk) out << " MB";
+  return out.str();
+}
+
+spec::RestartPolicy PolicyOf(const TaskPlan& task) {
+  if (task.spec.restart.policy) return *task.spec.restart.policy;
+  return task.spec.service ? spec::RestartPolicy::kAlways : spec::RestartPolicy::kOnFailure;
+}
+
+}  // namespace
+
+std::string_view StateName(InstanceState state) {
+  switch (state) {
+    case InstanceState::kBlocked: return "blocked";
+    case InstanceState::kWaiting: return "waiting";
+    case InstanceState::kBackoff: return "backoff";
+    case InstanceState::kLaunched: return "launched";
+    case InstanceState::kRunning: return "running";
+    case InstanceState::kKilling: return "killing";
+    case InstanceState::kDone: return "done";
+    case InstanceState::kGaveUp: return "gave-up";
+  }
+  return "?";
+}
+
+SchedulerCore::SchedulerCore(const Plan& plan, CoreOptions options)
+    : plan_(plan), options_(std::move(options)) {
+  for (const TaskPlan& task : plan_.tasks) {
+    for (int64_t i = 0; i < task.instances; ++i) {
+      Instance instance;
+      instance.task = &task;
+      instance.index = i;
+      instances_.push_back(instance);
+    }
+  }
+}
+
+std::string SchedulerCore::Name(const Instance& i) const {
+  return i.task->name + "." + std::to_string(i.index);
+}
+
+SchedulerCore::Instance* SchedulerCore::FindByTaskId(const std::string& task_id) {
+  for (Instance& i : instances_) {
+    if (!i.task_id.empty() && i.task_id == task_id) return &i;
+  }
+  return nullptr;
+}
+
+Call SchedulerCore::NewCall(Call::Type type) const {
+  Call call;
+  call.set_type(type);
+  if (!framework_id_.empty()) call.mutable_framework_id()->set_value(framework_id_);
+  return call;
+}
+
+void SchedulerCore::Enter(Instance& i, InstanceState state, Millis now, Output& out,
+                          std::string note) {
+  i.state = state;
+  i.since = now;
+  if (state == InstanceState::kWaiting) {
+    i.offers_seen = 0;
+    i.miss_counts.clear();
+    i.best_miss.clear();
+    i.constraint_misses.clear();
+    i.reported_at = now;
+  }
+  if (!note.empty()) out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note});
+}
+
+bool SchedulerCore::DependenciesMet(const Instance& i) const {
+  for (const spec::Dependency& dep : i.task->spec.depends_on) {
+    for (const Instance& other : instances_) {
+      if (other.task->name != dep.task) continue;
+      bool running = other.state == InstanceState::kRunning;
+      bool healthy = running && (other.healthy || !other.task->spec.health_check);
+      switch (dep.condition) {
+        case spec::DependsCondition::kStarted:
+          if (!running && other.state != InstanceState::kDone) return false;
+          break;
+        case spec::DependsCondition::kHealthy:
+          if (!healthy) return false;
+          break;
+        case spec::DependsCondition::kCompleted:
+          if (other.state != InstanceState::kDone) return false;
+          break;
+      }
+    }
+  }
+  return true;
+}
+
+void SchedulerCore::Unblock(Millis now, Output& out) {
+  if (stopping_) return;
+  for (Instance& i : instances_) {
+    if (i.state == InstanceState::kBlocked && DependenciesMet(i)) {
+      Enter(i, InstanceState::kWaiting, now, out);
+    }
+  }
+}
+
+bool SchedulerCore::AnyWaiting() const {
+  return std::any_of(instances_.begin(), instances_.end(),
+                     [](const Instance& i) { return i.state == InstanceState::kWaiting; });
+}
+
+bool SchedulerCore::AllEnded() const {
+  return std::all_of(instances_.begin(), instances_.end(), [this](const Instance& i) {
+    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                i.state == InstanceState::kKilling;
+    return stopping_ ? !live : i.state == InstanceState::kDone;
+  });
+}
+
+void SchedulerCore::AdjustOffers(Output& out) {
+  if (finished_ || framework_id_.empty()) return;
+  bool want = AnyWaiting() && !stopping_;
+  if (want && suppressed_) {
+    out.calls.push_back(NewCall(Call::REVIVE));
+    suppressed_ = false;
+  } else if (!want && !suppressed_) {
+    out.calls.push_back(NewCall(Call::SUPPRESS));
+    suppressed_ = true;
+  }
+}
+
+Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, Millis now) {
+  Output out;
+  bool again = !framework_id_.empty();
+  framework_id_ = subscribed.framework_id().value();
+  // The master forgets suppression with a new subscription.
+  suppressed_ = false;
+  out.view.push_back({ViewEvent::Kind::kNote, "",
+                      std::string(again ? "re-subscribed" : "subscribed") + " framework=" +
+                          framework_id_});
+  // Ask for the state of every task we know: updates may have been lost.
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  for (const Instance& i : instances_) {
+    if (i.task_id.empty() || (i.state != InstanceState::kLaunched &&
+                              i.state != InstanceState::kRunning &&
+                              i.state != InstanceState::kKilling)) {
+      continue;
+    }
+    Call::Reconcile::Task* t = reconcile.mutable_reconcile()->add_tasks();
+    t->mutable_task_id()->set_value(i.task_id);
+    t->mutable_agent_id()->set_value(i.agent_id);
+  }
+  if (reconcile.reconcile().tasks_size() > 0) out.calls.push_back(reconcile);
+  Unblock(now, out);
+  AdjustOffers(out);
+  return out;
+}
+
+Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
+  Output out;
+  std::vector<WaitingInstance> waiting;
+  std::vector<Instance*> waiting_instances;
+  std::vector<Placement> placed;
+  for (Instance& i : instances_) {
+    if (i.state == InstanceState::kWaiting && !stopping_) {
+      waiting.push_back({i.task, i.index});
+      waiting_instances.push_back(&i);
+    } else if (i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+               i.state == InstanceState::kKilling) {
+      placed.push_back({i.task->name, i.agent});
+    }
+  }
+
+  MatchOutcome match;
+  if (waiting.empty()) {
+    for (const v1::Offer& o : offers) match.unused.push_back(o.id());
+  } else {
+    match = MatchOffers(offers, waiting, placed);
+  }
+
+  // Where each task's first instance is, for ${tasks.NAME...}.
+  std::map<std::string, TaskAddress> addresses;
+  for (const Instance& i : instances_) {
+    if (i.index == 0 && !i.agent.hostname.empty()) {
+      addresses[i.task->name] = {i.agent.hostname, i.ports};
+    }
+  }
+
+  for (const AcceptPlan& accept : match.accepts) {
+    Call call = NewCall(Call::ACCEPT);
+    Call::Accept* a = call.mutable_accept();
+    for (const v1::OfferID& id : accept.offer_ids) *a->add_offer_ids() = id;
+    v1::Offer::Operation* op = a->add_operations();
+    op->set_type(v1::Offer::Operation::LAUNCH);
+    for (const InstanceLaunch& launch : accept.launches) {
+      Instance* i = nullptr;
+      for (Instance* w : waiting_instances) {
+        if (w->task == launch.instance.task && w->index == launch.instance.index) i = w;
+      }
+      if (!i) continue;
+      i->task_id = Name(*i) + "." + options_.new_uuid();
+      i->agent_id = accept.agent_id;
+      i->agent = launch.agent;
+      i->ports = launch.ports;
+      i->healthy = false;
+      i->announced = false;
+      i->last_failure.clear();
+      InstanceContext context{i->task_id, framework_id_, addresses, options_.secrets};
+      *op->mutable_launch()->add_task_infos() = Instantiate(*i->task, launch, context);
+      std::string ports;
+      for (const auto& [name, number] : launch.ports) {
+        ports += (ports.empty() ? " " : ",") + name + "=" + std::to_string(number);
+      }
+      Enter(*i, InstanceState::kLaunched, now, out, "LAUNCHED on " + launch.agent.hostname + ports);
+    }
+    a->mutable_filters()->set_refuse_seconds(AnyWaiting() ? options_.decline_seconds
+                                                          : options_.decline_idle_seconds);
+    out.calls.push_back(std::move(call));
+  }
+
+  if (!match.unused.empty()) {
+    Call call = NewCall(Call::DECLINE);
+    for (const v1::OfferID& id : match.unused) *call.mutable_decline()->add_offer_ids() = id;
+    call.mutable_decline()->mutable_filters()->set_refuse_seconds(
+        AnyWaiting() ? options_.decline_seconds : options_.decline_idle_seconds);
+    out.calls.push_back(std::move(call));
+  }
+
+  // Remember why the others did not fit, for the waiting report.
+  for (Instance* i : waiting_instances) {
+    if (i->state != InstanceState::kWaiting) continue;
+    auto misses = match.misses.find(Name(*i));
+    if (misses == match.misses.end()) continue;
+    // One offer here is one agent's offers (of one role) in this event.
+    std::map<std::string, bool> agents;
+    for (const Miss& m : misses->second) {
+      agents[m.hostname] = true;
+      i->miss_counts[m.kind]++;
+      if (m.kind == Miss::Kind::kConstraint || m.kind == Miss::Kind::kRole) {
+        i->constraint_misses[m.detail]++;
+      }
+      auto best = i->best_miss.find(m.kind);
+      if (best == i->best_miss.end() || m.offered > best->second.offered) i->best_miss[m.kind] = m;
+    }
+    i->offers_seen += static_cast<int>(agents.size());
+    if (now - i->reported_at >= options_.waiting_report_every) ReportWaiting(*i, now, out, false);
+  }
+  AdjustOffers(out);
+  return out;
+}
+
+void SchedulerCore::ReportWaiting(Instance& i, Millis now, Output& out, bool final) {
+  std::string text = "waiting " + Seconds(now - i.since) + ": ";
+  if (i.offers_seen == 0) {
+    text += "no offers yet";
+  } else {
+    text += std::to_string(i.offers_seen) + " offer" + (i.offers_seen == 1 ? "" : "s") + ":";
+    bool first = true;
+    for (const auto& [kind, count] : i.miss_counts) {
+      if (kind == Miss::Kind::kConstraint || kind == Miss::Kind::kRole) continue;
+      const Miss& best = i.best_miss[kind];
+      text += std::string(first ? " " : ", ") + std::to_string(count) + " short on " +
+              MissKindName(kind);
+      if (kind == Miss::Kind::kPorts) {
+        text += " (" + best.detail + ")";
+      } else {
+        text += " (best " + Amount(kind, best.offered) + " < " + Amount(kind, best.needed) +
+                " incl. executor)";
+      }
+      first = false;
+    }
+    for (const auto& [detail, count] : i.constraint_misses) {
+      text += std::string(first ? " " : ", ") + std::to_string(count) + " failed " + detail;
+      first = false;
+    }
+  }
+  if (final) text = "not placed: " + text;
+  out.view.push_back({ViewEvent::Kind::kWaiting, Name(i), text});
+  i.reported_at = now;
+  i.offers_seen = 0;
+  i.miss_counts.clear();
+  i.best_miss.clear();
+  i.constraint_misses.clear();
+}
+
+Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
+  Output out;
+  const std::string& task_id = status.task_id().value();
+  Instance* i = FindByTaskId(task_id);
+
+  if (!i) {
+    // Not (or no longer) one of ours: a task from an earlier instance, or
+    // from before a restart. Stop it if it still runs.
+    if (!IsTerminal(status.state()) && !finished_) {
+      Call kill = NewCall(Call::KILL);
+      kill.mutable_kill()->mutable_task_id()->set_value(task_id);
+      if (status.has_agent_id()) *kill.mutable_kill()->mutable_agent_id() = status.agent_id();
+      out.calls.push_back(kill);
+    }
+  } else {
+    switch (status.state()) {
+      case v1::TASK_STAGING:
+      case v1::TASK_STARTING:
+        break;
+      case v1::TASK_RUNNING: {
+        bool health_checked = i->task->spec.health_check.has_value();
+        if (i->state == InstanceState::kLaunched) {
+          i->healthy = status.has_healthy() ? status.healthy() : !health_checked;
+          std::string note = "RUNNING on " + i->agent.hostname;
+          if (status.has_healthy()) note += i->healthy ? ", healthy" : ", unhealthy";
+          Enter(*i, InstanceState::kRunning, now, out, note);
+        } else if (i->state == InstanceState::kRunning && status.has_healthy() &&
+                   status.healthy() != i->healthy) {
+          i->healthy = status.healthy();
+          std::string why = ReasonWords(status);
+          out.view.push_back({ViewEvent::Kind::kInstance, Name(*i),
+                              i->healthy ? "healthy" : "unhealthy" + (why.empty() ? "" : ": " + why)});
+        }
+        // Say where an HTTP service answers, once it does.
+        if (i->state == InstanceState::kRunning && i->healthy && !i->announced &&
+            i->task->service.has_http()) {
+          auto port = i->ports.find(i->task->service.http().port_name());
+          if (port != i->ports.end()) {
+            out.view.push_back({ViewEvent::Kind::kServing, Name(*i),
+                                "http://" + i->agent.hostname + ":" +
+                                    std::to_string(port->second) + "/"});
+            i->announced = true;
+          }
+        }
+        break;
+      }
+      case v1::TASK_KILLING:
+        if (i->state != InstanceState::kKilling) {
+          Enter(*i, InstanceState::kKilling, now, out, "KILLING");
+        }
+        break;
+      default:
+        if (IsTerminal(status.state()) &&
+            (i->state == InstanceState::kLaunched || i->state == InstanceState::kRunning ||
+             i->state == InstanceState::kKilling)) {
+          Ended(*i, status, now, out);
+        }
+        break;
+    }
+  }
+
+  // Acknowledge after recording; only updates with a uuid want it.
+  if (status.has_uuid()) {
+    Call ack = NewCall(Call::ACKNOWLEDGE);
+    Call::Acknowledge* a = ack.mutable_acknowledge();
+    a->mutable_agent_id()->set_value(status.has_agent_id() ? status.agent_id().value()
+                                                           : (i ? i->agent_id : ""));
+    a->mutable_task_id()->set_value(task_id);
+    a->set_uuid(status.uuid());
+    out.calls.push_back(ack);
+  }
+  Unblock(now, out);
+  AdjustOffers(out);
+  return out;
+}
+
+void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now, Output& out) {
+  std::string reason = ReasonWords(status);
+  std::string note = StateWord(status.state()) + (reason.empty() ? "" : " (" + reason + ")");
+  if (stopping_) {
+    Enter(i, InstanceState::kDone, now, out, note);
+    if (AllEnded()) Finish(exit_code_after_stop_, now, out);
+    return;
+  }
+  bool success = status.state() == v1::TASK_FINISHED;
+  spec::RestartPolicy policy = PolicyOf(*i.task);
+  // A kill we started (staging timeout) keeps its own reason.
+  if (i.state != InstanceState::kKilling || i.last_failure.empty()) {
+    i.last_failure = success ? "finished" : note;
+  }
+  if (status.state() == v1::TASK_ERROR) {
+    // Mesos refused the task itself; launching it again would fail again.
+    Enter(i, InstanceState::kGaveUp, now, out, note);
+    Finish(4, now, out);
+  } else if (success && policy != spec::RestartPolicy::kAlways) {
+    Enter(i, InstanceState::kDone, now, out, note);
+    if (AllEnded()) Finish(0, now, out);
+  } else if (!success && policy == spec::RestartPolicy::kNever) {
+    Enter(i, InstanceState::kGaveUp, now, out, note + "; restart: never");
+    Finish(4, now, out);
+  } else {
+    out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note});
+    Restart(i, now, out);
+  }
+}
+
+void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
+  const spec::Restart& policy = i.task->spec.restart;
+  // A long enough healthy run forgives earlier failures.
+  if (i.state == InstanceState::kRunning && now - i.since >= policy.reset_after.ms) i.failures = 0;
+  std::erase_if(i.restarts, [&](Millis t) { return now - t >= policy.window.ms; });
+  if (policy.max_attempts > 0 && static_cast<int64_t>(i.restarts.size()) >= policy.max_attempts) {
+    Enter(i, InstanceState::kGaveUp, now, out,
+          "gave up: " + std::to_string(i.restarts.size()) + " restarts within " +
+              spec::FormatDuration(policy.window) + " (last: " + i.last_failure + ")");
+    Finish(4, now, out);
+    return;
+  }
+  i.failures++;
+  double delay = static_cast<double>(policy.backoff.initial.ms) *
+                 std::pow(policy.backoff.factor, i.failures - 1);
+  Millis wait = static_cast<Millis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
+  i.restarts.push_back(now);
+  i.task_id.clear();
+  std::string attempts = policy.max_attempts > 0
+                             ? std::to_string(i.restarts.size()) + "/" +
+                                   std::to_string(policy.max_attempts)
+                             : std::to_string(i.restarts.size());
+  Enter(i, InstanceState::kBackoff, now, out,
+        "restarting in " + Seconds(wait) + " (attempt " + attempts + ", last: " + i.last_failure +
+            ")");
+  i.ready_at = now + wait;
+}
+
+void SchedulerCore::Finish(int code, Millis now, Output& out) {
+  if (finished_) return;
+  if (!stopping_) {
+    stopping_ = true;
+    exit_code_after_stop_ = code;
+    Millis grace = 0;
+    for (const Instance& i : instances_) grace = std::max(grace, i.task->spec.kill_grace_period.ms);
+    stop_deadline_ = now + grace + options_.stop_wait;
+    for (Instance& i : instances_) {
+      bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                  i.state == InstanceState::kKilling;
+      if (!live) continue;
+      Call kill = NewCall(Call::KILL);
+      kill.mutable_kill()->mutable_task_id()->set_value(i.task_id);
+      kill.mutable_kill()->mutable_agent_id()->set_value(i.agent_id);
+      *kill.mutable_kill()->mutable_kill_policy() = i.task->task_info.kill_policy();
+      out.calls.push_back(kill);
+      if (i.state != InstanceState::kKilling) Enter(i, InstanceState::kKilling, now, out, "killing");
+    }
+  }
+  if (!AllEnded() && now < stop_deadline_) return;
+  if (!framework_id_.empty()) out.calls.push_back(NewCall(Call::TEARDOWN));
+  finished_ = true;
+  out.exit_code = exit_code_after_stop_;
+}
+
+Output SchedulerCore::Tick(Millis now) {
+  Output out;
+  if (finished_) return out;
+  if (stopping_) {
+    Finish(exit_code_after_stop_, now, out);
+    return out;
+  }
+  for (Instance& i : instances_) {
+    switch (i.state) {
+      case InstanceState::kBackoff:
+        if (now >= i.ready_at) {
+          Enter(i, DependenciesMet(i) ? InstanceState::kWaiting : InstanceState::kBlocked, now,
+                out);
+        }
+        break;
+      case InstanceState::kLaunched:
+        if (now - i.since >= i.task->spec.staging_timeout.ms) {
+          Call kill = NewCall(Call::KILL);
+          kill.mutable_kill()->mutable_task_id()->set_value(i.task_id);
+          kill.mutable_kill()->mutable_agent_id()->set_value(i.agent_id);
+          out.calls.push_back(kill);
+          i.last_failure = "not running after " +
+                           spec::FormatDuration(i.task->spec.staging_timeout) + " (staging timeout)";
+          Enter(i, InstanceState::kKilling, now, out, i.last_failure + "; killing");
+        }
+        break;
+      case InstanceState::kWaiting:
+        if (plan_.placement_timeout.ms > 0 && now - i.since >= plan_.placement_timeout.ms) {
+          ReportWaiting(i, now, out, true);
+          Finish(3, now, out);
+          return out;
+        }
+        if (now - i.reported_at >= options_.waiting_report_every) ReportWaiting(i, now, out, false);
+        break;
+      default:
+        break;
+    }
+  }
+  AdjustOffers(out);
+  return out;
+}
+
+Output SchedulerCore::Stop(Millis now) {
+  Output out;
+  if (finished_) return out;
+  if (stopping_) {
+    // Asked twice: tear down now; Mesos kills what is left.
+    stop_deadline_ = now;
+    Finish(exit_code_after_stop_, now, out);
+    return out;
+  }
+  bool launched_any = std::any_of(instances_.begin(), instances_.end(), [](const Instance& i) {
+    return !i.task_id.empty() || !i.restarts.empty() || i.state == InstanceState::kDone;
+  });
+  Finish(launched_any ? 0 : 130, now, out);
+  return out;
+}
+
+}  // namespace mlaunch

@@ -1,0 +1,136 @@
+// The scheduler's decisions, as a pure state machine: each event from the
+// master (or a tick of the clock, or a request to stop) goes in with the
+// current time, and the calls to send and the lines to show come out. No
+// I/O, no clock, no threads: the driver moves bytes and time.
+//
+// What it decides: which offers to accept for which instances (offer_match.h)
+// and the rest declined in one DECLINE; SUPPRESS once nothing waits, REVIVE
+// when something does; acknowledgements of every update that carries a uuid;
+// restarts under each task's `restart:` policy with exponential backoff;
+// staging timeouts; depends_on ordering; the placement timeout (exit 3); a
+// policy given up (exit 4); and a clean stop: KILL everything, wait for the
+// terminal updates (bounded), TEARDOWN.
+//
+// Not thread-safe. The Plan must outlive the core.
+#ifndef MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
+#define MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "launcher/offer_match.h"
+#include "launcher/plan.h"
+#include "mesos/v1/scheduler/scheduler.pb.h"
+
+namespace mlaunch {
+
+// Milliseconds on the driver's steady clock.
+using Millis = int64_t;
+
+enum class InstanceState {
+  kBlocked,   // waiting for depends_on
+  kWaiting,   // waiting for an offer that fits
+  kBackoff,   // waiting out a restart delay
+  kLaunched,  // accepted; STAGING or STARTING
+  kRunning,
+  kKilling,
+  kDone,      // reached its goal (a command that finished)
+  kGaveUp,    // failed and its restart policy is exhausted
+};
+
+std::string_view StateName(InstanceState state);
+
+// One line for people (and, with --output json, one object for tools).
+struct ViewEvent {
+  enum class Kind { kInstance, kWaiting, kServing, kNote };
+  Kind kind = Kind::kNote;
+  std::string instance;  // "web.0", or empty
+  std::string text;
+};
+
+struct Output {
+  std::vector<mesos::v1::scheduler::Call> calls;
+  std::vector<ViewEvent> view;
+  std::optional<int> exit_code;  // set once: the run is over
+};
+
+struct CoreOptions {
+  std::function<std::string()> new_uuid;  // for task ids
+  std::map<std::string, std::string> secrets;  // env var name -> value
+  Millis waiting_report_every = 5000;
+  Millis stop_wait = 15000;            // after the longest kill grace
+  double decline_seconds = 5;          // while instances wait
+  double decline_idle_seconds = 120;   // when nothing waits
+};
+
+class SchedulerCore {
+ public:
+  SchedulerCore(const Plan& plan, CoreOptions options);
+
+  Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
+  Output Offers(const std::vector<mesos::v1::Offer>& offers, Millis now);
+  Output Update(const mesos::v1::TaskStatus& status, Millis now);
+  Output Tick(Millis now);
+  // A stop request (SIGINT, SIGTERM, --duration). A second one tears down
+  // at once.
+  Output Stop(Millis now);
+
+  const std::string& framework_id() const { return framework_id_; }
+
+  struct Instance {
+    const TaskPlan* task = nullptr;
+    int64_t index = 0;
+    InstanceState state = InstanceState::kBlocked;
+    std::string task_id;
+    std::string agent_id;
+    AgentFacts agent;
+    std::map<std::string, uint32_t> ports;
+    bool healthy = false;
+    bool announced = false;    // its URL was shown
+    Millis since = 0;          // when the current state began
+    Millis ready_at = 0;       // kBackoff: when it may be placed again
+    int failures = 0;          // in a row, for the backoff
+    std::vector<Millis> restarts;  // within the policy's window
+    std::string last_failure;
+    // Why it does not fit, from the offers seen since the last report.
+    int offers_seen = 0;
+    std::map<Miss::Kind, int> miss_counts;
+    std::map<Miss::Kind, Miss> best_miss;  // the closest offer per dimension
+    std::map<std::string, int> constraint_misses;
+    Millis reported_at = 0;
+  };
+  const std::vector<Instance>& instances() const { return instances_; }
+
+ private:
+  std::string Name(const Instance& i) const;
+  Instance* FindByTaskId(const std::string& task_id);
+  mesos::v1::scheduler::Call NewCall(mesos::v1::scheduler::Call::Type type) const;
+  void Enter(Instance& i, InstanceState state, Millis now, Output& out, std::string note = {});
+  void Unblock(Millis now, Output& out);
+  bool DependenciesMet(const Instance& i) const;
+  void Ended(Instance& i, const mesos::v1::TaskStatus& status, Millis now, Output& out);
+  void Restart(Instance& i, Millis now, Output& out);
+  void Finish(int code, Millis now, Output& out);
+  void AdjustOffers(Output& out);
+  void ReportWaiting(Instance& i, Millis now, Output& out, bool final);
+  bool AnyWaiting() const;
+  bool AllEnded() const;
+
+  const Plan& plan_;
+  CoreOptions options_;
+  std::vector<Instance> instances_;
+  std::string framework_id_;
+  bool suppressed_ = false;
+  bool stopping_ = false;
+  Millis stop_deadline_ = 0;
+  int exit_code_after_stop_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
