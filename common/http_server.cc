@@ -1,0 +1,608 @@
+#include "common/http_server.h"
+
+// Boost 1.74's asio uses std::exchange without including <utility>; under
+// GCC 12 in C++20 that fails unless <utility> comes first.
+#include <utility>
+
+#include <array>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace mlaunch {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+// ---------------------------------------------------------------------------
+// ResponseStream
+
+bool ResponseStream::Write(std::string bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closing_ || ended_) return false;
+  if (bytes.empty()) return true;
+  if (queued_bytes_ + bytes.size() > max_buffered_bytes_) {
+    closing_ = true;
+    overflowed_ = true;
+    WakeLocked();
+    return false;
+  }
+  queued_bytes_ += bytes.size();
+  queued_.push_back(std::move(bytes));
+  WakeLocked();
+  return true;
+}
+
+void ResponseStream::Close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closing_ || ended_) return;
+  closing_ = true;
+  WakeLocked();
+}
+
+bool ResponseStream::closed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closing_ || ended_;
+}
+
+void ResponseStream::OnEnd(std::function<void()> callback) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!ended_) {
+      on_end_ = std::move(callback);
+      return;
+    }
+  }
+  if (callback) callback();
+}
+
+void ResponseStream::WakeLocked() {
+  // The wake function only posts work to the connection; calling it with
+  // the mutex held is what keeps it from outliving the connection.
+  if (wake_ && !wake_pending_) {
+    wake_pending_ = true;
+    wake_();
+  }
+}
+
+void ResponseStream::Attach(std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (ended_) return;
+  wake_ = std::move(wake);
+  if (!queued_.empty() || closing_) WakeLocked();
+}
+
+std::deque<std::string> ResponseStream::TakeQueued(Next* next) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  wake_pending_ = false;
+  if (overflowed_) {
+    *next = Next::kAbort;
+    return {};
+  }
+  *next = closing_ ? Next::kFinalChunk : Next::kMore;
+  queued_bytes_ = 0;
+  return std::exchange(queued_, {});
+}
+
+void ResponseStream::Detach() {
+  std::function<void()> on_end;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (ended_) return;
+    ended_ = true;
+    closing_ = true;
+    wake_ = nullptr;
+    queued_.clear();
+    queued_bytes_ = 0;
+    on_end = std::move(on_end_);
+  }
+  if (on_end) on_end();
+}
+
+// ---------------------------------------------------------------------------
+// HttpServer::Request / Response
+
+std::string_view HttpServer::Request::path() const {
+  std::string_view t = target;
+  return t.substr(0, t.find('?'));
+}
+
+HttpServer::Response HttpServer::Response::Text(int status, std::string text) {
+  Response r;
+  r.status = status;
+  r.headers.Add("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(text);
+  return r;
+}
+
+namespace {
+
+// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string HttpDate() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return text;
+}
+
+std::string EndpointText(const tcp::endpoint& endpoint) {
+  const std::string ip = endpoint.address().to_string();
+  const std::string port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + ip + "]:" + port : ip + ":" + port;
+}
+
+// Copies the handler's status and headers into a Beast response, adding the
+// Date header when the handler did not set one.
+template <typename Body>
+void FillHead(const HttpServer::Response& from, unsigned version,
+              http::response<Body>* to) {
+  to->version(version);
+  const bool valid = from.status >= 100 && from.status <= 999;
+  to->result(valid ? static_cast<unsigned>(from.status) : 500u);
+  for (const HttpHeaders::Field& field : from.headers) {
+    to->insert(field.name, field.value);
+  }
+  if (!from.headers.Has("Date")) to->set(http::field::date, HttpDate());
+}
+
+}  // namespace
+
+// State shared by the server and its connections, which may outlive the
+// server's Stop() by the time their last handlers run.
+struct HttpServerShared {
+  HttpServer::Options options;
+  HttpServer::Handler handler;
+
+  std::mutex mutex;
+  bool stopping = false;
+  std::uint64_t next_id = 0;
+  std::size_t admitted = 0;  // connections counted against the limit
+  std::unordered_map<std::uint64_t, std::weak_ptr<HttpServerConnection>> connections;
+};
+
+// ---------------------------------------------------------------------------
+// HttpServerConnection: one accepted socket. Everything it does runs on its
+// own strand, so its members need no lock.
+
+class HttpServerConnection
+    : public std::enable_shared_from_this<HttpServerConnection> {
+ public:
+  HttpServerConnection(tcp::socket socket, std::shared_ptr<HttpServerShared> shared,
+                       std::uint64_t id, bool admitted)
+      : stream_(std::move(socket)),
+        shared_(std::move(shared)),
+        id_(id),
+        admitted_(admitted) {
+    beast::error_code ec;
+    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = EndpointText(remote);
+  }
+
+  ~HttpServerConnection() {
+    if (body_stream_) body_stream_->Detach();
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->connections.erase(id_);
+    if (admitted_) --shared_->admitted;
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+  // Serves requests, or turns the client away when over the limit.
+  void Begin() {
+    if (admitted_) {
+      DoRead();
+    } else {
+      SendError(http::status::service_unavailable,
+                "too many connections; try again later\n");
+    }
+  }
+
+  // Closes the socket now and ends the stream, if any.
+  void Shutdown() {
+    if (body_stream_) body_stream_->Detach();
+    Close();
+  }
+
+ private:
+  void DoRead() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
+    parser_->body_limit(shared_->options.max_body_bytes);
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::header_limit) {
+      return SendError(http::status::request_header_fields_too_large,
+                       "request headers exceed " +
+                           std::to_string(shared_->options.max_header_bytes) +
+                           " bytes\n");
+    }
+    if (ec == http::error::body_limit) {
+      return SendError(http::status::payload_too_large,
+                       "request body exceeds " +
+                           std::to_string(shared_->options.max_body_bytes) +
+                           " bytes\n");
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec) {
+      // Anything else the parser rejects is a malformed request.
+      return SendError(http::status::bad_request,
+                       "malformed HTTP request: " + ec.message() + "\n");
+    }
+
+    http::request<http::string_body> message = parser_->release();
+    HttpServer::Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    for (const auto& field : message) {
+      request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.peer = peer_;
+
+    HttpServer::Response response;
+    try {
+      response = shared_->handler(request);
+    } catch (const std::exception& e) {
+      response = HttpServer::Response::Text(500, std::string("internal error: ") +
+                                                     e.what() + "\n");
+    } catch (...) {
+      response = HttpServer::Response::Text(500, "internal error\n");
+    }
+
+    if (response.stream) {
+      StartStream(std::move(response), message.version());
+    } else {
+      SendWhole(std::move(response), message.version(), message.keep_alive());
+    }
+  }
+
+  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    FillHead(from, version, message.get());
+    message->body() = std::move(from.body);
+    if (auto connection = from.headers.Get("Connection");
+        connection && EqualsIgnoringCase(*connection, "close")) {
+      keep_alive = false;
+    }
+    message->keep_alive(keep_alive);
+    message->prepare_payload();
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message, keep_alive](
+                          beast::error_code ec, std::size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->DoRead();
+                      });
+  }
+
+  // A response the server writes on its own (limits, malformed requests);
+  // the connection closes after it.
+  void SendError(http::status status, std::string text) {
+    auto message = std::make_shared<http::response<http::string_body>>(status, 11);
+    message->set(http::field::content_type, "text/plain; charset=utf-8");
+    message->set(http::field::date, HttpDate());
+    message->body() = std::move(text);
+    message->keep_alive(false);
+    message->prepare_payload();
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message](beast::error_code ec,
+                                                           std::size_t) {
+                        if (ec) return self->Close();
+                        self->LingerAndClose();
+                      });
+  }
+
+  // After an error response the client may still be sending the request we
+  // refused. Closing with unread input would reset the connection and could
+  // destroy the response before the client reads it, so stop sending, read
+  // and drop what is left for a moment, then close.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    DrainAndClose();
+  }
+
+  void DrainAndClose() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec,
+                                                        std::size_t) {
+                              if (ec || self->closed_) return self->Close();
+                              self->DrainAndClose();
+                            });
+  }
+
+  void StartStream(HttpServer::Response from, unsigned version) {
+    body_stream_ = std::move(from.stream);
+    if (closed_) return body_stream_->Detach();
+    auto message = std::make_shared<http::response<http::empty_body>>();
+    FillHead(from, version, message.get());
+    message->chunked(true);
+    auto serializer =
+        std::make_shared<http::response_serializer<http::empty_body>>(*message);
+    writing_ = true;
+    stream_.expires_never();
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), message, serializer](beast::error_code ec,
+                                                         std::size_t) {
+          self->writing_ = false;
+          if (ec) return self->Shutdown();
+          self->WatchPeer();
+          std::weak_ptr<HttpServerConnection> weak = self;
+          net::any_io_executor executor = self->executor();
+          self->body_stream_->Attach([weak, executor] {
+            net::post(executor, [weak] {
+              if (auto connection = weak.lock()) connection->Pump();
+            });
+          });
+          self->Pump();
+        });
+  }
+
+  // While a stream is open the client sends nothing we answer; reading
+  // still tells us at once when it goes away.
+  void WatchPeer() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec,
+                                                        std::size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->Shutdown();
+                              self->WatchPeer();  // pipelined bytes: dropped
+                            });
+  }
+
+  // Sends what the stream has queued, one chunk per Write().
+  void Pump() {
+    if (closed_ || writing_ || !body_stream_) return;
+    if (outbox_.empty()) {
+      ResponseStream::Next next;
+      outbox_ = body_stream_->TakeQueued(&next);
+      next_ = next;
+    }
+    if (next_ == ResponseStream::Next::kAbort) return Shutdown();
+    if (!outbox_.empty()) {
+      chunk_.emplace(http::make_chunk(net::const_buffer(outbox_.front().data(),
+                                                        outbox_.front().size())));
+      writing_ = true;
+      net::async_write(stream_, *chunk_,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->writing_ = false;
+                         self->chunk_.reset();
+                         if (ec) return self->Shutdown();
+                         self->outbox_.pop_front();
+                         self->Pump();
+                       });
+      return;
+    }
+    if (next_ == ResponseStream::Next::kFinalChunk) {
+      writing_ = true;
+      net::async_write(stream_, http::make_chunk_last(),
+                       [self = shared_from_this()](beast::error_code, std::size_t) {
+                         self->writing_ = false;
+                         // A stream uses up its connection (see the header).
+                         beast::error_code ignored;
+                         self->stream_.socket().shutdown(tcp::socket::shutdown_send,
+                                                         ignored);
+                         self->Shutdown();
+                       });
+    }
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<HttpServerShared> shared_;
+  const std::uint64_t id_;
+  const bool admitted_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> scratch_{};
+  bool closed_ = false;
+  bool writing_ = false;
+
+  // Streamed responses.
+  std::shared_ptr<ResponseStream> body_stream_;
+  std::deque<std::string> outbox_;
+  ResponseStream::Next next_ = ResponseStream::Next::kMore;
+  std::optional<http::chunk_body<net::const_buffer>> chunk_;
+};
+
+// ---------------------------------------------------------------------------
+// HttpServer
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(std::shared_ptr<HttpServerShared> shared)
+      : shared_(std::move(shared)),
+        accept_strand_(net::make_strand(io_context_)),
+        acceptor_(accept_strand_),
+        retry_timer_(accept_strand_) {}
+
+  Status Listen() {
+    const Options& options = shared_->options;
+    beast::error_code ec;
+    net::ip::address ip = net::ip::make_address(options.address, ec);
+    if (ec) {
+      return Status::InvalidData("cannot listen on '" + options.address +
+                                 "': not an IP address");
+    }
+    tcp::endpoint endpoint(ip, options.port);
+    const std::string where = EndpointText(endpoint);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::Error(StatusCode::kUnavailable,
+                           "cannot listen on " + where + ": " + ec.message());
+    }
+    address_ = options.address;
+    port_ = acceptor_.local_endpoint().port();
+    return Status::Ok();
+  }
+
+  void Run() {
+    DoAccept();
+    const int threads = std::max(1, shared_->options.threads);
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        for (;;) {
+          try {
+            io_context_.run();
+            return;
+          } catch (...) {
+            // A handler let an exception out (out of memory, most likely);
+            // the connection it belonged to is gone, the others go on.
+          }
+        }
+      });
+    }
+  }
+
+  void Stop() {
+    if (threads_.empty()) return;
+    std::vector<std::shared_ptr<HttpServerConnection>> open;
+    {
+      std::lock_guard<std::mutex> lock(shared_->mutex);
+      shared_->stopping = true;
+      for (auto& [id, weak] : shared_->connections) {
+        if (auto connection = weak.lock()) open.push_back(std::move(connection));
+      }
+    }
+    net::post(accept_strand_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      retry_timer_.cancel();
+    });
+    for (auto& connection : open) {
+      net::post(connection->executor(), [connection] { connection->Shutdown(); });
+    }
+    open.clear();
+    work_.reset();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  const std::string& address() const { return address_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void DoAccept() {
+    acceptor_.async_accept(
+        net::make_strand(io_context_),
+        net::bind_executor(accept_strand_, [this](beast::error_code ec,
+                                                  tcp::socket socket) {
+          if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec) {
+            // Out of file descriptors, say: try again shortly rather than
+            // spinning on the error.
+            retry_timer_.expires_after(std::chrono::milliseconds(100));
+            retry_timer_.async_wait([this](beast::error_code wait_ec) {
+              if (!wait_ec) DoAccept();
+            });
+            return;
+          }
+          Admit(std::move(socket));
+          DoAccept();
+        }));
+  }
+
+  void Admit(tcp::socket socket) {
+    std::shared_ptr<HttpServerConnection> connection;
+    {
+      std::lock_guard<std::mutex> lock(shared_->mutex);
+      if (shared_->stopping) return;  // the socket closes here
+      const bool admitted = shared_->admitted < shared_->options.max_connections;
+      if (admitted) ++shared_->admitted;
+      const std::uint64_t id = shared_->next_id++;
+      connection = std::make_shared<HttpServerConnection>(std::move(socket), shared_,
+                                                          id, admitted);
+      shared_->connections.emplace(id, connection);
+    }
+    net::dispatch(connection->executor(), [connection] { connection->Begin(); });
+  }
+
+  std::shared_ptr<HttpServerShared> shared_;
+  net::io_context io_context_;
+  net::strand<net::io_context::executor_type> accept_strand_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
+      io_context_.get_executor()};
+  std::vector<std::thread> threads_;
+  std::string address_;
+  std::uint16_t port_ = 0;
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options,
+                                                      Handler handler) {
+  auto shared = std::make_shared<HttpServerShared>();
+  shared->options = std::move(options);
+  shared->handler = std::move(handler);
+  auto impl = std::make_unique<Impl>(std::move(shared));
+  try {
+    if (Status status = impl->Listen(); !status.ok()) return status;
+    impl->Run();
+  } catch (const std::exception& e) {  // no threads or sockets to be had
+    impl->Stop();
+    return Status::Error(StatusCode::kInternal,
+                         std::string("cannot start the HTTP server: ") + e.what());
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+const std::string& HttpServer::address() const { return impl_->address(); }
+
+std::uint16_t HttpServer::port() const { return impl_->port(); }
+
+std::string HttpServer::url() const {
+  const std::string& a = impl_->address();
+  const bool v6 = a.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->port());
+}
+
+}  // namespace mlaunch

@@ -1,0 +1,164 @@
+// HttpServer: the project's one HTTP/1.1 server, a thin wrapper over
+// Boost.Beast. The embedded cluster serves the Mesos v1 APIs with it and the
+// executor's built-in services serve their payloads with it.
+//
+// The server listens on one address and port (port 0 picks a free one; port()
+// tells which) and calls one Handler for every request, on one of a few
+// server threads; handlers for different connections may run at the same
+// time, so a Handler must be thread-safe. A Handler returns either a whole
+// response, sent with Content-Length, or a response carrying a ResponseStream,
+// sent with chunked transfer encoding for as long as the stream stays open:
+// Mesos event streams never end on their own. Connections are kept alive
+// between whole responses; a streamed response ends its connection.
+//
+// Limits, all in Options: request headers (431 when exceeded), request body
+// (413), open connections (503 to the ones beyond), idle time between
+// requests. Start() and Stop() are called from one owning thread; Stop()
+// closes every connection, ends every stream and joins the server threads.
+// Errors (cannot bind, bad address) are values; no exception leaves here.
+// A Handler that throws gets a 500 response, but should not throw.
+#ifndef MLAUNCH_COMMON_HTTP_SERVER_H_
+#define MLAUNCH_COMMON_HTTP_SERVER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/http_headers.h"
+#include "common/status.h"
+
+namespace mlaunch {
+
+class HttpServerConnection;
+
+// The body of a streamed response, written by its owner over time.
+//
+// A handler creates one, puts it in its Response and keeps a shared_ptr to
+// it: each Write() becomes one HTTP chunk, Close() sends the final chunk. The
+// stream ends for good when it is closed, when the client disconnects, when
+// more than `max_buffered_bytes` wait unsent (a client too slow to keep up is
+// dropped rather than buffered without bound), or when the server stops.
+// Thread-safe: any thread may write, close or ask.
+class ResponseStream {
+ public:
+  static constexpr std::size_t kDefaultMaxBufferedBytes = 64 * 1024 * 1024;
+
+  explicit ResponseStream(std::size_t max_buffered_bytes = kDefaultMaxBufferedBytes)
+      : max_buffered_bytes_(max_buffered_bytes) {}
+  ResponseStream(const ResponseStream&) = delete;
+  ResponseStream& operator=(const ResponseStream&) = delete;
+
+  // Queues `bytes` as one chunk. Returns false, and sends nothing, once the
+  // stream has ended or is closing. Empty writes are accepted and dropped
+  // (an empty chunk would end the body).
+  bool Write(std::string bytes);
+
+  // Ends the response after the chunks already queued. Idempotent.
+  void Close();
+
+  // True once no more writes are accepted: after Close(), or when the stream
+  // ended for any other reason.
+  bool closed() const;
+
+  // Calls `callback` once when the stream has ended: its final chunk was
+  // sent, or the client went away, or the server stopped. Runs on a server
+  // thread, or at once on the caller's thread if the stream already ended.
+  // Only one callback is kept; a second call replaces the first. The
+  // callback may call Write() and closed(), but must not block on the server.
+  void OnEnd(std::function<void()> callback);
+
+ private:
+  friend class HttpServerConnection;
+
+  // What follows the chunks handed over by TakeQueued().
+  enum class Next { kMore, kFinalChunk, kAbort };
+
+  // The connection's side. Attach() registers how to wake the connection
+  // when there is something to send; TakeQueued() hands over the queued
+  // chunks and says what follows them; Detach() ends the stream for good.
+  void Attach(std::function<void()> wake);
+  std::deque<std::string> TakeQueued(Next* next);
+  void Detach();
+  void WakeLocked();  // REQUIRES: mutex_ held
+
+  const std::size_t max_buffered_bytes_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> queued_;
+  std::size_t queued_bytes_ = 0;
+  bool closing_ = false;  // Close() was called
+  bool overflowed_ = false;  // the client fell too far behind
+  bool ended_ = false;    // Detach() was called
+  bool wake_pending_ = false;
+  std::function<void()> wake_;
+  std::function<void()> on_end_;
+};
+
+class HttpServer {
+ public:
+  struct Request {
+    std::string method;  // "POST"
+    std::string target;  // as sent: path plus any "?query"
+    HttpHeaders headers;
+    std::string body;
+    std::string peer;  // the client's "ip:port"
+
+    // The target without its query string.
+    std::string_view path() const;
+  };
+
+  struct Response {
+    int status = 200;
+    HttpHeaders headers;  // Content-Length and Date are added when missing
+    std::string body;     // ignored when `stream` is set
+    std::shared_ptr<ResponseStream> stream;
+
+    // A whole response with a plain-text body.
+    static Response Text(int status, std::string text);
+  };
+
+  using Handler = std::function<Response(const Request&)>;
+
+  struct Options {
+    std::string address = "127.0.0.1";  // an IP address, not a host name
+    std::uint16_t port = 0;             // 0: any free port
+    int threads = 2;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_connections = 256;
+    std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  };
+
+  // Binds, listens and starts serving. Fails when the address is not an IP
+  // address or the port cannot be bound; the message names both.
+  static Result<std::unique_ptr<HttpServer>> Start(Options options,
+                                                   Handler handler);
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();  // Stop()
+
+  // Closes the listening socket and every connection, ends every stream and
+  // joins the server threads. Idempotent.
+  // REQUIRES: not called from a Handler or an OnEnd callback.
+  void Stop();
+
+  const std::string& address() const;
+  std::uint16_t port() const;
+  // "http://ADDRESS:PORT" (IPv6 addresses in brackets).
+  std::string url() const;
+
+ private:
+  class Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_COMMON_HTTP_SERVER_H_

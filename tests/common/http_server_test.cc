@@ -1,0 +1,494 @@
+// HttpServer over real loopback sockets, checked with Boost.Beast's own
+// client-side parser so that the bytes on the wire are judged by an HTTP
+// implementation other than the server's code paths. Every blocking read has
+// a deadline, so a broken server fails a test instead of hanging it.
+#include "common/http_server.h"
+
+#include <utility>  // before asio: see DESIGN.md
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mlaunch {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using std::string_literals::operator""s;
+
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+std::unique_ptr<HttpServer> StartServer(HttpServer::Handler handler,
+                                        HttpServer::Options options = {}) {
+  auto started = HttpServer::Start(std::move(options), std::move(handler));
+  EXPECT_TRUE(started.ok()) << started.message();
+  return started.ok() ? std::move(started).value() : nullptr;
+}
+
+// A client connection with deadlines, driven one operation at a time.
+class TestClient {
+ public:
+  explicit TestClient(std::uint16_t port) : stream_(io_context_) {
+    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+
+  void Send(const std::string& raw) { net::write(stream_.socket(), net::buffer(raw)); }
+
+  void Send(http::request<http::string_body> request) {
+    request.prepare_payload();
+    http::write(stream_.socket(), request);
+  }
+
+  beast::error_code Read(http::response<http::string_body>* response) {
+    return Run([&](auto done) { http::async_read(stream_, buffer_, *response, done); });
+  }
+
+  // Starts reading a response whose chunks are collected one by one.
+  beast::error_code ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser_->on_chunk_body(on_chunk_body_);  // kept by reference
+    return Run([&](auto done) { http::async_read_header(stream_, buffer_, *parser_, done); });
+  }
+
+  // The next chunk's data, or the error or end that came instead.
+  beast::error_code ReadChunk(std::string* chunk) {
+    while (chunks_.empty()) {
+      if (parser_->is_done()) return http::error::end_of_stream;
+      beast::error_code ec =
+          Run([&](auto done) { http::async_read_some(stream_, buffer_, *parser_, done); });
+      if (ec) return ec;
+    }
+    *chunk = chunks_.front();
+    chunks_.erase(chunks_.begin());
+    return {};
+  }
+
+  // Reads until the server closes the connection; how that ended.
+  beast::error_code ReadToEnd() {
+    std::array<char, 1024> scratch;
+    for (;;) {
+      beast::error_code ec = Run(
+          [&](auto done) { stream_.async_read_some(net::buffer(scratch), done); });
+      if (ec) return ec;
+    }
+  }
+
+  http::response_parser<http::string_body>& parser() { return *parser_; }
+  void Close() { stream_.close(); }
+  std::uint16_t local_port() const {
+    return stream_.socket().local_endpoint().port();
+  }
+
+ private:
+  template <typename Start>
+  beast::error_code Run(Start start) {
+    beast::error_code result = net::error::would_block;
+    stream_.expires_after(kDeadline);
+    start([&](beast::error_code ec, std::size_t) { result = ec; });
+    io_context_.restart();
+    io_context_.run();
+    return result;
+  }
+
+  net::io_context io_context_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  std::vector<std::string> chunks_;
+  std::function<std::size_t(std::uint64_t, beast::string_view, beast::error_code&)>
+      on_chunk_body_ = [this](std::uint64_t, beast::string_view body,
+                              beast::error_code&) -> std::size_t {
+    chunks_.emplace_back(body);
+    return body.size();
+  };
+};
+
+http::request<http::string_body> Post(std::string target, std::string body) {
+  http::request<http::string_body> request(http::verb::post, target, 11);
+  request.set(http::field::host, "127.0.0.1");
+  request.body() = std::move(body);
+  return request;
+}
+
+// Hands the streams a handler creates to the test thread.
+class StreamBox {
+ public:
+  std::shared_ptr<ResponseStream> Make(std::size_t max_buffered_bytes =
+                                           ResponseStream::kDefaultMaxBufferedBytes) {
+    auto stream = std::make_shared<ResponseStream>(max_buffered_bytes);
+    stream->OnEnd([this] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++ended_;
+      changed_.notify_all();
+    });
+    std::lock_guard<std::mutex> lock(mutex_);
+    streams_.push_back(stream);
+    changed_.notify_all();
+    return stream;
+  }
+
+  std::shared_ptr<ResponseStream> WaitForStream() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, kDeadline, [&] { return !streams_.empty(); });
+    return streams_.empty() ? nullptr : streams_.front();
+  }
+
+  bool WaitForEnd() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, [&] { return ended_ > 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::shared_ptr<ResponseStream>> streams_;
+  int ended_ = 0;
+};
+
+TEST(HttpServer, ReportsTheBoundPortWhenAskedForPortZero) {
+  auto server = StartServer([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "ok");
+  });
+  ASSERT_TRUE(server);
+  EXPECT_NE(server->port(), 0);
+  EXPECT_EQ(server->address(), "127.0.0.1");
+  EXPECT_EQ(server->url(), "http://127.0.0.1:" + std::to_string(server->port()));
+}
+
+TEST(HttpServer, PassesTheRequestToTheHandlerAndItsResponseBack) {
+  std::mutex mutex;
+  HttpServer::Request seen;
+  auto server = StartServer([&](const HttpServer::Request& request) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen = request;
+    HttpServer::Response response;
+    response.status = 202;
+    response.headers.Add("Mesos-Stream-Id", "abc");
+    response.body = "\x00\x01reply"s;
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  auto request = Post("/api/v1/scheduler?x=1", "\x08\x00\xff"s);
+  request.set("content-TYPE", "application/x-protobuf");
+  client.Send(request);
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.target, "/api/v1/scheduler?x=1");
+  EXPECT_EQ(seen.path(), "/api/v1/scheduler");
+  EXPECT_EQ(seen.headers.Get("Content-Type"), "application/x-protobuf");
+  EXPECT_EQ(seen.body, "\x08\x00\xff"s);
+  EXPECT_EQ(seen.peer, "127.0.0.1:" + std::to_string(client.local_port()));
+
+  EXPECT_EQ(response.result_int(), 202);
+  EXPECT_EQ(response["Mesos-Stream-Id"], "abc");
+  EXPECT_EQ(response[http::field::content_length], "7");
+  EXPECT_FALSE(response[http::field::date].empty());
+  EXPECT_EQ(response.body(), "\x00\x01reply"s);
+}
+
+TEST(HttpServer, KeepsTheConnectionAliveBetweenRequests) {
+  std::mutex mutex;
+  std::vector<std::string> peers;
+  auto server = StartServer([&](const HttpServer::Request& request) {
+    std::lock_guard<std::mutex> lock(mutex);
+    peers.push_back(request.peer);
+    return HttpServer::Response::Text(200, request.body);
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  for (std::string body : {"one", "two", "three"}) {
+    client.Send(Post("/", body));
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response));
+    EXPECT_EQ(response.body(), body);
+    EXPECT_TRUE(response.keep_alive());
+  }
+  ASSERT_EQ(peers.size(), 3u);
+  EXPECT_EQ(peers[0], peers[2]);
+}
+
+TEST(HttpServer, ClosesTheConnectionWhenTheClientAsks) {
+  auto server = StartServer([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "bye");
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  auto request = Post("/", "");
+  request.keep_alive(false);
+  client.Send(request);
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, HeadersOverTheLimitGet431) {
+  std::atomic<bool> called = false;
+  HttpServer::Options options;
+  options.max_header_bytes = 1024;
+  auto server = StartServer(
+      [&](const HttpServer::Request&) {
+        called = true;
+        return HttpServer::Response::Text(200, "");
+      },
+      options);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  auto request = Post("/", "");
+  request.set("X-Big", std::string(2000, 'a'));
+  client.Send(request);
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 431);
+  EXPECT_EQ(response.body(), "request headers exceed 1024 bytes\n");
+  EXPECT_FALSE(called);
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, BodyOverTheLimitGets413) {
+  HttpServer::Options options;
+  options.max_body_bytes = 10;
+  auto server = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); },
+      options);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/", std::string(11, 'b')));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 413);
+  EXPECT_EQ(response.body(), "request body exceeds 10 bytes\n");
+}
+
+TEST(HttpServer, MalformedRequestGets400) {
+  auto server = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send("NOT HTTP AT ALL\r\n\r\n");
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u) << response.body();
+}
+
+TEST(HttpServer, ConnectionsBeyondTheLimitGet503) {
+  HttpServer::Options options;
+  options.max_connections = 1;
+  auto server = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, "in"); },
+      options);
+  ASSERT_TRUE(server);
+  TestClient first(server->port());
+  first.Send(Post("/", ""));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(first.Read(&response));  // now certainly admitted and open
+  EXPECT_EQ(response.result_int(), 200);
+
+  TestClient second(server->port());
+  second.Send(Post("/", ""));
+  http::response<http::string_body> refused;
+  ASSERT_FALSE(second.Read(&refused));
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(refused.body(), "too many connections; try again later\n");
+}
+
+TEST(HttpServer, HandlerExceptionBecomes500) {
+  auto server = StartServer([](const HttpServer::Request&) -> HttpServer::Response {
+    throw std::runtime_error("boom");
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/", ""));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 500);
+  EXPECT_EQ(response.body(), "internal error: boom\n");
+}
+
+TEST(HttpServer, IdleConnectionIsClosed) {
+  HttpServer::Options options;
+  options.idle_timeout = std::chrono::milliseconds(50);
+  auto server = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); },
+      options);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
+  StreamBox box;
+  auto server = StartServer([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.headers.Add("Content-Type", "application/x-protobuf");
+    response.stream = box.Make();
+    response.stream->Write("first");  // queued before the headers go out
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/api/v1/scheduler", "subscribe"));
+  ASSERT_FALSE(client.ReadHeader());
+  const auto& head = client.parser().get();
+  EXPECT_EQ(head.result_int(), 200);
+  EXPECT_TRUE(head.chunked());
+  EXPECT_EQ(head[http::field::content_length], "");
+  EXPECT_EQ(head[http::field::content_type], "application/x-protobuf");
+
+  std::string chunk;
+  ASSERT_FALSE(client.ReadChunk(&chunk));
+  EXPECT_EQ(chunk, "first");
+  std::shared_ptr<ResponseStream> stream = box.WaitForStream();
+  ASSERT_TRUE(stream);
+  for (std::string event : {"2\n\x08\x08"s, "second"s, std::string(100000, 'x')}) {
+    ASSERT_TRUE(stream->Write(event));
+    std::string got;
+    while (got.size() < event.size()) {  // a big chunk may arrive in pieces
+      ASSERT_FALSE(client.ReadChunk(&chunk));
+      got += chunk;
+    }
+    EXPECT_EQ(got, event);
+  }
+  stream->Close();
+  EXPECT_EQ(client.ReadChunk(&chunk), http::error::end_of_stream);
+  EXPECT_TRUE(client.parser().is_done());
+  EXPECT_TRUE(box.WaitForEnd());
+  EXPECT_FALSE(stream->Write("late"));
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);  // a stream uses up its connection
+}
+
+TEST(HttpServer, StreamEndsWhenTheClientDisconnects) {
+  StreamBox box;
+  auto server = StartServer([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = box.Make();
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/", ""));
+  ASSERT_FALSE(client.ReadHeader());
+  std::shared_ptr<ResponseStream> stream = box.WaitForStream();
+  ASSERT_TRUE(stream);
+  EXPECT_FALSE(stream->closed());
+  client.Close();
+  EXPECT_TRUE(box.WaitForEnd());
+  EXPECT_TRUE(stream->closed());
+  EXPECT_FALSE(stream->Write("nobody is listening"));
+}
+
+TEST(HttpServer, OnEndRunsAtOnceForAStreamThatAlreadyEnded) {
+  StreamBox box;
+  auto server = StartServer([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = box.Make();
+    response.stream->Close();  // an empty stream: headers, then the final chunk
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/", ""));
+  ASSERT_FALSE(client.ReadHeader());
+  std::string chunk;
+  EXPECT_EQ(client.ReadChunk(&chunk), http::error::end_of_stream);
+  ASSERT_TRUE(box.WaitForEnd());
+  bool called = false;
+  box.WaitForStream()->OnEnd([&] { called = true; });
+  EXPECT_TRUE(called);
+}
+
+TEST(HttpServer, ClientTooSlowForTheStreamIsDropped) {
+  StreamBox box;
+  auto server = StartServer([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = box.Make(/*max_buffered_bytes=*/8);
+    EXPECT_TRUE(response.stream->Write("12345678"));
+    EXPECT_FALSE(response.stream->Write("9"));  // over the backlog limit
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send(Post("/", ""));
+  ASSERT_FALSE(client.ReadHeader());
+  std::string chunk;
+  // Dropped, not finished: no final chunk, so the client cannot mistake the
+  // cut-off stream for a complete one.
+  EXPECT_EQ(client.ReadChunk(&chunk), http::error::partial_message);
+  EXPECT_TRUE(box.WaitForEnd());
+}
+
+TEST(HttpServer, StopEndsOpenStreamsAndClosesConnections) {
+  StreamBox box;
+  auto server = StartServer([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = box.Make();
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient streaming(server->port());
+  streaming.Send(Post("/", ""));
+  ASSERT_FALSE(streaming.ReadHeader());
+  ASSERT_TRUE(box.WaitForStream());
+
+  server->Stop();
+  EXPECT_TRUE(box.WaitForEnd());
+  std::string chunk;
+  EXPECT_EQ(streaming.ReadChunk(&chunk), http::error::partial_message);
+  server->Stop();  // idempotent
+}
+
+TEST(HttpServer, CannotBindAPortInUse) {
+  auto first = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  ASSERT_TRUE(first);
+  HttpServer::Options options;
+  options.port = first->port();
+  auto second = HttpServer::Start(
+      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(second.message().rfind("cannot listen on 127.0.0.1:" +
+                                       std::to_string(first->port()) + ": ",
+                                   0),
+            0u)
+      << second.message();
+}
+
+TEST(HttpServer, RejectsAHostNameAsAddress) {
+  HttpServer::Options options;
+  options.address = "localhost";
+  auto server = HttpServer::Start(
+      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.message(), "cannot listen on 'localhost': not an IP address");
+}
+
+}  // namespace
+}  // namespace mlaunch
