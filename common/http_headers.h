@@ -51,8 +51,9 @@ class HttpHeaders {
   }
 
   void Remove(std::string_view name) {
-    std::erase_if(fields_,
-                  [&](const Field& f) { return EqualsIgnoringCase(f.name, name); });
+    std::erase_if(fields_, [&](const Field& f) {
+      return EqualsIgnoringCase(f.name, name);
+    });
   }
 
   // The value of the first field named `name`, if there is one.

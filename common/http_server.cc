@@ -1,17 +1,12 @@
 #include "common/http_server.h"
 
+// clang-format off
 // Boost 1.74's asio uses std::exchange without including <utility>; under
 // GCC 12 in C++20 that fails unless <utility> comes first.
 #include <utility>
+// clang-format on
 
 #include <array>
-#include <ctime>
-#include <exception>
-#include <optional>
-#include <thread>
-#include <unordered_map>
-#include <vector>
-
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,6 +18,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 namespace mlaunch {
 
@@ -176,7 +177,8 @@ struct HttpServerShared {
   bool stopping = false;
   std::uint64_t next_id = 0;
   std::size_t admitted = 0;  // connections counted against the limit
-  std::unordered_map<std::uint64_t, std::weak_ptr<HttpServerConnection>> connections;
+  std::unordered_map<std::uint64_t, std::weak_ptr<HttpServerConnection>>
+      connections;
 };
 
 // ---------------------------------------------------------------------------
@@ -186,7 +188,8 @@ struct HttpServerShared {
 class HttpServerConnection
     : public std::enable_shared_from_this<HttpServerConnection> {
  public:
-  HttpServerConnection(tcp::socket socket, std::shared_ptr<HttpServerShared> shared,
+  HttpServerConnection(tcp::socket socket,
+                       std::shared_ptr<HttpServerShared> shared,
                        std::uint64_t id, bool admitted)
       : stream_(std::move(socket)),
         shared_(std::move(shared)),
@@ -226,13 +229,15 @@ class HttpServerConnection
   void DoRead() {
     if (closed_) return;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
     stream_.expires_after(shared_->options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->OnRead(ec);
+        });
   }
 
   void OnRead(beast::error_code ec) {
@@ -265,7 +270,8 @@ class HttpServerConnection
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     for (const auto& field : message) {
-      request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+      request.headers.Add(std::string(field.name_string()),
+                          std::string(field.value()));
     }
     request.body = std::move(message.body());
     request.peer = peer_;
@@ -274,8 +280,8 @@ class HttpServerConnection
     try {
       response = shared_->handler(request);
     } catch (const std::exception& e) {
-      response = HttpServer::Response::Text(500, std::string("internal error: ") +
-                                                     e.what() + "\n");
+      response = HttpServer::Response::Text(
+          500, std::string("internal error: ") + e.what() + "\n");
     } catch (...) {
       response = HttpServer::Response::Text(500, "internal error\n");
     }
@@ -309,7 +315,8 @@ class HttpServerConnection
   // A response the server writes on its own (limits, malformed requests);
   // the connection closes after it.
   void SendError(http::status status, std::string text) {
-    auto message = std::make_shared<http::response<http::string_body>>(status, 11);
+    auto message =
+        std::make_shared<http::response<http::string_body>>(status, 11);
     message->set(http::field::content_type, "text/plain; charset=utf-8");
     message->set(http::field::date, HttpDate());
     message->body() = std::move(text);
@@ -336,12 +343,12 @@ class HttpServerConnection
   }
 
   void DrainAndClose() {
-    stream_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t) {
-                              if (ec || self->closed_) return self->Close();
-                              self->DrainAndClose();
-                            });
+    stream_.async_read_some(
+        net::buffer(scratch_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec || self->closed_) return self->Close();
+          self->DrainAndClose();
+        });
   }
 
   void StartStream(HttpServer::Response from, unsigned version) {
@@ -354,34 +361,34 @@ class HttpServerConnection
         std::make_shared<http::response_serializer<http::empty_body>>(*message);
     writing_ = true;
     stream_.expires_never();
-    http::async_write_header(
-        stream_, *serializer,
-        [self = shared_from_this(), message, serializer](beast::error_code ec,
-                                                         std::size_t) {
-          self->writing_ = false;
-          if (ec) return self->Shutdown();
-          self->WatchPeer();
-          std::weak_ptr<HttpServerConnection> weak = self;
-          net::any_io_executor executor = self->executor();
-          self->body_stream_->Attach([weak, executor] {
-            net::post(executor, [weak] {
-              if (auto connection = weak.lock()) connection->Pump();
-            });
-          });
-          self->Pump();
-        });
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), message, serializer](
+                                 beast::error_code ec, std::size_t) {
+                               self->writing_ = false;
+                               if (ec) return self->Shutdown();
+                               self->WatchPeer();
+                               std::weak_ptr<HttpServerConnection> weak = self;
+                               net::any_io_executor executor = self->executor();
+                               self->body_stream_->Attach([weak, executor] {
+                                 net::post(executor, [weak] {
+                                   if (auto connection = weak.lock())
+                                     connection->Pump();
+                                 });
+                               });
+                               self->Pump();
+                             });
   }
 
   // While a stream is open the client sends nothing we answer; reading
   // still tells us at once when it goes away.
   void WatchPeer() {
-    stream_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t) {
-                              if (self->closed_) return;
-                              if (ec) return self->Shutdown();
-                              self->WatchPeer();  // pipelined bytes: dropped
-                            });
+    stream_.async_read_some(
+        net::buffer(scratch_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (self->closed_) return;
+          if (ec) return self->Shutdown();
+          self->WatchPeer();  // pipelined bytes: dropped
+        });
   }
 
   // Sends what the stream has queued, one chunk per Write().
@@ -394,30 +401,32 @@ class HttpServerConnection
     }
     if (next_ == ResponseStream::Next::kAbort) return Shutdown();
     if (!outbox_.empty()) {
-      chunk_.emplace(http::make_chunk(net::const_buffer(outbox_.front().data(),
-                                                        outbox_.front().size())));
+      chunk_.emplace(http::make_chunk(
+          net::const_buffer(outbox_.front().data(), outbox_.front().size())));
       writing_ = true;
-      net::async_write(stream_, *chunk_,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                         self->writing_ = false;
-                         self->chunk_.reset();
-                         if (ec) return self->Shutdown();
-                         self->outbox_.pop_front();
-                         self->Pump();
-                       });
+      net::async_write(
+          stream_, *chunk_,
+          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->writing_ = false;
+            self->chunk_.reset();
+            if (ec) return self->Shutdown();
+            self->outbox_.pop_front();
+            self->Pump();
+          });
       return;
     }
     if (next_ == ResponseStream::Next::kFinalChunk) {
       writing_ = true;
-      net::async_write(stream_, http::make_chunk_last(),
-                       [self = shared_from_this()](beast::error_code, std::size_t) {
-                         self->writing_ = false;
-                         // A stream uses up its connection (see the header).
-                         beast::error_code ignored;
-                         self->stream_.socket().shutdown(tcp::socket::shutdown_send,
-                                                         ignored);
-                         self->Shutdown();
-                       });
+      net::async_write(
+          stream_, http::make_chunk_last(),
+          [self = shared_from_this()](beast::error_code, std::size_t) {
+            self->writing_ = false;
+            // A stream uses up its connection (see the header).
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_send,
+                                            ignored);
+            self->Shutdown();
+          });
     }
   }
 
@@ -504,7 +513,8 @@ class HttpServer::Impl {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       shared_->stopping = true;
       for (auto& [id, weak] : shared_->connections) {
-        if (auto connection = weak.lock()) open.push_back(std::move(connection));
+        if (auto connection = weak.lock())
+          open.push_back(std::move(connection));
       }
     }
     net::post(accept_strand_, [this] {
@@ -513,7 +523,8 @@ class HttpServer::Impl {
       retry_timer_.cancel();
     });
     for (auto& connection : open) {
-      net::post(connection->executor(), [connection] { connection->Shutdown(); });
+      net::post(connection->executor(),
+                [connection] { connection->Shutdown(); });
     }
     open.clear();
     work_.reset();
@@ -528,21 +539,22 @@ class HttpServer::Impl {
   void DoAccept() {
     acceptor_.async_accept(
         net::make_strand(io_context_),
-        net::bind_executor(accept_strand_, [this](beast::error_code ec,
-                                                  tcp::socket socket) {
-          if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-          if (ec) {
-            // Out of file descriptors, say: try again shortly rather than
-            // spinning on the error.
-            retry_timer_.expires_after(std::chrono::milliseconds(100));
-            retry_timer_.async_wait([this](beast::error_code wait_ec) {
-              if (!wait_ec) DoAccept();
-            });
-            return;
-          }
-          Admit(std::move(socket));
-          DoAccept();
-        }));
+        net::bind_executor(
+            accept_strand_, [this](beast::error_code ec, tcp::socket socket) {
+              if (ec == net::error::operation_aborted || !acceptor_.is_open())
+                return;
+              if (ec) {
+                // Out of file descriptors, say: try again shortly rather than
+                // spinning on the error.
+                retry_timer_.expires_after(std::chrono::milliseconds(100));
+                retry_timer_.async_wait([this](beast::error_code wait_ec) {
+                  if (!wait_ec) DoAccept();
+                });
+                return;
+              }
+              Admit(std::move(socket));
+              DoAccept();
+            }));
   }
 
   void Admit(tcp::socket socket) {
@@ -550,14 +562,16 @@ class HttpServer::Impl {
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       if (shared_->stopping) return;  // the socket closes here
-      const bool admitted = shared_->admitted < shared_->options.max_connections;
+      const bool admitted =
+          shared_->admitted < shared_->options.max_connections;
       if (admitted) ++shared_->admitted;
       const std::uint64_t id = shared_->next_id++;
-      connection = std::make_shared<HttpServerConnection>(std::move(socket), shared_,
-                                                          id, admitted);
+      connection = std::make_shared<HttpServerConnection>(
+          std::move(socket), shared_, id, admitted);
       shared_->connections.emplace(id, connection);
     }
-    net::dispatch(connection->executor(), [connection] { connection->Begin(); });
+    net::dispatch(connection->executor(),
+                  [connection] { connection->Begin(); });
   }
 
   std::shared_ptr<HttpServerShared> shared_;
@@ -583,8 +597,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options,
     impl->Run();
   } catch (const std::exception& e) {  // no threads or sockets to be had
     impl->Stop();
-    return Status::Error(StatusCode::kInternal,
-                         std::string("cannot start the HTTP server: ") + e.what());
+    return Status::Error(
+        StatusCode::kInternal,
+        std::string("cannot start the HTTP server: ") + e.what());
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -602,7 +617,8 @@ std::uint16_t HttpServer::port() const { return impl_->port(); }
 std::string HttpServer::url() const {
   const std::string& a = impl_->address();
   const bool v6 = a.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->port());
+  return "http://" + (v6 ? "[" + a + "]" : a) + ":" +
+         std::to_string(impl_->port());
 }
 
 }  // namespace mlaunch

@@ -49,7 +49,8 @@ class ResponseStream {
  public:
   static constexpr std::size_t kDefaultMaxBufferedBytes = 64 * 1024 * 1024;
 
-  explicit ResponseStream(std::size_t max_buffered_bytes = kDefaultMaxBufferedBytes)
+  explicit ResponseStream(
+      std::size_t max_buffered_bytes = kDefaultMaxBufferedBytes)
       : max_buffered_bytes_(max_buffered_bytes) {}
   ResponseStream(const ResponseStream&) = delete;
   ResponseStream& operator=(const ResponseStream&) = delete;
@@ -91,9 +92,9 @@ class ResponseStream {
   mutable std::mutex mutex_;
   std::deque<std::string> queued_;
   std::size_t queued_bytes_ = 0;
-  bool closing_ = false;  // Close() was called
+  bool closing_ = false;     // Close() was called
   bool overflowed_ = false;  // the client fell too far behind
-  bool ended_ = false;    // Detach() was called
+  bool ended_ = false;       // Detach() was called
   bool wake_pending_ = false;
   std::function<void()> wake_;
   std::function<void()> on_end_;

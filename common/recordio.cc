@@ -55,16 +55,18 @@ Status RecordIODecoder::Feed(std::string_view chunk,
           continue;
         }
       } else if (c < '0' || c > '9') {
-        return Fail("expected a decimal digit or '\\n' in the length prefix "
-                    "at stream offset " + std::to_string(offset_) + ", got " +
-                    Describe(c));
+        return Fail(
+            "expected a decimal digit or '\\n' in the length prefix "
+            "at stream offset " +
+            std::to_string(offset_) + ", got " + Describe(c));
       } else if (length_digits_ == kMaxLengthDigits) {
         return Fail("length prefix at stream offset " +
                     std::to_string(prefix_offset_) + " has more than " +
                     std::to_string(kMaxLengthDigits) + " digits");
       } else {
         const auto digit = static_cast<std::uint64_t>(c - '0');
-        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+        constexpr std::uint64_t kMax =
+            std::numeric_limits<std::uint64_t>::max();
         if (length_ > (kMax - digit) / 10) {
           return Fail("length prefix at stream offset " +
                       std::to_string(prefix_offset_) +
@@ -77,7 +79,8 @@ Status RecordIODecoder::Feed(std::string_view chunk,
         continue;
       }
     } else {  // State::kPayload
-      const std::size_t wanted = static_cast<std::size_t>(length_) - partial_.size();
+      const std::size_t wanted =
+          static_cast<std::size_t>(length_) - partial_.size();
       const std::size_t take = std::min(wanted, chunk.size() - i);
       if (partial_.empty() && take == wanted) {
         // The whole record is in this chunk: copy it once, straight out.
@@ -85,7 +88,8 @@ Status RecordIODecoder::Feed(std::string_view chunk,
       } else {
         // Grow with the bytes that actually arrive: a length prefix alone
         // must not make us allocate up to the limit.
-        if (partial_.empty()) partial_.reserve(std::min(wanted, kInitialReserve));
+        if (partial_.empty())
+          partial_.reserve(std::min(wanted, kInitialReserve));
         partial_.append(chunk.substr(i, take));
       }
       i += take;

@@ -19,11 +19,11 @@ namespace mlaunch {
 
 enum class StatusCode {
   kOk,
-  kInvalidData,   // The peer or the input sent bytes we cannot accept.
-  kUnavailable,   // The network or the peer failed (refused, reset, DNS).
-  kTimeout,       // A deadline passed.
-  kCancelled,     // The caller asked us to stop.
-  kInternal,      // A library failed in a way that is not the input's fault.
+  kInvalidData,  // The peer or the input sent bytes we cannot accept.
+  kUnavailable,  // The network or the peer failed (refused, reset, DNS).
+  kTimeout,      // A deadline passed.
+  kCancelled,    // The caller asked us to stop.
+  kInternal,     // A library failed in a way that is not the input's fault.
 };
 
 class [[nodiscard]] Status {

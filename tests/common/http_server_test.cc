@@ -4,19 +4,20 @@
 // a deadline, so a broken server fails a test instead of hanging it.
 #include "common/http_server.h"
 
+// clang-format off
 #include <utility>  // before asio: see DESIGN.md
+// clang-format on
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -53,7 +54,9 @@ class TestClient {
     stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   }
 
-  void Send(const std::string& raw) { net::write(stream_.socket(), net::buffer(raw)); }
+  void Send(const std::string& raw) {
+    net::write(stream_.socket(), net::buffer(raw));
+  }
 
   void Send(http::request<http::string_body> request) {
     request.prepare_payload();
@@ -61,7 +64,9 @@ class TestClient {
   }
 
   beast::error_code Read(http::response<http::string_body>* response) {
-    return Run([&](auto done) { http::async_read(stream_, buffer_, *response, done); });
+    return Run([&](auto done) {
+      http::async_read(stream_, buffer_, *response, done);
+    });
   }
 
   // Starts reading a response whose chunks are collected one by one.
@@ -69,15 +74,18 @@ class TestClient {
     parser_.emplace();
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->on_chunk_body(on_chunk_body_);  // kept by reference
-    return Run([&](auto done) { http::async_read_header(stream_, buffer_, *parser_, done); });
+    return Run([&](auto done) {
+      http::async_read_header(stream_, buffer_, *parser_, done);
+    });
   }
 
   // The next chunk's data, or the error or end that came instead.
   beast::error_code ReadChunk(std::string* chunk) {
     while (chunks_.empty()) {
       if (parser_->is_done()) return http::error::end_of_stream;
-      beast::error_code ec =
-          Run([&](auto done) { http::async_read_some(stream_, buffer_, *parser_, done); });
+      beast::error_code ec = Run([&](auto done) {
+        http::async_read_some(stream_, buffer_, *parser_, done);
+      });
       if (ec) return ec;
     }
     *chunk = chunks_.front();
@@ -89,8 +97,9 @@ class TestClient {
   beast::error_code ReadToEnd() {
     std::array<char, 1024> scratch;
     for (;;) {
-      beast::error_code ec = Run(
-          [&](auto done) { stream_.async_read_some(net::buffer(scratch), done); });
+      beast::error_code ec = Run([&](auto done) {
+        stream_.async_read_some(net::buffer(scratch), done);
+      });
       if (ec) return ec;
     }
   }
@@ -117,7 +126,8 @@ class TestClient {
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::vector<std::string> chunks_;
-  std::function<std::size_t(std::uint64_t, beast::string_view, beast::error_code&)>
+  std::function<std::size_t(std::uint64_t, beast::string_view,
+                            beast::error_code&)>
       on_chunk_body_ = [this](std::uint64_t, beast::string_view body,
                               beast::error_code&) -> std::size_t {
     chunks_.emplace_back(body);
@@ -135,8 +145,9 @@ http::request<http::string_body> Post(std::string target, std::string body) {
 // Hands the streams a handler creates to the test thread.
 class StreamBox {
  public:
-  std::shared_ptr<ResponseStream> Make(std::size_t max_buffered_bytes =
-                                           ResponseStream::kDefaultMaxBufferedBytes) {
+  std::shared_ptr<ResponseStream> Make(
+      std::size_t max_buffered_bytes =
+          ResponseStream::kDefaultMaxBufferedBytes) {
     auto stream = std::make_shared<ResponseStream>(max_buffered_bytes);
     stream->OnEnd([this] {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -174,7 +185,8 @@ TEST(HttpServer, ReportsTheBoundPortWhenAskedForPortZero) {
   ASSERT_TRUE(server);
   EXPECT_NE(server->port(), 0);
   EXPECT_EQ(server->address(), "127.0.0.1");
-  EXPECT_EQ(server->url(), "http://127.0.0.1:" + std::to_string(server->port()));
+  EXPECT_EQ(server->url(),
+            "http://127.0.0.1:" + std::to_string(server->port()));
 }
 
 TEST(HttpServer, PassesTheRequestToTheHandlerAndItsResponseBack) {
@@ -275,7 +287,9 @@ TEST(HttpServer, BodyOverTheLimitGets413) {
   HttpServer::Options options;
   options.max_body_bytes = 10;
   auto server = StartServer(
-      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); },
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "");
+      },
       options);
   ASSERT_TRUE(server);
   TestClient client(server->port());
@@ -287,22 +301,26 @@ TEST(HttpServer, BodyOverTheLimitGets413) {
 }
 
 TEST(HttpServer, MalformedRequestGets400) {
-  auto server = StartServer(
-      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  auto server = StartServer([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "");
+  });
   ASSERT_TRUE(server);
   TestClient client(server->port());
   client.Send("NOT HTTP AT ALL\r\n\r\n");
   http::response<http::string_body> response;
   ASSERT_FALSE(client.Read(&response));
   EXPECT_EQ(response.result_int(), 400);
-  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u) << response.body();
+  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u)
+      << response.body();
 }
 
 TEST(HttpServer, ConnectionsBeyondTheLimitGet503) {
   HttpServer::Options options;
   options.max_connections = 1;
   auto server = StartServer(
-      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, "in"); },
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "in");
+      },
       options);
   ASSERT_TRUE(server);
   TestClient first(server->port());
@@ -320,9 +338,10 @@ TEST(HttpServer, ConnectionsBeyondTheLimitGet503) {
 }
 
 TEST(HttpServer, HandlerExceptionBecomes500) {
-  auto server = StartServer([](const HttpServer::Request&) -> HttpServer::Response {
-    throw std::runtime_error("boom");
-  });
+  auto server =
+      StartServer([](const HttpServer::Request&) -> HttpServer::Response {
+        throw std::runtime_error("boom");
+      });
   ASSERT_TRUE(server);
   TestClient client(server->port());
   client.Send(Post("/", ""));
@@ -336,7 +355,9 @@ TEST(HttpServer, IdleConnectionIsClosed) {
   HttpServer::Options options;
   options.idle_timeout = std::chrono::milliseconds(50);
   auto server = StartServer(
-      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); },
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "");
+      },
       options);
   ASSERT_TRUE(server);
   TestClient client(server->port());
@@ -367,7 +388,8 @@ TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
   EXPECT_EQ(chunk, "first");
   std::shared_ptr<ResponseStream> stream = box.WaitForStream();
   ASSERT_TRUE(stream);
-  for (std::string event : {"2\n\x08\x08"s, "second"s, std::string(100000, 'x')}) {
+  for (std::string event :
+       {"2\n\x08\x08"s, "second"s, std::string(100000, 'x')}) {
     ASSERT_TRUE(stream->Write(event));
     std::string got;
     while (got.size() < event.size()) {  // a big chunk may arrive in pieces
@@ -381,7 +403,8 @@ TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
   EXPECT_TRUE(client.parser().is_done());
   EXPECT_TRUE(box.WaitForEnd());
   EXPECT_FALSE(stream->Write("late"));
-  EXPECT_EQ(client.ReadToEnd(), net::error::eof);  // a stream uses up its connection
+  EXPECT_EQ(client.ReadToEnd(),
+            net::error::eof);  // a stream uses up its connection
 }
 
 TEST(HttpServer, StreamEndsWhenTheClientDisconnects) {
@@ -465,13 +488,15 @@ TEST(HttpServer, StopEndsOpenStreamsAndClosesConnections) {
 }
 
 TEST(HttpServer, CannotBindAPortInUse) {
-  auto first = StartServer(
-      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  auto first = StartServer([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "");
+  });
   ASSERT_TRUE(first);
   HttpServer::Options options;
   options.port = first->port();
-  auto second = HttpServer::Start(
-      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  auto second = HttpServer::Start(options, [](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "");
+  });
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(second.message().rfind("cannot listen on 127.0.0.1:" +
@@ -484,10 +509,12 @@ TEST(HttpServer, CannotBindAPortInUse) {
 TEST(HttpServer, RejectsAHostNameAsAddress) {
   HttpServer::Options options;
   options.address = "localhost";
-  auto server = HttpServer::Start(
-      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
+  auto server = HttpServer::Start(options, [](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "");
+  });
   ASSERT_FALSE(server.ok());
-  EXPECT_EQ(server.message(), "cannot listen on 'localhost': not an IP address");
+  EXPECT_EQ(server.message(),
+            "cannot listen on 'localhost': not an IP address");
 }
 
 }  // namespace

@@ -42,8 +42,8 @@ Decoded DecodeWhole(std::string_view stream,
 // Every way of cutting `stream` into two and three pieces, and into single
 // bytes, must give exactly what feeding it whole gives: the same records and
 // the same status (errors included, message and all).
-void ExpectSameForEveryChunking(std::string_view stream,
-                                size_t max_record_bytes = kDefaultMaxRecordBytes) {
+void ExpectSameForEveryChunking(
+    std::string_view stream, size_t max_record_bytes = kDefaultMaxRecordBytes) {
   const Decoded whole = DecodeWhole(stream, max_record_bytes);
   for (size_t a = 0; a <= stream.size(); ++a) {
     Decoded two = DecodeWithCuts(stream, {a}, max_record_bytes);
@@ -128,7 +128,8 @@ TEST(RecordIODecoder, RecordSpanningManyChunksArrivesOnceWhole) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
   for (size_t i = 0; i < stream.size(); i += 999) {
-    ASSERT_TRUE(decoder.Feed(std::string_view(stream).substr(i, 999), &records).ok());
+    ASSERT_TRUE(
+        decoder.Feed(std::string_view(stream).substr(i, 999), &records).ok());
     if (i + 999 < stream.size()) {
       EXPECT_TRUE(records.empty());
     }
@@ -141,17 +142,18 @@ TEST(RecordIODecoder, SameResultForEveryChunkingOfValidStreams) {
   ExpectSameForEveryChunking("5\nhello6\nworld!");
   ExpectSameForEveryChunking("0\n1\na0\n10\n0123456789");
   ExpectSameForEveryChunking("\x32\x0a\x08\x08"s + "2\n\x08\x09"s);
-  ExpectSameForEveryChunking(RecordIOEncode("line1\nline2\n") + RecordIOEncode("3\n") +
+  ExpectSameForEveryChunking(RecordIOEncode("line1\nline2\n") +
+                             RecordIOEncode("3\n") +
                              RecordIOEncode(std::string(12, '\0')));
 }
 
 TEST(RecordIODecoder, SameResultForEveryChunkingOfBadStreams) {
-  ExpectSameForEveryChunking("5\nhello3\nab");      // truncated record
-  ExpectSameForEveryChunking("5\nhello12");         // truncated length
-  ExpectSameForEveryChunking("5\nhellox\nab");      // garbage length
-  ExpectSameForEveryChunking("2\nab\n3\nabc");      // empty length
+  ExpectSameForEveryChunking("5\nhello3\nab");             // truncated record
+  ExpectSameForEveryChunking("5\nhello12");                // truncated length
+  ExpectSameForEveryChunking("5\nhellox\nab");             // garbage length
+  ExpectSameForEveryChunking("2\nab\n3\nabc");             // empty length
   ExpectSameForEveryChunking("2\nab11\nhello world", 10);  // oversize
-  ExpectSameForEveryChunking("1\na-1\nb");          // sign
+  ExpectSameForEveryChunking("1\na-1\nb");                 // sign
 }
 
 TEST(RecordIODecoder, TruncatedRecordFailsAtFinish) {
@@ -161,17 +163,19 @@ TEST(RecordIODecoder, TruncatedRecordFailsAtFinish) {
   EXPECT_EQ(records, (std::vector<std::string>{"hello"}));
   Status status = decoder.Finish();
   EXPECT_EQ(status.code(), StatusCode::kInvalidData);
-  EXPECT_EQ(status.message(),
-            "RecordIO: stream ended inside the record at stream offset 7: got 3 "
-            "of 6 bytes");
+  EXPECT_EQ(
+      status.message(),
+      "RecordIO: stream ended inside the record at stream offset 7: got 3 "
+      "of 6 bytes");
 }
 
 TEST(RecordIODecoder, TruncatedLengthFailsAtFinish) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
   ASSERT_TRUE(decoder.Feed("1\na12", &records).ok());
-  EXPECT_EQ(decoder.Finish().message(),
-            "RecordIO: stream ended inside the length prefix at stream offset 3");
+  EXPECT_EQ(
+      decoder.Finish().message(),
+      "RecordIO: stream ended inside the length prefix at stream offset 3");
 }
 
 TEST(RecordIODecoder, FinishAfterWholeRecordsSucceeds) {
@@ -196,7 +200,8 @@ TEST(RecordIODecoder, OversizeRecordFailsBeforeItsBytesArrive) {
 TEST(RecordIODecoder, HugeLengthIsRejectedWithoutAllocating) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  Status status = decoder.Feed("18446744073709551615\n", &records);  // UINT64_MAX
+  Status status =
+      decoder.Feed("18446744073709551615\n", &records);  // UINT64_MAX
   EXPECT_EQ(status.message(),
             "RecordIO: record of 18446744073709551615 bytes at stream offset 0 "
             "exceeds the limit of 67108864 bytes");
@@ -208,23 +213,26 @@ TEST(RecordIODecoder, AnnouncedLengthIsNotAllocatedUpFront) {
   RecordIODecoder decoder(/*max_record_bytes=*/SIZE_MAX);
   std::vector<std::string> records;
   ASSERT_TRUE(decoder.Feed("1000000000000000\nabc", &records).ok());
-  EXPECT_EQ(decoder.Finish().message(),
-            "RecordIO: stream ended inside the record at stream offset 0: got 3 "
-            "of 1000000000000000 bytes");
+  EXPECT_EQ(
+      decoder.Finish().message(),
+      "RecordIO: stream ended inside the record at stream offset 0: got 3 "
+      "of 1000000000000000 bytes");
 }
 
 TEST(RecordIODecoder, LengthOverflowingSixtyFourBitsFails) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  EXPECT_EQ(decoder.Feed("18446744073709551616\n", &records).message(),
-            "RecordIO: length prefix at stream offset 0 does not fit in 64 bits");
+  EXPECT_EQ(
+      decoder.Feed("18446744073709551616\n", &records).message(),
+      "RecordIO: length prefix at stream offset 0 does not fit in 64 bits");
 }
 
 TEST(RecordIODecoder, LengthWithTooManyDigitsFails) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  EXPECT_EQ(decoder.Feed("000000000000000000001\n", &records).message(),
-            "RecordIO: length prefix at stream offset 0 has more than 20 digits");
+  EXPECT_EQ(
+      decoder.Feed("000000000000000000001\n", &records).message(),
+      "RecordIO: length prefix at stream offset 0 has more than 20 digits");
 }
 
 TEST(RecordIODecoder, GarbageInLengthFails) {
@@ -233,16 +241,21 @@ TEST(RecordIODecoder, GarbageInLengthFails) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"x\n", "expected a decimal digit or '\\n' in the length prefix at stream "
-              "offset 0, got 'x'"},
-      {"1\na2\r\nab", "expected a decimal digit or '\\n' in the length prefix "
-                      "at stream offset 4, got '\\r'"},
-      {" 2\nab", "expected a decimal digit or '\\n' in the length prefix at "
-                 "stream offset 0, got ' '"},
-      {"+2\nab", "expected a decimal digit or '\\n' in the length prefix at "
-                 "stream offset 0, got '+'"},
-      {"2\xff\nab", "expected a decimal digit or '\\n' in the length prefix at "
-                    "stream offset 1, got 0xff"},
+      {"x\n",
+       "expected a decimal digit or '\\n' in the length prefix at stream "
+       "offset 0, got 'x'"},
+      {"1\na2\r\nab",
+       "expected a decimal digit or '\\n' in the length prefix "
+       "at stream offset 4, got '\\r'"},
+      {" 2\nab",
+       "expected a decimal digit or '\\n' in the length prefix at "
+       "stream offset 0, got ' '"},
+      {"+2\nab",
+       "expected a decimal digit or '\\n' in the length prefix at "
+       "stream offset 0, got '+'"},
+      {"2\xff\nab",
+       "expected a decimal digit or '\\n' in the length prefix at "
+       "stream offset 1, got 0xff"},
       {"\n", "empty length prefix at stream offset 0"},
       {"1\na\n", "empty length prefix at stream offset 3"},
   };
@@ -290,7 +303,8 @@ TEST(RecordIOEncode, FramesWithDecimalLengthAndNewline) {
 }
 
 TEST(RecordIOEncode, RoundTripsThroughTheDecoder) {
-  const std::vector<std::string> records = {"", "a", "\n\n", "12\n", std::string(300, '\0')};
+  const std::vector<std::string> records = {"", "a", "\n\n", "12\n",
+                                            std::string(300, '\0')};
   std::string stream;
   for (const std::string& r : records) stream += RecordIOEncode(r);
   Decoded d = DecodeWhole(stream);

@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider input(data, size);
   // Small limits reach the oversize path; SIZE_MAX reaches the 64-bit checks.
   const size_t max_record_bytes =
-      input.ConsumeBool() ? SIZE_MAX : input.ConsumeIntegralInRange<size_t>(0, 4096);
+      input.ConsumeBool() ? SIZE_MAX
+                          : input.ConsumeIntegralInRange<size_t>(0, 4096);
   uint32_t seed = input.ConsumeIntegral<uint32_t>();
   const size_t largest_chunk = input.ConsumeIntegralInRange<size_t>(1, 64);
   const std::string stream = input.ConsumeRemainingBytesAsString();
@@ -66,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(record.size() <= max_record_bytes);
     reencoded += mlaunch::RecordIOEncode(record);
   }
-  const Decoded again = Decode(reencoded, max_record_bytes,
-                               [&] { return reencoded.size(); });
+  const Decoded again =
+      Decode(reencoded, max_record_bytes, [&] { return reencoded.size(); });
   Check(again.status.ok());
   Check(again.records == whole.records);
   return 0;
