@@ -1,0 +1,53 @@
+// CurlHttpClient: HttpClient on libcurl, the project's one HTTP client.
+//
+// This file and curl_http_client.cc are the only ones that know libcurl;
+// libcurl's header is included nowhere else. On top of the HttpClient contract:
+// HTTP/1.1 only (no HTTP/2 upgrade), http and https only, no proxy from the
+// environment (a master is reached directly), no signals (safe in threads),
+// no `Expect: 100-continue` (Mesos never answers it, so curl would wait a
+// second before every large body), TLS verification on unless asked
+// otherwise. Idle connections of Post() are kept for reuse.
+//
+// Thread-safe. Each stream runs on a thread of its own until it ends; the
+// client may be destroyed while streams are still open.
+#ifndef MLAUNCH_COMMON_CURL_HTTP_CLIENT_H_
+#define MLAUNCH_COMMON_CURL_HTTP_CLIENT_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http_client.h"
+
+namespace mlaunch {
+
+class CurlHttpClient : public HttpClient {
+ public:
+  CurlHttpClient();
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  Result<Response> Post(const std::string& url, const HttpHeaders& headers,
+                        std::string_view body, const Options& options) override;
+
+  std::unique_ptr<Stream> OpenStream(const std::string& url,
+                                     const HttpHeaders& headers,
+                                     std::string body, const Options& options,
+                                     StreamCallbacks callbacks) override;
+
+ private:
+  // Easy handles of finished Post()s, each with its live connections.
+  // (void* so that this header does not need <curl/curl.h>.)
+  void* TakeHandle();
+  void ReturnHandle(void* handle);
+
+  std::mutex mutex_;
+  std::vector<void*> idle_handles_;
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_COMMON_CURL_HTTP_CLIENT_H_

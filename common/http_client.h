@@ -1,0 +1,109 @@
+// HttpClient: how the project makes HTTP requests (an interface).
+//
+// Two operations, matching what Mesos needs: Post() sends one request and
+// returns the whole response; OpenStream() sends one request and hands the
+// response over piece by piece, as it arrives, for as long as the server
+// keeps it open (the SUBSCRIBE event streams never end on their own).
+//
+// Any status the server sends is a Response, not an error: 202, 307 and 503
+// are for the caller to interpret. Redirects are never followed (the master
+// client handles 307 itself, from the Location header). Errors are transport
+// failures only (cannot connect, TLS, timeout, connection dropped), as values
+// whose message names the request and the cause; nothing throws.
+//
+// The implementation is CurlHttpClient (curl_http_client.h); tests may use a
+// fake. Implementations are thread-safe: any thread may call Post() and
+// OpenStream(), and several may do so at once.
+#ifndef MLAUNCH_COMMON_HTTP_CLIENT_H_
+#define MLAUNCH_COMMON_HTTP_CLIENT_H_
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/http_headers.h"
+#include "common/status.h"
+
+namespace mlaunch {
+
+class HttpClient {
+ public:
+  struct Options {
+    // Post(): the whole exchange; zero means no limit. OpenStream(): unused,
+    // a stream has no deadline (its heartbeats are the caller's business).
+    std::chrono::milliseconds timeout = std::chrono::seconds(75);
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    // HTTPS: servers are verified against the system's CAs, or against the
+    // PEM bundle in `ca_file` when it is set. `insecure` skips verification
+    // of the certificate and the host name (for self-signed test masters).
+    std::string ca_file;
+    bool insecure = false;
+    // HTTP Basic authentication, sent with the first request, when
+    // `username` is not empty.
+    std::string username;
+    std::string password;
+    // Post(): a longer response body is an error rather than a memory hog.
+    std::size_t max_response_bytes = 64 * 1024 * 1024;
+  };
+
+  struct Response {
+    int status = 0;
+    HttpHeaders headers;  // of the final response (not of any 1xx)
+    std::string body;
+  };
+
+  struct StreamCallbacks {
+    // Once, when the response's status line and headers have arrived.
+    // Returning false stops the stream.
+    std::function<bool(int status, const HttpHeaders& headers)> on_headers;
+    // For each piece of the body, in order, of any size (chunk boundaries
+    // are not kept). Returning false stops the stream.
+    std::function<bool(std::string_view bytes)> on_bytes;
+    // Exactly once, last: ok when the server ended the body, kCancelled
+    // after Cancel() or a callback returning false, the failure otherwise.
+    std::function<void(const Status& status)> on_end;
+  };
+
+  // A response being streamed. The callbacks run on a thread of the stream's
+  // own, one at a time and in order.
+  class Stream {
+   public:
+    virtual ~Stream() = default;  // as Cancel(), then waits for on_end
+
+    // Stops the stream now; on_end(kCancelled) follows within milliseconds,
+    // unless the stream had already ended. Returns at once; callable from
+    // any thread, a callback included, any number of times.
+    virtual void Cancel() = 0;
+
+    // Blocks until on_end has returned; the status it was given.
+    // REQUIRES: not called from a callback of this stream.
+    virtual Status Wait() = 0;
+  };
+
+  virtual ~HttpClient() = default;
+
+  // POSTs `body` to `url` (http:// or https://) with `headers`, and returns
+  // the response. Only the given headers are sent, besides Host,
+  // Content-Length and Authorization (no Accept, Content-Type or Expect
+  // unless given).
+  virtual Result<Response> Post(const std::string& url,
+                                const HttpHeaders& headers,
+                                std::string_view body,
+                                const Options& options) = 0;
+
+  // As Post(), but the response arrives through `callbacks` while it is
+  // received. Always returns a Stream; failures, including a bad URL, arrive
+  // through on_end.
+  virtual std::unique_ptr<Stream> OpenStream(const std::string& url,
+                                             const HttpHeaders& headers,
+                                             std::string body,
+                                             const Options& options,
+                                             StreamCallbacks callbacks) = 0;
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_COMMON_HTTP_CLIENT_H_

@@ -1,0 +1,550 @@
+// CurlHttpClient against the project's HttpServer on a loopback port 0.
+// Waiting is done on condition variables with a deadline, never by sleeping.
+#include "common/curl_http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/http_server.h"
+#include "common/recordio.h"
+
+namespace mlaunch {
+namespace {
+
+using std::string_literals::operator""s;
+
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+// Signals between a handler on a server thread and the test thread.
+class Latch {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+};
+
+// Hands a stream made by a handler to the test, and reports its end.
+class StreamSlot {
+ public:
+  std::shared_ptr<ResponseStream> Make() {
+    auto stream = std::make_shared<ResponseStream>();
+    stream->OnEnd([this] { ended_.Open(); });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stream_ = stream;
+    }
+    made_.Open();
+    return stream;
+  }
+  std::shared_ptr<ResponseStream> Wait() {
+    if (!made_.Wait()) return nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stream_;
+  }
+  bool WaitForEnd() { return ended_.Wait(); }
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<ResponseStream> stream_;
+  Latch made_;
+  Latch ended_;
+};
+
+// A server whose handler the test replaces, and which remembers requests.
+class CurlHttpClientAgainstServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started =
+        HttpServer::Start({}, [this](const HttpServer::Request& request) {
+          std::function<HttpServer::Response(const HttpServer::Request&)>
+              handler;
+          {
+            std::lock_guard<std::mutex> lock(mutex_);
+            requests_.push_back(request);
+            handler = handler_;
+          }
+          return handler(request);
+        });
+    ASSERT_TRUE(started.ok()) << started.message();
+    server_ = std::move(started).value();
+  }
+
+  // The server goes first: its handlers use everything else here.
+  void TearDown() override {
+    release_.Open();
+    server_.reset();
+  }
+
+  void Handle(
+      std::function<HttpServer::Response(const HttpServer::Request&)> handler) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handler_ = std::move(handler);
+  }
+
+  std::vector<HttpServer::Request> requests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+  std::string Url(const std::string& path) { return server_->url() + path; }
+
+  CurlHttpClient client_;
+  HttpClient::Options options_;
+  StreamSlot slot_;  // for handlers that stream
+  Latch release_;    // for handlers that wait
+  std::unique_ptr<HttpServer> server_;
+
+ private:
+  std::mutex mutex_;
+  std::function<HttpServer::Response(const HttpServer::Request&)> handler_ =
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "");
+      };
+  std::vector<HttpServer::Request> requests_;
+};
+
+// What a stream delivered, filled in on the stream's thread.
+class StreamRecorder {
+ public:
+  HttpClient::StreamCallbacks Callbacks(bool keep_going = true) {
+    HttpClient::StreamCallbacks callbacks;
+    callbacks.on_headers = [this](int status, const HttpHeaders& headers) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      status_ = status;
+      headers_ = headers;
+      changed_.notify_all();
+      return true;
+    };
+    callbacks.on_bytes = [this, keep_going](std::string_view bytes) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      bytes_.append(bytes);
+      decode_status_ = decoder_.Feed(bytes, &records_);
+      changed_.notify_all();
+      return keep_going;
+    };
+    callbacks.on_end = [this](const Status& status) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ended_ = true;
+      end_status_ = status;
+      end_time_ = std::chrono::steady_clock::now();
+      changed_.notify_all();
+    };
+    return callbacks;
+  }
+
+  bool WaitForEnd() {
+    return WaitUntil([&] { return ended_; });
+  }
+
+  bool WaitForHeaders() {
+    return WaitUntil([&] { return status_ != 0; });
+  }
+  bool WaitForBytes() {
+    return WaitUntil([&] { return !bytes_.empty(); });
+  }
+  bool WaitForRecords(std::size_t count) {
+    return WaitUntil([&] { return records_.size() >= count; });
+  }
+
+  std::vector<std::string> records() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return records_;
+  }
+  int status() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+  HttpHeaders headers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return headers_;
+  }
+  std::string bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+  }
+  Status end_status() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return end_status_;
+  }
+  std::chrono::steady_clock::time_point end_time() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return end_time_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int status_ = 0;
+  HttpHeaders headers_;
+  std::string bytes_;
+  RecordIODecoder decoder_;
+  Status decode_status_;
+  std::vector<std::string> records_;
+  bool ended_ = false;
+  Status end_status_;
+  std::chrono::steady_clock::time_point end_time_;
+
+  // Waits until `done` holds, checked with mutex_ held; false on timeout.
+  bool WaitUntil(const std::function<bool()>& done) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, done);
+  }
+};
+
+// A port nothing listens on: one a server had, after it stopped.
+std::uint16_t ClosedPort() {
+  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, "");
+  });
+  EXPECT_TRUE(server.ok());
+  return server.ok() ? server.value()->port() : 1;
+}
+
+TEST_F(CurlHttpClientAgainstServer, PostRoundTripsHeadersAndBinaryBody) {
+  Handle([](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.headers.Add("Content-Type", "application/x-protobuf");
+    response.headers.Add("Mesos-Stream-Id", "5f1e");
+    response.body = "\x08\x01\x00\xff"s;
+    return response;
+  });
+  const std::string body = "\x08\x01\x12\x00\xff\n\r\n"s;
+  auto result = client_.Post(Url("/api/v1/scheduler"),
+                             {{"Content-Type", "application/x-protobuf"},
+                              {"Accept", "application/x-protobuf"},
+                              {"X-Empty", ""}},
+                             body, options_);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->headers.Get("content-type"), "application/x-protobuf");
+  EXPECT_EQ(result->headers.Get("MESOS-STREAM-ID"), "5f1e");
+  EXPECT_EQ(result->body, "\x08\x01\x00\xff"s);
+
+  auto requests = this->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const HttpServer::Request& request = requests[0];
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/api/v1/scheduler");
+  EXPECT_EQ(request.body, body);
+  EXPECT_EQ(request.headers.Get("Content-Type"), "application/x-protobuf");
+  EXPECT_EQ(request.headers.Get("Accept"), "application/x-protobuf");
+  EXPECT_EQ(request.headers.Get("X-Empty"), "");
+  EXPECT_EQ(request.headers.Get("Content-Length"), std::to_string(body.size()));
+  EXPECT_FALSE(request.headers.Has("Expect"));
+  EXPECT_FALSE(request.headers.Has("Authorization"));
+}
+
+TEST_F(CurlHttpClientAgainstServer, LargeBodyIsSentWithoutWaitingForContinue) {
+  // curl would announce a body this size with Expect: 100-continue and then
+  // wait a second for an answer Mesos never gives.
+  const std::string body(2 * 1024 * 1024, 'p');
+  auto result = client_.Post(
+      Url("/"), {{"Content-Type", "application/x-protobuf"}}, body, options_);
+  ASSERT_TRUE(result.ok()) << result.message();
+  auto requests = this->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body.size(), body.size());
+  EXPECT_FALSE(requests[0].headers.Has("Expect"));
+}
+
+TEST_F(CurlHttpClientAgainstServer, AddsNoContentTypeOrAcceptOfItsOwn) {
+  auto result = client_.Post(Url("/"), {}, "x", options_);
+  ASSERT_TRUE(result.ok()) << result.message();
+  auto requests = this->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_FALSE(requests[0].headers.Has("Content-Type"));
+  EXPECT_FALSE(requests[0].headers.Has("Accept"));
+}
+
+TEST_F(CurlHttpClientAgainstServer,
+       PassesStatusCodesThroughWithoutFollowingRedirects) {
+  Handle([](const HttpServer::Request& request) {
+    if (request.target == "/accepted") {
+      HttpServer::Response response;
+      response.status = 202;
+      return response;
+    }
+    if (request.target == "/redirect") {
+      HttpServer::Response response;
+      response.status = 307;
+      response.headers.Add("Location",
+                           "//leader.example:5050/api/v1/scheduler");
+      return response;
+    }
+    return HttpServer::Response::Text(503, "No leader elected");
+  });
+
+  auto accepted = client_.Post(Url("/accepted"), {}, "", options_);
+  ASSERT_TRUE(accepted.ok()) << accepted.message();
+  EXPECT_EQ(accepted->status, 202);
+  EXPECT_EQ(accepted->body, "");
+
+  auto redirect = client_.Post(Url("/redirect"), {}, "call", options_);
+  ASSERT_TRUE(redirect.ok()) << redirect.message();
+  EXPECT_EQ(redirect->status, 307);
+  EXPECT_EQ(redirect->headers.Get("Location"),
+            "//leader.example:5050/api/v1/scheduler");
+
+  auto unavailable = client_.Post(Url("/other"), {}, "", options_);
+  ASSERT_TRUE(unavailable.ok()) << unavailable.message();
+  EXPECT_EQ(unavailable->status, 503);
+  EXPECT_EQ(unavailable->body, "No leader elected");
+
+  EXPECT_EQ(requests().size(), 3u);  // the redirect was not followed
+}
+
+TEST_F(CurlHttpClientAgainstServer, ReusesTheConnectionForConsecutivePosts) {
+  for (int i = 0; i < 3; ++i) {
+    auto result = client_.Post(Url("/"), {}, "", options_);
+    ASSERT_TRUE(result.ok()) << result.message();
+  }
+  auto requests = this->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].peer, requests[1].peer);
+  EXPECT_EQ(requests[1].peer, requests[2].peer);
+}
+
+TEST_F(CurlHttpClientAgainstServer, SendsBasicAuthentication) {
+  Handle([](const HttpServer::Request& request) {
+    if (request.headers.Get("Authorization") !=
+        "Basic cHJpbmNpcGFsOnNlY3JldA==") {
+      HttpServer::Response response = HttpServer::Response::Text(401, "");
+      response.headers.Add("WWW-Authenticate",
+                           "Basic realm=\"mesos-master-scheduler\"");
+      return response;
+    }
+    return HttpServer::Response::Text(202, "");
+  });
+  auto anonymous = client_.Post(Url("/"), {}, "", options_);
+  ASSERT_TRUE(anonymous.ok()) << anonymous.message();
+  EXPECT_EQ(anonymous->status, 401);
+
+  options_.username = "principal";
+  options_.password = "secret";
+  auto authenticated = client_.Post(Url("/"), {}, "", options_);
+  ASSERT_TRUE(authenticated.ok()) << authenticated.message();
+  EXPECT_EQ(authenticated->status, 202);
+  EXPECT_EQ(requests().size(), 2u);  // the credentials went with the first try
+}
+
+TEST_F(CurlHttpClientAgainstServer, TimeoutIsAnError) {
+  Handle([this](const HttpServer::Request&) {
+    release_.Wait();
+    return HttpServer::Response::Text(200, "too late");
+  });
+  options_.timeout = std::chrono::milliseconds(100);
+  auto result = client_.Post(Url("/slow"), {}, "", options_);
+  release_.Open();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kTimeout);
+  EXPECT_EQ(result.message().rfind("POST " + Url("/slow") + ": ", 0), 0u)
+      << result.message();
+}
+
+TEST_F(CurlHttpClientAgainstServer, ResponseBodyOverTheLimitIsAnError) {
+  Handle([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, std::string(1000, 'b'));
+  });
+  options_.max_response_bytes = 999;
+  auto result = client_.Post(Url("/"), {}, "", options_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData);
+  EXPECT_EQ(result.message(),
+            "POST " + Url("/") + ": response body exceeds 999 bytes");
+}
+
+TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
+  const std::uint16_t port = ClosedPort();
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  CurlHttpClient client;
+  auto result =
+      client.Post("http://" + address + "/api/v1/scheduler", {}, "", {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(result.message().find(address), std::string::npos)
+      << result.message();
+  EXPECT_NE(result.message().find("127.0.0.1 port " + std::to_string(port)),
+            std::string::npos)
+      << result.message();  // curl's own words, naming it again
+}
+
+TEST(CurlHttpClient, ErrorsDoNotRepeatCredentialsFromTheUrl) {
+  const std::string port = std::to_string(ClosedPort());
+  CurlHttpClient client;
+  auto result =
+      client.Post("http://user:hunter2@127.0.0.1:" + port + "/x", {}, "", {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.message().find("hunter2"), std::string::npos)
+      << result.message();
+  EXPECT_EQ(result.message().rfind("POST http://127.0.0.1:" + port + "/x: ", 0),
+            0u)
+      << result.message();
+}
+
+TEST(CurlHttpClient, MalformedUrlIsInvalidData) {
+  CurlHttpClient client;
+  auto result = client.Post("ftp://127.0.0.1/x", {}, "", {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData)
+      << result.message();
+}
+
+TEST_F(CurlHttpClientAgainstServer, StreamDeliversBytesAsTheServerSendsThem) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.headers.Add("Content-Type", "application/x-protobuf");
+    response.headers.Add("Mesos-Stream-Id", "0b1e");
+    response.stream = slot_.Make();
+    return response;
+  });
+  StreamRecorder recorder;
+  auto stream = client_.OpenStream(Url("/api/v1/scheduler"),
+                                   {{"Content-Type", "application/x-protobuf"}},
+                                   "subscribe", options_, recorder.Callbacks());
+  std::shared_ptr<ResponseStream> server_side = slot_.Wait();
+  ASSERT_TRUE(server_side);
+
+  // One event at a time: each must arrive before the next is even sent.
+  const std::vector<std::string> events = {"\x08\x01"s, "\x08\x08"s,
+                                           std::string(50000, '\x07')};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    ASSERT_TRUE(server_side->Write(RecordIOEncode(events[i])));
+    ASSERT_TRUE(recorder.WaitForRecords(i + 1))
+        << "event " << i << " did not arrive";
+  }
+  EXPECT_EQ(recorder.records(), events);
+  EXPECT_EQ(recorder.status(), 200);
+  EXPECT_EQ(recorder.headers().Get("Mesos-Stream-Id"), "0b1e");
+
+  server_side->Close();
+  ASSERT_TRUE(recorder.WaitForEnd());
+  EXPECT_TRUE(recorder.end_status().ok()) << recorder.end_status().message();
+  EXPECT_TRUE(stream->Wait().ok());
+  EXPECT_EQ(requests()[0].body, "subscribe");
+}
+
+TEST_F(CurlHttpClientAgainstServer,
+       CancelFromAnotherThreadEndsANeverEndingStreamPromptly) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = slot_.Make();
+    response.stream->Write(RecordIOEncode("\x08\x08"));
+    return response;
+  });
+  StreamRecorder recorder;
+  auto stream =
+      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+  ASSERT_TRUE(recorder.WaitForRecords(1));
+
+  std::chrono::steady_clock::time_point cancelled_at;
+  std::thread canceller([&] {
+    cancelled_at = std::chrono::steady_clock::now();
+    stream->Cancel();
+  });
+  canceller.join();
+  ASSERT_TRUE(recorder.WaitForEnd());
+  EXPECT_EQ(recorder.end_status().code(), StatusCode::kCancelled);
+  // A wakeup takes a millisecond or so. Without one the stream would only
+  // notice at curl's next timer, which here came after about 200 ms.
+  EXPECT_LT(recorder.end_time() - cancelled_at, std::chrono::milliseconds(100));
+  EXPECT_EQ(stream->Wait().code(), StatusCode::kCancelled);
+  EXPECT_TRUE(slot_.WaitForEnd()) << "the server did not see the client go";
+  stream->Cancel();  // again: harmless
+}
+
+TEST_F(CurlHttpClientAgainstServer, DestroyingAnOpenStreamCancelsIt) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = slot_.Make();
+    return response;
+  });
+  StreamRecorder recorder;
+  auto stream =
+      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+  ASSERT_TRUE(recorder.WaitForHeaders());
+  stream.reset();
+  EXPECT_EQ(recorder.end_status().code(), StatusCode::kCancelled);
+  EXPECT_TRUE(slot_.WaitForEnd());
+}
+
+TEST_F(CurlHttpClientAgainstServer, CallbackReturningFalseStopsTheStream) {
+  Handle([&](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = std::make_shared<ResponseStream>();
+    response.stream->Write("more than we want");
+    return response;
+  });
+  StreamRecorder recorder;
+  auto stream = client_.OpenStream(Url("/"), {}, "", options_,
+                                   recorder.Callbacks(/*keep_going=*/false));
+  EXPECT_EQ(stream->Wait().code(), StatusCode::kCancelled);
+  EXPECT_EQ(recorder.bytes(), "more than we want");
+}
+
+TEST_F(CurlHttpClientAgainstServer, StreamReportsAnErrorStatusWithItsBody) {
+  Handle([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(400,
+                                      "Subscribe calls should not include the "
+                                      "'Mesos-Stream-Id' header");
+  });
+  StreamRecorder recorder;
+  auto stream = client_.OpenStream(Url("/"), {{"Mesos-Stream-Id", "x"}}, "",
+                                   options_, recorder.Callbacks());
+  EXPECT_TRUE(stream->Wait().ok());
+  EXPECT_EQ(recorder.status(), 400);
+  EXPECT_EQ(recorder.bytes(),
+            "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+}
+
+TEST_F(CurlHttpClientAgainstServer, StreamCutByTheServerIsAnError) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = slot_.Make();
+    response.stream->Write("partial");
+    return response;
+  });
+  StreamRecorder recorder;
+  auto stream =
+      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+  ASSERT_TRUE(recorder.WaitForBytes());
+  server_->Stop();  // the connection closes without the final chunk
+  Status status = stream->Wait();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.message();
+  EXPECT_EQ(status.message().rfind("POST " + Url("/") + ": ", 0), 0u)
+      << status.message();
+}
+
+TEST(CurlHttpClient, StreamToAClosedPortEndsWithTheError) {
+  const std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
+  CurlHttpClient client;
+  StreamRecorder recorder;
+  auto stream = client.OpenStream("http://" + address + "/", {}, "", {},
+                                  recorder.Callbacks());
+  Status status = stream->Wait();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find(address), std::string::npos)
+      << status.message();
+  EXPECT_EQ(recorder.status(), 0);  // no response, so no headers callback
+}
+
+}  // namespace
+}  // namespace mlaunch
