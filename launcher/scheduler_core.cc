@@ -188,6 +188,26 @@ void SchedulerCore::AdjustOffers(Output& out) {
   }
 }
 
+void SchedulerCore::Adopt(const std::vector<std::pair<std::string, std::string>>& tasks,
+                          Millis now) {
+  for (const auto& [task_id, agent_id] : tasks) {
+    // <task>.<index>.<uuid>
+    size_t first = task_id.find('.');
+    size_t second = first == std::string::npos ? first : task_id.find('.', first + 1);
+    if (second == std::string::npos) continue;
+    std::string name = task_id.substr(0, first);
+    std::string index = task_id.substr(first + 1, second - first - 1);
+    for (Instance& i : instances_) {
+      if (i.task->name != name || std::to_string(i.index) != index || !i.task_id.empty()) continue;
+      i.task_id = task_id;
+      i.agent_id = agent_id;
+      i.agent.agent_id = agent_id;
+      i.state = InstanceState::kLaunched;
+      i.since = now;
+    }
+  }
+}
+
 Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, Millis now) {
   Output out;
   bool again = !framework_id_.empty();

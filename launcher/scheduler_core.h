@@ -71,6 +71,12 @@ class SchedulerCore {
  public:
   SchedulerCore(const Plan& plan, CoreOptions options);
 
+  // Tasks launched by an earlier run of this framework (failover): they are
+  // taken as this run's instances, their state unknown until the
+  // reconciliation that follows the subscription answers.
+  void Adopt(const std::vector<std::pair<std::string, std::string>>& task_and_agent_ids,
+             Millis now);
+
   Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
   Output Offers(const std::vector<mesos::v1::Offer>& offers, Millis now);
   Output Update(const mesos::v1::TaskStatus& status, Millis now);

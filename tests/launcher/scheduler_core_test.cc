@@ -351,5 +351,26 @@ TEST_F(Scheduler, ResubscribingReconcilesKnownTasksAndNeverDuplicates) {
   EXPECT_EQ(Launched().size(), 2u);  // both instances are known; nothing new
 }
 
+TEST_F(Scheduler, AdoptedTasksAreReconciledAndNotLaunchedAgain) {
+  spec::LoadResult r = spec::Load(kWeb, "t.yaml");
+  plan_ = Compile(r.spec, {}, {"u"});
+  CoreOptions options;
+  options.new_uuid = [this] { return "u" + std::to_string(++uuids_); };
+  core_ = std::make_unique<SchedulerCore>(plan_, options);
+  core_->Adopt({{"web.0.old", "a1"}, {"web.1.old", "a2"}, {"gone.0.x", "a1"}}, now_);
+  v1::scheduler::Event::Subscribed s;
+  s.mutable_framework_id()->set_value("fw-1");
+  Take(core_->Subscribed(s, now_));
+  ASSERT_EQ(Calls(Call::RECONCILE).size(), 1u);
+  EXPECT_EQ(Calls(Call::RECONCILE)[0].reconcile().tasks_size(), 2);
+  Update("web.0.old", v1::TASK_RUNNING, /*with_uuid=*/false);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  EXPECT_TRUE(Launched().empty());  // both instances exist
+  Update("web.1.old", v1::TASK_LOST, false);  // gone while we were away
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched(), std::vector<std::string>{"web.1.u1"});
+}
+
 }  // namespace
 }  // namespace mlaunch

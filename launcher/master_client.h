@@ -1,0 +1,100 @@
+// MasterClient: the scheduler's connection to a Mesos master over the v1
+// HTTP Scheduler API (mesos-v1-reference.md §1, §2.13). Transport only: it
+// subscribes, decodes the event stream and sends calls; what to send is the
+// scheduler core's business.
+//
+// SUBSCRIBE runs on a connection of its own and the response's
+// Mesos-Stream-Id goes with every other call, which are sent on a second
+// connection; 202 means accepted, anything else is an error carrying the
+// master's own text. A 307 is followed to the leader named in Location
+// (capped hops); 503 and connection failures are retried against the next
+// master candidate, then after a capped exponential backoff with jitter.
+// No bytes for 5 heartbeat intervals drops the subscription and reconnects.
+// Every (re)subscription asks `subscribe_call` again, so a framework id
+// learnt on the way is used. Framework-level refusals -- 401, 403, an ERROR
+// event (then EOF) such as "Framework has been removed" -- end the client
+// through on_fatal instead of reconnecting.
+//
+// Thread-safety: Send() may be called from any thread. Callbacks run on the
+// client's threads, one at a time per subscription, and must not call
+// Stop(). Stop() blocks until the client's thread has ended.
+#ifndef MLAUNCH_LAUNCHER_MASTER_CLIENT_H_
+#define MLAUNCH_LAUNCHER_MASTER_CLIENT_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/http_client.h"
+#include "common/status.h"
+#include "mesos/v1/scheduler/scheduler.pb.h"
+
+namespace mlaunch {
+
+class MasterClient {
+ public:
+  struct Options {
+    // Base URLs of the masters to try, in order ("http://host:5050"); asked
+    // again before each round, so a detector can change them.
+    std::function<std::vector<std::string>()> masters;
+    HttpClient::Options http;  // TLS, basic auth, timeouts of calls
+    std::chrono::milliseconds backoff_min{500};
+    std::chrono::milliseconds backoff_max{15000};
+    int max_redirects = 5;
+    double heartbeat_misses = 5;  // intervals of silence before reconnecting
+    std::size_t max_record_bytes = 64 * 1024 * 1024;
+    std::function<double()> jitter;  // in [0, 1); default: a fixed 0.5
+  };
+
+  struct Callbacks {
+    std::function<void(const mesos::v1::scheduler::Event& event)> on_event;
+    // The subscription ended; the client reconnects by itself.
+    std::function<void(const std::string& why)> on_disconnected;
+    // The master refused the framework; the client has stopped trying.
+    std::function<void(const std::string& why)> on_fatal;
+  };
+
+  MasterClient(HttpClient& http, Options options, Callbacks callbacks);
+  ~MasterClient();
+  MasterClient(const MasterClient&) = delete;
+  MasterClient& operator=(const MasterClient&) = delete;
+
+  // Starts subscribing (on a thread of the client's).
+  void Start(std::function<mesos::v1::scheduler::Call()> subscribe_call);
+  // Sends a call to the master the subscription is with.
+  Status Send(const mesos::v1::scheduler::Call& call);
+  void Stop();
+
+  // The master subscribed to ("http://host:port"), empty when none.
+  std::string leader() const;
+
+ private:
+  enum class Ended { kFailed, kRedirected, kDisconnected, kFatal, kStopped };
+  struct Attempt;
+
+  void Run();
+  Ended SubscribeOnce(const std::string& url, std::string* redirect, std::string* why);
+  bool SleepFor(std::chrono::milliseconds wait);  // false when stopping
+
+  HttpClient& http_;
+  Options options_;
+  Callbacks callbacks_;
+  std::function<mesos::v1::scheduler::Call()> subscribe_call_;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::string leader_;     // base URL
+  std::string stream_id_;  // of the current subscription
+  std::shared_ptr<Attempt> current_;
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_MASTER_CLIENT_H_

@@ -1,0 +1,372 @@
+// MasterClient against fake masters served by the project's HTTP server on
+// loopback, through the real libcurl client. Everything is awaited with
+// condition variables and bounded waits; nothing sleeps.
+#include "launcher/master_client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "common/curl_http_client.h"
+#include "common/http_server.h"
+#include "common/recordio.h"
+
+namespace mlaunch {
+namespace {
+
+namespace sched = mesos::v1::scheduler;
+using namespace std::chrono_literals;
+
+std::string Record(const sched::Event& event) { return RecordIOEncode(event.SerializeAsString()); }
+
+sched::Event Subscribed(const std::string& framework_id, double heartbeat = 15) {
+  sched::Event e;
+  e.set_type(sched::Event::SUBSCRIBED);
+  e.mutable_subscribed()->mutable_framework_id()->set_value(framework_id);
+  e.mutable_subscribed()->set_heartbeat_interval_seconds(heartbeat);
+  return e;
+}
+
+// A master whose answer to each SUBSCRIBE the test scripts.
+class FakeMaster {
+ public:
+  using Script = std::function<HttpServer::Response(const sched::Call&, int attempt)>;
+
+  explicit FakeMaster(Script script) : script_(std::move(script)) {
+    auto server = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Handle(r); });
+    EXPECT_TRUE(server.ok());
+    server_ = std::move(server.value());
+  }
+  ~FakeMaster() { server_->Stop(); }
+
+  std::string url() const { return server_->url(); }
+
+  // Waits (bounded) until `n` SUBSCRIBEs arrived.
+  bool AwaitSubscribes(int n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return subscribes_ >= n; });
+  }
+  std::vector<std::pair<std::string, sched::Call>> calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return calls_;
+  }
+  std::vector<sched::Call> subscribe_calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return subscribe_calls_;
+  }
+
+  HttpServer::Response Stream(std::shared_ptr<ResponseStream>* keep, const std::string& id) {
+    auto stream = std::make_shared<ResponseStream>();
+    *keep = stream;
+    HttpServer::Response r;
+    r.status = 200;
+    r.headers.Add("Content-Type", "application/x-protobuf");
+    r.headers.Add("Mesos-Stream-Id", id);
+    r.stream = stream;
+    return r;
+  }
+
+  std::function<HttpServer::Response(const sched::Call&)> on_call;
+
+ private:
+  HttpServer::Response Handle(const HttpServer::Request& r) {
+    sched::Call call;
+    if (!call.ParseFromString(r.body)) return HttpServer::Response::Text(400, "bad call");
+    if (call.type() == sched::Call::SUBSCRIBE) {
+      int attempt;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        attempt = ++subscribes_;
+        subscribe_calls_.push_back(call);
+      }
+      changed_.notify_all();
+      return script_(call, attempt);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      calls_.emplace_back(r.headers.Get("Mesos-Stream-Id").value_or(""), call);
+    }
+    if (on_call) return on_call(call);
+    HttpServer::Response accepted;
+    accepted.status = 202;
+    return accepted;
+  }
+
+  Script script_;
+  std::unique_ptr<HttpServer> server_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int subscribes_ = 0;
+  std::vector<sched::Call> subscribe_calls_;
+  std::vector<std::pair<std::string, sched::Call>> calls_;
+};
+
+// What the client reported, awaitable.
+struct Reports {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<sched::Event> events;
+  std::vector<std::string> disconnects;
+  std::optional<std::string> fatal;
+
+  MasterClient::Callbacks Callbacks() {
+    MasterClient::Callbacks c;
+    c.on_event = [this](const sched::Event& e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      events.push_back(e);
+      changed.notify_all();
+    };
+    c.on_disconnected = [this](const std::string& why) {
+      std::lock_guard<std::mutex> lock(mutex);
+      disconnects.push_back(why);
+      changed.notify_all();
+    };
+    c.on_fatal = [this](const std::string& why) {
+      std::lock_guard<std::mutex> lock(mutex);
+      fatal = why;
+      changed.notify_all();
+    };
+    return c;
+  }
+  bool Await(const std::function<bool()>& done) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, 10s, done);
+  }
+  int Subscribed() {
+    return static_cast<int>(std::count_if(events.begin(), events.end(), [](const sched::Event& e) {
+      return e.type() == sched::Event::SUBSCRIBED;
+    }));
+  }
+};
+
+MasterClient::Options OptionsFor(std::vector<std::string> masters) {
+  MasterClient::Options o;
+  o.masters = [masters] { return masters; };
+  o.backoff_min = 10ms;
+  o.backoff_max = 50ms;
+  return o;
+}
+
+sched::Call SubscribeCall(const std::string& framework_id = "") {
+  sched::Call c;
+  c.set_type(sched::Call::SUBSCRIBE);
+  c.mutable_subscribe()->mutable_framework_info()->set_user("u");
+  c.mutable_subscribe()->mutable_framework_info()->set_name("t");
+  if (!framework_id.empty()) {
+    c.mutable_framework_id()->set_value(framework_id);
+    c.mutable_subscribe()->mutable_framework_info()->mutable_id()->set_value(framework_id);
+  }
+  return c;
+}
+
+sched::Call Decline() {
+  sched::Call c;
+  c.set_type(sched::Call::DECLINE);
+  c.mutable_framework_id()->set_value("fw-1");
+  c.mutable_decline()->add_offer_ids()->set_value("o1");
+  return c;
+}
+
+TEST(MasterClient, SubscribesDecodesEventsAndSendsCallsWithTheStreamId) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster master([&](const sched::Call&, int) {
+    auto r = master.Stream(&stream, "stream-7");
+    stream->Write(Record(Subscribed("fw-1")));
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  EXPECT_EQ(client.leader(), master.url());
+
+  // A heartbeat split across two chunks still arrives whole.
+  sched::Event heartbeat;
+  heartbeat.set_type(sched::Event::HEARTBEAT);
+  std::string bytes = Record(heartbeat);
+  stream->Write(bytes.substr(0, 1));
+  stream->Write(bytes.substr(1));
+  ASSERT_TRUE(reports.Await([&] { return reports.events.size() == 2; }));
+  EXPECT_EQ(reports.events[1].type(), sched::Event::HEARTBEAT);
+
+  ASSERT_TRUE(client.Send(Decline()).ok());
+  auto calls = master.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].first, "stream-7");
+  EXPECT_EQ(calls[0].second.type(), sched::Call::DECLINE);
+  client.Stop();
+}
+
+TEST(MasterClient, CallsTheMasterRefusesCarryItsText) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster master([&](const sched::Call&, int) {
+    auto r = master.Stream(&stream, "s");
+    stream->Write(Record(Subscribed("fw-1")));
+    return r;
+  });
+  master.on_call = [](const sched::Call&) {
+    return HttpServer::Response::Text(400, "Framework cannot be found");
+  };
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  EXPECT_FALSE(client.Send(Decline()).ok());  // not subscribed yet
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  Status sent = client.Send(Decline());
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.message(), "the master answered 400 to DECLINE: Framework cannot be found");
+}
+
+TEST(MasterClient, FollowsARedirectToTheLeader) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster leader([&](const sched::Call&, int) {
+    auto r = leader.Stream(&stream, "s");
+    stream->Write(Record(Subscribed("fw-1")));
+    return r;
+  });
+  std::string location = "//" + leader.url().substr(7) + "/master/api/v1/scheduler";
+  FakeMaster follower([&](const sched::Call&, int) {
+    HttpServer::Response r;
+    r.status = 307;
+    r.headers.Add("Location", location);
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({follower.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  EXPECT_EQ(client.leader(), leader.url());
+  ASSERT_TRUE(client.Send(Decline()).ok());
+  EXPECT_EQ(leader.calls().size(), 1u);
+}
+
+TEST(MasterClient, RetriesWhileTheMasterIsUnavailable) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster master([&](const sched::Call&, int attempt) {
+    if (attempt < 3) return HttpServer::Response::Text(503, "No leader elected");
+    auto r = master.Stream(&stream, "s");
+    stream->Write(Record(Subscribed("fw-1")));
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  ASSERT_GE(reports.disconnects.size(), 2u);
+  EXPECT_NE(reports.disconnects[0].find("answered 503: No leader elected; retrying in"),
+            std::string::npos)
+      << reports.disconnects[0];
+}
+
+TEST(MasterClient, RefusedCredentialsAreFatal) {
+  FakeMaster master([](const sched::Call&, int) {
+    HttpServer::Response r = HttpServer::Response::Text(401, "Unauthenticated");
+    r.headers.Add("WWW-Authenticate", "Basic realm=\"mesos\"");
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.fatal.has_value(); }));
+  EXPECT_EQ(*reports.fatal, master.url() + " refused the framework (401): Unauthenticated");
+  EXPECT_TRUE(master.AwaitSubscribes(1));
+}
+
+TEST(MasterClient, AnErrorEventThenEndOfStreamIsFatal) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster master([&](const sched::Call&, int) {
+    auto r = master.Stream(&stream, "s");
+    sched::Event error;
+    error.set_type(sched::Event::ERROR);
+    error.mutable_error()->set_message("Framework has been removed");
+    stream->Write(Record(error));
+    stream->Close();
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall("fw-old"); });
+  ASSERT_TRUE(reports.Await([&] { return reports.fatal.has_value(); }));
+  EXPECT_EQ(*reports.fatal, "the master says: Framework has been removed");
+  EXPECT_TRUE(reports.disconnects.empty());
+}
+
+TEST(MasterClient, SilenceBeyondFiveHeartbeatsReconnectsWithTheFrameworkId) {
+  std::mutex m;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  FakeMaster master([&](const sched::Call&, int) {
+    std::shared_ptr<ResponseStream> stream;
+    auto r = master.Stream(&stream, "s");
+    stream->Write(Record(Subscribed("fw-1", /*heartbeat=*/0.05)));
+    std::lock_guard<std::mutex> lock(m);
+    streams.push_back(stream);  // kept open, never written again
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  std::atomic<bool> have_id{false};
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([&] { return SubscribeCall(have_id ? "fw-1" : ""); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  have_id = true;
+  ASSERT_TRUE(master.AwaitSubscribes(2));
+  ASSERT_TRUE(reports.Await([&] { return !reports.disconnects.empty(); }));
+  EXPECT_EQ(reports.disconnects[0].rfind("no heartbeat for 0.2s", 0), 0u) << reports.disconnects[0];
+  EXPECT_EQ(master.subscribe_calls()[1].framework_id().value(), "fw-1");
+}
+
+TEST(MasterClient, AStreamCutInsideAnEventReconnects) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster master([&](const sched::Call&, int attempt) {
+    std::shared_ptr<ResponseStream> s;
+    auto r = master.Stream(&s, "s");
+    s->Write(Record(Subscribed("fw-1")));
+    if (attempt == 1) {
+      s->Write("10\nabc");
+      s->Close();
+    } else {
+      stream = s;
+    }
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
+  ASSERT_FALSE(reports.disconnects.empty());
+  EXPECT_NE(reports.disconnects[0].find("the stream ended inside an event"), std::string::npos)
+      << reports.disconnects[0];
+}
+
+TEST(MasterClient, TriesTheNextMasterWhenOneIsDown) {
+  std::shared_ptr<ResponseStream> stream;
+  FakeMaster up([&](const sched::Call&, int) {
+    auto r = up.Stream(&stream, "s");
+    stream->Write(Record(Subscribed("fw-1")));
+    return r;
+  });
+  std::string down;
+  {
+    FakeMaster gone([](const sched::Call&, int) { return HttpServer::Response::Text(500, ""); });
+    down = gone.url();
+  }  // nothing listens there any more
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({down, up.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  EXPECT_EQ(client.leader(), up.url());
+}
+
+}  // namespace
+}  // namespace mlaunch
