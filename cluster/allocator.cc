@@ -1,0 +1,90 @@
+#include "cluster/allocator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace mlaunch::cluster {
+
+std::optional<Millis> RefusalDuration(std::optional<double> refuse_seconds,
+                                      Millis allocation_interval) {
+  constexpr double kDefaultSeconds = 5.0;
+  constexpr double kMaxSeconds = 365.0 * 24 * 60 * 60;
+  double seconds = refuse_seconds.value_or(kDefaultSeconds);
+  if (std::isnan(seconds) || seconds < 0) seconds = kDefaultSeconds;
+  if (seconds == 0) return std::nullopt;
+  seconds = std::min(seconds, kMaxSeconds);
+  const auto millis = static_cast<Millis>(std::llround(seconds * 1000.0));
+  return std::max(millis, allocation_interval);
+}
+
+void RefusalFilters::Add(const std::string& framework_id,
+                         const std::string& role, const std::string& agent_id,
+                         Resources refused, Millis until) {
+  filters_.push_back(
+      {framework_id, role, agent_id, refused.Unallocated(), until});
+}
+
+bool RefusalFilters::Filtered(const std::string& framework_id,
+                              const std::string& role,
+                              const std::string& agent_id,
+                              const Resources& offerable, Millis now) const {
+  const Resources plain = offerable.Unallocated();
+  return std::any_of(filters_.begin(), filters_.end(), [&](const Filter& f) {
+    return f.framework_id == framework_id && f.role == role &&
+           f.agent_id == agent_id && now < f.until && f.refused.Contains(plain);
+  });
+}
+
+void RefusalFilters::ClearRole(const std::string& framework_id,
+                               const std::string& role) {
+  std::erase_if(filters_, [&](const Filter& f) {
+    return f.framework_id == framework_id && f.role == role;
+  });
+}
+
+void RefusalFilters::ClearFramework(const std::string& framework_id) {
+  std::erase_if(filters_,
+                [&](const Filter& f) { return f.framework_id == framework_id; });
+}
+
+void RefusalFilters::Expire(Millis now) {
+  std::erase_if(filters_, [&](const Filter& f) { return now >= f.until; });
+}
+
+bool Allocatable(const Resources& resources) {
+  return resources.Scalar("cpus").value_or(0) >= 0.01 ||
+         resources.Scalar("mem").value_or(0) >= 32;
+}
+
+std::vector<Allocation> Allocate(std::vector<AllocationAgent> agents,
+                                 std::vector<AllocationFramework> frameworks,
+                                 const RefusalFilters& filters, Millis now) {
+  std::vector<Allocation> allocations;
+  for (const AllocationAgent& agent : agents) {
+    if (!Allocatable(agent.free)) continue;
+    std::stable_sort(frameworks.begin(), frameworks.end(),
+                     [](const AllocationFramework& a,
+                        const AllocationFramework& b) {
+                       return a.allocated_cpus < b.allocated_cpus;
+                     });
+    bool given = false;
+    for (AllocationFramework& framework : frameworks) {
+      for (const std::string& role : framework.roles) {
+        if (filters.Filtered(framework.framework_id, role, agent.agent_id,
+                             agent.free, now)) {
+          continue;
+        }
+        allocations.push_back(
+            {framework.framework_id, agent.agent_id, role, agent.free});
+        framework.allocated_cpus += agent.free.Scalar("cpus").value_or(0);
+        given = true;
+        break;
+      }
+      if (given) break;
+    }
+  }
+  return allocations;
+}
+
+}  // namespace mlaunch::cluster

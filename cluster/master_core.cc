@@ -1,0 +1,1349 @@
+#include "cluster/master_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
+namespace mlaunch::cluster {
+namespace {
+
+using mesos::v1::ExecutorInfo;
+using mesos::v1::FrameworkInfo;
+using mesos::v1::TaskInfo;
+using mesos::v1::TaskState;
+using mesos::v1::TaskStatus;
+using mesos::v1::scheduler::Call;
+using mesos::v1::scheduler::Event;
+
+constexpr int kNameMax = 255;  // NAME_MAX
+
+bool HasCapability(const FrameworkInfo& info,
+                   mesos::v1::FrameworkInfo::Capability::Type type) {
+  return std::any_of(info.capabilities().begin(), info.capabilities().end(),
+                     [&](const auto& c) { return c.type() == type; });
+}
+
+bool MultiRole(const FrameworkInfo& info) {
+  return HasCapability(info, FrameworkInfo::Capability::MULTI_ROLE);
+}
+
+bool PartitionAware(const FrameworkInfo& info) {
+  return HasCapability(info, FrameworkInfo::Capability::PARTITION_AWARE);
+}
+
+std::vector<std::string> RolesOf(const FrameworkInfo& info) {
+  if (MultiRole(info)) return {info.roles().begin(), info.roles().end()};
+  return {info.role()};
+}
+
+// Mesos' common::validation::validateID.
+std::optional<std::string> ValidateId(const std::string& id) {
+  if (id.empty()) return "ID must not be empty";
+  if (id.size() > kNameMax) {
+    return "ID must not be greater than " + std::to_string(kNameMax) +
+           " characters";
+  }
+  if (id == "." || id == "..") return "'" + id + "' is disallowed";
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '/' || c == '\\') {
+      return "'" + id + "' contains invalid characters";
+    }
+  }
+  return std::nullopt;
+}
+
+// Mesos' roles::validate.
+std::optional<std::string> ValidateRole(const std::string& role) {
+  if (role == "*") return std::nullopt;
+  if (role.empty()) return "Empty role name is invalid";
+  if (role.front() == '/' || role.back() == '/') {
+    return "Role '" + role + "' cannot start or end with a slash";
+  }
+  std::size_t begin = 0;
+  while (begin <= role.size()) {
+    std::size_t end = role.find('/', begin);
+    if (end == std::string::npos) end = role.size();
+    const std::string part = role.substr(begin, end - begin);
+    if (part.empty()) return "Role '" + role + "' cannot contain '//'";
+    if (part == "." || part == "..") {
+      return "Role '" + role + "' cannot contain '.' or '..' as a component";
+    }
+    if (part == "*") return "Role '" + role + "' cannot contain '*'";
+    if (part.front() == '-') {
+      return "Role '" + role + "' cannot have a component starting with '-'";
+    }
+    for (char c : part) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f || c == '\\') {
+        return "Role '" + role + "' cannot contain whitespace or backslash";
+      }
+    }
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
+// Mesos' validation::framework::validateRoles.
+std::optional<std::string> ValidateFrameworkRoles(const FrameworkInfo& info) {
+  if (MultiRole(info)) {
+    if (info.has_role()) {
+      return std::string(
+          "'FrameworkInfo.role' must not be set when the framework is "
+          "MULTI_ROLE capable");
+    }
+  } else if (info.roles_size() > 0) {
+    return std::string(
+        "'FrameworkInfo.roles' must not be set when the framework is not "
+        "MULTI_ROLE capable");
+  }
+  std::set<std::string> seen;
+  for (const std::string& role : info.roles()) {
+    if (!seen.insert(role).second) {
+      return "'FrameworkInfo.roles' contains duplicate items: " + role;
+    }
+  }
+  for (const std::string& role : RolesOf(info)) {
+    if (auto error = ValidateRole(role)) {
+      return (MultiRole(info) ? "'FrameworkInfo.roles' contains invalid role: "
+                              : "'FrameworkInfo.role' is not a valid role: ") +
+             *error;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ValidateEnvironment(
+    const mesos::v1::CommandInfo& command) {
+  for (const auto& v : command.environment().variables()) {
+    switch (v.type()) {
+      case mesos::v1::Environment::Variable::VALUE:
+        if (!v.has_value()) {
+          return "Environment variable '" + v.name() +
+                 "' of type 'VALUE' must have a value set";
+        }
+        if (v.has_secret()) {
+          return "Environment variable '" + v.name() +
+                 "' of type 'VALUE' must not have a secret set";
+        }
+        break;
+      case mesos::v1::Environment::Variable::SECRET:
+        if (!v.has_secret()) {
+          return "Environment variable '" + v.name() +
+                 "' of type 'SECRET' must have a secret set";
+        }
+        if (v.has_value()) {
+          return "Environment variable '" + v.name() +
+                 "' of type 'SECRET' must not have a value set";
+        }
+        break;
+      default:
+        return "Environment variable '" + v.name() +
+               "' of type 'UNKNOWN' is not allowed";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ValidateHealthCheck(
+    const mesos::v1::HealthCheck& check) {
+  using mesos::v1::HealthCheck;
+  if (!check.has_type() || check.type() == HealthCheck::UNKNOWN) {
+    return std::string("HealthCheck must specify 'type'");
+  }
+  if (check.type() == HealthCheck::COMMAND && !check.has_command()) {
+    return std::string("Expecting 'command' to be set for COMMAND health check");
+  }
+  if (check.type() == HealthCheck::HTTP) {
+    if (!check.has_http()) {
+      return std::string("Expecting 'http' to be set for HTTP health check");
+    }
+    const auto& http = check.http();
+    if (http.has_scheme() && http.scheme() != "http" &&
+        http.scheme() != "https") {
+      return "Unsupported HTTP health check scheme: '" + http.scheme() + "'";
+    }
+    if (http.has_path() && (http.path().empty() || http.path()[0] != '/')) {
+      return "The path '" + http.path() +
+             "' of HTTP health check must start with '/'";
+    }
+  }
+  if (check.type() == HealthCheck::TCP && !check.has_tcp()) {
+    return std::string("Expecting 'tcp' to be set for TCP health check");
+  }
+  const std::pair<const char*, double> timings[] = {
+      {"delay_seconds", check.delay_seconds()},
+      {"interval_seconds", check.interval_seconds()},
+      {"timeout_seconds", check.timeout_seconds()},
+      {"grace_period_seconds", check.grace_period_seconds()}};
+  for (const auto& [name, value] : timings) {
+    if (value < 0) return "Expecting '" + std::string(name) + "' to be non-negative";
+  }
+  return std::nullopt;
+}
+
+void InjectAllocation(
+    google::protobuf::RepeatedPtrField<mesos::v1::Resource>* resources,
+    const std::string& role) {
+  for (mesos::v1::Resource& r : *resources) {
+    if (!r.has_allocation_info()) r.mutable_allocation_info()->set_role(role);
+  }
+}
+
+}  // namespace
+
+bool IsTerminal(TaskState state) {
+  switch (state) {
+    case mesos::v1::TASK_FINISHED:
+    case mesos::v1::TASK_FAILED:
+    case mesos::v1::TASK_KILLED:
+    case mesos::v1::TASK_ERROR:
+    case mesos::v1::TASK_LOST:
+    case mesos::v1::TASK_DROPPED:
+    case mesos::v1::TASK_GONE:
+    case mesos::v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string UuidText(const std::string& bytes) {
+  std::string text;
+  char hex[3];
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(bytes[i]));
+    text += hex;
+  }
+  return text;
+}
+
+std::optional<std::string> ValidateCall(
+    const Call& call, const std::optional<std::string>& principal) {
+  if (!call.has_type()) return std::string("Expecting 'type' to be present");
+  if (call.type() == Call::SUBSCRIBE) {
+    if (!call.has_subscribe()) {
+      return std::string("Expecting 'subscribe' to be present");
+    }
+    const FrameworkInfo& info = call.subscribe().framework_info();
+    if (info.id().value() != call.framework_id().value()) {
+      return std::string(
+          "'framework_id' differs from 'subscribe.framework_info.id'");
+    }
+    if (principal && info.has_principal() && *principal != info.principal()) {
+      return "Authenticated principal '" + *principal +
+             "' does not match principal '" + info.principal() +
+             "' set in `FrameworkInfo`";
+    }
+    return std::nullopt;
+  }
+  if (!call.has_framework_id()) {
+    return std::string("Expecting 'framework_id' to be present");
+  }
+  auto expect = [](bool present, const char* name) -> std::optional<std::string> {
+    if (present) return std::nullopt;
+    return "Expecting '" + std::string(name) + "' to be present";
+  };
+  switch (call.type()) {
+    case Call::ACCEPT:
+      return expect(call.has_accept(), "accept");
+    case Call::DECLINE:
+      return expect(call.has_decline(), "decline");
+    case Call::ACCEPT_INVERSE_OFFERS:
+      return expect(call.has_accept_inverse_offers(), "accept_inverse_offers");
+    case Call::DECLINE_INVERSE_OFFERS:
+      return expect(call.has_decline_inverse_offers(),
+                    "decline_inverse_offers");
+    case Call::KILL:
+      return expect(call.has_kill(), "kill");
+    case Call::SHUTDOWN:
+      return expect(call.has_shutdown(), "shutdown");
+    case Call::ACKNOWLEDGE:
+      if (!call.has_acknowledge()) return expect(false, "acknowledge");
+      if (call.acknowledge().uuid().size() != 16) {
+        return std::string("Not a valid UUID");
+      }
+      return std::nullopt;
+    case Call::ACKNOWLEDGE_OPERATION_STATUS: {
+      if (!call.has_acknowledge_operation_status()) {
+        return expect(false, "acknowledge_operation_status");
+      }
+      const auto& ack = call.acknowledge_operation_status();
+      if (ack.uuid().size() != 16) return std::string("Not a valid UUID");
+      return expect(ack.has_agent_id(), "agent_id");
+    }
+    case Call::RECONCILE:
+      return expect(call.has_reconcile(), "reconcile");
+    case Call::RECONCILE_OPERATIONS:
+      return expect(call.has_reconcile_operations(), "reconcile_operations");
+    case Call::MESSAGE:
+      return expect(call.has_message(), "message");
+    case Call::REQUEST:
+      return expect(call.has_request(), "request");
+    case Call::UPDATE_FRAMEWORK:
+      if (!call.has_update_framework()) return expect(false, "update_framework");
+      if (call.update_framework().framework_info().id().value() !=
+          call.framework_id().value()) {
+        return std::string(
+            "'framework_id' differs from 'update_framework.framework_info.id'");
+      }
+      return std::nullopt;
+    default:  // TEARDOWN, REVIVE, SUPPRESS, UNKNOWN
+      return std::nullopt;
+  }
+}
+
+MasterCore::MasterCore(MasterOptions options) : options_(std::move(options)) {}
+
+mesos::v1::MasterInfo MasterCore::master_info() const {
+  mesos::v1::MasterInfo info;
+  info.set_id(options_.master_id);
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  std::sscanf(options_.ip.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d);
+  // The deprecated packed address is in network byte order, read as a
+  // little-endian integer (what Mesos does on x86).
+  info.set_ip(a | (b << 8) | (c << 16) | (d << 24));
+  info.set_port(static_cast<std::uint32_t>(options_.port));
+  info.set_pid("master@" + options_.ip + ":" + std::to_string(options_.port));
+  info.set_hostname(options_.hostname);
+  info.set_version(options_.version);
+  info.mutable_address()->set_hostname(options_.hostname);
+  info.mutable_address()->set_ip(options_.ip);
+  info.mutable_address()->set_port(options_.port);
+  info.add_capabilities()->set_type(
+      mesos::v1::MasterInfo::Capability::AGENT_UPDATE);
+  return info;
+}
+
+std::string MasterCore::NextFrameworkId() {
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%04d", next_framework_++);
+  return options_.master_id + suffix;
+}
+
+std::string MasterCore::NewStreamId() { return UuidText(options_.new_uuid()); }
+
+std::string MasterCore::AddAgent(mesos::v1::AgentInfo info, std::string ip) {
+  const std::string id = options_.master_id + "-S" + std::to_string(next_agent_++);
+  info.mutable_id()->set_value(id);
+  Agent agent;
+  agent.total = Resources(info.resources());
+  agent.ip = std::move(ip);
+  agent.info = std::move(info);
+  agents_.emplace(id, std::move(agent));
+  allocation_wanted_ = true;
+  return id;
+}
+
+std::vector<std::string> MasterCore::Roles(const Framework& framework) const {
+  return RolesOf(framework.info);
+}
+
+void MasterCore::Send(Framework& framework, Event event,
+                      MasterOutput* out) const {
+  if (!framework.connected) return;  // dropped, as Mesos does
+  out->events.push_back({framework.stream_id, std::move(event)});
+}
+
+Event MasterCore::UpdateEvent(const TaskStatus& status) const {
+  Event event;
+  event.set_type(Event::UPDATE);
+  *event.mutable_update()->mutable_status() = status;
+  return event;
+}
+
+void MasterCore::SendUpdate(Framework& framework, const TaskStatus& status,
+                            MasterOutput* out) const {
+  Send(framework, UpdateEvent(status), out);
+}
+
+TaskStatus MasterCore::MasterStatus(const std::string& framework_id,
+                                    const mesos::v1::TaskID& task_id,
+                                    const std::string& agent_id,
+                                    TaskState state,
+                                    TaskStatus::Reason reason,
+                                    const std::string& message,
+                                    Millis now) const {
+  (void)framework_id;
+  TaskStatus status;
+  *status.mutable_task_id() = task_id;
+  status.set_state(state);
+  status.set_source(TaskStatus::SOURCE_MASTER);
+  status.set_reason(reason);
+  status.set_message(message);
+  if (!agent_id.empty()) status.mutable_agent_id()->set_value(agent_id);
+  status.set_timestamp(static_cast<double>(now) / 1000.0);
+  return status;
+}
+
+MasterCore::Subscription MasterCore::Subscribe(
+    const Call& call, const std::optional<std::string>& principal, Millis now) {
+  Subscription sub;
+  sub.stream_id = NewStreamId();
+  MasterOutput& out = sub.output;
+  auto refuse = [&](const std::string& message) {
+    Event event;
+    event.set_type(Event::ERROR);
+    event.mutable_error()->set_message(message);
+    out.events.push_back({sub.stream_id, event});
+    out.close_streams.push_back(sub.stream_id);
+    return sub;
+  };
+
+  FrameworkInfo info = call.subscribe().framework_info();
+  if (principal && !info.has_principal()) info.set_principal(*principal);
+  if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
+  const std::vector<std::string> roles = RolesOf(info);
+  for (const std::string& role : call.subscribe().suppressed_roles()) {
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+      return refuse("Suppressed role '" + role +
+                    "' is not contained in the list of roles");
+    }
+  }
+
+  Framework* framework = nullptr;
+  if (info.has_id()) {
+    const std::string id = info.id().value();
+    if (completed_frameworks_.count(id) > 0) {
+      return refuse("Framework has been removed");
+    }
+    auto it = frameworks_.find(id);
+    if (it != frameworks_.end()) {
+      Framework& known = it->second;
+      if (known.info.has_principal() != info.has_principal() ||
+          known.info.principal() != info.principal()) {
+        return refuse("Changing framework's principal is not allowed.");
+      }
+      // user and checkpoint cannot change; Mesos keeps the old values.
+      info.set_user(known.info.user());
+      info.set_checkpoint(known.info.checkpoint());
+      if (known.connected) {
+        Event failed_over;
+        failed_over.set_type(Event::ERROR);
+        failed_over.mutable_error()->set_message("Framework failed over");
+        out.events.push_back({known.stream_id, failed_over});
+        out.close_streams.push_back(known.stream_id);
+      }
+      DiscardOffers(id);
+      for (const std::string& role : Roles(known)) {
+        if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+          filters_.ClearRole(id, role);
+        }
+      }
+      known.info = info;
+      framework = &known;
+    } else {
+      framework = &frameworks_[id];  // known before a master restart
+      framework->info = info;
+    }
+  } else {
+    info.mutable_id()->set_value(NextFrameworkId());
+    framework = &frameworks_[info.id().value()];
+    framework->info = info;
+  }
+
+  framework->connected = true;
+  framework->stream_id = sub.stream_id;
+  framework->failover_deadline.reset();
+  framework->suppressed_roles = {call.subscribe().suppressed_roles().begin(),
+                                 call.subscribe().suppressed_roles().end()};
+  framework->next_heartbeat = now + options_.heartbeat_interval;
+
+  Event subscribed;
+  subscribed.set_type(Event::SUBSCRIBED);
+  *subscribed.mutable_subscribed()->mutable_framework_id() = info.id();
+  subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(
+      static_cast<double>(options_.heartbeat_interval) / 1000.0);
+  *subscribed.mutable_subscribed()->mutable_master_info() = master_info();
+  out.events.push_back({sub.stream_id, subscribed});
+  Event heartbeat;
+  heartbeat.set_type(Event::HEARTBEAT);
+  out.events.push_back({sub.stream_id, heartbeat});
+
+  for (auto& [task_id, task] : framework->tasks) {
+    if (!task.pending.empty()) ForwardHead(*framework, task, now, &out);
+  }
+  allocation_wanted_ = true;
+  return sub;
+}
+
+std::optional<CallRejection> MasterCore::CheckCaller(
+    const Call& call, const std::optional<std::string>& principal,
+    const std::optional<std::string>& stream_id) const {
+  auto it = frameworks_.find(call.framework_id().value());
+  if (it == frameworks_.end()) return CallRejection{400, "Framework cannot be found"};
+  const Framework& framework = it->second;
+  if (principal && *principal != framework.info.principal()) {
+    return CallRejection{400, "Authenticated principal '" + *principal +
+                                  "' does not match principal '" +
+                                  framework.info.principal() +
+                                  "' set in `FrameworkInfo`"};
+  }
+  if (!framework.connected) return CallRejection{403, "Framework is not subscribed"};
+  if (!stream_id) {
+    return CallRejection{
+        400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header"};
+  }
+  if (*stream_id != framework.stream_id) {
+    return CallRejection{
+        400, "The stream ID '" + *stream_id +
+                 "' included in this request didn't match the stream ID "
+                 "currently associated with framework ID " +
+                 framework.info.id().value()};
+  }
+  return std::nullopt;
+}
+
+MasterOutput MasterCore::Handle(const Call& call, Millis now) {
+  MasterOutput out;
+  auto it = frameworks_.find(call.framework_id().value());
+  if (it == frameworks_.end()) return out;
+  Framework& framework = it->second;
+  switch (call.type()) {
+    case Call::TEARDOWN:
+      RemoveFramework(framework, &out);
+      break;
+    case Call::ACCEPT:
+      Accept(framework, call.accept(), now, &out);
+      break;
+    case Call::DECLINE:
+      Decline(framework, call.decline(), now);
+      break;
+    case Call::REVIVE:
+    case Call::SUPPRESS: {
+      const bool revive = call.type() == Call::REVIVE;
+      const auto& listed =
+          revive ? call.revive().roles() : call.suppress().roles();
+      const std::vector<std::string> roles = Roles(framework);
+      std::vector<std::string> chosen(listed.begin(), listed.end());
+      if (chosen.empty()) chosen = roles;
+      for (const std::string& role : chosen) {
+        if (ValidateRole(role) ||
+            std::find(roles.begin(), roles.end(), role) == roles.end()) {
+          return out;  // the whole call is dropped
+        }
+      }
+      for (const std::string& role : chosen) {
+        if (revive) {
+          framework.suppressed_roles.erase(role);
+          filters_.ClearRole(framework.info.id().value(), role);
+        } else {
+          framework.suppressed_roles.insert(role);
+        }
+      }
+      if (revive) allocation_wanted_ = true;
+      break;
+    }
+    case Call::KILL:
+      Kill(framework, call.kill(), now, &out);
+      break;
+    case Call::SHUTDOWN:
+      if (agents_.count(call.shutdown().agent_id().value()) > 0) {
+        out.agent_requests.push_back(ShutdownExecutor{
+            call.shutdown().agent_id().value(), framework.info.id().value(),
+            call.shutdown().executor_id()});
+      }
+      break;
+    case Call::ACKNOWLEDGE:
+      Acknowledge(framework, call.acknowledge(), now, &out);
+      break;
+    case Call::RECONCILE:
+      Reconcile(framework, call.reconcile(), now, &out);
+      break;
+    case Call::MESSAGE:
+      if (agents_.count(call.message().agent_id().value()) > 0) {
+        out.agent_requests.push_back(FrameworkToExecutor{
+            call.message().agent_id().value(), framework.info.id().value(),
+            call.message().executor_id(), call.message().data()});
+      }
+      break;
+    default:  // REQUEST, inverse offers, operation feedback: nothing to do
+      break;
+  }
+  return out;
+}
+
+void MasterCore::DiscardOffers(const std::string& framework_id) {
+  std::erase_if(offers_, [&](const auto& entry) {
+    return entry.second.offer.framework_id().value() == framework_id;
+  });
+}
+
+void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
+  const std::string id = framework.info.id().value();
+  DiscardOffers(id);
+  filters_.ClearFramework(id);
+  for (const auto& [agent_id, agent] : agents_) {
+    out->agent_requests.push_back(ShutdownFramework{agent_id, id});
+  }
+  if (framework.connected) out->close_streams.push_back(framework.stream_id);
+  framework.connected = false;
+  for (auto& [task_id, task] : framework.tasks) {
+    if (!IsTerminal(task.state)) task.state = mesos::v1::TASK_KILLED;
+    task.pending.clear();
+    framework.completed_tasks.push_back(std::move(task));
+  }
+  framework.tasks.clear();
+  framework.executors.clear();
+  completed_frameworks_[id] = std::move(framework);
+  frameworks_.erase(id);
+}
+
+MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) {
+  MasterOutput out;
+  for (auto& [id, framework] : frameworks_) {
+    if (!framework.connected || framework.stream_id != stream_id) continue;
+    framework.connected = false;
+    DiscardOffers(id);
+    double seconds = framework.info.failover_timeout();
+    if (!std::isfinite(seconds) || seconds > 9.2e9) seconds = 0;  // Mesos: 0
+    if (seconds <= 0) {
+      RemoveFramework(framework, &out);
+    } else {
+      framework.failover_deadline =
+          now + static_cast<Millis>(std::llround(seconds * 1000.0));
+    }
+    break;
+  }
+  return out;
+}
+
+void MasterCore::Refuse(const std::string& framework_id, const std::string& role,
+                        const std::string& agent_id, const Resources& resources,
+                        std::optional<double> refuse_seconds, Millis now) {
+  const std::optional<Millis> duration =
+      RefusalDuration(refuse_seconds, options_.allocation_interval);
+  if (!duration || resources.empty()) return;
+  filters_.Add(framework_id, role, agent_id, resources, now + *duration);
+}
+
+void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
+                         Millis now) {
+  for (const auto& offer_id : decline.offer_ids()) {
+    auto it = offers_.find(offer_id.value());
+    if (it == offers_.end() ||
+        it->second.offer.framework_id().value() != framework.info.id().value()) {
+      continue;  // stale or foreign: ignored
+    }
+    Refuse(framework.info.id().value(), it->second.role,
+           it->second.offer.agent_id().value(),
+           Resources(it->second.offer.resources()),
+           decline.filters().refuse_seconds(), now);
+    offers_.erase(it);
+  }
+}
+
+std::optional<std::string> MasterCore::ValidateTask(
+    const Framework& framework, const TaskInfo& task,
+    const std::string& agent_id, const Resources& offered,
+    Resources* consumed) const {
+  const std::string framework_id = framework.info.id().value();
+  if (auto error = ValidateId(task.task_id().value())) {
+    return "'TaskInfo.task_id' is invalid: " + *error;
+  }
+  if (framework.tasks.count(task.task_id().value()) > 0) {
+    return "Task has duplicate ID: " + task.task_id().value();
+  }
+  if (task.agent_id().value() != agent_id) {
+    return "Task uses invalid agent " + task.agent_id().value() +
+           " while agent " + agent_id + " is expected";
+  }
+  if (task.kill_policy().has_grace_period() &&
+      task.kill_policy().grace_period().nanoseconds() < 0) {
+    return std::string("Task's 'kill_policy.grace_period' must be non-negative");
+  }
+  if (task.has_max_completion_time() &&
+      task.max_completion_time().nanoseconds() < 0) {
+    return std::string("Task's `max_completion_time` must be non-negative");
+  }
+  if (task.has_health_check()) {
+    if (auto error = ValidateHealthCheck(task.health_check())) {
+      return "Task uses invalid health check: " + *error;
+    }
+  }
+  if (task.resources().empty()) return std::string("Task uses no resources");
+  if (auto error = ValidateResources(task.resources())) {
+    return "Task uses invalid resources: Invalid resources: " + *error;
+  }
+  if (task.has_command()) {
+    if (auto error = ValidateEnvironment(task.command())) {
+      return "Task's `CommandInfo` is invalid: " + *error;
+    }
+  }
+  if (task.has_executor() == task.has_command()) {
+    return std::string(
+        "Task should have at least one (but not both) of CommandInfo or "
+        "ExecutorInfo present");
+  }
+  Resources total(task.resources());
+  if (task.has_executor()) {
+    const ExecutorInfo& executor = task.executor();
+    if (auto error = ValidateId(executor.executor_id().value())) {
+      return "'ExecutorInfo.executor_id' is invalid: " + *error;
+    }
+    if (executor.type() == ExecutorInfo::DEFAULT && executor.has_command()) {
+      return std::string(
+          "'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
+    }
+    if (executor.type() == ExecutorInfo::CUSTOM && !executor.has_command()) {
+      return std::string(
+          "'ExecutorInfo.command' must be set for 'CUSTOM' executor");
+    }
+    if (executor.framework_id().value() != framework_id) {
+      return "ExecutorInfo has an invalid FrameworkID (Actual: " +
+             executor.framework_id().value() + " vs Expected: " +
+             framework_id + ")";
+    }
+    if (executor.shutdown_grace_period().nanoseconds() < 0) {
+      return std::string(
+          "ExecutorInfo's 'shutdown_grace_period' must be non-negative");
+    }
+    if (auto error = ValidateResources(executor.resources())) {
+      return "Executor uses invalid resources: Invalid resources: " + *error;
+    }
+    if (executor.has_command()) {
+      if (auto error = ValidateEnvironment(executor.command())) {
+        return "Executor's `CommandInfo` is invalid: " + *error;
+      }
+    }
+    bool running = false;
+    auto on_agent = framework.executors.find(agent_id);
+    if (on_agent != framework.executors.end()) {
+      auto known = on_agent->second.find(executor.executor_id().value());
+      if (known != on_agent->second.end()) {
+        running = true;
+        if (known->second.info.SerializeAsString() !=
+            executor.SerializeAsString()) {
+          return std::string(
+              "ExecutorInfo is not compatible with existing ExecutorInfo "
+              "with same ExecutorID).");
+        }
+      }
+    }
+    if (executor.has_type() && executor.type() != ExecutorInfo::CUSTOM) {
+      return std::string("'ExecutorInfo.type' must be 'CUSTOM'");
+    }
+    if (!executor.has_command()) {
+      return std::string("'ExecutorInfo.command' must be set");
+    }
+    if (!running) total.Add(Resources(executor.resources()));
+  }
+  if (!offered.Contains(total)) {
+    return "Total resources " + total.ToString() +
+           " required by task and its executor is more than available " +
+           offered.ToString();
+  }
+  *consumed = total;
+  return std::nullopt;
+}
+
+void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
+                        Millis now, MasterOutput* out) {
+  const std::string framework_id = framework.info.id().value();
+  std::optional<std::string> error;
+  if (accept.offer_ids_size() == 0) error = "No offers specified";
+  std::set<std::string> seen;
+  std::string agent_id, role, first_offer;
+  for (const auto& offer_id : accept.offer_ids()) {
+    if (error) break;
+    const std::string& id = offer_id.value();
+    if (!seen.insert(id).second) {
+      error = "Duplicate offer " + id + " in offer list";
+    }
+  }
+  for (const auto& offer_id : accept.offer_ids()) {
+    if (error) break;
+    if (offers_.count(offer_id.value()) == 0) {
+      error = "Offer " + offer_id.value() + " is no longer valid";
+    }
+  }
+  for (const auto& offer_id : accept.offer_ids()) {
+    if (error) break;
+    const mesos::v1::Offer& offer = offers_.at(offer_id.value()).offer;
+    if (offer.framework_id().value() != framework_id) {
+      error = "Offer " + offer_id.value() + " has invalid framework " +
+              offer.framework_id().value() + " while framework " +
+              framework_id + " is expected";
+    }
+  }
+  for (const auto& offer_id : accept.offer_ids()) {
+    if (error) break;
+    const OutstandingOffer& offer = offers_.at(offer_id.value());
+    if (first_offer.empty()) {
+      first_offer = offer_id.value();
+      role = offer.role;
+      agent_id = offer.offer.agent_id().value();
+    } else if (offer.role != role) {
+      error = "Aggregated offers must be allocated to the same role. Offer " +
+              offer_id.value() + " uses role " + offer.role + " and offer " +
+              first_offer + " uses role " + role;
+    } else if (offer.offer.agent_id().value() != agent_id) {
+      error = "Aggregated offers must belong to one single agent. Offer " +
+              offer_id.value() + " uses agent " +
+              offer.offer.agent_id().value() + " and agent " + agent_id;
+    }
+  }
+
+  if (error) {
+    for (const auto& offer_id : accept.offer_ids()) {
+      auto it = offers_.find(offer_id.value());
+      if (it != offers_.end() &&
+          it->second.offer.framework_id().value() == framework_id) {
+        offers_.erase(it);  // back to the allocator, no filter
+      }
+    }
+    const TaskState state = PartitionAware(framework.info)
+                                ? mesos::v1::TASK_DROPPED
+                                : mesos::v1::TASK_LOST;
+    for (const auto& operation : accept.operations()) {
+      std::vector<const TaskInfo*> tasks;
+      if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
+        for (const TaskInfo& t : operation.launch().task_infos()) tasks.push_back(&t);
+      } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
+        for (const TaskInfo& t : operation.launch_group().task_group().tasks()) {
+          tasks.push_back(&t);
+        }
+      }
+      for (const TaskInfo* task : tasks) {
+        SendUpdate(framework,
+                   MasterStatus(framework_id, task->task_id(),
+                                task->agent_id().value(), state,
+                                TaskStatus::REASON_INVALID_OFFERS,
+                                "Task launched with invalid offers: " + *error,
+                                now),
+                   out);
+      }
+    }
+    return;
+  }
+
+  Resources offered;
+  for (const auto& offer_id : accept.offer_ids()) {
+    offered.Add(Resources(offers_.at(offer_id.value()).offer.resources()));
+    offers_.erase(offer_id.value());
+  }
+
+  auto task_error = [&](const TaskInfo& task, TaskStatus::Reason reason,
+                        const std::string& message) {
+    SendUpdate(framework,
+               MasterStatus(framework_id, task.task_id(), agent_id,
+                            mesos::v1::TASK_ERROR, reason, message, now),
+               out);
+  };
+  auto add_task = [&](const TaskInfo& task) {
+    Task record;
+    record.info = task;
+    record.agent_id = agent_id;
+    framework.tasks[task.task_id().value()] = std::move(record);
+    if (task.has_executor()) {
+      auto& executors = framework.executors[agent_id];
+      if (executors.count(task.executor().executor_id().value()) == 0) {
+        executors[task.executor().executor_id().value()] = {
+            task.executor(), Resources(task.executor().resources())};
+      }
+    }
+  };
+
+  for (const auto& operation : accept.operations()) {
+    if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
+      for (TaskInfo task : operation.launch().task_infos()) {
+        InjectAllocation(task.mutable_resources(), role);
+        if (task.has_executor()) {
+          InjectAllocation(task.mutable_executor()->mutable_resources(), role);
+          if (!task.executor().has_framework_id()) {
+            *task.mutable_executor()->mutable_framework_id() = framework.info.id();
+          }
+        }
+        Resources consumed;
+        if (auto invalid = ValidateTask(framework, task, agent_id, offered,
+                                        &consumed)) {
+          task_error(task, TaskStatus::REASON_TASK_INVALID, *invalid);
+          continue;
+        }
+        offered.Subtract(consumed);
+        add_task(task);
+        out->agent_requests.push_back(
+            LaunchTasks{agent_id, framework.info, std::nullopt, {task}});
+      }
+    } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
+      ExecutorInfo executor = operation.launch_group().executor();
+      InjectAllocation(executor.mutable_resources(), role);
+      if (!executor.has_framework_id()) {
+        *executor.mutable_framework_id() = framework.info.id();
+      }
+      std::vector<TaskInfo> tasks;
+      for (TaskInfo task : operation.launch_group().task_group().tasks()) {
+        InjectAllocation(task.mutable_resources(), role);
+        if (task.has_executor()) {
+          InjectAllocation(task.mutable_executor()->mutable_resources(), role);
+          if (!task.executor().has_framework_id()) {
+            *task.mutable_executor()->mutable_framework_id() = framework.info.id();
+          }
+        }
+        tasks.push_back(std::move(task));
+      }
+      std::optional<std::string> invalid;
+      Resources total;
+      std::set<std::string> ids;
+      for (const TaskInfo& task : tasks) {
+        if (invalid) break;
+        std::optional<std::string> e;
+        if (auto id_error = ValidateId(task.task_id().value())) {
+          e = "'TaskInfo.task_id' is invalid: " + *id_error;
+        } else if (framework.tasks.count(task.task_id().value()) > 0 ||
+                   !ids.insert(task.task_id().value()).second) {
+          e = "Task has duplicate ID: " + task.task_id().value();
+        } else if (task.agent_id().value() != agent_id) {
+          e = "Task uses invalid agent " + task.agent_id().value() +
+              " while agent " + agent_id + " is expected";
+        } else if (task.resources().empty()) {
+          e = "Task uses no resources";
+        } else if (auto r = ValidateResources(task.resources())) {
+          e = "Task uses invalid resources: Invalid resources: " + *r;
+        } else if (task.has_command() && ValidateEnvironment(task.command())) {
+          e = "Task's `CommandInfo` is invalid: " +
+              *ValidateEnvironment(task.command());
+        } else if (task.has_health_check() &&
+                   ValidateHealthCheck(task.health_check())) {
+          e = "Task uses invalid health check: " +
+              *ValidateHealthCheck(task.health_check());
+        } else if (task.has_executor() &&
+                   task.executor().SerializeAsString() !=
+                       executor.SerializeAsString()) {
+          e = "The `ExecutorInfo` of task '" + task.task_id().value() +
+              "' is different from executor '" +
+              executor.executor_id().value() + "'";
+        }
+        if (e) invalid = "Task '" + task.task_id().value() + "' is invalid: " + *e;
+        total.Add(Resources(task.resources()));
+      }
+      const Resources executor_resources(executor.resources());
+      const std::string executor_id = executor.executor_id().value();
+      if (!invalid) {
+        if (auto e = ValidateId(executor_id)) {
+          invalid = "'ExecutorInfo.executor_id' is invalid: " + *e;
+        } else if (executor.framework_id().value() != framework_id) {
+          invalid = "ExecutorInfo has an invalid FrameworkID (Actual: " +
+                    executor.framework_id().value() + " vs Expected: " +
+                    framework_id + ")";
+        } else if (!executor.has_type()) {
+          invalid = "'ExecutorInfo.type' must be set";
+        } else if (executor.type() == ExecutorInfo::UNKNOWN) {
+          invalid = "Unknown executor type";
+        } else if (executor.type() == ExecutorInfo::DEFAULT &&
+                   executor.has_command()) {
+          invalid = "'ExecutorInfo.command' must not be set for 'DEFAULT' executor";
+        } else if (executor.type() == ExecutorInfo::CUSTOM &&
+                   !executor.has_command()) {
+          invalid = "'ExecutorInfo.command' must be set for 'CUSTOM' executor";
+        } else if (auto r = ValidateResources(executor.resources())) {
+          invalid = "Executor uses invalid resources: Invalid resources: " + *r;
+        } else if (executor_resources.Scalar("cpus").value_or(0) < 0.01) {
+          invalid = "Executor '" + executor_id +
+                    "' uses less CPUs (" +
+                    (executor_resources.Scalar("cpus")
+                         ? std::to_string(*executor_resources.Scalar("cpus"))
+                         : std::string("None")) +
+                    ") than the minimum required (0.01)";
+        } else if (executor_resources.Scalar("mem").value_or(0) < 32) {
+          invalid = "Executor '" + executor_id +
+                    "' uses less memory (" +
+                    (executor_resources.Scalar("mem")
+                         ? std::to_string(*executor_resources.Scalar("mem"))
+                         : std::string("None")) +
+                    ") than the minimum required (32MB)";
+        } else if (!executor_resources.Scalar("disk")) {
+          invalid = "Executor '" + executor_id + "' uses no disk";
+        }
+      }
+      bool running = false;
+      auto on_agent = framework.executors.find(agent_id);
+      if (on_agent != framework.executors.end()) {
+        auto known = on_agent->second.find(executor_id);
+        if (known != on_agent->second.end()) {
+          running = true;
+          if (!invalid && known->second.info.SerializeAsString() !=
+                              executor.SerializeAsString()) {
+            invalid =
+                "ExecutorInfo is not compatible with existing ExecutorInfo "
+                "with same ExecutorID).";
+          }
+        }
+      }
+      if (!running) total.Add(executor_resources);
+      if (!invalid && !offered.Contains(total)) {
+        invalid = "Total resources " + total.ToString() +
+                  " required by task group and its executor are more than "
+                  "available " +
+                  offered.ToString();
+      }
+      if (invalid) {
+        for (const TaskInfo& task : tasks) {
+          task_error(task, TaskStatus::REASON_TASK_GROUP_INVALID, *invalid);
+        }
+        continue;
+      }
+      offered.Subtract(total);
+      for (TaskInfo& task : tasks) {
+        if (!task.has_executor()) *task.mutable_executor() = executor;
+        add_task(task);
+      }
+      if (!running) {
+        framework.executors[agent_id][executor_id] = {executor, executor_resources};
+      }
+      out->agent_requests.push_back(
+          LaunchTasks{agent_id, framework.info, executor, tasks});
+    }
+    // Other operations (reservations, volumes) are not supported: ignored.
+  }
+
+  Refuse(framework_id, role, agent_id, offered,
+         accept.filters().refuse_seconds(), now);
+}
+
+void MasterCore::Reconcile(Framework& framework,
+                           const Call::Reconcile& reconcile, Millis now,
+                           MasterOutput* out) {
+  const std::string framework_id = framework.info.id().value();
+  auto latest = [&](const Task& task) {
+    TaskStatus status = MasterStatus(
+        framework_id, task.info.task_id(), task.agent_id, task.state,
+        TaskStatus::REASON_RECONCILIATION, "Reconciliation: Latest task state",
+        now);
+    if (task.info.has_executor()) {
+      *status.mutable_executor_id() = task.info.executor().executor_id();
+    }
+    return status;
+  };
+  if (reconcile.tasks_size() == 0) {
+    for (const auto& [id, task] : framework.tasks) {
+      SendUpdate(framework, latest(task), out);
+    }
+    return;
+  }
+  const bool aware = PartitionAware(framework.info);
+  for (const auto& wanted : reconcile.tasks()) {
+    auto it = framework.tasks.find(wanted.task_id().value());
+    if (it != framework.tasks.end()) {
+      SendUpdate(framework, latest(it->second), out);
+      continue;
+    }
+    const std::string agent_id = wanted.agent_id().value();
+    if (wanted.has_agent_id() && agents_.count(agent_id) > 0) {
+      SendUpdate(framework,
+                 MasterStatus(framework_id, wanted.task_id(), agent_id,
+                              aware ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST,
+                              TaskStatus::REASON_RECONCILIATION,
+                              "Reconciliation: Task is unknown to the agent",
+                              now),
+                 out);
+    } else {
+      SendUpdate(framework,
+                 MasterStatus(framework_id, wanted.task_id(),
+                              wanted.has_agent_id() ? agent_id : "",
+                              aware ? mesos::v1::TASK_UNKNOWN : mesos::v1::TASK_LOST,
+                              TaskStatus::REASON_RECONCILIATION,
+                              "Reconciliation: Task is unknown", now),
+                 out);
+    }
+  }
+}
+
+void MasterCore::Kill(Framework& framework, const Call::Kill& kill, Millis now,
+                      MasterOutput* out) {
+  auto it = framework.tasks.find(kill.task_id().value());
+  if (it == framework.tasks.end()) {
+    Call::Reconcile reconcile;
+    auto* wanted = reconcile.add_tasks();
+    *wanted->mutable_task_id() = kill.task_id();
+    if (kill.has_agent_id()) *wanted->mutable_agent_id() = kill.agent_id();
+    Reconcile(framework, reconcile, now, out);
+    return;
+  }
+  if (kill.has_agent_id() && kill.agent_id().value() != it->second.agent_id) {
+    return;  // a different agent: ignored
+  }
+  std::optional<mesos::v1::KillPolicy> policy;
+  if (kill.has_kill_policy()) policy = kill.kill_policy();
+  out->agent_requests.push_back(KillTask{it->second.agent_id,
+                                         framework.info.id().value(),
+                                         kill.task_id(), policy});
+}
+
+void MasterCore::ForwardHead(Framework& framework, Task& task, Millis now,
+                             MasterOutput* out) {
+  SendUpdate(framework, task.pending.front(), out);
+  task.retry_interval = options_.status_update_retry_min;
+  task.next_retry = now + task.retry_interval;
+}
+
+void MasterCore::Acknowledge(Framework& framework,
+                             const Call::Acknowledge& ack, Millis now,
+                             MasterOutput* out) {
+  auto it = framework.tasks.find(ack.task_id().value());
+  if (it == framework.tasks.end()) return;
+  Task& task = it->second;
+  if (task.agent_id != ack.agent_id().value() || task.pending.empty() ||
+      task.pending.front().uuid() != ack.uuid()) {
+    return;  // not the head: ignored, as the agent does
+  }
+  const TaskState acked = task.pending.front().state();
+  task.pending.pop_front();
+  out->agent_requests.push_back(AcknowledgeUpdate{
+      task.agent_id, framework.info.id().value(), ack.task_id(), ack.uuid()});
+  if (IsTerminal(acked)) {
+    // Later updates after a terminal one are not forwarded.
+    task.pending.clear();
+    framework.completed_tasks.push_back(std::move(task));
+    framework.tasks.erase(it);
+    return;
+  }
+  if (!task.pending.empty()) ForwardHead(framework, task, now, out);
+}
+
+MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
+                                      const std::string& framework_id,
+                                      TaskStatus status, Millis now) {
+  MasterOutput out;
+  auto fit = frameworks_.find(framework_id);
+  if (fit == frameworks_.end()) return out;
+  Framework& framework = fit->second;
+  auto tit = framework.tasks.find(status.task_id().value());
+  if (tit == framework.tasks.end() || tit->second.agent_id != agent_id) {
+    return out;
+  }
+  Task& task = tit->second;
+  status.mutable_agent_id()->set_value(agent_id);
+  if (!status.has_timestamp()) {
+    status.set_timestamp(static_cast<double>(now) / 1000.0);
+  }
+  if (status.has_uuid()) {
+    for (const TaskStatus& queued : task.pending) {
+      if (queued.uuid() == status.uuid()) return out;  // a duplicate
+    }
+  }
+  if (!IsTerminal(task.state)) task.state = status.state();
+  if (!status.has_uuid()) {
+    SendUpdate(framework, status, &out);
+    return out;
+  }
+  task.pending.push_back(std::move(status));
+  if (task.pending.size() == 1) ForwardHead(framework, task, now, &out);
+  return out;
+}
+
+MasterOutput MasterCore::ExecutorTerminated(
+    const std::string& agent_id, const std::string& framework_id,
+    const mesos::v1::ExecutorID& executor_id, int wait_status, Millis now) {
+  (void)now;
+  MasterOutput out;
+  auto fit = frameworks_.find(framework_id);
+  if (fit == frameworks_.end()) return out;
+  Framework& framework = fit->second;
+  auto on_agent = framework.executors.find(agent_id);
+  if (on_agent != framework.executors.end()) {
+    on_agent->second.erase(executor_id.value());
+  }
+  Event event;
+  event.set_type(Event::FAILURE);
+  event.mutable_failure()->mutable_agent_id()->set_value(agent_id);
+  *event.mutable_failure()->mutable_executor_id() = executor_id;
+  event.mutable_failure()->set_status(wait_status);
+  Send(framework, event, &out);
+  allocation_wanted_ = true;
+  return out;
+}
+
+MasterOutput MasterCore::ExecutorMessage(const std::string& agent_id,
+                                         const std::string& framework_id,
+                                         const mesos::v1::ExecutorID& executor_id,
+                                         std::string data) {
+  MasterOutput out;
+  auto fit = frameworks_.find(framework_id);
+  if (fit == frameworks_.end()) return out;
+  Event event;
+  event.set_type(Event::MESSAGE);
+  event.mutable_message()->mutable_agent_id()->set_value(agent_id);
+  *event.mutable_message()->mutable_executor_id() = executor_id;
+  event.mutable_message()->set_data(std::move(data));
+  Send(fit->second, event, &out);
+  return out;
+}
+
+Resources MasterCore::Used(const std::string& agent_id) const {
+  Resources used;
+  for (const auto& [id, framework] : frameworks_) {
+    for (const auto& [task_id, task] : framework.tasks) {
+      if (task.agent_id == agent_id && !IsTerminal(task.state)) {
+        used.Add(Resources(task.info.resources()).Unallocated());
+      }
+    }
+    auto on_agent = framework.executors.find(agent_id);
+    if (on_agent == framework.executors.end()) continue;
+    for (const auto& [executor_id, executor] : on_agent->second) {
+      used.Add(executor.resources.Unallocated());
+    }
+  }
+  return used;
+}
+
+Resources MasterCore::Offered(const std::string& agent_id) const {
+  Resources offered;
+  for (const auto& [id, offer] : offers_) {
+    if (offer.offer.agent_id().value() == agent_id) {
+      offered.Add(Resources(offer.offer.resources()).Unallocated());
+    }
+  }
+  return offered;
+}
+
+mesos::v1::Offer MasterCore::ForFramework(const Framework& framework,
+                                          const OutstandingOffer& offer) const {
+  mesos::v1::Offer out = offer.offer;
+  if (!MultiRole(framework.info)) {
+    out.clear_allocation_info();
+    for (auto& r : *out.mutable_resources()) r.clear_allocation_info();
+  }
+  return out;
+}
+
+void MasterCore::Allocate(Millis now, MasterOutput* out) {
+  std::vector<AllocationAgent> agents;
+  for (const auto& [id, agent] : agents_) {
+    Resources free = agent.total;
+    free.Subtract(Used(id));
+    free.Subtract(Offered(id));
+    agents.push_back({id, free});
+  }
+  std::vector<AllocationFramework> candidates;
+  for (const auto& [id, framework] : frameworks_) {
+    if (!framework.connected) continue;
+    AllocationFramework candidate;
+    candidate.framework_id = id;
+    for (const std::string& role : Roles(framework)) {
+      if (framework.suppressed_roles.count(role) == 0) {
+        candidate.roles.push_back(role);
+      }
+    }
+    for (const auto& [offer_id, offer] : offers_) {
+      if (offer.offer.framework_id().value() == id) {
+        candidate.allocated_cpus +=
+            Resources(offer.offer.resources()).Scalar("cpus").value_or(0);
+      }
+    }
+    for (const auto& [task_id, task] : framework.tasks) {
+      if (!IsTerminal(task.state)) {
+        candidate.allocated_cpus +=
+            Resources(task.info.resources()).Scalar("cpus").value_or(0);
+      }
+    }
+    if (!candidate.roles.empty()) candidates.push_back(std::move(candidate));
+  }
+  if (candidates.empty()) return;
+
+  std::map<std::string, Event> events;
+  for (const Allocation& allocation :
+       cluster::Allocate(agents, candidates, filters_, now)) {
+    const Agent& agent = agents_.at(allocation.agent_id);
+    Framework& framework = frameworks_.at(allocation.framework_id);
+    OutstandingOffer offer;
+    offer.role = allocation.role;
+    mesos::v1::Offer& o = offer.offer;
+    o.mutable_id()->set_value(options_.master_id + "-O" +
+                              std::to_string(next_offer_++));
+    *o.mutable_framework_id() = framework.info.id();
+    *o.mutable_agent_id() = agent.info.id();
+    o.set_hostname(agent.info.hostname());
+    o.mutable_url()->set_scheme("http");
+    o.mutable_url()->mutable_address()->set_hostname(agent.info.hostname());
+    o.mutable_url()->mutable_address()->set_ip(agent.ip);
+    o.mutable_url()->mutable_address()->set_port(agent.info.port());
+    o.mutable_url()->set_path("/slave(1)");
+    allocation.resources.AllocatedTo(allocation.role).CopyTo(o.mutable_resources());
+    *o.mutable_attributes() = agent.info.attributes();
+    o.mutable_allocation_info()->set_role(allocation.role);
+    auto on_agent = framework.executors.find(allocation.agent_id);
+    if (on_agent != framework.executors.end()) {
+      for (const auto& [executor_id, executor] : on_agent->second) {
+        *o.add_executor_ids() = executor.info.executor_id();
+      }
+    }
+    Event& event = events[allocation.framework_id];
+    event.set_type(Event::OFFERS);
+    *event.mutable_offers()->add_offers() = ForFramework(framework, offer);
+    offers_[o.id().value()] = std::move(offer);
+  }
+  for (auto& [framework_id, event] : events) {
+    Send(frameworks_.at(framework_id), std::move(event), out);
+  }
+}
+
+MasterOutput MasterCore::Tick(Millis now) {
+  MasterOutput out;
+  filters_.Expire(now);
+  std::vector<std::string> expired;
+  for (auto& [id, framework] : frameworks_) {
+    if (!framework.connected) {
+      if (framework.failover_deadline && now >= *framework.failover_deadline) {
+        expired.push_back(id);
+      }
+      continue;
+    }
+    if (now >= framework.next_heartbeat) {
+      Event heartbeat;
+      heartbeat.set_type(Event::HEARTBEAT);
+      Send(framework, heartbeat, &out);
+      framework.next_heartbeat = now + options_.heartbeat_interval;
+    }
+    for (auto& [task_id, task] : framework.tasks) {
+      if (task.pending.empty() || now < task.next_retry) continue;
+      SendUpdate(framework, task.pending.front(), &out);
+      task.retry_interval = std::min(task.retry_interval * 2,
+                                     options_.status_update_retry_max);
+      task.next_retry = now + task.retry_interval;
+    }
+  }
+  for (const std::string& id : expired) RemoveFramework(frameworks_.at(id), &out);
+  if (allocation_wanted_ || now >= next_allocation_) {
+    allocation_wanted_ = false;
+    next_allocation_ = now + options_.allocation_interval;
+    Allocate(now, &out);
+  }
+  return out;
+}
+
+MasterView MasterCore::View() const {
+  MasterView view;
+  auto describe = [&](const Framework& framework) {
+    FrameworkView f;
+    f.info = framework.info;
+    f.connected = framework.connected;
+    f.active = framework.connected;
+    for (const auto& [id, task] : framework.tasks) {
+      f.tasks.push_back({task.info, task.state});
+    }
+    for (const Task& task : framework.completed_tasks) {
+      f.tasks.push_back({task.info, task.state});
+    }
+    for (const auto& [id, offer] : offers_) {
+      if (offer.offer.framework_id().value() == framework.info.id().value()) {
+        f.offers.push_back(ForFramework(framework, offer));
+      }
+    }
+    return f;
+  };
+  for (const auto& [id, framework] : frameworks_) {
+    view.frameworks.push_back(describe(framework));
+  }
+  for (const auto& [id, framework] : completed_frameworks_) {
+    view.completed_frameworks.push_back(describe(framework));
+  }
+  for (const auto& [id, agent] : agents_) {
+    view.agents.push_back({agent.info, Used(id), Offered(id)});
+  }
+  return view;
+}
+
+}  // namespace mlaunch::cluster

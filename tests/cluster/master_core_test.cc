@@ -1,0 +1,826 @@
+// MasterCore driven with synthetic calls, agent reports and an injected
+// clock: no sockets, no threads, no sleeps.
+#include "cluster/master_core.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include <string>
+#include <vector>
+
+namespace mlaunch::cluster {
+namespace {
+
+using mesos::v1::TaskState;
+using mesos::v1::TaskStatus;
+using mesos::v1::scheduler::Call;
+using mesos::v1::scheduler::Event;
+
+constexpr Millis kStart = 1'700'000'000'000;
+
+mesos::v1::Resource Scalar(const std::string& name, double value) {
+  mesos::v1::Resource r;
+  r.set_name(name);
+  r.set_type(mesos::v1::Value::SCALAR);
+  r.mutable_scalar()->set_value(value);
+  r.set_role("*");
+  return r;
+}
+
+mesos::v1::Resource Ports(std::uint64_t begin, std::uint64_t end) {
+  mesos::v1::Resource r;
+  r.set_name("ports");
+  r.set_type(mesos::v1::Value::RANGES);
+  auto* range = r.mutable_ranges()->add_range();
+  range->set_begin(begin);
+  range->set_end(end);
+  r.set_role("*");
+  return r;
+}
+
+mesos::v1::FrameworkInfo Framework(double failover_timeout = 0) {
+  mesos::v1::FrameworkInfo info;
+  info.set_user("alice");
+  info.set_name("test");
+  info.set_failover_timeout(failover_timeout);
+  return info;
+}
+
+mesos::v1::FrameworkInfo MultiRoleFramework(std::vector<std::string> roles) {
+  mesos::v1::FrameworkInfo info = Framework();
+  info.add_capabilities()->set_type(
+      mesos::v1::FrameworkInfo::Capability::MULTI_ROLE);
+  for (const auto& role : roles) info.add_roles(role);
+  return info;
+}
+
+std::vector<Event> EventsOn(const MasterOutput& out, const std::string& stream) {
+  std::vector<Event> events;
+  for (const auto& e : out.events) {
+    if (e.stream_id == stream) events.push_back(e.event);
+  }
+  return events;
+}
+
+std::vector<Event::Type> Types(const std::vector<Event>& events) {
+  std::vector<Event::Type> types;
+  for (const auto& e : events) types.push_back(e.type());
+  return types;
+}
+
+std::vector<mesos::v1::Offer> OffersIn(const MasterOutput& out) {
+  std::vector<mesos::v1::Offer> offers;
+  for (const auto& e : out.events) {
+    if (e.event.type() != Event::OFFERS) continue;
+    for (const auto& o : e.event.offers().offers()) offers.push_back(o);
+  }
+  return offers;
+}
+
+std::vector<TaskStatus> UpdatesIn(const MasterOutput& out) {
+  std::vector<TaskStatus> updates;
+  for (const auto& e : out.events) {
+    if (e.event.type() == Event::UPDATE) updates.push_back(e.event.update().status());
+  }
+  return updates;
+}
+
+template <typename T>
+std::vector<T> Requests(const MasterOutput& out) {
+  std::vector<T> found;
+  for (const auto& r : out.agent_requests) {
+    if (const T* t = std::get_if<T>(&r)) found.push_back(*t);
+  }
+  return found;
+}
+
+class MasterCoreTest : public ::testing::Test {
+ protected:
+  MasterCoreTest() : core_(Options()) {}
+
+  static MasterOptions Options() {
+    MasterOptions options;
+    options.master_id = "M";
+    options.new_uuid = [n = 0]() mutable {
+      std::string bytes(16, '\0');
+      bytes[15] = static_cast<char>(++n);
+      return bytes;
+    };
+    return options;
+  }
+
+  std::string AddAgent(const std::string& hostname = "agent1") {
+    mesos::v1::AgentInfo info;
+    info.set_hostname(hostname);
+    *info.add_resources() = Scalar("cpus", 4);
+    *info.add_resources() = Scalar("mem", 4096);
+    *info.add_resources() = Ports(31000, 31009);
+    auto* rack = info.add_attributes();
+    rack->set_name("rack");
+    rack->set_type(mesos::v1::Value::TEXT);
+    rack->mutable_text()->set_value("r1");
+    return core_.AddAgent(info, "127.0.0.2");
+  }
+
+  // Subscribes and returns the stream id; framework_id_ is set.
+  std::string Subscribe(const mesos::v1::FrameworkInfo& info,
+                        std::vector<std::string> suppressed = {}) {
+    Call call;
+    call.set_type(Call::SUBSCRIBE);
+    *call.mutable_subscribe()->mutable_framework_info() = info;
+    if (info.has_id()) *call.mutable_framework_id() = info.id();
+    for (const auto& r : suppressed) call.mutable_subscribe()->add_suppressed_roles(r);
+    auto sub = core_.Subscribe(call, std::nullopt, now_);
+    last_ = sub.output;
+    for (const auto& e : EventsOn(sub.output, sub.stream_id)) {
+      if (e.type() == Event::SUBSCRIBED) {
+        framework_id_ = e.subscribed().framework_id().value();
+      }
+    }
+    return sub.stream_id;
+  }
+
+  Call NewCall(Call::Type type) {
+    Call call;
+    call.set_type(type);
+    call.mutable_framework_id()->set_value(framework_id_);
+    return call;
+  }
+
+  MasterOutput Handle(const Call& call) { return core_.Handle(call, now_); }
+  MasterOutput Tick() { return core_.Tick(now_); }
+
+  mesos::v1::Offer OneOffer() {
+    auto offers = OffersIn(Tick());
+    EXPECT_EQ(offers.size(), 1u);
+    return offers.empty() ? mesos::v1::Offer() : offers[0];
+  }
+
+  mesos::v1::TaskInfo CommandTask(const std::string& id,
+                                  const mesos::v1::Offer& offer,
+                                  double cpus = 1, double mem = 128) {
+    mesos::v1::TaskInfo task;
+    task.set_name(id);
+    task.mutable_task_id()->set_value(id);
+    *task.mutable_agent_id() = offer.agent_id();
+    *task.add_resources() = Scalar("cpus", cpus);
+    *task.add_resources() = Scalar("mem", mem);
+    task.mutable_command()->set_value("sleep 1000");
+    return task;
+  }
+
+  Call Launch(const std::vector<std::string>& offer_ids,
+              const std::vector<mesos::v1::TaskInfo>& tasks,
+              std::optional<double> refuse_seconds = std::nullopt) {
+    Call call = NewCall(Call::ACCEPT);
+    for (const auto& id : offer_ids) call.mutable_accept()->add_offer_ids()->set_value(id);
+    auto* op = call.mutable_accept()->add_operations();
+    op->set_type(mesos::v1::Offer::Operation::LAUNCH);
+    for (const auto& t : tasks) *op->mutable_launch()->add_task_infos() = t;
+    if (refuse_seconds) call.mutable_accept()->mutable_filters()->set_refuse_seconds(*refuse_seconds);
+    return call;
+  }
+
+  TaskStatus AgentStatus(const std::string& task_id, TaskState state,
+                         char uuid_tag) {
+    TaskStatus status;
+    status.mutable_task_id()->set_value(task_id);
+    status.set_state(state);
+    status.set_source(TaskStatus::SOURCE_EXECUTOR);
+    status.set_uuid(std::string(15, 'u') + uuid_tag);
+    return status;
+  }
+
+  Call Ack(const std::string& agent_id, const TaskStatus& status) {
+    Call call = NewCall(Call::ACKNOWLEDGE);
+    call.mutable_acknowledge()->mutable_agent_id()->set_value(agent_id);
+    *call.mutable_acknowledge()->mutable_task_id() = status.task_id();
+    call.mutable_acknowledge()->set_uuid(status.uuid());
+    return call;
+  }
+
+  // Subscribes a framework, launches task "t1" on the one agent.
+  std::string LaunchOneTask(const mesos::v1::FrameworkInfo& info,
+                            std::string* stream = nullptr) {
+    const std::string agent = AddAgent();
+    const std::string s = Subscribe(info);
+    if (stream) *stream = s;
+    const auto offer = OneOffer();
+    auto out = Handle(Launch({offer.id().value()}, {CommandTask("t1", offer)}));
+    EXPECT_EQ(Requests<LaunchTasks>(out).size(), 1u);
+    return agent;
+  }
+
+  MasterCore core_;
+  Millis now_ = kStart;
+  MasterOutput last_;
+  std::string framework_id_;
+};
+
+TEST_F(MasterCoreTest, SubscribeSendsSubscribedThenHeartbeatOnItsStream) {
+  const std::string stream = Subscribe(Framework());
+  EXPECT_EQ(stream, "00000000-0000-0000-0000-000000000001");
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(Types(events), (std::vector<Event::Type>{Event::SUBSCRIBED, Event::HEARTBEAT}));
+  EXPECT_EQ(events[0].subscribed().framework_id().value(), "M-0000");
+  EXPECT_EQ(events[0].subscribed().heartbeat_interval_seconds(), 15.0);
+  EXPECT_EQ(events[0].subscribed().master_info().id(), "M");
+  EXPECT_EQ(events[0].subscribed().master_info().address().ip(), "127.0.0.1");
+  EXPECT_TRUE(last_.close_streams.empty());
+}
+
+TEST_F(MasterCoreTest, HeartbeatsFollowEveryInterval) {
+  const std::string stream = Subscribe(Framework());
+  now_ += 14'999;
+  EXPECT_TRUE(EventsOn(Tick(), stream).empty());
+  now_ += 1;
+  EXPECT_EQ(Types(EventsOn(Tick(), stream)), (std::vector<Event::Type>{Event::HEARTBEAT}));
+  now_ += 15'000;
+  EXPECT_EQ(Types(EventsOn(Tick(), stream)), (std::vector<Event::Type>{Event::HEARTBEAT}));
+}
+
+TEST_F(MasterCoreTest, OfferCarriesAgentResourcesWithoutAllocationInfoForSingleRole) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  EXPECT_EQ(offer.id().value(), "M-O0");
+  EXPECT_EQ(offer.framework_id().value(), "M-0000");
+  EXPECT_EQ(offer.agent_id().value(), "M-S0");
+  EXPECT_EQ(offer.hostname(), "agent1");
+  EXPECT_EQ(offer.url().address().ip(), "127.0.0.2");
+  EXPECT_EQ(offer.url().path(), "/slave(1)");
+  ASSERT_EQ(offer.attributes_size(), 1);
+  EXPECT_FALSE(offer.has_allocation_info());
+  ASSERT_EQ(offer.resources_size(), 3);
+  for (const auto& r : offer.resources()) {
+    EXPECT_FALSE(r.has_allocation_info());
+    EXPECT_TRUE(r.has_role());
+    EXPECT_EQ(r.role(), "*");
+  }
+}
+
+TEST_F(MasterCoreTest, MultiRoleOfferCarriesAllocationInfoOnOfferAndResources) {
+  AddAgent();
+  Subscribe(MultiRoleFramework({"web"}));
+  const auto offer = OneOffer();
+  EXPECT_EQ(offer.allocation_info().role(), "web");
+  for (const auto& r : offer.resources()) EXPECT_EQ(r.allocation_info().role(), "web");
+}
+
+TEST_F(MasterCoreTest, OutstandingOfferIsNotOfferedAgain) {
+  AddAgent();
+  Subscribe(Framework());
+  OneOffer();
+  now_ += 1000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+}
+
+TEST_F(MasterCoreTest, DeclineWithoutFiltersHidesTheAgentForFiveSeconds) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  Call decline = NewCall(Call::DECLINE);
+  *decline.mutable_decline()->add_offer_ids() = offer.id();
+  Handle(decline);
+  now_ += 4'000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+  now_ += 1'000;
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);
+}
+
+TEST_F(MasterCoreTest, DeclineWithZeroRefuseSecondsReoffersNextCycle) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  Call decline = NewCall(Call::DECLINE);
+  *decline.mutable_decline()->add_offer_ids() = offer.id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(0);
+  Handle(decline);
+  now_ += 1000;
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);
+}
+
+TEST(RefusalDuration, FollowsTheAllocatorRules) {
+  EXPECT_EQ(RefusalDuration(std::nullopt, 1000), 5000);
+  EXPECT_EQ(RefusalDuration(-3.0, 1000), 5000);
+  EXPECT_EQ(RefusalDuration(std::nan(""), 1000), 5000);
+  EXPECT_EQ(RefusalDuration(0.0, 1000), std::nullopt);
+  EXPECT_EQ(RefusalDuration(0.2, 1000), 1000);
+  EXPECT_EQ(RefusalDuration(1e12, 1000), Millis{365LL * 24 * 3600 * 1000});
+}
+
+TEST_F(MasterCoreTest, SuppressStopsOffersAndReviveResumesThemClearingFilters) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  Call decline = NewCall(Call::DECLINE);
+  *decline.mutable_decline()->add_offer_ids() = offer.id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(3600);
+  Handle(decline);
+  Handle(NewCall(Call::SUPPRESS));
+  now_ += 10'000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+  Handle(NewCall(Call::REVIVE));
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);  // at once, filter gone
+}
+
+TEST_F(MasterCoreTest, SuppressNamingAnUnknownRoleIsDroppedWhole) {
+  AddAgent();
+  Subscribe(MultiRoleFramework({"web"}));
+  Call suppress = NewCall(Call::SUPPRESS);
+  suppress.mutable_suppress()->add_roles("web");
+  suppress.mutable_suppress()->add_roles("db");
+  Handle(suppress);
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);
+}
+
+TEST_F(MasterCoreTest, SubscribeWithSuppressedRolesGetsNoOffersUntilRevive) {
+  AddAgent();
+  Subscribe(MultiRoleFramework({"web"}), {"web"});
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+  Handle(NewCall(Call::REVIVE));
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);
+}
+
+TEST_F(MasterCoreTest, AcceptedTaskIsStagingWithoutAnEventAndGoesToTheAgent) {
+  const std::string agent = AddAgent();
+  const std::string stream = Subscribe(Framework());
+  const auto offer = OneOffer();
+  auto out = Handle(Launch({offer.id().value()}, {CommandTask("t1", offer)}));
+  EXPECT_TRUE(out.events.empty());
+  auto launches = Requests<LaunchTasks>(out);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].agent_id, agent);
+  ASSERT_EQ(launches[0].tasks.size(), 1u);
+  // The master injected the offer's allocation role.
+  EXPECT_EQ(launches[0].tasks[0].resources(0).allocation_info().role(), "*");
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  auto updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_STAGING);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_RECONCILIATION);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_MASTER);
+  EXPECT_EQ(updates[0].message(), "Reconciliation: Latest task state");
+  EXPECT_FALSE(updates[0].has_uuid());
+}
+
+TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskLostWithoutUuid) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  auto out = Handle(Launch({"M-O99"}, {CommandTask("t1", offer)}));
+  auto updates = UpdatesIn(out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_INVALID_OFFERS);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_MASTER);
+  EXPECT_EQ(updates[0].message(),
+            "Task launched with invalid offers: Offer M-O99 is no longer valid");
+  EXPECT_FALSE(updates[0].has_uuid());
+  EXPECT_TRUE(Requests<LaunchTasks>(out).empty());
+}
+
+TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskDroppedWhenPartitionAware) {
+  AddAgent();
+  auto info = Framework();
+  info.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  Subscribe(info);
+  const auto offer = OneOffer();
+  auto updates = UpdatesIn(
+      Handle(Launch({offer.id().value(), offer.id().value()}, {CommandTask("t1", offer)})));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_DROPPED);
+  EXPECT_EQ(updates[0].message(),
+            "Task launched with invalid offers: Duplicate offer M-O0 in offer list");
+  // The valid offer was discarded: its resources come back next cycle.
+  now_ += 1000;
+  EXPECT_EQ(OffersIn(Tick()).size(), 1u);
+}
+
+TEST_F(MasterCoreTest, OffersFromTwoAgentsCannotBeAggregated) {
+  AddAgent("agent1");
+  AddAgent("agent2");
+  Subscribe(Framework());
+  auto offers = OffersIn(Tick());
+  ASSERT_EQ(offers.size(), 2u);
+  auto updates = UpdatesIn(Handle(Launch(
+      {offers[0].id().value(), offers[1].id().value()}, {CommandTask("t1", offers[0])})));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].message(),
+            "Task launched with invalid offers: Aggregated offers must belong "
+            "to one single agent. Offer M-O1 uses agent M-S1 and agent M-S0");
+}
+
+TEST_F(MasterCoreTest, TaskNeedingMoreThanOfferedGetsTaskError) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  auto updates = UpdatesIn(Handle(Launch({offer.id().value()}, {CommandTask("t1", offer, 8)})));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_ERROR);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_TASK_INVALID);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_MASTER);
+  EXPECT_FALSE(updates[0].has_uuid());
+  EXPECT_EQ(updates[0].message(),
+            "Total resources cpus(allocated: *):8; mem(allocated: *):128 "
+            "required by task and its executor is more than available "
+            "cpus(allocated: *):4; mem(allocated: *):4096; "
+            "ports(allocated: *):[31000-31009]");
+}
+
+TEST_F(MasterCoreTest, ResourcesAllocatedToAnotherRoleAreNotContained) {
+  AddAgent();
+  Subscribe(MultiRoleFramework({"web", "db"}));
+  const auto offer = OneOffer();
+  auto task = CommandTask("t1", offer);
+  const std::string other = offer.allocation_info().role() == "web" ? "db" : "web";
+  for (auto& r : *task.mutable_resources()) r.mutable_allocation_info()->set_role(other);
+  auto updates = UpdatesIn(Handle(Launch({offer.id().value()}, {task})));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_ERROR);
+}
+
+TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
+  AddAgent();
+  Subscribe(Framework());
+  struct Case {
+    std::string name;
+    std::function<void(mesos::v1::TaskInfo*)> spoil;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"slash in id", [](auto* t) { t->mutable_task_id()->set_value("a/b"); },
+       "'TaskInfo.task_id' is invalid: 'a/b' contains invalid characters"},
+      {"no resources", [](auto* t) { t->clear_resources(); }, "Task uses no resources"},
+      {"command and executor",
+       [](auto* t) {
+         t->mutable_executor()->mutable_executor_id()->set_value("e");
+         t->mutable_executor()->mutable_command()->set_value("x");
+       },
+       "Task should have at least one (but not both) of CommandInfo or "
+       "ExecutorInfo present"},
+      {"other agent", [](auto* t) { t->mutable_agent_id()->set_value("M-S7"); },
+       "Task uses invalid agent M-S7 while agent M-S0 is expected"},
+      {"negative grace",
+       [](auto* t) { t->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(-1); },
+       "Task's 'kill_policy.grace_period' must be non-negative"},
+      {"env without value",
+       [](auto* t) { t->mutable_command()->mutable_environment()->add_variables()->set_name("A"); },
+       "Task's `CommandInfo` is invalid: Environment variable 'A' of type "
+       "'VALUE' must have a value set"},
+  };
+  for (const Case& c : cases) {
+    const auto offer = OneOffer();
+    auto task = CommandTask("t-" + std::to_string(&c - cases.data()), offer);
+    c.spoil(&task);
+    auto updates = UpdatesIn(Handle(Launch({offer.id().value()}, {task}, 0.0)));
+    ASSERT_EQ(updates.size(), 1u) << c.name;
+    EXPECT_EQ(updates[0].state(), mesos::v1::TASK_ERROR) << c.name;
+    EXPECT_EQ(updates[0].message(), c.message) << c.name;
+    now_ += 1000;
+  }
+}
+
+TEST_F(MasterCoreTest, SecondTaskWithTheSameIdInOneAcceptIsAnError) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  auto out = Handle(Launch({offer.id().value()},
+                           {CommandTask("t1", offer), CommandTask("t1", offer)}));
+  EXPECT_EQ(Requests<LaunchTasks>(out).size(), 1u);
+  auto updates = UpdatesIn(out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].message(), "Task has duplicate ID: t1");
+}
+
+TEST_F(MasterCoreTest, LeftoverOfAnAcceptIsFilteredWithTheAcceptFilters) {
+  AddAgent();
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  Handle(Launch({offer.id().value()}, {CommandTask("t1", offer)}));
+  now_ += 4'000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+  now_ += 1'000;
+  auto offers = OffersIn(Tick());
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(*Resources(offers[0].resources()).Scalar("cpus"), 3.0);
+}
+
+TEST_F(MasterCoreTest, TerminalTaskFreesItsResourcesBeforeTheAck) {
+  const std::string agent = LaunchOneTask(Framework());
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_FINISHED, 'a'), now_);
+  now_ += 5'000;  // past the leftover's filter
+  auto offers = OffersIn(Tick());
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(*Resources(offers[0].resources()).Scalar("cpus"), 4.0);
+}
+
+TEST_F(MasterCoreTest, UpdatesOfATaskAreForwardedOneAtATimeAfterEachAck) {
+  std::string stream;
+  const std::string agent = LaunchOneTask(Framework(), &stream);
+  const auto running = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a');
+  const auto finished = AgentStatus("t1", mesos::v1::TASK_FINISHED, 'b');
+  auto out = core_.StatusUpdate(agent, framework_id_, running, now_);
+  auto updates = UpdatesIn(out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].uuid(), running.uuid());
+  EXPECT_EQ(updates[0].agent_id().value(), agent);
+  EXPECT_TRUE(UpdatesIn(core_.StatusUpdate(agent, framework_id_, finished, now_)).empty());
+
+  // An ack of anything but the head is ignored.
+  EXPECT_TRUE(Handle(Ack(agent, finished)).events.empty());
+
+  out = Handle(Ack(agent, running));
+  updates = UpdatesIn(out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FINISHED);
+  ASSERT_EQ(Requests<AcknowledgeUpdate>(out).size(), 1u);
+  EXPECT_EQ(Requests<AcknowledgeUpdate>(out)[0].uuid, running.uuid());
+
+  // Until the terminal update is acknowledged, the task is still known.
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  ASSERT_EQ(UpdatesIn(Handle(reconcile)).size(), 1u);
+  Handle(Ack(agent, finished));
+  EXPECT_TRUE(UpdatesIn(Handle(reconcile)).empty());
+}
+
+TEST_F(MasterCoreTest, UnacknowledgedUpdateIsResentAfterTenSecondsThenDoubling) {
+  const std::string agent = LaunchOneTask(Framework());
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);
+  const Millis sent = now_;
+  now_ = sent + 9'999;
+  EXPECT_TRUE(UpdatesIn(Tick()).empty());
+  now_ = sent + 10'000;
+  EXPECT_EQ(UpdatesIn(Tick()).size(), 1u);
+  now_ = sent + 29'999;
+  EXPECT_TRUE(UpdatesIn(Tick()).empty());
+  now_ = sent + 30'000;
+  EXPECT_EQ(UpdatesIn(Tick()).size(), 1u);
+}
+
+TEST_F(MasterCoreTest, ResubscriptionResendsThePendingUpdateAtOnce) {
+  std::string stream;
+  auto info = Framework(60);
+  const std::string agent = LaunchOneTask(info, &stream);
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_FINISHED, 'b'), now_);
+  core_.StreamClosed(stream, now_);
+  info.mutable_id()->set_value(framework_id_);
+  now_ += 1'000;
+  const std::string again = Subscribe(info);
+  EXPECT_NE(again, stream);
+  auto events = EventsOn(last_, again);
+  ASSERT_EQ(Types(events),
+            (std::vector<Event::Type>{Event::SUBSCRIBED, Event::HEARTBEAT, Event::UPDATE}));
+  EXPECT_EQ(events[2].update().status().state(), mesos::v1::TASK_RUNNING);
+}
+
+TEST_F(MasterCoreTest, ResubscribingWhileConnectedFailsOverTheOldStream) {
+  auto info = Framework(60);
+  const std::string old_stream = Subscribe(info);
+  info.mutable_id()->set_value(framework_id_);
+  const std::string new_stream = Subscribe(info);
+  auto old_events = EventsOn(last_, old_stream);
+  ASSERT_EQ(old_events.size(), 1u);
+  EXPECT_EQ(old_events[0].type(), Event::ERROR);
+  EXPECT_EQ(old_events[0].error().message(), "Framework failed over");
+  EXPECT_EQ(last_.close_streams, std::vector<std::string>{old_stream});
+  // The old stream id is now refused; the new one is accepted.
+  Call call = NewCall(Call::REVIVE);
+  ASSERT_TRUE(core_.CheckCaller(call, std::nullopt, old_stream).has_value());
+  EXPECT_EQ(core_.CheckCaller(call, std::nullopt, old_stream)->status, 400);
+  EXPECT_FALSE(core_.CheckCaller(call, std::nullopt, new_stream).has_value());
+  // Closing the old stream does not disconnect the framework.
+  core_.StreamClosed(old_stream, now_);
+  EXPECT_FALSE(core_.CheckCaller(call, std::nullopt, new_stream).has_value());
+}
+
+TEST_F(MasterCoreTest, ResubscriptionKeepsUserAndRefusesAChangedPrincipal) {
+  auto info = Framework(60);
+  info.set_principal("p1");
+  Subscribe(info);
+  info.mutable_id()->set_value(framework_id_);
+  info.set_principal("p2");
+  const std::string stream = Subscribe(info);
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].error().message(), "Changing framework's principal is not allowed.");
+  EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
+}
+
+TEST_F(MasterCoreTest, DisconnectWithoutFailoverTimeoutRemovesTheFramework) {
+  AddAgent();
+  auto info = Framework(0);
+  const std::string stream = Subscribe(info);
+  auto out = core_.StreamClosed(stream, now_);
+  EXPECT_EQ(Requests<ShutdownFramework>(out).size(), 1u);
+  Call call = NewCall(Call::REVIVE);
+  auto rejection = core_.CheckCaller(call, std::nullopt, stream);
+  ASSERT_TRUE(rejection.has_value());
+  EXPECT_EQ(rejection->status, 400);
+  EXPECT_EQ(rejection->body, "Framework cannot be found");
+  info.mutable_id()->set_value(framework_id_);
+  const std::string again = Subscribe(info);
+  auto events = EventsOn(last_, again);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].error().message(), "Framework has been removed");
+}
+
+TEST_F(MasterCoreTest, DisconnectedFrameworkIsForbiddenUntilTheFailoverTimeout) {
+  const std::string agent = LaunchOneTask(Framework(30));
+  // LaunchOneTask subscribed on the first stream id.
+  const std::string stream = "00000000-0000-0000-0000-000000000001";
+  core_.StreamClosed(stream, now_);
+  Call call = NewCall(Call::REVIVE);
+  auto rejection = core_.CheckCaller(call, std::nullopt, stream);
+  ASSERT_TRUE(rejection.has_value());
+  EXPECT_EQ(rejection->status, 403);
+  EXPECT_EQ(rejection->body, "Framework is not subscribed");
+  now_ += 29'999;
+  EXPECT_TRUE(Requests<ShutdownFramework>(Tick()).empty());
+  now_ += 1;
+  auto out = Tick();
+  ASSERT_EQ(Requests<ShutdownFramework>(out).size(), 1u);
+  EXPECT_EQ(Requests<ShutdownFramework>(out)[0].agent_id, agent);
+  EXPECT_EQ(core_.CheckCaller(call, std::nullopt, stream)->status, 400);
+  ASSERT_EQ(core_.View().completed_frameworks.size(), 1u);
+  EXPECT_EQ(core_.View().completed_frameworks[0].tasks[0].state, mesos::v1::TASK_KILLED);
+}
+
+TEST_F(MasterCoreTest, TeardownClosesTheStreamAndShutsTheFrameworkDown) {
+  AddAgent();
+  const std::string stream = Subscribe(Framework(3600));
+  auto out = Handle(NewCall(Call::TEARDOWN));
+  EXPECT_EQ(out.close_streams, std::vector<std::string>{stream});
+  EXPECT_EQ(Requests<ShutdownFramework>(out).size(), 1u);
+  EXPECT_TRUE(out.events.empty());  // no TASK_KILLED is sent
+  EXPECT_EQ(core_.CheckCaller(NewCall(Call::REVIVE), std::nullopt, stream)->body,
+            "Framework cannot be found");
+}
+
+TEST_F(MasterCoreTest, CallerChecksNeedTheCurrentStreamId) {
+  const std::string stream = Subscribe(Framework());
+  Call call = NewCall(Call::REVIVE);
+  auto missing = core_.CheckCaller(call, std::nullopt, std::nullopt);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(missing->body, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+  auto wrong = core_.CheckCaller(call, std::nullopt, "nope");
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->body,
+            "The stream ID 'nope' included in this request didn't match the "
+            "stream ID currently associated with framework ID M-0000");
+  EXPECT_FALSE(core_.CheckCaller(call, std::nullopt, stream).has_value());
+}
+
+TEST_F(MasterCoreTest, ExplicitReconciliationOfUnknownTasks) {
+  const std::string agent = AddAgent();
+  Subscribe(Framework());
+  Call reconcile = NewCall(Call::RECONCILE);
+  auto* with_agent = reconcile.mutable_reconcile()->add_tasks();
+  with_agent->mutable_task_id()->set_value("x");
+  with_agent->mutable_agent_id()->set_value(agent);
+  reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("y");
+  auto updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[1].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_RECONCILIATION);
+  EXPECT_FALSE(updates[0].has_uuid());
+}
+
+TEST_F(MasterCoreTest, ExplicitReconciliationIsPartitionAwareWhenAsked) {
+  const std::string agent = AddAgent();
+  auto info = Framework();
+  info.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  Subscribe(info);
+  Call reconcile = NewCall(Call::RECONCILE);
+  auto* with_agent = reconcile.mutable_reconcile()->add_tasks();
+  with_agent->mutable_task_id()->set_value("x");
+  with_agent->mutable_agent_id()->set_value(agent);
+  reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("y");
+  auto updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_GONE);
+  EXPECT_EQ(updates[0].message(), "Reconciliation: Task is unknown to the agent");
+  EXPECT_EQ(updates[1].state(), mesos::v1::TASK_UNKNOWN);
+  EXPECT_EQ(updates[1].message(), "Reconciliation: Task is unknown");
+}
+
+TEST_F(MasterCoreTest, KillOfAKnownTaskGoesToItsAgentAndOfAnUnknownOneReconciles) {
+  const std::string agent = LaunchOneTask(Framework());
+  Call kill = NewCall(Call::KILL);
+  kill.mutable_kill()->mutable_task_id()->set_value("t1");
+  auto out = Handle(kill);
+  ASSERT_EQ(Requests<KillTask>(out).size(), 1u);
+  EXPECT_EQ(Requests<KillTask>(out)[0].agent_id, agent);
+  EXPECT_TRUE(out.events.empty());
+
+  kill.mutable_kill()->mutable_agent_id()->set_value("M-S9");
+  EXPECT_TRUE(Requests<KillTask>(Handle(kill)).empty());  // other agent: ignored
+
+  kill.mutable_kill()->mutable_task_id()->set_value("nope");
+  kill.mutable_kill()->clear_agent_id();
+  auto updates = UpdatesIn(Handle(kill));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_RECONCILIATION);
+}
+
+TEST_F(MasterCoreTest, MultiRoleFrameworkSettingRoleGetsAnErrorAndAClose) {
+  auto info = MultiRoleFramework({"web"});
+  info.set_role("web");
+  const std::string stream = Subscribe(info);
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), Event::ERROR);
+  EXPECT_EQ(events[0].error().message(),
+            "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable");
+  EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
+}
+
+TEST_F(MasterCoreTest, SuppressedRoleOutsideTheRolesGetsAnError) {
+  const std::string stream = Subscribe(MultiRoleFramework({"web"}), {"db"});
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), Event::ERROR);
+}
+
+TEST_F(MasterCoreTest, ExecutorMessagesAndFailuresReachTheScheduler) {
+  std::string stream;
+  const std::string agent = LaunchOneTask(Framework(), &stream);
+  mesos::v1::ExecutorID executor;
+  executor.set_value("e1");
+  auto events = EventsOn(core_.ExecutorMessage(agent, framework_id_, executor, "hi"), stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].message().data(), "hi");
+  events = EventsOn(core_.ExecutorTerminated(agent, framework_id_, executor, 9, now_), stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].failure().status(), 9);
+  Call message = NewCall(Call::MESSAGE);
+  message.mutable_message()->mutable_agent_id()->set_value(agent);
+  *message.mutable_message()->mutable_executor_id() = executor;
+  message.mutable_message()->set_data("yo");
+  EXPECT_EQ(Requests<FrameworkToExecutor>(Handle(message)).size(), 1u);
+}
+
+TEST(ValidateCall, FollowsTheMasterRules) {
+  Call call;
+  EXPECT_EQ(ValidateCall(call, std::nullopt), "Expecting 'type' to be present");
+  call.set_type(Call::SUBSCRIBE);
+  EXPECT_EQ(ValidateCall(call, std::nullopt), "Expecting 'subscribe' to be present");
+  call.mutable_subscribe()->mutable_framework_info()->set_user("u");
+  call.mutable_subscribe()->mutable_framework_info()->set_name("n");
+  EXPECT_EQ(ValidateCall(call, std::nullopt), std::nullopt);
+  call.mutable_framework_id()->set_value("F");
+  EXPECT_EQ(ValidateCall(call, std::nullopt),
+            "'framework_id' differs from 'subscribe.framework_info.id'");
+  call.mutable_subscribe()->mutable_framework_info()->mutable_id()->set_value("F");
+  EXPECT_EQ(ValidateCall(call, std::nullopt), std::nullopt);
+  call.mutable_subscribe()->mutable_framework_info()->set_principal("a");
+  EXPECT_EQ(ValidateCall(call, std::string("b")),
+            "Authenticated principal 'b' does not match principal 'a' set in `FrameworkInfo`");
+
+  Call other;
+  other.set_type(Call::RECONCILE);
+  EXPECT_EQ(ValidateCall(other, std::nullopt), "Expecting 'framework_id' to be present");
+  other.mutable_framework_id()->set_value("F");
+  EXPECT_EQ(ValidateCall(other, std::nullopt), "Expecting 'reconcile' to be present");
+  other.mutable_reconcile();
+  EXPECT_EQ(ValidateCall(other, std::nullopt), std::nullopt);
+  other.set_type(Call::ACKNOWLEDGE);
+  other.mutable_acknowledge()->mutable_agent_id()->set_value("A");
+  other.mutable_acknowledge()->mutable_task_id()->set_value("T");
+  other.mutable_acknowledge()->set_uuid("short");
+  EXPECT_EQ(ValidateCall(other, std::nullopt), "Not a valid UUID");
+  other.set_type(Call::TEARDOWN);
+  EXPECT_EQ(ValidateCall(other, std::nullopt), std::nullopt);
+}
+
+TEST(Resources, AddSubtractAndContainRanges) {
+  Resources offered;
+  offered.Add(Scalar("cpus", 2));
+  offered.Add(Ports(31000, 31009));
+  Resources wanted;
+  wanted.Add(Scalar("cpus", 0.5));
+  wanted.Add(Ports(31003, 31004));
+  EXPECT_TRUE(offered.Contains(wanted));
+  offered.Subtract(wanted);
+  EXPECT_EQ(offered.ToString(), "cpus:1.5; ports:[31000-31002, 31005-31009]");
+  EXPECT_FALSE(offered.Contains(wanted));
+  offered.Add(wanted);
+  EXPECT_EQ(offered.ToString(), "cpus:2; ports:[31000-31009]");
+  Resources other_role;
+  auto web = Scalar("cpus", 1);
+  web.set_role("web");
+  other_role.Add(web);
+  EXPECT_FALSE(offered.Contains(other_role));
+}
+
+}  // namespace
+}  // namespace mlaunch::cluster
