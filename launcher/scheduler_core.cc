@@ -424,7 +424,8 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
     }
   }
 
-  // Acknowledge after recording; only updates with a uuid want it.
+  // Acknowledge once recorded (above), before the calls it led to: after a
+  // TEARDOWN the master would refuse it. Only updates with a uuid want it.
   if (status.has_uuid()) {
     Call ack = NewCall(Call::ACKNOWLEDGE);
     Call::Acknowledge* a = ack.mutable_acknowledge();
@@ -432,7 +433,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
                                                            : (i ? i->agent_id : ""));
     a->mutable_task_id()->set_value(task_id);
     a->set_uuid(status.uuid());
-    out.calls.push_back(ack);
+    out.calls.insert(out.calls.begin(), ack);
   }
   Unblock(now, out);
   AdjustOffers(out);

@@ -1,0 +1,225 @@
+#include "launcher/driver.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mlaunch {
+namespace {
+
+namespace v1 = mesos::v1;
+namespace sched = mesos::v1::scheduler;
+
+const char* KindName(ViewEvent::Kind kind) {
+  switch (kind) {
+    case ViewEvent::Kind::kInstance: return "instance";
+    case ViewEvent::Kind::kWaiting: return "waiting";
+    case ViewEvent::Kind::kServing: return "serving";
+    case ViewEvent::Kind::kNote: return "note";
+  }
+  return "note";
+}
+
+}  // namespace
+
+Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
+               MasterClient::Options client_options, DriverOptions options, std::ostream& out)
+    : plan_(plan),
+      core_(plan, std::move(core_options)),
+      client_(http, std::move(client_options),
+              MasterClient::Callbacks{
+                  [this](const sched::Event& e) { Push(e); },
+                  [this](const std::string& why) { Push(Lost{why}); },
+                  [this](const std::string& why) { Push(Fatal{why}); }}),
+      options_(options),
+      out_(out),
+      start_(std::chrono::steady_clock::now()) {}
+
+void Driver::Push(Item item) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(item));
+  }
+  wake_.notify_one();
+}
+
+void Driver::RequestStop() { Push(Stop{}); }
+
+Millis Driver::Now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now() - start_)
+      .count();
+}
+
+sched::Call Driver::SubscribeCall() {
+  sched::Call call;
+  call.set_type(sched::Call::SUBSCRIBE);
+  v1::FrameworkInfo* info = call.mutable_subscribe()->mutable_framework_info();
+  *info = plan_.framework;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!framework_id_.empty()) {
+    call.mutable_framework_id()->set_value(framework_id_);
+    info->mutable_id()->set_value(framework_id_);
+  }
+  return call;
+}
+
+void Driver::Print(const ViewEvent& event) {
+  if (options_.json) {
+    out_ << nlohmann::json{{"time", static_cast<double>(Now()) / 1000.0},
+                           {"kind", KindName(event.kind)},
+                           {"instance", event.instance},
+                           {"text", event.text}}
+                .dump()
+         << "\n";
+  } else if (event.instance.empty()) {
+    out_ << event.text << "\n";
+  } else {
+    std::string name = event.instance;
+    if (name.size() < 12) name.resize(12, ' ');
+    out_ << name << " " << (event.kind == ViewEvent::Kind::kServing ? "serving " : "")
+         << event.text << "\n";
+  }
+  out_.flush();
+}
+
+void Driver::SaveState() {
+  if (!options_.state || core_.framework_id().empty()) return;
+  SavedState state{core_.framework_id(), {}};
+  for (const SchedulerCore::Instance& i : core_.instances()) {
+    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                i.state == InstanceState::kKilling;
+    if (live && !i.task_id.empty()) state.tasks.push_back({i.task_id, i.agent_id});
+  }
+  Status saved = options_.state->Save(state);
+  if (!saved.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + saved.message()});
+}
+
+std::optional<int> Driver::Apply(Output output) {
+  for (const sched::Call& call : output.calls) {
+    Status sent = client_.Send(call);
+    if (!sent.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + sent.message()});
+  }
+  for (const ViewEvent& event : output.view) Print(event);
+  bool launched = std::any_of(output.calls.begin(), output.calls.end(), [](const sched::Call& c) {
+    return c.type() == sched::Call::ACCEPT || c.type() == sched::Call::TEARDOWN;
+  });
+  if (launched) SaveState();
+  if (output.exit_code && options_.state) {
+    // Torn down: there is nothing to fail over to any more.
+    Status cleared = options_.state->Clear();
+    if (!cleared.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + cleared.message()});
+  }
+  return output.exit_code;
+}
+
+int Driver::Run() {
+  if (options_.state) {
+    Result<std::optional<SavedState>> saved = options_.state->Load();
+    if (!saved.ok()) {
+      Print({ViewEvent::Kind::kNote, "", "error: " + saved.status().message()});
+      return 2;
+    }
+    if (saved.value()) {
+      std::vector<std::pair<std::string, std::string>> tasks;
+      for (const SavedTask& t : saved.value()->tasks) tasks.emplace_back(t.task_id, t.agent_id);
+      core_.Adopt(tasks, Now());
+      std::lock_guard<std::mutex> lock(mutex_);
+      framework_id_ = saved.value()->framework_id;
+      Print({ViewEvent::Kind::kNote, "",
+             "failing over to framework " + framework_id_ + " (" + std::to_string(tasks.size()) +
+                 " known tasks)"});
+    }
+  }
+  client_.Start([this] { return SubscribeCall(); });
+
+  bool subscribed = false;
+  bool stop_requested = false;
+  std::string last_problem = "no answer";
+  Millis next_tick = 0;
+  while (true) {
+    std::optional<Item> item;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, options_.tick, [this] { return !queue_.empty(); });
+      if (!queue_.empty()) {
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    Millis now = Now();
+    std::optional<int> exit;
+    if (item) {
+      if (auto* event = std::get_if<sched::Event>(&*item)) {
+        switch (event->type()) {
+          case sched::Event::SUBSCRIBED:
+            subscribed = true;
+            {
+              std::lock_guard<std::mutex> lock(mutex_);
+              framework_id_ = event->subscribed().framework_id().value();
+            }
+            exit = Apply(core_.Subscribed(event->subscribed(), now));
+            SaveState();
+            break;
+          case sched::Event::OFFERS:
+            exit = Apply(core_.Offers({event->offers().offers().begin(),
+                                       event->offers().offers().end()},
+                                      now));
+            break;
+          case sched::Event::UPDATE:
+            exit = Apply(core_.Update(event->update().status(), now));
+            break;
+          case sched::Event::FAILURE:
+            if (event->failure().has_executor_id()) {
+              Print({ViewEvent::Kind::kNote, "",
+                     "executor " + event->failure().executor_id().value() + " exited (status " +
+                         std::to_string(event->failure().status()) + ")"});
+            } else {
+              Print({ViewEvent::Kind::kNote, "",
+                     "agent " + event->failure().agent_id().value() + " was lost"});
+            }
+            break;
+          default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
+            break;
+        }
+      } else if (auto* lost = std::get_if<Lost>(&*item)) {
+        last_problem = lost->why.substr(0, lost->why.rfind("; retrying in"));
+        Print({ViewEvent::Kind::kNote, "",
+               std::string(subscribed ? "disconnected: " : "cannot subscribe: ") + lost->why});
+      } else if (auto* fatal = std::get_if<Fatal>(&*item)) {
+        Print({ViewEvent::Kind::kNote, "", "error: " + fatal->why});
+        if (fatal->why.find("Framework has been removed") != std::string::npos && options_.state) {
+          (void)options_.state->Clear();
+          Print({ViewEvent::Kind::kNote, "",
+                 "the master had removed framework " + framework_id_ +
+                     " (its failover timeout ran out, or it was torn down); the saved id is "
+                     "cleared, the next run starts a new framework"});
+        }
+        client_.Stop();
+        return 2;
+      } else if (std::holds_alternative<Stop>(*item)) {
+        stop_requested = true;
+        exit = Apply(core_.Stop(now));
+      }
+    }
+    if (!exit && options_.duration && !stop_requested && now >= options_.duration->count()) {
+      stop_requested = true;
+      exit = Apply(core_.Stop(now));
+    }
+    if (!exit && now >= next_tick) {
+      next_tick = now + options_.tick.count();
+      exit = Apply(core_.Tick(now));
+    }
+    if (!exit && !subscribed && now >= options_.connect_timeout.count()) {
+      Print({ViewEvent::Kind::kNote, "",
+             "error: no master answered within " +
+                 std::to_string(options_.connect_timeout.count() / 1000) + "s; last: " +
+                 last_problem});
+      exit = 2;
+    }
+    if (exit) {
+      client_.Stop();
+      return *exit;
+    }
+  }
+}
+
+}  // namespace mlaunch

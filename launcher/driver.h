@@ -1,0 +1,80 @@
+// The run loop: the one place where the master client, the scheduler core,
+// the clock and the screen meet. Events from the master and stop requests
+// are queued; the loop hands each to the core with the time, sends the calls
+// the core returns, prints what it has to say, and keeps the failover state
+// file current. It ends when the core sets an exit code, or when the master
+// refuses the framework, or when no master could be subscribed to in time.
+//
+// Thread-safety: RequestStop() may be called from any thread (a signal
+// thread); everything else runs on the thread that called Run().
+#ifndef MLAUNCH_LAUNCHER_DRIVER_H_
+#define MLAUNCH_LAUNCHER_DRIVER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <variant>
+
+#include "launcher/master_client.h"
+#include "launcher/plan.h"
+#include "launcher/scheduler_core.h"
+#include "launcher/state_store.h"
+
+namespace mlaunch {
+
+struct DriverOptions {
+  std::chrono::milliseconds tick{250};
+  std::optional<std::chrono::milliseconds> duration;  // stop after this long
+  std::chrono::milliseconds connect_timeout{60000};   // exit 2 if never subscribed
+  bool json = false;                                  // one JSON object per line
+  const StateStore* state = nullptr;                  // failover state, when kept
+};
+
+class Driver {
+ public:
+  Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
+         MasterClient::Options client_options, DriverOptions options, std::ostream& out);
+
+  // Runs the spec; returns the exit code (DESIGN.md).
+  int Run();
+  // Asks the run to stop (SIGINT, SIGTERM); a second request tears down at once.
+  void RequestStop();
+
+ private:
+  struct Stop {};
+  struct Lost {
+    std::string why;
+  };
+  struct Fatal {
+    std::string why;
+  };
+  using Item = std::variant<mesos::v1::scheduler::Event, Lost, Fatal, Stop>;
+
+  void Push(Item item);
+  Millis Now() const;
+  // Sends the calls, prints the lines, saves state; the exit code if over.
+  std::optional<int> Apply(Output output);
+  void Print(const ViewEvent& event);
+  void SaveState();
+  mesos::v1::scheduler::Call SubscribeCall();
+
+  const Plan& plan_;
+  SchedulerCore core_;
+  MasterClient client_;
+  DriverOptions options_;
+  std::ostream& out_;
+  std::chrono::steady_clock::time_point start_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  std::string framework_id_;  // guarded by mutex_: read by the subscribe call
+};
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_DRIVER_H_

@@ -1,0 +1,201 @@
+// The whole run path -- driver, scheduler core, master client, libcurl --
+// against a scripted master served on loopback. The master answers calls the
+// way Mesos would for this one scenario; the test waits on events, not time.
+#include "launcher/driver.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "common/curl_http_client.h"
+#include "common/http_server.h"
+#include "common/recordio.h"
+#include "launcher/compile.h"
+#include "launcher/spec/load.h"
+
+namespace mlaunch {
+namespace {
+
+namespace v1 = mesos::v1;
+namespace sched = mesos::v1::scheduler;
+using namespace std::chrono_literals;
+
+v1::Offer AnOffer() {
+  v1::Offer o;
+  o.mutable_id()->set_value("o1");
+  o.mutable_framework_id()->set_value("fw-1");
+  o.mutable_agent_id()->set_value("a1");
+  o.set_hostname("127.0.0.2");
+  for (auto [name, value] : {std::pair<const char*, double>{"cpus", 2}, {"mem", 1024}}) {
+    v1::Resource* r = o.add_resources();
+    r->set_name(name);
+    r->set_type(v1::Value::SCALAR);
+    r->mutable_scalar()->set_value(value);
+  }
+  v1::Resource* ports = o.add_resources();
+  ports->set_name("ports");
+  ports->set_type(v1::Value::RANGES);
+  auto* range = ports->mutable_ranges()->add_range();
+  range->set_begin(31000);
+  range->set_end(31010);
+  return o;
+}
+
+class ScriptedMaster {
+ public:
+  ScriptedMaster() {
+    auto server = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Handle(r); });
+    EXPECT_TRUE(server.ok());
+    server_ = std::move(server.value());
+  }
+  ~ScriptedMaster() { server_->Stop(); }
+  std::string url() const { return server_->url(); }
+
+  std::function<void()> on_running_acknowledged;
+  std::vector<sched::Call::Type> calls;
+  std::vector<sched::Call> subscribes;
+
+ private:
+  void Send(const sched::Event& e) { stream_->Write(RecordIOEncode(e.SerializeAsString())); }
+
+  v1::TaskStatus Status(const std::string& task_id, v1::TaskState state) {
+    v1::TaskStatus s;
+    s.mutable_task_id()->set_value(task_id);
+    s.set_state(state);
+    s.mutable_agent_id()->set_value("a1");
+    s.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+    s.set_uuid(std::string(15, 'u') + static_cast<char>('0' + state));
+    return s;
+  }
+
+  void Update(const std::string& task_id, v1::TaskState state) {
+    sched::Event e;
+    e.set_type(sched::Event::UPDATE);
+    *e.mutable_update()->mutable_status() = Status(task_id, state);
+    Send(e);
+  }
+
+  HttpServer::Response Handle(const HttpServer::Request& r) {
+    sched::Call call;
+    if (!call.ParseFromString(r.body)) return HttpServer::Response::Text(400, "bad call");
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls.push_back(call.type());
+    if (call.type() == sched::Call::SUBSCRIBE) {
+      subscribes.push_back(call);
+      stream_ = std::make_shared<ResponseStream>();
+      HttpServer::Response response;
+      response.headers.Add("Mesos-Stream-Id", "s1");
+      response.stream = stream_;
+      sched::Event subscribed;
+      subscribed.set_type(sched::Event::SUBSCRIBED);
+      subscribed.mutable_subscribed()->mutable_framework_id()->set_value("fw-1");
+      subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(15);
+      Send(subscribed);
+      sched::Event offers;
+      offers.set_type(sched::Event::OFFERS);
+      *offers.mutable_offers()->add_offers() = AnOffer();
+      Send(offers);
+      return response;
+    }
+    if (r.headers.Get("Mesos-Stream-Id").value_or("") != "s1") {
+      return HttpServer::Response::Text(400, "The stream ID is not valid");
+    }
+    switch (call.type()) {
+      case sched::Call::ACCEPT:
+        task_id_ = call.accept().operations(0).launch().task_infos(0).task_id().value();
+        Update(task_id_, v1::TASK_RUNNING);
+        break;
+      case sched::Call::ACKNOWLEDGE:
+        if (call.acknowledge().uuid().back() == '0' + v1::TASK_RUNNING && on_running_acknowledged) {
+          on_running_acknowledged();
+        }
+        break;
+      case sched::Call::KILL:
+        Update(call.kill().task_id().value(), v1::TASK_KILLED);
+        break;
+      case sched::Call::TEARDOWN:
+        stream_->Close();
+        break;
+      default:
+        break;
+    }
+    HttpServer::Response accepted;
+    accepted.status = 202;
+    return accepted;
+  }
+
+  std::unique_ptr<HttpServer> server_;
+  std::mutex mutex_;
+  std::shared_ptr<ResponseStream> stream_;
+  std::string task_id_;
+};
+
+TEST(Driver, RunsAServiceUntilStoppedThenTearsDown) {
+  spec::LoadResult spec = spec::Load(R"(version: 1
+framework: {failover_timeout: 0s}
+tasks:
+  - name: web
+    resources: {cpus: 0.5, mem: 128}
+    ports: [http]
+    service: {payload: Hello from Server}
+)",
+                                     "web.yaml");
+  ASSERT_TRUE(spec.diagnostics.ok());
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  ScriptedMaster master;
+  CurlHttpClient http;
+  CoreOptions core;
+  int n = 0;
+  core.new_uuid = [&n] { return "id" + std::to_string(++n); };
+  MasterClient::Options client;
+  std::string url = master.url();
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  DriverOptions options;
+  options.connect_timeout = 20s;
+  options.tick = 50ms;
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+  master.on_running_acknowledged = [&driver] { driver.RequestStop(); };
+
+  EXPECT_EQ(driver.Run(), 0);
+  std::string text = out.str();
+  EXPECT_NE(text.find("subscribed framework=fw-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("web.0        LAUNCHED on 127.0.0.2 http=31000"), std::string::npos) << text;
+  EXPECT_NE(text.find("web.0        serving http://127.0.0.2:31000/"), std::string::npos) << text;
+  EXPECT_NE(text.find("web.0        KILLED"), std::string::npos) << text;
+  std::vector<sched::Call::Type> expected = {sched::Call::SUBSCRIBE, sched::Call::ACCEPT,
+                                             sched::Call::SUPPRESS,   sched::Call::ACKNOWLEDGE,
+                                             sched::Call::KILL,       sched::Call::ACKNOWLEDGE,
+                                             sched::Call::TEARDOWN};
+  EXPECT_EQ(master.calls, expected);
+}
+
+TEST(Driver, ExitsTwoWhenNoMasterAnswers) {
+  spec::LoadResult spec =
+      spec::Load("version: 1\ntasks: [{name: a, command: x}]\n", "a.yaml");
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  std::string url;
+  {
+    ScriptedMaster gone;
+    url = gone.url();
+  }
+  CurlHttpClient http;
+  CoreOptions core;
+  core.new_uuid = [] { return "x"; };
+  MasterClient::Options client;
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  client.backoff_min = 10ms;
+  client.backoff_max = 20ms;
+  DriverOptions options;
+  options.connect_timeout = 300ms;
+  options.tick = 20ms;
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+  EXPECT_EQ(driver.Run(), 2);
+  EXPECT_NE(out.str().find("error: no master answered within 0s; last: "), std::string::npos)
+      << out.str();
+}
+
+}  // namespace
+}  // namespace mlaunch
