@@ -1,0 +1,339 @@
+#include "cluster/master_http.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <utility>
+
+#include "cluster/json_proto.h"
+#include "cluster/state_json.h"
+#include "common/recordio.h"
+
+namespace mlaunch::cluster {
+namespace {
+
+using mesos::v1::scheduler::Call;
+
+constexpr char kProtobuf[] = "application/x-protobuf";
+constexpr char kJson[] = "application/json";
+
+std::function<std::string()> RandomUuids() {
+  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+  auto mutex = std::make_shared<std::mutex>();
+  return [engine, mutex] {
+    std::lock_guard<std::mutex> lock(*mutex);
+    std::string bytes(16, '\0');
+    for (int half = 0; half < 2; ++half) {
+      std::uint64_t n = (*engine)();
+      for (int i = 0; i < 8; ++i) {
+        bytes[static_cast<std::size_t>(half * 8 + i)] =
+            static_cast<char>((n >> (8 * i)) & 0xff);
+      }
+    }
+    bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
+    bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122
+    return bytes;
+  };
+}
+
+HttpServer::Response Empty(int status) {
+  HttpServer::Response response;
+  response.status = status;
+  return response;
+}
+
+}  // namespace
+
+Master::Master(Options options) : options_(std::move(options)) {
+  if (!options_.clock) {
+    options_.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
+
+Result<std::unique_ptr<Master>> Master::Start(Options options) {
+  std::unique_ptr<Master> master(new Master(std::move(options)));
+  Master* self = master.get();
+  HttpServer::Options server_options;
+  server_options.address = self->options_.address;
+  server_options.port = self->options_.port;
+  server_options.threads = 4;
+  auto server = HttpServer::Start(
+      server_options,
+      [self](const HttpServer::Request& request) { return self->Serve(request); });
+  if (!server.ok()) return server.status();
+  MasterOptions core;
+  core.new_uuid = RandomUuids();
+  core.master_id = UuidText(core.new_uuid());
+  core.hostname = self->options_.hostname;
+  core.ip = self->options_.address;
+  core.port = server.value()->port();
+  core.heartbeat_interval = self->options_.heartbeat_interval;
+  core.allocation_interval = self->options_.allocation_interval;
+  core.status_update_retry_min = self->options_.status_update_retry_min;
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->core_ = std::make_unique<MasterCore>(std::move(core));
+    self->server_ = std::move(server).value();
+  }
+  self->ticker_ = std::thread([self] { self->TickLoop(); });
+  return master;
+}
+
+Master::~Master() { Stop(); }
+
+void Master::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !ticker_.joinable() && !server_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  std::unique_ptr<HttpServer> server;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    server = std::move(server_);
+  }
+  if (server) server->Stop();
+}
+
+std::string Master::url() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return server_ ? server_->url() : std::string();
+}
+
+std::uint16_t Master::port() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return server_ ? server_->port() : 0;
+}
+
+mesos::v1::MasterInfo Master::master_info() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return core_->master_info();
+}
+
+Millis Master::Now() const { return options_.clock(); }
+
+std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip,
+                             Agent* agent) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string id = core_->AddAgent(std::move(info), std::move(ip));
+  agents_[id] = agent;
+  wake_.notify_all();
+  return id;
+}
+
+void Master::StatusUpdate(const std::string& agent_id,
+                          const std::string& framework_id,
+                          mesos::v1::TaskStatus status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Deliver(core_->StatusUpdate(agent_id, framework_id, std::move(status), Now()));
+}
+
+void Master::ExecutorTerminated(const std::string& agent_id,
+                                const std::string& framework_id,
+                                const mesos::v1::ExecutorID& executor_id,
+                                int wait_status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Deliver(core_->ExecutorTerminated(agent_id, framework_id, executor_id,
+                                    wait_status, Now()));
+}
+
+void Master::ExecutorMessage(const std::string& agent_id,
+                             const std::string& framework_id,
+                             const mesos::v1::ExecutorID& executor_id,
+                             std::string data) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Deliver(core_->ExecutorMessage(agent_id, framework_id, executor_id,
+                                 std::move(data)));
+}
+
+std::string Master::StateText() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return StateJson(core_->master_info(), core_->View()).dump();
+}
+
+void Master::Deliver(const MasterOutput& output) {
+  for (const StreamEvent& event : output.events) {
+    auto it = streams_.find(event.stream_id);
+    if (it == streams_.end()) continue;
+    const std::string record = it->second.json
+                                   ? ProtoToJson(event.event).dump()
+                                   : event.event.SerializeAsString();
+    it->second.stream->Write(RecordIOEncode(record));
+  }
+  for (const std::string& stream_id : output.close_streams) {
+    auto it = streams_.find(stream_id);
+    if (it == streams_.end()) continue;
+    it->second.stream->Close();
+    streams_.erase(it);
+  }
+  for (const AgentRequest& request : output.agent_requests) {
+    const std::string& agent_id =
+        std::visit([](const auto& r) -> const std::string& { return r.agent_id; },
+                   request);
+    auto it = agents_.find(agent_id);
+    if (it != agents_.end() && it->second != nullptr) it->second->Handle(request);
+  }
+}
+
+void Master::StreamEnded(const std::string& stream_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return;
+  streams_.erase(stream_id);
+  Deliver(core_->StreamClosed(stream_id, Now()));
+}
+
+void Master::TickLoop() {
+  const Millis period = std::clamp<Millis>(
+      std::min(options_.allocation_interval, options_.heartbeat_interval) / 4,
+      1, 100);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    Deliver(core_->Tick(Now()));
+    wake_.wait_for(lock, std::chrono::milliseconds(period));
+  }
+}
+
+HttpServer::Response Master::Serve(const HttpServer::Request& request) {
+  const std::string_view path = request.path();
+  if (path == "/api/v1/scheduler" || path == "/master/api/v1/scheduler") {
+    return Scheduler(request);
+  }
+  const bool state = path == "/master/state" || path == "/state" ||
+                     path == "/master/state.json" || path == "/state.json";
+  const bool health = path == "/health" || path == "/master/health";
+  if (!state && !health) return Empty(404);
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto response = HttpServer::Response::Text(
+        405, "Expecting one of { 'GET', 'HEAD' }, but received '" +
+                 request.method + "'");
+    response.headers.Set("Allow", "GET, HEAD");
+    return response;
+  }
+  if (health) return Empty(200);
+  HttpServer::Response response;
+  response.headers.Set("Content-Type", "application/json");
+  response.body = StateText();
+  return response;
+}
+
+HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
+  // 0: authentication, when credentials are configured.
+  std::optional<std::string> principal;
+  if (!options_.credentials.empty()) {
+    std::optional<BasicCredentials> given;
+    if (auto header = request.headers.Get("Authorization")) {
+      given = ParseBasicAuthorization(*header);
+    }
+    const bool valid =
+        given && std::any_of(options_.credentials.begin(),
+                             options_.credentials.end(), [&](const auto& c) {
+                               return c.principal == given->principal &&
+                                      c.secret == given->secret;
+                             });
+    if (!valid) {
+      HttpServer::Response response = Empty(401);
+      response.headers.Set("WWW-Authenticate",
+                           "Basic realm=\"mesos-master-scheduler\"");
+      return response;
+    }
+    principal = given->principal;
+  }
+  // 3: method.
+  if (request.method != "POST") {
+    auto response = HttpServer::Response::Text(
+        405, "Expecting one of { 'POST' }, but received '" + request.method + "'");
+    response.headers.Set("Allow", "POST");
+    return response;
+  }
+  // 4: Content-Type, compared as an exact string.
+  const std::optional<std::string> content_type =
+      request.headers.Get("Content-Type");
+  if (!content_type) {
+    return HttpServer::Response::Text(400, "Expecting 'Content-Type' to be present");
+  }
+  if (*content_type != kProtobuf && *content_type != kJson) {
+    return HttpServer::Response::Text(
+        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " + kProtobuf);
+  }
+  // 5: the body.
+  Call call;
+  if (*content_type == kProtobuf) {
+    if (!call.ParseFromString(request.body)) {
+      return HttpServer::Response::Text(400, "Failed to parse body into Call protobuf");
+    }
+  } else {
+    auto parsed = CallFromJson(request.body);
+    if (!parsed.ok()) return HttpServer::Response::Text(400, parsed.message());
+    call = std::move(parsed).value();
+  }
+  // 6: call validation.
+  if (auto error = ValidateCall(call, principal)) {
+    return HttpServer::Response::Text(400, "Failed to validate scheduler::Call: " + *error);
+  }
+  const std::optional<std::string> stream_id = request.headers.Get("Mesos-Stream-Id");
+
+  if (call.type() == Call::SUBSCRIBE) {
+    // 7: Accept, JSON first. 8: no stream id on SUBSCRIBE.
+    const std::optional<std::string> accept = request.headers.Get("Accept");
+    bool json;
+    if (AcceptsMediaType(accept, kJson)) {
+      json = true;
+    } else if (AcceptsMediaType(accept, kProtobuf)) {
+      json = false;
+    } else {
+      return HttpServer::Response::Text(
+          406, std::string("Expecting 'Accept' to allow '") + kJson + "' or '" +
+                   kProtobuf + "'");
+    }
+    if (stream_id) {
+      return HttpServer::Response::Text(
+          400, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+    }
+    auto stream = std::make_shared<ResponseStream>();
+    std::string id;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
+      const Millis now = Now();
+      MasterCore::Subscription sub = core_->Subscribe(call, principal, now);
+      id = sub.stream_id;
+      streams_[id] = {stream, json};
+      Deliver(sub.output);
+      Deliver(core_->Tick(now));
+    }
+    stream->OnEnd([this, id] { StreamEnded(id); });
+    HttpServer::Response response;
+    response.headers.Set("Content-Type", json ? kJson : kProtobuf);
+    response.headers.Set("Mesos-Stream-Id", id);
+    response.stream = std::move(stream);
+    return response;
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // 10-15: the framework, its principal, its subscription, the stream id.
+    if (auto rejection = core_->CheckCaller(call, principal, stream_id)) {
+      return HttpServer::Response::Text(rejection->status, rejection->body);
+    }
+    // 16: UNKNOWN.
+    if (call.type() == Call::UNKNOWN) return Empty(501);
+    if (call.type() == Call::UPDATE_FRAMEWORK ||
+        call.type() == Call::RECONCILE_OPERATIONS) {
+      return HttpServer::Response::Text(
+          501, Call::Type_Name(call.type()) +
+                   " is not supported by the embedded master");
+    }
+    const Millis now = Now();
+    Deliver(core_->Handle(call, now));
+    Deliver(core_->Tick(now));
+  }
+  return Empty(202);
+}
+
+}  // namespace mlaunch::cluster

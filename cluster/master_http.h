@@ -1,0 +1,122 @@
+// Master: the embedded Mesos master on the network. It serves
+//   POST /api/v1/scheduler and /master/api/v1/scheduler (v1 Scheduler API,
+//        status codes in the order a Mesos master evaluates them, §1.3),
+//   GET  /master/state (and /state): a JSON subset of Mesos' state,
+//   GET  /health (and /master/health): 200, empty body,
+// with the project's HttpServer, and runs the pure MasterCore: every call,
+// agent report and clock tick goes through one mutex into the core, and the
+// core's output is moved onto subscription streams (RecordIO, protobuf or
+// JSON per Accept) and to agents.
+//
+// Agents are in-process objects implementing Agent; they report back through
+// StatusUpdate(), ExecutorTerminated() and ExecutorMessage().
+//
+// Threads: the server's threads and one ticker thread (heartbeats,
+// allocation, retries, failover timeouts). All public methods are
+// thread-safe. Start()/Stop() from one owning thread.
+#ifndef MLAUNCH_CLUSTER_MASTER_HTTP_H_
+#define MLAUNCH_CLUSTER_MASTER_HTTP_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/http_rules.h"
+#include "cluster/master_core.h"
+#include "common/http_server.h"
+#include "common/status.h"
+
+namespace mlaunch::cluster {
+
+// An agent as the master sees it.
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  // One request from the master, in the order the master decided them.
+  // Called with the master's lock held: it must not block, and must not
+  // call back into the Master before returning (queue the work instead).
+  virtual void Handle(const AgentRequest& request) = 0;
+};
+
+class Master {
+ public:
+  struct Options {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: any free port
+    std::string hostname = "localhost";
+    Millis heartbeat_interval = 15'000;
+    Millis allocation_interval = 1'000;
+    Millis status_update_retry_min = 10'000;
+    // Empty: no authentication. Otherwise HTTP Basic with one of these.
+    std::vector<BasicCredentials> credentials;
+    // Milliseconds since the epoch; the system clock when unset.
+    std::function<Millis()> clock;
+  };
+
+  // Binds and starts serving. Fails when the address cannot be bound.
+  static Result<std::unique_ptr<Master>> Start(Options options);
+
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+  ~Master();  // Stop()
+
+  // Stops the server (ending every stream) and the ticker. Idempotent.
+  void Stop();
+
+  std::string url() const;  // "http://127.0.0.1:PORT"
+  std::uint16_t port() const;
+  mesos::v1::MasterInfo master_info() const;
+
+  // Registers an agent; `agent` must outlive the Master (or Stop()).
+  std::string AddAgent(mesos::v1::AgentInfo info, std::string ip, Agent* agent);
+
+  // Reports from agents.
+  void StatusUpdate(const std::string& agent_id, const std::string& framework_id,
+                    mesos::v1::TaskStatus status);
+  void ExecutorTerminated(const std::string& agent_id,
+                          const std::string& framework_id,
+                          const mesos::v1::ExecutorID& executor_id,
+                          int wait_status);
+  void ExecutorMessage(const std::string& agent_id,
+                       const std::string& framework_id,
+                       const mesos::v1::ExecutorID& executor_id,
+                       std::string data);
+
+  // The JSON of GET /master/state.
+  std::string StateText() const;
+
+ private:
+  struct Stream {
+    std::shared_ptr<ResponseStream> stream;
+    bool json = false;
+  };
+
+  explicit Master(Options options);
+  HttpServer::Response Serve(const HttpServer::Request& request);
+  HttpServer::Response Scheduler(const HttpServer::Request& request);
+  void Deliver(const MasterOutput& output);  // REQUIRES: mutex_ held
+  void StreamEnded(const std::string& stream_id);
+  void TickLoop();
+  Millis Now() const;
+
+  Options options_;
+  std::unique_ptr<HttpServer> server_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::unique_ptr<MasterCore> core_;  // set once the port is known
+  std::map<std::string, Stream> streams_;
+  std::map<std::string, Agent*> agents_;
+  std::thread ticker_;
+};
+
+}  // namespace mlaunch::cluster
+
+#endif  // MLAUNCH_CLUSTER_MASTER_HTTP_H_

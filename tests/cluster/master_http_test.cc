@@ -1,0 +1,623 @@
+// The master over real loopback sockets, spoken to with raw HTTP/1.1 bytes
+// (Boost.Asio) so that status lines, headers, chunking and RecordIO framing
+// are checked as they are on the wire. Every read has a deadline; nothing
+// waits on a sleep.
+#include "cluster/master_http.h"
+
+// clang-format off
+#include <utility>  // before asio: see DESIGN.md
+// clang-format on
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/http_rules.h"
+#include "common/recordio.h"
+#include "nlohmann/json.hpp"
+
+namespace mlaunch::cluster {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using mesos::v1::scheduler::Call;
+using mesos::v1::scheduler::Event;
+using std::string_literals::operator""s;
+
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+struct Reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  bool Has(const std::string& name) const { return headers.count(name) > 0; }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// One client connection; reads fail the test instead of hanging it.
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port) : stream_(io_) {
+    stream_.expires_after(kDeadline);
+    stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+
+  void Send(const std::string& raw) { net::write(stream_.socket(), net::buffer(raw)); }
+
+  Reply ReadHead() {
+    std::size_t end;
+    while ((end = in_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return {};
+    }
+    Reply reply;
+    std::string head = in_.substr(0, end + 2);
+    in_.erase(0, end + 4);
+    reply.status = std::stoi(head.substr(9, 3));
+    std::size_t at = head.find("\r\n") + 2;
+    while (at < head.size()) {
+      const std::size_t eol = head.find("\r\n", at);
+      const std::string line = head.substr(at, eol - at);
+      const std::size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(c));
+      reply.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+      at = eol + 2;
+    }
+    return reply;
+  }
+
+  Reply Read() {
+    Reply reply = ReadHead();
+    const std::size_t length = std::stoul(reply.Header("content-length").empty()
+                                              ? "0"
+                                              : reply.Header("content-length"));
+    while (in_.size() < length) {
+      if (!Fill()) break;
+    }
+    reply.body = in_.substr(0, length);
+    in_.erase(0, std::min(length, in_.size()));
+    return reply;
+  }
+
+  // The next de-chunked bytes of a streamed body: one whole chunk.
+  // Empty at the final chunk or at EOF.
+  std::string NextChunk() {
+    std::size_t eol;
+    while ((eol = in_.find("\r\n")) == std::string::npos) {
+      if (!Fill()) return "";
+    }
+    const std::size_t size = std::stoul(in_.substr(0, eol), nullptr, 16);
+    while (in_.size() < eol + 2 + size + 2) {
+      if (!Fill()) return "";
+    }
+    std::string data = in_.substr(eol + 2, size);
+    EXPECT_EQ(in_.substr(eol + 2 + size, 2), "\r\n");
+    in_.erase(0, eol + 2 + size + 2);
+    body_ += data;
+    return data;
+  }
+
+  // The next RecordIO record of a streamed body; empty when it ended.
+  std::string NextRecord() {
+    while (records_.empty()) {
+      const std::string chunk = NextChunk();
+      if (chunk.empty()) return "";
+      std::vector<std::string> records;
+      EXPECT_TRUE(decoder_.Feed(chunk, &records).ok());
+      for (auto& r : records) records_.push_back(std::move(r));
+    }
+    std::string record = std::move(records_.front());
+    records_.pop_front();
+    return record;
+  }
+
+  Event NextEvent() {
+    Event event;
+    EXPECT_TRUE(event.ParseFromString(NextRecord()));
+    return event;
+  }
+
+  // Events until one of `type` (which is returned).
+  Event NextEventOfType(Event::Type type) {
+    for (int i = 0; i < 100; ++i) {
+      Event event = NextEvent();
+      if (event.type() == type || !event.has_type()) return event;
+    }
+    return Event();
+  }
+
+  // Every de-chunked body byte read so far.
+  const std::string& body() const { return body_; }
+
+  bool ReadsEof() {
+    while (Fill()) {
+    }
+    return eof_;
+  }
+
+  void Close() { stream_.close(); }
+
+ private:
+  bool Fill() {
+    char buffer[4096];
+    beast::error_code error;
+    stream_.expires_after(kDeadline);
+    const std::size_t n = stream_.read_some(net::buffer(buffer), error);
+    if (error) {
+      eof_ = error == net::error::eof;
+      EXPECT_TRUE(eof_) << error.message();
+      return false;
+    }
+    in_.append(buffer, n);
+    return true;
+  }
+
+  net::io_context io_;
+  beast::tcp_stream stream_;
+  std::string in_;
+  std::string body_;
+  RecordIODecoder decoder_;
+  std::deque<std::string> records_;
+  bool eof_ = false;
+};
+
+std::string Request(const std::string& method, const std::string& path,
+                    const std::vector<std::string>& headers,
+                    const std::string& body) {
+  std::string raw = method + " " + path + " HTTP/1.1\r\nHost: test\r\n";
+  for (const auto& h : headers) raw += h + "\r\n";
+  raw += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return raw;
+}
+
+// An agent that records what the master asked of it.
+class FakeAgent : public Agent {
+ public:
+  void Handle(const AgentRequest& request) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    requests_.push_back(request);
+    changed_.notify_all();
+  }
+
+  template <typename T>
+  std::optional<T> WaitFor() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    std::optional<T> found;
+    changed_.wait_for(lock, kDeadline, [&] {
+      for (const auto& r : requests_) {
+        if (const T* t = std::get_if<T>(&r)) found = *t;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<AgentRequest> requests_;
+};
+
+mesos::v1::Resource Scalar(const std::string& name, double value) {
+  mesos::v1::Resource r;
+  r.set_name(name);
+  r.set_type(mesos::v1::Value::SCALAR);
+  r.mutable_scalar()->set_value(value);
+  return r;
+}
+
+Call SubscribeCall(double failover_timeout = 0, const std::string& id = "") {
+  Call call;
+  call.set_type(Call::SUBSCRIBE);
+  auto* info = call.mutable_subscribe()->mutable_framework_info();
+  info->set_user("alice");
+  info->set_name("http-test");
+  info->set_failover_timeout(failover_timeout);
+  if (!id.empty()) {
+    info->mutable_id()->set_value(id);
+    call.mutable_framework_id()->set_value(id);
+  }
+  return call;
+}
+
+class MasterHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartMaster({}); }
+
+  void StartMaster(std::vector<BasicCredentials> credentials,
+                   Millis heartbeat_interval = 60'000) {
+    Master::Options options;
+    options.allocation_interval = 20;
+    options.heartbeat_interval = heartbeat_interval;
+    options.credentials = std::move(credentials);
+    master_.reset();
+    auto started = Master::Start(options);
+    ASSERT_TRUE(started.ok()) << started.message();
+    master_ = std::move(started).value();
+  }
+
+  std::string AddAgent() {
+    mesos::v1::AgentInfo info;
+    info.set_hostname("agent1");
+    *info.add_resources() = Scalar("cpus", 2);
+    *info.add_resources() = Scalar("mem", 1024);
+    return master_->AddAgent(info, "127.0.0.2", &agent_);
+  }
+
+  Reply Exchange(const std::string& raw) {
+    RawClient client(master_->port());
+    client.Send(raw);
+    return client.Read();
+  }
+
+  Reply PostCall(const Call& call, const std::string& stream_id,
+                 std::vector<std::string> extra = {}) {
+    extra.push_back("Content-Type: application/x-protobuf");
+    if (!stream_id.empty()) extra.push_back("Mesos-Stream-Id: " + stream_id);
+    return Exchange(Request("POST", "/api/v1/scheduler", extra, call.SerializeAsString()));
+  }
+
+  // Opens a protobuf subscription; returns the stream id, the client
+  // positioned after SUBSCRIBED and HEARTBEAT, and the framework id.
+  std::string Subscribe(RawClient* client, const Call& call, std::string* framework_id) {
+    client->Send(Request("POST", "/master/api/v1/scheduler",
+                         {"Content-Type: application/x-protobuf",
+                          "Accept: application/x-protobuf"},
+                         call.SerializeAsString()));
+    Reply head = client->ReadHead();
+    EXPECT_EQ(head.status, 200);
+    Event subscribed = client->NextEvent();
+    EXPECT_EQ(subscribed.type(), Event::SUBSCRIBED);
+    *framework_id = subscribed.subscribed().framework_id().value();
+    EXPECT_EQ(client->NextEvent().type(), Event::HEARTBEAT);
+    return head.Header("mesos-stream-id");
+  }
+
+  Call NewCall(Call::Type type, const std::string& framework_id) {
+    Call call;
+    call.set_type(type);
+    call.mutable_framework_id()->set_value(framework_id);
+    return call;
+  }
+
+  FakeAgent agent_;  // outlives master_
+  std::unique_ptr<Master> master_;
+};
+
+TEST_F(MasterHttpTest, GetOnTheSchedulerEndpointIs405WithAllow) {
+  Reply reply = Exchange(Request("GET", "/api/v1/scheduler", {}, ""));
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(reply.Header("allow"), "POST");
+  EXPECT_EQ(reply.body, "Expecting one of { 'POST' }, but received 'GET'");
+}
+
+TEST_F(MasterHttpTest, MissingContentTypeIs400) {
+  Reply reply = Exchange(Request("POST", "/api/v1/scheduler", {}, "x"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Expecting 'Content-Type' to be present");
+  EXPECT_EQ(reply.Header("content-type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(MasterHttpTest, ContentTypeWithParametersIs415) {
+  Reply reply = Exchange(Request("POST", "/api/v1/scheduler",
+                                 {"Content-Type: application/json; charset=utf-8"}, "{}"));
+  EXPECT_EQ(reply.status, 415);
+  EXPECT_EQ(reply.body,
+            "Expecting 'Content-Type' of application/json or application/x-protobuf");
+}
+
+TEST_F(MasterHttpTest, UnparseableBodiesAre400) {
+  Reply reply = Exchange(Request("POST", "/api/v1/scheduler",
+                                 {"Content-Type: application/x-protobuf"}, "\xff\xff"s));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Failed to parse body into Call protobuf");
+  reply = Exchange(Request("POST", "/api/v1/scheduler",
+                           {"Content-Type: application/json"}, "{nope"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body.rfind("Failed to parse body into JSON: ", 0), 0u) << reply.body;
+  reply = Exchange(Request("POST", "/api/v1/scheduler",
+                           {"Content-Type: application/json"},
+                           R"({"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"u"}}})"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body.rfind("Failed to convert JSON into Call protobuf: ", 0), 0u)
+      << reply.body;
+}
+
+TEST_F(MasterHttpTest, InvalidCallIs400WithTheReason) {
+  Call call;
+  call.set_type(Call::RECONCILE);
+  Reply reply = PostCall(call, "");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body,
+            "Failed to validate scheduler::Call: Expecting 'framework_id' to be present");
+}
+
+TEST_F(MasterHttpTest, SubscribeAcceptingNeitherTypeIs406) {
+  Reply reply = Exchange(Request("POST", "/api/v1/scheduler",
+                                 {"Content-Type: application/x-protobuf", "Accept: text/html"},
+                                 SubscribeCall().SerializeAsString()));
+  EXPECT_EQ(reply.status, 406);
+}
+
+TEST_F(MasterHttpTest, SubscribeCarryingAStreamIdIs400) {
+  Reply reply = PostCall(SubscribeCall(), "abc");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+}
+
+TEST_F(MasterHttpTest, SubscribeStreamsSubscribedThenHeartbeatInExactRecordIO) {
+  RawClient client(master_->port());
+  client.Send(Request("POST", "/api/v1/scheduler",
+                      {"Content-Type: application/x-protobuf",
+                       "Accept: application/x-protobuf"},
+                      SubscribeCall().SerializeAsString()));
+  Reply head = client.ReadHead();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-type"), "application/x-protobuf");
+  EXPECT_EQ(head.Header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(head.Has("content-length"));
+  EXPECT_EQ(head.Header("mesos-stream-id").size(), 36u);
+  EXPECT_TRUE(head.Has("date"));
+
+  const std::string subscribed = client.NextRecord();
+  client.NextRecord();
+  Event event;
+  ASSERT_TRUE(event.ParseFromString(subscribed));
+  ASSERT_EQ(event.type(), Event::SUBSCRIBED);
+  EXPECT_EQ(event.subscribed().heartbeat_interval_seconds(), 60.0);
+  EXPECT_EQ(event.subscribed().master_info().port(), master_->port());
+  EXPECT_EQ(client.body(), std::to_string(subscribed.size()) + "\n" + subscribed +
+                               "2\n\x08\x08"s);
+}
+
+TEST_F(MasterHttpTest, SubscribeWithoutAcceptStreamsJson) {
+  RawClient client(master_->port());
+  client.Send(Request("POST", "/api/v1/scheduler", {"Content-Type: application/x-protobuf"},
+                      SubscribeCall().SerializeAsString()));
+  Reply head = client.ReadHead();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-type"), "application/json");
+  const auto subscribed = nlohmann::json::parse(client.NextRecord());
+  EXPECT_EQ(subscribed["type"], "SUBSCRIBED");
+  EXPECT_EQ(subscribed["subscribed"]["heartbeat_interval_seconds"], 60.0);
+  EXPECT_TRUE(subscribed["subscribed"]["master_info"]["port"].is_number());
+  const std::size_t before = client.body().size();
+  EXPECT_EQ(client.NextRecord(), R"({"type":"HEARTBEAT"})");
+  EXPECT_EQ(client.body().substr(before), "20\n{\"type\":\"HEARTBEAT\"}");
+}
+
+TEST_F(MasterHttpTest, JsonCallsAreAccepted) {
+  RawClient stream(master_->port());
+  std::string framework_id;
+  const std::string stream_id = Subscribe(&stream, SubscribeCall(), &framework_id);
+  Reply reply = Exchange(Request(
+      "POST", "/api/v1/scheduler",
+      {"Content-Type: application/json", "Mesos-Stream-Id: " + stream_id},
+      R"({"type":"RECONCILE","framework_id":{"value":")" + framework_id +
+          R"("},"reconcile":{}})"));
+  EXPECT_EQ(reply.status, 202);
+}
+
+TEST_F(MasterHttpTest, CallsAreCheckedAgainstTheSubscription) {
+  Call revive = NewCall(Call::REVIVE, "nobody");
+  Reply reply = PostCall(revive, "x");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Framework cannot be found");
+
+  RawClient stream(master_->port());
+  std::string framework_id;
+  const std::string stream_id = Subscribe(&stream, SubscribeCall(), &framework_id);
+  revive = NewCall(Call::REVIVE, framework_id);
+  reply = PostCall(revive, "");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+  reply = PostCall(revive, "wrong");
+  EXPECT_EQ(reply.status, 400);
+  reply = PostCall(revive, stream_id);
+  EXPECT_EQ(reply.status, 202);
+  EXPECT_EQ(reply.Header("content-length"), "0");
+  EXPECT_EQ(reply.body, "");
+  reply = PostCall(NewCall(Call::UNKNOWN, framework_id), stream_id);
+  EXPECT_EQ(reply.status, 501);
+}
+
+TEST_F(MasterHttpTest, DisconnectedFrameworkIsForbiddenUntilItResubscribes) {
+  std::string framework_id, stream_id;
+  {
+    RawClient stream(master_->port());
+    stream_id = Subscribe(&stream, SubscribeCall(3600), &framework_id);
+  }  // the subscription connection closes
+  Reply reply;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  do {  // the master notices the close asynchronously
+    reply = PostCall(NewCall(Call::REVIVE, framework_id), stream_id);
+  } while (reply.status == 202 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(reply.status, 403);
+  EXPECT_EQ(reply.body, "Framework is not subscribed");
+
+  RawClient again(master_->port());
+  std::string same_id;
+  const std::string new_stream = Subscribe(&again, SubscribeCall(3600, framework_id), &same_id);
+  EXPECT_EQ(same_id, framework_id);
+  EXPECT_NE(new_stream, stream_id);
+  EXPECT_EQ(PostCall(NewCall(Call::REVIVE, framework_id), new_stream).status, 202);
+}
+
+TEST_F(MasterHttpTest, ASecondSubscriptionFailsOverTheFirstStream) {
+  RawClient first(master_->port());
+  std::string framework_id;
+  Subscribe(&first, SubscribeCall(3600), &framework_id);
+  RawClient second(master_->port());
+  std::string same;
+  Subscribe(&second, SubscribeCall(3600, framework_id), &same);
+  Event error = first.NextEvent();
+  EXPECT_EQ(error.type(), Event::ERROR);
+  EXPECT_EQ(error.error().message(), "Framework failed over");
+  EXPECT_EQ(first.NextChunk(), "");  // the final chunk
+}
+
+TEST_F(MasterHttpTest, HeartbeatsRepeatAtTheInterval) {
+  StartMaster({}, 30);
+  RawClient stream(master_->port());
+  std::string framework_id;
+  Subscribe(&stream, SubscribeCall(), &framework_id);
+  EXPECT_EQ(stream.NextEvent().type(), Event::HEARTBEAT);
+  EXPECT_EQ(stream.NextEvent().type(), Event::HEARTBEAT);
+}
+
+TEST_F(MasterHttpTest, CredentialsAreRequiredWhenConfigured) {
+  StartMaster({{"alice", "s3cret"}});
+  Reply reply = PostCall(SubscribeCall(), "");
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(reply.Header("www-authenticate"), "Basic realm=\"mesos-master-scheduler\"");
+  reply = PostCall(SubscribeCall(), "",
+                   {"Authorization: Basic " + Base64Encode("alice:wrong")});
+  EXPECT_EQ(reply.status, 401);
+  // 401 comes before everything else, even the method check.
+  EXPECT_EQ(Exchange(Request("GET", "/api/v1/scheduler", {}, "")).status, 401);
+
+  RawClient stream(master_->port());
+  stream.Send(Request("POST", "/api/v1/scheduler",
+                      {"Content-Type: application/x-protobuf",
+                       "Accept: application/x-protobuf",
+                       "Authorization: Basic " + Base64Encode("alice:s3cret")},
+                      SubscribeCall().SerializeAsString()));
+  EXPECT_EQ(stream.ReadHead().status, 200);
+  EXPECT_EQ(stream.NextEvent().type(), Event::SUBSCRIBED);
+}
+
+TEST_F(MasterHttpTest, OfferAcceptLaunchUpdateAndAcknowledgeOverTheWire) {
+  const std::string agent_id = AddAgent();
+  RawClient stream(master_->port());
+  std::string framework_id;
+  const std::string stream_id = Subscribe(&stream, SubscribeCall(), &framework_id);
+  Event offers = stream.NextEventOfType(Event::OFFERS);
+  ASSERT_EQ(offers.offers().offers_size(), 1);
+  const mesos::v1::Offer& offer = offers.offers().offers(0);
+
+  Call accept = NewCall(Call::ACCEPT, framework_id);
+  *accept.mutable_accept()->add_offer_ids() = offer.id();
+  auto* op = accept.mutable_accept()->add_operations();
+  op->set_type(mesos::v1::Offer::Operation::LAUNCH);
+  mesos::v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+  task->set_name("t1");
+  task->mutable_task_id()->set_value("t1");
+  *task->mutable_agent_id() = offer.agent_id();
+  *task->add_resources() = Scalar("cpus", 1);
+  task->mutable_command()->set_value("true");
+  EXPECT_EQ(PostCall(accept, stream_id).status, 202);
+  auto launch = agent_.WaitFor<LaunchTasks>();
+  ASSERT_TRUE(launch.has_value());
+  EXPECT_EQ(launch->tasks[0].task_id().value(), "t1");
+
+  mesos::v1::TaskStatus running;
+  running.mutable_task_id()->set_value("t1");
+  running.set_state(mesos::v1::TASK_RUNNING);
+  running.set_source(mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+  running.set_uuid(std::string(16, 'r'));
+  master_->StatusUpdate(agent_id, framework_id, running);
+  Event update = stream.NextEventOfType(Event::UPDATE);
+  EXPECT_EQ(update.update().status().state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(update.update().status().uuid(), running.uuid());
+
+  Call ack = NewCall(Call::ACKNOWLEDGE, framework_id);
+  ack.mutable_acknowledge()->mutable_agent_id()->set_value(agent_id);
+  ack.mutable_acknowledge()->mutable_task_id()->set_value("t1");
+  ack.mutable_acknowledge()->set_uuid(running.uuid());
+  EXPECT_EQ(PostCall(ack, stream_id).status, 202);
+  auto acknowledged = agent_.WaitFor<AcknowledgeUpdate>();
+  ASSERT_TRUE(acknowledged.has_value());
+  EXPECT_EQ(acknowledged->uuid, running.uuid());
+
+  const auto state = nlohmann::json::parse(Exchange(Request("GET", "/master/state", {}, "")).body);
+  ASSERT_EQ(state["frameworks"].size(), 1u);
+  EXPECT_EQ(state["frameworks"][0]["id"], framework_id);
+  EXPECT_EQ(state["frameworks"][0]["tasks"][0]["state"], "TASK_RUNNING");
+  ASSERT_EQ(state["slaves"].size(), 1u);
+  EXPECT_EQ(state["slaves"][0]["id"], agent_id);
+}
+
+TEST_F(MasterHttpTest, UnacknowledgedUpdateIsSentAgainAfterReconnecting) {
+  const std::string agent_id = AddAgent();
+  std::string framework_id;
+  mesos::v1::TaskStatus running;
+  {
+    RawClient stream(master_->port());
+    const std::string stream_id = Subscribe(&stream, SubscribeCall(3600), &framework_id);
+    Event offers = stream.NextEventOfType(Event::OFFERS);
+    const mesos::v1::Offer& offer = offers.offers().offers(0);
+    Call accept = NewCall(Call::ACCEPT, framework_id);
+    *accept.mutable_accept()->add_offer_ids() = offer.id();
+    auto* op = accept.mutable_accept()->add_operations();
+    op->set_type(mesos::v1::Offer::Operation::LAUNCH);
+    mesos::v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+    task->set_name("t1");
+    task->mutable_task_id()->set_value("t1");
+    *task->mutable_agent_id() = offer.agent_id();
+    *task->add_resources() = Scalar("cpus", 1);
+    task->mutable_command()->set_value("true");
+    ASSERT_EQ(PostCall(accept, stream_id).status, 202);
+    ASSERT_TRUE(agent_.WaitFor<LaunchTasks>().has_value());
+    running.mutable_task_id()->set_value("t1");
+    running.set_state(mesos::v1::TASK_RUNNING);
+    running.set_uuid(std::string(16, 'r'));
+    master_->StatusUpdate(agent_id, framework_id, running);
+    EXPECT_EQ(stream.NextEventOfType(Event::UPDATE).update().status().uuid(), running.uuid());
+  }  // dropped before acknowledging
+  RawClient again(master_->port());
+  again.Send(Request("POST", "/api/v1/scheduler",
+                     {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
+                     SubscribeCall(3600, framework_id).SerializeAsString()));
+  EXPECT_EQ(again.ReadHead().status, 200);
+  Event update = again.NextEventOfType(Event::UPDATE);
+  EXPECT_EQ(update.update().status().uuid(), running.uuid());
+}
+
+TEST_F(MasterHttpTest, HealthAndStateAnswerGet) {
+  Reply health = Exchange(Request("GET", "/health", {}, ""));
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "");
+  Reply state = Exchange(Request("GET", "/master/state", {}, ""));
+  EXPECT_EQ(state.status, 200);
+  EXPECT_EQ(state.Header("content-type"), "application/json");
+  EXPECT_TRUE(nlohmann::json::parse(state.body)["frameworks"].is_array());
+  EXPECT_EQ(Exchange(Request("GET", "/nowhere", {}, "")).status, 404);
+}
+
+TEST(HttpRules, AcceptNegotiationFollowsLibprocess) {
+  EXPECT_TRUE(AcceptsMediaType(std::nullopt, "application/json"));
+  EXPECT_TRUE(AcceptsMediaType("*/*", "application/json"));
+  EXPECT_TRUE(AcceptsMediaType("application/*", "application/x-protobuf"));
+  EXPECT_FALSE(AcceptsMediaType("application/json;q=0", "application/json"));
+  EXPECT_TRUE(AcceptsMediaType("text/html, application/x-protobuf", "application/x-protobuf"));
+  EXPECT_FALSE(AcceptsMediaType("application/x-protobuf", "application/json"));
+}
+
+TEST(HttpRules, BasicAuthorizationRoundTrips) {
+  auto parsed = ParseBasicAuthorization("Basic " + Base64Encode("p:s:x"));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->principal, "p");
+  EXPECT_EQ(parsed->secret, "s:x");
+  EXPECT_FALSE(ParseBasicAuthorization("Bearer abc").has_value());
+  EXPECT_FALSE(ParseBasicAuthorization("Basic !!!!").has_value());
+  EXPECT_EQ(Base64Encode("ab"), "YWI=");
+  EXPECT_EQ(Base64Decode("YWI="), "ab");
+}
+
+}  // namespace
+}  // namespace mlaunch::cluster
