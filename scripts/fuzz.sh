@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for N
-# seconds (default 60): the spec loader from the spec corpus, then the
-# RecordIO decoder from a few framed streams. Any crash, leak or sanitizer
+# seconds (default 60): the spec loader from the spec corpus, the RecordIO
+# decoder from a few framed streams, and event streams (RecordIO records
+# parsed as Mesos events) from the reference's wire examples. Any crash, leak or sanitizer
 # report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz --target spec_load_fuzz recordio_fuzz
+cmake --build build-fuzz --target spec_load_fuzz recordio_fuzz event_stream_fuzz
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
@@ -27,3 +28,12 @@ printf '2\n\x08\x0820\n{"type":"HEARTBEAT"}\x05\x01\x02\x03\x04\x00' >"$corpus/r
 printf '0\n0\n3\nabc\x01\x07\x07\x07\x07\x01' >"$corpus/recordio/empty-records"
 build-fuzz/tests/fuzz/recordio_fuzz -max_total_time="$seconds" -max_len=4096 \
   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/recordio" 2>&1 | tail -n 15
+
+echo "== fuzzing event streams for ${seconds}s"
+mkdir "$corpus/events"
+# A scheduler HEARTBEAT, an executor HEARTBEAT, and a SUBSCRIBED with a framework id.
+printf '2\n\x08\x08' >"$corpus/events/scheduler-heartbeat"
+printf '2\n\x08\x09' >"$corpus/events/executor-heartbeat"
+printf '13\n\x08\x01\x12\x09\x0a\x05\x0a\x03\x66\x77\x31\x11\x00' >"$corpus/events/subscribed"
+build-fuzz/tests/fuzz/event_stream_fuzz -max_total_time="$seconds" -max_len=4096 \
+  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/events" 2>&1 | tail -n 15
