@@ -519,6 +519,16 @@ void SchedulerCore::Finish(int code, Millis now, Output& out) {
     }
   }
   if (!AllEnded() && now < stop_deadline_) return;
+  if (!AllEnded()) {
+    int waiting = 0;
+    for (const Instance& i : instances_) {
+      waiting += i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                 i.state == InstanceState::kKilling;
+    }
+    out.view.push_back({ViewEvent::Kind::kNote, "",
+                        "no end reported for " + std::to_string(waiting) +
+                            " task(s); tearing down, which makes Mesos kill them"});
+  }
   if (!framework_id_.empty()) out.calls.push_back(NewCall(Call::TEARDOWN));
   finished_ = true;
   out.exit_code = exit_code_after_stop_;

@@ -232,6 +232,7 @@ TEST_F(Scheduler, SecondStopTearsDownAtOnceAndAStuckStopEndsAtItsDeadline) {
   EXPECT_FALSE(exit_code_);
   Advance(1);
   EXPECT_EQ(exit_code_, 0);
+  EXPECT_TRUE(Saw("no end reported for 2 task(s); tearing down")) << Lines();
 }
 
 TEST_F(Scheduler, StopBeforeAnythingRanExits130) {
