@@ -48,13 +48,13 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
 }
 
 bool IsHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
 }
 
 bool IsIpv6Char(char c) {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
-         c == ':' || c == '.';
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
+         c == '.';
 }
 
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
@@ -62,8 +62,7 @@ std::string Quote(std::string_view text) { return "'" + std::string(text) + "'";
 // `item` is "host:port" or "[v6]:port". `what` names the item in errors
 // ("master", "ZooKeeper server"); `usual_port` is suggested when the port is
 // missing.
-Result<HostPort> ParseHostPort(std::string_view item, std::string_view what,
-                               uint16_t usual_port) {
+Result<HostPort> ParseHostPort(std::string_view item, std::string_view what, uint16_t usual_port) {
   if (item.empty()) return Invalid("empty " + std::string(what) + " address");
   HostPort result;
   std::string_view port_text;
@@ -75,9 +74,9 @@ Result<HostPort> ParseHostPort(std::string_view item, std::string_view what,
     }
     std::string_view host = item.substr(1, close - 1);
     if (host.empty() || host.find(':') == std::string_view::npos) {
-      return Invalid(std::string(what) + " " + Quote(item) +
-                     ": brackets are only for IPv6 addresses, e.g. [::1]:" +
-                     std::to_string(usual_port));
+      return Invalid(
+          std::string(what) + " " + Quote(item) +
+          ": brackets are only for IPv6 addresses, e.g. [::1]:" + std::to_string(usual_port));
     }
     for (char c : host) {
       if (!IsIpv6Char(c)) {
@@ -88,7 +87,8 @@ Result<HostPort> ParseHostPort(std::string_view item, std::string_view what,
     std::string_view after = item.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
-        return Invalid(std::string(what) + " " + Quote(item) + ": expected ':' and a port after ']'");
+        return Invalid(std::string(what) + " " + Quote(item) +
+                       ": expected ':' and a port after ']'");
       }
       has_port = true;
       port_text = after.substr(1);
@@ -96,9 +96,9 @@ Result<HostPort> ParseHostPort(std::string_view item, std::string_view what,
   } else {
     size_t colon = item.find(':');
     if (colon != std::string_view::npos && item.find(':', colon + 1) != std::string_view::npos) {
-      return Invalid(std::string(what) + " " + Quote(item) +
-                     ": write IPv6 addresses in brackets, e.g. [::1]:" +
-                     std::to_string(usual_port));
+      return Invalid(
+          std::string(what) + " " + Quote(item) +
+          ": write IPv6 addresses in brackets, e.g. [::1]:" + std::to_string(usual_port));
     }
     std::string_view host = item.substr(0, colon);
     if (host.empty()) return Invalid(std::string(what) + " " + Quote(item) + " has no host");
@@ -116,8 +116,8 @@ Result<HostPort> ParseHostPort(std::string_view item, std::string_view what,
   }
   if (!has_port) {
     return Invalid(std::string(what) + " " + Quote(item) + " has no port (the usual one is " +
-                   std::to_string(usual_port) + ": " + HostPort{result.host, usual_port}.ToString() +
-                   ")");
+                   std::to_string(usual_port) + ": " +
+                   HostPort{result.host, usual_port}.ToString() + ")");
   }
   uint32_t port = 0;
   bool digits = !port_text.empty() && port_text.size() <= 5;
@@ -306,8 +306,9 @@ Result<MasterAddress> ParseMasterAddress(std::string_view text, const FileReader
   }
   std::string_view inner = Trim(content.value());
   if (inner.empty()) {
-    return Invalid(name + " is empty; it should hold a master address such as host:5050 or "
-                          "zk://h:2181/mesos");
+    return Invalid(name +
+                   " is empty; it should hold a master address such as host:5050 or "
+                   "zk://h:2181/mesos");
   }
   if (StartsWithNoCase(inner, kFile)) {
     return Invalid(name + " names another file://; put the address itself in the file");

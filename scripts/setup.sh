@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev
   clang libclang-rt-14-dev
   python3 python3-jsonschema python3-yaml
+  zookeeper default-jre-headless
 )
 
 missing=()

@@ -128,12 +128,12 @@ TEST(ParseMasterAddress, RejectsBadInputWithActionableMessages) {
 
 TEST(ParseMasterAddress, ErrorsNeverShowAPassword) {
   const std::string kInputs[] = {
-      "zk://jane:hunter2@z1/mesos",         // server without port
-      "zk://jane:hunter2@z1:2181",          // no path
-      "zk://jane:hunter2@z1:2181//mesos",   // bad path
-      "http://jane:hunter2@m1:5050",        // credentials in a URL
-      "jane:hunter2@m1:5050",               // ... or in host:port
-      "ftp://jane:hunter2@m1:5050",         // unknown scheme
+      "zk://jane:hunter2@z1/mesos",        // server without port
+      "zk://jane:hunter2@z1:2181",         // no path
+      "zk://jane:hunter2@z1:2181//mesos",  // bad path
+      "http://jane:hunter2@m1:5050",       // credentials in a URL
+      "jane:hunter2@m1:5050",              // ... or in host:port
+      "ftp://jane:hunter2@m1:5050",        // unknown scheme
   };
   for (const std::string& input : kInputs) {
     Result<MasterAddress> address = ParseMasterAddress(input, FakeFiles({}));
@@ -154,9 +154,8 @@ TEST(ParseMasterAddress, FileHoldsAnotherForm) {
 }
 
 TEST(ParseMasterAddress, FileErrorsNameTheFile) {
-  FileReader files = FakeFiles({{"/empty", " \n"},
-                                {"/loop", "file:///other"},
-                                {"/bad", "zk://z1:2181"}});
+  FileReader files =
+      FakeFiles({{"/empty", " \n"}, {"/loop", "file:///other"}, {"/bad", "zk://z1:2181"}});
   const BadCase kCases[] = {
       {"file:///empty", "file:///empty is empty; it should hold a master address"},
       {"file:///loop", "file:///loop names another file://"},
@@ -170,9 +169,8 @@ TEST(ParseMasterAddress, FileErrorsNameTheFile) {
 }
 
 TEST(ParseMasterAddress, ReadsARealFileByDefault) {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() /
-      ("master_address_test_" + std::to_string(::getpid()));
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("master_address_test_" + std::to_string(::getpid()));
   {
     std::ofstream out(path);
     out << "https://m1:5050\n";
