@@ -9,6 +9,7 @@
 
 #include "launcher/compile.h"
 #include "launcher/plan_json.h"
+#include "launcher/run.h"
 #include "launcher/spec/docs.h"
 #include "launcher/spec/load.h"
 #include "launcher/spec/schema.h"
@@ -23,7 +24,7 @@ namespace {
 constexpr const char* kUsage =
     "mesos-launch: run services on Apache Mesos from one YAML spec.\n"
     "\n"
-    "  mesos-launch [--master M] SPEC      run the spec\n"
+    "  mesos-launch [--master M] SPEC      run the spec (Ctrl-C stops it cleanly)\n"
     "  mesos-launch --check SPEC...        validate specs (exit 1 if invalid)\n"
     "  mesos-launch --plan SPEC            print what would be sent to Mesos\n"
     "  mesos-launch --schema               print the spec's JSON Schema\n";
@@ -125,6 +126,14 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("strict", "with --check or --plan: warnings make a spec invalid")
       ("master", "Mesos master: host:port, http(s)://host:port, a comma list, or zk://...",
        cxxopts::value<std::string>())
+      ("duration", "stop cleanly after this long (e.g. 30s)", cxxopts::value<std::string>())
+      ("connect-timeout", "give up (exit 2) when no master answers for this long (default 60s)",
+       cxxopts::value<std::string>())
+      ("secret-file", "file holding the principal's secret", cxxopts::value<std::string>())
+      ("state-dir", "where the framework id is kept for failover", cxxopts::value<std::string>())
+      ("ca-file", "PEM certificate authorities for an https:// master",
+       cxxopts::value<std::string>())
+      ("insecure", "do not verify the master's TLS certificate")
       ("h,help", "show this help")
       ("version", "print the version")
       ("files", "spec files", cxxopts::value<std::vector<std::string>>());
@@ -172,13 +181,34 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   if (files.size() > 1) return usage("give one spec file (or use --check for several)");
   if (args.count("plan")) return PrintPlan(files[0], args.count("strict") > 0, world, out, err);
 
-  // Running needs the Mesos wire layer and the embedded cluster (issues 3-5).
-  int checked = Check(files, false, false, world, err);
-  if (checked != kExitOk) return checked;
-  err << "mesos-launch: " << files[0]
-      << " is valid, but running specs is not built yet: the Mesos client and the "
-         "embedded cluster are still to come. Use --check or --plan.\n";
-  return kExitCannotConnect;
+  RunFlags flags;
+  if (args.count("master")) flags.master = args["master"].as<std::string>();
+  if (args.count("secret-file")) flags.secret_file = args["secret-file"].as<std::string>();
+  if (args.count("state-dir")) flags.state_dir = args["state-dir"].as<std::string>();
+  if (args.count("ca-file")) flags.ca_file = args["ca-file"].as<std::string>();
+  flags.insecure = args.count("insecure") > 0;
+  flags.json = output == "json";
+  for (const char* name : {"duration", "connect-timeout"}) {
+    if (!args.count(name)) continue;
+    std::optional<spec::Duration> d = spec::ParseDuration(args[name].as<std::string>());
+    if (!d) return usage(std::string("--") + name + " takes a duration such as 30s or 5m");
+    std::chrono::milliseconds ms(d->ms);
+    if (std::string(name) == "duration") {
+      flags.duration = ms;
+    } else {
+      flags.connect_timeout = ms;
+    }
+  }
+
+  Checked c = CheckFile(files[0], world);
+  const Diagnostics& d = c.loaded.diagnostics;
+  for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
+  if (!d.ok()) {
+    err << Summary(d.error_count(), d.warning_count()) << "\n";
+    return kExitInvalidSpec;
+  }
+  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser()});
+  return RunSpec(c.loaded.spec, plan, flags, world, out, err);
 }
 
 }  // namespace mlaunch

@@ -1,0 +1,38 @@
+// Running a spec against a Mesos master: resolves the master (--master,
+// MESOS_MASTER, the spec's `master:`), reads the run's secrets, opens the
+// failover state, and runs the Driver until it ends. SIGINT and SIGTERM stop
+// the run cleanly (a second one tears down at once). This is the edge where
+// the real world is plugged in: libcurl, ZooKeeper, the clock, signals.
+#ifndef MLAUNCH_LAUNCHER_RUN_H_
+#define MLAUNCH_LAUNCHER_RUN_H_
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "launcher/inputs.h"
+#include "launcher/plan.h"
+#include "launcher/spec/spec.h"
+
+namespace mlaunch {
+
+struct RunFlags {
+  std::string master;      // --master; empty: MESOS_MASTER, then the spec's
+  std::optional<std::chrono::milliseconds> duration;
+  std::chrono::milliseconds connect_timeout{60000};
+  std::string state_dir;   // empty: StateStore::DefaultDir
+  std::string secret_file;
+  std::string ca_file;
+  bool insecure = false;
+  bool json = false;
+};
+
+// Returns the exit code. `spec` must have been checked and compiled into
+// `plan`.
+int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, const World& world,
+            std::ostream& out, std::ostream& err);
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_LAUNCHER_RUN_H_
