@@ -6,24 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/fakes/fake_world.h"
+
 namespace mlaunch {
 namespace {
 
-// A world of in-memory files.
-World Files(std::map<std::string, std::string> files) {
-  World w;
-  w.read_file = [files](const std::string& path, std::string& out) {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      out = "No such file or directory";
-      return false;
-    }
-    out = it->second;
-    return true;
-  };
-  w.getenv = [](const std::string&) { return std::nullopt; };
-  return w;
-}
+World Files(std::map<std::string, std::string> files) { return FakeWorld(std::move(files)); }
 
 struct CliRun {
   int code;

@@ -13,6 +13,7 @@
 #include "common/recordio.h"
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
+#include "tests/fakes/offer_builder.h"
 
 namespace mlaunch {
 namespace {
@@ -22,24 +23,11 @@ namespace sched = mesos::v1::scheduler;
 using namespace std::chrono_literals;
 
 v1::Offer AnOffer() {
-  v1::Offer o;
-  o.mutable_id()->set_value("o1");
-  o.mutable_framework_id()->set_value("fw-1");
-  o.mutable_agent_id()->set_value("a1");
-  o.set_hostname("127.0.0.2");
-  for (auto [name, value] : {std::pair<const char*, double>{"cpus", 2}, {"mem", 1024}}) {
-    v1::Resource* r = o.add_resources();
-    r->set_name(name);
-    r->set_type(v1::Value::SCALAR);
-    r->mutable_scalar()->set_value(value);
-  }
-  v1::Resource* ports = o.add_resources();
-  ports->set_name("ports");
-  ports->set_type(v1::Value::RANGES);
-  auto* range = ports->mutable_ranges()->add_range();
-  range->set_begin(31000);
-  range->set_end(31010);
-  return o;
+  return OfferBuilder("o1", "a1", "127.0.0.2")
+      .Scalar("cpus", 2)
+      .Scalar("mem", 1024)
+      .Ports(31000, 31010)
+      .Build();
 }
 
 class ScriptedMaster {

@@ -4,6 +4,7 @@
 
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
+#include "tests/fakes/offer_builder.h"
 
 namespace mlaunch {
 namespace {
@@ -11,24 +12,11 @@ namespace {
 namespace v1 = mesos::v1;
 
 v1::Offer OfferOn(const std::string& host) {
-  v1::Offer o;
-  o.mutable_id()->set_value("o1");
-  o.mutable_framework_id()->set_value("fw-1");
-  o.mutable_agent_id()->set_value("agent-1");
-  o.set_hostname(host);
-  for (auto [name, value] : {std::pair<const char*, double>{"cpus", 2}, {"mem", 1024}}) {
-    v1::Resource* r = o.add_resources();
-    r->set_name(name);
-    r->set_type(v1::Value::SCALAR);
-    r->mutable_scalar()->set_value(value);
-  }
-  v1::Resource* ports = o.add_resources();
-  ports->set_name("ports");
-  ports->set_type(v1::Value::RANGES);
-  v1::Value::Range* range = ports->mutable_ranges()->add_range();
-  range->set_begin(31000);
-  range->set_end(31100);
-  return o;
+  return OfferBuilder("o1", "agent-1", host)
+      .Scalar("cpus", 2)
+      .Scalar("mem", 1024)
+      .Ports(31000, 31100)
+      .Build();
 }
 
 class InstantiateTest : public ::testing::Test {

@@ -4,55 +4,12 @@
 
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
+#include "tests/fakes/offer_builder.h"
 
 namespace mlaunch {
 namespace {
 
 namespace v1 = mesos::v1;
-
-// Builds offers the way a master sends them.
-class OfferBuilder {
- public:
-  OfferBuilder(std::string id, std::string agent, std::string host, std::string role = "*") {
-    offer_.mutable_id()->set_value(std::move(id));
-    offer_.mutable_framework_id()->set_value("fw");
-    offer_.mutable_agent_id()->set_value(std::move(agent));
-    offer_.set_hostname(std::move(host));
-    offer_.mutable_allocation_info()->set_role(role);
-    role_ = std::move(role);
-  }
-  OfferBuilder& Scalar(const std::string& name, double value) {
-    v1::Resource* r = Add(name, v1::Value::SCALAR);
-    r->mutable_scalar()->set_value(value);
-    return *this;
-  }
-  OfferBuilder& Ports(uint64_t begin, uint64_t end) {
-    v1::Resource* r = Add("ports", v1::Value::RANGES);
-    v1::Value::Range* range = r->mutable_ranges()->add_range();
-    range->set_begin(begin);
-    range->set_end(end);
-    return *this;
-  }
-  OfferBuilder& Attribute(const std::string& name, const std::string& text) {
-    v1::Attribute* a = offer_.add_attributes();
-    a->set_name(name);
-    a->set_type(v1::Value::TEXT);
-    a->mutable_text()->set_value(text);
-    return *this;
-  }
-  v1::Offer Build() const { return offer_; }
-
- private:
-  v1::Resource* Add(const std::string& name, v1::Value::Type type) {
-    v1::Resource* r = offer_.add_resources();
-    r->set_name(name);
-    r->set_type(type);
-    r->mutable_allocation_info()->set_role(role_);
-    return r;
-  }
-  v1::Offer offer_;
-  std::string role_;
-};
 
 v1::Offer Big(const std::string& id, const std::string& agent, const std::string& host) {
   return OfferBuilder(id, agent, host)

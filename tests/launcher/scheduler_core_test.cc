@@ -6,6 +6,7 @@
 
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
+#include "tests/fakes/offer_builder.h"
 
 namespace mlaunch {
 namespace {
@@ -15,24 +16,11 @@ using Call = v1::scheduler::Call;
 
 v1::Offer MakeOffer(const std::string& id, const std::string& agent, double cpus = 4,
                     double mem = 4096) {
-  v1::Offer o;
-  o.mutable_id()->set_value(id);
-  o.mutable_framework_id()->set_value("fw-1");
-  o.mutable_agent_id()->set_value(agent);
-  o.set_hostname("host-" + agent);
-  for (auto [name, value] : {std::pair<const char*, double>{"cpus", cpus}, {"mem", mem}}) {
-    v1::Resource* r = o.add_resources();
-    r->set_name(name);
-    r->set_type(v1::Value::SCALAR);
-    r->mutable_scalar()->set_value(value);
-  }
-  v1::Resource* ports = o.add_resources();
-  ports->set_name("ports");
-  ports->set_type(v1::Value::RANGES);
-  v1::Value::Range* range = ports->mutable_ranges()->add_range();
-  range->set_begin(31000);
-  range->set_end(31099);
-  return o;
+  return OfferBuilder(id, agent, "host-" + agent)
+      .Scalar("cpus", cpus)
+      .Scalar("mem", mem)
+      .Ports(31000, 31099)
+      .Build();
 }
 
 class Scheduler : public ::testing::Test {

@@ -3,27 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "launcher/spec/load.h"
+#include "tests/fakes/fake_world.h"
 
 namespace mlaunch {
 namespace {
 
 World Fake(std::map<std::string, std::string> files, std::map<std::string, std::string> env) {
-  World w;
-  w.read_file = [files](const std::string& path, std::string& out) {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      out = "No such file or directory";
-      return false;
-    }
-    out = it->second;
-    return true;
-  };
-  w.getenv = [env](const std::string& name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  };
-  return w;
+  return FakeWorld(std::move(files), std::move(env));
 }
 
 constexpr const char* kSpec = R"(version: 1
