@@ -1,0 +1,134 @@
+// The command service with real processes: exit statuses, signals to the
+// whole process group, output into the sandbox, commands that cannot run.
+// Exits are awaited with a condition variable and a bounded wait.
+#include "executor/services/command_service.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace mlaunch::executor {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class CommandServiceTest : public ::testing::Test {
+ protected:
+  CommandServiceTest() {
+    std::string pattern = (fs::temp_directory_path() / "command_service_test.XXXXXX").native();
+    sandbox_ = ::mkdtemp(pattern.data());
+  }
+  ~CommandServiceTest() override { fs::remove_all(sandbox_); }
+
+  Result<std::unique_ptr<CommandService>> Start(const std::string& shell) {
+    ServiceConfig config;
+    config.mutable_command()->set_shell(shell);
+    return StartConfig(config);
+  }
+  Result<std::unique_ptr<CommandService>> StartConfig(const ServiceConfig& config) {
+    return CommandService::Start(config, sandbox_, [this](std::optional<int> code,
+                                                          std::optional<int> signal) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exited_ = true;
+      code_ = code;
+      signal_ = signal;
+      changed_.notify_all();
+    });
+  }
+  bool AwaitExit() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return exited_; });
+  }
+  std::string Read(const std::string& name) {
+    std::ifstream file(fs::path(sandbox_) / name);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  }
+
+  std::string sandbox_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool exited_ = false;
+  std::optional<int> code_;
+  std::optional<int> signal_;
+};
+
+TEST_F(CommandServiceTest, ReportsExitStatusZero) {
+  auto service = Start("true");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 0);
+  EXPECT_FALSE(signal_);
+}
+
+TEST_F(CommandServiceTest, ReportsANonZeroExitStatus) {
+  auto service = Start("exit 3");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 3);
+}
+
+TEST_F(CommandServiceTest, AppendsOutputToTheSandboxFilesAndRunsThere) {
+  std::ofstream(fs::path(sandbox_) / "stdout") << "earlier\n";
+  auto service = Start("echo out; echo err >&2; pwd");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(Read("stdout"), "earlier\nout\n" + fs::canonical(sandbox_).native() + "\n");
+  EXPECT_EQ(Read("stderr"), "err\n");
+}
+
+TEST_F(CommandServiceTest, ExecsArgsDirectly) {
+  ServiceConfig config;
+  config.mutable_command()->add_args("sh");
+  config.mutable_command()->add_args("-c");
+  config.mutable_command()->add_args("exit 4");
+  auto service = StartConfig(config);
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 4);
+}
+
+TEST_F(CommandServiceTest, InheritsTheExecutorsEnvironment) {
+  ::setenv("PORT_HTTP", "31000", 1);
+  auto service = Start("echo $PORT_HTTP");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(Read("stdout"), "31000\n");
+}
+
+TEST_F(CommandServiceTest, ASignalToTheGroupEndsTheCommandAndIsReported) {
+  auto service = Start("sleep 600 & wait");
+  ASSERT_TRUE(service.ok()) << service.message();
+  service.value()->Signal(SIGTERM);
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(signal_, SIGTERM);
+  EXPECT_FALSE(code_);
+}
+
+TEST_F(CommandServiceTest, FailsToStartACommandThatCannotRun) {
+  ServiceConfig config;
+  config.mutable_command()->add_args("/nonexistent/program");
+  auto service = StartConfig(config);
+  ASSERT_FALSE(service.ok());
+  EXPECT_NE(service.message().find("/nonexistent/program"), std::string::npos)
+      << service.message();
+}
+
+TEST(SignalNumber, ReadsNamesAndNumbers) {
+  EXPECT_EQ(SignalNumber("SIGTERM"), SIGTERM);
+  EXPECT_EQ(SignalNumber("int"), SIGINT);
+  EXPECT_EQ(SignalNumber("9"), SIGKILL);
+  EXPECT_EQ(SignalNumber("SIGNOPE"), std::nullopt);
+  EXPECT_EQ(SignalNumber(""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace mlaunch::executor
