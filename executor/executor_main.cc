@@ -1,0 +1,262 @@
+#include "executor/executor_main.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "executor/agent_client.h"
+#include "executor/services/command_service.h"
+#include "executor/services/health_check.h"
+#include "executor/services/http_service.h"
+
+namespace mlaunch::executor {
+
+namespace v1exec = mesos::v1::executor;
+
+std::optional<Millis> ParseMesosDuration(const std::string& text) {
+  size_t end = 0;
+  double value;
+  try {
+    value = std::stod(text, &end);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (value < 0) return std::nullopt;
+  std::string unit = text.substr(end);
+  static const std::pair<const char*, double> kUnits[] = {
+      {"ns", 1e-6},    {"us", 1e-3},         {"ms", 1},
+      {"secs", 1000},  {"mins", 60 * 1000},  {"hrs", 3600 * 1000},
+      {"days", 86400 * 1000.0}, {"weeks", 7 * 86400 * 1000.0},
+  };
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) return static_cast<Millis>(value * factor);
+  }
+  return std::nullopt;
+}
+
+std::string RandomUuid() {
+  static std::mutex mutex;
+  static std::mt19937_64 engine{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string bytes(16, '\0');
+  for (int i = 0; i < 2; ++i) {
+    uint64_t word = engine();
+    for (int j = 0; j < 8; ++j) bytes[i * 8 + j] = static_cast<char>(word >> (8 * j));
+  }
+  return bytes;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Loop {
+ public:
+  Loop(const AgentConfig& config, ExecutorOptions options, HttpClient& http, LoopOptions loop)
+      : config_(config),
+        loop_(loop),
+        core_(config, std::move(options)),
+        client_(http, config.agent_endpoint, Callbacks()),
+        start_(Clock::now()) {}
+
+  int Run() {
+    Apply(core_.Connected(Now()));
+    Millis next_tick = Now() + loop_.tick;
+    while (!exit_code_) {
+      std::function<Actions(Millis)> work;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait_until(lock, start_ + std::chrono::milliseconds(next_tick),
+                         [&] { return !queue_.empty(); });
+        if (!queue_.empty()) {
+          work = std::move(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      if (work) Apply(work(Now()));
+      Millis now = Now();
+      if (!exit_code_ && reconnect_at_ && now >= *reconnect_at_) {
+        reconnect_at_.reset();
+        Apply(core_.Connected(now));
+      }
+      if (!exit_code_ && now >= next_tick) {
+        Apply(core_.Tick(now));
+        next_tick = now + loop_.tick;
+      }
+    }
+    Shutdown();
+    return *exit_code_;
+  }
+
+ private:
+  struct Service {
+    ServiceConfig config;
+    std::unique_ptr<HttpService> http;
+    std::unique_ptr<CommandService> command;
+    mesos::v1::HealthCheck check;
+  };
+
+  Millis Now() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+  }
+
+  void Post(std::function<Actions(Millis)> work) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(work));
+    wake_.notify_one();
+  }
+
+  AgentClient::Callbacks Callbacks() {
+    AgentClient::Callbacks callbacks;
+    callbacks.on_event = [this](const v1exec::Event& event) {
+      Post([this, event](Millis now) { return core_.Handle(event, now); });
+    };
+    callbacks.on_disconnected = [this](const std::string& why) {
+      Post([this, why](Millis now) {
+        std::cerr << "mesos-launch-executor: disconnected from the agent: " << why << "\n";
+        reconnect_at_ = now + loop_.reconnect_delay;
+        return core_.Disconnected(now);
+      });
+    };
+    return callbacks;
+  }
+
+  void Apply(Actions actions) {
+    for (const v1exec::Call& call : actions.calls) {
+      if (call.type() == v1exec::Call::SUBSCRIBE) {
+        client_.Subscribe(call);
+        continue;
+      }
+      Status sent = client_.Send(call);
+      if (!sent.ok()) std::cerr << "mesos-launch-executor: " << sent.message() << "\n";
+    }
+    for (auto& [task, config] : actions.start) StartService(task, config);
+    for (const std::string& id : actions.stop) StopService(id, /*force=*/false);
+    for (const std::string& id : actions.force_stop) StopService(id, /*force=*/true);
+    for (const std::string& id : actions.run_check) RunCheck(id);
+    if (actions.exit_code && !exit_code_) exit_code_ = actions.exit_code;
+  }
+
+  void StartService(const mesos::v1::TaskInfo& task, const ServiceConfig& config) {
+    const std::string& id = task.task_id().value();
+    Service service;
+    service.config = config;
+    service.check = task.health_check();
+    std::string error;
+    if (config.has_http()) {
+      auto http = HttpService::Start(config, ListenAddressFor(config_.agent_endpoint),
+                                     config_.sandbox);
+      if (http.ok()) {
+        service.http = std::move(http.value());
+      } else {
+        error = http.message();
+      }
+    } else {
+      auto command = CommandService::Start(
+          config, config_.sandbox, [this, id](std::optional<int> code, std::optional<int> signal) {
+            Post([this, id, code, signal](Millis now) {
+              services_.erase(id);  // joins the reaper, which has reported
+              return core_.Exited(id, code, signal, now);
+            });
+          });
+      if (command.ok()) {
+        service.command = std::move(command.value());
+      } else {
+        error = command.message();
+      }
+    }
+    if (!error.empty()) {
+      Apply(core_.FailedToStart(id, error, Now()));
+      return;
+    }
+    services_[id] = std::move(service);
+    Apply(core_.Started(id, Now()));
+  }
+
+  void StopService(const std::string& id, bool force) {
+    auto it = services_.find(id);
+    if (it == services_.end()) return;
+    Service& service = it->second;
+    if (service.command) {
+      int signal = SIGKILL;
+      if (!force) signal = SignalNumber(service.config.kill_signal()).value_or(SIGTERM);
+      service.command->Signal(signal);
+      return;  // its exit is reported by the reaper
+    }
+    // The HTTP service stops at once, whatever the grace.
+    service.http->Stop();
+    services_.erase(it);
+    Apply(core_.Exited(id, 0, std::nullopt, Now()));
+  }
+
+  void RunCheck(const std::string& id) {
+    auto it = services_.find(id);
+    if (it == services_.end()) return;
+    mesos::v1::HealthCheck check = it->second.check;
+    std::string host = ListenAddressFor(config_.agent_endpoint);
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    std::string sandbox = config_.sandbox;
+    // Finished runners are joined as new ones start.
+    std::erase_if(checks_, [](Check& c) {
+      if (!*c.done) return false;
+      c.thread.join();
+      return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    checks_.push_back({std::thread([this, id, check, host, sandbox, done] {
+      CheckOutcome outcome = RunHealthCheck(check, host, sandbox);
+      *done = true;
+      Post([this, id, outcome](Millis now) {
+        return core_.CheckResult(id, outcome.healthy, outcome.detail, now);
+      });
+    }), done});
+  }
+
+  void Shutdown() {
+    client_.Stop();
+    for (auto& [id, service] : services_) {
+      if (service.http) service.http->Stop();
+    }
+    services_.clear();  // commands: SIGKILL to the group, then reaped
+    for (Check& check : checks_) check.thread.join();
+  }
+
+  AgentConfig config_;
+  LoopOptions loop_;
+  ExecutorCore core_;
+  AgentClient client_;
+  const Clock::time_point start_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<Actions(Millis)>> queue_;
+
+  std::map<std::string, Service> services_;  // by task id
+  struct Check {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Check> checks_;
+  std::optional<Millis> reconnect_at_;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace
+
+int RunExecutor(const AgentConfig& config, ExecutorOptions options, HttpClient& http,
+                LoopOptions loop) {
+  if (!options.new_uuid) options.new_uuid = RandomUuid;
+  Loop executor(config, std::move(options), http, loop);
+  return executor.Run();
+}
+
+}  // namespace mlaunch::executor
