@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -280,6 +281,40 @@ TEST_F(ExecutorBinary, RunsACommandToItsExitStatus) {
   ASSERT_TRUE(failed);
   EXPECT_NE(failed->update().status().message().find("7"), std::string::npos)
       << failed->update().status().message();
+}
+
+TEST_F(ExecutorBinary, ReportsHealthFlipsAndKillsATaskOutOfChecks) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_);
+  ASSERT_TRUE(
+      agent.Await([](const v1exec::Call& c) { return c.type() == v1exec::Call::SUBSCRIBE; }));
+  agent.Send(Subscribed());
+  std::ofstream(fs::path(sandbox_) / "up") << "";
+  ServiceConfig config;
+  config.mutable_command()->set_shell("exec sleep 600");
+  v1exec::Event launch = Launch("svc-1", config);
+  v1::HealthCheck* check = launch.mutable_launch()->mutable_task()->mutable_health_check();
+  check->set_type(v1::HealthCheck::COMMAND);
+  check->mutable_command()->set_value("test -f up");
+  check->set_delay_seconds(0);
+  check->set_interval_seconds(0.1);
+  check->set_grace_period_seconds(0);
+  check->set_consecutive_failures(2);
+  agent.Send(launch);
+
+  auto health = [&](bool healthy) {
+    return agent.Await([healthy](const v1exec::Call& c) {
+      return c.type() == v1exec::Call::UPDATE && c.update().status().state() == v1::TASK_RUNNING &&
+             c.update().status().has_healthy() && c.update().status().healthy() == healthy;
+    });
+  };
+  ASSERT_TRUE(health(true));
+  fs::remove(fs::path(sandbox_) / "up");
+  ASSERT_TRUE(health(false));
+  auto killed = agent.AwaitUpdate(v1::TASK_KILLED);
+  ASSERT_TRUE(killed);
+  EXPECT_NE(killed->update().status().message().find("health check"), std::string::npos)
+      << killed->update().status().message();
 }
 
 TEST_F(ExecutorBinary, ExitsNamingAMissingVariable) {
