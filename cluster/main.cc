@@ -1,13 +1,20 @@
 // mesos-launch-cluster: the embedded Mesos master (and, once they exist,
-// its agents) on loopback. Wiring only: flags, the Master, signals.
+// its agents, one per loopback address from 127.0.0.2) on loopback. Wiring
+// only: flags, the Master, the agents, signals.
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/statvfs.h>
 
 #include <cxxopts.hpp>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <algorithm>
+#include <filesystem>
 
+#include "cluster/agent.h"
 #include "cluster/agent_spec.h"
 #include "cluster/credentials_file.h"
 #include "cluster/master_http.h"
@@ -16,25 +23,37 @@
 
 namespace {
 
-using mlaunch::cluster::Agent;
-using mlaunch::cluster::AgentRequest;
+using mlaunch::cluster::LocalAgent;
 using mlaunch::cluster::Master;
 
 constexpr int kUsage = 64;
 
-// Until the agents of issue #4 land: accepts what the master sends and says
-// so; tasks stay TASK_STAGING.
-class LoggingAgent : public Agent {
- public:
-  explicit LoggingAgent(std::string hostname) : hostname_(std::move(hostname)) {}
-  void Handle(const AgentRequest& request) override {
-    spdlog::warn("agent {}: request #{} received, but executors are not part of this build yet",
-                 hostname_, request.index());
+// The machine's size as Mesos' agent computes its default resources: all
+// CPUs, memory less min(1 GB, half), disk of the work dir less min(5 GB,
+// half), ports 31000-32000.
+std::string MachineResources(const std::string& work_dir) {
+  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
+  double mem_mb = 1024;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemTotal:") {
+      mem_mb = kb / 1024;
+      break;
+    }
+    meminfo.ignore(256, '\n');
   }
-
- private:
-  std::string hostname_;
-};
+  mem_mb -= std::min(1024.0, mem_mb / 2);
+  double disk_mb = 10000;
+  struct statvfs fs {};
+  if (statvfs(work_dir.c_str(), &fs) == 0) {
+    disk_mb = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / 1048576.0;
+    disk_mb -= std::min(5120.0, disk_mb / 2);
+  }
+  return "cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(static_cast<long>(mem_mb)) +
+         ";disk:" + std::to_string(static_cast<long>(disk_mb)) + ";ports:[31000-32000]";
+}
 
 }  // namespace
 
@@ -44,9 +63,14 @@ int main(int argc, char** argv) {
   options.add_options()
       ("port", "master port (0: any free one)", cxxopts::value<int>()->default_value("5050"))
       ("agents", "number of agents", cxxopts::value<int>()->default_value("1"))
-      ("agent-resources", "resources of each agent, e.g. 'cpus:2;mem:2048;ports:[31000-31999]'",
-       cxxopts::value<std::string>()->default_value(
-           "cpus:2;mem:2048;disk:10000;ports:[31000-31999]"))
+      ("agent-resources",
+       "resources of each agent, e.g. 'cpus:2;mem:2048;ports:[31000-31999]' "
+       "(default: sized from the machine)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("work-dir", "where sandboxes go (default: a new temporary directory)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("executor-registration-timeout", "seconds an executor has to subscribe",
+       cxxopts::value<double>()->default_value("60"))
       ("agent-attributes", "attributes of each agent, e.g. 'rack:r1'",
        cxxopts::value<std::string>()->default_value(""))
       ("credentials", "file of principal/secret pairs; then HTTP Basic auth is required",
@@ -75,7 +99,33 @@ int main(int argc, char** argv) {
                  "--allocation-interval > 0\n";
     return kUsage;
   }
-  auto resources = mlaunch::cluster::ParseResources(args["agent-resources"].as<std::string>());
+  const double registration_timeout = args["executor-registration-timeout"].as<double>();
+  if (!(registration_timeout > 0)) {
+    std::cerr << "mesos-launch-cluster: --executor-registration-timeout must be > 0\n";
+    return kUsage;
+  }
+  std::string work_dir = args["work-dir"].as<std::string>();
+  if (work_dir.empty()) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "mesos-launch-cluster.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      std::cerr << "mesos-launch-cluster: cannot create a temporary work directory\n";
+      return 2;
+    }
+    work_dir = pattern;
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(work_dir, error);
+    if (error) {
+      std::cerr << "mesos-launch-cluster: cannot create --work-dir " << work_dir << ": "
+                << error.message() << "\n";
+      return kUsage;
+    }
+  }
+  work_dir = std::filesystem::absolute(work_dir).string();
+  std::string resource_text = args["agent-resources"].as<std::string>();
+  if (resource_text.empty()) resource_text = MachineResources(work_dir);
+  auto resources = mlaunch::cluster::ParseResources(resource_text);
   auto attributes =
       mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
   if (!resources.ok() || !attributes.ok()) {
@@ -117,25 +167,37 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::unique_ptr<Master> master = std::move(started).value();
-  std::vector<std::unique_ptr<LoggingAgent>> agent_objects;
+  std::vector<std::unique_ptr<LocalAgent>> agent_objects;
   for (int i = 0; i < agents; ++i) {
+    LocalAgent::Options agent_options;
+    agent_options.address = "127.0.0." + std::to_string(i + 2);
+    agent_options.work_dir = work_dir;
+    agent_options.registration_timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(registration_timeout * 1000));
+    auto agent = LocalAgent::Start(agent_options);
+    if (!agent.ok()) {
+      spdlog::error("cannot start agent {}: {}", i, agent.message());
+      for (auto& started_agent : agent_objects) started_agent->Stop();
+      master->Stop();
+      return 2;
+    }
+    agent_objects.push_back(std::move(agent).value());
     mesos::v1::AgentInfo info;
-    const std::string ip = "127.0.0." + std::to_string(i + 2);
-    info.set_hostname(ip);
+    info.set_hostname(agent_options.address);
+    info.set_port(agent_objects.back()->port());
     for (const auto& r : resources.value()) *info.add_resources() = r;
     for (const auto& a : attributes.value()) *info.add_attributes() = a;
-    agent_objects.push_back(std::make_unique<LoggingAgent>(ip));
-    const std::string id = master->AddAgent(info, ip, agent_objects.back().get());
-    spdlog::info("agent {} on {} registered", id, ip);
+    const std::string id = agent_objects.back()->RegisterWith(*master, info);
+    spdlog::info("agent {} on {} registered", id, agent_objects.back()->endpoint());
   }
-  if (agents > 0) {
-    spdlog::warn("agents do not run executors yet: launched tasks stay TASK_STAGING");
-  }
+  spdlog::info("sandboxes under {}", work_dir);
   std::cout << "master listening on " << master->url() << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   spdlog::info("signal {}: stopping", signal_number);
+  // Executors first: every process group the agents started is killed.
+  for (auto& agent : agent_objects) agent->Stop();
   master->Stop();
   return 0;
 }

@@ -1,0 +1,701 @@
+#include "cluster/agent.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <system_error>
+
+#include "cluster/agent_environment.h"
+#include "cluster/agent_process.h"
+#include "cluster/http_rules.h"
+#include "cluster/json_proto.h"
+#include "common/recordio.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace mlaunch::cluster {
+
+using mesos::v1::TaskState;
+using mesos::v1::TaskStatus;
+using mesos::v1::executor::Call;
+using mesos::v1::executor::Event;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr char kProtobuf[] = "application/x-protobuf";
+constexpr char kJson[] = "application/json";
+
+std::string RandomBytes16() {
+  static std::mutex mutex;
+  static std::mt19937_64 engine{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string bytes(16, '\0');
+  for (int i = 0; i < 16; i += 8) {
+    const std::uint64_t word = engine();
+    for (int j = 0; j < 8; ++j)
+      bytes[i + j] = static_cast<char>(word >> (8 * j));
+  }
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122
+  return bytes;
+}
+
+std::string UuidString(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    text += kHex[byte >> 4];
+    text += kHex[byte & 0xf];
+  }
+  return text;
+}
+
+HttpServer::Response Empty(int status) {
+  HttpServer::Response response;
+  response.status = status;
+  return response;
+}
+
+std::string Encode(const Event& event, bool json) {
+  return RecordIOEncode(json ? ProtoToJson(event).dump()
+                             : event.SerializeAsString());
+}
+
+// Mesos' validation of an executor Call (§3.4); the message, if invalid.
+std::optional<std::string> ValidateCall(const Call& call) {
+  if (!call.IsInitialized()) {
+    return "Not initialized: " + call.InitializationErrorString();
+  }
+  if (!call.has_type()) return std::string("Expecting 'type' to be present");
+  switch (call.type()) {
+    case Call::SUBSCRIBE:
+      if (!call.has_subscribe())
+        return std::string("Expecting 'subscribe' to be present");
+      break;
+    case Call::UPDATE: {
+      if (!call.has_update())
+        return std::string("Expecting 'update' to be present");
+      const TaskStatus& status = call.update().status();
+      if (!status.has_uuid() || status.uuid().size() != 16) {
+        return std::string(
+            "'TaskStatus.uuid' must be present and 16 bytes long");
+      }
+      if (status.source() != TaskStatus::SOURCE_EXECUTOR) {
+        return std::string(
+                   "Received Call from executor with invalid source, '") +
+               TaskStatus::Source_Name(status.source()) + "'";
+      }
+      if (status.state() == mesos::v1::TASK_STAGING) {
+        return std::string("Received TASK_STAGING from executor");
+      }
+      if (status.has_executor_id() &&
+          status.executor_id().value() != call.executor_id().value()) {
+        return "ExecutorID in Call: " + call.executor_id().value() +
+               " does not match ExecutorID in TaskStatus: " +
+               status.executor_id().value();
+      }
+      break;
+    }
+    case Call::MESSAGE:
+      if (!call.has_message())
+        return std::string("Expecting 'message' to be present");
+      break;
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct LocalAgent::Executor {
+  struct Task {
+    mesos::v1::TaskInfo info;
+    TaskState state = mesos::v1::TASK_STAGING;
+  };
+  mesos::v1::FrameworkInfo framework;
+  mesos::v1::ExecutorInfo info;
+  std::string container_id;
+  std::string sandbox;
+  pid_t pid = -1;
+  bool subscribed = false;
+  bool shutting_down = false;
+  std::shared_ptr<ResponseStream> stream;
+  bool json = false;
+  Clock::time_point registration_deadline;
+  std::optional<Clock::time_point> kill_deadline;
+  std::vector<std::string> queued;    // task ids waiting for SUBSCRIBE
+  std::map<std::string, Task> tasks;  // by task id
+  std::set<std::string> seen_uuids;   // updates already forwarded
+
+  void Send(const Event& event) {
+    if (stream) stream->Write(Encode(event, json));
+  }
+};
+
+// What to tell the master once the agent's lock is released.
+struct LocalAgent::Work {
+  std::vector<std::pair<std::string, TaskStatus>> updates;
+  struct Terminated {
+    std::string framework_id;
+    mesos::v1::ExecutorID executor_id;
+    int wait_status;
+  };
+  std::vector<Terminated> terminated;
+};
+
+namespace {
+
+TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
+                       const std::string& task_id,
+                       const mesos::v1::ExecutorID* executor_id,
+                       TaskState state, TaskStatus::Reason reason,
+                       const std::string& message) {
+  TaskStatus status;
+  status.mutable_task_id()->set_value(task_id);
+  status.set_state(state);
+  status.set_reason(reason);
+  status.set_message(message);
+  status.set_source(TaskStatus::SOURCE_AGENT);
+  if (agent.has_id()) *status.mutable_agent_id() = agent.id();
+  if (executor_id != nullptr) *status.mutable_executor_id() = *executor_id;
+  status.set_uuid(RandomBytes16());
+  status.set_timestamp(std::chrono::duration<double>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+  return status;
+}
+
+// Fails every task of `executor` not yet terminal.
+void FailOpenTasks(const mesos::v1::AgentInfo& agent,
+                   LocalAgent::Executor& executor, TaskStatus::Reason reason,
+                   const std::string& message, LocalAgent::Work& work);
+
+}  // namespace
+
+namespace {
+void FailOpenTasks(const mesos::v1::AgentInfo& agent,
+                   LocalAgent::Executor& executor, TaskStatus::Reason reason,
+                   const std::string& message, LocalAgent::Work& work) {
+  for (auto& [id, task] : executor.tasks) {
+    if (IsTerminal(task.state)) continue;
+    task.state = mesos::v1::TASK_FAILED;
+    work.updates.emplace_back(
+        executor.framework.id().value(),
+        AgentStatus(agent, id, &executor.info.executor_id(),
+                    mesos::v1::TASK_FAILED, reason, message));
+  }
+  executor.queued.clear();
+}
+}  // namespace
+
+Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
+  std::unique_ptr<LocalAgent> agent(new LocalAgent(std::move(options)));
+  HttpServer::Options server_options;
+  server_options.address = agent->options_.address;
+  server_options.port = agent->options_.port;
+  LocalAgent* raw = agent.get();
+  auto server = HttpServer::Start(
+      server_options,
+      [raw](const HttpServer::Request& r) { return raw->Serve(r); });
+  if (!server.ok()) return server.status();
+  agent->server_ = std::move(server).value();
+  agent->worker_ = std::thread([raw] { raw->WorkLoop(); });
+  return agent;
+}
+
+LocalAgent::LocalAgent(Options options) : options_(std::move(options)) {}
+
+LocalAgent::~LocalAgent() { Stop(); }
+
+void LocalAgent::Attach(mesos::v1::AgentInfo info, Reports reports) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  info_ = std::move(info);
+  reports_ = std::move(reports);
+}
+
+std::string LocalAgent::RegisterWith(Master& master,
+                                     mesos::v1::AgentInfo info) {
+  const std::string id = master.AddAgent(info, options_.address, this);
+  info.mutable_id()->set_value(id);
+  Master* m = &master;
+  Reports reports;
+  reports.status_update = [m, id](const std::string& framework_id,
+                                  TaskStatus status) {
+    m->StatusUpdate(id, framework_id, std::move(status));
+  };
+  reports.executor_terminated =
+      [m, id](const std::string& framework_id,
+              const mesos::v1::ExecutorID& executor_id, int wait_status) {
+        m->ExecutorTerminated(id, framework_id, executor_id, wait_status);
+      };
+  reports.executor_message = [m, id](const std::string& framework_id,
+                                     const mesos::v1::ExecutorID& executor_id,
+                                     std::string data) {
+    m->ExecutorMessage(id, framework_id, executor_id, std::move(data));
+  };
+  Attach(std::move(info), std::move(reports));
+  return id;
+}
+
+std::uint16_t LocalAgent::port() const { return server_->port(); }
+
+std::string LocalAgent::endpoint() const {
+  return options_.address + ":" + std::to_string(port());
+}
+
+std::optional<pid_t> LocalAgent::ExecutorPid(
+    const std::string& framework_id, const std::string& executor_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = executors_.find({framework_id, executor_id});
+  if (it == executors_.end() || it->second->pid <= 0) return std::nullopt;
+  return it->second->pid;
+}
+
+void LocalAgent::Handle(const AgentRequest& request) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (stopping_) return;
+    queue_.push_back(request);
+    ++received_;
+  }
+  queue_wake_.notify_one();
+}
+
+void LocalAgent::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+  }
+  queue_wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [key, executor] : executors_) {
+      if (executor->pid > 0) {
+        KillProcessGroup(executor->pid);
+        int status = 0;
+        while (waitpid(executor->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        KillProcessGroup(executor->pid);  // anything left in the group
+        executor->pid = -1;
+      }
+      if (executor->stream) executor->stream->Close();
+    }
+    executors_.clear();
+  }
+  if (server_) server_->Stop();
+}
+
+void LocalAgent::WorkLoop() {
+  for (;;) {
+    std::deque<AgentRequest> requests;
+    {
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      // Children are reaped by polling: at most this late.
+      queue_wake_.wait_for(lock, std::chrono::milliseconds(10),
+                           [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      requests.swap(queue_);
+    }
+    Work work;
+    Reports reports;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const AgentRequest& request : requests) Process(request, work);
+      Tick(Clock::now(), work);
+      reports = reports_;
+    }
+    Flush(reports, work);
+    if (!requests.empty()) {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      processed_ += requests.size();
+      processed_wake_.notify_all();
+    }
+  }
+}
+
+bool LocalAgent::WaitForRequests(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  const std::uint64_t target = received_;
+  return processed_wake_.wait_for(lock, timeout, [&] {
+    return stopping_ || processed_ >= target;
+  }) && processed_ >= target;
+}
+
+void LocalAgent::Flush(const Reports& reports, Work& work) {
+  for (auto& [framework_id, status] : work.updates) {
+    if (reports.status_update)
+      reports.status_update(framework_id, std::move(status));
+  }
+  for (auto& terminated : work.terminated) {
+    if (reports.executor_terminated) {
+      reports.executor_terminated(terminated.framework_id,
+                                  terminated.executor_id,
+                                  terminated.wait_status);
+    }
+  }
+}
+
+void LocalAgent::Process(const AgentRequest& request, Work& work) {
+  if (const auto* launch = std::get_if<LaunchTasks>(&request)) {
+    Launch(*launch, work);
+  } else if (const auto* kill = std::get_if<KillTask>(&request)) {
+    for (auto& [key, executor] : executors_) {
+      if (key.first != kill->framework_id) continue;
+      auto task = executor->tasks.find(kill->task_id.value());
+      if (task == executor->tasks.end() || IsTerminal(task->second.state))
+        continue;
+      auto queued = std::find(executor->queued.begin(), executor->queued.end(),
+                              kill->task_id.value());
+      if (queued != executor->queued.end()) {
+        executor->queued.erase(queued);
+        task->second.state = mesos::v1::TASK_KILLED;
+        work.updates.emplace_back(
+            kill->framework_id,
+            AgentStatus(info_, task->first, &executor->info.executor_id(),
+                        mesos::v1::TASK_KILLED,
+                        TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
+                        "Killed before the executor subscribed"));
+        if (!executor->subscribed && executor->queued.empty()) {
+          Shutdown(*executor);
+        }
+      } else {
+        Event event;
+        event.set_type(Event::KILL);
+        *event.mutable_kill()->mutable_task_id() = kill->task_id;
+        if (kill->kill_policy) {
+          *event.mutable_kill()->mutable_kill_policy() = *kill->kill_policy;
+        }
+        executor->Send(event);
+      }
+    }
+  } else if (const auto* shutdown = std::get_if<ShutdownExecutor>(&request)) {
+    auto it = executors_.find(
+        {shutdown->framework_id, shutdown->executor_id.value()});
+    if (it != executors_.end()) Shutdown(*it->second);
+  } else if (const auto* framework = std::get_if<ShutdownFramework>(&request)) {
+    for (auto& [key, executor] : executors_) {
+      if (key.first == framework->framework_id) Shutdown(*executor);
+    }
+  } else if (const auto* message = std::get_if<FrameworkToExecutor>(&request)) {
+    auto it =
+        executors_.find({message->framework_id, message->executor_id.value()});
+    if (it != executors_.end()) {
+      Event event;
+      event.set_type(Event::MESSAGE);
+      event.mutable_message()->set_data(message->data);
+      it->second->Send(event);
+    }
+  }
+  // AcknowledgeUpdate: the master retries updates itself; nothing to do.
+}
+
+void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
+  const std::string framework_id = launch.framework.id().value();
+  for (const mesos::v1::TaskInfo& task : launch.tasks) {
+    auto fail = [&](const mesos::v1::ExecutorID* executor_id,
+                    const std::string& why) {
+      work.updates.emplace_back(
+          framework_id,
+          AgentStatus(info_, task.task_id().value(), executor_id,
+                      mesos::v1::TASK_FAILED,
+                      TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, why));
+    };
+    if (launch.executor || !task.has_executor()) {
+      fail(nullptr, launch.executor
+                        ? "task groups are not supported by this agent yet"
+                        : "command tasks are not supported by this agent yet");
+      continue;
+    }
+    const mesos::v1::ExecutorInfo& info = task.executor();
+    const std::string executor_id = info.executor_id().value();
+    auto existing = executors_.find({framework_id, executor_id});
+    if (existing != executors_.end()) {
+      Executor& executor = *existing->second;
+      if (executor.shutting_down) {
+        fail(&info.executor_id(), "the executor is shutting down");
+        continue;
+      }
+      executor.tasks[task.task_id().value()].info = task;
+      if (executor.subscribed) {
+        Event event;
+        event.set_type(Event::LAUNCH);
+        *event.mutable_launch()->mutable_task() = task;
+        executor.Send(event);
+      } else {
+        executor.queued.push_back(task.task_id().value());
+      }
+      continue;
+    }
+    if (info.command().uris_size() > 0) {
+      fail(&info.executor_id(), "fetching is not supported yet (" +
+                                    info.command().uris(0).value() + ")");
+      continue;
+    }
+    auto executor = std::make_unique<Executor>();
+    executor->framework = launch.framework;
+    executor->info = info;
+    if (!executor->info.has_framework_id()) {
+      *executor->info.mutable_framework_id() = launch.framework.id();
+    }
+    executor->container_id = UuidString(RandomBytes16());
+    const std::filesystem::path runs =
+        std::filesystem::path(options_.work_dir) / "slaves" /
+        info_.id().value() / "frameworks" / framework_id / "executors" /
+        executor_id / "runs";
+    executor->sandbox = (runs / executor->container_id).string();
+    std::error_code error;
+    std::filesystem::create_directories(executor->sandbox, error);
+    if (error) {
+      fail(&info.executor_id(), "cannot create the sandbox " +
+                                    executor->sandbox + ": " + error.message());
+      continue;
+    }
+    std::filesystem::remove(runs / "latest", error);
+    std::filesystem::create_directory_symlink(executor->container_id,
+                                              runs / "latest", error);
+
+    ExecutorEnvironmentInput input;
+    input.framework_id = framework_id;
+    input.executor_id = executor_id;
+    input.agent_id = info_.id().value();
+    input.sandbox = executor->sandbox;
+    input.agent_endpoint = endpoint();
+    input.checkpoint = launch.framework.checkpoint();
+    input.shutdown_grace_period_ns =
+        info.has_shutdown_grace_period()
+            ? info.shutdown_grace_period().nanoseconds()
+            : std::chrono::nanoseconds(options_.shutdown_grace_period).count();
+    input.user = info.command().environment();
+    auto env = ExecutorEnvironment(input);
+    if (!env.ok()) {
+      fail(&info.executor_id(), env.message());
+      continue;
+    }
+    auto pid = SpawnExecutor(info.command(), env.value(), executor->sandbox);
+    if (!pid.ok()) {
+      fail(&info.executor_id(), "cannot start the executor: " + pid.message());
+      continue;
+    }
+    executor->pid = pid.value();
+    executor->registration_deadline =
+        Clock::now() + options_.registration_timeout;
+    executor->tasks[task.task_id().value()].info = task;
+    executor->queued.push_back(task.task_id().value());
+    executors_[{framework_id, executor_id}] = std::move(executor);
+  }
+}
+
+void LocalAgent::Shutdown(Executor& executor) {
+  if (executor.shutting_down) return;
+  executor.shutting_down = true;
+  if (executor.subscribed) {
+    Event event;
+    event.set_type(Event::SHUTDOWN);
+    executor.Send(event);
+    const auto grace =
+        executor.info.has_shutdown_grace_period()
+            ? std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::nanoseconds(
+                      executor.info.shutdown_grace_period().nanoseconds()))
+            : std::chrono::duration_cast<Clock::duration>(
+                  options_.shutdown_grace_period);
+    executor.kill_deadline = Clock::now() + grace;
+  } else {
+    KillProcessGroup(executor.pid);
+  }
+}
+
+void LocalAgent::Tick(Clock::time_point now, Work& work) {
+  for (auto it = executors_.begin(); it != executors_.end();) {
+    Executor& executor = *it->second;
+    if (!executor.subscribed && !executor.shutting_down &&
+        now >= executor.registration_deadline) {
+      FailOpenTasks(
+          info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT,
+          "Executor did not register within the registration timeout", work);
+      executor.shutting_down = true;
+      KillProcessGroup(executor.pid);
+    }
+    if (executor.kill_deadline && now >= *executor.kill_deadline) {
+      executor.kill_deadline.reset();
+      KillProcessGroup(executor.pid);
+    }
+    int wait_status = 0;
+    if (executor.pid > 0 &&
+        waitpid(executor.pid, &wait_status, WNOHANG) == executor.pid) {
+      KillProcessGroup(executor.pid);  // whatever it left behind
+      executor.pid = -1;
+      if (executor.stream) executor.stream->Close();
+      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_TERMINATED,
+                    "Executor terminated", work);
+      work.terminated.push_back(
+          {it->first.first, executor.info.executor_id(), wait_status});
+      it = executors_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
+  const std::string_view path = request.path();
+  if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
+    return Empty(404);
+  }
+  if (request.method != "POST") {
+    auto response = HttpServer::Response::Text(
+        405,
+        "Expecting one of { 'POST' }, but received '" + request.method + "'");
+    response.headers.Set("Allow", "POST");
+    return response;
+  }
+  const std::optional<std::string> content_type =
+      request.headers.Get("Content-Type");
+  if (!content_type) {
+    return HttpServer::Response::Text(400,
+                                      "Expecting 'Content-Type' to be present");
+  }
+  if (*content_type != kProtobuf && *content_type != kJson) {
+    return HttpServer::Response::Text(
+        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " +
+                 kProtobuf);
+  }
+  Call call;
+  if (*content_type == kProtobuf) {
+    if (!call.ParsePartialFromString(request.body)) {
+      return HttpServer::Response::Text(
+          400, "Failed to parse body into Call protobuf");
+    }
+  } else {
+    google::protobuf::util::JsonParseOptions parse_options;
+    parse_options.ignore_unknown_fields = true;
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        request.body, &call, parse_options);
+    if (!parsed.ok()) {
+      return HttpServer::Response::Text(
+          400, "Failed to convert JSON into Call protobuf: " +
+                   std::string(parsed.message()));
+    }
+  }
+  if (auto error = ValidateCall(call)) {
+    return HttpServer::Response::Text(
+        400, "Failed to validate executor::Call: " + *error);
+  }
+  bool json = false;
+  if (call.type() == Call::SUBSCRIBE) {
+    const std::optional<std::string> accept = request.headers.Get("Accept");
+    if (AcceptsMediaType(accept, kJson)) {
+      json = true;
+    } else if (!AcceptsMediaType(accept, kProtobuf)) {
+      return HttpServer::Response::Text(
+          406, std::string("Expecting 'Accept' to allow '") + kJson + "' or '" +
+                   kProtobuf + "'");
+    }
+  }
+  if (call.type() == Call::HEARTBEAT) return Empty(202);
+
+  const std::string framework_id = call.framework_id().value();
+  const std::string executor_id = call.executor_id().value();
+  std::unique_lock<std::mutex> lock(mutex_);
+  const bool known_framework = std::any_of(
+      executors_.begin(), executors_.end(),
+      [&](const auto& entry) { return entry.first.first == framework_id; });
+  if (!known_framework)
+    return HttpServer::Response::Text(400, "Framework cannot be found");
+  auto it = executors_.find({framework_id, executor_id});
+  if (it == executors_.end())
+    return HttpServer::Response::Text(400, "Executor cannot be found");
+  Executor& executor = *it->second;
+  if (call.type() != Call::SUBSCRIBE && !executor.subscribed) {
+    return HttpServer::Response::Text(403, "Executor is not subscribed");
+  }
+  switch (call.type()) {
+    case Call::SUBSCRIBE: {
+      HttpServer::Response response;
+      response.status = 200;
+      response.headers.Set("Content-Type", json ? kJson : kProtobuf);
+      response.stream = std::make_shared<ResponseStream>();
+      if (executor.shutting_down) {
+        Event event;
+        event.set_type(Event::SHUTDOWN);
+        response.stream->Write(Encode(event, json));
+        response.stream->Close();
+        return response;
+      }
+      if (executor.stream) executor.stream->Close();
+      executor.stream = response.stream;
+      executor.json = json;
+      executor.subscribed = true;
+      Event subscribed;
+      subscribed.set_type(Event::SUBSCRIBED);
+      auto* payload = subscribed.mutable_subscribed();
+      *payload->mutable_executor_info() = executor.info;
+      *payload->mutable_framework_info() = executor.framework;
+      *payload->mutable_agent_info() = info_;
+      payload->mutable_container_id()->set_value(executor.container_id);
+      executor.Send(subscribed);
+      for (const std::string& task_id : executor.queued) {
+        Event launch;
+        launch.set_type(Event::LAUNCH);
+        *launch.mutable_launch()->mutable_task() = executor.tasks[task_id].info;
+        executor.Send(launch);
+      }
+      executor.queued.clear();
+      return response;
+    }
+    case Call::UPDATE: {
+      TaskStatus status = call.update().status();
+      const std::string uuid = status.uuid();
+      Event acknowledged;
+      acknowledged.set_type(Event::ACKNOWLEDGED);
+      *acknowledged.mutable_acknowledged()->mutable_task_id() =
+          status.task_id();
+      acknowledged.mutable_acknowledged()->set_uuid(uuid);
+      if (!executor.seen_uuids.insert(uuid).second) {
+        executor.Send(acknowledged);  // a duplicate: acknowledged again
+        return Empty(202);
+      }
+      if (!status.has_agent_id()) *status.mutable_agent_id() = info_.id();
+      *status.mutable_executor_id() = call.executor_id();
+      if (!status.has_timestamp()) {
+        status.set_timestamp(
+            std::chrono::duration<double>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count());
+      }
+      auto task = executor.tasks.find(status.task_id().value());
+      if (task != executor.tasks.end()) task->second.state = status.state();
+      const std::shared_ptr<ResponseStream> stream = executor.stream;
+      const bool stream_json = executor.json;
+      const Reports reports = reports_;
+      lock.unlock();
+      if (reports.status_update)
+        reports.status_update(framework_id, std::move(status));
+      if (stream) stream->Write(Encode(acknowledged, stream_json));
+      return Empty(202);
+    }
+    case Call::MESSAGE: {
+      const Reports reports = reports_;
+      lock.unlock();
+      if (reports.executor_message) {
+        reports.executor_message(framework_id, call.executor_id(),
+                                 call.message().data());
+      }
+      return Empty(202);
+    }
+    default:
+      return Empty(501);
+  }
+}
+
+}  // namespace mlaunch::cluster

@@ -1,0 +1,150 @@
+// LocalAgent: an embedded Mesos agent on its own loopback address. It
+// serves the v1 Executor API on POST /api/v1/executor and
+// /slave(1)/api/v1/executor (status codes as in mesos-v1-reference.md §1.3)
+// and runs custom executors as real child processes (§3.1, §3.2): one
+// sandbox per run under
+//   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
+// with `stdout` and `stderr` files, the environment of §3.2 and nothing of
+// the cluster's own, each executor in a process group of its own.
+//
+// Tasks wait on the agent until their executor SUBSCRIBEs, then go out as
+// LAUNCH after SUBSCRIBED. Executor UPDATEs are validated (§3.4), reported
+// through Reports::status_update and then ACKNOWLEDGED to the executor. KILL
+// and SHUTDOWN from the master become executor events; SHUTDOWN is followed,
+// after the grace period, by SIGKILL of the process group. An executor that
+// does not subscribe within the registration timeout is killed and its tasks
+// fail with REASON_EXECUTOR_REGISTRATION_TIMEOUT; when an executor exits,
+// its process group is killed, its unfinished tasks fail with
+// REASON_EXECUTOR_TERMINATED and Reports::executor_terminated is called.
+// Stop() (and the destructor) kill every process group the agent started.
+//
+// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, fetching
+// CommandInfo.uris (such tasks fail with REASON_CONTAINER_LAUNCH_FAILED),
+// re-subscription of checkpointing executors.
+//
+// Threads: the HTTP server's threads and one worker thread (master
+// requests, timers, reaping children). Handle() only queues, so it may be
+// called under the master's lock. Reports are called without the agent's
+// lock held, from the worker or a server thread.
+#ifndef MLAUNCH_CLUSTER_AGENT_H_
+#define MLAUNCH_CLUSTER_AGENT_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "cluster/master_http.h"
+#include "common/http_server.h"
+#include "common/status.h"
+#include "mesos/v1/executor/executor.pb.h"
+
+namespace mlaunch::cluster {
+
+class LocalAgent : public Agent {
+ public:
+  // How the agent talks back to its master.
+  struct Reports {
+    std::function<void(const std::string& framework_id,
+                       mesos::v1::TaskStatus status)>
+        status_update;
+    std::function<void(const std::string& framework_id,
+                       const mesos::v1::ExecutorID& executor_id,
+                       int wait_status)>
+        executor_terminated;
+    std::function<void(const std::string& framework_id,
+                       const mesos::v1::ExecutorID& executor_id,
+                       std::string data)>
+        executor_message;
+  };
+
+  struct Options {
+    std::string address = "127.0.0.2";  // a loopback IP of its own
+    std::uint16_t port = 0;             // 0: any free port
+    std::string work_dir;               // must exist or be creatable
+    std::chrono::milliseconds registration_timeout = std::chrono::minutes(1);
+    std::chrono::milliseconds shutdown_grace_period = std::chrono::seconds(5);
+  };
+
+  // Binds the executor endpoint. Fails when the address cannot be bound.
+  static Result<std::unique_ptr<LocalAgent>> Start(Options options);
+
+  LocalAgent(const LocalAgent&) = delete;
+  LocalAgent& operator=(const LocalAgent&) = delete;
+  ~LocalAgent() override;  // Stop()
+
+  // Sets who the agent is (AgentInfo with its id, as the master assigned
+  // it) and where it reports. Call once, before the master sends requests.
+  void Attach(mesos::v1::AgentInfo info, Reports reports);
+
+  // Registers with `master` and attaches to it. `master` must outlive
+  // Stop(). Returns the agent id.
+  std::string RegisterWith(Master& master, mesos::v1::AgentInfo info);
+
+  // Kills every executor's process group, waits for the executors, ends
+  // every stream and stops the server and the worker. Idempotent.
+  void Stop();
+
+  void Handle(const AgentRequest& request) override;
+
+  const std::string& address() const { return options_.address; }
+  std::uint16_t port() const;
+  std::string endpoint() const;  // "ip:port"
+
+  // Blocks until every request Handle() took so far has been acted upon
+  // (executors started, events sent); false after `timeout`.
+  bool WaitForRequests(std::chrono::milliseconds timeout);
+
+  // The process (and process group) id of a running executor.
+  std::optional<pid_t> ExecutorPid(const std::string& framework_id,
+                                   const std::string& executor_id) const;
+
+  struct Executor;
+  struct Work;
+
+ private:
+  explicit LocalAgent(Options options);
+  HttpServer::Response Serve(const HttpServer::Request& request);
+  void WorkLoop();
+  // REQUIRES: mutex_ held (all four).
+  void Process(const AgentRequest& request, Work& work);
+  void Launch(const LaunchTasks& launch, Work& work);
+  void Shutdown(Executor& executor);
+  void Tick(std::chrono::steady_clock::time_point now, Work& work);
+  // REQUIRES: mutex_ not held.
+  void Flush(const Reports& reports, Work& work);
+
+  Options options_;
+  std::unique_ptr<HttpServer> server_;
+  Reports reports_;
+  mesos::v1::AgentInfo info_;
+
+  // Requests from the master, taken by the worker. Never held with mutex_.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_wake_;
+  std::deque<AgentRequest> queue_;
+  std::condition_variable processed_wake_;
+  std::uint64_t received_ = 0;   // requests queued by Handle()
+  std::uint64_t processed_ = 0;  // requests the worker acted upon
+  bool stopping_ = false;
+
+  mutable std::mutex mutex_;  // the executors
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
+      executors_;  // by (framework id, executor id)
+  std::thread worker_;
+  bool stopped_ = false;
+};
+
+}  // namespace mlaunch::cluster
+
+#endif  // MLAUNCH_CLUSTER_AGENT_H_

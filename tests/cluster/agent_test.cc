@@ -1,0 +1,632 @@
+// LocalAgent: executors as real processes (environment, sandbox, output
+// files, exit and registration timeout reported, no survivors) and the
+// executor endpoint spoken to by the project's HTTP client, with the test
+// playing the executor. Waits are bounded and event-driven: no sleeps.
+#include "cluster/agent.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cluster/agent_environment.h"
+#include "common/curl_http_client.h"
+#include "common/recordio.h"
+#include "gtest/gtest.h"
+
+namespace mlaunch::cluster {
+namespace {
+
+using mesos::v1::TaskStatus;
+using mesos::v1::executor::Call;
+using mesos::v1::executor::Event;
+using std::chrono::milliseconds;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+// ----- the pure environment ------------------------------------------------
+
+TEST(StoutDurationTest, PicksTheLargestWholeUnit) {
+  EXPECT_EQ(StoutDuration(5'000'000'000), "5secs");
+  EXPECT_EQ(StoutDuration(250'000'000), "250ms");
+  EXPECT_EQ(StoutDuration(15LL * 60 * 1'000'000'000), "15mins");
+  EXPECT_EQ(StoutDuration(1'500'000'000), "1500ms");
+  EXPECT_EQ(StoutDuration(2LL * 3600 * 1'000'000'000), "2hrs");
+  EXPECT_EQ(StoutDuration(7), "7ns");
+  EXPECT_EQ(StoutDuration(0), "0ns");
+}
+
+ExecutorEnvironmentInput BaseInput() {
+  ExecutorEnvironmentInput input;
+  input.framework_id = "F1";
+  input.executor_id = "E1";
+  input.agent_id = "S0";
+  input.sandbox = "/w/sandbox";
+  input.agent_endpoint = "127.0.0.2:5051";
+  return input;
+}
+
+TEST(ExecutorEnvironmentTest,
+     GivesExactlyTheAgentVariablesWithoutCheckpointing) {
+  auto env = ExecutorEnvironment(BaseInput());
+  ASSERT_TRUE(env.ok());
+  const std::map<std::string, std::string> expected = {
+      {"LIBPROCESS_PORT", "0"},
+      {"MESOS_AGENT_ENDPOINT", "127.0.0.2:5051"},
+      {"MESOS_CHECKPOINT", "0"},
+      {"MESOS_DIRECTORY", "/w/sandbox"},
+      {"MESOS_EXECUTOR_ID", "E1"},
+      {"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs"},
+      {"MESOS_FRAMEWORK_ID", "F1"},
+      {"MESOS_HTTP_COMMAND_EXECUTOR", "0"},
+      {"MESOS_SANDBOX", "/w/sandbox"},
+      {"MESOS_SLAVE_ID", "S0"},
+      {"MESOS_SLAVE_PID", "slave(1)@127.0.0.2:5051"},
+      {"PATH", kDefaultExecutorPath},
+  };
+  EXPECT_EQ(env.value(), expected);
+}
+
+TEST(ExecutorEnvironmentTest, CheckpointingAddsRecoveryTimeoutAndBackoff) {
+  ExecutorEnvironmentInput input = BaseInput();
+  input.checkpoint = true;
+  auto env = ExecutorEnvironment(input);
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env.value().at("MESOS_CHECKPOINT"), "1");
+  EXPECT_EQ(env.value().at("MESOS_RECOVERY_TIMEOUT"), "15mins");
+  EXPECT_EQ(env.value().at("MESOS_SUBSCRIPTION_BACKOFF_MAX"), "2secs");
+}
+
+TEST(ExecutorEnvironmentTest, UserValuesWinAndValueSecretsAreResolved) {
+  ExecutorEnvironmentInput input = BaseInput();
+  auto* path = input.user.add_variables();
+  path->set_name("PATH");
+  path->set_value("/opt/bin");
+  auto* id = input.user.add_variables();
+  id->set_name("MESOS_EXECUTOR_ID");
+  id->set_value("mine");
+  auto* secret = input.user.add_variables();
+  secret->set_name("TOKEN");
+  secret->set_type(mesos::v1::Environment::Variable::SECRET);
+  secret->mutable_secret()->set_type(mesos::v1::Secret::VALUE);
+  secret->mutable_secret()->mutable_value()->set_data("s3cr3t");
+  auto env = ExecutorEnvironment(input);
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env.value().at("PATH"), "/opt/bin");
+  EXPECT_EQ(env.value().at("MESOS_EXECUTOR_ID"), "mine");
+  EXPECT_EQ(env.value().at("TOKEN"), "s3cr3t");
+}
+
+TEST(ExecutorEnvironmentTest, ReferenceSecretsAreAnError) {
+  ExecutorEnvironmentInput input = BaseInput();
+  auto* secret = input.user.add_variables();
+  secret->set_name("TOKEN");
+  secret->set_type(mesos::v1::Environment::Variable::SECRET);
+  secret->mutable_secret()->set_type(mesos::v1::Secret::REFERENCE);
+  secret->mutable_secret()->mutable_reference()->set_name("vault/x");
+  auto env = ExecutorEnvironment(input);
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.message().find("TOKEN"), std::string::npos);
+}
+
+// ----- the agent -----------------------------------------------------------
+
+// What the agent reported, with bounded waits.
+class Recorder {
+ public:
+  LocalAgent::Reports Reports() {
+    LocalAgent::Reports reports;
+    reports.status_update = [this](const std::string& framework_id,
+                                   TaskStatus status) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      EXPECT_EQ(framework_id, "F1");
+      updates_.push_back(std::move(status));
+      changed_.notify_all();
+    };
+    reports.executor_terminated =
+        [this](const std::string& framework_id,
+               const mesos::v1::ExecutorID& executor_id, int wait_status) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          EXPECT_EQ(framework_id, "F1");
+          terminated_.emplace_back(executor_id.value(), wait_status);
+          changed_.notify_all();
+        };
+    reports.executor_message = [this](const std::string&,
+                                      const mesos::v1::ExecutorID&,
+                                      std::string data) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      messages_.push_back(std::move(data));
+      changed_.notify_all();
+    };
+    return reports;
+  }
+
+  std::vector<TaskStatus> WaitForUpdates(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, kWait, [&] { return updates_.size() >= n; });
+    return updates_;
+  }
+  std::vector<std::pair<std::string, int>> WaitForTerminated(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, kWait, [&] { return terminated_.size() >= n; });
+    return terminated_;
+  }
+  std::vector<std::string> WaitForMessages(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, kWait, [&] { return messages_.size() >= n; });
+    return messages_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<TaskStatus> updates_;
+  std::vector<std::pair<std::string, int>> terminated_;
+  std::vector<std::string> messages_;
+};
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// True when `pid` has ended (or ends within a few seconds: a SIGKILL is
+// delivered asynchronously). Waits on a pidfd, which works for processes
+// that are not our children, and ignores whether anybody reaped it.
+bool IsDead(pid_t pid) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd ended{fd, POLLIN, 0};
+  const int ready = poll(&ended, 1, 5'000);
+  close(fd);
+  return ready == 1;
+}
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/agent_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    work_dir_ = pattern;
+    StartAgent();
+  }
+  void TearDown() override {
+    if (agent_) agent_->Stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir_, ignored);
+  }
+
+  void StartAgent(milliseconds registration = std::chrono::minutes(1),
+                  milliseconds grace = std::chrono::seconds(5)) {
+    if (agent_) agent_->Stop();
+    LocalAgent::Options options;
+    options.address = "127.0.0.2";
+    options.work_dir = work_dir_.string();
+    options.registration_timeout = registration;
+    options.shutdown_grace_period = grace;
+    auto agent = LocalAgent::Start(options);
+    ASSERT_TRUE(agent.ok()) << agent.message();
+    agent_ = std::move(agent).value();
+    mesos::v1::AgentInfo info;
+    info.set_hostname("127.0.0.2");
+    info.mutable_id()->set_value("S0");
+    agent_->Attach(info, recorder_.Reports());
+  }
+
+  // LAUNCH of task T1 on executor E1 of framework F1 running `command`.
+  void Launch(mesos::v1::CommandInfo command,
+              const std::string& task_id = "T1") {
+    LaunchTasks launch;
+    launch.agent_id = "S0";
+    launch.framework.set_user("nobody");
+    launch.framework.set_name("test");
+    launch.framework.mutable_id()->set_value("F1");
+    mesos::v1::TaskInfo task;
+    task.set_name(task_id);
+    task.mutable_task_id()->set_value(task_id);
+    task.mutable_agent_id()->set_value("S0");
+    auto* executor = task.mutable_executor();
+    executor->mutable_executor_id()->set_value("E1");
+    *executor->mutable_command() = std::move(command);
+    launch.tasks.push_back(task);
+    agent_->Handle(launch);
+  }
+
+  static mesos::v1::CommandInfo Shell(const std::string& script) {
+    mesos::v1::CommandInfo command;
+    command.set_value(script);
+    return command;
+  }
+
+  std::filesystem::path RunsDir() const {
+    return work_dir_ / "slaves/S0/frameworks/F1/executors/E1/runs";
+  }
+  std::filesystem::path Sandbox() const {
+    return std::filesystem::canonical(RunsDir() / "latest");
+  }
+
+  std::string Url() const {
+    return "http://" + agent_->endpoint() + "/api/v1/executor";
+  }
+
+  HttpClient::Response PostCall(
+      const Call& call,
+      const std::string& content_type = "application/x-protobuf") {
+    HttpHeaders headers;
+    if (!content_type.empty()) headers.Set("Content-Type", content_type);
+    auto response =
+        client_.Post(Url(), headers, call.SerializePartialAsString(), {});
+    EXPECT_TRUE(response.ok()) << response.message();
+    return response.ok() ? response.value() : HttpClient::Response{};
+  }
+
+  static Call NewCall(Call::Type type) {
+    Call call;
+    call.mutable_framework_id()->set_value("F1");
+    call.mutable_executor_id()->set_value("E1");
+    call.set_type(type);
+    return call;
+  }
+
+  std::filesystem::path work_dir_;
+  Recorder recorder_;
+  std::unique_ptr<LocalAgent> agent_;
+  CurlHttpClient client_;
+};
+
+TEST_F(AgentTest, ExecutorGetsExactlyTheMesosEnvironment) {
+  mesos::v1::CommandInfo command;
+  command.set_shell(false);
+  command.set_value("env");  // looked up on the executor's PATH
+  command.add_arguments("env");
+  auto* user = command.mutable_environment()->add_variables();
+  user->set_name("GREETING");
+  user->set_value("hello");
+  Launch(command);
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+
+  std::set<std::string> lines;
+  std::stringstream out(ReadFile(Sandbox() / "stdout"));
+  for (std::string line; std::getline(out, line);) lines.insert(line);
+  const std::string sandbox = Sandbox().string();
+  const std::string endpoint = agent_->endpoint();
+  const std::set<std::string> expected = {
+      "GREETING=hello",
+      "LIBPROCESS_PORT=0",
+      "MESOS_AGENT_ENDPOINT=" + endpoint,
+      "MESOS_CHECKPOINT=0",
+      "MESOS_DIRECTORY=" + sandbox,
+      "MESOS_EXECUTOR_ID=E1",
+      "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=5secs",
+      "MESOS_FRAMEWORK_ID=F1",
+      "MESOS_HTTP_COMMAND_EXECUTOR=0",
+      "MESOS_SANDBOX=" + sandbox,
+      "MESOS_SLAVE_ID=S0",
+      "MESOS_SLAVE_PID=slave(1)@" + endpoint,
+      std::string("PATH=") + kDefaultExecutorPath,
+  };
+  EXPECT_EQ(lines, expected);
+}
+
+TEST_F(AgentTest,
+       ExecutorRunsInItsSandboxWithOutputFilesAndItsExitFailsTheTask) {
+  Launch(Shell("echo out; echo err >&2; pwd > cwd; exit 3"));
+  const auto terminated = recorder_.WaitForTerminated(1);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(terminated[0].first, "E1");
+  ASSERT_TRUE(WIFEXITED(terminated[0].second));
+  EXPECT_EQ(WEXITSTATUS(terminated[0].second), 3);
+
+  // <work_dir>/slaves/S0/frameworks/F1/executors/E1/runs/<uuid>, runs/latest.
+  std::vector<std::filesystem::path> runs;
+  for (const auto& entry : std::filesystem::directory_iterator(RunsDir())) {
+    if (!entry.is_symlink()) runs.push_back(entry.path());
+  }
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].filename().string().size(), 36u);  // a UUID
+  EXPECT_EQ(Sandbox(), std::filesystem::canonical(runs[0]));
+  EXPECT_EQ(ReadFile(Sandbox() / "stdout"), "out\n");
+  EXPECT_EQ(ReadFile(Sandbox() / "stderr"), "err\n");
+  EXPECT_EQ(ReadFile(Sandbox() / "cwd"), Sandbox().string() + "\n");
+
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].task_id().value(), "T1");
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_AGENT);
+  EXPECT_EQ(updates[0].agent_id().value(), "S0");
+  EXPECT_EQ(updates[0].executor_id().value(), "E1");
+  EXPECT_EQ(updates[0].uuid().size(), 16u);
+}
+
+TEST_F(AgentTest, ExecutorThatNeverSubscribesIsKilledAtTheRegistrationTimeout) {
+  StartAgent(milliseconds(200));
+  Launch(Shell("exec sleep 60"));
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(),
+            TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+  const auto terminated = recorder_.WaitForTerminated(1);
+  ASSERT_EQ(terminated.size(), 1u);
+  ASSERT_TRUE(WIFSIGNALED(terminated[0].second));
+  EXPECT_EQ(WTERMSIG(terminated[0].second), SIGKILL);
+  EXPECT_EQ(recorder_.WaitForUpdates(1).size(), 1u);  // no second update
+}
+
+TEST_F(AgentTest, UrisFailTheTaskUntilTheFetcherExists) {
+  mesos::v1::CommandInfo command = Shell("true");
+  command.add_uris()->set_value("http://example.invalid/x.tgz");
+  Launch(command);
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_NE(updates[0].message().find("fetching is not supported yet"),
+            std::string::npos);
+}
+
+TEST_F(AgentTest, KillMinusNineOfTheExecutorFailsItsTaskAndKillsItsChildren) {
+  const std::filesystem::path fifo = work_dir_ / "pid";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  Launch(Shell("sleep 60 & echo $! > " + fifo.string() + "; wait"));
+  pollfd ready{reader, POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, 20'000), 1);
+  char buffer[32] = {};
+  ASSERT_GT(read(reader, buffer, sizeof(buffer) - 1), 0);
+  close(reader);
+  const pid_t grandchild = std::stoi(buffer);
+  const auto executor = agent_->ExecutorPid("F1", "E1");
+  ASSERT_TRUE(executor.has_value());
+  EXPECT_EQ(getpgid(grandchild), *executor);  // the executor's own group
+
+  ASSERT_EQ(kill(*executor, SIGKILL), 0);
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_TRUE(IsDead(*executor));
+  EXPECT_TRUE(IsDead(grandchild));
+}
+
+TEST_F(AgentTest, StoppingTheAgentLeavesNoProcessBehind) {
+  const std::filesystem::path fifo = work_dir_ / "pid";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  Launch(Shell("sleep 60 & echo $! > " + fifo.string() + "; wait"));
+  pollfd ready{reader, POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, 20'000), 1);
+  char buffer[32] = {};
+  ASSERT_GT(read(reader, buffer, sizeof(buffer) - 1), 0);
+  close(reader);
+  const pid_t grandchild = std::stoi(buffer);
+  const auto executor = agent_->ExecutorPid("F1", "E1");
+  ASSERT_TRUE(executor.has_value());
+
+  agent_->Stop();
+  EXPECT_TRUE(IsDead(*executor));
+  // SIGKILL is delivered before Stop() returns; the orphan may await its
+  // reaper.
+  EXPECT_TRUE(IsDead(grandchild));
+}
+
+// ----- the executor endpoint -----------------------------------------------
+
+TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+
+  EXPECT_EQ(PostCall(subscribe, "").status, 400);
+  auto unsupported = PostCall(subscribe, "text/plain");
+  EXPECT_EQ(unsupported.status, 415);
+
+  Call no_subscribe = NewCall(Call::SUBSCRIBE);
+  auto missing = PostCall(no_subscribe);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("Expecting 'subscribe' to be present"),
+            std::string::npos);
+
+  HttpHeaders headers;
+  headers.Set("Content-Type", "application/x-protobuf");
+  headers.Set("Accept", "text/html");
+  auto refused =
+      client_.Post(Url(), headers, subscribe.SerializeAsString(), {});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused.value().status, 406);
+
+  EXPECT_EQ(PostCall(NewCall(Call::HEARTBEAT)).status, 202);
+
+  Call update = NewCall(Call::UPDATE);
+  auto* status = update.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value("T1");
+  status->set_state(mesos::v1::TASK_RUNNING);
+  status->set_source(TaskStatus::SOURCE_EXECUTOR);
+  status->set_uuid(std::string(16, 'u'));
+  Call other_framework = update;
+  other_framework.mutable_framework_id()->set_value("F9");
+  auto unknown = PostCall(other_framework);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.body, "Framework cannot be found");
+  Call other_executor = update;
+  other_executor.mutable_executor_id()->set_value("E9");
+  auto no_executor = PostCall(other_executor);
+  EXPECT_EQ(no_executor.status, 400);
+  EXPECT_EQ(no_executor.body, "Executor cannot be found");
+  auto not_subscribed = PostCall(update);
+  EXPECT_EQ(not_subscribed.status, 403);
+  EXPECT_EQ(not_subscribed.body, "Executor is not subscribed");
+
+  Call short_uuid = update;
+  short_uuid.mutable_update()->mutable_status()->set_uuid("abc");
+  EXPECT_EQ(PostCall(short_uuid).status, 400);
+  Call staging = update;
+  staging.mutable_update()->mutable_status()->set_state(
+      mesos::v1::TASK_STAGING);
+  EXPECT_EQ(PostCall(staging).status, 400);
+  Call from_master = update;
+  from_master.mutable_update()->mutable_status()->set_source(
+      TaskStatus::SOURCE_MASTER);
+  EXPECT_EQ(PostCall(from_master).status, 400);
+}
+
+// Events of one subscription, decoded as they arrive.
+class EventStream {
+ public:
+  EventStream(HttpClient& client, const std::string& url,
+              const Call& subscribe) {
+    HttpHeaders headers;
+    headers.Set("Content-Type", "application/x-protobuf");
+    headers.Set("Accept", "application/x-protobuf");
+    HttpClient::StreamCallbacks callbacks;
+    callbacks.on_headers = [this](int status, const HttpHeaders&) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      status_ = status;
+      return true;
+    };
+    callbacks.on_bytes = [this](std::string_view bytes) {
+      std::vector<std::string> records;
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!decoder_.Feed(bytes, &records).ok()) return false;
+      for (const auto& record : records) {
+        Event event;
+        EXPECT_TRUE(event.ParseFromString(record));
+        events_.push_back(event);
+      }
+      changed_.notify_all();
+      return true;
+    };
+    callbacks.on_end = [this](const Status&) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ended_ = true;
+      changed_.notify_all();
+    };
+    stream_ = client.OpenStream(url, headers, subscribe.SerializeAsString(), {},
+                                std::move(callbacks));
+  }
+
+  std::vector<Event> WaitFor(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, kWait,
+                      [&] { return events_.size() >= n || ended_; });
+    return events_;
+  }
+  bool WaitForEnd() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, kWait, [&] { return ended_; });
+  }
+  int status() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  RecordIODecoder decoder_;
+  std::vector<Event> events_;
+  int status_ = 0;
+  bool ended_ = false;
+  std::unique_ptr<HttpClient::Stream> stream_;
+};
+
+TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
+  StartAgent(std::chrono::minutes(1), milliseconds(100));
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  const auto pid = agent_->ExecutorPid("F1", "E1");
+  ASSERT_TRUE(pid.has_value());
+
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), subscribe);
+  auto events = stream.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(stream.status(), 200);
+  ASSERT_EQ(events[0].type(), Event::SUBSCRIBED);
+  EXPECT_EQ(events[0].subscribed().executor_info().executor_id().value(), "E1");
+  EXPECT_EQ(events[0].subscribed().framework_info().id().value(), "F1");
+  EXPECT_EQ(events[0].subscribed().agent_info().id().value(), "S0");
+  EXPECT_EQ(events[0].subscribed().container_id().value(),
+            Sandbox().filename().string());
+  ASSERT_EQ(events[1].type(), Event::LAUNCH);
+  EXPECT_EQ(events[1].launch().task().task_id().value(), "T1");
+
+  Call update = NewCall(Call::UPDATE);
+  auto* status = update.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value("T1");
+  status->set_state(mesos::v1::TASK_RUNNING);
+  status->set_source(TaskStatus::SOURCE_EXECUTOR);
+  status->set_uuid(std::string("0123456789abcdef"));
+  EXPECT_EQ(PostCall(update).status, 202);
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_EXECUTOR);
+  EXPECT_EQ(updates[0].agent_id().value(), "S0");
+  EXPECT_EQ(updates[0].executor_id().value(), "E1");
+  EXPECT_EQ(updates[0].uuid(), "0123456789abcdef");
+  events = stream.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type(), Event::ACKNOWLEDGED);
+  EXPECT_EQ(events[2].acknowledged().task_id().value(), "T1");
+  EXPECT_EQ(events[2].acknowledged().uuid(), "0123456789abcdef");
+
+  Call message = NewCall(Call::MESSAGE);
+  message.mutable_message()->set_data("hi");
+  EXPECT_EQ(PostCall(message).status, 202);
+  EXPECT_EQ(recorder_.WaitForMessages(1), std::vector<std::string>{"hi"});
+
+  KillTask kill;
+  kill.framework_id = "F1";
+  kill.task_id.set_value("T1");
+  agent_->Handle(kill);
+  events = stream.WaitFor(4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].type(), Event::KILL);
+  EXPECT_EQ(events[3].kill().task_id().value(), "T1");
+
+  // SHUTDOWN, then SIGKILL of the group after the 100 ms grace period.
+  ShutdownExecutor shutdown;
+  shutdown.framework_id = "F1";
+  shutdown.executor_id.set_value("E1");
+  agent_->Handle(shutdown);
+  events = stream.WaitFor(5);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[4].type(), Event::SHUTDOWN);
+  const auto terminated = recorder_.WaitForTerminated(1);
+  ASSERT_EQ(terminated.size(), 1u);
+  ASSERT_TRUE(WIFSIGNALED(terminated[0].second));
+  EXPECT_EQ(WTERMSIG(terminated[0].second), SIGKILL);
+  const auto all = recorder_.WaitForUpdates(2);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(all[1].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_TRUE(stream.WaitForEnd());
+  EXPECT_TRUE(IsDead(*pid));
+}
+
+}  // namespace
+}  // namespace mlaunch::cluster
