@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <cstring>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -69,6 +71,7 @@ class Loop {
         start_(Clock::now()) {}
 
   int Run() {
+    if (loop_.shutdown_on_signals) WatchSignals();
     Apply(core_.Connected(Now()));
     Millis next_tick = Now() + loop_.tick;
     while (!exit_code_) {
@@ -104,6 +107,26 @@ class Loop {
     std::unique_ptr<CommandService> command;
     mesos::v1::HealthCheck check;
   };
+
+  // A thread of its own takes SIGTERM/SIGINT (blocked everywhere) and posts
+  // a SHUTDOWN; detached, as the process ends with the loop.
+  void WatchSignals() {
+    std::thread([this] {
+      sigset_t signals;
+      sigemptyset(&signals);
+      sigaddset(&signals, SIGTERM);
+      sigaddset(&signals, SIGINT);
+      int signal = 0;
+      while (sigwait(&signals, &signal) == 0) {
+        Post([this, signal](Millis now) {
+          std::cerr << "mesos-launch-executor: " << strsignal(signal) << ": shutting down\n";
+          v1exec::Event shutdown;
+          shutdown.set_type(v1exec::Event::SHUTDOWN);
+          return core_.Handle(shutdown, now);
+        });
+      }
+    }).detach();
+  }
 
   Millis Now() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();

@@ -25,6 +25,10 @@ namespace mlaunch::executor {
 struct LoopOptions {
   Millis tick = 100;
   Millis reconnect_delay = 1000;
+  // SIGTERM and SIGINT shut the executor down as the agent's SHUTDOWN does
+  // (services stopped with their grace, then exit). REQUIRES: both signals
+  // blocked in every thread, i.e. blocked before any thread was started.
+  bool shutdown_on_signals = false;
 };
 
 // Runs the executor until the core says to exit; returns its exit code.

@@ -1,5 +1,6 @@
 // mesos-launch-executor: wiring only. Reads the agent's environment, then
 // runs the executor loop (executor_main.h) until the executor core exits.
+#include <pthread.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -35,6 +36,12 @@ mlaunch::executor::Millis Duration(const char* name, mlaunch::executor::Millis f
 
 int main() {
   ::signal(SIGPIPE, SIG_IGN);
+  // Taken by the loop's signal thread; blocked before any thread starts.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   std::string error;
   auto config = mlaunch::executor::ReadAgentConfig(Getenv, error);
   if (!config) {
@@ -45,5 +52,7 @@ int main() {
   options.shutdown_grace = Duration("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", options.shutdown_grace);
   options.recovery_timeout = Duration("MESOS_RECOVERY_TIMEOUT", options.recovery_timeout);
   mlaunch::CurlHttpClient http;
-  return mlaunch::executor::RunExecutor(*config, std::move(options), http);
+  mlaunch::executor::LoopOptions loop;
+  loop.shutdown_on_signals = true;
+  return mlaunch::executor::RunExecutor(*config, std::move(options), http, loop);
 }

@@ -61,6 +61,25 @@ class FakeAgent {
       return c.type() == v1exec::Call::UPDATE && c.update().status().state() == state;
     });
   }
+  // Waits (bounded) until `n` SUBSCRIBEs arrived; returns the last.
+  std::optional<v1exec::Call> AwaitSubscribe(int n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    std::optional<v1exec::Call> found;
+    changed_.wait_for(lock, 10s, [&] {
+      int seen = 0;
+      for (const v1exec::Call& call : calls_) {
+        if (call.type() == v1exec::Call::SUBSCRIBE && ++seen == n) found = call;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+  // Ends the current subscription stream, as an agent restarting does.
+  void CloseStream() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stream_) stream_->Close();
+    stream_.reset();
+  }
   void Send(const v1exec::Event& event) {
     std::shared_ptr<ResponseStream> stream;
     {
@@ -101,12 +120,14 @@ class FakeAgent {
 // The executor as a child process, reaped by a thread of its own.
 class ExecutorProcess {
  public:
-  ExecutorProcess(const std::string& endpoint, const std::string& sandbox) {
+  ExecutorProcess(const std::string& endpoint, const std::string& sandbox,
+                  bool checkpoint = false) {
     std::string binary = std::string(ML_BINARY_DIR) + "/bin/mesos-launch-executor";
     std::vector<std::string> env = {
         "MESOS_AGENT_ENDPOINT=" + endpoint, "MESOS_FRAMEWORK_ID=fw-1",
         "MESOS_EXECUTOR_ID=ex-1",           "MESOS_SANDBOX=" + sandbox,
-        "MESOS_CHECKPOINT=0",               "PATH=/usr/bin:/bin",
+        std::string("MESOS_CHECKPOINT=") + (checkpoint ? "1" : "0"), "PATH=/usr/bin:/bin",
+        "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=1secs",
     };
     std::vector<char*> envp;
     for (std::string& e : env) envp.push_back(e.data());
@@ -125,10 +146,15 @@ class ExecutorProcess {
       changed_.notify_all();
     });
   }
+  // A SIGTERM shuts the executor down with its services; SIGKILL if not.
   ~ExecutorProcess() {
-    if (!AwaitExit(0ms)) ::kill(pid_, SIGKILL);
+    if (!AwaitExit(0ms)) {
+      ::kill(pid_, SIGTERM);
+      if (!AwaitExit(10s)) ::kill(pid_, SIGKILL);
+    }
     reaper_.join();
   }
+  void Terminate() { ::kill(pid_, SIGTERM); }
   // The wait status, once the process has ended within `timeout`.
   std::optional<int> AwaitExit(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -315,6 +341,58 @@ TEST_F(ExecutorBinary, ReportsHealthFlipsAndKillsATaskOutOfChecks) {
   ASSERT_TRUE(killed);
   EXPECT_NE(killed->update().status().message().find("health check"), std::string::npos)
       << killed->update().status().message();
+}
+
+TEST_F(ExecutorBinary, WithCheckpointingResubscribesWithWhatWasNotAcknowledged) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_, /*checkpoint=*/true);
+  ASSERT_TRUE(agent.AwaitSubscribe(1));
+  agent.Send(Subscribed());
+  ServiceConfig config;
+  config.mutable_command()->set_shell("exec sleep 600");
+  agent.Send(Launch("svc-1", config));
+  auto running = agent.AwaitUpdate(v1::TASK_RUNNING);
+  ASSERT_TRUE(running);
+
+  agent.CloseStream();
+  auto again = agent.AwaitSubscribe(2);
+  ASSERT_TRUE(again) << "the executor did not subscribe again";
+  ASSERT_EQ(again->subscribe().unacknowledged_tasks_size(), 1);
+  EXPECT_EQ(again->subscribe().unacknowledged_tasks(0).task_id().value(), "svc-1");
+  ASSERT_EQ(again->subscribe().unacknowledged_updates_size(), 2);  // STARTING, RUNNING
+  EXPECT_EQ(again->subscribe().unacknowledged_updates(1).status().uuid(),
+            running->update().status().uuid());
+  EXPECT_FALSE(executor.AwaitExit(std::chrono::milliseconds(0)));
+}
+
+TEST_F(ExecutorBinary, WithoutCheckpointingExitsWhenTheAgentGoes) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_);
+  ASSERT_TRUE(agent.AwaitSubscribe(1));
+  agent.Send(Subscribed());
+  agent.CloseStream();
+  std::optional<int> status = executor.AwaitExit(10s);
+  ASSERT_TRUE(status) << "the executor did not exit";
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+}
+
+TEST_F(ExecutorBinary, SigtermStopsItsCommandsAndExits) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_);
+  ASSERT_TRUE(agent.AwaitSubscribe(1));
+  agent.Send(Subscribed());
+  ServiceConfig config;
+  config.mutable_command()->set_shell("exec sleep 600");
+  agent.Send(Launch("svc-1", config));
+  ASSERT_TRUE(agent.AwaitUpdate(v1::TASK_RUNNING));
+  executor.Terminate();
+  auto killed = agent.AwaitUpdate(v1::TASK_KILLED);
+  ASSERT_TRUE(killed);
+  EXPECT_NE(killed->update().status().message().find("shut down"), std::string::npos)
+      << killed->update().status().message();
+  std::optional<int> status = executor.AwaitExit(10s);
+  ASSERT_TRUE(status) << "the executor did not exit";
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
 TEST_F(ExecutorBinary, ExitsNamingAMissingVariable) {
