@@ -1,0 +1,269 @@
+// A LocalAgent registered with a real Master, the test playing a scheduler
+// over HTTP with the project's client: an accepted LAUNCH starts a real
+// executor process, whose exit reaches the scheduler as TASK_FAILED and
+// FAILURE; and the mesos-launch-cluster program, whose SIGTERM leaves no
+// executor process behind. Bounded, event-driven waits only.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/agent.h"
+#include "cluster/master_http.h"
+#include "common/curl_http_client.h"
+#include "common/recordio.h"
+#include "gtest/gtest.h"
+
+namespace mlaunch::cluster {
+namespace {
+
+using mesos::v1::scheduler::Call;
+using mesos::v1::scheduler::Event;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+// The scheduler's subscription: its stream id and decoded events.
+class SchedulerStream {
+ public:
+  SchedulerStream(HttpClient& client, const std::string& url) {
+    Call subscribe;
+    subscribe.set_type(Call::SUBSCRIBE);
+    auto* framework = subscribe.mutable_subscribe()->mutable_framework_info();
+    framework->set_user("nobody");
+    framework->set_name("agent-master-test");
+    HttpHeaders headers;
+    headers.Set("Content-Type", "application/x-protobuf");
+    headers.Set("Accept", "application/x-protobuf");
+    HttpClient::StreamCallbacks callbacks;
+    callbacks.on_headers = [this](int, const HttpHeaders& response_headers) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stream_id_ = response_headers.Get("Mesos-Stream-Id").value_or("");
+      return true;
+    };
+    callbacks.on_bytes = [this](std::string_view bytes) {
+      std::vector<std::string> records;
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!decoder_.Feed(bytes, &records).ok()) return false;
+      for (const auto& record : records) {
+        Event event;
+        EXPECT_TRUE(event.ParseFromString(record));
+        events_.push_back(event);
+      }
+      changed_.notify_all();
+      return true;
+    };
+    callbacks.on_end = [this](const Status&) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ended_ = true;
+      changed_.notify_all();
+    };
+    stream_ = client.OpenStream(url, headers, subscribe.SerializeAsString(), {},
+                                std::move(callbacks));
+  }
+
+  // The first event of `type` not taken yet.
+  std::optional<Event> Next(Event::Type type) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    std::optional<Event> found;
+    changed_.wait_for(lock, kWait, [&] {
+      for (auto it = events_.begin(); it != events_.end(); ++it) {
+        if (it->type() == type) {
+          found = *it;
+          events_.erase(it);
+          return true;
+        }
+      }
+      return ended_;
+    });
+    return found;
+  }
+  std::string stream_id() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stream_id_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  RecordIODecoder decoder_;
+  std::vector<Event> events_;
+  std::string stream_id_;
+  bool ended_ = false;
+  std::unique_ptr<HttpClient::Stream> stream_;
+};
+
+// ACCEPTs the first offer of `scheduler` with task t1 (the offer's cpus) on
+// executor e1 running `command` in a shell; the HTTP status of the ACCEPT.
+int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
+                       SchedulerStream& scheduler, const std::string& command) {
+  auto subscribed = scheduler.Next(Event::SUBSCRIBED);
+  if (!subscribed) return -1;
+  auto offers = scheduler.Next(Event::OFFERS);
+  if (!offers || offers->offers().offers_size() == 0) return -1;
+  const mesos::v1::Offer& offer = offers->offers().offers(0);
+  Call accept;
+  accept.set_type(Call::ACCEPT);
+  *accept.mutable_framework_id() = subscribed->subscribed().framework_id();
+  *accept.mutable_accept()->add_offer_ids() = offer.id();
+  auto* operation = accept.mutable_accept()->add_operations();
+  operation->set_type(mesos::v1::Offer::Operation::LAUNCH);
+  mesos::v1::TaskInfo* task = operation->mutable_launch()->add_task_infos();
+  task->set_name("t1");
+  task->mutable_task_id()->set_value("t1");
+  *task->mutable_agent_id() = offer.agent_id();
+  for (const auto& resource : offer.resources()) {
+    if (resource.name() == "cpus") *task->add_resources() = resource;
+  }
+  auto* executor = task->mutable_executor();
+  executor->mutable_executor_id()->set_value("e1");
+  executor->mutable_command()->set_value(command);
+  HttpHeaders headers;
+  headers.Set("Content-Type", "application/x-protobuf");
+  headers.Set("Mesos-Stream-Id", scheduler.stream_id());
+  auto accepted = client.Post(url, headers, accept.SerializeAsString(), {});
+  return accepted.ok() ? accepted.value().status : -1;
+}
+
+TEST(AgentWithMasterTest,
+     ExecutorExitReachesTheSchedulerAsTaskFailedAndFailure) {
+  char pattern[] = "/tmp/agent_master_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string work_dir = pattern;
+
+  Master::Options master_options;
+  master_options.allocation_interval = 50;
+  auto master = Master::Start(master_options);
+  ASSERT_TRUE(master.ok()) << master.message();
+  LocalAgent::Options agent_options;
+  agent_options.work_dir = work_dir;
+  auto agent = LocalAgent::Start(agent_options);
+  ASSERT_TRUE(agent.ok()) << agent.message();
+  mesos::v1::AgentInfo info;
+  info.set_hostname("127.0.0.2");
+  auto* cpus = info.add_resources();
+  cpus->set_name("cpus");
+  cpus->set_type(mesos::v1::Value::SCALAR);
+  cpus->mutable_scalar()->set_value(2);
+  agent.value()->RegisterWith(*master.value(), info);
+
+  CurlHttpClient client;
+  const std::string url = master.value()->url() + "/api/v1/scheduler";
+  SchedulerStream scheduler(client, url);
+  EXPECT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exit 7"), 202);
+
+  auto update = scheduler.Next(Event::UPDATE);
+  ASSERT_TRUE(update.has_value());
+  EXPECT_EQ(update->update().status().task_id().value(), "t1");
+  EXPECT_EQ(update->update().status().state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(update->update().status().reason(),
+            mesos::v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
+  auto failure = scheduler.Next(Event::FAILURE);
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(failure->failure().executor_id().value(), "e1");
+  ASSERT_TRUE(failure->failure().has_status());
+  EXPECT_TRUE(WIFEXITED(failure->failure().status()));
+  EXPECT_EQ(WEXITSTATUS(failure->failure().status()), 7);
+
+  agent.value()->Stop();
+  master.value()->Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(work_dir, ignored);
+}
+
+// True when `pid` has ended or ends within a few seconds (pidfd: works for
+// processes that are not our children).
+bool Ends(pid_t pid) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd ended{fd, POLLIN, 0};
+  const int ready = poll(&ended, 1, 5'000);
+  close(fd);
+  return ready == 1;
+}
+
+// One line from `fd`, waiting at most kWait for it.
+std::string ReadLine(int fd) {
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (line.empty() || line.back() != '\n') {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd ready{fd, POLLIN, 0};
+    if (left.count() <= 0 ||
+        poll(&ready, 1, static_cast<int>(left.count())) != 1) {
+      break;
+    }
+    char c;
+    if (read(fd, &c, 1) != 1) break;
+    line += c;
+  }
+  return line;
+}
+
+TEST(ClusterProgramTest, SigtermKillsEveryExecutorAndWhatItStarted) {
+  char pattern[] = "/tmp/cluster_program_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string work_dir = pattern;
+  const std::string fifo = work_dir + "/pids";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const int pids = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(pids, 0);
+
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const std::string program = ML_BINARY_DIR "/bin/mesos-launch-cluster";
+  const std::string cluster_work_dir = work_dir + "/w";
+  const pid_t cluster = fork();
+  ASSERT_GE(cluster, 0);
+  if (cluster == 0) {
+    dup2(out[1], 1);
+    execl(program.c_str(), program.c_str(), "--port", "0", "--agents", "1",
+          "--allocation-interval", "0.05", "--work-dir",
+          cluster_work_dir.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  const std::string listening = ReadLine(out[0]);
+  close(out[0]);
+  const std::string prefix = "master listening on ";
+  ASSERT_EQ(listening.rfind(prefix, 0), 0u) << listening;
+  const std::string url =
+      listening.substr(prefix.size(), listening.size() - prefix.size() - 1) +
+      "/api/v1/scheduler";
+
+  CurlHttpClient client;
+  SchedulerStream scheduler(client, url);
+  EXPECT_EQ(LaunchOnFirstOffer(client, url, scheduler,
+                               "sleep 60 & echo $$ $! > " + fifo + "; wait"),
+            202);
+  const std::string line = ReadLine(pids);
+  close(pids);
+  int executor = 0;
+  int grandchild = 0;
+  ASSERT_EQ(sscanf(line.c_str(), "%d %d", &executor, &grandchild), 2) << line;
+
+  ASSERT_EQ(kill(cluster, SIGTERM), 0);
+  ASSERT_TRUE(Ends(cluster));
+  int status = 0;
+  ASSERT_EQ(waitpid(cluster, &status, 0), cluster);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(Ends(executor));
+  EXPECT_TRUE(Ends(grandchild));
+  std::error_code ignored;
+  std::filesystem::remove_all(work_dir, ignored);
+}
+
+}  // namespace
+}  // namespace mlaunch::cluster
