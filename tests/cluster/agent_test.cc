@@ -4,9 +4,12 @@
 // playing the executor. Waits are bounded and event-driven: no sleeps.
 #include "cluster/agent.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@
 #include "cluster/agent_environment.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace mlaunch::cluster {
@@ -495,11 +499,12 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
 // Events of one subscription, decoded as they arrive.
 class EventStream {
  public:
-  EventStream(HttpClient& client, const std::string& url,
-              const Call& subscribe) {
+  EventStream(HttpClient& client, const std::string& url, const Call& subscribe,
+              bool json = false)
+      : json_(json) {
     HttpHeaders headers;
     headers.Set("Content-Type", "application/x-protobuf");
-    headers.Set("Accept", "application/x-protobuf");
+    headers.Set("Accept", json ? "application/json" : "application/x-protobuf");
     HttpClient::StreamCallbacks callbacks;
     callbacks.on_headers = [this](int status, const HttpHeaders&) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -512,7 +517,13 @@ class EventStream {
       if (!decoder_.Feed(bytes, &records).ok()) return false;
       for (const auto& record : records) {
         Event event;
-        EXPECT_TRUE(event.ParseFromString(record));
+        if (json_) {
+          EXPECT_TRUE(
+              google::protobuf::util::JsonStringToMessage(record, &event).ok())
+              << record;
+        } else {
+          EXPECT_TRUE(event.ParseFromString(record));
+        }
         events_.push_back(event);
       }
       changed_.notify_all();
@@ -550,6 +561,7 @@ class EventStream {
   int status_ = 0;
   bool ended_ = false;
   std::unique_ptr<HttpClient::Stream> stream_;
+  bool json_;
 };
 
 TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
@@ -626,6 +638,98 @@ TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
   EXPECT_EQ(all[1].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
   EXPECT_TRUE(stream.WaitForEnd());
   EXPECT_TRUE(IsDead(*pid));
+}
+
+TEST_F(AgentTest, JsonSubscriptionGetsJsonEventsAndLaterTasksAtOnce) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), subscribe, /*json=*/true);
+  auto events = stream.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+  EXPECT_EQ(events[1].type(), Event::LAUNCH);
+
+  Launch(Shell("ignored: the executor runs already"), "T2");
+  events = stream.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type(), Event::LAUNCH);
+  EXPECT_EQ(events[2].launch().task().task_id().value(), "T2");
+}
+
+TEST_F(AgentTest, SecondSubscribeReplacesTheFirstStream) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream first(client_, Url(), subscribe);
+  ASSERT_EQ(first.WaitFor(2).size(), 2u);
+  EventStream second(client_, Url(), subscribe);
+  const auto events = second.WaitFor(1);
+  ASSERT_GE(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+  EXPECT_TRUE(first.WaitForEnd());
+}
+
+TEST_F(AgentTest, KillingTheOnlyQueuedTaskKillsItAndShutsTheExecutorDown) {
+  Launch(Shell("exec sleep 60"));
+  KillTask kill;
+  kill.framework_id = "F1";
+  kill.task_id.set_value("T1");
+  agent_->Handle(kill);
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_KILLED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH);
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  EXPECT_EQ(recorder_.WaitForUpdates(1).size(), 1u);  // nothing more to fail
+}
+
+TEST_F(AgentTest, SubscribeOfAnExecutorBeingShutDownGetsShutdown) {
+  StartAgent(std::chrono::minutes(1), std::chrono::minutes(1));
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream first(client_, Url(), subscribe);
+  ASSERT_EQ(first.WaitFor(2).size(), 2u);
+  ShutdownFramework shutdown;
+  shutdown.framework_id = "F1";
+  agent_->Handle(shutdown);
+  ASSERT_EQ(first.WaitFor(3).size(), 3u);
+  EventStream again(client_, Url(), subscribe);
+  const auto events = again.WaitFor(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), Event::SHUTDOWN);
+  EXPECT_TRUE(again.WaitForEnd());
+}
+
+TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(agent_->port());
+  inet_pton(AF_INET, agent_->address().c_str(), &address.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  const std::string request =
+      "GET /slave(1)/api/v1/executor HTTP/1.1\r\nHost: agent\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()),
+            static_cast<ssize_t>(request.size()));
+  std::string reply;
+  while (reply.find("\r\n\r\n") == std::string::npos) {
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, 20'000) != 1) break;
+    char buffer[1024];
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 405", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Allow: POST"), std::string::npos) << reply;
 }
 
 }  // namespace
