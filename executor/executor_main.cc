@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "executor/agent_client.h"
+#include "executor/services/checksum.h"
 #include "executor/services/command_service.h"
 #include "executor/services/health_check.h"
 #include "executor/services/http_service.h"
@@ -175,7 +176,9 @@ class Loop {
     service.config = config;
     service.check = task.health_check();
     std::string error;
-    if (config.has_http()) {
+    if (Status verified = VerifyChecksums(config, config_.sandbox); !verified.ok()) {
+      error = verified.message();
+    } else if (config.has_http()) {
       auto http = HttpService::Start(config, ListenAddressFor(config_.agent_endpoint),
                                      config_.sandbox);
       if (http.ok()) {

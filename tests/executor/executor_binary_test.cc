@@ -395,6 +395,27 @@ TEST_F(ExecutorBinary, SigtermStopsItsCommandsAndExits) {
   EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
+TEST_F(ExecutorBinary, FailsTheTaskOnAChecksumMismatch) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_);
+  ASSERT_TRUE(agent.AwaitSubscribe(1));
+  agent.Send(Subscribed());
+  std::ofstream(fs::path(sandbox_) / "app.tar.gz") << "tampered";
+  ServiceConfig config;
+  config.mutable_command()->set_shell("true");
+  ServiceConfig::Checksum* checksum = config.add_checksums();
+  checksum->set_uri("https://example.org/app.tar.gz");
+  checksum->set_file("app.tar.gz");
+  checksum->set_sha256(std::string(64, 'a'));
+  agent.Send(Launch("job-1", config));
+  auto failed = agent.AwaitUpdate(v1::TASK_FAILED);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->update().status().message().find("sha256 mismatch for "
+                                                     "https://example.org/app.tar.gz"),
+            std::string::npos)
+      << failed->update().status().message();
+}
+
 TEST_F(ExecutorBinary, ExitsNamingAMissingVariable) {
   int out[2];
   ASSERT_EQ(::pipe(out), 0);

@@ -1,0 +1,27 @@
+// Artifact checksums: before a service starts, every artifact the spec gave
+// a digest for must be in the sandbox with exactly that SHA-256
+// (ServiceConfig.checksums, written by the compiler). A mismatch fails the
+// task, naming the URI, the expected and the actual digest.
+//
+// Reads files; nothing else. Thread-safe.
+#ifndef MLAUNCH_EXECUTOR_SERVICES_CHECKSUM_H_
+#define MLAUNCH_EXECUTOR_SERVICES_CHECKSUM_H_
+
+#include <string>
+
+#include "common/status.h"
+#include "mesos_launch/service.pb.h"
+
+namespace mlaunch::executor {
+
+// The lower-case hex SHA-256 of the file at `path`.
+Result<std::string> Sha256OfFile(const std::string& path);
+
+// Ok when every checksum of `config` matches its file in `sandbox`; else the
+// first failure: a missing file, or "sha256 mismatch for URI: expected E,
+// got A".
+Status VerifyChecksums(const ServiceConfig& config, const std::string& sandbox);
+
+}  // namespace mlaunch::executor
+
+#endif  // MLAUNCH_EXECUTOR_SERVICES_CHECKSUM_H_
