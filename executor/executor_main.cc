@@ -179,8 +179,12 @@ class Loop {
     if (Status verified = VerifyChecksums(config, config_.sandbox); !verified.ok()) {
       error = verified.message();
     } else if (config.has_http()) {
+      double cpus = 0;
+      for (const mesos::v1::Resource& r : task.resources()) {
+        if (r.name() == "cpus" && r.has_scalar()) cpus += r.scalar().value();
+      }
       auto http = HttpService::Start(config, ListenAddressFor(config_.agent_endpoint),
-                                     config_.sandbox);
+                                     config_.sandbox, HttpThreadsForCpus(cpus));
       if (http.ok()) {
         service.http = std::move(http.value());
       } else {

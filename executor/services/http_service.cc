@@ -1,5 +1,7 @@
 #include "executor/services/http_service.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,6 +63,11 @@ std::string ContentTypeForPath(std::string_view path) {
     }
   }
   return "application/octet-stream";
+}
+
+int HttpThreadsForCpus(double cpus) {
+  if (!(cpus > 0)) return 1;
+  return static_cast<int>(std::clamp(std::ceil(cpus), 1.0, 16.0));
 }
 
 namespace {
@@ -150,7 +157,8 @@ HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std
 
 Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& config,
                                                         const std::string& address,
-                                                        const std::string& sandbox) {
+                                                        const std::string& sandbox,
+                                                        int threads) {
   Result<std::uint16_t> port = HttpPortFor(config);
   if (!port.ok()) return port.status();
   std::string root;
@@ -166,6 +174,7 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& con
   HttpServer::Options options;
   options.address = address;
   options.port = port.value();
+  options.threads = std::max(1, threads);
   ServiceConfig::Http http = config.http();
   Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(
       options, [http, root](const HttpServer::Request& request) {

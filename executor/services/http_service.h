@@ -42,6 +42,9 @@ Result<std::uint16_t> HttpPortFor(const ServiceConfig& config);
 // for unknown extensions.
 std::string ContentTypeForPath(std::string_view path);
 
+// Worker threads for a task given `cpus`: one per started cpu, 1 to 16.
+int HttpThreadsForCpus(double cpus);
+
 // The response to one request. `root` is the absolute, symlink-free path of
 // the directory served (empty: no files).
 HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std::string& root,
@@ -49,11 +52,11 @@ HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std
 
 class HttpService {
  public:
-  // Binds `address` and the config's port and starts serving; `sandbox` is
-  // where `http.root` is found.
+  // Binds `address` and the config's port and starts serving on `threads`
+  // worker threads; `sandbox` is where `http.root` is found.
   static Result<std::unique_ptr<HttpService>> Start(const ServiceConfig& config,
                                                     const std::string& address,
-                                                    const std::string& sandbox);
+                                                    const std::string& sandbox, int threads = 2);
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
 

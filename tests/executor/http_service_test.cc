@@ -178,5 +178,13 @@ TEST(HttpServiceAddress, BindsTheAgentsLoopbackAddressElseEveryInterface) {
   EXPECT_EQ(ListenAddressFor("agent.example:5051"), "0.0.0.0");
 }
 
+TEST(HttpServiceThreads, OnePerStartedCpuWithinBounds) {
+  EXPECT_EQ(HttpThreadsForCpus(0), 1);
+  EXPECT_EQ(HttpThreadsForCpus(0.1), 1);
+  EXPECT_EQ(HttpThreadsForCpus(1), 1);
+  EXPECT_EQ(HttpThreadsForCpus(2.5), 3);
+  EXPECT_EQ(HttpThreadsForCpus(64), 16);
+}
+
 }  // namespace
 }  // namespace mlaunch::executor
