@@ -11,6 +11,7 @@
 
 #include "cluster/agent_environment.h"
 #include "cluster/agent_process.h"
+#include "cluster/fetch.h"
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
 #include "common/recordio.h"
@@ -436,11 +437,6 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       }
       continue;
     }
-    if (info.command().uris_size() > 0) {
-      fail(&info.executor_id(), "fetching is not supported yet (" +
-                                    info.command().uris(0).value() + ")");
-      continue;
-    }
     auto executor = std::make_unique<Executor>();
     executor->framework = launch.framework;
     executor->info = info;
@@ -464,6 +460,11 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     std::filesystem::create_directory_symlink(executor->container_id,
                                               runs / "latest", error);
 
+    if (Status fetched = FetchUris(info.command(), executor->sandbox);
+        !fetched.ok()) {
+      fail(&info.executor_id(), fetched.message());
+      continue;
+    }
     ExecutorEnvironmentInput input;
     input.framework_id = framework_id;
     input.executor_id = executor_id;

@@ -18,9 +18,12 @@
 // REASON_EXECUTOR_TERMINATED and Reports::executor_terminated is called.
 // Stop() (and the destructor) kill every process group the agent started.
 //
-// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, fetching
-// CommandInfo.uris (such tasks fail with REASON_CONTAINER_LAUNCH_FAILED),
-// re-subscription of checkpointing executors.
+// CommandInfo.uris are fetched into the sandbox before the executor starts
+// (local files only so far, cluster/fetch.h); a failed fetch fails the task
+// with REASON_CONTAINER_LAUNCH_FAILED.
+//
+// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, downloads and
+// archives, re-subscription of checkpointing executors.
 //
 // Threads: the HTTP server's threads and one worker thread (master
 // requests, timers, reaping children). Handle() only queues, so it may be

@@ -376,7 +376,7 @@ TEST_F(AgentTest, ExecutorThatNeverSubscribesIsKilledAtTheRegistrationTimeout) {
   EXPECT_EQ(recorder_.WaitForUpdates(1).size(), 1u);  // no second update
 }
 
-TEST_F(AgentTest, UrisFailTheTaskUntilTheFetcherExists) {
+TEST_F(AgentTest, DownloadsFailTheTaskNamingTheUri) {
   mesos::v1::CommandInfo command = Shell("true");
   command.add_uris()->set_value("http://example.invalid/x.tgz");
   Launch(command);
@@ -384,8 +384,55 @@ TEST_F(AgentTest, UrisFailTheTaskUntilTheFetcherExists) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
   EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
-  EXPECT_NE(updates[0].message().find("fetching is not supported yet"),
+  EXPECT_NE(updates[0].message().find("http://example.invalid/x.tgz"),
             std::string::npos);
+  EXPECT_NE(updates[0].message().find("not supported yet"), std::string::npos);
+}
+
+TEST_F(AgentTest, LocalUrisAreCopiedIntoTheSandboxBeforeTheExecutorStarts) {
+  const std::filesystem::path source = work_dir_ / "source.txt";
+  std::ofstream(source) << "payload\n";
+  mesos::v1::CommandInfo command = Shell(
+      "cat source.txt conf/copy.txt > seen; test -x tool && echo x > exec");
+  command.add_uris()->set_value("file://" + source.string());
+  auto* renamed = command.add_uris();
+  renamed->set_value(source.string());
+  renamed->set_output_file("conf/copy.txt");
+  auto* tool = command.add_uris();
+  tool->set_value(source.string());
+  tool->set_output_file("tool");
+  tool->set_executable(true);
+  Launch(command);
+  const auto terminated = recorder_.WaitForTerminated(1);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(ReadFile(Sandbox() / "seen"), "payload\npayload\n");
+  EXPECT_EQ(ReadFile(Sandbox() / "exec"), "x\n");
+}
+
+TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {
+  const std::filesystem::path source = work_dir_ / "source.tar.gz";
+  std::ofstream(source) << "not really";
+  for (const auto& [uri, output] :
+       std::vector<std::pair<std::string, std::string>>{
+           {source.string(), ""},                    // an archive to extract
+           {"relative/path", ""},                    // no frameworks_home
+           {source.string(), "../escape"},           // leaves the sandbox
+           {"file://" + source.string() + "'", ""},  // illegal character
+       }) {
+    mesos::v1::CommandInfo command = Shell("true");
+    auto* added = command.add_uris();
+    added->set_value(uri);
+    if (!output.empty()) added->set_output_file(output);
+    Launch(command, "T-" + uri + output);
+  }
+  const auto updates = recorder_.WaitForUpdates(4);
+  ASSERT_EQ(updates.size(), 4u);
+  for (const auto& update : updates) {
+    EXPECT_EQ(update.state(), mesos::v1::TASK_FAILED);
+    EXPECT_EQ(update.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+    EXPECT_EQ(update.message().rfind("Failed to fetch '", 0), 0u)
+        << update.message();
+  }
 }
 
 TEST_F(AgentTest, KillMinusNineOfTheExecutorFailsItsTaskAndKillsItsChildren) {
