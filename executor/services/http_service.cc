@@ -133,8 +133,28 @@ HttpServer::Response ServeFile(const std::string& root, std::string_view request
 
 }  // namespace
 
+namespace {
+
+HttpServer::Response ServeGet(const ServiceConfig::Http& http, const std::string& root,
+                              const HttpServer::Request& request);
+
+}  // namespace
+
 HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std::string& root,
                                       const HttpServer::Request& request) {
+  HttpServer::Response response = ServeGet(http, root, request);
+  if (request.method == "HEAD") {
+    // The headers a GET would have, without its body.
+    response.headers.Set("Content-Length", std::to_string(response.body.size()));
+    response.body.clear();
+  }
+  return response;
+}
+
+namespace {
+
+HttpServer::Response ServeGet(const ServiceConfig::Http& http, const std::string& root,
+                              const HttpServer::Request& request) {
   if (request.method != "GET" && request.method != "HEAD") {
     HttpServer::Response response = HttpServer::Response::Text(405, "method not allowed\n");
     response.headers.Add("Allow", "GET, HEAD");
@@ -154,6 +174,8 @@ HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std
   if (!root.empty()) return ServeFile(root, path);
   return NotFound();
 }
+
+}  // namespace
 
 Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& config,
                                                         const std::string& address,

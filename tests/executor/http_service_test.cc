@@ -69,6 +69,16 @@ TEST(HttpService, ServesThePayloadAtItsPathWithItsContentType) {
   EXPECT_EQ(HttpGet(service.value()->port(), "/other").status, 404);
 }
 
+TEST(HttpService, AnswersHeadWithoutABody) {
+  TempDir sandbox;
+  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  ASSERT_TRUE(service.ok()) << service.message();
+  auto response = HttpGet(service.value()->port(), "/", "127.0.0.1", "HEAD");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "");
+  EXPECT_NE(response.headers.find("Content-Type: text/plain"), std::string::npos);
+}
+
 TEST(HttpService, AnswersHealthWithOk) {
   TempDir sandbox;
   auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
