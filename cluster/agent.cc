@@ -548,6 +548,45 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
   }
 }
 
+void LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
+                            std::vector<TaskStatus>& forward,
+                            std::vector<Event>& acknowledgements) {
+  Event acknowledged;
+  acknowledged.set_type(Event::ACKNOWLEDGED);
+  *acknowledged.mutable_acknowledged()->mutable_task_id() = status.task_id();
+  acknowledged.mutable_acknowledged()->set_uuid(status.uuid());
+  acknowledgements.push_back(std::move(acknowledged));
+  // A uuid seen before is acknowledged again but not forwarded again.
+  if (!executor.seen_uuids.insert(status.uuid()).second) return;
+  if (!status.has_agent_id()) *status.mutable_agent_id() = info_.id();
+  *status.mutable_executor_id() = executor.info.executor_id();
+  if (!status.has_timestamp()) {
+    status.set_timestamp(
+        std::chrono::duration<double>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+  }
+  auto task = executor.tasks.find(status.task_id().value());
+  if (task != executor.tasks.end()) task->second.state = status.state();
+  forward.push_back(std::move(status));
+}
+
+void LocalAgent::Forward(const Reports& reports,
+                         const std::string& framework_id,
+                         std::vector<TaskStatus>& forward,
+                         const std::shared_ptr<ResponseStream>& stream,
+                         bool json,
+                         const std::vector<Event>& acknowledgements) {
+  for (TaskStatus& status : forward) {
+    if (reports.status_update)
+      reports.status_update(framework_id, std::move(status));
+  }
+  // Acknowledged only once the master has taken the update.
+  for (const Event& acknowledged : acknowledgements) {
+    if (stream) stream->Write(Encode(acknowledged, json));
+  }
+}
+
 HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string_view path = request.path();
   if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
@@ -652,37 +691,30 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
         executor.Send(launch);
       }
       executor.queued.clear();
+      // Updates the executor still waits to see acknowledged (§3.6): new
+      // ones are forwarded, all are acknowledged on the new stream.
+      std::vector<TaskStatus> forward;
+      std::vector<Event> acknowledgements;
+      for (const auto& update : call.subscribe().unacknowledged_updates()) {
+        if (update.status().uuid().size() != 16) continue;
+        TakeUpdate(executor, update.status(), forward, acknowledgements);
+      }
+      const Reports reports = reports_;
+      lock.unlock();
+      Forward(reports, framework_id, forward, response.stream, json,
+              acknowledgements);
       return response;
     }
     case Call::UPDATE: {
-      TaskStatus status = call.update().status();
-      const std::string uuid = status.uuid();
-      Event acknowledged;
-      acknowledged.set_type(Event::ACKNOWLEDGED);
-      *acknowledged.mutable_acknowledged()->mutable_task_id() =
-          status.task_id();
-      acknowledged.mutable_acknowledged()->set_uuid(uuid);
-      if (!executor.seen_uuids.insert(uuid).second) {
-        executor.Send(acknowledged);  // a duplicate: acknowledged again
-        return Empty(202);
-      }
-      if (!status.has_agent_id()) *status.mutable_agent_id() = info_.id();
-      *status.mutable_executor_id() = call.executor_id();
-      if (!status.has_timestamp()) {
-        status.set_timestamp(
-            std::chrono::duration<double>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count());
-      }
-      auto task = executor.tasks.find(status.task_id().value());
-      if (task != executor.tasks.end()) task->second.state = status.state();
+      std::vector<TaskStatus> forward;
+      std::vector<Event> acknowledgements;
+      TakeUpdate(executor, call.update().status(), forward, acknowledgements);
       const std::shared_ptr<ResponseStream> stream = executor.stream;
       const bool stream_json = executor.json;
       const Reports reports = reports_;
       lock.unlock();
-      if (reports.status_update)
-        reports.status_update(framework_id, std::move(status));
-      if (stream) stream->Write(Encode(acknowledged, stream_json));
+      Forward(reports, framework_id, forward, stream, stream_json,
+              acknowledgements);
       return Empty(202);
     }
     case Call::MESSAGE: {

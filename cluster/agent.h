@@ -22,8 +22,11 @@
 // (local files only so far, cluster/fetch.h); a failed fetch fails the task
 // with REASON_CONTAINER_LAUNCH_FAILED.
 //
+// A re-SUBSCRIBE replaces the stream; its unacknowledged updates are
+// forwarded when new and acknowledged on the new stream.
+//
 // Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, downloads and
-// archives, re-subscription of checkpointing executors.
+// archives, agent restart and recovery, executor heartbeats.
 //
 // Threads: the HTTP server's threads and one worker thread (master
 // requests, timers, reaping children). Handle() only queues, so it may be
@@ -124,7 +127,16 @@ class LocalAgent : public Agent {
   void Launch(const LaunchTasks& launch, Work& work);
   void Shutdown(Executor& executor);
   void Tick(std::chrono::steady_clock::time_point now, Work& work);
-  // REQUIRES: mutex_ not held.
+  // An executor's update (validated): to forward when new, and its
+  // ACKNOWLEDGED event. REQUIRES: mutex_ held.
+  void TakeUpdate(Executor& executor, mesos::v1::TaskStatus status,
+                  std::vector<mesos::v1::TaskStatus>& forward,
+                  std::vector<mesos::v1::executor::Event>& acknowledgements);
+  // REQUIRES: mutex_ not held (both).
+  void Forward(const Reports& reports, const std::string& framework_id,
+               std::vector<mesos::v1::TaskStatus>& forward,
+               const std::shared_ptr<ResponseStream>& stream, bool json,
+               const std::vector<mesos::v1::executor::Event>& acknowledgements);
   void Flush(const Reports& reports, Work& work);
 
   Options options_;

@@ -779,5 +779,46 @@ TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
   EXPECT_NE(reply.find("Allow: POST"), std::string::npos) << reply;
 }
 
+TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream first(client_, Url(), subscribe);
+  ASSERT_EQ(first.WaitFor(2).size(), 2u);
+
+  Call running = NewCall(Call::UPDATE);
+  auto* status = running.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value("T1");
+  status->set_state(mesos::v1::TASK_RUNNING);
+  status->set_source(TaskStatus::SOURCE_EXECUTOR);
+  status->set_uuid("aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(PostCall(running).status, 202);
+  ASSERT_EQ(recorder_.WaitForUpdates(1).size(), 1u);
+
+  Call finished = running;
+  finished.mutable_update()->mutable_status()->set_state(
+      mesos::v1::TASK_FINISHED);
+  finished.mutable_update()->mutable_status()->set_uuid("bbbbbbbbbbbbbbbb");
+  Call resubscribe = NewCall(Call::SUBSCRIBE);
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
+      running.update();
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
+      finished.update();
+  EventStream second(client_, Url(), resubscribe);
+  const auto events = second.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+  EXPECT_EQ(events[1].type(), Event::ACKNOWLEDGED);
+  EXPECT_EQ(events[1].acknowledged().uuid(), "aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(events[2].type(), Event::ACKNOWLEDGED);
+  EXPECT_EQ(events[2].acknowledged().uuid(), "bbbbbbbbbbbbbbbb");
+  const auto updates = recorder_.WaitForUpdates(2);
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[1].state(), mesos::v1::TASK_FINISHED);
+  EXPECT_EQ(updates[1].uuid(), "bbbbbbbbbbbbbbbb");
+  EXPECT_TRUE(first.WaitForEnd());
+}
+
 }  // namespace
 }  // namespace mlaunch::cluster
