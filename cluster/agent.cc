@@ -176,13 +176,6 @@ TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
 // Fails every task of `executor` not yet terminal.
 void FailOpenTasks(const mesos::v1::AgentInfo& agent,
                    LocalAgent::Executor& executor, TaskStatus::Reason reason,
-                   const std::string& message, LocalAgent::Work& work);
-
-}  // namespace
-
-namespace {
-void FailOpenTasks(const mesos::v1::AgentInfo& agent,
-                   LocalAgent::Executor& executor, TaskStatus::Reason reason,
                    const std::string& message, LocalAgent::Work& work) {
   for (auto& [id, task] : executor.tasks) {
     if (IsTerminal(task.state)) continue;
@@ -194,6 +187,7 @@ void FailOpenTasks(const mesos::v1::AgentInfo& agent,
   }
   executor.queued.clear();
 }
+
 }  // namespace
 
 Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
