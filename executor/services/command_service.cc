@@ -55,7 +55,9 @@ CommandService::~CommandService() {
 }
 
 void CommandService::Signal(int signal) {
-  if (!reaped_) ::kill(-pid_, signal);
+  if (reaped_) return;
+  // Before the child's setsid() its group does not exist yet: signal it alone.
+  if (::kill(-pid_, signal) != 0 && errno == ESRCH) ::kill(pid_, signal);
 }
 
 Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfig& config,

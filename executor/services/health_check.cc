@@ -115,7 +115,7 @@ CheckOutcome CommandCheck(const mesos::v1::CommandInfo& command, const std::stri
   {
     std::unique_lock<std::mutex> lock(mutex);
     timed_out = !done.wait_for(lock, timeout, [&] { return reaped; });
-    if (timed_out) ::kill(-pid, SIGKILL);
+    if (timed_out && ::kill(-pid, SIGKILL) != 0 && errno == ESRCH) ::kill(pid, SIGKILL);
   }
   waiter.join();
   if (timed_out) {
