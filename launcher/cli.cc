@@ -134,6 +134,9 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("ca-file", "PEM certificate authorities for an https:// master",
        cxxopts::value<std::string>())
       ("insecure", "do not verify the master's TLS certificate")
+      ("executor-uri", "where agents fetch mesos-launch-executor for tasks whose spec names no "
+       "executor.uri (e.g. file:///opt/mesos-launch/bin/mesos-launch-executor)",
+       cxxopts::value<std::string>())
       ("h,help", "show this help")
       ("version", "print the version")
       ("files", "spec files", cxxopts::value<std::vector<std::string>>());
@@ -207,7 +210,9 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
-  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser()});
+  CompileOptions compile{CurrentUser(), ""};
+  if (args.count("executor-uri")) compile.default_executor_uri = args["executor-uri"].as<std::string>();
+  Plan plan = Compile(c.loaded.spec, c.inputs, compile);
   return RunSpec(c.loaded.spec, plan, flags, world, out, err);
 }
 

@@ -109,7 +109,7 @@ void CompileEnvironment(const spec::Task& task, const Inputs& inputs, v1::Enviro
 }
 
 void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::string& user,
-                     TaskPlan& plan) {
+                     const std::string& default_uri, TaskPlan& plan) {
   v1::ExecutorInfo* executor = plan.task_info.mutable_executor();
   executor->mutable_executor_id()->set_value("${task_id}");
   executor->set_type(v1::ExecutorInfo::CUSTOM);
@@ -119,16 +119,17 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
   if (!user.empty()) command->set_user(user);
 
   std::string program = task.executor.command;
-  if (!task.executor.uri.empty()) {
+  const std::string& executor_uri = task.executor.uri.empty() ? default_uri : task.executor.uri;
+  if (!executor_uri.empty()) {
     v1::CommandInfo::URI* uri = command->add_uris();
-    uri->set_value(task.executor.uri);
+    uri->set_value(executor_uri);
     uri->set_executable(true);
     uri->set_extract(false);
-    std::string file = Basename(task.executor.uri);
+    std::string file = Basename(executor_uri);
     if (program.empty()) program = "./" + file;
     if (!task.executor.checksum.empty()) {
       ServiceConfig::Checksum* c = plan.service.add_checksums();
-      c->set_uri(task.executor.uri);
+      c->set_uri(executor_uri);
       c->set_file(file);
       c->set_sha256(task.executor.checksum.substr(7));
     }
@@ -241,7 +242,7 @@ v1::DiscoveryInfo::Visibility ToMesos(spec::Visibility v) {
 }
 
 TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Inputs& inputs,
-                     const std::string& framework_user) {
+                     const std::string& framework_user, const CompileOptions& options) {
   TaskPlan plan;
   plan.name = task.name;
   plan.instances = task.instances;
@@ -285,7 +286,8 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
     }
   }
   CompileService(task, inputs, plan);
-  CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user, plan);
+  CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user,
+                  options.default_executor_uri, plan);
   CompileHealthCheck(task, plan);
   return plan;
 }
@@ -317,7 +319,7 @@ Plan Compile(const spec::Spec& spec, const Inputs& inputs, const CompileOptions&
   if (gpus) f.add_capabilities()->set_type(v1::FrameworkInfo::Capability::GPU_RESOURCES);
 
   for (const spec::Task& task : spec.tasks) {
-    plan.tasks.push_back(CompileTask(spec, task, inputs, f.user()));
+    plan.tasks.push_back(CompileTask(spec, task, inputs, f.user(), options));
   }
   return plan;
 }

@@ -13,7 +13,10 @@
 namespace mlaunch {
 
 struct CompileOptions {
-  std::string default_user;  // framework.user when the spec gives none
+  std::string default_user = {};  // framework.user when the spec gives none
+  // executor.uri of tasks that name none (--executor-uri); empty: the agent
+  // runs `mesos-launch-executor` from its PATH.
+  std::string default_executor_uri = {};
 };
 
 // REQUIRES: `spec` loaded without errors and `inputs` read for it.

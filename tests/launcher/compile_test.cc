@@ -128,6 +128,25 @@ tasks:
   EXPECT_EQ(plan.tasks[0].service.checksums(0).sha256(), std::string(64, 'a'));
 }
 
+TEST(Compile, TasksWithoutAnExecutorUriGetTheDefaultOne) {
+  spec::LoadResult r = spec::Load(R"(version: 1
+tasks:
+  - {name: a, command: x}
+  - {name: b, command: x, executor: {uri: "http://127.0.0.1/own-executor"}}
+)",
+                                  "t.yaml");
+  ASSERT_TRUE(r.diagnostics.ok());
+  Plan plan = Compile(r.spec, {}, {"u", "file:///opt/bin/mesos-launch-executor"});
+  const v1::CommandInfo& a = plan.tasks[0].task_info.executor().command();
+  ASSERT_EQ(a.uris_size(), 1);
+  EXPECT_EQ(a.uris(0).value(), "file:///opt/bin/mesos-launch-executor");
+  EXPECT_TRUE(a.uris(0).executable());
+  EXPECT_EQ(a.value(), "./mesos-launch-executor");
+  const v1::CommandInfo& b = plan.tasks[1].task_info.executor().command();
+  EXPECT_EQ(b.uris(0).value(), "http://127.0.0.1/own-executor");
+  EXPECT_EQ(b.value(), "./own-executor");
+}
+
 TEST(Compile, SecretsNeverEnterThePlan) {
   Inputs inputs;
   inputs.files["plain.txt"] = "visible";
