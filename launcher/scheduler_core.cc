@@ -588,6 +588,8 @@ Output SchedulerCore::Stop(Millis now) {
   bool launched_any = std::any_of(instances_.begin(), instances_.end(), [](const Instance& i) {
     return !i.task_id.empty() || !i.restarts.empty() || i.state == InstanceState::kDone;
   });
+  out.view.push_back({ViewEvent::Kind::kNote, "",
+                      "stopping: killing every task (stop again to tear down at once)"});
   Finish(launched_any ? 0 : 130, now, out);
   return out;
 }
