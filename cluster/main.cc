@@ -3,7 +3,6 @@
 // only: flags, the Master, the agents, signals.
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/statvfs.h>
 
 #include <cxxopts.hpp>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "cluster/agent.h"
 #include "cluster/agent_spec.h"
 #include "cluster/credentials_file.h"
+#include "cluster/machine.h"
 #include "cluster/master_http.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -27,33 +27,6 @@ using mlaunch::cluster::LocalAgent;
 using mlaunch::cluster::Master;
 
 constexpr int kUsage = 64;
-
-// The machine's size as Mesos' agent computes its default resources: all
-// CPUs, memory less min(1 GB, half), disk of the work dir less min(5 GB,
-// half), ports 31000-32000.
-std::string MachineResources(const std::string& work_dir) {
-  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
-  double mem_mb = 1024;
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  while (meminfo >> key >> kb) {
-    if (key == "MemTotal:") {
-      mem_mb = kb / 1024;
-      break;
-    }
-    meminfo.ignore(256, '\n');
-  }
-  mem_mb -= std::min(1024.0, mem_mb / 2);
-  double disk_mb = 10000;
-  struct statvfs fs {};
-  if (statvfs(work_dir.c_str(), &fs) == 0) {
-    disk_mb = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / 1048576.0;
-    disk_mb -= std::min(5120.0, disk_mb / 2);
-  }
-  return "cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(static_cast<long>(mem_mb)) +
-         ";disk:" + std::to_string(static_cast<long>(disk_mb)) + ";ports:[31000-32000]";
-}
 
 }  // namespace
 
@@ -124,7 +97,7 @@ int main(int argc, char** argv) {
   }
   work_dir = std::filesystem::absolute(work_dir).string();
   std::string resource_text = args["agent-resources"].as<std::string>();
-  if (resource_text.empty()) resource_text = MachineResources(work_dir);
+  if (resource_text.empty()) resource_text = mlaunch::cluster::MachineResources(work_dir);
   auto resources = mlaunch::cluster::ParseResources(resource_text);
   auto attributes =
       mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());

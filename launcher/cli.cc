@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cxxopts.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -32,6 +33,16 @@ constexpr const char* kUsage =
 std::string CurrentUser() {
   if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
   return "nobody";
+}
+
+// The path of the mesos-launch-executor in this program's directory, or ""
+// when there is none.
+std::string ExecutorBesideSelf() {
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "";
+  std::filesystem::path executor = self.parent_path() / "mesos-launch-executor";
+  return access(executor.c_str(), X_OK) == 0 ? executor.string() : "";
 }
 
 struct Checked {
@@ -211,7 +222,20 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return kExitInvalidSpec;
   }
   CompileOptions compile{CurrentUser(), ""};
-  if (args.count("executor-uri")) compile.default_executor_uri = args["executor-uri"].as<std::string>();
+  if (args.count("executor-uri")) {
+    compile.default_executor_uri = args["executor-uri"].as<std::string>();
+  } else if (NamedMaster(c.loaded.spec, flags, world).empty()) {
+    // The embedded cluster's agent runs on this machine: it fetches the
+    // executor installed beside this program.
+    std::string executor = ExecutorBesideSelf();
+    if (executor.empty()) {
+      err << "mesos-launch: no master named, and no mesos-launch-executor beside this program "
+             "for the embedded cluster to run; pass --executor-uri file:///PATH/TO/"
+             "mesos-launch-executor, or name a master with --master\n";
+      return kExitUsage;
+    }
+    compile.default_executor_uri = "file://" + executor;
+  }
   Plan plan = Compile(c.loaded.spec, c.inputs, compile);
   return RunSpec(c.loaded.spec, plan, flags, world, out, err);
 }

@@ -11,6 +11,7 @@
 
 #include "common/curl_http_client.h"
 #include "launcher/driver.h"
+#include "launcher/embedded_cluster.h"
 #include "launcher/master_address.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
@@ -53,27 +54,32 @@ class SignalThread {
 
 }  // namespace
 
+std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world) {
+  if (!flags.master.empty()) return flags.master;
+  std::string text = world.getenv("MESOS_MASTER").value_or("");
+  return text.empty() ? spec.master : text;
+}
+
 int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, const World& world,
             std::ostream& out, std::ostream& err) {
-  std::string text = flags.master;
-  if (text.empty()) text = world.getenv("MESOS_MASTER").value_or("");
-  if (text.empty()) text = spec.master;
-  if (text.empty()) {
-    err << "mesos-launch: no master given: pass --master HOST:PORT (or set MESOS_MASTER, or "
-           "`master:` in the spec); the embedded cluster that runs specs without one is not "
-           "built yet\n";
-    return 2;
-  }
-  Result<MasterAddress> address = ParseMasterAddress(text, [&world](const std::string& path) -> Result<std::string> {
-    std::string bytes;
-    if (!world.read_file(path, bytes)) {
-      return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + bytes);
+  // Lines for people; with --output json stdout carries only events.
+  std::ostream& log = flags.json ? err : out;
+  // No master named: the embedded cluster, started once signals are taken.
+  const std::string text = NamedMaster(spec, flags, world);
+  std::optional<MasterAddress> address;
+  if (!text.empty()) {
+    Result<MasterAddress> parsed = ParseMasterAddress(text, [&world](const std::string& path) -> Result<std::string> {
+      std::string bytes;
+      if (!world.read_file(path, bytes)) {
+        return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + bytes);
+      }
+      return bytes;
+    });
+    if (!parsed.ok()) {
+      err << "mesos-launch: --master: " << parsed.status().message() << "\n";
+      return 64;
     }
-    return bytes;
-  });
-  if (!address.ok()) {
-    err << "mesos-launch: --master: " << address.status().message() << "\n";
-    return 64;
+    address = std::move(parsed).value();
   }
 
   Diagnostics problems(spec.file);
@@ -92,7 +98,8 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
   });
 
   std::optional<StateStore> store;
-  if (plan.framework.failover_timeout() > 0) {
+  // An embedded cluster ends with the run: no framework id to carry over.
+  if (address && plan.framework.failover_timeout() > 0) {
     std::string dir = !flags.state_dir.empty()
                           ? flags.state_dir
                           : StateStore::DefaultDir(world.getenv("XDG_STATE_HOME"),
@@ -104,10 +111,22 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
   std::mutex masters_mutex;
   std::vector<std::string> masters;
   std::unique_ptr<ZkDetector> detector;
-  if (auto* list = std::get_if<std::vector<MasterEndpoint>>(&address.value().target)) {
+  std::unique_ptr<EmbeddedCluster> cluster;
+  if (!address) {
+    Result<std::unique_ptr<EmbeddedCluster>> started = EmbeddedCluster::Start();
+    if (!started.ok()) {
+      err << "mesos-launch: no master named, and the embedded cluster cannot start: "
+          << started.status().message() << "\n";
+      return 2;
+    }
+    cluster = std::move(started).value();
+    log << "mesos-launch: no master named (--master, MESOS_MASTER or `master:`); started an "
+        << cluster->Describe() << "\n";
+    masters.push_back(cluster->master_url());
+  } else if (auto* list = std::get_if<std::vector<MasterEndpoint>>(&address->target)) {
     for (const MasterEndpoint& m : *list) masters.push_back(m.Url());
   } else {
-    const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address.value().target);
+    const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address->target);
     Result<std::unique_ptr<ZkDetector>> started = ZkDetector::Start(
         zk, [&](const Detection& d) {
           std::lock_guard<std::mutex> lock(masters_mutex);
@@ -144,7 +163,8 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
   options.json = flags.json;
   options.state = store ? &*store : nullptr;
 
-  out << "mesos-launch: " << spec.file << " on " << Describe(address.value()) << "\n";
+  log << "mesos-launch: " << spec.file << " on "
+      << (address ? Describe(*address) : cluster->master_url()) << "\n";
   CurlHttpClient http;
   Driver run(plan, core, http, client, options, out);
   {

@@ -1,6 +1,7 @@
 // Running a spec against a Mesos master: resolves the master (--master,
-// MESOS_MASTER, the spec's `master:`), reads the run's secrets, opens the
-// failover state, and runs the Driver until it ends. SIGINT and SIGTERM stop
+// MESOS_MASTER, the spec's `master:`; when none is named, an
+// EmbeddedCluster started in this process), reads the run's secrets, opens
+// the failover state, and runs the Driver until it ends. SIGINT and SIGTERM stop
 // the run cleanly (a second one tears down at once). This is the edge where
 // the real world is plugged in: libcurl, ZooKeeper, the clock, signals.
 #ifndef MLAUNCH_LAUNCHER_RUN_H_
@@ -27,6 +28,10 @@ struct RunFlags {
   bool insecure = false;
   bool json = false;
 };
+
+// The master the run is pointed at: --master, else MESOS_MASTER, else the
+// spec's `master:`; empty when none is named (the embedded cluster).
+std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world);
 
 // Returns the exit code. `spec` must have been checked and compiled into
 // `plan`.

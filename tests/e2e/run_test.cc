@@ -1,0 +1,179 @@
+// End to end: the mesos-launch binary running specs on the embedded cluster
+// it starts when no master is named (issue #5's acceptance runs). Each test
+// runs real processes: mesos-launch, its in-process master and agent, and
+// mesos-launch-executor children; it waits on their output lines, never on
+// the clock alone.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/e2e/child_process.h"
+#include "tests/executor/http_get.h"
+
+namespace mlaunch::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kLaunch = std::string(ML_BINARY_DIR) + "/bin/mesos-launch";
+// Environment that would name a master and so bypass the embedded cluster.
+const std::vector<std::string> kNoMaster = {"MESOS_MASTER"};
+
+struct Url {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "web.0  serving http://127.0.0.2:31000/" -> 127.0.0.2, 31000.
+std::optional<Url> ServingUrl(const std::string& line) {
+  static const std::regex url(R"(serving http://([0-9.]+):([0-9]+)/)");
+  std::smatch m;
+  if (!std::regex_search(line, m, url)) return std::nullopt;
+  return Url{m[1], static_cast<std::uint16_t>(std::stoi(m[2]))};
+}
+
+// Whether a line of the live view is about `instance` (its first word) and
+// says `word` ("RUNNING", "healthy", "serving ...").
+bool Says(const std::string& line, const std::string& instance, const std::string& word) {
+  return line.rfind(instance + " ", 0) == 0 && line.find(" " + word) != std::string::npos;
+}
+
+// The executors `launcher` runs (its agent forks them in-process).
+std::vector<ProcessEntry> Executors(pid_t launcher) {
+  std::vector<ProcessEntry> executors;
+  for (const ProcessEntry& p : LiveChildren(launcher)) {
+    if (p.name.rfind("mesos-launch-ex", 0) == 0) executors.push_back(p);
+  }
+  return executors;
+}
+
+class EmbeddedRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { BecomeSubreaper(); }
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ml-e2e-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string WriteSpec(const std::string& text) {
+    const std::string path = (dir_ / "spec.yaml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // After the launcher exited: nothing it started lives on (orphans come
+  // to this process, the subreaper).
+  void ExpectNoProcessLeft(const ChildProcess& launcher) {
+    std::vector<ProcessEntry> left;
+    EXPECT_TRUE(Eventually([&] { return (left = LiveChildren()).empty(); }, seconds(5)))
+        << "still running: " << (left.empty() ? "" : left[0].name) << "\n"
+        << launcher.output();
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(EmbeddedRun, WebserverSpecServesUntilInterruptedThenLeavesNothing) {
+  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"},
+                        kNoMaster);
+  ASSERT_TRUE(launcher.WaitForText("started an embedded cluster", seconds(10))) << launcher.output();
+  std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
+  ASSERT_TRUE(serving) << launcher.output();
+  std::optional<Url> url = ServingUrl(*serving);
+  ASSERT_TRUE(url) << *serving;
+
+  GetResponse response = HttpGet(url->port, "/", url->host);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "Hello from Server");
+  EXPECT_EQ(Executors(launcher.pid()).size(), 1u);
+
+  launcher.Signal(SIGINT);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
+  EXPECT_NE(launcher.output().find("KILLED"), std::string::npos) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+  EXPECT_EQ(HttpGet(url->port, "/", url->host).status, 0) << "still answering after the stop";
+}
+
+TEST_F(EmbeddedRun, ExecutorKilledWithSigkillIsRelaunchedAndServesAgain) {
+  const std::string spec = WriteSpec(R"(version: 1
+tasks:
+  - name: web
+    resources: { cpus: 0.1, mem: 32 }
+    ports: [{ name: http }]
+    service: { type: http, port: http, payload: "again" }
+    restart: { policy: always, backoff: { initial: 100ms } }
+)");
+  ChildProcess launcher({kLaunch, spec}, kNoMaster);
+  std::optional<std::string> first = launcher.WaitForText("serving http://", seconds(30));
+  ASSERT_TRUE(first) << launcher.output();
+  std::vector<ProcessEntry> executors = Executors(launcher.pid());
+  ASSERT_EQ(executors.size(), 1u) << launcher.output();
+  const pid_t killed = executors[0].pid;
+  ASSERT_EQ(::kill(killed, SIGKILL), 0);
+
+  ASSERT_TRUE(launcher.WaitForLine([](const std::string& l) { return Says(l, "web.0", "FAILED"); },
+                                   seconds(30))) << launcher.output();
+  std::optional<std::string> again = launcher.WaitForText("serving http://", seconds(30));
+  ASSERT_TRUE(again) << launcher.output();
+  std::optional<Url> url = ServingUrl(*again);
+  ASSERT_TRUE(url);
+  EXPECT_EQ(HttpGet(url->port, "/", url->host).body, "again");
+  executors = Executors(launcher.pid());
+  ASSERT_EQ(executors.size(), 1u);
+  EXPECT_NE(executors[0].pid, killed);
+
+  launcher.Signal(SIGINT);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
+TEST_F(EmbeddedRun, PrimaryAndReplicasComeUpInOrder) {
+  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/primary-replicas.yaml"},
+                        kNoMaster);
+  int replicas_synced = 0;
+  bool primary_healthy = false;
+  std::string order_problem;
+  auto line = launcher.WaitForLine(
+      [&](const std::string& l) {
+        if (Says(l, "primary.0", "healthy")) primary_healthy = true;
+        for (const char* replica : {"replica.0", "replica.1", "replica.2"}) {
+          if (Says(l, replica, "LAUNCHED") && !primary_healthy) order_problem = l;
+          if (Says(l, replica, "RUNNING")) ++replicas_synced;
+        }
+        return replicas_synced == 3;
+      },
+      seconds(60));
+  ASSERT_TRUE(line) << launcher.output();
+  EXPECT_TRUE(primary_healthy);
+  EXPECT_EQ(order_problem, "") << "a replica launched before the primary was healthy";
+
+  // The replicas found the primary through ${tasks.primary.addr.http}.
+  launcher.Signal(SIGINT);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
+TEST_F(EmbeddedRun, SpecTooLargeForTheMachineSaysWhyAndExits3) {
+  const std::string spec = WriteSpec(R"(version: 1
+timeouts: { placement: 2s }
+tasks:
+  - name: huge
+    resources: { cpus: 0.1, mem: 900TB }
+    service: { type: http, port: http, payload: "never" }
+    ports: [{ name: http }]
+)");
+  ChildProcess launcher({kLaunch, spec}, kNoMaster);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 3) << launcher.output();
+  EXPECT_NE(launcher.output().find("short on mem"), std::string::npos) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
+}  // namespace
+}  // namespace mlaunch::testing
