@@ -1,5 +1,8 @@
 #include "launcher/driver.h"
 
+#include <string.h>
+#include <sys/wait.h>
+
 #include <nlohmann/json.hpp>
 
 namespace mlaunch {
@@ -7,6 +10,18 @@ namespace {
 
 namespace v1 = mesos::v1;
 namespace sched = mesos::v1::scheduler;
+
+// An executor's wait status (Event.Failure.status) in words: "exited with
+// status 1", "was killed by SIGKILL".
+std::string WaitStatusWords(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return "was killed by " +
+           (name ? "SIG" + std::string(name) : "signal " + std::to_string(WTERMSIG(status)));
+  }
+  return "ended (wait status " + std::to_string(status) + ")";
+}
 
 const char* KindName(ViewEvent::Kind kind) {
   switch (kind) {
@@ -170,8 +185,8 @@ int Driver::Run() {
           case sched::Event::FAILURE:
             if (event->failure().has_executor_id()) {
               Print({ViewEvent::Kind::kNote, "",
-                     "executor " + event->failure().executor_id().value() + " exited (status " +
-                         std::to_string(event->failure().status()) + ")"});
+                     "executor " + event->failure().executor_id().value() + " " +
+                         WaitStatusWords(event->failure().status())});
             } else {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});

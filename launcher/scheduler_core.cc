@@ -44,7 +44,13 @@ std::string ReasonWords(const v1::TaskStatus& status) {
       return c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
   }
-  if (!status.message().empty()) text += (text.empty() ? "" : ": ") + status.message();
+  // Agents often say the reason again in the message ("Executor terminated").
+  std::string message = status.message();
+  std::transform(message.begin(), message.end(), message.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  if (!status.message().empty() && message != text) {
+    text += (text.empty() ? "" : ": ") + status.message();
+  }
   return text;
 }
 
@@ -60,10 +66,24 @@ std::string Seconds(Millis ms) {
   return out.str();
 }
 
+// "0.5" cpus; "160 MB", "22.5 GB", "900.0 TB" of mem or disk.
 std::string Amount(Miss::Kind kind, double value) {
   std::ostringstream out;
-  out << value;
-  if (kind == Miss::Kind::kMem || kind == Miss::Kind::kDisk) out << " MB";
+  if (kind != Miss::Kind::kMem && kind != Miss::Kind::kDisk) {
+    out << value;
+    return out.str();
+  }
+  out << std::fixed;
+  if (value >= 10.0 * 1024 * 1024) {
+    out.precision(1);
+    out << value / (1024.0 * 1024.0) << " TB";
+  } else if (value >= 10.0 * 1024) {
+    out.precision(1);
+    out << value / 1024.0 << " GB";
+  } else {
+    out.precision(0);
+    out << value << " MB";
+  }
   return out.str();
 }
 

@@ -128,6 +128,8 @@ tasks:
   executors = Executors(launcher.pid());
   ASSERT_EQ(executors.size(), 1u);
   EXPECT_NE(executors[0].pid, killed);
+  EXPECT_NE(launcher.output().find("was killed by SIGKILL"), std::string::npos)
+      << launcher.output();
 
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
@@ -171,7 +173,11 @@ tasks:
 )");
   ChildProcess launcher({kLaunch, spec}, kNoMaster);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 3) << launcher.output();
-  EXPECT_NE(launcher.output().find("short on mem"), std::string::npos) << launcher.output();
+  EXPECT_NE(launcher.output().find("not placed"), std::string::npos) << launcher.output();
+  EXPECT_NE(launcher.output().find("1 short on mem (best "), std::string::npos)
+      << launcher.output();
+  EXPECT_NE(launcher.output().find(" < 900.0 TB incl. executor"), std::string::npos)
+      << launcher.output();
   ExpectNoProcessLeft(launcher);
 }
 
