@@ -251,6 +251,7 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
     t->mutable_agent_id()->set_value(i.agent_id);
   }
   if (reconcile.reconcile().tasks_size() > 0) out.calls.push_back(reconcile);
+  reconciled_at_ = now;
   Unblock(now, out);
   AdjustOffers(out);
   return out;
@@ -591,6 +592,12 @@ Output SchedulerCore::Tick(Millis now) {
       default:
         break;
     }
+  }
+  if (!framework_id_.empty() && now - reconciled_at_ >= options_.reconcile_every) {
+    Call reconcile = NewCall(Call::RECONCILE);
+    reconcile.mutable_reconcile();  // no tasks: implicit
+    out.calls.push_back(reconcile);
+    reconciled_at_ = now;
   }
   AdjustOffers(out);
   return out;

@@ -7,6 +7,8 @@
 // and the rest declined in one DECLINE; SUPPRESS once nothing waits, REVIVE
 // when something does; acknowledgements of every update that carries a uuid;
 // restarts under each task's `restart:` policy with exponential backoff;
+// explicit reconciliation of known tasks on every subscription and implicit
+// reconciliation periodically;
 // staging timeouts; depends_on ordering; the placement timeout (exit 3); a
 // policy given up (exit 4); and a clean stop: KILL everything, wait for the
 // terminal updates (bounded), TEARDOWN.
@@ -65,6 +67,10 @@ struct CoreOptions {
   Millis stop_wait = 15000;            // after the longest kill grace
   double decline_seconds = 5;          // while instances wait
   double decline_idle_seconds = 120;   // when nothing waits
+  // Implicit reconciliation (a RECONCILE naming no task: the master answers
+  // with every task it has of ours) this often while subscribed, so a lost
+  // update or a task we do not know of (then killed) cannot stay unseen.
+  Millis reconcile_every = 10 * 60 * 1000;
 };
 
 class SchedulerCore {
@@ -133,6 +139,7 @@ class SchedulerCore {
   bool suppressed_ = false;
   bool stopping_ = false;
   Millis stop_deadline_ = 0;
+  Millis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit
   int exit_code_after_stop_ = 0;
   bool finished_ = false;
 };

@@ -363,3 +363,33 @@ TEST_F(Scheduler, AdoptedTasksAreReconciledAndNotLaunchedAgain) {
 
 }  // namespace
 }  // namespace mlaunch
+
+namespace mlaunch {
+namespace {
+
+TEST_F(Scheduler, ReconcilesImplicitlyEveryIntervalAndKillsWhatItDoesNotKnow) {
+  Start(kWeb);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.1.u2", v1::TASK_RUNNING);
+  const std::size_t before = Calls(Call::RECONCILE).size();
+  Advance(10 * 60 * 1000 - 1);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), before) << "too early";
+  Advance(1);
+  ASSERT_EQ(Calls(Call::RECONCILE).size(), before + 1);
+  EXPECT_EQ(Calls(Call::RECONCILE).back().reconcile().tasks_size(), 0) << "implicit";
+  EXPECT_EQ(Calls(Call::RECONCILE).back().framework_id().value(), "fw-1");
+
+  // The answers: ours change nothing, a stray duplicate is killed.
+  Update("web.0.u1", v1::TASK_RUNNING, /*with_uuid=*/false);
+  Update("web.0.stray", v1::TASK_RUNNING, /*with_uuid=*/false);
+  ASSERT_EQ(Calls(Call::KILL).size(), 1u);
+  EXPECT_EQ(Calls(Call::KILL)[0].kill().task_id().value(), "web.0.stray");
+  EXPECT_EQ(Launched().size(), 2u);
+
+  Advance(10 * 60 * 1000);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), before + 2) << "and again";
+}
+
+}  // namespace
+}  // namespace mlaunch
