@@ -20,17 +20,7 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// The URL as it may appear in a message: without any "user:password@".
-std::string Redacted(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const std::size_t host = scheme + 3;
-  const std::size_t end = url.find_first_of("/?#", host);
-  const std::size_t at =
-      url.rfind('@', end == std::string::npos ? url.size() : end);
-  if (at == std::string::npos || at < host) return url;
-  return url.substr(0, host) + url.substr(at + 1);
-}
+std::string Redacted(const std::string& url) { return RedactedUrl(url); }
 
 StatusCode CodeFor(CURLcode code) {
   switch (code) {
@@ -379,6 +369,17 @@ class CurlStream : public HttpClient::Stream {
 };
 
 }  // namespace
+
+std::string RedactedUrl(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const std::size_t host = scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", host);
+  const std::size_t at =
+      url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < host) return url;
+  return url.substr(0, host) + url.substr(at + 1);
+}
 
 CurlHttpClient::CurlHttpClient() { InitCurlOnce(); }
 

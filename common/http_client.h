@@ -138,6 +138,10 @@ class HttpClient {
                                              StreamCallbacks callbacks) = 0;
 };
 
+// `url` as it may appear in a message or a log: without any "user:password@"
+// before its host. Other text is returned unchanged.
+std::string RedactedUrl(const std::string& url);
+
 }  // namespace mlaunch
 
 #endif  // MLAUNCH_COMMON_HTTP_CLIENT_H_
