@@ -126,7 +126,8 @@ Status Place(archive_entry* entry, const fs::path& root) {
       return Refuse(name, "is a hardlink to '" + link +
                               "', which leads outside the sandbox");
     }
-    archive_entry_set_hardlink(entry, link_target.c_str());
+    // Not normalised: libarchive's own ".." guard sees what we saw.
+    archive_entry_set_hardlink(entry, (root / link).c_str());
   } else {
     switch (archive_entry_filetype(entry)) {
       case AE_IFREG:
@@ -147,7 +148,7 @@ Status Place(archive_entry* entry, const fs::path& root) {
         return Refuse(name, "is a device, FIFO or socket");
     }
   }
-  archive_entry_set_pathname(entry, target.c_str());
+  archive_entry_set_pathname(entry, (root / name).c_str());
   // Owner-independent permissions: no set-id or sticky bits.
   archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
   return Status::Ok();
