@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -352,6 +353,11 @@ TEST_F(FetchTest, PlainGzipIsDecompressedIntoTheSandboxRoot) {
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(ReadFile(sandbox_ / "notes.txt"), "hello, gzip\n");
   EXPECT_TRUE(fs::exists(sandbox_ / "sub/notes.txt.gz"));
+}
+
+// For test names in ctest: the archive's name.
+void PrintTo(const std::pair<Format, std::string>& param, std::ostream* out) {
+  *out << param.second;
 }
 
 class FetchArchiveTest
