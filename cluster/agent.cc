@@ -454,7 +454,12 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     std::filesystem::create_directory_symlink(executor->container_id,
                                               runs / "latest", error);
 
-    if (Status fetched = FetchUris(info.command(), executor->sandbox);
+    FetchOptions fetch_options;
+    fetch_options.http_client = options_.http_client;
+    fetch_options.cache_dir = options_.fetch_cache_dir;
+    fetch_options.stall_timeout = options_.fetcher_stall_timeout;
+    if (Status fetched =
+            FetchUris(info.command(), executor->sandbox, fetch_options);
         !fetched.ok()) {
       fail(&info.executor_id(), fetched.message());
       continue;

@@ -19,14 +19,17 @@
 // Stop() (and the destructor) kill every process group the agent started.
 //
 // CommandInfo.uris are fetched into the sandbox before the executor starts
-// (local files only so far, cluster/fetch.h); a failed fetch fails the task
-// with REASON_CONTAINER_LAUNCH_FAILED.
+// (cluster/fetch.h: local files, http(s) downloads with Options::http_client,
+// archives, the cache in Options::fetch_cache_dir); a failed fetch fails the
+// task with REASON_CONTAINER_LAUNCH_FAILED. Fetching runs on the worker
+// thread, so a slow download delays the agent's other work (bounded by the
+// stall timeout).
 //
 // A re-SUBSCRIBE replaces the stream; its unacknowledged updates are
 // forwarded when new and acknowledged on the new stream.
 //
-// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, downloads and
-// archives, agent restart and recovery, executor heartbeats.
+// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, ftp/hdfs/s3
+// URIs, agent restart and recovery, executor heartbeats.
 //
 // Threads: the HTTP server's threads and one worker thread (master
 // requests, timers, reaping children). Handle() only queues, so it may be
@@ -51,6 +54,7 @@
 #include <vector>
 
 #include "cluster/master_http.h"
+#include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/status.h"
 #include "mesos/v1/executor/executor.pb.h"
@@ -80,6 +84,13 @@ class LocalAgent : public Agent {
     std::string work_dir;               // must exist or be creatable
     std::chrono::milliseconds registration_timeout = std::chrono::minutes(1);
     std::chrono::milliseconds shutdown_grace_period = std::chrono::seconds(5);
+    // Downloads http(s) URIs; null: they fail the task. Not owned: must
+    // outlive the agent.
+    HttpClient* http_client = nullptr;
+    // The fetcher's cache (cluster/fetch_cache.h), may be shared by the
+    // agents of a cluster; empty: URIs are fetched as if not `cache`.
+    std::string fetch_cache_dir;
+    std::chrono::milliseconds fetcher_stall_timeout = std::chrono::minutes(1);
   };
 
   // Binds the executor endpoint. Fails when the address cannot be bound.

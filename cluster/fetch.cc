@@ -1,90 +1,221 @@
 #include "cluster/fetch.h"
 
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <system_error>
+
+#include "cluster/archive.h"
+#include "cluster/fetch_cache.h"
 
 namespace mlaunch::cluster {
 namespace {
 
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.substr(text.size() - suffix.size()) == suffix;
-}
+namespace fs = std::filesystem;
 
-bool IsArchive(std::string_view name) {
-  for (std::string_view suffix :
-       {".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz",
-        ".zip", ".gz"}) {
-    if (EndsWith(name, suffix)) return true;
-  }
-  return false;
-}
+struct Source {
+  bool http = false;
+  std::string path;  // of a local source
+};
 
 Status Fail(const std::string& uri, const std::string& why) {
-  return Status::InvalidData("Failed to fetch '" + uri + "': " + why);
+  return Status::InvalidData("fetching " + RedactedUrl(uri) + ": " + why);
 }
 
-Status FetchOne(const mesos::v1::CommandInfo::URI& uri,
-                const std::filesystem::path& sandbox) {
-  const std::string& value = uri.value();
+Result<Source> ResolveSource(const std::string& value) {
   if (value.find_first_of(std::string("\\'\0", 3)) != std::string::npos) {
-    return Fail(value, "URI contains illegal characters");
+    return Fail(value, "the URI contains an illegal character (\\, ' or NUL)");
   }
-  std::string path;
-  const auto scheme = value.find("://");
-  if (scheme == std::string::npos) {
-    path = value;
-  } else if (value.compare(0, scheme, "file") == 0) {
-    path = value.substr(scheme + 3);
-    if (path.rfind("localhost/", 0) == 0) path = path.substr(9);
+  const std::size_t scheme_end = value.find("://");
+  if (scheme_end == std::string::npos) {
+    if (value.empty() || value.front() != '/') {
+      return Fail(value,
+                  "a relative path needs --frameworks_home, which this agent "
+                  "does not have");
+    }
+    return Source{false, value};
+  }
+  const std::string scheme = value.substr(0, scheme_end);
+  const std::string rest = value.substr(scheme_end + 3);
+  const std::size_t path_start = rest.find('/');
+  if (path_start == std::string::npos) {
+    return Fail(value, "Malformed URI (missing path)");
+  }
+  if (scheme == "file") {
+    const std::string host = rest.substr(0, path_start);
+    if (!host.empty() && host != "localhost") {
+      return Fail(value, "a file:// URI must name a local path, not host '" +
+                             host + "'");
+    }
+    return Source{false, rest.substr(path_start)};
+  }
+  if (scheme == "http" || scheme == "https") return Source{true, ""};
+  return Fail(value, scheme +
+                         ":// URIs are not supported (only file://, http://, "
+                         "https:// and absolute paths)");
+}
+
+Result<std::string> DestinationName(const mesos::v1::CommandInfo::URI& uri,
+                                    bool http) {
+  std::string name;
+  if (uri.has_output_file()) {
+    name = uri.output_file();
   } else {
-    return Fail(value, "fetching " + value.substr(0, scheme) +
-                           ":// URIs is not supported yet");
+    std::string_view path = uri.value();
+    if (http) path = path.substr(0, path.find_first_of("?#"));
+    name = std::string(path.substr(path.rfind('/') + 1));
   }
-  if (path.empty() || path[0] != '/') {
-    return Fail(value,
-                "only absolute paths can be fetched (no --frameworks_home)");
+  if (name.empty()) {
+    return Fail(uri.value(),
+                "no file name to fetch to (the URI ends in '/'; set "
+                "output_file)");
   }
-  std::string name = uri.has_output_file() ? uri.output_file()
-                                           : value.substr(value.rfind('/') + 1);
-  if (name.empty() || name[0] == '/') {
-    return Fail(value, "the destination '" + name + "' is not a relative path");
+  if (name.front() == '/') {
+    return Fail(uri.value(),
+                "output_file '" + name + "' must be a relative path");
   }
-  for (const auto& part : std::filesystem::path(name)) {
-    if (part == "..") return Fail(value, "the destination leaves the sandbox");
+  for (const fs::path& part : fs::path(name)) {
+    if (part == "..") {
+      return Fail(uri.value(), "output_file '" + name + "' leaves the sandbox");
+    }
   }
-  if (!uri.executable() && (!uri.has_extract() || uri.extract()) &&
-      IsArchive(name)) {
-    return Fail(value, "extracting archives is not supported yet");
+  return name;
+}
+
+// GETs `uri` into `file`. The error names the status or transport failure
+// and how many bytes arrived; a failed download leaves no `file`.
+Status DownloadTo(HttpClient& http, const std::string& uri,
+                  const std::string& file, const FetchOptions& fetch) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::InvalidData("cannot create " + file);
+  std::uint64_t bytes = 0;
+  bool write_failed = false;
+  HttpClient::Options options;
+  options.timeout = std::chrono::milliseconds(0);  // artifacts may be large
+  options.stall_timeout = fetch.stall_timeout;
+  options.follow_redirects = true;  // e.g. release downloads
+  options.max_response_bytes = 4096;  // of an error page, unused
+  auto result = http.Download(uri, {}, options, [&](std::string_view piece) {
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    if (!out) {
+      write_failed = true;
+      return false;
+    }
+    bytes += piece.size();
+    return true;
+  });
+  out.close();
+  const std::string received = " after " + std::to_string(bytes) + " bytes";
+  Status status;
+  if (write_failed || (result.ok() && !out)) {
+    status = Status::InvalidData("cannot write " + file + received);
+  } else if (!result.ok()) {
+    // The client's message starts "GET <url>: ", which ours already says.
+    std::string cause = result.message();
+    if (cause.rfind("GET ", 0) == 0 && cause.find(": ") != std::string::npos) {
+      cause = cause.substr(cause.find(": ") + 2);
+    }
+    status = Status::Error(result.status().code(), cause + received);
+  } else if (result->status != 200) {
+    status = Status::InvalidData("HTTP " + std::to_string(result->status) +
+                                 received);
   }
-  const std::filesystem::path destination = sandbox / name;
+  if (!status.ok()) {
+    std::error_code error;
+    fs::remove(file, error);
+  }
+  return status;
+}
+
+// Puts the URI's content in `file`, from wherever it comes.
+Status Obtain(const Source& source, const std::string& uri,
+              const std::string& file, const FetchOptions& options) {
+  if (source.http) return DownloadTo(*options.http_client, uri, file, options);
   std::error_code error;
-  std::filesystem::create_directories(destination.parent_path(), error);
-  if (!error) {
-    std::filesystem::copy_file(
-        path, destination, std::filesystem::copy_options::overwrite_existing,
-        error);
-  }
-  if (error) return Fail(value, error.message());
-  if (uri.executable()) {
-    using std::filesystem::perms;
-    std::filesystem::permissions(destination,
-                                 perms::owner_all | perms::group_read |
-                                     perms::group_exec | perms::others_read |
-                                     perms::others_exec,
-                                 error);
-    if (error) return Fail(value, error.message());
+  fs::copy_file(source.path, file, fs::copy_options::overwrite_existing,
+                error);
+  if (error) {
+    return Status::InvalidData("cannot copy " + source.path + ": " +
+                               error.message());
   }
   return Status::Ok();
+}
+
+// Extracts or decompresses `file` (named `name` in the sandbox) into the
+// sandbox root, per `kind`.
+Status Unpack(ArchiveKind kind, const std::string& file,
+              const std::string& name, const fs::path& sandbox) {
+  if (kind == ArchiveKind::kArchive) return ExtractArchive(file, sandbox);
+  if (kind == ArchiveKind::kGzip) {
+    const std::string base = fs::path(name).filename().string();
+    return Gunzip(file, (sandbox / base.substr(0, base.size() - 3)).string());
+  }
+  return Status::Ok();
+}
+
+Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
+                const FetchOptions& options) {
+  const std::string& value = uri.value();
+  Result<Source> source = ResolveSource(value);
+  if (!source.ok()) return source.status();
+  Result<std::string> name = DestinationName(uri, source->http);
+  if (!name.ok()) return name.status();
+  if (source->http && options.http_client == nullptr) {
+    return Fail(value, "this agent has no HTTP client to download with");
+  }
+  const ArchiveKind kind = uri.executable() || !uri.extract()
+                               ? ArchiveKind::kNone
+                               : ArchiveKindOf(name.value());
+  const fs::path destination = sandbox / name.value();
+  std::error_code error;
+  fs::create_directories(destination.parent_path(), error);
+  if (error) {
+    return Fail(value, "cannot create " + destination.parent_path().string() +
+                           ": " + error.message());
+  }
+
+  if (uri.cache() && !options.cache_dir.empty()) {
+    const FetchCache cache(options.cache_dir);
+    Result<std::string> entry =
+        cache.Get(value, [&](const std::string& temporary) {
+          return Obtain(source.value(), value, temporary, options);
+        });
+    if (!entry.ok()) return Fail(value, entry.message());
+    if (kind != ArchiveKind::kNone) {
+      Status unpacked = Unpack(kind, entry.value(), name.value(), sandbox);
+      return unpacked.ok() ? unpacked : Fail(value, unpacked.message());
+    }
+    fs::copy_file(entry.value(), destination,
+                  fs::copy_options::overwrite_existing, error);
+    if (error) {
+      return Fail(value, "cannot copy from the fetch cache: " +
+                             error.message());
+    }
+  } else if (Status obtained =
+                 Obtain(source.value(), value, destination.string(), options);
+             !obtained.ok()) {
+    return Fail(value, obtained.message());
+  }
+
+  if (uri.executable()) {
+    fs::permissions(destination,
+                    fs::perms::owner_all | fs::perms::group_read |
+                        fs::perms::group_exec | fs::perms::others_read |
+                        fs::perms::others_exec,
+                    error);
+    if (error) return Fail(value, "cannot chmod 0755: " + error.message());
+  }
+  Status unpacked = Unpack(kind, destination.string(), name.value(), sandbox);
+  return unpacked.ok() ? unpacked : Fail(value, unpacked.message());
 }
 
 }  // namespace
 
 Status FetchUris(const mesos::v1::CommandInfo& command,
-                 const std::string& sandbox) {
+                 const std::string& sandbox, const FetchOptions& options) {
   for (const auto& uri : command.uris()) {
-    Status status = FetchOne(uri, sandbox);
+    Status status = FetchOne(uri, sandbox, options);
     if (!status.ok()) return status;
   }
   return Status::Ok();

@@ -18,6 +18,7 @@
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
+#include "common/curl_http_client.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -140,11 +141,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::unique_ptr<Master> master = std::move(started).value();
+  // The agents' fetcher: one HTTP client and one cache for all, the cache
+  // emptied at start as a Mesos agent does.
+  mlaunch::CurlHttpClient fetch_client;
+  const std::string fetch_cache_dir = work_dir + "/fetch-cache";
+  {
+    std::error_code error;
+    std::filesystem::remove_all(fetch_cache_dir, error);
+  }
   std::vector<std::unique_ptr<LocalAgent>> agent_objects;
   for (int i = 0; i < agents; ++i) {
     LocalAgent::Options agent_options;
     agent_options.address = "127.0.0." + std::to_string(i + 2);
     agent_options.work_dir = work_dir;
+    agent_options.http_client = &fetch_client;
+    agent_options.fetch_cache_dir = fetch_cache_dir;
     agent_options.registration_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(registration_timeout * 1000));
     auto agent = LocalAgent::Start(agent_options);

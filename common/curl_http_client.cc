@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <thread>
@@ -19,17 +20,7 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// The URL as it may appear in a message: without any "user:password@".
-std::string Redacted(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const std::size_t host = scheme + 3;
-  const std::size_t end = url.find_first_of("/?#", host);
-  const std::size_t at =
-      url.rfind('@', end == std::string::npos ? url.size() : end);
-  if (at == std::string::npos || at < host) return url;
-  return url.substr(0, host) + url.substr(at + 1);
-}
+std::string Redacted(const std::string& url) { return RedactedUrl(url); }
 
 StatusCode CodeFor(CURLcode code) {
   switch (code) {
@@ -116,10 +107,16 @@ class HeaderParser {
   HttpHeaders headers_;
 };
 
+enum class Method { kGet, kPost };
+
+const char* NameOf(Method method) {
+  return method == Method::kGet ? "GET" : "POST";
+}
+
 // The options every request shares. Returns false if curl refused one.
-bool Configure(CURL* curl, const std::string& url, curl_slist* headers,
-               std::string_view body, const HttpClient::Options& options,
-               char* error_buffer) {
+bool Configure(CURL* curl, Method method, const std::string& url,
+               curl_slist* headers, std::string_view body,
+               const HttpClient::Options& options, char* error_buffer) {
   bool ok = true;
   auto set = [&](CURLoption option, auto value) {
     ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
@@ -132,10 +129,14 @@ bool Configure(CURL* curl, const std::string& url, curl_slist* headers,
   set(CURLOPT_PROXY, "");  // never one from the environment
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   set(CURLOPT_HTTPHEADER, headers);
-  set(CURLOPT_POST, 1L);
-  set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  // Never null: a null body would make curl read the body from stdin.
-  set(CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
+  if (method == Method::kPost) {
+    set(CURLOPT_POST, 1L);
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    // Never null: a null body would make curl read the body from stdin.
+    set(CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
+  } else {
+    set(CURLOPT_HTTPGET, 1L);
+  }
   set(CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(options.connect_timeout.count()));
   set(CURLOPT_SSL_VERIFYPEER, options.insecure ? 0L : 1L);
@@ -149,31 +150,72 @@ bool Configure(CURL* curl, const std::string& url, curl_slist* headers,
   return ok;
 }
 
-Status TransferError(CURLcode code, const std::string& url,
+Status TransferError(Method method, CURLcode code, const std::string& url,
                      const char* error_buffer) {
   const std::string cause =
       error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-  return Status::Error(CodeFor(code), "POST " + Redacted(url) + ": " + cause);
+  return Status::Error(CodeFor(code), std::string(NameOf(method)) + " " +
+                                          Redacted(url) + ": " + cause);
 }
 
 // ---------------------------------------------------------------------------
-// Post()
+// Post(), Get() and Download(): one blocking transfer on a reused handle.
 
-struct PostState {
+using Sink = std::function<bool(std::string_view bytes)>;
+
+struct TransferState {
   HeaderParser header_parser;
-  std::string body;
+  std::string body;  // kept unless `sink` takes it
   std::size_t max_body_bytes = 0;
   bool too_big = false;
+  const Sink* sink = nullptr;  // takes the body of a 2xx final response
+  bool sink_stopped = false;
+  // Stall detection: when the byte counts last moved.
+  std::chrono::milliseconds stall_timeout{0};
+  std::chrono::steady_clock::time_point last_progress;
+  curl_off_t last_bytes = -1;
+  bool stalled = false;
 };
 
-size_t PostHeaderCallback(char* data, size_t size, size_t count, void* user) {
-  static_cast<PostState*>(user)->header_parser.Feed({data, size * count});
+// curl calls this at least once a second, and whenever bytes move.
+int TransferProgressCallback(void* user, curl_off_t download_total,
+                             curl_off_t download_now, curl_off_t upload_total,
+                             curl_off_t upload_now) {
+  (void)download_total;
+  (void)upload_total;
+  auto* state = static_cast<TransferState*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  const curl_off_t bytes = download_now + upload_now;
+  if (bytes != state->last_bytes) {
+    state->last_bytes = bytes;
+    state->last_progress = now;
+    return 0;
+  }
+  if (now - state->last_progress >= state->stall_timeout) {
+    state->stalled = true;
+    return 1;  // aborts the transfer
+  }
+  return 0;
+}
+
+size_t TransferHeaderCallback(char* data, size_t size, size_t count,
+                              void* user) {
+  static_cast<TransferState*>(user)->header_parser.Feed({data, size * count});
   return size * count;
 }
 
-size_t PostWriteCallback(char* data, size_t size, size_t count, void* user) {
-  auto* state = static_cast<PostState*>(user);
+size_t TransferWriteCallback(char* data, size_t size, size_t count,
+                             void* user) {
+  auto* state = static_cast<TransferState*>(user);
   const size_t bytes = size * count;
+  const int status = state->header_parser.status();
+  if (state->sink != nullptr && status >= 200 && status < 300) {
+    if (!(*state->sink)({data, bytes})) {
+      state->sink_stopped = true;
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return bytes;
+  }
   if (state->body.size() + bytes > state->max_body_bytes) {
     state->too_big = true;
     return CURL_WRITEFUNC_ERROR;
@@ -197,8 +239,8 @@ class CurlStream : public HttpClient::Stream {
         multi_(curl_multi_init()),
         easy_(curl_easy_init()) {
     bool ok = multi_ != nullptr && easy_ != nullptr &&
-              Configure(easy_, url_, headers_.get(), body_, options,
-                        error_buffer_.data());
+              Configure(easy_, Method::kPost, url_, headers_.get(), body_,
+                        options, error_buffer_.data());
     ok = ok && curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION,
                                 &HeaderCallback) == CURLE_OK;
     ok = ok && curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this) == CURLE_OK;
@@ -303,7 +345,7 @@ class CurlStream : public HttpClient::Stream {
                            "POST " + Redacted(url_) + ": libcurl failed");
     }
     if (result != CURLE_OK)
-      return TransferError(result, url_, error_buffer_.data());
+      return TransferError(Method::kPost, result, url_, error_buffer_.data());
     return Status::Ok();
   }
 
@@ -327,6 +369,17 @@ class CurlStream : public HttpClient::Stream {
 };
 
 }  // namespace
+
+std::string RedactedUrl(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const std::size_t host = scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", host);
+  const std::size_t at =
+      url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < host) return url;
+  return url.substr(0, host) + url.substr(at + 1);
+}
 
 CurlHttpClient::CurlHttpClient() { InitCurlOnce(); }
 
@@ -363,40 +416,82 @@ Result<HttpClient::Response> CurlHttpClient::Post(const std::string& url,
                                                   const HttpHeaders& headers,
                                                   std::string_view body,
                                                   const Options& options) {
+  return Transfer(/*get=*/false, url, headers, body, options, nullptr);
+}
+
+Result<HttpClient::Response> CurlHttpClient::Get(const std::string& url,
+                                                 const HttpHeaders& headers,
+                                                 const Options& options) {
+  return Transfer(/*get=*/true, url, headers, {}, options, nullptr);
+}
+
+Result<HttpClient::Response> CurlHttpClient::Download(
+    const std::string& url, const HttpHeaders& headers, const Options& options,
+    const std::function<bool(std::string_view bytes)>& sink) {
+  return Transfer(/*get=*/true, url, headers, {}, options, &sink);
+}
+
+Result<HttpClient::Response> CurlHttpClient::Transfer(
+    bool get, const std::string& url, const HttpHeaders& headers,
+    std::string_view body, const Options& options,
+    const std::function<bool(std::string_view bytes)>* sink) {
+  const Method method = get ? Method::kGet : Method::kPost;
+  const std::string what = std::string(NameOf(method)) + " " + Redacted(url);
   CURL* curl = static_cast<CURL*>(TakeHandle());
   if (curl == nullptr) {
     return Status::Error(StatusCode::kInternal,
-                         "POST " + Redacted(url) + ": cannot set up libcurl");
+                         what + ": cannot set up libcurl");
   }
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
   HeaderList header_list(headers);
-  PostState state;
+  TransferState state;
   state.max_body_bytes = options.max_response_bytes;
-  bool ok = Configure(curl, url, header_list.get(), body, options,
+  state.sink = sink;
+  bool ok = Configure(curl, method, url, header_list.get(), body, options,
                       error_buffer.data());
-  ok = ok &&
-       curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                        static_cast<long>(options.timeout.count())) == CURLE_OK;
-  ok = ok && curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION,
-                              &PostHeaderCallback) == CURLE_OK;
-  ok = ok && curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state) == CURLE_OK;
-  ok = ok && curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                              &PostWriteCallback) == CURLE_OK;
-  ok = ok && curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state) == CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
+  };
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  if (options.stall_timeout.count() > 0) {
+    state.stall_timeout = options.stall_timeout;
+    state.last_progress = std::chrono::steady_clock::now();
+    set(CURLOPT_NOPROGRESS, 0L);
+    set(CURLOPT_XFERINFOFUNCTION, &TransferProgressCallback);
+    set(CURLOPT_XFERINFODATA, &state);
+  }
+  if (get && options.follow_redirects) {
+    set(CURLOPT_FOLLOWLOCATION, 1L);
+    set(CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
+    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_UNRESTRICTED_AUTH, 0L);
+  }
+  set(CURLOPT_HEADERFUNCTION, &TransferHeaderCallback);
+  set(CURLOPT_HEADERDATA, &state);
+  set(CURLOPT_WRITEFUNCTION, &TransferWriteCallback);
+  set(CURLOPT_WRITEDATA, &state);
   if (!ok) {
     curl_easy_cleanup(curl);
     return Status::Error(StatusCode::kInternal,
-                         "POST " + Redacted(url) + ": cannot set up libcurl");
+                         what + ": cannot set up libcurl");
   }
 
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     Status error =
         state.too_big
-            ? Status::InvalidData(
-                  "POST " + Redacted(url) + ": response body exceeds " +
-                  std::to_string(state.max_body_bytes) + " bytes")
-            : TransferError(code, url, error_buffer.data());
+            ? Status::InvalidData(what + ": response body exceeds " +
+                                  std::to_string(state.max_body_bytes) +
+                                  " bytes")
+        : state.sink_stopped
+            ? Status::Error(StatusCode::kCancelled,
+                            what + ": stopped by the receiver of the body")
+        : state.stalled
+            ? Status::Error(StatusCode::kTimeout,
+                            what + ": no data received for " +
+                                std::to_string(options.stall_timeout.count()) +
+                                " ms")
+            : TransferError(method, code, url, error_buffer.data());
     curl_easy_cleanup(curl);  // its connection may be in any state
     return error;
   }

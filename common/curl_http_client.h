@@ -6,13 +6,15 @@
 // environment (a master is reached directly), no signals (safe in threads),
 // no `Expect: 100-continue` (Mesos never answers it, so curl would wait a
 // second before every large body), TLS verification on unless asked
-// otherwise. Idle connections of Post() are kept for reuse.
+// otherwise. Idle connections of Post(), Get() and Download() are kept for
+// reuse.
 //
 // Thread-safe. Each stream runs on a thread of its own until it ends; the
 // client may be destroyed while streams are still open.
 #ifndef MLAUNCH_COMMON_CURL_HTTP_CLIENT_H_
 #define MLAUNCH_COMMON_CURL_HTTP_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,13 +35,28 @@ class CurlHttpClient : public HttpClient {
   Result<Response> Post(const std::string& url, const HttpHeaders& headers,
                         std::string_view body, const Options& options) override;
 
+  Result<Response> Get(const std::string& url, const HttpHeaders& headers,
+                       const Options& options) override;
+
+  Result<Response> Download(
+      const std::string& url, const HttpHeaders& headers,
+      const Options& options,
+      const std::function<bool(std::string_view bytes)>& sink) override;
+
   std::unique_ptr<Stream> OpenStream(const std::string& url,
                                      const HttpHeaders& headers,
                                      std::string body, const Options& options,
                                      StreamCallbacks callbacks) override;
 
  private:
-  // Easy handles of finished Post()s, each with its live connections.
+  // Post(), Get() and Download(): one blocking request; `sink`, when not
+  // null, takes the body of a 2xx response.
+  Result<Response> Transfer(
+      bool get, const std::string& url, const HttpHeaders& headers,
+      std::string_view body, const Options& options,
+      const std::function<bool(std::string_view bytes)>* sink);
+
+  // Easy handles of finished transfers, each with its live connections.
   // (void* so that this header does not need <curl/curl.h>.)
   void* TakeHandle();
   void ReturnHandle(void* handle);

@@ -1,19 +1,24 @@
 // HttpClient: how the project makes HTTP requests (an interface).
 //
-// Two operations, matching what Mesos needs: Post() sends one request and
-// returns the whole response; OpenStream() sends one request and hands the
-// response over piece by piece, as it arrives, for as long as the server
-// keeps it open (the SUBSCRIBE event streams never end on their own).
+// Four operations. For the Mesos APIs: Post() sends one request and returns
+// the whole response; OpenStream() POSTs and hands the response over piece
+// by piece, as it arrives, for as long as the server keeps it open (the
+// SUBSCRIBE event streams never end on their own). For artifacts and health
+// checks: Get() returns the whole response like Post(); Download() GETs a
+// body of any size into a sink without holding it in memory.
 //
-// Any status the server sends is a Response, not an error: 202, 307 and 503
-// are for the caller to interpret. Redirects are never followed (the master
-// client handles 307 itself, from the Location header). Errors are transport
-// failures only (cannot connect, TLS, timeout, connection dropped), as values
-// whose message names the request and the cause; nothing throws.
+// Any status the server sends is a Response, not an error: 202, 307, 404 and
+// 503 are for the caller to interpret. Redirects are not followed unless
+// Options::follow_redirects asks for it, which only Get() and Download()
+// honour (the master client handles 307 itself, from the Location header).
+// Errors are transport failures only (cannot connect, TLS, timeout,
+// connection dropped, a body over its limit), as values whose message names
+// the method, the URL (without any credentials in it) and the cause;
+// nothing throws.
 //
 // The implementation is CurlHttpClient (curl_http_client.h); tests may use a
-// fake. Implementations are thread-safe: any thread may call Post() and
-// OpenStream(), and several may do so at once.
+// fake. Implementations are thread-safe: any thread may call any operation,
+// and several may do so at once.
 #ifndef MLAUNCH_COMMON_HTTP_CLIENT_H_
 #define MLAUNCH_COMMON_HTTP_CLIENT_H_
 
@@ -32,10 +37,15 @@ namespace mlaunch {
 class HttpClient {
  public:
   struct Options {
-    // Post(): the whole exchange; zero means no limit. OpenStream(): unused,
-    // a stream has no deadline (its heartbeats are the caller's business).
+    // Post(), Get(), Download(): the whole exchange; zero means no limit.
+    // OpenStream(): unused, a stream has no deadline (its heartbeats are the
+    // caller's business).
     std::chrono::milliseconds timeout = std::chrono::seconds(75);
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    // Post(), Get(), Download(): a transfer during which no byte moves for
+    // this long fails with kTimeout; zero means never. Checked about once a
+    // second, so it may fire up to a second late.
+    std::chrono::milliseconds stall_timeout{0};
     // HTTPS: servers are verified against the system's CAs, or against the
     // PEM bundle in `ca_file` when it is set. `insecure` skips verification
     // of the certificate and the host name (for self-signed test masters).
@@ -45,8 +55,14 @@ class HttpClient {
     // `username` is not empty.
     std::string username;
     std::string password;
-    // Post(): a longer response body is an error rather than a memory hog.
+    // Post(), Get(): a longer response body is an error rather than a
+    // memory hog. Download(): the limit on a body it keeps (see there).
     std::size_t max_response_bytes = 64 * 1024 * 1024;
+    // Get(), Download(): follow up to `max_redirects` 3xx responses with a
+    // Location (to http or https only); the Response is the last one. Off by
+    // default. Credentials are not sent on to another host.
+    bool follow_redirects = false;
+    int max_redirects = 5;
   };
 
   struct Response {
@@ -94,6 +110,24 @@ class HttpClient {
                                 std::string_view body,
                                 const Options& options) = 0;
 
+  // GETs `url` with `headers` and returns the response, as Post() does.
+  virtual Result<Response> Get(const std::string& url,
+                               const HttpHeaders& headers,
+                               const Options& options) = 0;
+
+  // GETs `url` and hands the body of a 2xx final response to `sink`, piece
+  // by piece as it arrives (any sizes, in order), without keeping it; the
+  // returned Response then has an empty body. The body of any other final
+  // status is kept in Response::body instead (an error page, for the
+  // caller's message), up to max_response_bytes. `sink` returning false
+  // stops the transfer: the result is then a kCancelled error. A transfer
+  // error after part of the body went to `sink` is an error too; the sink
+  // knows how much it got.
+  virtual Result<Response> Download(
+      const std::string& url, const HttpHeaders& headers,
+      const Options& options,
+      const std::function<bool(std::string_view bytes)>& sink) = 0;
+
   // As Post(), but the response arrives through `callbacks` while it is
   // received. Always returns a Stream; failures, including a bad URL, arrive
   // through on_end.
@@ -103,6 +137,10 @@ class HttpClient {
                                              const Options& options,
                                              StreamCallbacks callbacks) = 0;
 };
+
+// `url` as it may appear in a message or a log: without any "user:password@"
+// before its host. Other text is returned unchanged.
+std::string RedactedUrl(const std::string& url);
 
 }  // namespace mlaunch
 

@@ -67,6 +67,7 @@ class Loop {
   Loop(const AgentConfig& config, ExecutorOptions options, HttpClient& http, LoopOptions loop)
       : config_(config),
         loop_(loop),
+        http_(http),
         core_(config, std::move(options)),
         client_(http, config.agent_endpoint, Callbacks()),
         start_(Clock::now()) {}
@@ -243,7 +244,7 @@ class Loop {
     });
     auto done = std::make_shared<std::atomic<bool>>(false);
     checks_.push_back({std::thread([this, id, check, host, sandbox, done] {
-      CheckOutcome outcome = RunHealthCheck(check, host, sandbox);
+      CheckOutcome outcome = RunHealthCheck(check, host, sandbox, http_);
       *done = true;
       Post([this, id, outcome](Millis now) {
         return core_.CheckResult(id, outcome.healthy, outcome.detail, now);
@@ -262,6 +263,7 @@ class Loop {
 
   AgentConfig config_;
   LoopOptions loop_;
+  HttpClient& http_;  // the agent client's too; also for HTTP health checks
   ExecutorCore core_;
   AgentClient client_;
   const Clock::time_point start_;

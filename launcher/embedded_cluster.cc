@@ -9,6 +9,7 @@
 #include "cluster/agent_spec.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
+#include "common/curl_http_client.h"
 
 namespace mlaunch {
 
@@ -18,6 +19,7 @@ using cluster::Master;
 struct EmbeddedCluster::Parts {
   std::string work_dir;
   std::string resources;  // as offered, in ParseResources() text
+  CurlHttpClient fetch_client;  // the agent's, for http(s) artifacts
   std::unique_ptr<Master> master;
   std::unique_ptr<LocalAgent> agent;
 };
@@ -50,6 +52,8 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   LocalAgent::Options agent_options;
   agent_options.address = "127.0.0.2";
   agent_options.work_dir = parts->work_dir;
+  agent_options.http_client = &parts->fetch_client;
+  agent_options.fetch_cache_dir = parts->work_dir + "/fetch-cache";
   auto agent = LocalAgent::Start(agent_options);
   if (!agent.ok()) {
     parts->master->Stop();

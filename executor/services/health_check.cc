@@ -128,10 +128,33 @@ CheckOutcome CommandCheck(const mesos::v1::CommandInfo& command, const std::stri
   return {false, "the check command exited with status " + std::to_string(WEXITSTATUS(status))};
 }
 
+CheckOutcome HttpCheck(HttpClient& http, const mesos::v1::HealthCheck::HTTPCheckInfo& info,
+                       const std::string& host, std::chrono::milliseconds timeout) {
+  const std::string scheme = info.scheme().empty() ? "http" : info.scheme();
+  if (scheme != "http" && scheme != "https") {
+    return {false, "the HTTP check's scheme '" + scheme + "' is neither http nor https"};
+  }
+  std::string path = info.path().empty() ? "/" : info.path();
+  if (path.front() != '/') path.insert(0, "/");
+  const std::string authority = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  const std::string url = scheme + "://" + authority + ":" + std::to_string(info.port()) + path;
+  HttpClient::Options options;
+  options.timeout = timeout;
+  options.connect_timeout = timeout;
+  options.insecure = true;
+  options.max_response_bytes = 1024 * 1024;  // of a non-2xx body
+  auto response = http.Download(url, {}, options, [](std::string_view) { return true; });
+  if (!response.ok()) return {false, response.message()};
+  const int status = response->status;
+  const bool healthy = status >= 200 && status < 400;
+  return {healthy, "GET " + url + ": HTTP " + std::to_string(status) +
+                       (healthy ? "" : " (healthy is 200-399)")};
+}
+
 }  // namespace
 
 CheckOutcome RunHealthCheck(const mesos::v1::HealthCheck& check, const std::string& host,
-                            const std::string& sandbox) {
+                            const std::string& sandbox, HttpClient& http) {
   std::chrono::milliseconds timeout = TimeoutOf(check);
   mesos::v1::HealthCheck::Type type = check.type();
   if (!check.has_type()) {
@@ -143,7 +166,7 @@ CheckOutcome RunHealthCheck(const mesos::v1::HealthCheck& check, const std::stri
     case mesos::v1::HealthCheck::COMMAND:
       return CommandCheck(check.command(), sandbox, timeout);
     case mesos::v1::HealthCheck::HTTP:
-      return TcpCheck(host, check.http().port(), timeout);
+      return HttpCheck(http, check.http(), host, timeout);
     case mesos::v1::HealthCheck::TCP:
       return TcpCheck(host, check.tcp().port(), timeout);
     default:

@@ -546,5 +546,210 @@ TEST(CurlHttpClient, StreamToAClosedPortEndsWithTheError) {
   EXPECT_EQ(recorder.status(), 0);  // no response, so no headers callback
 }
 
+// ---------------------------------------------------------------------------
+// Get() and Download()
+
+TEST_F(CurlHttpClientAgainstServer, GetSendsAGetWithoutBodyAndReturnsTheResponse) {
+  Handle([](const HttpServer::Request&) {
+    HttpServer::Response response = HttpServer::Response::Text(200, "hello");
+    response.headers.Add("X-Served", "yes");
+    return response;
+  });
+  auto result = client_.Get(Url("/files/a.txt?v=1"), {{"X-Asked", "1"}},
+                            options_);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->headers.Get("X-Served"), "yes");
+  EXPECT_EQ(result->body, "hello");
+  auto requests = this->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].target, "/files/a.txt?v=1");
+  EXPECT_EQ(requests[0].headers.Get("X-Asked"), "1");
+  EXPECT_EQ(requests[0].body, "");
+  EXPECT_FALSE(requests[0].headers.Has("Content-Length") &&
+               requests[0].headers.Get("Content-Length") != "0");
+}
+
+TEST_F(CurlHttpClientAgainstServer, GetAndPostShareTheReusedConnections) {
+  // A handle that did a GET must POST again afterwards (and vice versa).
+  Handle([](const HttpServer::Request& request) {
+    return HttpServer::Response::Text(200, request.method + ":" + request.body);
+  });
+  auto get = client_.Get(Url("/"), {}, options_);
+  auto post = client_.Post(Url("/"), {}, "body", options_);
+  auto get_again = client_.Get(Url("/"), {}, options_);
+  ASSERT_TRUE(get.ok() && post.ok() && get_again.ok());
+  EXPECT_EQ(get->body, "GET:");
+  EXPECT_EQ(post->body, "POST:body");
+  EXPECT_EQ(get_again->body, "GET:");
+}
+
+// /old redirects to /new, which answers "moved here".
+void ServeRedirect(const HttpServer::Request& request,
+                   HttpServer::Response* response) {
+  if (request.path() == "/old") {
+    response->status = 302;
+    response->headers.Add("Location", "/new");
+    response->body = "see /new";
+  } else {
+    *response = HttpServer::Response::Text(200, "moved here");
+  }
+}
+
+TEST_F(CurlHttpClientAgainstServer, GetDoesNotFollowRedirectsUnlessAsked) {
+  Handle([](const HttpServer::Request& request) {
+    HttpServer::Response response;
+    ServeRedirect(request, &response);
+    return response;
+  });
+  auto result = client_.Get(Url("/old"), {}, options_);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 302);
+  EXPECT_EQ(result->headers.Get("Location"), "/new");
+  EXPECT_EQ(requests().size(), 1u);
+
+  options_.follow_redirects = true;
+  auto followed = client_.Get(Url("/old"), {}, options_);
+  ASSERT_TRUE(followed.ok()) << followed.message();
+  EXPECT_EQ(followed->status, 200);
+  EXPECT_EQ(followed->body, "moved here");
+  EXPECT_EQ(requests().size(), 3u);
+}
+
+TEST_F(CurlHttpClientAgainstServer, RedirectLoopsStopAtTheLimit) {
+  Handle([](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.status = 302;
+    response.headers.Add("Location", "/again");
+    return response;
+  });
+  options_.follow_redirects = true;
+  options_.max_redirects = 3;
+  auto result = client_.Get(Url("/again"), {}, options_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.message().rfind("GET " + Url("/again") + ": ", 0), 0u)
+      << result.message();
+  EXPECT_EQ(requests().size(), 4u);  // the first and three redirects
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadHandsTheBodyToTheSinkNotMemory) {
+  std::string big(3 * 1024 * 1024, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = char('a' + i % 26);
+  Handle([big](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, big);
+  });
+  options_.max_response_bytes = 1024;  // far less than the body: not kept
+  std::string received;
+  int pieces = 0;
+  auto result = client_.Download(Url("/big"), {}, options_,
+                                 [&](std::string_view bytes) {
+                                   received.append(bytes);
+                                   ++pieces;
+                                   return true;
+                                 });
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, "");
+  EXPECT_TRUE(received == big);
+  EXPECT_GT(pieces, 1);
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadFollowsRedirectsWhenAsked) {
+  Handle([](const HttpServer::Request& request) {
+    HttpServer::Response response;
+    ServeRedirect(request, &response);
+    return response;
+  });
+  options_.follow_redirects = true;
+  std::string received;
+  auto result = client_.Download(Url("/old"), {}, options_,
+                                 [&](std::string_view bytes) {
+                                   received.append(bytes);
+                                   return true;
+                                 });
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(received, "moved here");  // not "see /new"
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadKeepsTheBodyOfAnErrorStatus) {
+  Handle([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(404, "no such file");
+  });
+  bool sink_called = false;
+  auto result = client_.Download(Url("/missing"), {}, options_,
+                                 [&](std::string_view) {
+                                   sink_called = true;
+                                   return true;
+                                 });
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->status, 404);
+  EXPECT_EQ(result->body, "no such file");
+  EXPECT_FALSE(sink_called);
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadSinkReturningFalseCancels) {
+  Handle([](const HttpServer::Request&) {
+    return HttpServer::Response::Text(200, std::string(100000, 'z'));
+  });
+  auto result = client_.Download(Url("/"), {}, options_,
+                                 [](std::string_view) { return false; });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(result.message(),
+            "GET " + Url("/") + ": stopped by the receiver of the body");
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadThatStallsIsATimeout) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = slot_.Make();
+    response.stream->Write("abc");  // and then nothing, ever
+    return response;
+  });
+  options_.stall_timeout = std::chrono::milliseconds(1000);
+  std::string received;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = client_.Download(Url("/slow"), {}, options_,
+                                 [&](std::string_view bytes) {
+                                   received.append(bytes);
+                                   return true;
+                                 });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kTimeout) << result.message();
+  EXPECT_EQ(result.message(),
+            "GET " + Url("/slow") + ": no data received for 1000 ms");
+  EXPECT_EQ(received, "abc");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
+TEST_F(CurlHttpClientAgainstServer, DownloadCutByTheServerIsAnError) {
+  Handle([this](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.stream = slot_.Make();
+    response.stream->Write("partial");
+    return response;
+  });
+  Latch got_bytes;
+  std::string received;
+  Result<HttpClient::Response> result = Status::InvalidData("not run");
+  std::thread downloader([&] {
+    result = client_.Download(Url("/cut"), {}, options_,
+                              [&](std::string_view bytes) {
+                                received.append(bytes);
+                                got_bytes.Open();
+                                return true;
+                              });
+  });
+  ASSERT_TRUE(got_bytes.Wait());
+  server_->Stop();  // the connection closes without the final chunk
+  downloader.join();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable)
+      << result.message();
+  EXPECT_EQ(received, "partial");
+}
+
 }  // namespace
 }  // namespace mlaunch

@@ -1,8 +1,8 @@
 // HttpGet: a blocking GET for the executor tests, over a plain socket.
 //
-// The project's HttpClient only POSTs (the Mesos APIs need nothing else), so
-// the tests of GET-serving services send their request by hand:
-// "Connection: close", then read to EOF. Loopback only; a bounded receive
+// Written before HttpClient had Get(); it stays for what HttpClient does not
+// offer these tests: any method (HEAD, PUT) and the raw header block. It
+// sends "Connection: close", then reads to EOF. Loopback only; a bounded receive
 // timeout, so a silent server fails the test instead of hanging it.
 #ifndef MLAUNCH_TESTS_EXECUTOR_HTTP_GET_H_
 #define MLAUNCH_TESTS_EXECUTOR_HTTP_GET_H_
