@@ -14,7 +14,9 @@ namespace {
 
 constexpr char kFileName[] = "executor.json";
 
+// REQUIRES: message.IsInitialized() (protobuf's JSON printer serializes).
 nlohmann::json MessageJson(const google::protobuf::Message& message) {
+  if (!message.IsInitialized()) return nullptr;
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -31,6 +33,10 @@ Status ParseMessage(const nlohmann::json& json, const char* key,
   auto parsed = google::protobuf::util::JsonStringToMessage(it->dump(), message);
   if (!parsed.ok()) {
     return Status::InvalidData(std::string("'") + key + "': " + std::string(parsed.message()));
+  }
+  if (!message->IsInitialized()) {
+    return Status::InvalidData(std::string("'") + key +
+                               "' lacks required fields: " + message->InitializationErrorString());
   }
   return Status::Ok();
 }
