@@ -169,6 +169,7 @@ struct LocalAgent::Work {
     int wait_status;
   };
   std::vector<Terminated> terminated;
+  bool recovery_over = false;
 };
 
 namespace {
@@ -267,7 +268,9 @@ Status LocalAgent::Recover() {
     const std::pair<std::string, std::string> key{executor->framework.id().value(),
                                                   executor->info.executor_id().value()};
     executors_[key] = std::move(executor);
+    ++recovered_;
   }
+  recovery_reported_ = recovered_ == 0;
   return Status::Ok();
 }
 
@@ -447,9 +450,21 @@ void LocalAgent::WorkLoop() {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const AgentRequest& request : requests) Process(request, work);
       if (attached_) Tick(Clock::now(), work);
+      if (attached_ && !recovery_reported_ && !RecoveringLocked()) {
+        recovery_reported_ = true;
+        work.recovery_over = true;
+      }
       reports = reports_;
     }
     Flush(reports, work);
+    if (work.recovery_over && options_.on_recovered) {
+      std::size_t resubscribed = 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        resubscribed = resubscribed_;
+      }
+      options_.on_recovered(resubscribed, recovered_);
+    }
     if (!requests.empty()) {
       std::lock_guard<std::mutex> lock(queue_mutex_);
       processed_ += requests.size();
@@ -881,6 +896,7 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
         // Back after an agent restart: a task still staging that the
         // executor does not know was lost in the restart.
         executor.reregistration_deadline.reset();
+        ++resubscribed_;
         std::set<std::string> known;
         for (const auto& task : call.subscribe().unacknowledged_tasks()) {
           known.insert(task.task_id().value());

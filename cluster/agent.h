@@ -105,6 +105,9 @@ class LocalAgent : public Agent {
     // Set when the agent starts again with an id it had before: its
     // checkpoints under work_dir are recovered (then use ReregisterWith).
     std::string agent_id;
+    // Called once (from the worker, without locks) when recovery is over:
+    // how many recovered executors subscribed again, of how many found.
+    std::function<void(std::size_t resubscribed, std::size_t recovered)> on_recovered;
   };
 
   // Recovers the checkpoints (with Options::agent_id), then binds the
@@ -200,6 +203,9 @@ class LocalAgent : public Agent {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
       executors_;  // by (framework id, executor id)
   bool attached_ = false;  // Tick() waits for somewhere to report to
+  std::size_t recovered_ = 0;      // executors found in checkpoints
+  std::size_t resubscribed_ = 0;   // of those, subscribed again
+  bool recovery_reported_ = false;
   std::thread worker_;
   bool stopped_ = false;
 };

@@ -226,6 +226,13 @@ int main(int argc, char** argv) {
         static_cast<std::int64_t>(reregistration_timeout * 1000));
     agent_options.recovery_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(recovery_timeout * 1000));
+    if (i < saved_agents) {
+      agent_options.on_recovered = [id = agent_options.agent_id](std::size_t resubscribed,
+                                                                 std::size_t recovered) {
+        spdlog::info("agent {} finished recovery: {} of {} executors re-subscribed", id,
+                     resubscribed, recovered);
+      };
+    }
     auto agent = LocalAgent::Start(agent_options);
     if (!agent.ok()) {
       if (i < saved_agents) {
