@@ -65,6 +65,14 @@ std::optional<std::pair<int, std::string>> Get(const std::string& host, const st
   return std::make_pair(static_cast<int>(response.result_int()), response.body());
 }
 
+// A port free on 127.0.0.2 now: the agents offer only it, so tests running
+// in parallel do not offer each other's service ports.
+std::uint16_t FreeServicePort() {
+  boost::asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.2"), 0));
+  return acceptor.local_endpoint().port();
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   std::stringstream text;
@@ -160,6 +168,8 @@ class ClusterRestartTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
     work_dir_ = dir_ + "/work";
+    const std::string port = std::to_string(FreeServicePort());
+    resources_ = "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]";
     std::ofstream(dir_ + "/spec.yaml") << "version: 1\n"
                                           "framework:\n"
                                           "  failover_timeout: 1h\n"
@@ -186,7 +196,8 @@ class ClusterRestartTest : public ::testing::Test {
   std::string StartCluster(const std::string& port, int run) {
     const std::string out = dir_ + "/cluster" + std::to_string(run) + ".out";
     cluster_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1",
-                      "--work-dir", work_dir_, "--allocation-interval", "0.1"},
+                      "--work-dir", work_dir_, "--allocation-interval", "0.1",
+                      "--agent-resources", resources_},
                      out, dir_ + "/cluster.err");
     std::optional<std::string> url;
     EXPECT_TRUE(WaitUntil([&] { return (url = LineAfter(out, "master listening on ")).has_value(); }))
@@ -224,6 +235,7 @@ class ClusterRestartTest : public ::testing::Test {
   std::string dir_;
   std::string work_dir_;
   std::string port_;
+  std::string resources_;
   pid_t cluster_ = -1;
   pid_t launcher_ = -1;
 };
