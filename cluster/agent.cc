@@ -1,5 +1,7 @@
 #include "cluster/agent.h"
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <set>
 #include <system_error>
 
+#include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
 #include "cluster/agent_process.h"
 #include "cluster/fetch.h"
@@ -55,6 +58,17 @@ std::string UuidString(const std::string& bytes) {
     text += kHex[byte & 0xf];
   }
   return text;
+}
+
+// A descriptor that becomes readable when process `pid` ends; -1 when
+// there is no such process.
+int OpenPidfd(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool PidfdEnded(int pidfd) {
+  pollfd ready{pidfd, POLLIN, 0};
+  return poll(&ready, 1, 0) == 1;
 }
 
 HttpServer::Response Empty(int status) {
@@ -125,6 +139,12 @@ struct LocalAgent::Executor {
   std::string container_id;
   std::string sandbox;
   pid_t pid = -1;
+  std::uint64_t start_time = 0;  // of the process, from /proc
+  // Recovered after a restart: no child of ours, watched through a pidfd
+  // (-1 when it was found dead).
+  bool recovered = false;
+  int pidfd = -1;
+  std::optional<Clock::time_point> reregistration_deadline;
   bool subscribed = false;
   bool shutting_down = false;
   std::shared_ptr<ResponseStream> stream;
@@ -149,6 +169,7 @@ struct LocalAgent::Work {
     int wait_status;
   };
   std::vector<Terminated> terminated;
+  bool recovery_over = false;
 };
 
 namespace {
@@ -192,6 +213,9 @@ void FailOpenTasks(const mesos::v1::AgentInfo& agent,
 
 Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   std::unique_ptr<LocalAgent> agent(new LocalAgent(std::move(options)));
+  if (!agent->options_.agent_id.empty()) {
+    if (Status recovered = agent->Recover(); !recovered.ok()) return recovered;
+  }
   HttpServer::Options server_options;
   server_options.address = agent->options_.address;
   server_options.port = agent->options_.port;
@@ -207,18 +231,125 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
 
 LocalAgent::LocalAgent(Options options) : options_(std::move(options)) {}
 
+Status LocalAgent::Recover() {
+  info_.mutable_id()->set_value(options_.agent_id);
+  auto checkpoints = ReadCheckpoints(AgentMetaDir(options_.work_dir, options_.agent_id));
+  if (!checkpoints.ok()) {
+    return Status::Error(checkpoints.status().code(),
+                         "cannot recover agent " + options_.agent_id + ": " +
+                             checkpoints.message());
+  }
+  const Clock::time_point deadline = Clock::now() + options_.reregistration_timeout;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (ExecutorCheckpoint& checkpoint : checkpoints.value()) {
+    auto executor = std::make_unique<Executor>();
+    executor->framework = std::move(checkpoint.framework);
+    executor->info = std::move(checkpoint.executor);
+    executor->container_id = std::move(checkpoint.container_id);
+    executor->sandbox = std::move(checkpoint.sandbox);
+    executor->recovered = true;
+    executor->start_time = checkpoint.start_time;
+    executor->registration_deadline = Clock::time_point::max();
+    for (CheckpointedTask& task : checkpoint.tasks) {
+      Executor::Task& recovered = executor->tasks[task.info.task_id().value()];
+      recovered.info = std::move(task.info);
+      recovered.state = task.state;
+    }
+    // The pidfd first, then the start time: a pid reused before the pidfd
+    // was opened shows another start time.
+    const int pidfd = OpenPidfd(checkpoint.pid);
+    if (pidfd >= 0 && ProcessStartTime(checkpoint.pid) == checkpoint.start_time) {
+      executor->pid = checkpoint.pid;
+      executor->pidfd = pidfd;
+      executor->reregistration_deadline = deadline;
+    } else if (pidfd >= 0) {
+      close(pidfd);
+    }
+    const std::pair<std::string, std::string> key{executor->framework.id().value(),
+                                                  executor->info.executor_id().value()};
+    executors_[key] = std::move(executor);
+    ++recovered_;
+  }
+  recovery_reported_ = recovered_ == 0;
+  return Status::Ok();
+}
+
+std::vector<RecoveredExecutor> LocalAgent::Recovered() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<RecoveredExecutor> recovered;
+  for (const auto& [key, executor] : executors_) {
+    if (!executor->recovered) continue;
+    RecoveredExecutor entry;
+    entry.framework = executor->framework;
+    entry.executor = executor->info;
+    for (const auto& [id, task] : executor->tasks) {
+      entry.tasks.push_back({task.info, task.state});
+    }
+    recovered.push_back(std::move(entry));
+  }
+  return recovered;
+}
+
+bool LocalAgent::RecoveringLocked() const {
+  return std::any_of(executors_.begin(), executors_.end(), [](const auto& entry) {
+    const Executor& executor = *entry.second;
+    return executor.recovered && executor.pidfd >= 0 && !executor.subscribed &&
+           !executor.shutting_down;
+  });
+}
+
+bool LocalAgent::Recovering() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return RecoveringLocked();
+}
+
+Status LocalAgent::Checkpoint(const Executor& executor) const {
+  if (!executor.framework.checkpoint() || executor.pid <= 0) return Status::Ok();
+  ExecutorCheckpoint checkpoint;
+  checkpoint.framework = executor.framework;
+  checkpoint.executor = executor.info;
+  checkpoint.container_id = executor.container_id;
+  checkpoint.sandbox = executor.sandbox;
+  checkpoint.pid = executor.pid;
+  checkpoint.start_time = executor.start_time;
+  for (const auto& [id, task] : executor.tasks) {
+    checkpoint.tasks.push_back({task.info, task.state});
+  }
+  return WriteCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()), checkpoint);
+}
+
 LocalAgent::~LocalAgent() { Stop(); }
 
 void LocalAgent::Attach(mesos::v1::AgentInfo info, Reports reports) {
   std::lock_guard<std::mutex> lock(mutex_);
   info_ = std::move(info);
   reports_ = std::move(reports);
+  attached_ = true;
 }
 
 std::string LocalAgent::RegisterWith(Master& master,
                                      mesos::v1::AgentInfo info) {
   const std::string id = master.AddAgent(info, options_.address, this);
   info.mutable_id()->set_value(id);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    info_ = std::move(info);
+  }
+  AttachReports(master, id);
+  return id;
+}
+
+void LocalAgent::ReregisterWith(Master& master, mesos::v1::AgentInfo info) {
+  info.mutable_id()->set_value(options_.agent_id);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    info_ = info;
+  }
+  master.ReregisterAgent(info, options_.address, Recovered(), this);
+  AttachReports(master, options_.agent_id);
+}
+
+void LocalAgent::AttachReports(Master& master, const std::string& id) {
   Master* m = &master;
   Reports reports;
   reports.status_update = [m, id](const std::string& framework_id,
@@ -235,8 +366,9 @@ std::string LocalAgent::RegisterWith(Master& master,
                                      std::string data) {
     m->ExecutorMessage(id, framework_id, executor_id, std::move(data));
   };
-  Attach(std::move(info), std::move(reports));
-  return id;
+  std::lock_guard<std::mutex> lock(mutex_);
+  reports_ = std::move(reports);
+  attached_ = true;
 }
 
 std::uint16_t LocalAgent::port() const { return server_->port(); }
@@ -274,16 +406,27 @@ void LocalAgent::Stop() {
   if (worker_.joinable()) worker_.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
     for (auto& [key, executor] : executors_) {
       if (executor->pid > 0) {
         KillProcessGroup(executor->pid);
-        int status = 0;
-        while (waitpid(executor->pid, &status, 0) < 0 && errno == EINTR) {
+        if (executor->recovered) {
+          // No child of ours: wait on its pidfd (SIGKILL is not ignored).
+          pollfd ready{executor->pidfd, POLLIN, 0};
+          while (poll(&ready, 1, 5000) < 0 && errno == EINTR) {
+          }
+        } else {
+          int status = 0;
+          while (waitpid(executor->pid, &status, 0) < 0 && errno == EINTR) {
+          }
         }
         KillProcessGroup(executor->pid);  // anything left in the group
         executor->pid = -1;
       }
+      if (executor->pidfd >= 0) close(executor->pidfd);
       if (executor->stream) executor->stream->Close();
+      // Nothing is left to recover.
+      RemoveCheckpoint(meta_dir, key.first, key.second);
     }
     executors_.clear();
   }
@@ -306,10 +449,22 @@ void LocalAgent::WorkLoop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const AgentRequest& request : requests) Process(request, work);
-      Tick(Clock::now(), work);
+      if (attached_) Tick(Clock::now(), work);
+      if (attached_ && !recovery_reported_ && !RecoveringLocked()) {
+        recovery_reported_ = true;
+        work.recovery_over = true;
+      }
       reports = reports_;
     }
     Flush(reports, work);
+    if (work.recovery_over && options_.on_recovered) {
+      std::size_t resubscribed = 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        resubscribed = resubscribed_;
+      }
+      options_.on_recovered(resubscribed, recovered_);
+    }
     if (!requests.empty()) {
       std::lock_guard<std::mutex> lock(queue_mutex_);
       processed_ += requests.size();
@@ -421,6 +576,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
         continue;
       }
       executor.tasks[task.task_id().value()].info = task;
+      (void)Checkpoint(executor);  // a failure keeps the previous one
       if (executor.subscribed) {
         Event event;
         event.set_type(Event::LAUNCH);
@@ -471,6 +627,10 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     input.sandbox = executor->sandbox;
     input.agent_endpoint = endpoint();
     input.checkpoint = launch.framework.checkpoint();
+    input.recovery_timeout_ns =
+        std::chrono::nanoseconds(options_.recovery_timeout).count();
+    input.subscription_backoff_max_ns =
+        std::chrono::nanoseconds(options_.reregistration_timeout).count();
     input.shutdown_grace_period_ns =
         info.has_shutdown_grace_period()
             ? info.shutdown_grace_period().nanoseconds()
@@ -487,10 +647,20 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       continue;
     }
     executor->pid = pid.value();
+    executor->start_time = ProcessStartTime(pid.value()).value_or(0);
     executor->registration_deadline =
         Clock::now() + options_.registration_timeout;
     executor->tasks[task.task_id().value()].info = task;
     executor->queued.push_back(task.task_id().value());
+    if (Status saved = Checkpoint(*executor); !saved.ok()) {
+      // Unrecoverable after a crash: not started at all.
+      KillProcessGroup(executor->pid);
+      int ignored = 0;
+      while (waitpid(executor->pid, &ignored, 0) < 0 && errno == EINTR) {
+      }
+      fail(&info.executor_id(), "cannot checkpoint the executor: " + saved.message());
+      continue;
+    }
     executors_[{framework_id, executor_id}] = std::move(executor);
   }
 }
@@ -526,18 +696,41 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
       executor.shutting_down = true;
       KillProcessGroup(executor.pid);
     }
+    if (executor.reregistration_deadline && !executor.subscribed &&
+        !executor.shutting_down && now >= *executor.reregistration_deadline) {
+      FailOpenTasks(info_, executor,
+                    TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
+                    "Executor did not re-register within the re-registration "
+                    "timeout after the agent restarted",
+                    work);
+      executor.shutting_down = true;
+      KillProcessGroup(executor.pid);
+    }
     if (executor.kill_deadline && now >= *executor.kill_deadline) {
       executor.kill_deadline.reset();
       KillProcessGroup(executor.pid);
     }
     int wait_status = 0;
-    if (executor.pid > 0 &&
-        waitpid(executor.pid, &wait_status, WNOHANG) == executor.pid) {
+    bool ended = false;
+    if (executor.recovered) {
+      // Found dead at recovery, or its pidfd says it ended; its wait
+      // status belongs to whoever reaps it.
+      ended = executor.pidfd < 0 || PidfdEnded(executor.pidfd);
+      wait_status = -1;
+    } else {
+      ended = executor.pid > 0 &&
+              waitpid(executor.pid, &wait_status, WNOHANG) == executor.pid;
+    }
+    if (ended) {
       KillProcessGroup(executor.pid);  // whatever it left behind
       executor.pid = -1;
+      if (executor.pidfd >= 0) close(executor.pidfd);
+      executor.pidfd = -1;
       if (executor.stream) executor.stream->Close();
       FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_TERMINATED,
                     "Executor terminated", work);
+      RemoveCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()),
+                       it->first.first, it->first.second);
       work.terminated.push_back(
           {it->first.first, executor.info.executor_id(), wait_status});
       it = executors_.erase(it);
@@ -566,7 +759,10 @@ void LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
             .count());
   }
   auto task = executor.tasks.find(status.task_id().value());
-  if (task != executor.tasks.end()) task->second.state = status.state();
+  if (task != executor.tasks.end() && task->second.state != status.state()) {
+    task->second.state = status.state();
+    (void)Checkpoint(executor);  // a failure keeps the previous state
+  }
   forward.push_back(std::move(status));
 }
 
@@ -646,6 +842,9 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string framework_id = call.framework_id().value();
   const std::string executor_id = call.executor_id().value();
   std::unique_lock<std::mutex> lock(mutex_);
+  if (call.type() != Call::SUBSCRIBE && RecoveringLocked()) {
+    return HttpServer::Response::Text(503, "Agent has not finished recovery");
+  }
   const bool known_framework = std::any_of(
       executors_.begin(), executors_.end(),
       [&](const auto& entry) { return entry.first.first == framework_id; });
@@ -697,6 +896,36 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       for (const auto& update : call.subscribe().unacknowledged_updates()) {
         if (update.status().uuid().size() != 16) continue;
         TakeUpdate(executor, update.status(), forward, acknowledgements);
+      }
+      if (executor.reregistration_deadline) {
+        // Back after an agent restart: a task still staging that the
+        // executor does not know was lost in the restart.
+        executor.reregistration_deadline.reset();
+        ++resubscribed_;
+        std::set<std::string> known;
+        for (const auto& task : call.subscribe().unacknowledged_tasks()) {
+          known.insert(task.task_id().value());
+        }
+        const bool aware = std::any_of(
+            executor.framework.capabilities().begin(),
+            executor.framework.capabilities().end(), [](const auto& c) {
+              return c.type() ==
+                     mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
+            });
+        bool changed = false;
+        for (auto& [id, task] : executor.tasks) {
+          if (task.state != mesos::v1::TASK_STAGING || known.count(id) > 0) {
+            continue;
+          }
+          const TaskState lost =
+              aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+          task.state = lost;
+          changed = true;
+          forward.push_back(AgentStatus(info_, id, &executor.info.executor_id(),
+                                        lost, TaskStatus::REASON_AGENT_RESTARTED,
+                                        "Task launched during agent restart"));
+        }
+        if (changed) (void)Checkpoint(executor);
       }
       const Reports reports = reports_;
       lock.unlock();

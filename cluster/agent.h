@@ -28,8 +28,26 @@
 // A re-SUBSCRIBE replaces the stream; its unacknowledged updates are
 // forwarded when new and acknowledged on the new stream.
 //
+// Checkpointing and recovery (§3.6). For a framework with
+// FrameworkInfo.checkpoint the agent checkpoints each executor it starts and
+// every change of its tasks (cluster/agent_checkpoint.h). An agent started
+// with Options::agent_id (the same work dir, address and port as before a
+// crash) recovers them: an executor whose process still lives (same pid,
+// same start time; watched through a pidfd, as it is no child of ours) has
+// Options::reregistration_timeout to SUBSCRIBE again, with its
+// unacknowledged tasks and updates; until every one did or timed out the
+// agent is recovering and answers other executor calls 503 "Agent has not
+// finished recovery". On re-subscription, tasks still TASK_STAGING that the
+// executor does not list become TASK_LOST (TASK_DROPPED when PARTITION_AWARE)
+// with REASON_AGENT_RESTARTED. An executor that does not come back is killed
+// (its process group) and its tasks fail with
+// REASON_EXECUTOR_REREGISTRATION_TIMEOUT; one found dead fails its tasks with
+// REASON_EXECUTOR_TERMINATED. Executors of other frameworks are never
+// recovered: they exit by themselves when the agent goes away. Stop() kills
+// every executor, recovered ones included, and removes the checkpoints.
+//
 // Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, ftp/hdfs/s3
-// URIs, agent restart and recovery, executor heartbeats.
+// URIs, executor heartbeats.
 //
 // Threads: the HTTP server's threads and one worker thread (master
 // requests, timers, reaping children). Handle() only queues, so it may be
@@ -91,9 +109,21 @@ class LocalAgent : public Agent {
     // agents of a cluster; empty: URIs are fetched as if not `cache`.
     std::string fetch_cache_dir;
     std::chrono::milliseconds fetcher_stall_timeout = std::chrono::minutes(1);
+    // --executor_reregistration_timeout; also the executors'
+    // MESOS_SUBSCRIPTION_BACKOFF_MAX, so they retry within it.
+    std::chrono::milliseconds reregistration_timeout = std::chrono::seconds(2);
+    std::chrono::milliseconds recovery_timeout = std::chrono::minutes(15);
+    // Set when the agent starts again with an id it had before: its
+    // checkpoints under work_dir are recovered (then use ReregisterWith).
+    std::string agent_id;
+    // Called once (from the worker, without locks) when recovery is over:
+    // how many recovered executors subscribed again, of how many found.
+    std::function<void(std::size_t resubscribed, std::size_t recovered)> on_recovered;
   };
 
-  // Binds the executor endpoint. Fails when the address cannot be bound.
+  // Recovers the checkpoints (with Options::agent_id), then binds the
+  // executor endpoint. Fails when a checkpoint cannot be read or the
+  // address and port cannot be bound.
   static Result<std::unique_ptr<LocalAgent>> Start(Options options);
 
   LocalAgent(const LocalAgent&) = delete;
@@ -107,6 +137,16 @@ class LocalAgent : public Agent {
   // Registers with `master` and attaches to it. `master` must outlive
   // Stop(). Returns the agent id.
   std::string RegisterWith(Master& master, mesos::v1::AgentInfo info);
+  // The same for an agent started with Options::agent_id: it re-registers
+  // under that id with the executors and tasks it recovered.
+  void ReregisterWith(Master& master, mesos::v1::AgentInfo info);
+
+  // The executors (and their tasks) of checkpointing frameworks the agent
+  // recovered and still has.
+  std::vector<RecoveredExecutor> Recovered() const;
+
+  // True while recovered executors may still SUBSCRIBE again.
+  bool Recovering() const;
 
   // Kills every executor's process group, waits for the executors, ends
   // every stream and stops the server and the worker. Idempotent.
@@ -131,6 +171,12 @@ class LocalAgent : public Agent {
 
  private:
   explicit LocalAgent(Options options);
+  Status Recover();
+  void AttachReports(Master& master, const std::string& id);
+  // Writes the executor's checkpoint when its framework checkpoints.
+  // REQUIRES: mutex_ held (both).
+  Status Checkpoint(const Executor& executor) const;
+  bool RecoveringLocked() const;
   HttpServer::Response Serve(const HttpServer::Request& request);
   void WorkLoop();
   // REQUIRES: mutex_ held (all four).
@@ -167,6 +213,10 @@ class LocalAgent : public Agent {
   mutable std::mutex mutex_;  // the executors
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
       executors_;  // by (framework id, executor id)
+  bool attached_ = false;  // Tick() waits for somewhere to report to
+  std::size_t recovered_ = 0;      // executors found in checkpoints
+  std::size_t resubscribed_ = 0;   // of those, subscribed again
+  bool recovery_reported_ = false;
   std::thread worker_;
   bool stopped_ = false;
 };

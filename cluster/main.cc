@@ -1,6 +1,13 @@
-// mesos-launch-cluster: the embedded Mesos master (and, once they exist,
-// its agents, one per loopback address from 127.0.0.2) on loopback. Wiring
-// only: flags, the Master, the agents, signals.
+// mesos-launch-cluster: the embedded Mesos master and its agents, one per
+// loopback address from 127.0.0.2. Wiring only: flags, the registry, the
+// Master, the agents, signals.
+//
+// The work dir keeps the cluster's registry (cluster/cluster_registry.h):
+// started again with the same --work-dir after a crash (SIGKILL), the
+// cluster brings its agents back with the same ids, addresses and ports;
+// they recover the executors of checkpointing frameworks that outlived the
+// crash and re-register with their tasks, and only then does the master
+// take scheduler calls. SIGTERM/SIGINT kill every executor and exit 0.
 #include <signal.h>
 #include <stdlib.h>
 
@@ -15,6 +22,7 @@
 
 #include "cluster/agent.h"
 #include "cluster/agent_spec.h"
+#include "cluster/cluster_registry.h"
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
@@ -24,6 +32,7 @@
 
 namespace {
 
+using mlaunch::cluster::ClusterRegistry;
 using mlaunch::cluster::LocalAgent;
 using mlaunch::cluster::Master;
 
@@ -45,6 +54,12 @@ int main(int argc, char** argv) {
        cxxopts::value<std::string>()->default_value(""))
       ("executor-registration-timeout", "seconds an executor has to subscribe",
        cxxopts::value<double>()->default_value("60"))
+      ("executor-reregistration-timeout",
+       "seconds a recovered executor has to subscribe again after a restart (at most 15)",
+       cxxopts::value<double>()->default_value("2"))
+      ("recovery-timeout",
+       "seconds executors of checkpointing frameworks wait for their agent to come back",
+       cxxopts::value<double>()->default_value("900"))
       ("agent-attributes", "attributes of each agent, e.g. 'rack:r1'",
        cxxopts::value<std::string>()->default_value(""))
       ("credentials", "file of principal/secret pairs; then HTTP Basic auth is required",
@@ -78,6 +93,14 @@ int main(int argc, char** argv) {
     std::cerr << "mesos-launch-cluster: --executor-registration-timeout must be > 0\n";
     return kUsage;
   }
+  const double reregistration_timeout = args["executor-reregistration-timeout"].as<double>();
+  const double recovery_timeout = args["recovery-timeout"].as<double>();
+  if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) ||
+      !(recovery_timeout > 0)) {
+    std::cerr << "mesos-launch-cluster: --executor-reregistration-timeout must be in (0, 15] "
+                 "and --recovery-timeout > 0\n";
+    return kUsage;
+  }
   std::string work_dir = args["work-dir"].as<std::string>();
   if (work_dir.empty()) {
     std::string pattern =
@@ -108,7 +131,17 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
+  const std::string registry_path = mlaunch::cluster::RegistryPath(work_dir);
+  auto loaded = mlaunch::cluster::LoadRegistry(registry_path);
+  if (!loaded.ok()) {
+    std::cerr << "mesos-launch-cluster: cannot restart from --work-dir " << work_dir << ": "
+              << loaded.message() << "\n";
+    return 2;
+  }
+  const ClusterRegistry saved = loaded.value().value_or(ClusterRegistry{});
+
   Master::Options master_options;
+  master_options.recovering = !saved.agents.empty();
   master_options.port = static_cast<std::uint16_t>(port);
   master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
   if (args.count("credentials")) {
@@ -150,30 +183,76 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(fetch_cache_dir, error);
   }
   std::vector<std::unique_ptr<LocalAgent>> agent_objects;
-  for (int i = 0; i < agents; ++i) {
+  auto stop_all = [&] {
+    for (auto& started_agent : agent_objects) started_agent->Stop();
+    master->Stop();
+  };
+  const int saved_agents = static_cast<int>(saved.agents.size());
+  if (saved_agents > agents) {
+    spdlog::warn("the registry in {} has {} agents: all of them start again (--agents {})",
+                 work_dir, saved_agents, agents);
+  }
+  ClusterRegistry registry;
+  for (int i = 0; i < std::max(agents, saved_agents); ++i) {
     LocalAgent::Options agent_options;
     agent_options.address = "127.0.0." + std::to_string(i + 2);
+    if (i < saved_agents) {
+      agent_options.address = saved.agents[i].address;
+      agent_options.port = saved.agents[i].port;
+      agent_options.agent_id = saved.agents[i].id;
+    }
     agent_options.work_dir = work_dir;
     agent_options.http_client = &fetch_client;
     agent_options.fetch_cache_dir = fetch_cache_dir;
     agent_options.registration_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(registration_timeout * 1000));
+    agent_options.reregistration_timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(reregistration_timeout * 1000));
+    agent_options.recovery_timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(recovery_timeout * 1000));
+    if (i < saved_agents) {
+      agent_options.on_recovered = [id = agent_options.agent_id](std::size_t resubscribed,
+                                                                 std::size_t recovered) {
+        spdlog::info("agent {} finished recovery: {} of {} executors re-subscribed", id,
+                     resubscribed, recovered);
+      };
+    }
     auto agent = LocalAgent::Start(agent_options);
     if (!agent.ok()) {
-      spdlog::error("cannot start agent {}: {}", i, agent.message());
-      for (auto& started_agent : agent_objects) started_agent->Stop();
-      master->Stop();
+      if (i < saved_agents) {
+        spdlog::error("cannot start agent {} again on {}:{} (as recorded in {}): {}",
+                      agent_options.agent_id, agent_options.address, agent_options.port,
+                      registry_path, agent.message());
+      } else {
+        spdlog::error("cannot start agent {}: {}", i, agent.message());
+      }
+      stop_all();
       return 2;
     }
     agent_objects.push_back(std::move(agent).value());
+    LocalAgent& local = *agent_objects.back();
     mesos::v1::AgentInfo info;
     info.set_hostname(agent_options.address);
-    info.set_port(agent_objects.back()->port());
+    info.set_port(local.port());
     for (const auto& r : resources.value()) *info.add_resources() = r;
     for (const auto& a : attributes.value()) *info.add_attributes() = a;
-    const std::string id = agent_objects.back()->RegisterWith(*master, info);
-    spdlog::info("agent {} on {} registered", id, agent_objects.back()->endpoint());
+    std::string id = agent_options.agent_id;
+    if (i < saved_agents) {
+      local.ReregisterWith(*master, info);
+      spdlog::info("agent {} on {} re-registered with {} recovered executors", id,
+                   local.endpoint(), local.Recovered().size());
+    } else {
+      id = local.RegisterWith(*master, info);
+      spdlog::info("agent {} on {} registered", id, local.endpoint());
+    }
+    registry.agents.push_back({id, agent_options.address, local.port()});
   }
+  if (mlaunch::Status written = mlaunch::cluster::SaveRegistry(registry_path, registry); !written.ok()) {
+    spdlog::error("cannot write the registry: {}", written.message());
+    stop_all();
+    return 2;
+  }
+  master->FinishRecovery();
   spdlog::info("sandboxes under {}", work_dir);
   std::cout << "master listening on " << master->url() << std::endl;
 

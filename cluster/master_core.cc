@@ -337,6 +337,42 @@ std::string MasterCore::AddAgent(mesos::v1::AgentInfo info, std::string ip) {
   return id;
 }
 
+MasterOutput MasterCore::ReregisterAgent(mesos::v1::AgentInfo info, std::string ip,
+                                         const std::vector<RecoveredExecutor>& executors) {
+  MasterOutput out;
+  const std::string agent_id = info.id().value();
+  Agent agent;
+  agent.total = Resources(info.resources());
+  agent.ip = std::move(ip);
+  agent.info = std::move(info);
+  agents_[agent_id] = std::move(agent);
+  allocation_wanted_ = true;
+  for (const RecoveredExecutor& recovered : executors) {
+    const std::string framework_id = recovered.framework.id().value();
+    if (completed_frameworks_.count(framework_id) > 0) {
+      out.agent_requests.push_back(
+          ShutdownExecutor{agent_id, framework_id, recovered.executor.executor_id()});
+      continue;
+    }
+    auto [it, added] = frameworks_.try_emplace(framework_id);
+    Framework& framework = it->second;
+    if (added) framework.info = recovered.framework;  // disconnected, no timer
+    framework.executors[agent_id][recovered.executor.executor_id().value()] = {
+        recovered.executor, Resources(recovered.executor.resources())};
+    for (const TaskView& view : recovered.tasks) {
+      if (IsTerminal(view.state)) continue;
+      const std::string task_id = view.info.task_id().value();
+      if (framework.tasks.count(task_id) > 0) continue;
+      Task task;
+      task.info = view.info;
+      task.agent_id = agent_id;
+      task.state = view.state;
+      framework.tasks.emplace(task_id, std::move(task));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> MasterCore::Roles(const Framework& framework) const {
   return RolesOf(framework.info);
 }
@@ -1150,7 +1186,7 @@ MasterOutput MasterCore::ExecutorTerminated(
   event.set_type(Event::FAILURE);
   event.mutable_failure()->mutable_agent_id()->set_value(agent_id);
   *event.mutable_failure()->mutable_executor_id() = executor_id;
-  event.mutable_failure()->set_status(wait_status);
+  if (wait_status >= 0) event.mutable_failure()->set_status(wait_status);
   Send(framework, event, &out);
   allocation_wanted_ = true;
   return out;

@@ -44,7 +44,8 @@ HttpServer::Response Empty(int status) {
 
 }  // namespace
 
-Master::Master(Options options) : options_(std::move(options)) {
+Master::Master(Options options)
+    : options_(std::move(options)), recovering_(options_.recovering) {
   if (!options_.clock) {
     options_.clock = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -125,6 +126,19 @@ std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip,
   agents_[id] = agent;
   wake_.notify_all();
   return id;
+}
+
+void Master::ReregisterAgent(mesos::v1::AgentInfo info, std::string ip,
+                             const std::vector<RecoveredExecutor>& executors, Agent* agent) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  agents_[info.id().value()] = agent;
+  Deliver(core_->ReregisterAgent(std::move(info), std::move(ip), executors));
+  wake_.notify_all();
+}
+
+void Master::FinishRecovery() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  recovering_ = false;
 }
 
 void Master::StatusUpdate(const std::string& agent_id,
@@ -223,6 +237,12 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
 }
 
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (recovering_) {
+      return HttpServer::Response::Text(503, "Master has not finished recovery");
+    }
+  }
   // 0: authentication, when credentials are configured.
   std::optional<std::string> principal;
   if (!options_.credentials.empty()) {

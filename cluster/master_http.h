@@ -58,6 +58,11 @@ class Master {
     std::vector<BasicCredentials> credentials;
     // Milliseconds since the epoch; the system clock when unset.
     std::function<Millis()> clock;
+    // A master started again over a registry of agents: until
+    // FinishRecovery() (once they re-registered) the scheduler endpoint
+    // answers 503 "Master has not finished recovery", so no framework
+    // reconciles against a master that has not learnt its tasks back.
+    bool recovering = false;
   };
 
   // Binds and starts serving. Fails when the address cannot be bound.
@@ -76,6 +81,11 @@ class Master {
 
   // Registers an agent; `agent` must outlive the Master (or Stop()).
   std::string AddAgent(mesos::v1::AgentInfo info, std::string ip, Agent* agent);
+  // An agent known before a restart, with what it recovered
+  // (MasterCore::ReregisterAgent); `agent` as for AddAgent.
+  void ReregisterAgent(mesos::v1::AgentInfo info, std::string ip,
+                       const std::vector<RecoveredExecutor>& executors, Agent* agent);
+  void FinishRecovery();
 
   // Reports from agents.
   void StatusUpdate(const std::string& agent_id, const std::string& framework_id,
@@ -111,6 +121,7 @@ class Master {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool recovering_ = false;
   std::unique_ptr<MasterCore> core_;  // set once the port is known
   std::map<std::string, Stream> streams_;
   std::map<std::string, Agent*> agents_;

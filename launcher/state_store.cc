@@ -1,5 +1,7 @@
 #include "launcher/state_store.h"
 
+#include "common/atomic_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -73,27 +75,7 @@ Status StateStore::Save(const SavedState& state) const {
   }
   std::string text =
       nlohmann::json{{"framework_id", state.framework_id}, {"tasks", tasks}}.dump(2) + "\n";
-  std::string temporary = path_ + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Error(StatusCode::kUnavailable, "cannot write " + temporary + ": " + Errno());
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string why = Errno();
-      ::close(fd);
-      return Status::Error(StatusCode::kUnavailable, "cannot write " + temporary + ": " + why);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::Error(StatusCode::kUnavailable, "cannot write " + temporary + ": " + Errno());
-  }
-  if (::rename(temporary.c_str(), path_.c_str()) != 0) {
-    return Status::Error(StatusCode::kUnavailable, "cannot replace " + path_ + ": " + Errno());
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path_, text);
 }
 
 Status StateStore::Clear() const {

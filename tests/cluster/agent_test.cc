@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
@@ -236,9 +237,10 @@ class AgentTest : public ::testing::Test {
 
   // LAUNCH of task T1 on executor E1 of framework F1 running `command`.
   void Launch(mesos::v1::CommandInfo command,
-              const std::string& task_id = "T1") {
+              const std::string& task_id = "T1", bool checkpoint = false) {
     LaunchTasks launch;
     launch.agent_id = "S0";
+    launch.framework.set_checkpoint(checkpoint);
     launch.framework.set_user("nobody");
     launch.framework.set_name("test");
     launch.framework.mutable_id()->set_value("F1");
@@ -818,6 +820,255 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   EXPECT_EQ(updates[1].state(), mesos::v1::TASK_FINISHED);
   EXPECT_EQ(updates[1].uuid(), "bbbbbbbbbbbbbbbb");
   EXPECT_TRUE(first.WaitForEnd());
+}
+
+// ----- checkpointing and recovery (§3.6) ----------------------------------
+
+std::filesystem::path CheckpointFile(const std::filesystem::path& work_dir) {
+  return work_dir / "meta/slaves/S0/frameworks/F1/executors/E1/executor.json";
+}
+
+TEST_F(AgentTest, CheckpointingFrameworkExecutorIsCheckpointedWithItsTaskStates) {
+  Launch(Shell("exec sleep 60"), "T1", /*checkpoint=*/true);
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  const auto pid = agent_->ExecutorPid("F1", "E1");
+  ASSERT_TRUE(pid.has_value());
+  auto read = ReadCheckpoints((work_dir_ / "meta/slaves/S0").string());
+  ASSERT_TRUE(read.ok()) << read.message();
+  ASSERT_EQ(read.value().size(), 1u);
+  EXPECT_EQ(read.value()[0].pid, *pid);
+  EXPECT_EQ(read.value()[0].start_time, ProcessStartTime(*pid).value_or(0));
+  EXPECT_TRUE(read.value()[0].framework.checkpoint());
+  ASSERT_EQ(read.value()[0].tasks.size(), 1u);
+  EXPECT_EQ(read.value()[0].tasks[0].state, mesos::v1::TASK_STAGING);
+
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), subscribe);
+  ASSERT_EQ(stream.WaitFor(2).size(), 2u);
+  Call update = NewCall(Call::UPDATE);
+  auto* status = update.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value("T1");
+  status->set_state(mesos::v1::TASK_RUNNING);
+  status->set_source(TaskStatus::SOURCE_EXECUTOR);
+  status->set_uuid(std::string("0123456789abcdef"));
+  EXPECT_EQ(PostCall(update).status, 202);
+  read = ReadCheckpoints((work_dir_ / "meta/slaves/S0").string());
+  ASSERT_TRUE(read.ok() && read.value().size() == 1u);
+  EXPECT_EQ(read.value()[0].tasks[0].state, mesos::v1::TASK_RUNNING);
+
+  agent_->Stop();  // kills it: nothing left to recover
+  EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+}
+
+TEST_F(AgentTest, NonCheckpointingFrameworkExecutorIsNotCheckpointed) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  ASSERT_TRUE(agent_->ExecutorPid("F1", "E1").has_value());
+  EXPECT_FALSE(std::filesystem::exists(work_dir_ / "meta"));
+}
+
+// An agent started again (Options::agent_id "S0") over the checkpoint a
+// crashed agent left: executor E1 of F1, process `pid`, with T1 RUNNING and
+// T2 still STAGING.
+class AgentRecoveryTest : public AgentTest {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/agent_recovery_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    work_dir_ = pattern;
+  }
+  void TearDown() override {
+    AgentTest::TearDown();
+    if (child_ > 0) {
+      kill(-child_, SIGKILL);
+      int ignored = 0;
+      waitpid(child_, &ignored, 0);
+    }
+  }
+
+  // A process in its own group, as the agent starts executors.
+  pid_t SpawnSleeper() {
+    const pid_t child = fork();
+    if (child == 0) {
+      setpgid(0, 0);
+      execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    setpgid(child, child);
+    child_ = child;
+    return child;
+  }
+
+  void WriteCheckpoint(pid_t pid, std::uint64_t start_time) {
+    ExecutorCheckpoint checkpoint;
+    checkpoint.framework.set_user("nobody");
+    checkpoint.framework.set_name("test");
+    checkpoint.framework.set_checkpoint(true);
+    checkpoint.framework.mutable_id()->set_value("F1");
+    checkpoint.executor.mutable_executor_id()->set_value("E1");
+    checkpoint.executor.mutable_framework_id()->set_value("F1");
+    checkpoint.container_id = "c-1";
+    checkpoint.sandbox = (work_dir_ / "sandbox").string();
+    checkpoint.pid = pid;
+    checkpoint.start_time = start_time;
+    for (const auto& [id, state] :
+         std::vector<std::pair<std::string, mesos::v1::TaskState>>{
+             {"T1", mesos::v1::TASK_RUNNING}, {"T2", mesos::v1::TASK_STAGING}}) {
+      CheckpointedTask task;
+      task.info.set_name(id);
+      task.info.mutable_task_id()->set_value(id);
+      task.info.mutable_agent_id()->set_value("S0");
+      task.state = state;
+      checkpoint.tasks.push_back(task);
+    }
+    ASSERT_TRUE(
+        mlaunch::cluster::WriteCheckpoint((work_dir_ / "meta/slaves/S0").string(), checkpoint)
+            .ok());
+  }
+
+  void Restart(milliseconds reregistration) {
+    LocalAgent::Options options;
+    options.address = "127.0.0.2";
+    options.work_dir = work_dir_.string();
+    options.agent_id = "S0";
+    options.reregistration_timeout = reregistration;
+    auto agent = LocalAgent::Start(options);
+    ASSERT_TRUE(agent.ok()) << agent.message();
+    agent_ = std::move(agent).value();
+  }
+
+  void Attach() {
+    mesos::v1::AgentInfo info;
+    info.set_hostname("127.0.0.2");
+    info.mutable_id()->set_value("S0");
+    agent_->Attach(info, recorder_.Reports());
+  }
+
+  static std::map<std::string, TaskStatus> ByTask(const std::vector<TaskStatus>& updates) {
+    std::map<std::string, TaskStatus> by_task;
+    for (const TaskStatus& status : updates) by_task[status.task_id().value()] = status;
+    return by_task;
+  }
+
+  pid_t child_ = -1;
+};
+
+TEST_F(AgentRecoveryTest, LiveExecutorResubscribesAndIsKeptWithItsTasks) {
+  const pid_t pid = SpawnSleeper();
+  const auto start = ProcessStartTime(pid);
+  ASSERT_TRUE(start.has_value());
+  WriteCheckpoint(pid, *start);
+  Restart(std::chrono::seconds(20));
+  const auto recovered = agent_->Recovered();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].framework.id().value(), "F1");
+  EXPECT_EQ(recovered[0].tasks.size(), 2u);
+  EXPECT_TRUE(agent_->Recovering());
+  EXPECT_EQ(agent_->ExecutorPid("F1", "E1"), pid);
+  Attach();
+
+  // Until it is back, other calls are refused as still recovering.
+  Call message = NewCall(Call::MESSAGE);
+  message.mutable_message()->set_data("x");
+  const auto refused = PostCall(message);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.body, "Agent has not finished recovery");
+  EXPECT_EQ(PostCall(NewCall(Call::HEARTBEAT)).status, 202);
+
+  // Back with T1's unacknowledged update; T2 it never got.
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  TaskStatus running;
+  running.mutable_task_id()->set_value("T1");
+  running.set_state(mesos::v1::TASK_RUNNING);
+  running.set_source(TaskStatus::SOURCE_EXECUTOR);
+  running.set_uuid("0123456789abcdef");
+  *subscribe.mutable_subscribe()->add_unacknowledged_updates()->mutable_status() = running;
+  EventStream stream(client_, Url(), subscribe);
+  const auto events = stream.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+  EXPECT_EQ(events[0].subscribed().container_id().value(), "c-1");
+  EXPECT_EQ(events[1].type(), Event::ACKNOWLEDGED);
+  EXPECT_FALSE(agent_->Recovering());
+
+  auto updates = ByTask(recorder_.WaitForUpdates(2));
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates["T1"].state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(updates["T1"].uuid(), "0123456789abcdef");
+  EXPECT_EQ(updates["T2"].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates["T2"].reason(), TaskStatus::REASON_AGENT_RESTARTED);
+  EXPECT_EQ(updates["T2"].message(), "Task launched during agent restart");
+  EXPECT_EQ(PostCall(message).status, 202);
+
+  // Its end is seen through the pidfd, with no wait status to tell.
+  kill(pid, SIGKILL);
+  const auto terminated = recorder_.WaitForTerminated(1);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(terminated[0], std::make_pair(std::string("E1"), -1));
+  updates = ByTask(recorder_.WaitForUpdates(3));
+  EXPECT_EQ(updates["T1"].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates["T1"].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+}
+
+TEST_F(AgentRecoveryTest, ExecutorThatDoesNotComeBackIsKilledAtTheReregistrationTimeout) {
+  const pid_t pid = SpawnSleeper();
+  WriteCheckpoint(pid, ProcessStartTime(pid).value_or(0));
+  Restart(milliseconds(200));
+  Attach();
+  const auto updates = ByTask(recorder_.WaitForUpdates(2));
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& [id, status] : updates) {
+    EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED) << id;
+    EXPECT_EQ(status.reason(), TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT) << id;
+    EXPECT_EQ(status.source(), TaskStatus::SOURCE_AGENT);
+  }
+  EXPECT_TRUE(IsDead(pid));
+  EXPECT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  EXPECT_FALSE(agent_->Recovering());
+}
+
+TEST_F(AgentRecoveryTest, DeadExecutorFailsItsTasksAndAReusedPidIsLeftAlone) {
+  // The pid lives, but it is another process than the checkpointed one.
+  const pid_t other = SpawnSleeper();
+  WriteCheckpoint(other, ProcessStartTime(other).value_or(0) + 1);
+  Restart(std::chrono::seconds(20));
+  EXPECT_FALSE(agent_->Recovering());
+  EXPECT_EQ(agent_->Recovered().size(), 1u);  // reported to the master as it was
+  Attach();
+  const auto updates = ByTask(recorder_.WaitForUpdates(2));
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& [id, status] : updates) {
+    EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED) << id;
+    EXPECT_EQ(status.reason(), TaskStatus::REASON_EXECUTOR_TERMINATED) << id;
+  }
+  EXPECT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+  EXPECT_EQ(kill(other, 0), 0);  // not killed: not ours
+}
+
+TEST_F(AgentRecoveryTest, StopKillsRecoveredExecutors) {
+  const pid_t pid = SpawnSleeper();
+  WriteCheckpoint(pid, ProcessStartTime(pid).value_or(0));
+  Restart(std::chrono::seconds(20));
+  Attach();
+  agent_->Stop();
+  EXPECT_TRUE(IsDead(pid));
+  EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+}
+
+TEST_F(AgentRecoveryTest, UnreadableCheckpointFailsTheStartNamingTheFile) {
+  std::filesystem::create_directories(CheckpointFile(work_dir_).parent_path());
+  std::ofstream(CheckpointFile(work_dir_)) << "{ not json";
+  LocalAgent::Options options;
+  options.address = "127.0.0.2";
+  options.work_dir = work_dir_.string();
+  options.agent_id = "S0";
+  auto agent = LocalAgent::Start(options);
+  ASSERT_FALSE(agent.ok());
+  EXPECT_NE(agent.message().find(CheckpointFile(work_dir_).string()), std::string::npos)
+      << agent.message();
 }
 
 }  // namespace

@@ -769,6 +769,162 @@ TEST_F(MasterCoreTest, ExecutorMessagesAndFailuresReachTheScheduler) {
   EXPECT_EQ(Requests<FrameworkToExecutor>(Handle(message)).size(), 1u);
 }
 
+// ----- a restarted master learning its state back from agents -----------
+
+class MasterRecoveryTest : public MasterCoreTest {
+ protected:
+  // What agent "OLD-S0" recovered: executor E1 of checkpointing framework
+  // OLD-0000 (0.1 cpus, 32 MB) with t1 RUNNING (1 cpu, 128 MB) and t2
+  // FINISHED.
+  MasterOutput Reregister() {
+    mesos::v1::AgentInfo info;
+    info.set_hostname("127.0.0.2");
+    info.mutable_id()->set_value("OLD-S0");
+    *info.add_resources() = Scalar("cpus", 4);
+    *info.add_resources() = Scalar("mem", 4096);
+    RecoveredExecutor executor;
+    executor.framework = Framework(3600);
+    executor.framework.set_checkpoint(true);
+    executor.framework.mutable_id()->set_value("OLD-0000");
+    executor.executor.mutable_executor_id()->set_value("E1");
+    *executor.executor.add_resources() = Scalar("cpus", 0.1);
+    *executor.executor.add_resources() = Scalar("mem", 32);
+    for (const auto& [id, state] :
+         std::vector<std::pair<std::string, TaskState>>{{"t1", mesos::v1::TASK_RUNNING},
+                                                        {"t2", mesos::v1::TASK_FINISHED}}) {
+      mesos::v1::TaskInfo task;
+      task.set_name(id);
+      task.mutable_task_id()->set_value(id);
+      task.mutable_agent_id()->set_value("OLD-S0");
+      *task.add_resources() = Scalar("cpus", 1);
+      *task.add_resources() = Scalar("mem", 128);
+      *task.mutable_executor() = executor.executor;
+      executor.tasks.push_back({task, state});
+    }
+    return core_.ReregisterAgent(info, "127.0.0.2", {executor});
+  }
+
+  mesos::v1::FrameworkInfo OldFramework() {
+    mesos::v1::FrameworkInfo info = Framework(3600);
+    info.set_checkpoint(true);
+    info.mutable_id()->set_value("OLD-0000");
+    return info;
+  }
+};
+
+TEST_F(MasterRecoveryTest, ReregisteredAgentBringsBackItsFrameworkAndLiveTasks) {
+  EXPECT_TRUE(Reregister().agent_requests.empty());
+  const MasterView view = core_.View();
+  ASSERT_EQ(view.agents.size(), 1u);
+  EXPECT_EQ(view.agents[0].info.id().value(), "OLD-S0");
+  ASSERT_EQ(view.frameworks.size(), 1u);
+  EXPECT_EQ(view.frameworks[0].info.id().value(), "OLD-0000");
+  EXPECT_FALSE(view.frameworks[0].connected);
+  ASSERT_EQ(view.frameworks[0].tasks.size(), 1u);  // the finished one is not kept
+  EXPECT_EQ(view.frameworks[0].tasks[0].info.task_id().value(), "t1");
+  EXPECT_EQ(view.frameworks[0].tasks[0].state, mesos::v1::TASK_RUNNING);
+  // Not yet re-subscribed: it is kept, with no failover timer running.
+  now_ += 24LL * 3600 * 1000;
+  Tick();
+  EXPECT_EQ(core_.View().frameworks.size(), 1u);
+}
+
+TEST_F(MasterRecoveryTest, ResubscribedFrameworkKeepsItsIdAndReconcilesTheRecoveredTask) {
+  (void)Reregister();
+  const std::string stream = Subscribe(OldFramework());
+  EXPECT_EQ(framework_id_, "OLD-0000");
+  EXPECT_EQ(Types(EventsOn(last_, stream)),
+            (std::vector<Event::Type>{Event::SUBSCRIBED, Event::HEARTBEAT}));
+
+  Call implicit = NewCall(Call::RECONCILE);
+  implicit.mutable_reconcile();
+  auto updates = UpdatesIn(Handle(implicit));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].task_id().value(), "t1");
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_RECONCILIATION);
+  EXPECT_EQ(updates[0].agent_id().value(), "OLD-S0");
+  EXPECT_FALSE(updates[0].has_uuid());
+
+  Call explicit_call = NewCall(Call::RECONCILE);
+  auto* wanted = explicit_call.mutable_reconcile()->add_tasks();
+  wanted->mutable_task_id()->set_value("t1");
+  wanted->mutable_agent_id()->set_value("OLD-S0");
+  updates = UpdatesIn(Handle(explicit_call));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+}
+
+TEST_F(MasterRecoveryTest, ResourcesOfRecoveredTasksAndExecutorsAreNotOfferedAgain) {
+  (void)Reregister();
+  Subscribe(OldFramework());
+  const auto offer = OneOffer();
+  double cpus = 0;
+  double mem = 0;
+  for (const auto& r : offer.resources()) {
+    if (r.name() == "cpus") cpus += r.scalar().value();
+    if (r.name() == "mem") mem += r.scalar().value();
+  }
+  EXPECT_NEAR(cpus, 4 - 1 - 0.1, 1e-9);
+  EXPECT_NEAR(mem, 4096 - 128 - 32, 1e-9);
+}
+
+TEST_F(MasterRecoveryTest, AgentUpdatesOfRecoveredTasksReachTheFramework) {
+  (void)Reregister();
+  // Before the framework is back: kept, and sent at its subscription.
+  TaskStatus failed = AgentStatus("t1", mesos::v1::TASK_FAILED, 'f');
+  failed.set_source(TaskStatus::SOURCE_AGENT);
+  failed.set_reason(TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_TRUE(core_.StatusUpdate("OLD-S0", "OLD-0000", failed, now_).events.empty());
+  const std::string stream = Subscribe(OldFramework());
+  const auto updates = UpdatesIn(last_);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_EQ(updates[0].uuid(), failed.uuid());
+  // A recovered executor's end has no known wait status.
+  const auto out = core_.ExecutorTerminated("OLD-S0", "OLD-0000",
+                                            [] {
+                                              mesos::v1::ExecutorID id;
+                                              id.set_value("E1");
+                                              return id;
+                                            }(),
+                                            -1, now_);
+  const auto events = EventsOn(out, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), Event::FAILURE);
+  EXPECT_FALSE(events[0].failure().has_status());
+}
+
+TEST_F(MasterRecoveryTest, UnknownFrameworkIdIsAcceptedButARemovedOneIsNot) {
+  mesos::v1::FrameworkInfo info = Framework(3600);
+  info.mutable_id()->set_value("OLD-0007");
+  const std::string stream = Subscribe(info);
+  EXPECT_EQ(framework_id_, "OLD-0007");
+  Handle(NewCall(Call::TEARDOWN));
+  Subscribe(info);
+  bool refused = false;
+  for (const auto& e : last_.events) {
+    if (e.event.type() == Event::ERROR) {
+      refused = e.event.error().message() == "Framework has been removed";
+    }
+  }
+  EXPECT_TRUE(refused);
+  (void)stream;
+}
+
+TEST_F(MasterRecoveryTest, ExecutorsOfARemovedFrameworkAreShutDownWhenTheirAgentComesBack) {
+  Subscribe(OldFramework());
+  Handle(NewCall(Call::TEARDOWN));
+  const auto out = Reregister();
+  const auto shutdowns = Requests<ShutdownExecutor>(out);
+  ASSERT_EQ(shutdowns.size(), 1u);
+  EXPECT_EQ(shutdowns[0].agent_id, "OLD-S0");
+  EXPECT_EQ(shutdowns[0].framework_id, "OLD-0000");
+  EXPECT_EQ(shutdowns[0].executor_id.value(), "E1");
+  EXPECT_TRUE(core_.View().frameworks.empty());
+}
+
 TEST(ValidateCall, FollowsTheMasterRules) {
   Call call;
   EXPECT_EQ(ValidateCall(call, std::nullopt), "Expecting 'type' to be present");

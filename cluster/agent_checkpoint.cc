@@ -1,0 +1,185 @@
+#include "cluster/agent_checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/atomic_file.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+
+namespace mlaunch::cluster {
+
+namespace {
+
+constexpr char kFileName[] = "executor.json";
+
+// REQUIRES: message.IsInitialized() (protobuf's JSON printer serializes).
+nlohmann::json MessageJson(const google::protobuf::Message& message) {
+  if (!message.IsInitialized()) return nullptr;
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+Status ParseMessage(const nlohmann::json& json, const char* key,
+                    google::protobuf::Message* message) {
+  auto it = json.find(key);
+  if (it == json.end() || !it->is_object()) {
+    return Status::InvalidData(std::string("'") + key + "' must be an object");
+  }
+  auto parsed = google::protobuf::util::JsonStringToMessage(it->dump(), message);
+  if (!parsed.ok()) {
+    return Status::InvalidData(std::string("'") + key + "': " + std::string(parsed.message()));
+  }
+  if (!message->IsInitialized()) {
+    return Status::InvalidData(std::string("'") + key +
+                               "' lacks required fields: " + message->InitializationErrorString());
+  }
+  return Status::Ok();
+}
+
+std::filesystem::path ExecutorDir(const std::string& meta_dir, const std::string& framework_id,
+                                  const std::string& executor_id) {
+  return std::filesystem::path(meta_dir) / "frameworks" / framework_id / "executors" /
+         executor_id;
+}
+
+}  // namespace
+
+std::string CheckpointText(const ExecutorCheckpoint& checkpoint) {
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const CheckpointedTask& task : checkpoint.tasks) {
+    tasks.push_back({{"info", MessageJson(task.info)},
+                     {"state", mesos::v1::TaskState_Name(task.state)}});
+  }
+  nlohmann::json json = {{"framework_info", MessageJson(checkpoint.framework)},
+                         {"executor_info", MessageJson(checkpoint.executor)},
+                         {"container_id", checkpoint.container_id},
+                         {"sandbox", checkpoint.sandbox},
+                         {"pid", checkpoint.pid},
+                         {"start_time", checkpoint.start_time},
+                         {"tasks", tasks}};
+  return json.dump(2) + "\n";
+}
+
+Result<ExecutorCheckpoint> ParseCheckpoint(std::string_view text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return Status::InvalidData("not a JSON object");
+  ExecutorCheckpoint checkpoint;
+  if (Status s = ParseMessage(json, "framework_info", &checkpoint.framework); !s.ok()) return s;
+  if (Status s = ParseMessage(json, "executor_info", &checkpoint.executor); !s.ok()) return s;
+  if (!checkpoint.framework.has_id() || checkpoint.framework.id().value().empty()) {
+    return Status::InvalidData("'framework_info' has no id");
+  }
+  auto string_field = [&](const char* key, std::string* out) {
+    auto it = json.find(key);
+    if (it == json.end() || !it->is_string()) {
+      return Status::InvalidData(std::string("'") + key + "' must be a string");
+    }
+    *out = it->get<std::string>();
+    return Status::Ok();
+  };
+  if (Status s = string_field("container_id", &checkpoint.container_id); !s.ok()) return s;
+  if (Status s = string_field("sandbox", &checkpoint.sandbox); !s.ok()) return s;
+  auto pid = json.find("pid");
+  auto start = json.find("start_time");
+  if (pid == json.end() || !pid->is_number_integer() || pid->get<std::int64_t>() <= 0) {
+    return Status::InvalidData("'pid' must be a positive integer");
+  }
+  if (start == json.end() || !start->is_number_unsigned()) {
+    return Status::InvalidData("'start_time' must be a non-negative integer");
+  }
+  checkpoint.pid = static_cast<pid_t>(pid->get<std::int64_t>());
+  checkpoint.start_time = start->get<std::uint64_t>();
+  auto tasks = json.find("tasks");
+  if (tasks == json.end() || !tasks->is_array()) {
+    return Status::InvalidData("'tasks' must be an array");
+  }
+  for (const nlohmann::json& entry : *tasks) {
+    CheckpointedTask task;
+    if (!entry.is_object()) return Status::InvalidData("a task must be an object");
+    if (Status s = ParseMessage(entry, "info", &task.info); !s.ok()) return s;
+    auto state = entry.find("state");
+    if (state == entry.end() || !state->is_string() ||
+        !mesos::v1::TaskState_Parse(state->get<std::string>(), &task.state)) {
+      return Status::InvalidData("task " + task.info.task_id().value() +
+                                 ": 'state' must be a task state name");
+    }
+    checkpoint.tasks.push_back(std::move(task));
+  }
+  return checkpoint;
+}
+
+std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_id) {
+  return (std::filesystem::path(work_dir) / "meta" / "slaves" / agent_id).string();
+}
+
+Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& checkpoint) {
+  const std::filesystem::path dir = ExecutorDir(meta_dir, checkpoint.framework.id().value(),
+                                                checkpoint.executor.executor_id().value());
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return Status::Error(StatusCode::kUnavailable,
+                         "cannot create " + dir.string() + ": " + error.message());
+  }
+  return WriteFileAtomically((dir / kFileName).string(), CheckpointText(checkpoint));
+}
+
+void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
+                      const std::string& executor_id) {
+  std::error_code ignored;
+  std::filesystem::remove_all(ExecutorDir(meta_dir, framework_id, executor_id), ignored);
+}
+
+Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_dir) {
+  std::vector<ExecutorCheckpoint> checkpoints;
+  const std::filesystem::path frameworks = std::filesystem::path(meta_dir) / "frameworks";
+  std::error_code error;
+  if (!std::filesystem::is_directory(frameworks, error)) return checkpoints;
+  for (const auto& framework : std::filesystem::directory_iterator(frameworks, error)) {
+    std::error_code inner;
+    const std::filesystem::path executors = framework.path() / "executors";
+    if (!std::filesystem::is_directory(executors, inner)) continue;
+    for (const auto& executor : std::filesystem::directory_iterator(executors, inner)) {
+      const std::filesystem::path file = executor.path() / kFileName;
+      std::error_code missing;
+      if (!std::filesystem::exists(file, missing)) continue;  // never completed
+      std::ifstream in(file);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in) return Status::Error(StatusCode::kUnavailable, "cannot read " + file.string());
+      auto parsed = ParseCheckpoint(text.str());
+      if (!parsed.ok()) return Status::InvalidData(file.string() + ": " + parsed.message());
+      checkpoints.push_back(std::move(parsed).value());
+    }
+  }
+  if (error) {
+    return Status::Error(StatusCode::kUnavailable,
+                         "cannot list " + frameworks.string() + ": " + error.message());
+  }
+  return checkpoints;
+}
+
+std::optional<std::uint64_t> ProcessStartTime(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return std::nullopt;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  std::string state;
+  fields >> state;  // field 3
+  if (state == "Z" || state == "X") return std::nullopt;
+  std::string skipped;
+  for (int field = 4; field < 22; ++field) fields >> skipped;
+  std::uint64_t start = 0;
+  if (!(fields >> start)) return std::nullopt;
+  return start;
+}
+
+}  // namespace mlaunch::cluster

@@ -1,0 +1,66 @@
+// What an agent checkpoints about the executors of checkpointing frameworks
+// (FrameworkInfo.checkpoint), so that the agent started again after a crash
+// can recover them (mesos-v1-reference.md §3.6): one JSON file per executor,
+//   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/executor.json
+// holding the FrameworkInfo (with its id), the ExecutorInfo, the container
+// id, the sandbox, the executor's pid and its start time (field 22 of
+// /proc/PID/stat, to tell the executor from a later process that got the
+// same pid), and its tasks with their TaskInfo and latest state. Messages
+// are stored in protobuf's JSON mapping; every write replaces the file
+// atomically.
+//
+// Text <-> ExecutorCheckpoint is pure; the rest is the file-system and
+// /proc edge. Errors are values naming the file.
+#ifndef MLAUNCH_CLUSTER_AGENT_CHECKPOINT_H_
+#define MLAUNCH_CLUSTER_AGENT_CHECKPOINT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "mesos/v1/mesos.pb.h"
+
+namespace mlaunch::cluster {
+
+struct CheckpointedTask {
+  mesos::v1::TaskInfo info;
+  mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
+};
+
+struct ExecutorCheckpoint {
+  mesos::v1::FrameworkInfo framework;  // with its id
+  mesos::v1::ExecutorInfo executor;
+  std::string container_id;
+  std::string sandbox;
+  pid_t pid = -1;
+  std::uint64_t start_time = 0;  // clock ticks after boot
+  std::vector<CheckpointedTask> tasks;
+};
+
+std::string CheckpointText(const ExecutorCheckpoint& checkpoint);
+Result<ExecutorCheckpoint> ParseCheckpoint(std::string_view text);
+
+// <work_dir>/meta/slaves/<agent_id>
+std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_id);
+
+// Creates the directories as needed.
+Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& checkpoint);
+// Harmless when there is none.
+void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
+                      const std::string& executor_id);
+// Every executor checkpointed under `meta_dir` (none when it does not
+// exist). Fails naming the first file that cannot be read or parsed.
+Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_dir);
+
+// The start time of process `pid` (field 22 of /proc/PID/stat); nullopt
+// when there is no such process (or it is a zombie).
+std::optional<std::uint64_t> ProcessStartTime(pid_t pid);
+
+}  // namespace mlaunch::cluster
+
+#endif  // MLAUNCH_CLUSTER_AGENT_CHECKPOINT_H_

@@ -1,0 +1,18 @@
+// Replacing a small file atomically: the text goes to "<path>.tmp", is
+// fsync'ed, and is renamed over `path`, so a reader (or a process started
+// after a crash) sees either the old content or the new, never a part.
+// The directory must exist. Errors are values naming the file.
+#ifndef MLAUNCH_COMMON_ATOMIC_FILE_H_
+#define MLAUNCH_COMMON_ATOMIC_FILE_H_
+
+#include <string>
+
+#include "common/status.h"
+
+namespace mlaunch {
+
+Status WriteFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_COMMON_ATOMIC_FILE_H_

@@ -1,0 +1,133 @@
+// The pure parts of restarting a cluster: the registry of agents and the
+// executor checkpoints as text, plus the /proc start time used against pid
+// reuse.
+#include "cluster/agent_checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cluster/cluster_registry.h"
+
+namespace mlaunch::cluster {
+namespace {
+
+TEST(ClusterRegistryTest, RoundTripsAndRejectsBadEntriesNamingThem) {
+  ClusterRegistry registry;
+  registry.agents.push_back({"M-S0", "127.0.0.2", 41000});
+  registry.agents.push_back({"M-S1", "127.0.0.3", 41001});
+  auto parsed = ParseRegistry(RegistryText(registry));
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  EXPECT_EQ(parsed.value().agents, registry.agents);
+
+  EXPECT_EQ(ParseRegistry("[").message(), "not a JSON object");
+  EXPECT_EQ(ParseRegistry(R"({"agents": 3})").message(), "'agents' must be an array");
+  EXPECT_EQ(ParseRegistry(R"({"agents": [{"id": "", "address": "a", "port": 1}]})").message(),
+            "agents[0].id must be a non-empty string");
+  EXPECT_EQ(ParseRegistry(R"({"agents": [{"id": "x", "address": "a", "port": 0}]})").message(),
+            "agents[0].port must be an integer in 1-65535");
+}
+
+TEST(ClusterRegistryTest, MissingFileIsAFirstStartAndSavedOneLoadsBack) {
+  char pattern[] = "/tmp/registry_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string path = RegistryPath(pattern);
+  auto none = LoadRegistry(path);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().has_value());
+  ClusterRegistry registry;
+  registry.agents.push_back({"M-S0", "127.0.0.2", 41000});
+  ASSERT_TRUE(SaveRegistry(path, registry).ok());
+  auto loaded = LoadRegistry(path);
+  ASSERT_TRUE(loaded.ok() && loaded.value().has_value());
+  EXPECT_EQ(loaded.value()->agents, registry.agents);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+}
+
+ExecutorCheckpoint Sample() {
+  ExecutorCheckpoint checkpoint;
+  checkpoint.framework.set_user("alice");
+  checkpoint.framework.set_name("web");
+  checkpoint.framework.set_checkpoint(true);
+  checkpoint.framework.mutable_id()->set_value("F1");
+  checkpoint.executor.mutable_executor_id()->set_value("E1");
+  checkpoint.executor.mutable_command()->set_value("./mesos-launch-executor");
+  checkpoint.container_id = "c-1";
+  checkpoint.sandbox = "/w/slaves/S0/frameworks/F1/executors/E1/runs/c-1";
+  checkpoint.pid = 4242;
+  checkpoint.start_time = 123456789;
+  CheckpointedTask task;
+  task.info.set_name("t1");
+  task.info.mutable_task_id()->set_value("t1");
+  task.info.mutable_agent_id()->set_value("S0");
+  task.info.set_data(std::string("\0\x01binary", 8));
+  task.state = mesos::v1::TASK_RUNNING;
+  checkpoint.tasks.push_back(task);
+  return checkpoint;
+}
+
+TEST(ExecutorCheckpointTest, RoundTripsEveryField) {
+  const ExecutorCheckpoint sample = Sample();
+  auto parsed = ParseCheckpoint(CheckpointText(sample));
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  const ExecutorCheckpoint& back = parsed.value();
+  EXPECT_EQ(back.framework.SerializeAsString(), sample.framework.SerializeAsString());
+  EXPECT_EQ(back.executor.SerializeAsString(), sample.executor.SerializeAsString());
+  EXPECT_EQ(back.container_id, "c-1");
+  EXPECT_EQ(back.sandbox, sample.sandbox);
+  EXPECT_EQ(back.pid, 4242);
+  EXPECT_EQ(back.start_time, 123456789u);
+  ASSERT_EQ(back.tasks.size(), 1u);
+  EXPECT_EQ(back.tasks[0].info.data(), sample.tasks[0].info.data());
+  EXPECT_EQ(back.tasks[0].state, mesos::v1::TASK_RUNNING);
+}
+
+TEST(ExecutorCheckpointTest, BadTextIsAnErrorNamingTheField) {
+  EXPECT_FALSE(ParseCheckpoint("{").ok());
+  std::string text = CheckpointText(Sample());
+  const std::string state = "\"TASK_RUNNING\"";
+  text.replace(text.find(state), state.size(), "\"RUNNING\"");
+  EXPECT_EQ(ParseCheckpoint(text).message(), "task t1: 'state' must be a task state name");
+  ExecutorCheckpoint no_id = Sample();
+  no_id.framework.clear_id();
+  EXPECT_EQ(ParseCheckpoint(CheckpointText(no_id)).message(), "'framework_info' has no id");
+}
+
+TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
+  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string meta = AgentMetaDir(pattern, "S0");
+  auto none = ReadCheckpoints(meta);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none.value().empty());
+  ASSERT_TRUE(WriteCheckpoint(meta, Sample()).ok());
+  auto read = ReadCheckpoints(meta);
+  ASSERT_TRUE(read.ok()) << read.message();
+  ASSERT_EQ(read.value().size(), 1u);
+  EXPECT_EQ(read.value()[0].executor.executor_id().value(), "E1");
+  RemoveCheckpoint(meta, "F1", "E1");
+  read = ReadCheckpoints(meta);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read.value().empty());
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+}
+
+TEST(ProcessStartTimeTest, KnowsLiveProcessesAndNotEndedOnes) {
+  const auto self = ProcessStartTime(getpid());
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(ProcessStartTime(getpid()), self);  // stable
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_FALSE(ProcessStartTime(child).has_value());
+}
+
+}  // namespace
+}  // namespace mlaunch::cluster

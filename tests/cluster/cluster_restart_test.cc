@@ -1,0 +1,341 @@
+// Issue #5 (failover end to end) and fault #1 of issue #8: mesos-launch
+// runs a service of a checkpointing framework on mesos-launch-cluster; the
+// cluster is SIGKILLed and started again with the same --work-dir and
+// --port, kRestarts times. Each time the very same executor process keeps
+// serving, mesos-launch stays up and re-subscribes with the same framework
+// id, and the master shows exactly one task, TASK_RUNNING, with no second
+// executor started. Then SIGINT stops mesos-launch (exit 0) and SIGTERM the
+// cluster (exit 0, no executor left). Every wait polls a real condition
+// under a deadline.
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+// Fault test #1 of issue 8: 20 cycles (each well under a second).
+constexpr int kRestarts = 20;
+constexpr auto kWait = std::chrono::seconds(30);
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+// GET http://host:port/path: the status and body, nullopt when unreachable.
+std::optional<std::pair<int, std::string>> Get(const std::string& host, const std::string& port,
+                                               const std::string& path) {
+  boost::system::error_code error;
+  boost::asio::io_context io;
+  tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(5));
+  auto endpoints = resolver.resolve(host, port, error);
+  if (error) return std::nullopt;
+  stream.connect(endpoints, error);
+  if (error) return std::nullopt;
+  http::request<http::empty_body> request(http::verb::get, path, 11);
+  request.set(http::field::host, host);
+  http::write(stream, request, error);
+  if (error) return std::nullopt;
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response, error);
+  if (error) return std::nullopt;
+  return std::make_pair(static_cast<int>(response.result_int()), response.body());
+}
+
+// A port free on 127.0.0.2 now: the agents offer only it, so tests running
+// in parallel do not offer each other's service ports.
+std::uint16_t FreeServicePort() {
+  boost::asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.2"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+bool WaitUntil(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    // Poll the condition again shortly; no event to wait on across processes.
+    struct timespec pause {0, 50'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  return condition();
+}
+
+// The rest of the first line of `file` that starts with `prefix` (or holds
+// it, with `anywhere`).
+std::optional<std::string> LineAfter(const std::string& file, const std::string& prefix) {
+  std::istringstream lines(ReadFile(file));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::size_t at = line.find(prefix);
+    if (at != std::string::npos) return line.substr(at + prefix.size());
+  }
+  return std::nullopt;
+}
+
+int CountLines(const std::string& file, const std::string& needle) {
+  std::istringstream lines(ReadFile(file));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) count += line.find(needle) != std::string::npos;
+  return count;
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Processes whose working directory is under `dir`: the executors.
+std::set<pid_t> ProcessesUnder(const std::string& dir) {
+  std::set<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    std::error_code error;
+    const auto cwd = std::filesystem::read_symlink(
+        "/proc/" + std::string(entry->d_name) + "/cwd", error);
+    if (error) continue;
+    // A zombie has no cwd any more; a live one in a sandbox of ours counts.
+    if (cwd.string().rfind(dir, 0) == 0) found.insert(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
+bool Ends(pid_t pid) {
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd ended{fd, POLLIN, 0};
+  const int ready = poll(&ended, 1, 10'000);
+  close(fd);
+  return ready == 1;
+}
+
+std::optional<int> ExitCode(pid_t pid) {
+  int status = 0;
+  if (!WaitUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; })) return std::nullopt;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+class ClusterRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/cluster_restart_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    work_dir_ = dir_ + "/work";
+    const std::string port = std::to_string(FreeServicePort());
+    resources_ = "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]";
+    std::ofstream(dir_ + "/spec.yaml") << "version: 1\n"
+                                          "framework:\n"
+                                          "  failover_timeout: 1h\n"
+                                          "tasks:\n"
+                                          "  - name: web\n"
+                                          "    resources: { cpus: 0.1, mem: 32 }\n"
+                                          "    ports:\n"
+                                          "      - name: http\n"
+                                          "    service:\n"
+                                          "      type: http\n"
+                                          "      port: http\n"
+                                          "      payload: \"still here\"\n";
+  }
+  void TearDown() override {
+    for (pid_t pid : {launcher_, cluster_}) {
+      if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
+    }
+    for (pid_t pid : ProcessesUnder(work_dir_)) kill(-pid, SIGKILL);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Starts the cluster; returns its "http://127.0.0.1:PORT".
+  std::string StartCluster(const std::string& port, int run) {
+    const std::string out = dir_ + "/cluster" + std::to_string(run) + ".out";
+    cluster_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1",
+                      "--work-dir", work_dir_, "--allocation-interval", "0.1",
+                      "--agent-resources", resources_},
+                     out, dir_ + "/cluster.err");
+    std::optional<std::string> url;
+    EXPECT_TRUE(WaitUntil([&] { return (url = LineAfter(out, "master listening on ")).has_value(); }))
+        << ReadFile(dir_ + "/cluster.err");
+    return url.value_or("");
+  }
+
+  std::optional<nlohmann::json> State() {
+    auto got = Get("127.0.0.1", port_, "/master/state");
+    if (!got || got->first != 200) return std::nullopt;
+    nlohmann::json json = nlohmann::json::parse(got->second, nullptr, false);
+    if (json.is_discarded()) return std::nullopt;
+    return json;
+  }
+
+  // The framework re-subscribed with `framework_id`, and its one task runs.
+  bool OneRunningTaskOf(const std::string& framework_id) {
+    auto state = State();
+    if (!state) return false;
+    const auto& frameworks = (*state)["frameworks"];
+    if (!frameworks.is_array() || frameworks.size() != 1) return false;
+    const auto& framework = frameworks[0];
+    if (framework.value("id", "") != framework_id || !framework.value("active", false)) {
+      return false;
+    }
+    const auto& tasks = framework["tasks"];
+    return tasks.is_array() && tasks.size() == 1 && tasks[0].value("state", "") == "TASK_RUNNING";
+  }
+
+  bool Serving(const std::string& host, const std::string& port) {
+    auto got = Get(host, port, "/");
+    return got && got->first == 200 && got->second == "still here";
+  }
+
+  std::string dir_;
+  std::string work_dir_;
+  std::string port_;
+  std::string resources_;
+  pid_t cluster_ = -1;
+  pid_t launcher_ = -1;
+};
+
+TEST_F(ClusterRestartTest, SigkilledClusterComesBackToTheSameRunningExecutor) {
+  const std::string url = StartCluster("0", 0);
+  ASSERT_FALSE(url.empty());
+  port_ = url.substr(url.rfind(':') + 1);
+  const std::string launcher_out = dir_ + "/launcher.out";
+  launcher_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+                     "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
+                     dir_ + "/state", dir_ + "/spec.yaml"},
+                    launcher_out, dir_ + "/launcher.err");
+  std::optional<std::string> service;
+  ASSERT_TRUE(WaitUntil([&] {
+    return (service = LineAfter(launcher_out, "serving http://")).has_value();
+  })) << ReadFile(launcher_out) << ReadFile(dir_ + "/launcher.err");
+  const std::string service_host = service->substr(0, service->find(':'));
+  const std::string service_port =
+      service->substr(service->find(':') + 1, service->find('/') - service->find(':') - 1);
+  ASSERT_TRUE(WaitUntil([&] { return Serving(service_host, service_port); }));
+  const std::string framework_id = LineAfter(launcher_out, "subscribed framework=").value_or("");
+  ASSERT_FALSE(framework_id.empty());
+  ASSERT_TRUE(WaitUntil([&] { return OneRunningTaskOf(framework_id); }));
+  const std::set<pid_t> executors = ProcessesUnder(work_dir_);
+  ASSERT_EQ(executors.size(), 1u);
+  const pid_t executor = *executors.begin();
+
+  const auto started = std::chrono::steady_clock::now();
+  for (int cycle = 1; cycle <= kRestarts; ++cycle) {
+    SCOPED_TRACE("restart " + std::to_string(cycle));
+    ASSERT_EQ(kill(cluster_, SIGKILL), 0);
+    ASSERT_EQ(waitpid(cluster_, nullptr, 0), cluster_);
+    cluster_ = -1;
+    EXPECT_TRUE(Serving(service_host, service_port));  // while the cluster is down
+
+    ASSERT_EQ(StartCluster(port_, cycle), url);
+    ASSERT_TRUE(WaitUntil([&] {
+      return CountLines(launcher_out, "re-subscribed framework=" + framework_id) == cycle;
+    })) << ReadFile(launcher_out);
+    ASSERT_TRUE(WaitUntil([&] { return OneRunningTaskOf(framework_id); }))
+        << (State() ? State()->dump() : "no state") << ReadFile(dir_ + "/cluster.err");
+    // The executor itself came back to its agent (not timed out).
+    ASSERT_TRUE(WaitUntil([&] {
+      return CountLines(dir_ + "/cluster.err", "finished recovery: 1 of 1 executors") == cycle;
+    })) << ReadFile(dir_ + "/cluster.err");
+    EXPECT_EQ(ProcessesUnder(work_dir_), std::set<pid_t>{executor});
+    EXPECT_TRUE(Serving(service_host, service_port));
+    EXPECT_EQ(waitpid(launcher_, nullptr, WNOHANG), 0);  // still running
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  std::cout << kRestarts << " kill/restart cycles took " << took.count() << " ms\n";
+  EXPECT_EQ(CountLines(launcher_out, "LAUNCHED"), 1) << ReadFile(launcher_out);
+
+  ASSERT_EQ(kill(launcher_, SIGINT), 0);
+  EXPECT_EQ(ExitCode(launcher_), 0) << ReadFile(launcher_out);
+  launcher_ = -1;
+  EXPECT_EQ(CountLines(launcher_out, "KILLED"), 1);
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  EXPECT_EQ(ExitCode(cluster_), 0);
+  cluster_ = -1;
+  EXPECT_TRUE(Ends(executor));
+  EXPECT_TRUE(ProcessesUnder(work_dir_).empty());
+}
+
+TEST_F(ClusterRestartTest, RestartAfterTheExecutorDiedReportsItsTaskFailed) {
+  const std::string url = StartCluster("0", 0);
+  ASSERT_FALSE(url.empty());
+  port_ = url.substr(url.rfind(':') + 1);
+  const std::string launcher_out = dir_ + "/launcher.out";
+  launcher_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+                     "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
+                     dir_ + "/state", dir_ + "/spec.yaml"},
+                    launcher_out, dir_ + "/launcher.err");
+  ASSERT_TRUE(WaitUntil([&] { return LineAfter(launcher_out, "serving http://").has_value(); }))
+      << ReadFile(launcher_out);
+  const std::set<pid_t> executors = ProcessesUnder(work_dir_);
+  ASSERT_EQ(executors.size(), 1u);
+  const pid_t executor = *executors.begin();
+
+  ASSERT_EQ(kill(cluster_, SIGKILL), 0);
+  ASSERT_EQ(waitpid(cluster_, nullptr, 0), cluster_);
+  cluster_ = -1;
+  ASSERT_EQ(kill(-executor, SIGKILL), 0);
+  ASSERT_TRUE(Ends(executor));
+  ASSERT_EQ(StartCluster(port_, 1), url);
+  // The scheduler hears of the failure and starts the instance again.
+  ASSERT_TRUE(WaitUntil([&] { return CountLines(launcher_out, "FAILED") >= 1; }))
+      << ReadFile(launcher_out);
+  ASSERT_TRUE(WaitUntil([&] { return CountLines(launcher_out, "LAUNCHED") == 2; }))
+      << ReadFile(launcher_out);
+
+  ASSERT_EQ(kill(launcher_, SIGINT), 0);
+  EXPECT_EQ(ExitCode(launcher_), 0) << ReadFile(launcher_out);
+  launcher_ = -1;
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  EXPECT_EQ(ExitCode(cluster_), 0);
+  cluster_ = -1;
+  EXPECT_TRUE(ProcessesUnder(work_dir_).empty());
+}
+
+}  // namespace
