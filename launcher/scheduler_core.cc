@@ -238,20 +238,19 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
                       std::string(again ? "re-subscribed" : "subscribed") + " framework=" +
                           framework_id_});
   // Ask for the state of every task we know: updates may have been lost.
-  Call reconcile = NewCall(Call::RECONCILE);
-  reconcile.mutable_reconcile();
+  unanswered_.clear();
   for (const Instance& i : instances_) {
     if (i.task_id.empty() || (i.state != InstanceState::kLaunched &&
                               i.state != InstanceState::kRunning &&
                               i.state != InstanceState::kKilling)) {
       continue;
     }
-    Call::Reconcile::Task* t = reconcile.mutable_reconcile()->add_tasks();
-    t->mutable_task_id()->set_value(i.task_id);
-    t->mutable_agent_id()->set_value(i.agent_id);
+    unanswered_[i.task_id] = i.agent_id;
   }
-  if (reconcile.reconcile().tasks_size() > 0) out.calls.push_back(reconcile);
+  if (!unanswered_.empty()) out.calls.push_back(ReconcileUnanswered());
   reconciled_at_ = now;
+  reconcile_backoff_ = options_.reconcile_retry;
+  reconcile_retry_at_ = now + reconcile_backoff_;
   Unblock(now, out);
   AdjustOffers(out);
   return out;
@@ -384,9 +383,21 @@ void SchedulerCore::ReportWaiting(Instance& i, Millis now, Output& out, bool fin
   i.constraint_misses.clear();
 }
 
+Call SchedulerCore::ReconcileUnanswered() const {
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  for (const auto& [task_id, agent_id] : unanswered_) {
+    Call::Reconcile::Task* t = reconcile.mutable_reconcile()->add_tasks();
+    t->mutable_task_id()->set_value(task_id);
+    if (!agent_id.empty()) t->mutable_agent_id()->set_value(agent_id);
+  }
+  return reconcile;
+}
+
 Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
   Output out;
   const std::string& task_id = status.task_id().value();
+  unanswered_.erase(task_id);
   Instance* i = FindByTaskId(task_id);
 
   if (!i) {
@@ -592,6 +603,11 @@ Output SchedulerCore::Tick(Millis now) {
       default:
         break;
     }
+  }
+  if (!unanswered_.empty() && now >= reconcile_retry_at_) {
+    out.calls.push_back(ReconcileUnanswered());
+    reconcile_backoff_ = std::min(reconcile_backoff_ * 2, options_.reconcile_retry_max);
+    reconcile_retry_at_ = now + reconcile_backoff_;
   }
   if (!framework_id_.empty() && now - reconciled_at_ >= options_.reconcile_every) {
     Call reconcile = NewCall(Call::RECONCILE);

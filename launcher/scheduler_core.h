@@ -7,7 +7,9 @@
 // and the rest declined in one DECLINE; SUPPRESS once nothing waits, REVIVE
 // when something does; acknowledgements of every update that carries a uuid;
 // restarts under each task's `restart:` policy with exponential backoff;
-// explicit reconciliation of known tasks on every subscription and implicit
+// explicit reconciliation of known tasks on every subscription, repeated
+// with backoff for tasks the master has not answered for (after a master
+// failover it answers only once their agents are back), and implicit
 // reconciliation periodically;
 // staging timeouts; depends_on ordering; the placement timeout (exit 3); a
 // policy given up (exit 4); and a clean stop: KILL everything, wait for the
@@ -71,6 +73,10 @@ struct CoreOptions {
   // with every task it has of ours) this often while subscribed, so a lost
   // update or a task we do not know of (then killed) cannot stay unseen.
   Millis reconcile_every = 10 * 60 * 1000;
+  // Explicit reconciliation of unanswered tasks: first again after this,
+  // then at doubling intervals up to the cap.
+  Millis reconcile_retry = 5000;
+  Millis reconcile_retry_max = 60000;
 };
 
 class SchedulerCore {
@@ -121,6 +127,8 @@ class SchedulerCore {
   std::string Name(const Instance& i) const;
   Instance* FindByTaskId(const std::string& task_id);
   mesos::v1::scheduler::Call NewCall(mesos::v1::scheduler::Call::Type type) const;
+  // A RECONCILE naming the tasks in `unanswered_`.
+  mesos::v1::scheduler::Call ReconcileUnanswered() const;
   void Enter(Instance& i, InstanceState state, Millis now, Output& out, std::string note = {});
   void Unblock(Millis now, Output& out);
   bool DependenciesMet(const Instance& i) const;
@@ -140,6 +148,10 @@ class SchedulerCore {
   bool stopping_ = false;
   Millis stop_deadline_ = 0;
   Millis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit
+  // Explicitly reconciled tasks with no update since, by task id -> agent id.
+  std::map<std::string, std::string> unanswered_;
+  Millis reconcile_retry_at_ = 0;
+  Millis reconcile_backoff_ = 0;
   int exit_code_after_stop_ = 0;
   bool finished_ = false;
 };

@@ -393,3 +393,40 @@ TEST_F(Scheduler, ReconcilesImplicitlyEveryIntervalAndKillsWhatItDoesNotKnow) {
 
 }  // namespace
 }  // namespace mlaunch
+
+namespace mlaunch {
+namespace {
+
+TEST_F(Scheduler, UnansweredTasksAreReconciledAgainWithBackoff) {
+  Start(kWeb);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.1.u2", v1::TASK_RUNNING);
+  v1::scheduler::Event::Subscribed s;  // a master failover, say
+  s.mutable_framework_id()->set_value("fw-1");
+  Take(core_->Subscribed(s, now_));
+  ASSERT_EQ(Calls(Call::RECONCILE).size(), 1u);
+  EXPECT_EQ(Calls(Call::RECONCILE)[0].reconcile().tasks_size(), 2);
+
+  // Only web.0's agent is back; web.1 gets no answer yet.
+  Update("web.0.u1", v1::TASK_RUNNING, /*with_uuid=*/false);
+  Advance(4999);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), 1u);
+  Advance(1);
+  ASSERT_EQ(Calls(Call::RECONCILE).size(), 2u);
+  ASSERT_EQ(Calls(Call::RECONCILE)[1].reconcile().tasks_size(), 1);
+  EXPECT_EQ(Calls(Call::RECONCILE)[1].reconcile().tasks(0).task_id().value(), "web.1.u2");
+  EXPECT_EQ(Calls(Call::RECONCILE)[1].reconcile().tasks(0).agent_id().value(), "a1");
+  Advance(9999);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), 2u) << "the wait doubles";
+  Advance(1);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), 3u);
+
+  Update("web.1.u2", v1::TASK_RUNNING, /*with_uuid=*/false);
+  Advance(120000);
+  EXPECT_EQ(Calls(Call::RECONCILE).size(), 3u) << "everything answered";
+  EXPECT_EQ(Launched().size(), 2u);
+}
+
+}  // namespace
+}  // namespace mlaunch
