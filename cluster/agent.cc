@@ -641,7 +641,8 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(&info.executor_id(), env.message());
       continue;
     }
-    auto pid = SpawnExecutor(info.command(), env.value(), executor->sandbox);
+    auto pid = SpawnExecutor(info.command(), env.value(), executor->sandbox,
+                             options_.executors_die_with_agent);
     if (!pid.ok()) {
       fail(&info.executor_id(), "cannot start the executor: " + pid.message());
       continue;

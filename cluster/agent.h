@@ -113,6 +113,10 @@ class LocalAgent : public Agent {
     // MESOS_SUBSCRIPTION_BACKOFF_MAX, so they retry within it.
     std::chrono::milliseconds reregistration_timeout = std::chrono::seconds(2);
     std::chrono::milliseconds recovery_timeout = std::chrono::minutes(15);
+    // Executors are SIGKILLed when the agent's process ends, however it ends
+    // (mesos-launch's embedded cluster); otherwise checkpointed ones outlive
+    // a crash to be recovered, as with a Mesos agent.
+    bool executors_die_with_agent = false;
     // Set when the agent starts again with an id it had before: its
     // checkpoints under work_dir are recovered (then use ReregisterWith).
     std::string agent_id;

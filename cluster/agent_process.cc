@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ std::string LookUp(const std::string& name, const std::string& path) {
 
 Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
                             const std::map<std::string, std::string>& env,
-                            const std::string& sandbox) {
+                            const std::string& sandbox, bool die_with_agent) {
   if (!command.has_value() || command.value().empty()) {
     return Status::InvalidData("the executor's CommandInfo has no 'value'");
   }
@@ -77,9 +78,14 @@ Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
         StatusCode::kInternal,
         "cannot open stdout/stderr in " + sandbox + ": " + why);
   }
+  const pid_t agent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
+    if (die_with_agent) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != agent) _exit(127);  // the agent ended before prctl()
+    }
     setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);

@@ -6,7 +6,10 @@
 // whose id is the child's pid, with the working directory, stdout and stderr
 // files and environment given, no inherited file descriptors and default
 // signal dispositions and mask. Errors (bad command, files that cannot be
-// opened, fork failure) are values.
+// opened, fork failure) are values. With `die_with_agent` the child gets
+// SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG): for
+// agents whose executors must not outlive them, as mesos-launch's embedded
+// one. Call it from a thread that lives as long as the agent.
 #ifndef MLAUNCH_CLUSTER_AGENT_PROCESS_H_
 #define MLAUNCH_CLUSTER_AGENT_PROCESS_H_
 
@@ -22,7 +25,7 @@ namespace mlaunch::cluster {
 
 Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
                             const std::map<std::string, std::string>& env,
-                            const std::string& sandbox);
+                            const std::string& sandbox, bool die_with_agent = false);
 
 // SIGKILL to the whole process group `pgid`; harmless when it is gone.
 void KillProcessGroup(pid_t pgid);

@@ -53,6 +53,7 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   agent_options.address = "127.0.0.2";
   agent_options.work_dir = parts->work_dir;
   agent_options.http_client = &parts->fetch_client;
+  agent_options.executors_die_with_agent = true;  // however mesos-launch ends
   agent_options.fetch_cache_dir = parts->work_dir + "/fetch-cache";
   auto agent = LocalAgent::Start(agent_options);
   if (!agent.ok()) {

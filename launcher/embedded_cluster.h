@@ -6,7 +6,9 @@
 // short-circuited.
 //
 // Sandboxes go under a new temporary directory (kept after the run, for the
-// tasks' stdout and stderr). Stop() kills every executor the agent started.
+// tasks' stdout and stderr). Stop() kills every executor the agent started;
+// should mesos-launch die without stopping (SIGKILL), its executors get
+// SIGKILL from the kernel.
 #ifndef MLAUNCH_LAUNCHER_EMBEDDED_CLUSTER_H_
 #define MLAUNCH_LAUNCHER_EMBEDDED_CLUSTER_H_
 

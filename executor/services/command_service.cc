@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,13 @@ std::optional<int> SignalNumber(const std::string& name) {
 
 CommandService::CommandService(pid_t pid, OnExit on_exit) : pid_(pid) {
   reaper_ = std::thread([this, on_exit = std::move(on_exit)] {
+    // Once the command has ended (the guardian is a zombie, so its group id
+    // cannot be reused), whatever it left running in its group goes too.
+    siginfo_t ended{};
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &ended, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
+    }
+    ::kill(-pid_, SIGKILL);
     int status = 0;
     pid_t done;
     do {
@@ -60,6 +68,69 @@ void CommandService::Signal(int signal) {
   if (::kill(-pid_, signal) != 0 && errno == ESRCH) ::kill(pid_, signal);
 }
 
+namespace {
+
+// The child of fork(), in the new session it leads: the command's guardian.
+// It runs the command as its own child in its process group and waits. When
+// the command ends, it ends the same way (exit code or signal), so the
+// executor sees the command's own status. When the executor dies, however it
+// dies, the kernel tells it (PR_SET_PDEATHSIG) and it kills the whole group:
+// nothing the command started outlives the executor. Only async-signal-safe
+// calls: the executor is multi-threaded.
+[[noreturn]] void RunGuardian(pid_t executor, const std::vector<char*>& argv,
+                              const std::string& out_path, const std::string& err_path,
+                              const std::string& sandbox, int report) {
+  ::setsid();
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);  // taken by sigwaitinfo below
+  ::prctl(PR_SET_PDEATHSIG, SIGUSR2);
+  if (::getppid() != executor) ::_exit(127);  // the executor died before prctl()
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (out >= 0) ::dup2(out, STDOUT_FILENO);
+  if (err >= 0) ::dup2(err, STDERR_FILENO);
+  int null = ::open("/dev/null", O_RDONLY);
+  if (null >= 0) ::dup2(null, STDIN_FILENO);
+  const pid_t command = ::fork();
+  if (command == 0) {
+    ::signal(SIGPIPE, SIG_DFL);  // the executor ignores it; the command must not
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::chdir(sandbox.c_str()) == 0) ::execvp(argv[0], argv.data());
+    int error = errno;
+    (void)!::write(report, &error, sizeof error);
+    ::_exit(127);
+  }
+  if (command < 0) {
+    int error = errno;
+    (void)!::write(report, &error, sizeof error);
+    ::_exit(127);
+  }
+  ::close(report);  // the executor reads until the command's exec closes it
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, SIGCHLD);
+  sigaddset(&wake, SIGUSR2);
+  while (true) {
+    if (::sigwaitinfo(&wake, nullptr) == SIGUSR2) ::kill(0, SIGKILL);  // us too
+    int status = 0;
+    if (::waitpid(command, &status, WNOHANG) != command) continue;
+    if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+    const int signal = WTERMSIG(status);
+    ::signal(signal, SIG_DFL);
+    ::kill(::getpid(), signal);  // pending while blocked ...
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal);
+    ::sigprocmask(SIG_UNBLOCK, &only, nullptr);  // ... and delivered here
+    ::_exit(128 + signal);  // a signal that cannot end us (SIGCHLD, say)
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfig& config,
                                                               const std::string& sandbox,
                                                               OnExit on_exit) {
@@ -82,6 +153,7 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
   if (::pipe2(report, O_CLOEXEC) != 0) {
     return Status::Error(StatusCode::kInternal, std::string("pipe: ") + std::strerror(errno));
   }
+  const pid_t executor = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int error = errno;
@@ -89,22 +161,7 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
     ::close(report[1]);
     return Status::Error(StatusCode::kInternal, std::string("fork: ") + std::strerror(error));
   }
-  if (pid == 0) {
-    ::setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (out >= 0) ::dup2(out, STDOUT_FILENO);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
-    if (::chdir(sandbox.c_str()) == 0) ::execvp(argv[0], argv.data());
-    int error = errno;
-    (void)!::write(report[1], &error, sizeof error);
-    ::_exit(127);
-  }
+  if (pid == 0) RunGuardian(executor, argv, out_path, err_path, sandbox, report[1]);
   ::close(report[1]);
   int child_error = 0;
   ssize_t n;

@@ -12,6 +12,15 @@
 // A thread of the service's reaps the child and calls `on_exit` once, with
 // the exit status or the signal that ended it. The destructor kills the
 // group if the child is still there and waits for that report.
+//
+// Nothing outlives the command or the executor: the forked child leads the
+// new session as the command's guardian and runs the command as its own
+// child; it ends as the command ends (same exit code or signal), after which
+// the rest of the group is killed; and when the executor dies, even by
+// SIGKILL, the kernel tells the guardian (PR_SET_PDEATHSIG), which kills the
+// group. The notice comes when the thread that called Start() ends, so
+// Start() must be called from a thread that lives as long as the service,
+// such as the executor's main loop.
 #ifndef MLAUNCH_EXECUTOR_SERVICES_COMMAND_SERVICE_H_
 #define MLAUNCH_EXECUTOR_SERVICES_COMMAND_SERVICE_H_
 

@@ -162,6 +162,34 @@ TEST_F(EmbeddedRun, PrimaryAndReplicasComeUpInOrder) {
   ExpectNoProcessLeft(launcher);
 }
 
+TEST_F(EmbeddedRun, KilledWithSigkillItLeavesNoExecutorOrCommandBehind) {
+  const std::string spec = WriteSpec(R"(version: 1
+tasks:
+  - name: web
+    resources: { cpus: 0.1, mem: 32 }
+    ports: [{ name: http }]
+    service: { type: http, port: http, payload: "x" }
+  - name: job
+    resources: { cpus: 0.1, mem: 32 }
+    command: sleep 600
+)");
+  ChildProcess launcher({kLaunch, spec}, kNoMaster);
+  bool serving = false, running = false;
+  ASSERT_TRUE(launcher.WaitForLine(
+      [&](const std::string& l) {
+        serving = serving || Says(l, "web.0", "serving");
+        running = running || Says(l, "job.0", "RUNNING");
+        return serving && running;
+      },
+      seconds(30)))
+      << launcher.output();
+  ASSERT_EQ(Executors(launcher.pid()).size(), 2u) << launcher.output();
+
+  launcher.Signal(SIGKILL);  // no chance to stop anything itself
+  EXPECT_EQ(launcher.WaitForExit(seconds(10)), 128 + SIGKILL);
+  ExpectNoProcessLeft(launcher);
+}
+
 TEST_F(EmbeddedRun, SpecTooLargeForTheMachineSaysWhyAndExits3) {
   const std::string spec = WriteSpec(R"(version: 1
 timeouts: { placement: 2s }

@@ -130,5 +130,34 @@ TEST(SignalNumber, ReadsNamesAndNumbers) {
   EXPECT_EQ(SignalNumber(""), std::nullopt);
 }
 
+TEST_F(CommandServiceTest, WhatTheCommandLeftRunningEndsWithIt) {
+  // A background job that would run for ten minutes, and a command that
+  // exits at once with its own code.
+  auto service = Start("sleep 600 & echo $! > bg.pid; exit 7");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 7);
+  const pid_t background = std::stoi(Read("bg.pid"));
+  ASSERT_GT(background, 0);
+  // Killed by the reaper before the report: gone, or a zombie of the
+  // guardian's that init reaps.
+  std::ifstream stat("/proc/" + std::to_string(background) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::size_t close = text.rfind(')');
+  if (close != std::string::npos) {
+    EXPECT_EQ(text.substr(close + 2, 1), "Z") << text;
+  }
+}
+
+TEST_F(CommandServiceTest, CommandsGetSigpipeAsUsual) {
+  // The executor ignores SIGPIPE; `yes` must still die of it, not spin.
+  ::signal(SIGPIPE, SIG_IGN);
+  auto service = Start("yes | head -n 1 > out.txt");
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 0);
+  EXPECT_EQ(Read("out.txt"), "y\n");
+}
+
 }  // namespace
 }  // namespace mlaunch::executor
