@@ -41,7 +41,7 @@ std::vector<std::string> RolesOf(const FrameworkInfo& info) {
 std::optional<std::string> ValidateId(const std::string& id) {
   if (id.empty()) return "ID must not be empty";
   if (id.size() > kNameMax) {
-    return "ID must not be greater than " + std::to_string(kNameMax) +
+    return "an id may have at most " + std::to_string(kNameMax) +
            " characters";
   }
   if (id == "." || id == "..") return "'" + id + "' is disallowed";
@@ -57,7 +57,7 @@ std::optional<std::string> ValidateId(const std::string& id) {
 // Mesos' roles::validate.
 std::optional<std::string> ValidateRole(const std::string& role) {
   if (role == "*") return std::nullopt;
-  if (role.empty()) return "Empty role name is invalid";
+  if (role.empty()) return "a role name may not be empty";
   if (role.front() == '/' || role.back() == '/') {
     return "Role '" + role + "' cannot start or end with a slash";
   }
@@ -150,19 +150,19 @@ std::optional<std::string> ValidateHealthCheck(
     const mesos::v1::HealthCheck& check) {
   using mesos::v1::HealthCheck;
   if (!check.has_type() || check.type() == HealthCheck::UNKNOWN) {
-    return std::string("HealthCheck must specify 'type'");
+    return std::string("the health check has no 'type'");
   }
   if (check.type() == HealthCheck::COMMAND && !check.has_command()) {
-    return std::string("Expecting 'command' to be set for COMMAND health check");
+    return std::string("a COMMAND health check needs 'command'");
   }
   if (check.type() == HealthCheck::HTTP) {
     if (!check.has_http()) {
-      return std::string("Expecting 'http' to be set for HTTP health check");
+      return std::string("an HTTP health check needs 'http'");
     }
     const auto& http = check.http();
     if (http.has_scheme() && http.scheme() != "http" &&
         http.scheme() != "https") {
-      return "Unsupported HTTP health check scheme: '" + http.scheme() + "'";
+      return "HTTP health checks use http or https, not '" + http.scheme() + "'";
     }
     if (http.has_path() && (http.path().empty() || http.path()[0] != '/')) {
       return "The path '" + http.path() +
@@ -170,7 +170,7 @@ std::optional<std::string> ValidateHealthCheck(
     }
   }
   if (check.type() == HealthCheck::TCP && !check.has_tcp()) {
-    return std::string("Expecting 'tcp' to be set for TCP health check");
+    return std::string("a TCP health check needs 'tcp'");
   }
   const std::pair<const char*, double> timings[] = {
       {"delay_seconds", check.delay_seconds()},
@@ -450,7 +450,7 @@ MasterCore::Subscription MasterCore::Subscribe(
       Framework& known = it->second;
       if (known.info.has_principal() != info.has_principal() ||
           known.info.principal() != info.principal()) {
-        return refuse("Changing framework's principal is not allowed.");
+        return refuse("a re-subscribing framework may not change its principal");
       }
       // user and checkpoint cannot change; Mesos keeps the old values.
       info.set_user(known.info.user());
@@ -688,30 +688,30 @@ std::optional<std::string> MasterCore::ValidateTask(
   }
   if (task.kill_policy().has_grace_period() &&
       task.kill_policy().grace_period().nanoseconds() < 0) {
-    return std::string("Task's 'kill_policy.grace_period' must be non-negative");
+    return std::string("the task's kill_policy.grace_period is negative");
   }
   if (task.has_max_completion_time() &&
       task.max_completion_time().nanoseconds() < 0) {
-    return std::string("Task's `max_completion_time` must be non-negative");
+    return std::string("the task's max_completion_time is negative");
   }
   if (task.has_health_check()) {
     if (auto error = ValidateHealthCheck(task.health_check())) {
-      return "Task uses invalid health check: " + *error;
+      return "the task's health check is invalid: " + *error;
     }
   }
-  if (task.resources().empty()) return std::string("Task uses no resources");
+  if (task.resources().empty()) return std::string("the task asks for no resources");
   if (auto error = ValidateResources(task.resources())) {
-    return "Task uses invalid resources: Invalid resources: " + *error;
+    return "the task's resources are invalid: " + *error;
   }
   if (task.has_command()) {
     if (auto error = ValidateEnvironment(task.command())) {
-      return "Task's `CommandInfo` is invalid: " + *error;
+      return "the task's CommandInfo is invalid: " + *error;
     }
   }
   if (task.has_executor() == task.has_command()) {
     return std::string(
-        "Task should have at least one (but not both) of CommandInfo or "
-        "ExecutorInfo present");
+        "a task needs either a CommandInfo or an ExecutorInfo, not both and not "
+        "neither");
   }
   Resources total(task.resources());
   if (task.has_executor()) {
@@ -728,20 +728,19 @@ std::optional<std::string> MasterCore::ValidateTask(
           "'ExecutorInfo.command' must be set for 'CUSTOM' executor");
     }
     if (executor.framework_id().value() != framework_id) {
-      return "ExecutorInfo has an invalid FrameworkID (Actual: " +
-             executor.framework_id().value() + " vs Expected: " +
-             framework_id + ")";
+      return "the ExecutorInfo names framework " +
+             executor.framework_id().value() + ", not " + framework_id;
     }
     if (executor.shutdown_grace_period().nanoseconds() < 0) {
       return std::string(
-          "ExecutorInfo's 'shutdown_grace_period' must be non-negative");
+          "the executor's shutdown_grace_period is negative");
     }
     if (auto error = ValidateResources(executor.resources())) {
-      return "Executor uses invalid resources: Invalid resources: " + *error;
+      return "the executor's resources are invalid: " + *error;
     }
     if (executor.has_command()) {
       if (auto error = ValidateEnvironment(executor.command())) {
-        return "Executor's `CommandInfo` is invalid: " + *error;
+        return "the executor's CommandInfo is invalid: " + *error;
       }
     }
     bool running = false;
@@ -812,11 +811,11 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
       role = offer.role;
       agent_id = offer.offer.agent_id().value();
     } else if (offer.role != role) {
-      error = "Aggregated offers must be allocated to the same role. Offer " +
+      error = "offers accepted together must be allocated to one role; offer " +
               offer_id.value() + " uses role " + offer.role + " and offer " +
               first_offer + " uses role " + role;
     } else if (offer.offer.agent_id().value() != agent_id) {
-      error = "Aggregated offers must belong to one single agent. Offer " +
+      error = "offers accepted together must come from one agent; offer " +
               offer_id.value() + " uses agent " +
               offer.offer.agent_id().value() + " and agent " + agent_id;
     }
@@ -847,7 +846,7 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
                    MasterStatus(framework_id, task->task_id(),
                                 task->agent_id().value(), state,
                                 TaskStatus::REASON_INVALID_OFFERS,
-                                "Task launched with invalid offers: " + *error,
+                                "the offers accepted are invalid: " + *error,
                                 now),
                    out);
       }
@@ -935,15 +934,15 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
           e = "Task uses invalid agent " + task.agent_id().value() +
               " while agent " + agent_id + " is expected";
         } else if (task.resources().empty()) {
-          e = "Task uses no resources";
+          e = "the task asks for no resources";
         } else if (auto r = ValidateResources(task.resources())) {
-          e = "Task uses invalid resources: Invalid resources: " + *r;
+          e = "the task's resources are invalid: " + *r;
         } else if (task.has_command() && ValidateEnvironment(task.command())) {
-          e = "Task's `CommandInfo` is invalid: " +
+          e = "the task's CommandInfo is invalid: " +
               *ValidateEnvironment(task.command());
         } else if (task.has_health_check() &&
                    ValidateHealthCheck(task.health_check())) {
-          e = "Task uses invalid health check: " +
+          e = "the task's health check is invalid: " +
               *ValidateHealthCheck(task.health_check());
         } else if (task.has_executor() &&
                    task.executor().SerializeAsString() !=
@@ -961,13 +960,12 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
         if (auto e = ValidateId(executor_id)) {
           invalid = "'ExecutorInfo.executor_id' is invalid: " + *e;
         } else if (executor.framework_id().value() != framework_id) {
-          invalid = "ExecutorInfo has an invalid FrameworkID (Actual: " +
-                    executor.framework_id().value() + " vs Expected: " +
-                    framework_id + ")";
+          invalid = "the ExecutorInfo names framework " +
+                    executor.framework_id().value() + ", not " + framework_id;
         } else if (!executor.has_type()) {
           invalid = "'ExecutorInfo.type' must be set";
         } else if (executor.type() == ExecutorInfo::UNKNOWN) {
-          invalid = "Unknown executor type";
+          invalid = "the executor's type is unknown";
         } else if (executor.type() == ExecutorInfo::DEFAULT &&
                    executor.has_command()) {
           invalid = "'ExecutorInfo.command' must not be set for 'DEFAULT' executor";
@@ -975,7 +973,7 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
                    !executor.has_command()) {
           invalid = "'ExecutorInfo.command' must be set for 'CUSTOM' executor";
         } else if (auto r = ValidateResources(executor.resources())) {
-          invalid = "Executor uses invalid resources: Invalid resources: " + *r;
+          invalid = "the executor's resources are invalid: " + *r;
         } else if (executor_resources.Scalar("cpus").value_or(0) < 0.01) {
           invalid = "Executor '" + executor_id +
                     "' uses less CPUs (" +

@@ -378,7 +378,7 @@ TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskLostWithoutUuid) {
   EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_INVALID_OFFERS);
   EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_MASTER);
   EXPECT_EQ(updates[0].message(),
-            "Task launched with invalid offers: Offer M-O99 is no longer valid");
+            "the offers accepted are invalid: Offer M-O99 is no longer valid");
   EXPECT_FALSE(updates[0].has_uuid());
   EXPECT_TRUE(Requests<LaunchTasks>(out).empty());
 }
@@ -394,7 +394,7 @@ TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskDroppedWhenPartitionAware) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_DROPPED);
   EXPECT_EQ(updates[0].message(),
-            "Task launched with invalid offers: Duplicate offer M-O0 in offer list");
+            "the offers accepted are invalid: Duplicate offer M-O0 in offer list");
   // The valid offer was discarded: its resources come back next cycle.
   now_ += 1000;
   EXPECT_EQ(OffersIn(Tick()).size(), 1u);
@@ -411,8 +411,8 @@ TEST_F(MasterCoreTest, OffersFromTwoAgentsCannotBeAggregated) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
   EXPECT_EQ(updates[0].message(),
-            "Task launched with invalid offers: Aggregated offers must belong "
-            "to one single agent. Offer M-O1 uses agent M-S1 and agent M-S0");
+            "the offers accepted are invalid: offers accepted together must come from one "
+            "agent; offer M-O1 uses agent M-S1 and agent M-S0");
 }
 
 TEST_F(MasterCoreTest, TaskNeedingMoreThanOfferedGetsTaskError) {
@@ -455,22 +455,22 @@ TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
   const std::vector<Case> cases = {
       {"slash in id", [](auto* t) { t->mutable_task_id()->set_value("a/b"); },
        "'TaskInfo.task_id' is invalid: 'a/b' contains invalid characters"},
-      {"no resources", [](auto* t) { t->clear_resources(); }, "Task uses no resources"},
+      {"no resources", [](auto* t) { t->clear_resources(); }, "the task asks for no resources"},
       {"command and executor",
        [](auto* t) {
          t->mutable_executor()->mutable_executor_id()->set_value("e");
          t->mutable_executor()->mutable_command()->set_value("x");
        },
-       "Task should have at least one (but not both) of CommandInfo or "
-       "ExecutorInfo present"},
+       "a task needs either a CommandInfo or an ExecutorInfo, not both and not "
+       "neither"},
       {"other agent", [](auto* t) { t->mutable_agent_id()->set_value("M-S7"); },
        "Task uses invalid agent M-S7 while agent M-S0 is expected"},
       {"negative grace",
        [](auto* t) { t->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(-1); },
-       "Task's 'kill_policy.grace_period' must be non-negative"},
+       "the task's kill_policy.grace_period is negative"},
       {"env without value",
        [](auto* t) { t->mutable_command()->mutable_environment()->add_variables()->set_name("A"); },
-       "Task's `CommandInfo` is invalid: Environment variable 'A' of type "
+       "the task's CommandInfo is invalid: Environment variable 'A' of type "
        "'VALUE' must have a value set"},
   };
   for (const Case& c : cases) {
@@ -609,7 +609,7 @@ TEST_F(MasterCoreTest, ResubscriptionKeepsUserAndRefusesAChangedPrincipal) {
   const std::string stream = Subscribe(info);
   auto events = EventsOn(last_, stream);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].error().message(), "Changing framework's principal is not allowed.");
+  EXPECT_EQ(events[0].error().message(), "a re-subscribing framework may not change its principal");
   EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
 }
 
