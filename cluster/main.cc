@@ -1,6 +1,9 @@
 // mesos-launch-cluster: the embedded Mesos master (and, once they exist,
 // its agents, one per loopback address from 127.0.0.2) on loopback. Wiring
 // only: flags, the Master, the agents, signals.
+//
+// --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
+// API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/statvfs.h>
@@ -77,6 +80,9 @@ int main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("allocation-interval", "seconds between allocations",
        cxxopts::value<double>()->default_value("1"))
+      ("tls-cert", "PEM certificate chain: the master serves HTTPS (needs --tls-key)",
+       cxxopts::value<std::string>())
+      ("tls-key", "PEM private key of --tls-cert", cxxopts::value<std::string>())
       ("h,help", "show this help");
   cxxopts::ParseResult args;
   try {
@@ -134,7 +140,16 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
+  if (args.count("tls-cert") != args.count("tls-key")) {
+    std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
+    return kUsage;
+  }
+
   Master::Options master_options;
+  if (args.count("tls-cert")) {
+    master_options.tls_cert_file = args["tls-cert"].as<std::string>();
+    master_options.tls_key_file = args["tls-key"].as<std::string>();
+  }
   master_options.port = static_cast<std::uint16_t>(port);
   master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
   if (args.count("credentials")) {

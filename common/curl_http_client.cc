@@ -41,6 +41,9 @@ StatusCode CodeFor(CURLcode code) {
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return StatusCode::kInvalidData;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return StatusCode::kUntrusted;
     default:
       return StatusCode::kUnavailable;
   }
@@ -150,9 +153,18 @@ bool Configure(CURL* curl, const std::string& url, curl_slist* headers,
 }
 
 Status TransferError(CURLcode code, const std::string& url,
+                     const HttpClient::Options& options,
                      const char* error_buffer) {
-  const std::string cause =
+  std::string cause =
       error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    cause = "the server's TLS certificate could not be verified against " +
+            (options.ca_file.empty() ? std::string("the system's CAs")
+                                     : "the CAs in " + options.ca_file) +
+            " (" + cause + ")";
+  } else if (code == CURLE_SSL_CACERT_BADFILE) {
+    cause = "cannot use the CA file " + options.ca_file + " (" + cause + ")";
+  }
   return Status::Error(CodeFor(code), "POST " + Redacted(url) + ": " + cause);
 }
 
@@ -191,6 +203,7 @@ class CurlStream : public HttpClient::Stream {
              std::string body, const HttpClient::Options& options,
              HttpClient::StreamCallbacks callbacks)
       : url_(url),
+        options_(options),
         headers_(headers),
         body_(std::move(body)),
         callbacks_(std::move(callbacks)),
@@ -303,11 +316,12 @@ class CurlStream : public HttpClient::Stream {
                            "POST " + Redacted(url_) + ": libcurl failed");
     }
     if (result != CURLE_OK)
-      return TransferError(result, url_, error_buffer_.data());
+      return TransferError(result, url_, options_, error_buffer_.data());
     return Status::Ok();
   }
 
   const std::string url_;
+  const HttpClient::Options options_;
   const HeaderList headers_;
   const std::string body_;  // curl reads it during the transfer
   HttpClient::StreamCallbacks callbacks_;
@@ -396,7 +410,7 @@ Result<HttpClient::Response> CurlHttpClient::Post(const std::string& url,
             ? Status::InvalidData(
                   "POST " + Redacted(url) + ": response body exceeds " +
                   std::to_string(state.max_body_bytes) + " bytes")
-            : TransferError(code, url, error_buffer.data());
+            : TransferError(code, url, options, error_buffer.data());
     curl_easy_cleanup(curl);  // its connection may be in any state
     return error;
   }

@@ -21,6 +21,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <optional>
@@ -649,6 +652,18 @@ std::string OpenSslReason(const beast::error_code& ec) {
   return reason.empty() ? "unknown error" : reason;
 }
 
+// Whether `path` can be read; OpenSSL reports a missing or unreadable file
+// as a bare "system library" error, so this names the cause first.
+Status CheckReadable(const std::string& what, const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Status::InvalidData("cannot read the TLS " + what + " file " +
+                               path + ": " + std::strerror(errno));
+  }
+  std::fclose(file);
+  return Status::Ok();
+}
+
 // The server's TLS context: TLS 1.2 or later, the certificate chain and the
 // private key from their PEM files.
 Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(
@@ -673,6 +688,14 @@ Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(
   if (ec) {
     return Status::Error(StatusCode::kInternal,
                          "cannot set up TLS: " + OpenSslReason(ec));
+  }
+  if (Status readable = CheckReadable("certificate", options.tls_cert_file);
+      !readable.ok()) {
+    return readable;
+  }
+  if (Status readable = CheckReadable("private key", options.tls_key_file);
+      !readable.ok()) {
+    return readable;
   }
   context->use_certificate_chain_file(options.tls_cert_file, ec);
   if (ec) {
