@@ -341,20 +341,30 @@ class HttpConnection
     if (response.stream) {
       StartStream(std::move(response), message.version());
     } else {
-      SendWhole(std::move(response), message.version(), message.keep_alive());
+      SendWhole(std::move(response), message.version(), message.keep_alive(),
+                message.method() == http::verb::head);
     }
   }
 
-  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive) {
+  // `head`: the answer to a HEAD request, which carries the Content-Length
+  // of the GET (the handler's own, else its body's size) and no body.
+  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive,
+                 bool head) {
     auto message = std::make_shared<http::response<http::string_body>>();
     FillHead(from, version, message.get());
-    message->body() = std::move(from.body);
     if (auto connection = from.headers.Get("Connection");
         connection && EqualsIgnoringCase(*connection, "close")) {
       keep_alive = false;
     }
     message->keep_alive(keep_alive);
-    message->prepare_payload();
+    if (head) {
+      const std::string length = from.headers.Get("Content-Length")
+                                     .value_or(std::to_string(from.body.size()));
+      message->set(http::field::content_length, length);
+    } else {
+      message->body() = std::move(from.body);
+      message->prepare_payload();
+    }
     Lowest().expires_after(shared_->options.idle_timeout);
     http::async_write(stream_, *message,
                       [self = this->shared_from_this(), message, keep_alive](

@@ -123,6 +123,10 @@ class HttpServer {
     std::string_view path() const;
   };
 
+  // To a HEAD request the server sends the headers without the body, with
+  // the Content-Length the GET would have: the handler's own Content-Length
+  // header if it set one (it may then leave the body empty), else the size
+  // of the body it returned.
   struct Response {
     int status = 200;
     HttpHeaders headers;  // Content-Length and Date are added when missing
