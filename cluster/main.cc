@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
                  "--allocation-interval > 0\n";
     return kUsage;
   }
+  if (args.count("tls-cert") != args.count("tls-key")) {
+    std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
+    return kUsage;
+  }
   const double registration_timeout = args["executor-registration-timeout"].as<double>();
   if (!(registration_timeout > 0)) {
     std::cerr << "mesos-launch-cluster: --executor-registration-timeout must be > 0\n";
@@ -137,11 +141,6 @@ int main(int argc, char** argv) {
   if (!resources.ok() || !attributes.ok()) {
     std::cerr << "mesos-launch-cluster: "
               << (resources.ok() ? attributes.message() : resources.message()) << "\n";
-    return kUsage;
-  }
-
-  if (args.count("tls-cert") != args.count("tls-key")) {
-    std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
     return kUsage;
   }
 
