@@ -28,8 +28,8 @@
 #include <exception>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "spdlog/spdlog.h"
