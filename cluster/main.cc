@@ -8,6 +8,9 @@
 // they recover the executors of checkpointing frameworks that outlived the
 // crash and re-register with their tasks, and only then does the master
 // take scheduler calls. SIGTERM/SIGINT kill every executor and exit 0.
+//
+// --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
+// API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
 #include <stdlib.h>
 
@@ -66,6 +69,9 @@ int main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("allocation-interval", "seconds between allocations",
        cxxopts::value<double>()->default_value("1"))
+      ("tls-cert", "PEM certificate chain: the master serves HTTPS (needs --tls-key)",
+       cxxopts::value<std::string>())
+      ("tls-key", "PEM private key of --tls-cert", cxxopts::value<std::string>())
       ("h,help", "show this help");
   cxxopts::ParseResult args;
   try {
@@ -86,6 +92,10 @@ int main(int argc, char** argv) {
   if (port < 0 || port > 65535 || agents < 0 || agents > 250 || !(allocation > 0)) {
     std::cerr << "mesos-launch-cluster: --port must be 0-65535, --agents 0-250 and "
                  "--allocation-interval > 0\n";
+    return kUsage;
+  }
+  if (args.count("tls-cert") != args.count("tls-key")) {
+    std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
     return kUsage;
   }
   const double registration_timeout = args["executor-registration-timeout"].as<double>();
@@ -142,6 +152,10 @@ int main(int argc, char** argv) {
 
   Master::Options master_options;
   master_options.recovering = !saved.agents.empty();
+  if (args.count("tls-cert")) {
+    master_options.tls_cert_file = args["tls-cert"].as<std::string>();
+    master_options.tls_key_file = args["tls-key"].as<std::string>();
+  }
   master_options.port = static_cast<std::uint16_t>(port);
   master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
   if (args.count("credentials")) {

@@ -62,6 +62,8 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
   server_options.address = self->options_.address;
   server_options.port = self->options_.port;
   server_options.threads = 4;
+  server_options.tls_cert_file = self->options_.tls_cert_file;
+  server_options.tls_key_file = self->options_.tls_key_file;
   auto server = HttpServer::Start(
       server_options,
       [self](const HttpServer::Request& request) { return self->Serve(request); });

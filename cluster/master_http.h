@@ -11,6 +11,10 @@
 // Agents are in-process objects implementing Agent; they report back through
 // StatusUpdate(), ExecutorTerminated() and ExecutorMessage().
 //
+// HTTPS: with Options::tls_cert_file and tls_key_file the master serves only
+// HTTPS (url() says https://). The agents' executor API stays plain HTTP:
+// it is reached only by executors on loopback, never by schedulers.
+//
 // Threads: the server's threads and one ticker thread (heartbeats,
 // allocation, retries, failover timeouts). All public methods are
 // thread-safe. Start()/Stop() from one owning thread.
@@ -56,6 +60,9 @@ class Master {
     Millis status_update_retry_min = 10'000;
     // Empty: no authentication. Otherwise HTTP Basic with one of these.
     std::vector<BasicCredentials> credentials;
+    // HTTPS when both are set: PEM certificate chain and private key files.
+    std::string tls_cert_file;
+    std::string tls_key_file;
     // Milliseconds since the epoch; the system clock when unset.
     std::function<Millis()> clock;
     // A master started again over a registry of agents: until
@@ -65,7 +72,8 @@ class Master {
     bool recovering = false;
   };
 
-  // Binds and starts serving. Fails when the address cannot be bound.
+  // Binds and starts serving. Fails when the address cannot be bound or the
+  // TLS files cannot be used.
   static Result<std::unique_ptr<Master>> Start(Options options);
 
   Master(const Master&) = delete;
@@ -75,7 +83,7 @@ class Master {
   // Stops the server (ending every stream) and the ticker. Idempotent.
   void Stop();
 
-  std::string url() const;  // "http://127.0.0.1:PORT"
+  std::string url() const;  // "http://127.0.0.1:PORT" (https:// with TLS)
   std::uint16_t port() const;
   mesos::v1::MasterInfo master_info() const;
 

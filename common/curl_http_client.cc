@@ -32,6 +32,9 @@ StatusCode CodeFor(CURLcode code) {
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return StatusCode::kInvalidData;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return StatusCode::kUntrusted;
     default:
       return StatusCode::kUnavailable;
   }
@@ -151,9 +154,18 @@ bool Configure(CURL* curl, Method method, const std::string& url,
 }
 
 Status TransferError(Method method, CURLcode code, const std::string& url,
+                     const HttpClient::Options& options,
                      const char* error_buffer) {
-  const std::string cause =
+  std::string cause =
       error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    cause = "the server's TLS certificate could not be verified against " +
+            (options.ca_file.empty() ? std::string("the system's CAs")
+                                     : "the CAs in " + options.ca_file) +
+            " (" + cause + ")";
+  } else if (code == CURLE_SSL_CACERT_BADFILE) {
+    cause = "cannot use the CA file " + options.ca_file + " (" + cause + ")";
+  }
   return Status::Error(CodeFor(code), std::string(NameOf(method)) + " " +
                                           Redacted(url) + ": " + cause);
 }
@@ -233,6 +245,7 @@ class CurlStream : public HttpClient::Stream {
              std::string body, const HttpClient::Options& options,
              HttpClient::StreamCallbacks callbacks)
       : url_(url),
+        options_(options),
         headers_(headers),
         body_(std::move(body)),
         callbacks_(std::move(callbacks)),
@@ -345,11 +358,12 @@ class CurlStream : public HttpClient::Stream {
                            "POST " + Redacted(url_) + ": libcurl failed");
     }
     if (result != CURLE_OK)
-      return TransferError(Method::kPost, result, url_, error_buffer_.data());
+      return TransferError(Method::kPost, result, url_, options_, error_buffer_.data());
     return Status::Ok();
   }
 
   const std::string url_;
+  const HttpClient::Options options_;
   const HeaderList headers_;
   const std::string body_;  // curl reads it during the transfer
   HttpClient::StreamCallbacks callbacks_;
@@ -491,7 +505,7 @@ Result<HttpClient::Response> CurlHttpClient::Transfer(
                             what + ": no data received for " +
                                 std::to_string(options.stall_timeout.count()) +
                                 " ms")
-            : TransferError(method, code, url, error_buffer.data());
+            : TransferError(method, code, url, options, error_buffer.data());
     curl_easy_cleanup(curl);  // its connection may be in any state
     return error;
   }

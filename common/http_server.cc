@@ -13,17 +13,26 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
+
+#include "spdlog/spdlog.h"
 
 namespace mlaunch {
 
@@ -167,11 +176,26 @@ void FillHead(const HttpServer::Response& from, unsigned version,
 
 }  // namespace
 
+// ---------------------------------------------------------------------------
+// HttpServerConnection: what the server knows of a connection, whatever its
+// stream type.
+
+class HttpServerConnection {
+ public:
+  virtual ~HttpServerConnection() = default;
+  virtual net::any_io_executor executor() = 0;
+  // Serves requests, or turns the client away when over the limit.
+  virtual void Begin() = 0;
+  // Closes the socket now and ends the stream, if any.
+  virtual void Shutdown() = 0;
+};
+
 // State shared by the server and its connections, which may outlive the
 // server's Stop() by the time their last handlers run.
 struct HttpServerShared {
   HttpServer::Options options;
   HttpServer::Handler handler;
+  std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
 
   std::mutex mutex;
   bool stopping = false;
@@ -181,36 +205,70 @@ struct HttpServerShared {
       connections;
 };
 
-// ---------------------------------------------------------------------------
-// HttpServerConnection: one accepted socket. Everything it does runs on its
-// own strand, so its members need no lock.
+// HttpConnection: one accepted socket, over plain TCP (beast::tcp_stream)
+// or TLS (beast::ssl_stream<beast::tcp_stream>). Everything it does runs on
+// its own strand, so its members need no lock.
 
-class HttpServerConnection
-    : public std::enable_shared_from_this<HttpServerConnection> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <typename Stream>
+class HttpConnection
+    : public HttpServerConnection,
+      public std::enable_shared_from_this<HttpConnection<Stream>> {
  public:
-  HttpServerConnection(tcp::socket socket,
-                       std::shared_ptr<HttpServerShared> shared,
-                       std::uint64_t id, bool admitted)
-      : stream_(std::move(socket)),
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `stream_args` construct the stream: the socket, and for TLS the context.
+  template <typename... StreamArgs>
+  HttpConnection(std::shared_ptr<HttpServerShared> shared, std::uint64_t id,
+                 bool admitted, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
         shared_(std::move(shared)),
         id_(id),
         admitted_(admitted) {
     beast::error_code ec;
-    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = EndpointText(remote);
   }
 
-  ~HttpServerConnection() {
+  ~HttpConnection() override {
     if (body_stream_) body_stream_->Detach();
     std::lock_guard<std::mutex> lock(shared_->mutex);
     shared_->connections.erase(id_);
     if (admitted_) --shared_->admitted;
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
-  // Serves requests, or turns the client away when over the limit.
-  void Begin() {
+  void Begin() override {
+    if constexpr (kTls) {
+      Lowest().expires_after(shared_->options.tls_handshake_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (self->closed_) return;
+            if (ec) {
+              spdlog::debug("HTTPS: TLS handshake with {} failed: {}",
+                            self->peer_, ec.message());
+              return self->Close();
+            }
+            self->Serve();
+          });
+    } else {
+      Serve();
+    }
+  }
+
+  void Shutdown() override {
+    if (body_stream_) body_stream_->Detach();
+    Close();
+  }
+
+ private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Serve() {
     if (admitted_) {
       DoRead();
     } else {
@@ -219,23 +277,16 @@ class HttpServerConnection
     }
   }
 
-  // Closes the socket now and ends the stream, if any.
-  void Shutdown() {
-    if (body_stream_) body_stream_->Detach();
-    Close();
-  }
-
- private:
   void DoRead() {
     if (closed_) return;
     parser_.emplace();
     parser_->header_limit(
         static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
-    stream_.expires_after(shared_->options.idle_timeout);
+    Lowest().expires_after(shared_->options.idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->OnRead(ec);
         });
   }
@@ -256,7 +307,8 @@ class HttpServerConnection
     }
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
         ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset) {
+        ec == net::error::connection_reset ||
+        ec == net::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec) {
@@ -289,23 +341,33 @@ class HttpServerConnection
     if (response.stream) {
       StartStream(std::move(response), message.version());
     } else {
-      SendWhole(std::move(response), message.version(), message.keep_alive());
+      SendWhole(std::move(response), message.version(), message.keep_alive(),
+                message.method() == http::verb::head);
     }
   }
 
-  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive) {
+  // `head`: the answer to a HEAD request, which carries the Content-Length
+  // of the GET (the handler's own, else its body's size) and no body.
+  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive,
+                 bool head) {
     auto message = std::make_shared<http::response<http::string_body>>();
     FillHead(from, version, message.get());
-    message->body() = std::move(from.body);
     if (auto connection = from.headers.Get("Connection");
         connection && EqualsIgnoringCase(*connection, "close")) {
       keep_alive = false;
     }
     message->keep_alive(keep_alive);
-    message->prepare_payload();
-    stream_.expires_after(shared_->options.idle_timeout);
+    if (head) {
+      const std::string length = from.headers.Get("Content-Length")
+                                     .value_or(std::to_string(from.body.size()));
+      message->set(http::field::content_length, length);
+    } else {
+      message->body() = std::move(from.body);
+      message->prepare_payload();
+    }
+    Lowest().expires_after(shared_->options.idle_timeout);
     http::async_write(stream_, *message,
-                      [self = shared_from_this(), message, keep_alive](
+                      [self = this->shared_from_this(), message, keep_alive](
                           beast::error_code ec, std::size_t) {
                         if (ec || !keep_alive) return self->Close();
                         self->DoRead();
@@ -322,9 +384,9 @@ class HttpServerConnection
     message->body() = std::move(text);
     message->keep_alive(false);
     message->prepare_payload();
-    stream_.expires_after(shared_->options.idle_timeout);
+    Lowest().expires_after(shared_->options.idle_timeout);
     http::async_write(stream_, *message,
-                      [self = shared_from_this(), message](beast::error_code ec,
+                      [self = this->shared_from_this(), message](beast::error_code ec,
                                                            std::size_t) {
                         if (ec) return self->Close();
                         self->LingerAndClose();
@@ -337,15 +399,15 @@ class HttpServerConnection
   // and drop what is left for a moment, then close.
   void LingerAndClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(std::chrono::seconds(1));
     DrainAndClose();
   }
 
   void DrainAndClose() {
     stream_.async_read_some(
         net::buffer(scratch_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec || self->closed_) return self->Close();
           self->DrainAndClose();
         });
@@ -360,14 +422,14 @@ class HttpServerConnection
     auto serializer =
         std::make_shared<http::response_serializer<http::empty_body>>(*message);
     writing_ = true;
-    stream_.expires_never();
+    Lowest().expires_never();
     http::async_write_header(stream_, *serializer,
-                             [self = shared_from_this(), message, serializer](
+                             [self = this->shared_from_this(), message, serializer](
                                  beast::error_code ec, std::size_t) {
                                self->writing_ = false;
                                if (ec) return self->Shutdown();
                                self->WatchPeer();
-                               std::weak_ptr<HttpServerConnection> weak = self;
+                               std::weak_ptr<HttpConnection> weak = self;
                                net::any_io_executor executor = self->executor();
                                self->body_stream_->Attach([weak, executor] {
                                  net::post(executor, [weak] {
@@ -384,7 +446,7 @@ class HttpServerConnection
   void WatchPeer() {
     stream_.async_read_some(
         net::buffer(scratch_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (self->closed_) return;
           if (ec) return self->Shutdown();
           self->WatchPeer();  // pipelined bytes: dropped
@@ -406,7 +468,7 @@ class HttpServerConnection
       writing_ = true;
       net::async_write(
           stream_, *chunk_,
-          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             self->writing_ = false;
             self->chunk_.reset();
             if (ec) return self->Shutdown();
@@ -419,11 +481,11 @@ class HttpServerConnection
       writing_ = true;
       net::async_write(
           stream_, http::make_chunk_last(),
-          [self = shared_from_this()](beast::error_code, std::size_t) {
+          [self = this->shared_from_this()](beast::error_code, std::size_t) {
             self->writing_ = false;
             // A stream uses up its connection (see the header).
             beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_send,
+            self->Lowest().socket().shutdown(tcp::socket::shutdown_send,
                                             ignored);
             self->Shutdown();
           });
@@ -433,10 +495,10 @@ class HttpServerConnection
   void Close() {
     if (closed_) return;
     closed_ = true;
-    stream_.close();
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<HttpServerShared> shared_;
   const std::uint64_t id_;
   const bool admitted_;
@@ -534,6 +596,7 @@ class HttpServer::Impl {
 
   const std::string& address() const { return address_; }
   std::uint16_t port() const { return port_; }
+  bool tls() const { return shared_->tls != nullptr; }
 
  private:
   void DoAccept() {
@@ -566,8 +629,13 @@ class HttpServer::Impl {
           shared_->admitted < shared_->options.max_connections;
       if (admitted) ++shared_->admitted;
       const std::uint64_t id = shared_->next_id++;
-      connection = std::make_shared<HttpServerConnection>(
-          std::move(socket), shared_, id, admitted);
+      if (shared_->tls) {
+        connection = std::make_shared<HttpConnection<TlsStream>>(
+            shared_, id, admitted, std::move(socket), *shared_->tls);
+      } else {
+        connection = std::make_shared<HttpConnection<PlainStream>>(
+            shared_, id, admitted, std::move(socket));
+      }
       shared_->connections.emplace(id, connection);
     }
     net::dispatch(connection->executor(),
@@ -586,11 +654,89 @@ class HttpServer::Impl {
   std::uint16_t port_ = 0;
 };
 
+namespace {
+
+// OpenSSL's reason for the last failure, e.g. "no start line".
+std::string OpenSslReason(const beast::error_code& ec) {
+  std::string reason = ec.message();
+  return reason.empty() ? "unknown error" : reason;
+}
+
+// Whether `path` can be read; OpenSSL reports a missing or unreadable file
+// as a bare "system library" error, so this names the cause first.
+Status CheckReadable(const std::string& what, const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Status::InvalidData("cannot read the TLS " + what + " file " +
+                               path + ": " + std::strerror(errno));
+  }
+  std::fclose(file);
+  return Status::Ok();
+}
+
+// The server's TLS context: TLS 1.2 or later, the certificate chain and the
+// private key from their PEM files.
+Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(
+    const HttpServer::Options& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Status::InvalidData(
+        "HTTPS needs both a certificate file and a private key file; "
+        "only the " +
+        std::string(options.tls_cert_file.empty() ? "key" : "certificate") +
+        " file was given");
+  }
+  auto context =
+      std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  beast::error_code ec;
+  context->set_options(net::ssl::context::default_workarounds |
+                           net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 |
+                           net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1 |
+                           net::ssl::context::single_dh_use,
+                       ec);
+  if (ec) {
+    return Status::Error(StatusCode::kInternal,
+                         "cannot set up TLS: " + OpenSslReason(ec));
+  }
+  if (Status readable = CheckReadable("certificate", options.tls_cert_file);
+      !readable.ok()) {
+    return readable;
+  }
+  if (Status readable = CheckReadable("private key", options.tls_key_file);
+      !readable.ok()) {
+    return readable;
+  }
+  context->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) {
+    return Status::InvalidData("cannot use the TLS certificate file " +
+                               options.tls_cert_file + ": " +
+                               OpenSslReason(ec));
+  }
+  context->use_private_key_file(options.tls_key_file,
+                                net::ssl::context::pem, ec);
+  if (ec) {
+    return Status::InvalidData("cannot use the TLS private key file " +
+                               options.tls_key_file + ": " +
+                               OpenSslReason(ec));
+  }
+  return context;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options,
                                                       Handler handler) {
   auto shared = std::make_shared<HttpServerShared>();
   shared->options = std::move(options);
   shared->handler = std::move(handler);
+  if (!shared->options.tls_cert_file.empty() ||
+      !shared->options.tls_key_file.empty()) {
+    Result<std::unique_ptr<net::ssl::context>> context =
+        MakeTlsContext(shared->options);
+    if (!context.ok()) return context.status();
+    shared->tls = std::move(context.value());
+  }
   auto impl = std::make_unique<Impl>(std::move(shared));
   try {
     if (Status status = impl->Listen(); !status.ok()) return status;
@@ -617,7 +763,8 @@ std::uint16_t HttpServer::port() const { return impl_->port(); }
 std::string HttpServer::url() const {
   const std::string& a = impl_->address();
   const bool v6 = a.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + a + "]" : a) + ":" +
+  const bool tls = impl_->tls();
+  return (tls ? "https://" : "http://") + (v6 ? "[" + a + "]" : a) + ":" +
          std::to_string(impl_->port());
 }
 

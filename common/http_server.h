@@ -17,6 +17,14 @@
 // closes every connection, ends every stream and joins the server threads.
 // Errors (cannot bind, bad address) are values; no exception leaves here.
 // A Handler that throws gets a 500 response, but should not throw.
+//
+// HTTPS: with `tls_cert_file` and `tls_key_file` set the server speaks only
+// TLS (1.2 or later, OpenSSL through Boost.Asio), and url() says https://.
+// The same limits hold; the TLS handshake must finish within
+// `tls_handshake_timeout`. A client whose handshake fails (plain HTTP sent
+// to the HTTPS port, a client that does not trust the certificate) loses
+// its connection only; the failure is logged at debug level. Closing a
+// connection does not wait for the client's close_notify.
 #ifndef MLAUNCH_COMMON_HTTP_SERVER_H_
 #define MLAUNCH_COMMON_HTTP_SERVER_H_
 
@@ -35,7 +43,8 @@
 
 namespace mlaunch {
 
-class HttpServerConnection;
+template <typename Stream>
+class HttpConnection;
 
 // The body of a streamed response, written by its owner over time.
 //
@@ -75,7 +84,8 @@ class ResponseStream {
   void OnEnd(std::function<void()> callback);
 
  private:
-  friend class HttpServerConnection;
+  template <typename Stream>
+  friend class HttpConnection;
 
   // What follows the chunks handed over by TakeQueued().
   enum class Next { kMore, kFinalChunk, kAbort };
@@ -113,6 +123,10 @@ class HttpServer {
     std::string_view path() const;
   };
 
+  // To a HEAD request the server sends the headers without the body, with
+  // the Content-Length the GET would have: the handler's own Content-Length
+  // header if it set one (it may then leave the body empty), else the size
+  // of the body it returned.
   struct Response {
     int status = 200;
     HttpHeaders headers;  // Content-Length and Date are added when missing
@@ -133,10 +147,18 @@ class HttpServer {
     std::size_t max_body_bytes = 16 * 1024 * 1024;
     std::size_t max_connections = 256;
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+    // HTTPS when both are set: a PEM certificate chain (the server's
+    // certificate first) and its PEM private key (unencrypted).
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::chrono::milliseconds tls_handshake_timeout = std::chrono::seconds(10);
   };
 
   // Binds, listens and starts serving. Fails when the address is not an IP
-  // address or the port cannot be bound; the message names both.
+  // address or the port cannot be bound; the message names both. With TLS,
+  // also when only one of the two files is given, or a file cannot be read
+  // or used (the message names the file and OpenSSL's reason), or the key
+  // does not belong to the certificate.
   static Result<std::unique_ptr<HttpServer>> Start(Options options,
                                                    Handler handler);
 
@@ -151,7 +173,8 @@ class HttpServer {
 
   const std::string& address() const;
   std::uint16_t port() const;
-  // "http://ADDRESS:PORT" (IPv6 addresses in brackets).
+  // "http://ADDRESS:PORT", or "https://..." with TLS (IPv6 addresses in
+  // brackets).
   std::string url() const;
 
  private:

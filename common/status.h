@@ -23,6 +23,7 @@ enum class StatusCode {
   kUnavailable,  // The network or the peer failed (refused, reset, DNS).
   kTimeout,      // A deadline passed.
   kCancelled,    // The caller asked us to stop.
+  kUntrusted,    // TLS: the peer's certificate could not be verified.
   kInternal,     // A library failed in a way that is not the input's fault.
 };
 

@@ -31,15 +31,11 @@ World RealWorld() {
   return world;
 }
 
-namespace {
-
-std::string Resolve(const spec::Spec& spec, const std::string& path) {
+std::string ResolveSpecPath(const spec::Spec& spec, const std::string& path) {
   if (path.empty() || path.front() == '/') return path;
   size_t slash = spec.file.find_last_of('/');
   return slash == std::string::npos ? path : spec.file.substr(0, slash + 1) + path;
 }
-
-}  // namespace
 
 Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
   Inputs inputs;
@@ -60,21 +56,21 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
       std::string bytes;
       if (inputs.files.count(file)) {
         // Read once, however many tasks serve it.
-      } else if (world.read_file(Resolve(spec, file), bytes)) {
+      } else if (world.read_file(ResolveSpecPath(spec, file), bytes)) {
         inputs.files[file] = std::move(bytes);
       } else {
         report(true, at + ".service.body_file",
-               "cannot read '" + Resolve(spec, file) + "': " + bytes);
+               "cannot read '" + ResolveSpecPath(spec, file) + "': " + bytes);
       }
     }
     for (const auto& [name, var] : task.env) {
       std::string path = at + ".env." + name;
       if (!var.from_file.empty()) {
         std::string bytes;
-        bool ok = world.read_file(Resolve(spec, var.from_file), bytes);
+        bool ok = world.read_file(ResolveSpecPath(spec, var.from_file), bytes);
         if (!ok) {
           report(!var.secret, path + ".from_file",
-                 "cannot read '" + Resolve(spec, var.from_file) + "': " + bytes);
+                 "cannot read '" + ResolveSpecPath(spec, var.from_file) + "': " + bytes);
         } else if (!var.secret) {
           // A trailing newline is how files end, not part of the value.
           if (!bytes.empty() && bytes.back() == '\n') bytes.pop_back();

@@ -29,6 +29,9 @@ struct World {
 
 World RealWorld();
 
+// `path` as named in `spec`: absolute, or relative to the spec's directory.
+std::string ResolveSpecPath(const spec::Spec& spec, const std::string& path);
+
 // Reads what `spec` refers to; paths are relative to the spec's directory.
 // Problems become diagnostics at the referring key: a missing body_file or
 // non-secret from_file is an error, a missing secret file or unset variable

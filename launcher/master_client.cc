@@ -272,6 +272,14 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
                                             : "the master closed the subscription";
     return Ended::kDisconnected;
   }
+  if (status == 0 && attempt->end_status.code() == StatusCode::kUntrusted) {
+    // Trying again cannot help: the same certificate comes back.
+    *why = "the TLS certificate of " + BaseOf(url) + " is not trusted: " +
+           attempt->end_status.message() +
+           "; name the CA that signed it with --ca-file (or the spec's tls.ca_file), "
+           "or skip verification with --insecure";
+    return Ended::kFatal;
+  }
   if (status == 0) {
     *why = attempt->end_status.message();
   } else {

@@ -13,7 +13,9 @@
 // Every (re)subscription asks `subscribe_call` again, so a framework id
 // learnt on the way is used. Framework-level refusals -- 401, 403, an ERROR
 // event (then EOF) such as "Framework has been removed" -- end the client
-// through on_fatal instead of reconnecting.
+// through on_fatal instead of reconnecting, and so does an https:// master
+// whose certificate cannot be verified (StatusCode::kUntrusted from the
+// HttpClient): the message says so and how to trust it.
 //
 // Thread-safety: Send() may be called from any thread. Callbacks run on the
 // client's threads, one at a time per subscription, and must not call

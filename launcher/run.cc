@@ -12,6 +12,7 @@
 #include "common/curl_http_client.h"
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
+#include "launcher/inputs.h"
 #include "launcher/master_address.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
@@ -145,8 +146,10 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
     std::lock_guard<std::mutex> lock(masters_mutex);
     return masters;
   };
-  client.http.ca_file = flags.ca_file;
-  client.http.insecure = flags.insecure;
+  // --ca-file wins over the spec's tls.ca_file; either may ask for --insecure.
+  client.http.ca_file =
+      !flags.ca_file.empty() ? flags.ca_file : ResolveSpecPath(spec, spec.tls.ca_file);
+  client.http.insecure = flags.insecure || spec.tls.insecure;
   if (plan.framework.has_principal() && secrets.principal) {
     client.http.username = plan.framework.principal();
     client.http.password = *secrets.principal;

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev libspdlog-dev libcxxopts-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev
+  libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev openssl
   clang libclang-rt-14-dev
   python3 python3-jsonschema python3-yaml
   zookeeper default-jre-headless

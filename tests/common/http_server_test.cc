@@ -104,6 +104,18 @@ class TestClient {
     }
   }
 
+  // Reads the response to a HEAD request: headers only, whatever
+  // Content-Length says.
+  beast::error_code ReadHeadResponse(http::response<http::string_body>* response) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(true);
+    beast::error_code ec = Run([&](auto done) {
+      http::async_read(stream_, buffer_, parser, done);
+    });
+    *response = parser.release();
+    return ec;
+  }
+
   http::response_parser<http::string_body>& parser() { return *parser_; }
   void Close() { stream_.close(); }
   std::uint16_t local_port() const {
@@ -485,6 +497,51 @@ TEST(HttpServer, StopEndsOpenStreamsAndClosesConnections) {
   std::string chunk;
   EXPECT_EQ(streaming.ReadChunk(&chunk), http::error::partial_message);
   server->Stop();  // idempotent
+}
+
+// RFC 9110 §9.3.2: a HEAD response carries the GET's Content-Length and no
+// body. The GET that follows on the same connection proves no stray body
+// bytes were sent.
+TEST(HttpServer, HeadGetsTheContentLengthOfTheBodyButNotTheBody) {
+  auto server = StartServer([](const HttpServer::Request& request) {
+    return HttpServer::Response::Text(200, request.method == "HEAD" ? "eleven char"
+                                                                     : "get");
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  http::request<http::string_body> head(http::verb::head, "/", 11);
+  head.set(http::field::host, "127.0.0.1");
+  client.Send(head);
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.ReadHeadResponse(&response));
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response[http::field::content_length], "11");
+  EXPECT_EQ(response.body(), "");
+
+  http::request<http::string_body> get(http::verb::get, "/", 11);
+  get.set(http::field::host, "127.0.0.1");
+  client.Send(get);
+  http::response<http::string_body> after;
+  ASSERT_FALSE(client.Read(&after));
+  EXPECT_EQ(after.body(), "get");
+  EXPECT_EQ(after[http::field::content_length], "3");
+}
+
+TEST(HttpServer, HeadKeepsTheHandlersContentLength) {
+  auto server = StartServer([](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.headers.Add("Content-Length", "1234");  // of the GET; no body here
+    return response;
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  http::request<http::string_body> head(http::verb::head, "/file", 11);
+  head.set(http::field::host, "127.0.0.1");
+  client.Send(head);
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.ReadHeadResponse(&response));
+  EXPECT_EQ(response[http::field::content_length], "1234");
+  EXPECT_EQ(response.count(http::field::content_length), 1u);
 }
 
 TEST(HttpServer, CannotBindAPortInUse) {
