@@ -18,7 +18,6 @@
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
 #include "common/recordio.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace mlaunch::cluster {
 
@@ -813,15 +812,9 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
           400, "Failed to parse body into Call protobuf");
     }
   } else {
-    google::protobuf::util::JsonParseOptions parse_options;
-    parse_options.ignore_unknown_fields = true;
-    const auto parsed = google::protobuf::util::JsonStringToMessage(
-        request.body, &call, parse_options);
-    if (!parsed.ok()) {
-      return HttpServer::Response::Text(
-          400, "Failed to convert JSON into Call protobuf: " +
-                   std::string(parsed.message()));
-    }
+    auto parsed = ExecutorCallFromJson(request.body);
+    if (!parsed.ok()) return HttpServer::Response::Text(400, parsed.message());
+    call = std::move(parsed).value();
   }
   if (auto error = ValidateCall(call)) {
     return HttpServer::Response::Text(

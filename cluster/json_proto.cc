@@ -1,6 +1,9 @@
 #include "cluster/json_proto.h"
 
-#include <google/protobuf/util/json_util.h>
+#include <cstdint>
+#include <optional>
+
+#include <google/protobuf/descriptor.pb.h>
 
 #include "cluster/http_rules.h"
 
@@ -49,10 +52,11 @@ nlohmann::json FieldValue(const Message& m, const FieldDescriptor* f, int index)
 nlohmann::json ProtoToJson(const Message& message) {
   nlohmann::json object = nlohmann::json::object();
   const Reflection* r = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  r->ListFields(message, &fields);
-  for (const FieldDescriptor* f : fields) {
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  for (int field_index = 0; field_index < descriptor->field_count(); ++field_index) {
+    const FieldDescriptor* f = descriptor->field(field_index);
     if (f->is_map()) {
+      if (r->FieldSize(message, f) == 0) continue;
       nlohmann::json map = nlohmann::json::object();
       for (int i = 0; i < r->FieldSize(message, f); ++i) {
         const Message& entry = r->GetRepeatedMessage(message, f, i);
@@ -64,35 +68,128 @@ nlohmann::json ProtoToJson(const Message& message) {
       }
       object[f->name()] = std::move(map);
     } else if (f->is_repeated()) {
+      if (r->FieldSize(message, f) == 0) continue;
       nlohmann::json array = nlohmann::json::array();
       for (int i = 0; i < r->FieldSize(message, f); ++i) {
         array.push_back(FieldValue(message, f, i));
       }
       object[f->name()] = std::move(array);
-    } else {
+    } else if (r->HasField(message, f) ||
+               (f->has_default_value() && !f->options().deprecated())) {
+      // Unset: the getter yields the declared default.
       object[f->name()] = FieldValue(message, f, 0);
     }
   }
   return object;
 }
 
-Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body) {
+namespace {
+
+Status NotExpecting(const char* what, const FieldDescriptor* f) {
+  return Status::InvalidData(std::string("Not expecting a JSON ") + what +
+                             " for field '" + f->name() + "'");
+}
+
+// One JSON value into field `f` of `m` (appended when `f` is repeated).
+Status MergeValue(const nlohmann::json& value, const FieldDescriptor* f, Message* m) {
+  const Reflection* r = m->GetReflection();
+  const bool repeated = f->is_repeated();
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      return Status::Ok();  // unset, as stout treats it
+    case nlohmann::json::value_t::object:
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        return NotExpecting("object", f);
+      }
+      return MergeFromJson(value, repeated ? r->AddMessage(m, f) : r->MutableMessage(m, f));
+    case nlohmann::json::value_t::array:
+      if (!repeated) return NotExpecting("array", f);
+      for (const nlohmann::json& element : value) {
+        if (Status s = MergeValue(element, f, m); !s.ok()) return s;
+      }
+      return Status::Ok();
+    case nlohmann::json::value_t::string: {
+      const std::string& text = value.get_ref<const std::string&>();
+      if (f->type() == FieldDescriptor::TYPE_STRING) {
+        repeated ? r->AddString(m, f, text) : r->SetString(m, f, text);
+      } else if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        std::optional<std::string> bytes = Base64Decode(text);
+        if (!bytes) {
+          return Status::InvalidData("Failed to base64 decode bytes field '" +
+                                     f->name() + "'");
+        }
+        repeated ? r->AddString(m, f, *bytes) : r->SetString(m, f, *bytes);
+      } else if (f->type() == FieldDescriptor::TYPE_ENUM) {
+        const auto* enum_value = f->enum_type()->FindValueByName(text);
+        if (enum_value == nullptr) {
+          // proto2: an unknown value of an optional enum is dropped.
+          if (f->is_required()) {
+            return Status::InvalidData("Failed to find enum for '" + text + "'");
+          }
+          return Status::Ok();
+        }
+        repeated ? r->AddEnum(m, f, enum_value) : r->SetEnum(m, f, enum_value);
+      } else {
+        return NotExpecting("string", f);
+      }
+      return Status::Ok();
+    }
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float:
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_DOUBLE: {
+          const auto v = value.get<double>();
+          repeated ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
+          return Status::Ok();
+        }
+        case FieldDescriptor::CPPTYPE_FLOAT: {
+          const auto v = value.get<float>();
+          repeated ? r->AddFloat(m, f, v) : r->SetFloat(m, f, v);
+          return Status::Ok();
+        }
+        case FieldDescriptor::CPPTYPE_INT64: {
+          const auto v = value.get<std::int64_t>();
+          repeated ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+          return Status::Ok();
+        }
+        case FieldDescriptor::CPPTYPE_UINT64: {
+          const auto v = value.get<std::uint64_t>();
+          repeated ? r->AddUInt64(m, f, v) : r->SetUInt64(m, f, v);
+          return Status::Ok();
+        }
+        case FieldDescriptor::CPPTYPE_INT32: {
+          const auto v = value.get<std::int32_t>();
+          repeated ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+          return Status::Ok();
+        }
+        case FieldDescriptor::CPPTYPE_UINT32: {
+          const auto v = value.get<std::uint32_t>();
+          repeated ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
+          return Status::Ok();
+        }
+        default:
+          return NotExpecting("number", f);
+      }
+    case nlohmann::json::value_t::boolean:
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_BOOL) return NotExpecting("boolean", f);
+      repeated ? r->AddBool(m, f, value.get<bool>()) : r->SetBool(m, f, value.get<bool>());
+      return Status::Ok();
+    default:
+      return Status::InvalidData("Unexpected JSON value for field '" + f->name() + "'");
+  }
+}
+
+template <typename CallT>
+Result<CallT> ParseJsonCall(std::string_view body) {
   const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {
     return Status::InvalidData("Failed to parse body into JSON: syntax error");
   }
-  if (!parsed.is_object()) {
-    return Status::InvalidData(
-        "Failed to convert JSON into Call protobuf: Expecting a JSON object");
-  }
-  mesos::v1::scheduler::Call call;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto status = google::protobuf::util::JsonStringToMessage(
-      std::string(body), &call, options);
-  if (!status.ok()) {
+  CallT call;
+  if (Status merged = MergeFromJson(parsed, &call); !merged.ok()) {
     return Status::InvalidData("Failed to convert JSON into Call protobuf: " +
-                               std::string(status.message()));
+                               merged.message());
   }
   if (!call.IsInitialized()) {
     return Status::InvalidData(
@@ -100,6 +197,27 @@ Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body) {
         call.InitializationErrorString());
   }
   return call;
+}
+
+}  // namespace
+
+Status MergeFromJson(const nlohmann::json& object, Message* message) {
+  if (!object.is_object()) return Status::InvalidData("Expecting a JSON object");
+  const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
+  for (const auto& [name, value] : object.items()) {
+    const FieldDescriptor* f = descriptor->FindFieldByName(name);
+    if (f == nullptr) continue;  // unknown keys are ignored
+    if (Status s = MergeValue(value, f, message); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body) {
+  return ParseJsonCall<mesos::v1::scheduler::Call>(body);
+}
+
+Result<mesos::v1::executor::Call> ExecutorCallFromJson(std::string_view body) {
+  return ParseJsonCall<mesos::v1::executor::Call>(body);
 }
 
 }  // namespace mlaunch::cluster

@@ -1,7 +1,16 @@
 // Protobuf <-> JSON the way Mesos (stout) maps them (mesos-v1-reference.md
-// §1.10): keys are the proto field names, enums their names, bytes base64,
-// 64-bit integers plain JSON numbers, only fields that are set. Used for
-// JSON event streams and for JSON calls.
+// §1.10). Output: keys are the proto field names, enums their names, bytes
+// base64, 64-bit integers plain JSON numbers; the fields that are set plus,
+// as stout does, every unset optional field that declares a default and is
+// not deprecated (e.g. CommandInfo.shell: true, URI.extract: true).
+// Input, again as stout: only exact proto field names (unknown keys, and
+// lowerCamelCase spellings, are ignored); a message field takes an object,
+// a string/bytes/enum field a string (bytes base64, enums by name; an
+// unknown name is dropped unless the field is required), a number field a
+// number, a bool field a boolean; `null` leaves a field unset; an array is
+// accepted only for a repeated field, and a single value for a repeated
+// field is added as one element. Anything else is an error naming the field.
+// Used for JSON event streams and for JSON calls, on master and agents.
 //
 // Pure code: no I/O. Errors are values.
 #ifndef MLAUNCH_CLUSTER_JSON_PROTO_H_
@@ -12,6 +21,7 @@
 
 #include "common/status.h"
 #include "google/protobuf/message.h"
+#include "mesos/v1/executor/executor.pb.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -23,6 +33,14 @@ nlohmann::json ProtoToJson(const google::protobuf::Message& message);
 // master sends after "400 Bad Request": "Failed to parse body into JSON: ..."
 // or "Failed to convert JSON into Call protobuf: ...".
 Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body);
+
+// The same for an executor Call (the agent's messages are the same).
+Result<mesos::v1::executor::Call> ExecutorCallFromJson(std::string_view body);
+
+// Fills `message` from a JSON object by the rules above; does not check
+// required fields. The message of a failure is stout's, e.g. "Not expecting
+// a JSON string for field 'value'".
+Status MergeFromJson(const nlohmann::json& object, google::protobuf::Message* message);
 
 }  // namespace mlaunch::cluster
 

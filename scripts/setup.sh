@@ -20,6 +20,13 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Node.js and npm run the third-party framework test (tests/third_party).
+# Debian's packages only when there is no node/npm at all: a NodeSource
+# `nodejs` already bundles npm and conflicts with Debian's `npm` package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

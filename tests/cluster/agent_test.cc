@@ -689,6 +689,33 @@ TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
   EXPECT_TRUE(IsDead(*pid));
 }
 
+// JSON executor calls are read as Mesos reads them: the SUBSCRIBE of the
+// npm `mesos-framework` library (0.5.3), which omits `subscribe`, is refused
+// as Mesos refuses it; lowerCamelCase keys are not field names.
+TEST_F(AgentTest, JsonExecutorCallsFollowMesosRules) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  HttpHeaders headers;
+  headers.Set("Content-Type", "application/json");
+  auto no_subscribe = client_.Post(
+      Url(), headers,
+      R"({"type":"SUBSCRIBE","framework_id":{"value":"F1"},"executor_id":{"value":"E1"}})", {});
+  ASSERT_TRUE(no_subscribe.ok());
+  EXPECT_EQ(no_subscribe.value().status, 400);
+  EXPECT_EQ(no_subscribe.value().body,
+            "Failed to validate executor::Call: Expecting 'subscribe' to be present");
+  auto camel = client_.Post(
+      Url(), headers,
+      R"({"type":"SUBSCRIBE","frameworkId":{"value":"F1"},"executorId":{"value":"E1"},)"
+      R"("subscribe":{}})", {});
+  ASSERT_TRUE(camel.ok());
+  EXPECT_EQ(camel.value().status, 400);
+  EXPECT_EQ(camel.value().body.rfind(
+                "Failed to convert JSON into Call protobuf: Missing required fields: ", 0),
+            0u)
+      << camel.value().body;
+}
+
 TEST_F(AgentTest, JsonSubscriptionGetsJsonEventsAndLaterTasksAtOnce) {
   Launch(Shell("exec sleep 60"));
   ASSERT_TRUE(agent_->WaitForRequests(kWait));

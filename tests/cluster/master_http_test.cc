@@ -401,6 +401,37 @@ TEST_F(MasterHttpTest, SubscribeWithoutAcceptStreamsJson) {
   EXPECT_EQ(client.body().substr(before), "20\n{\"type\":\"HEARTBEAT\"}");
 }
 
+// The SUBSCRIBE of the npm `mesos-framework` library (0.5.3): JSON with
+// every unset field null, no Accept header. Mesos reads null as unset.
+TEST_F(MasterHttpTest, JsonSubscribeWithNullFieldsIsAccepted) {
+  RawClient client(master_->port());
+  client.Send(Request(
+      "POST", "/api/v1/scheduler", {"Content-Type: application/json"},
+      R"({"framework_id":null,"type":"SUBSCRIBE","subscribe":{"framework_info":)"
+      R"({"user":"root","name":"x","id":null,"failover_timeout":604800,"checkpoint":null,)"
+      R"("role":null,"hostname":null,"principal":null,"webui_url":null,)"
+      R"("capabilities":null,"labels":null}},"accept":null,"decline":null,"kill":null,)"
+      R"("shutdown":null,"acknowledge":null,"reconcile":null,"message":null,"request":null})"));
+  Reply head = client.ReadHead();
+  ASSERT_EQ(head.status, 200) << head.body;
+  EXPECT_TRUE(head.Has("mesos-stream-id"));
+  EXPECT_EQ(head.Header("content-type"), "application/json");
+  const auto subscribed = nlohmann::json::parse(client.NextRecord());
+  EXPECT_EQ(subscribed["type"], "SUBSCRIBED");
+}
+
+// lowerCamelCase keys are not Mesos field names: ignored, so the call
+// lacks its required fields.
+TEST_F(MasterHttpTest, JsonWithCamelCaseKeysIs400) {
+  Reply reply = Exchange(Request(
+      "POST", "/api/v1/scheduler", {"Content-Type: application/json"},
+      R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body,
+            "Failed to convert JSON into Call protobuf: Missing required fields: "
+            "subscribe.framework_info");
+}
+
 TEST_F(MasterHttpTest, JsonCallsAreAccepted) {
   RawClient stream(master_->port());
   std::string framework_id;

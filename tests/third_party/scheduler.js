@@ -1,0 +1,161 @@
+// A Mesos framework written only with the independent `mesos-framework`
+// library (npm, v1 HTTP Scheduler API, JSON). No code of mesos-launch.
+//
+//   node scheduler.js MASTER_URL EXECUTOR_JS NODE_PATH LOG_DIR
+//
+// Subscribes, launches ONE task with a custom executor (node EXECUTOR_JS,
+// fetched by the agent into the sandbox from a file:// URI), declines every
+// other offer, acknowledges every update carrying a uuid, and on
+// TASK_FINISHED tears the framework down and exits 0. Any other terminal
+// state, an ERROR event or the deadline exits 1.
+"use strict";
+
+const crypto = require("crypto");
+const path = require("path");
+const Scheduler = require("mesos-framework").Scheduler;
+
+const [masterUrl, executorJs, nodePath, logDir] = process.argv.slice(2);
+if (!masterUrl || !executorJs || !nodePath || !logDir) {
+  console.error("usage: node scheduler.js MASTER_URL EXECUTOR_JS NODE_PATH LOG_DIR");
+  process.exit(2);
+}
+const master = new URL(masterUrl);
+
+function say(text) {
+  console.log("scheduler: " + text);
+}
+
+function fail(text) {
+  console.error("scheduler: FAILED: " + text);
+  process.exit(1);
+}
+
+const deadline = setTimeout(() => fail("no TASK_FINISHED within 60 s"), 60000);
+deadline.unref();
+
+const taskId = "third-party-task-" + crypto.randomBytes(4).toString("hex");
+const executorId = "third-party-executor";
+let launched = false;
+let sawRunning = false;
+let tornDown = false;
+let finished = false;
+let acksSent = 0;
+let acksAccepted = 0;
+
+// TEARDOWN only once every ACKNOWLEDGE was answered 202: after a teardown
+// the master knows the framework no more (400 "Framework cannot be found").
+function teardownWhenAcknowledged() {
+  if (!finished || tornDown || acksAccepted < acksSent) return;
+  tornDown = true;
+  scheduler.teardown();
+}
+
+// The offered resource of that name, shrunk to `amount` (keeps role,
+// reservations and allocation_info exactly as offered).
+function take(offer, name, amount) {
+  const offered = offer.resources.find((r) => r.name === name);
+  if (!offered || offered.scalar.value < amount) return null;
+  const resource = JSON.parse(JSON.stringify(offered));
+  resource.scalar.value = amount;
+  return resource;
+}
+
+const scheduler = new Scheduler({
+  masterUrl: master.hostname,
+  port: master.port,
+  frameworkName: "third-party-node-framework",
+  user: require("os").userInfo().username,
+  // Mesos heartbeats every 15 s; the library's default 10 s idle timeout
+  // would resubscribe between two heartbeats.
+  masterConnectionTimeout: 60,
+  logging: { path: logDir, fileName: "mesos-framework.log", level: "warn" },
+  handlers: {
+    SUBSCRIBED: function (subscribed) {
+      say("SUBSCRIBED as " + subscribed.framework_id.value);
+    },
+    OFFERS: function (event) {
+      const offers = event.offers || [];
+      for (const offer of offers) {
+        const cpusT = take(offer, "cpus", 0.1), memT = take(offer, "mem", 32);
+        const cpusE = take(offer, "cpus", 0.1), memE = take(offer, "mem", 32);
+        if (launched || !cpusT || !memT || offer.resources.find((r) => r.name === "cpus").scalar.value < 0.2) {
+          this.decline([offer.id], { refuse_seconds: 0.5 });
+          continue;
+        }
+        launched = true;
+        say("launching " + taskId + " on offer " + offer.id.value + " (agent " + offer.agent_id.value + ")");
+        const task = {
+          name: "third-party task",
+          task_id: { value: taskId },
+          agent_id: offer.agent_id,
+          resources: [cpusT, memT],
+          executor: {
+            executor_id: { value: executorId },
+            name: "third-party node executor",
+            command: {
+              value: JSON.stringify(process.execPath) + " " + path.basename(executorJs),
+              shell: true,
+              uris: [{ value: "file://" + executorJs, executable: false }],
+              environment: { variables: [{ name: "NODE_PATH", value: nodePath }] },
+            },
+            resources: [cpusE, memE],
+          },
+        };
+        this.accept([offer.id], [{ type: "LAUNCH", launch: { task_infos: [task] } }], { refuse_seconds: 0.5 });
+      }
+    },
+    UPDATE: function (update) {
+      const status = update.status;
+      say("UPDATE " + status.task_id.value + " " + status.state +
+          (status.message ? " (" + status.message + ")" : "") +
+          (status.uuid ? "" : " [no uuid]"));
+      if (status.uuid) acksSent += 1;
+      this.acknowledge(update);  // skips updates without uuid, as it must
+      if (status.task_id.value !== taskId) return;
+      if (status.state === "TASK_RUNNING") {
+        sawRunning = true;
+        say("TASK_RUNNING seen");
+      } else if (status.state === "TASK_FINISHED") {
+        if (!sawRunning) fail("TASK_FINISHED before TASK_RUNNING");
+        say("TASK_FINISHED seen; tearing down");
+        finished = true;
+        teardownWhenAcknowledged();
+      } else if (["TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_KILLED",
+                  "TASK_DROPPED", "TASK_GONE"].includes(status.state)) {
+        fail("task ended " + status.state + ": " + (status.message || "no message"));
+      }
+    },
+    FAILURE: function (failure) {
+      say("FAILURE " + JSON.stringify(failure));
+    },
+    RESCIND: function (rescind) {
+      say("RESCIND " + JSON.stringify(rescind));
+    },
+    MESSAGE: function (message) {
+      say("MESSAGE " + JSON.stringify(message));
+    },
+    ERROR: function (error) {
+      fail("ERROR event from the master: " + JSON.stringify(error));
+    },
+    HEARTBEAT: function (heartbeat) {
+      say("HEARTBEAT");
+    },
+  },
+});
+
+scheduler.on("error", (error) => {
+  const text = error && error.message ? error.message : String(error);
+  // The master ends the subscription stream once the framework is torn down.
+  if (tornDown && /connection was closed/.test(text)) return;
+  fail("library error: " + text);
+});
+scheduler.on("sent_acknowledge", () => {
+  acksAccepted += 1;
+  say("ACKNOWLEDGE accepted");
+  teardownWhenAcknowledged();
+});
+scheduler.on("sent_teardown", () => {
+  say("TEARDOWN accepted");
+  process.exit(0);
+});
+scheduler.on("ready", () => scheduler.subscribe());
