@@ -26,6 +26,7 @@
 #include "cluster/agent.h"
 #include "cluster/agent_spec.h"
 #include "cluster/cluster_registry.h"
+#include "cluster/cluster_file.h"
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
@@ -36,6 +37,7 @@
 namespace {
 
 using mlaunch::cluster::ClusterRegistry;
+using mlaunch::cluster::AgentShape;
 using mlaunch::cluster::LocalAgent;
 using mlaunch::cluster::Master;
 
@@ -65,6 +67,10 @@ int main(int argc, char** argv) {
        cxxopts::value<double>()->default_value("900"))
       ("agent-attributes", "attributes of each agent, e.g. 'rack:r1'",
        cxxopts::value<std::string>()->default_value(""))
+      ("cluster-file",
+       "YAML file of agents that differ (instead of --agents/--agent-resources/"
+       "--agent-attributes); see docs/embedded-cluster.md",
+       cxxopts::value<std::string>())
       ("credentials", "file of principal/secret pairs; then HTTP Basic auth is required",
        cxxopts::value<std::string>())
       ("allocation-interval", "seconds between allocations",
@@ -130,16 +136,45 @@ int main(int argc, char** argv) {
     }
   }
   work_dir = std::filesystem::absolute(work_dir).string();
-  std::string resource_text = args["agent-resources"].as<std::string>();
-  if (resource_text.empty()) resource_text = mlaunch::cluster::MachineResources(work_dir);
-  auto resources = mlaunch::cluster::ParseResources(resource_text);
-  auto attributes =
-      mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
-  if (!resources.ok() || !attributes.ok()) {
-    std::cerr << "mesos-launch-cluster: "
-              << (resources.ok() ? attributes.message() : resources.message()) << "\n";
-    return kUsage;
+  // What each agent offers: alike from the flags, or each its own from the
+  // cluster file.
+  const std::string machine = mlaunch::cluster::MachineResources(work_dir);
+  std::vector<AgentShape> shapes;
+  if (args.count("cluster-file")) {
+    if (args.count("agents") || args.count("agent-resources") || args.count("agent-attributes")) {
+      std::cerr << "mesos-launch-cluster: give --cluster-file, or --agents/--agent-resources/"
+                   "--agent-attributes, not both\n";
+      return kUsage;
+    }
+    const std::string path = args["cluster-file"].as<std::string>();
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    if (!file) {
+      std::cerr << "mesos-launch-cluster: cannot read --cluster-file " << path << "\n";
+      return kUsage;
+    }
+    auto parsed = mlaunch::cluster::ParseClusterFile(path, text.str(), machine, 250);
+    if (!parsed.ok()) {
+      std::cerr << "mesos-launch-cluster: " << parsed.message() << "\n";
+      return kUsage;
+    }
+    shapes = std::move(parsed).value();
+  } else {
+    std::string resource_text = args["agent-resources"].as<std::string>();
+    if (resource_text.empty()) resource_text = machine;
+    auto resources = mlaunch::cluster::ParseResources(resource_text);
+    auto attributes =
+        mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
+    if (!resources.ok() || !attributes.ok()) {
+      std::cerr << "mesos-launch-cluster: "
+                << (resources.ok() ? attributes.message() : resources.message()) << "\n";
+      return kUsage;
+    }
+    shapes.assign(static_cast<std::size_t>(agents),
+                  AgentShape{resources.value(), attributes.value()});
   }
+  const int agent_count = static_cast<int>(shapes.size());
 
   const std::string registry_path = mlaunch::cluster::RegistryPath(work_dir);
   auto loaded = mlaunch::cluster::LoadRegistry(registry_path);
@@ -202,12 +237,16 @@ int main(int argc, char** argv) {
     master->Stop();
   };
   const int saved_agents = static_cast<int>(saved.agents.size());
-  if (saved_agents > agents) {
-    spdlog::warn("the registry in {} has {} agents: all of them start again (--agents {})",
-                 work_dir, saved_agents, agents);
+  if (saved_agents > agent_count) {
+    spdlog::warn("the registry in {} has {} agents: all of them start again (asked for {})",
+                 work_dir, saved_agents, agent_count);
   }
   ClusterRegistry registry;
-  for (int i = 0; i < std::max(agents, saved_agents); ++i) {
+  for (int i = 0; i < std::max(agent_count, saved_agents); ++i) {
+    // Agents the registry has beyond those asked for keep the machine's size.
+    const AgentShape shape =
+        i < agent_count ? shapes[static_cast<std::size_t>(i)]
+                        : AgentShape{mlaunch::cluster::ParseResources(machine).value(), {}};
     LocalAgent::Options agent_options;
     agent_options.address = "127.0.0." + std::to_string(i + 2);
     if (i < saved_agents) {
@@ -248,8 +287,8 @@ int main(int argc, char** argv) {
     mesos::v1::AgentInfo info;
     info.set_hostname(agent_options.address);
     info.set_port(local.port());
-    for (const auto& r : resources.value()) *info.add_resources() = r;
-    for (const auto& a : attributes.value()) *info.add_attributes() = a;
+    for (const auto& r : shape.resources) *info.add_resources() = r;
+    for (const auto& a : shape.attributes) *info.add_attributes() = a;
     std::string id = agent_options.agent_id;
     if (i < saved_agents) {
       local.ReregisterWith(*master, info);

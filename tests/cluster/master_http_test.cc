@@ -648,6 +648,15 @@ TEST(HttpRules, BasicAuthorizationRoundTrips) {
   EXPECT_FALSE(ParseBasicAuthorization("Basic !!!!").has_value());
   EXPECT_EQ(Base64Encode("ab"), "YWI=");
   EXPECT_EQ(Base64Decode("YWI="), "ab");
+  EXPECT_EQ(Base64Decode("YQ=="), "a");
+  EXPECT_EQ(Base64Decode("YWJj"), "abc");
+  EXPECT_EQ(Base64Decode(""), "");
+  EXPECT_EQ(Base64Encode(std::string("\0\xff", 2)), "AP8=");
+  EXPECT_EQ(Base64Decode("AP8="), std::string("\0\xff", 2));
+  EXPECT_EQ(Base64Decode("YWI"), std::nullopt) << "not whole quads";
+  EXPECT_EQ(Base64Decode("Y=I="), std::nullopt) << "padding inside";
+  EXPECT_EQ(Base64Decode(" YWI"), std::nullopt) << "blanks";
+  EXPECT_EQ(Base64Decode("YW*="), std::nullopt) << "not the alphabet";
 }
 
 }  // namespace

@@ -1,0 +1,87 @@
+// mesos-launch-cluster --cluster-file: agents that differ, as the master
+// shows them; a bad file stops the program with the positioned problem.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/curl_http_client.h"
+#include "tests/e2e/child_process.h"
+
+namespace mlaunch::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kCluster = std::string(ML_BINARY_DIR) + "/bin/mesos-launch-cluster";
+
+class ClusterFileRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ml-cluster-file-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& text) {
+    const std::string path = (dir_ / "cluster.yaml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ClusterFileRun, TheMasterShowsEachAgentAsTheFileDescribesIt) {
+  const std::string file = Write(R"(agents:
+  - resources: "cpus:2;mem:2048;ports:[31000-31099]"
+    attributes: "rack:r1"
+  - count: 2
+    resources: "cpus:1;mem:512;ports:[32000-32099]"
+    attributes: "rack:r2"
+)");
+  ChildProcess cluster({kCluster, "--port", "0", "--cluster-file", file, "--work-dir",
+                        (dir_ / "work").string()});
+  std::optional<std::string> line = cluster.WaitForText("master listening on ", seconds(20));
+  ASSERT_TRUE(line) << cluster.output();
+  const std::string url = line->substr(line->find("http://"));
+
+  CurlHttpClient http;
+  auto state = http.Get(url + "/master/state", {}, {});
+  ASSERT_TRUE(state.ok()) << state.message();
+  ASSERT_EQ(state->status, 200);
+  nlohmann::json json = nlohmann::json::parse(state->body);
+  ASSERT_EQ(json["slaves"].size(), 3u) << state->body;
+  std::map<std::string, std::pair<double, std::string>> agents;  // hostname -> cpus, rack
+  for (const auto& agent : json["slaves"]) {
+    agents[agent["hostname"]] = {agent["resources"]["cpus"].get<double>(),
+                                 agent["attributes"]["rack"].get<std::string>()};
+  }
+  EXPECT_EQ(agents["127.0.0.2"], std::make_pair(2.0, std::string("r1")));
+  EXPECT_EQ(agents["127.0.0.3"], std::make_pair(1.0, std::string("r2")));
+  EXPECT_EQ(agents["127.0.0.4"], std::make_pair(1.0, std::string("r2")));
+
+  cluster.Signal(SIGTERM);
+  EXPECT_EQ(cluster.WaitForExit(seconds(20)), 0) << cluster.output();
+}
+
+TEST_F(ClusterFileRun, ABadFileIsAUsageErrorAtItsPosition) {
+  const std::string file = Write("agents:\n  - resources: \"cpus:2\"\n    ram: 3\n");
+  ChildProcess cluster({kCluster, "--port", "0", "--cluster-file", file});
+  EXPECT_EQ(cluster.WaitForExit(seconds(20)), 64);
+  EXPECT_NE(cluster.output().find(file + ":3:5: unknown key `ram`"), std::string::npos)
+      << cluster.output();
+}
+
+TEST_F(ClusterFileRun, TheFileAndTheAgentFlagsDoNotMix) {
+  const std::string file = Write("agents:\n  - {}\n");
+  ChildProcess cluster({kCluster, "--port", "0", "--cluster-file", file, "--agents", "2"});
+  EXPECT_EQ(cluster.WaitForExit(seconds(20)), 64);
+  EXPECT_NE(cluster.output().find("not both"), std::string::npos) << cluster.output();
+}
+
+}  // namespace
+}  // namespace mlaunch::testing
