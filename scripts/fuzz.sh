@@ -20,7 +20,7 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "${launcher[@]}" >/dev/null
-cmake --build build-fuzz --target "${targets[@]/%/_fuzz}"
+cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and golden tests (ctest), the
-# specs and examples through --check, and the spec loader's fuzzer.
-# FUZZ_SECONDS (default 60) bounds the fuzzing run.
+# specs and examples through --check, the five libFuzzer targets, the whole
+# suite under ASan + UBSan and the threaded transports under TSan.
+# FUZZ_SECONDS (default 60) bounds each fuzzer's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +16,11 @@ build/bin/mesos-launch --check specs/*.yaml examples/*.yaml
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
-echo "== fuzzing the spec loader for ${FUZZ_SECONDS:-60}s"
+echo "== fuzzing, ${FUZZ_SECONDS:-60}s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+echo "== every test under ASan + UBSan"
+scripts/sanitize.sh asan
+
+echo "== the threaded transports under TSan"
+scripts/sanitize.sh tsan
