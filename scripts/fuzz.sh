@@ -30,8 +30,10 @@ for target in "${targets[@]}"; do
   mkdir "$corpus/$target"
   cp tests/fuzz/corpus/"$target"/* "$corpus/$target"/
   if [ "$target" = spec_load ]; then
-    cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml \
-      "$corpus/$target"/
+    # Named by their path: specs/ and examples/ share file names.
+    for spec in specs/*.yaml examples/*.yaml tests/data/specs/{bad,good,fuzz}/*.yaml; do
+      cp "$spec" "$corpus/$target/${spec//\//_}"
+    done
   fi
   # -timeout: one input taking 10 s is a hang. The log goes to a file so
   # that a failure shows its whole report, a success only the stats.
