@@ -79,9 +79,9 @@ Intervals SubtractIntervals(const Intervals& from, const Intervals& take) {
 }
 
 bool IntervalsContain(const Intervals& outer, const Intervals& inner) {
-  for (const auto& [begin, end] : inner) {
+  for (const auto& interval : inner) {
     bool inside = std::any_of(outer.begin(), outer.end(), [&](const auto& o) {
-      return o.first <= begin && end <= o.second;
+      return o.first <= interval.first && interval.second <= o.second;
     });
     if (!inside) return false;
   }

@@ -1,42 +1,49 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for N
-# seconds (default 60): the spec loader from the spec corpus, the RecordIO
-# decoder from a few framed streams, and event streams (RecordIO records
-# parsed as Mesos events) from the reference's wire examples. Any crash,
-# leak or sanitizer report fails the run.
+# seconds (default 60), starting from its seeds in tests/fuzz/corpus/TARGET/
+# (the spec loader also from every spec in the tree). The run works on a
+# copy of the seeds, so the tree is left as it was. Any crash, leak, hang or
+# sanitizer report fails the run; libFuzzer's final stats are printed
+# (stat::number_of_executed_units: inputs tried).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+  targets=(spec_load recordio event_stream http_request master_call)
+fi
 
-CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz --target spec_load_fuzz recordio_fuzz event_stream_fuzz
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "${launcher[@]}" >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 
-# fuzz TARGET NAME: runs build-fuzz/tests/fuzz/TARGET on $corpus/NAME.
-fuzz() {
-  build-fuzz/tests/fuzz/"$1" -max_total_time="$seconds" -max_len=4096 \
-    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$2" 2>&1 | tail -n 15
-}
-
-echo "== fuzzing the spec loader for ${seconds}s"
-mkdir "$corpus/spec"
-cp specs/*.yaml examples/*.yaml tests/data/specs/bad/*.yaml tests/data/specs/good/*.yaml tests/data/specs/fuzz/*.yaml "$corpus/spec"/ 2>/dev/null || true
-fuzz spec_load_fuzz spec
-
-echo "== fuzzing the RecordIO decoder for ${seconds}s"
-mkdir "$corpus/recordio"
-# The fuzzer reads its settings from the last bytes; the stream comes first.
-printf '5\nhello6\nworld!\x00\x00\x00\x00\x10\x00\x10\x00' >"$corpus/recordio/two-records"
-printf '2\n\x08\x0820\n{"type":"HEARTBEAT"}\x05\x01\x02\x03\x04\x00' >"$corpus/recordio/heartbeats"
-printf '0\n0\n3\nabc\x01\x07\x07\x07\x07\x01' >"$corpus/recordio/empty-records"
-fuzz recordio_fuzz recordio
-
-echo "== fuzzing event streams for ${seconds}s"
-mkdir "$corpus/events"
-# A scheduler HEARTBEAT, an executor HEARTBEAT, and a SUBSCRIBED with a framework id.
-printf '2\n\x08\x08' >"$corpus/events/scheduler-heartbeat"
-printf '2\n\x08\x09' >"$corpus/events/executor-heartbeat"
-printf '13\n\x08\x01\x12\x09\x0a\x05\x0a\x03\x66\x77\x31\x11\x00' >"$corpus/events/subscribed"
-fuzz event_stream_fuzz events
+for target in "${targets[@]}"; do
+  echo "== fuzzing ${target}_fuzz for ${seconds}s"
+  mkdir "$corpus/$target"
+  cp tests/fuzz/corpus/"$target"/* "$corpus/$target"/
+  if [ "$target" = spec_load ]; then
+    # Named by their path: specs/ and examples/ share file names.
+    for spec in specs/*.yaml examples/*.yaml tests/data/specs/{bad,good,fuzz}/*.yaml; do
+      cp "$spec" "$corpus/$target/${spec//\//_}"
+    done
+  fi
+  # -timeout: one input taking 10 s is a hang. The log goes to a file so
+  # that a failure shows its whole report, a success only the stats.
+  if ! build-fuzz/tests/fuzz/"${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$target" \
+      >"$corpus/$target.log" 2>&1; then
+    cat "$corpus/$target.log"
+    echo "fuzz: ${target}_fuzz failed" >&2
+    exit 1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
+    "$corpus/$target.log" || tail -n 5 "$corpus/$target.log"
+done

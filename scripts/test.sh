@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and golden tests (ctest), the
-# specs and examples through --check, and the spec loader's fuzzer.
-# FUZZ_SECONDS (default 60) bounds the fuzzing run.
+# specs and examples through --check, the five libFuzzer targets, the whole
+# suite under ASan + UBSan and the threaded transports under TSan.
+# FUZZ_SECONDS (default 60) bounds each fuzzer's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +16,15 @@ build/bin/mesos-launch --check specs/*.yaml examples/*.yaml
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
-echo "== fuzzing the spec loader for ${FUZZ_SECONDS:-60}s"
+echo "== fuzzing, ${FUZZ_SECONDS:-60}s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+# The sanitizer suites (scripts/sanitize.sh asan|tsan) are not run here yet:
+# with them a clean run would pass CI's 30 minutes on this 2-core machine
+# (docs/reliability.md). Run them by hand until they are made to fit.
+if [ "${SANITIZE:-0}" = 1 ]; then
+  echo "== every test under ASan + UBSan"
+  scripts/sanitize.sh asan
+  echo "== the threaded transports under TSan"
+  scripts/sanitize.sh tsan
+fi

@@ -1,11 +1,14 @@
 // Golden tests: every tests/data/specs/bad/NAME.yaml, checked with
-// `mesos-launch --check`, prints exactly NAME.expected; every spec under
-// specs/, examples/ and tests/data/specs/good/ checks clean.
+// `mesos-launch --check`, prints exactly NAME.expected, and (the bad-spec
+// corpus of issue #8, at least 100 files) gives at least one diagnostic,
+// every one positioned as FILE:LINE:COL; every spec under specs/, examples/
+// and tests/data/specs/good/ checks clean.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "launcher/cli.h"
@@ -53,6 +56,34 @@ TEST(Golden, EveryBadSpecPrintsItsExpectedDiagnostics) {
     bool warning_only = yaml.filename().string().rfind("warn-", 0) == 0;
     EXPECT_EQ(code, warning_only ? 0 : 1) << relative;
     EXPECT_EQ(out, ReadAll(expected)) << relative;
+  }
+}
+
+TEST(Golden, EveryBadSpecGivesOnlyPositionedDiagnostics) {
+  fs::current_path(ML_SOURCE_DIR);
+  std::vector<fs::path> bad = Yamls("tests/data/specs/bad");
+  ASSERT_GE(bad.size(), 100u);
+  for (const fs::path& yaml : bad) {
+    const std::string relative = fs::relative(yaml, ML_SOURCE_DIR).string();
+    std::string out;
+    (void)Check(relative, out);
+    // A diagnostic's first line: "FILE:LINE:COL: error: ..." (or warning);
+    // the lines after it quote the source and point at the column.
+    const std::regex positioned("^" + std::regex_replace(relative, std::regex(R"([.^$|()\[\]{}*+?\\])"),
+                                                         R"(\$&)") +
+                                ":[1-9][0-9]*:[1-9][0-9]*: (error|warning): .+");
+    const std::regex unpositioned(".*(^|[^0-9]: )(error|warning): .*");
+    int diagnostics = 0;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      if (std::regex_match(line, positioned)) {
+        ++diagnostics;
+      } else {
+        EXPECT_FALSE(line.rfind(relative + ":", 0) == 0 || std::regex_match(line, unpositioned))
+            << relative << ": a diagnostic without LINE:COL: " << line;
+      }
+    }
+    EXPECT_GE(diagnostics, 1) << relative << " gave no positioned diagnostic:\n" << out;
   }
 }
 
