@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and golden tests (ctest), the
-# specs and examples through --check, the five libFuzzer targets, the whole
-# suite under ASan + UBSan and the threaded transports under TSan.
+# specs and examples through --check, and the five libFuzzer targets; with
+# SANITIZE=1 also the whole suite under ASan + UBSan and the threaded
+# transports under TSan.
 # FUZZ_SECONDS (default 60) bounds each fuzzer's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
