@@ -26,6 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Pss: RSS with shared pages divided among their sharers; Private: pages no
+# other process maps (/proc/PID/smaps_rollup), in KiB.
+rollup() { awk -v re="^($2):\$" '$1 ~ re {t += $2} END {print t}' "/proc/$1/smaps_rollup"; }
 field() { awk -v f="$2:" '$1==f{print $2}' "/proc/$1/status"; }
 
 # measure LABEL PID...: one line per PID after `idle` seconds.
@@ -36,8 +39,9 @@ measure() {
   sleep "$idle"
   for pid in "${pids[@]}"; do
     local ticks=$(( $(cpu_ticks "$pid") - ${before[$i]} ))
-    printf '%-24s %9s %9s %8s %10s\n' "$(cat /proc/$pid/comm) ($pid)" "$(field "$pid" VmRSS)" \
-      "$(field "$pid" VmHWM)" "$(field "$pid" Threads)" \
+    printf '%-24s %9s %9s %9s %9s %8s %10s\n' "$(cat /proc/$pid/comm) ($pid)" "$(field "$pid" VmRSS)" \
+      "$(field "$pid" VmHWM)" "$(rollup "$pid" Pss)" "$(rollup "$pid" 'Private_(Clean|Dirty)')" \
+      "$(field "$pid" Threads)" \
       "$(awk -v t="$ticks" -v hz="$hz" -v s="$idle" 'BEGIN{printf "%.3f", 100*t/hz/s}')"
     i=$((i + 1))
   done
@@ -50,7 +54,7 @@ run() {  # MODE
     cluster_pid=$!
     line=$(wait_for_line "$work/cluster.log" 30 'master listening on http') ||
       { cat "$work/cluster.log"; exit 1; }
-    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | head -1)")
+    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | head -1)" --executor-uri "file://$bin/mesos-launch-executor")
   fi
   "$bin/mesos-launch" "$spec" "${master_args[@]}" --duration 1h >"$work/launch.log" 2>&1 &
   launch_pid=$!
@@ -62,7 +66,7 @@ run() {  # MODE
   [ -n "$executor" ] || { echo "no executor under $root"; exit 1; }
   sleep 2  # past the start-up burst
   echo "== $mode: idle ${idle}s after 'serving' (RSS/HWM in KiB; CPU % of one core)"
-  printf '%-24s %9s %9s %8s %10s\n' process VmRSS VmHWM threads "CPU %"
+  printf '%-24s %9s %9s %9s %9s %8s %10s\n' process VmRSS VmHWM Pss Private threads "CPU %"
   measure "$launch_pid" "$executor"
   if [ "$mode" = external ]; then
     echo "executor RSS by mapping (KiB, largest first):"
