@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace mlaunch {
 namespace {
@@ -357,10 +358,12 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
   // Groups in the order their first offer came; found by (agent, role) in a
   // map, since one event may hold thousands of agents.
   std::vector<Group> groups;
-  std::map<std::pair<std::string, std::string>, size_t> group_of;
+  std::unordered_map<std::string, size_t> group_of;  // "agent\0role" -> index
+  group_of.reserve(offers.size());
   for (const v1::Offer& offer : offers) {
     std::string role = AllocationRole(offer);
-    auto [it, added] = group_of.try_emplace({offer.agent_id().value(), role}, groups.size());
+    auto [it, added] =
+        group_of.try_emplace(offer.agent_id().value() + '\0' + role, groups.size());
     if (added) groups.push_back({offer.agent_id().value(), role, {}, {}});
     groups[it->second].offers.push_back(&offer);
   }
