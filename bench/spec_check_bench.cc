@@ -9,32 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/spec_generator.h"
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
 
 namespace {
-
-std::string Generate(int tasks) {
-  std::string yaml =
-      "version: 1\n"
-      "framework: {name: bench, roles: [\"*\"]}\n"
-      "defaults:\n"
-      "  resources: {cpus: 0.1, mem: 64MiB}\n"
-      "  restart: {policy: always, backoff: {initial: 1s, max: 1m}}\n"
-      "tasks:\n";
-  for (int i = 0; i < tasks; ++i) {
-    std::string n = "task-" + std::to_string(i);
-    yaml += "  - name: " + n + "\n"
-            "    instances: 2\n"
-            "    ports: [{name: http}, {name: admin, static: " + std::to_string(10000 + i % 50000) + "}]\n"
-            "    constraints: [[hostname, UNIQUE], [rack, GROUP_BY, 2]]\n"
-            "    env: {MODE: production, INDEX: \"" + std::to_string(i) + "\"}\n"
-            "    service: {port: http, payload: \"hello from " + n + " ${instance}\"}\n"
-            "    health_check: {type: http, port: http, interval: 10s, timeout: 2s}\n"
-            "    labels: {team: bench}\n";
-  }
-  return yaml;
-}
 
 double Millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
@@ -45,7 +24,7 @@ double Millis(std::chrono::steady_clock::duration d) {
 int main(int argc, char** argv) {
   int tasks = argc > 1 ? std::atoi(argv[1]) : 10000;
   int runs = argc > 2 ? std::atoi(argv[2]) : 5;
-  std::string yaml = Generate(tasks);
+  std::string yaml = mlaunch::bench::GenerateSpec(tasks);
   std::vector<double> check_ms, compile_ms;
   for (int r = 0; r < runs; ++r) {
     auto start = std::chrono::steady_clock::now();

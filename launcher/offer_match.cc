@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace mlaunch {
 namespace {
@@ -353,21 +355,34 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
                          const std::vector<WaitingInstance>& waiting,
                          std::vector<Placement> placed) {
   MatchOutcome outcome;
+  // Groups in the order their first offer came; found by (agent, role) in a
+  // map, since one event may hold thousands of agents.
   std::vector<Group> groups;
+  std::unordered_map<std::string, size_t> group_of;  // "agent\0role" -> index
+  group_of.reserve(offers.size());
   for (const v1::Offer& offer : offers) {
     std::string role = AllocationRole(offer);
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return g.agent_id == offer.agent_id().value() && g.role == role;
-    });
-    if (it == groups.end()) {
-      groups.push_back({offer.agent_id().value(), role, AgentFacts::Of(offer), {}});
-      it = groups.end() - 1;
-    }
-    it->offers.push_back(&offer);
+    auto [it, added] =
+        group_of.try_emplace(offer.agent_id().value() + '\0' + role, groups.size());
+    if (added) groups.push_back({offer.agent_id().value(), role, {}, {}});
+    groups[it->second].offers.push_back(&offer);
   }
 
   std::vector<bool> done(waiting.size(), false);
-  for (const Group& group : groups) {
+  size_t left = waiting.size();
+  for (Group& group : groups) {
+    if (left == 0) {  // everything placed: the rest is declined unexamined
+      for (const v1::Offer* offer : group.offers) outcome.unused.push_back(offer->id());
+      continue;
+    }
+    group.facts = AgentFacts::Of(*group.offers.front());
+    // A task's constraints on this agent, as last checked: the answer holds
+    // until another instance is placed (`placed` only grows).
+    struct Checked {
+      size_t placed_size;
+      std::string why;  // empty: allowed
+    };
+    std::map<const TaskPlan*, Checked> checked;
     std::vector<Pool::Item> items;
     for (size_t o = 0; o < group.offers.size(); ++o) {
       for (const v1::Resource& r : group.offers[o]->resources()) {
@@ -387,20 +402,24 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
                           "offered for role '" + group.role + "'"});
         continue;
       }
-      bool allowed = true;
-      for (const spec::Constraint& c : w.task->match.constraints) {
+      auto known = checked.find(w.task);
+      if (known == checked.end() || known->second.placed_size != placed.size()) {
         std::string why;
-        if (!SatisfiesConstraint(c, w.task->name, group.facts, placed, why)) {
-          misses.push_back({Miss::Kind::kConstraint, group.facts.hostname, 0, 0, why});
-          allowed = false;
-          break;
+        for (const spec::Constraint& c : w.task->match.constraints) {
+          if (!SatisfiesConstraint(c, w.task->name, group.facts, placed, why)) break;
+          why.clear();
         }
+        known = checked.insert_or_assign(w.task, Checked{placed.size(), std::move(why)}).first;
       }
-      if (!allowed) continue;
+      if (!known->second.why.empty()) {
+        misses.push_back({Miss::Kind::kConstraint, group.facts.hostname, 0, 0, known->second.why});
+        continue;
+      }
       if (std::optional<InstanceLaunch> launch = Fit(w, group, pool, misses)) {
         placed.push_back({w.task->name, group.facts});
         accept.launches.push_back(std::move(*launch));
         done[i] = true;
+        --left;
       }
     }
     for (size_t o = 0; o < group.offers.size(); ++o) {

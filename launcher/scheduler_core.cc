@@ -320,7 +320,8 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
 
   if (!match.unused.empty()) {
     Call call = NewCall(Call::DECLINE);
-    for (const v1::OfferID& id : match.unused) *call.mutable_decline()->add_offer_ids() = id;
+    call.mutable_decline()->mutable_offer_ids()->Reserve(static_cast<int>(match.unused.size()));
+    for (v1::OfferID& id : match.unused) *call.mutable_decline()->add_offer_ids() = std::move(id);
     call.mutable_decline()->mutable_filters()->set_refuse_seconds(
         AnyWaiting() ? options_.decline_seconds : options_.decline_idle_seconds);
     out.calls.push_back(std::move(call));

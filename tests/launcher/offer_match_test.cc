@@ -179,6 +179,43 @@ TEST_F(OfferMatch, UniqueHostnameSpreadsInstancesAndCountsPlacedOnes) {
   EXPECT_EQ(out.unused[0].value(), "o0");
 }
 
+TEST_F(OfferMatch, ManyAgentsKeepTheOrderOfTheirFirstOfferAndTheRestAreDeclined) {
+  const TaskPlan& t = Task("  - {name: web, instances: 2, resources: {cpus: 1, mem: 128}, "
+                           "constraints: [[hostname, UNIQUE]], command: x}\n");
+  // 3,000 agents; a2999 comes first, and a second offer of a0 comes last.
+  std::vector<v1::Offer> offers = {Big("first", "a2999", "h2999")};
+  for (int a = 0; a < 2999; ++a) {
+    std::string n = std::to_string(a);
+    offers.push_back(Big("o" + n, "a" + n, "h" + n));
+  }
+  offers.push_back(Big("again", "a0", "h0"));
+  MatchOutcome out = MatchOffers(offers, All(t), {});
+  ASSERT_EQ(out.accepts.size(), 2u);
+  EXPECT_EQ(out.accepts[0].agent_id, "a2999");
+  EXPECT_EQ(out.accepts[1].agent_id, "a0");
+  ASSERT_EQ(out.accepts[1].offer_ids.size(), 1u);  // one offer was enough
+  // Every other offer is declined, a0's unused second offer among them.
+  EXPECT_EQ(out.unused.size(), offers.size() - 2);
+  EXPECT_EQ(out.unused.front().value(), "again");
+  EXPECT_EQ(out.unused.back().value(), "o2998");
+  EXPECT_TRUE(out.misses.empty());
+}
+
+TEST_F(OfferMatch, AConstraintFailingOnOneAgentIsReportedForEveryWaitingInstance) {
+  const TaskPlan& t = Task("  - {name: web, instances: 3, resources: {cpus: 1, mem: 128}, "
+                           "constraints: [[hostname, UNIQUE]], command: x}\n");
+  // One agent with room for all three: the first goes there, the other two
+  // each miss on the constraint, naming it.
+  MatchOutcome out = MatchOffers({Big("o1", "a1", "h1")}, All(t), {});
+  ASSERT_EQ(out.accepts.size(), 1u);
+  EXPECT_EQ(out.accepts[0].launches.size(), 1u);
+  for (const char* key : {"web.1", "web.2"}) {
+    ASSERT_EQ(out.misses[key].size(), 1u) << key;
+    EXPECT_EQ(out.misses[key][0].kind, Miss::Kind::kConstraint);
+    EXPECT_NE(out.misses[key][0].detail.find("already runs on h1"), std::string::npos);
+  }
+}
+
 struct ConstraintCase {
   const char* name;
   spec::Constraint constraint;
