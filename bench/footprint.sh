@@ -20,8 +20,10 @@ hz=$(getconf CLK_TCK)
 work=$(mktemp -d /tmp/ml-bench-fp.XXXXXX)
 launch_pid="" cluster_pid=""
 cleanup() {
-  [ -n "$launch_pid" ] && kill "$launch_pid" 2>/dev/null && wait "$launch_pid" 2>/dev/null
-  [ -n "$cluster_pid" ] && kill "$cluster_pid" 2>/dev/null && wait "$cluster_pid" 2>/dev/null
+  if [ -n "$launch_pid" ]; then kill "$launch_pid" 2>/dev/null || true; wait "$launch_pid" 2>/dev/null || true; fi
+  if [ -n "$cluster_pid" ]; then kill "$cluster_pid" 2>/dev/null || true; wait "$cluster_pid" 2>/dev/null || true; fi
+  remove_sandboxes "$work/launch.log"
+  remove_sandboxes "$work/cluster.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,7 +56,7 @@ run() {  # MODE
     cluster_pid=$!
     line=$(wait_for_line "$work/cluster.log" 30 'master listening on http') ||
       { cat "$work/cluster.log"; exit 1; }
-    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | head -1)" --executor-uri "file://$bin/mesos-launch-executor")
+    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | awk 'NR == 1')" --executor-uri "file://$bin/mesos-launch-executor")
   fi
   "$bin/mesos-launch" "$spec" "${master_args[@]}" --duration 1h >"$work/launch.log" 2>&1 &
   launch_pid=$!
@@ -62,7 +64,7 @@ run() {  # MODE
     { cat "$work/launch.log"; exit 1; }
   local root=$launch_pid
   [ "$mode" = external ] && root=$cluster_pid
-  executor=$(descendants_named "$root" mesos-launch-ex | head -1)
+  executor=$(descendants_named "$root" mesos-launch-ex | awk 'NR == 1')
   [ -n "$executor" ] || { echo "no executor under $root"; exit 1; }
   sleep 2  # past the start-up burst
   echo "== $mode: idle ${idle}s after 'serving' (RSS/HWM in KiB; CPU % of one core)"
@@ -72,10 +74,12 @@ run() {  # MODE
     echo "executor RSS by mapping (KiB, largest first):"
     awk '/^[0-9a-f]+-[0-9a-f]+ /{name=($6=="" ? "[anon]" : $6)} /^Rss:/{rss[name]+=$2}
          END{for (n in rss) if (rss[n] > 0) printf "%8d  %s\n", rss[n], n}' \
-      "/proc/$executor/smaps" | sort -rn | head -15
+      "/proc/$executor/smaps" | sort -rn | awk 'NR <= 15'
   fi
   kill "$launch_pid"; wait "$launch_pid" 2>/dev/null || true; launch_pid=""
   if [ -n "$cluster_pid" ]; then kill "$cluster_pid"; wait "$cluster_pid" 2>/dev/null || true; cluster_pid=""; fi
+  remove_sandboxes "$work/launch.log"
+  remove_sandboxes "$work/cluster.log"
 }
 
 load_line

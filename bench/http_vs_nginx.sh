@@ -25,8 +25,9 @@ content_type="text/plain; charset=utf-8"
 work=$(mktemp -d /tmp/ml-bench-http.XXXXXX)
 ours_pid="" nginx_pid=""
 cleanup() {
-  [ -n "$ours_pid" ] && kill "$ours_pid" 2>/dev/null && wait "$ours_pid" 2>/dev/null
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+  if [ -n "$ours_pid" ]; then kill "$ours_pid" 2>/dev/null || true; wait "$ours_pid" 2>/dev/null || true; fi
+  if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+  remove_sandboxes "$work/ours.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,10 +53,10 @@ SPEC
 ours_pid=$!
 line=$(wait_for_line "$work/ours.log" 60 'serving http') ||
   { echo "ours never served:"; cat "$work/ours.log"; exit 1; }
-ours_url=$(grep -oE 'http://[^ ]+' <<<"$line" | head -1)
+ours_url=$(grep -oE 'http://[^ ]+' <<<"$line" | awk 'NR == 1')
 executor_pid=""
 for _ in $(seq 100); do
-  executor_pid=$(descendants_named "$ours_pid" mesos-launch-ex | head -1)
+  executor_pid=$(descendants_named "$ours_pid" mesos-launch-ex | awk 'NR == 1')
   [ -n "$executor_pid" ] && break
   sleep 0.05
 done

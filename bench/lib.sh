@@ -69,3 +69,14 @@ wait_for_line() {
 }
 
 load_line() { echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) cores"; }
+
+# Removes the sandbox directory a mesos-launch or mesos-launch-cluster run
+# named in its log ("sandboxes under /tmp/mesos-launch....") — kept by design
+# after a run, but a benchmark makes dozens.
+remove_sandboxes() {
+  local dir
+  dir=$(grep -oE 'sandboxes under /tmp/mesos-launch[-a-z]*\.[A-Za-z0-9]+' "$1" 2>/dev/null |
+        awk 'NR == 1 {print $3}' || true)
+  [ -n "$dir" ] && [ -d "$dir" ] && rm -rf "$dir"
+  return 0
+}

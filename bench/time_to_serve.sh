@@ -22,7 +22,8 @@ runs=${RUNS:-10}
 work=$(mktemp -d /tmp/ml-bench-tts.XXXXXX)
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  remove_sandboxes "$work/launch.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,6 +52,7 @@ run_launch() {
   done
   end=$(now_ns)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  remove_sandboxes "$work/launch.log"
   echo "$(( (end - start) / 1000 ))e-3 $(( (launched - start) / 1000 ))e-3"
 }
 
