@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -101,12 +102,23 @@ std::string Exchange(std::string_view bytes) {
   timeval timeout{5, 0};  // the server closes at once after our half-close
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  // The server closes first, so each exchange leaves a TIME_WAIT behind on
+  // its side for a minute; from one source address the ephemeral ports run
+  // out after ~28,000 exchanges. Each exchange comes from the next address
+  // of 127.1.0.0/16 instead.
+  static std::uint32_t exchanges = 0;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(0x7F010000u | (1 + exchanges++ % 65000));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+    Fail("bind() failed", std::strerror(errno));
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(service->server->port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    Fail("connect() failed", "");
+    Fail("connect() failed", std::strerror(errno));
   }
   // The server may answer and close before it read everything (a 431, say):
   // a failed write is not an error, the reply is what counts.
