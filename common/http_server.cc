@@ -1,7 +1,5 @@
 #include "common/http_server.h"
 
-#include <atomic>
-
 // clang-format off
 // Boost 1.74's asio uses std::exchange without including <utility>; under
 // GCC 12 in C++20 that fails unless <utility> comes first.
@@ -190,14 +188,6 @@ class HttpServerConnection {
   virtual void Begin() = 0;
   // Closes the socket now and ends the stream, if any.
   virtual void Shutdown() = 0;
-
-  // Since when (steady-clock ticks, > 0) the connection has been waiting
-  // for a request to arrive whole: idle between requests, or reading a slow
-  // one. 0 while a request is handled, a response written or streamed.
-  std::atomic<std::int64_t> waiting_since{0};
-  // Chosen to make room for a new connection; closing. REQUIRES: the
-  // server's mutex held.
-  bool evicted = false;
 };
 
 // State shared by the server and its connections, which may outlive the
@@ -293,8 +283,6 @@ class HttpConnection
     parser_->header_limit(
         static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
-    waiting_since.store(std::max<std::int64_t>(
-        1, std::chrono::steady_clock::now().time_since_epoch().count()));
     Lowest().expires_after(shared_->options.idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -304,7 +292,6 @@ class HttpConnection
   }
 
   void OnRead(beast::error_code ec) {
-    waiting_since.store(0);
     if (closed_) return;
     if (ec == http::error::header_limit) {
       return SendError(http::status::request_header_fields_too_large,
@@ -638,8 +625,8 @@ class HttpServer::Impl {
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       if (shared_->stopping) return;  // the socket closes here
-      bool admitted = shared_->admitted < shared_->options.max_connections;
-      if (!admitted) admitted = EvictLongestWaitingLocked();
+      const bool admitted =
+          shared_->admitted < shared_->options.max_connections;
       if (admitted) ++shared_->admitted;
       const std::uint64_t id = shared_->next_id++;
       if (shared_->tls) {
@@ -653,28 +640,6 @@ class HttpServer::Impl {
     }
     net::dispatch(connection->executor(),
                   [connection] { connection->Begin(); });
-  }
-
-  // At the limit, room is made by closing the connection that has waited
-  // longest for a request (an idle keep-alive client, or a slow one), so
-  // that such clients cannot keep others out; when every connection is busy
-  // the new one is refused (503). REQUIRES: shared_->mutex held.
-  bool EvictLongestWaitingLocked() {
-    std::shared_ptr<HttpServerConnection> victim;
-    std::int64_t oldest = 0;
-    for (const auto& [id, weak] : shared_->connections) {
-      std::shared_ptr<HttpServerConnection> c = weak.lock();
-      if (!c || c->evicted) continue;
-      const std::int64_t since = c->waiting_since.load();
-      if (since > 0 && (!victim || since < oldest)) {
-        victim = std::move(c);
-        oldest = since;
-      }
-    }
-    if (!victim) return false;
-    victim->evicted = true;
-    net::post(victim->executor(), [victim] { victim->Shutdown(); });
-    return true;
   }
 
   std::shared_ptr<HttpServerShared> shared_;

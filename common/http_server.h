@@ -12,12 +12,8 @@
 // between whole responses; a streamed response ends its connection.
 //
 // Limits, all in Options: request headers (431 when exceeded), request body
-// (413), open connections, idle time between requests. At the connection
-// limit a new connection makes room by closing the one that has waited
-// longest for a request (idle between requests, or sending one slowly), so
-// idle and slow clients cannot keep others out; only when every connection
-// is busy (a handler running, a response being written or streamed) is the
-// new one answered 503. Start() and Stop() are called from one owning thread; Stop()
+// (413), open connections (503 to the ones beyond), idle time between
+// requests. Start() and Stop() are called from one owning thread; Stop()
 // closes every connection, ends every stream and joins the server threads.
 // Errors (cannot bind, bad address) are values; no exception leaves here.
 // A Handler that throws gets a 500 response, but should not throw.

@@ -4,10 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -198,82 +194,6 @@ TEST(HttpServiceThreads, OnePerStartedCpuWithinBounds) {
   EXPECT_EQ(HttpThreadsForCpus(1), 1);
   EXPECT_EQ(HttpThreadsForCpus(2.5), 3);
   EXPECT_EQ(HttpThreadsForCpus(64), 16);
-}
-
-}  // namespace
-}  // namespace mlaunch::executor
-
-namespace mlaunch::executor {
-namespace {
-
-// A client that connected and then sends nothing, or only the start of its
-// headers: a loopback socket held open by the test.
-class HeldConnection {
- public:
-  HeldConnection(std::uint16_t port, const std::string& start) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    if (connected_ && !start.empty()) {
-      connected_ = ::send(fd_, start.data(), start.size(), MSG_NOSIGNAL) ==
-                   static_cast<ssize_t>(start.size());
-    }
-  }
-  HeldConnection(HeldConnection&& other) noexcept : fd_(other.fd_), connected_(other.connected_) {
-    other.fd_ = -1;
-  }
-  HeldConnection(const HeldConnection&) = delete;
-  ~HeldConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  bool connected() const { return connected_; }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
-TEST(HttpServiceUnderLoad, AThousandIdleOrSlowConnectionsDoNotStopNormalRequests) {
-  TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
-  ASSERT_TRUE(service.ok()) << service.message();
-  const std::uint16_t port = service.value()->port();
-  std::vector<HeldConnection> held;
-  for (int i = 0; i < 1000; ++i) {
-    held.emplace_back(port, i % 2 == 0 ? "" : "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-    ASSERT_TRUE(held.back().connected()) << i;
-  }
-  for (int i = 0; i < 20; ++i) {
-    auto response = HttpGet(port, "/");
-    ASSERT_EQ(response.status, 200) << i;
-    EXPECT_EQ(response.body, "Hello from Server");
-  }
-}
-
-TEST(HttpServiceUnderLoad, KeepsConnectionsAliveBetweenRequests) {
-  TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
-  ASSERT_TRUE(service.ok()) << service.message();
-  boost::asio::io_context io;
-  boost::beast::tcp_stream stream(io);
-  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                                service.value()->port()));
-  stream.expires_after(std::chrono::seconds(10));
-  namespace http = boost::beast::http;
-  for (int i = 0; i < 3; ++i) {
-    http::request<http::empty_body> request{http::verb::get, "/", 11};
-    request.set(http::field::host, "127.0.0.1");
-    http::write(stream, request);
-    boost::beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    EXPECT_EQ(response.result_int(), 200) << i;
-    EXPECT_EQ(response.body(), "Hello from Server") << i;
-    EXPECT_TRUE(response.keep_alive()) << i;
-  }
 }
 
 }  // namespace
