@@ -11,6 +11,7 @@
 // bytes of a file outside the root.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -118,13 +119,28 @@ std::string Exchange(std::string_view bytes) {
   address.sin_port = htons(service->server->port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    Fail("connect() failed", std::strerror(errno));
+    // libFuzzer's timeout alarm may interrupt a connect() that waits for a
+    // SYN retransmission (the server's accept queue was full); the
+    // connection goes on in the background, so wait for its outcome.
+    if (errno != EINTR) Fail("connect() failed", std::strerror(errno));
+    pollfd pending{fd, POLLOUT, 0};
+    int ready;
+    do {
+      ready = ::poll(&pending, 1, 5000);
+    } while (ready < 0 && errno == EINTR);
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (ready <= 0) Fail("connect() did not complete", "");
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+      Fail("connect() failed", std::strerror(error));
+    }
   }
   // The server may answer and close before it read everything (a 431, say):
   // a failed write is not an error, the reply is what counts.
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
@@ -135,6 +151,7 @@ std::string Exchange(std::string_view bytes) {
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n == 0) break;
     if (n < 0) {
+      if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) Fail("the server did not close", reply);
       break;  // reset by the server: fine, we check what arrived
     }
