@@ -13,10 +13,10 @@
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
 #include "launcher/inputs.h"
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
-#include "launcher/zk_detector.h"
+#include "common/zk_detector.h"
 
 namespace mlaunch {
 namespace {

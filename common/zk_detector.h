@@ -36,8 +36,8 @@
 //
 // The free functions below are the pure parts (naming, leader choice,
 // content parsing), exposed for tests; they do no I/O.
-#ifndef MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
-#define MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
+#ifndef MLAUNCH_COMMON_ZK_DETECTOR_H_
+#define MLAUNCH_COMMON_ZK_DETECTOR_H_
 
 #include <chrono>
 #include <cstdint>
@@ -49,7 +49,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 #include "mesos/v1/mesos.pb.h"
 
 namespace mlaunch {
@@ -128,4 +128,4 @@ class ZkDetector {
 
 }  // namespace mlaunch
 
-#endif  // MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
+#endif  // MLAUNCH_COMMON_ZK_DETECTOR_H_
