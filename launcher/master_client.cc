@@ -301,6 +301,9 @@ void MasterClient::Run() {
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      // A new leader starts a fresh backoff: failures against the old one
+      // say nothing about it.
+      if (masters_changed_) failures = 0;
       masters_changed_ = false;  // this round asks for the masters afresh
     }
     std::vector<std::string> candidates = options_.masters ? options_.masters() : std::vector<std::string>{};

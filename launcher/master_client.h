@@ -72,7 +72,8 @@ class MasterClient {
   Status Send(const mesos::v1::scheduler::Call& call);
   void Stop();
   // The masters() list may have changed (a detector saw a new leader): a
-  // retry waiting out its backoff starts now. Any thread.
+  // retry waiting out its backoff starts now, and the backoff starts again
+  // from backoff_min. Any thread.
   void MastersChanged();
 
   // The master subscribed to ("http://host:port"), empty when none.
