@@ -361,23 +361,31 @@ int main(int argc, char** argv) {
     auto started_election = mlaunch::ZkDetector::Start(
         *zk,
         [elected](const mlaunch::Detection& detection) {
+          // The master acts on it before the log says so (tests wait for
+          // the line).
           Master::Leadership leadership;
+          std::string said;
           if (!detection.leader) {
             leadership.role = Master::Leadership::Role::kNoLeader;
-            spdlog::warn("election: no leader: {}", detection.problem);
+            said = "no leader: " + detection.problem;
           } else if (!detection.own.empty() && detection.leader->znode == detection.own) {
             leadership.role = Master::Leadership::Role::kLeading;
-            spdlog::info("election: leading as {}", detection.own);
+            said = "leading as " + detection.own;
           } else {
             leadership.role = Master::Leadership::Role::kFollowing;
             const mesos::v1::MasterInfo& info = detection.leader->info;
             const std::string host =
                 info.hostname().empty() ? detection.leader->address.host : info.hostname();
             leadership.leader = host + ":" + std::to_string(detection.leader->address.port);
-            spdlog::info("election: following the leader {} at {}", detection.leader->znode,
-                         leadership.leader);
+            said = "following the leader " + detection.leader->znode + " at " + leadership.leader;
           }
+          const bool none = leadership.role == Master::Leadership::Role::kNoLeader;
           elected->SetLeadership(std::move(leadership));
+          if (none) {
+            spdlog::warn("election: {}", said);
+          } else {
+            spdlog::info("election: {}", said);
+          }
         },
         zk_options);
     if (!started_election.ok()) {
