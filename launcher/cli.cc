@@ -9,7 +9,7 @@
 #include <ostream>
 
 #include "launcher/compile.h"
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 #include "launcher/plan_json.h"
 #include "launcher/run.h"
 #include "launcher/spec/docs.h"
@@ -46,7 +46,7 @@ std::string ExecutorBesideSelf() {
   return access(executor.c_str(), X_OK) == 0 ? executor.string() : "";
 }
 
-// The spec's `master:` must parse as --master would (launcher/master_address.h).
+// The spec's `master:` must parse as --master would (common/master_address.h).
 // A file:// address that cannot be read here is only a warning: the file may
 // exist only where the spec runs.
 void CheckMasterAddress(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
