@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 namespace mlaunch::cluster {
@@ -21,35 +22,52 @@ std::optional<Millis> RefusalDuration(std::optional<double> refuse_seconds,
 void RefusalFilters::Add(const std::string& framework_id,
                          const std::string& role, const std::string& agent_id,
                          Resources refused, Millis until) {
-  filters_.push_back(
-      {framework_id, role, agent_id, refused.Unallocated(), until});
+  by_agent_[agent_id].push_back({framework_id, role, refused.Unallocated(), until});
+  earliest_until_ = std::min(earliest_until_, until);
 }
 
 bool RefusalFilters::Filtered(const std::string& framework_id,
                               const std::string& role,
                               const std::string& agent_id,
                               const Resources& offerable, Millis now) const {
+  auto agent = by_agent_.find(agent_id);
+  if (agent == by_agent_.end()) return false;
   const Resources plain = offerable.Unallocated();
-  return std::any_of(filters_.begin(), filters_.end(), [&](const Filter& f) {
-    return f.framework_id == framework_id && f.role == role &&
-           f.agent_id == agent_id && now < f.until && f.refused.Contains(plain);
+  return std::any_of(agent->second.begin(), agent->second.end(), [&](const Filter& f) {
+    return f.framework_id == framework_id && f.role == role && now < f.until &&
+           f.refused.Contains(plain);
   });
+}
+
+void RefusalFilters::EraseIf(const std::function<bool(const Filter&)>& matches) {
+  for (auto agent = by_agent_.begin(); agent != by_agent_.end();) {
+    std::erase_if(agent->second, matches);
+    agent = agent->second.empty() ? by_agent_.erase(agent) : std::next(agent);
+  }
 }
 
 void RefusalFilters::ClearRole(const std::string& framework_id,
                                const std::string& role) {
-  std::erase_if(filters_, [&](const Filter& f) {
-    return f.framework_id == framework_id && f.role == role;
-  });
+  EraseIf([&](const Filter& f) { return f.framework_id == framework_id && f.role == role; });
 }
 
 void RefusalFilters::ClearFramework(const std::string& framework_id) {
-  std::erase_if(filters_,
-                [&](const Filter& f) { return f.framework_id == framework_id; });
+  EraseIf([&](const Filter& f) { return f.framework_id == framework_id; });
 }
 
 void RefusalFilters::Expire(Millis now) {
-  std::erase_if(filters_, [&](const Filter& f) { return now >= f.until; });
+  if (now < earliest_until_) return;  // called on every tick: usually nothing is due
+  EraseIf([&](const Filter& f) { return now >= f.until; });
+  earliest_until_ = std::numeric_limits<Millis>::max();
+  for (const auto& [agent, filters] : by_agent_) {
+    for (const Filter& f : filters) earliest_until_ = std::min(earliest_until_, f.until);
+  }
+}
+
+std::size_t RefusalFilters::size() const {
+  std::size_t n = 0;
+  for (const auto& [agent, filters] : by_agent_) n += filters.size();
+  return n;
 }
 
 bool Allocatable(const Resources& resources) {

@@ -14,8 +14,11 @@
 #define MLAUNCH_CLUSTER_ALLOCATOR_H_
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cluster/resources.h"
@@ -41,17 +44,22 @@ class RefusalFilters {
   void ClearRole(const std::string& framework_id, const std::string& role);
   void ClearFramework(const std::string& framework_id);
   void Expire(Millis now);
-  std::size_t size() const { return filters_.size(); }
+  std::size_t size() const;
 
  private:
   struct Filter {
     std::string framework_id;
     std::string role;
-    std::string agent_id;
     Resources refused;  // without allocation_info
     Millis until;
   };
-  std::vector<Filter> filters_;
+  void EraseIf(const std::function<bool(const Filter&)>& matches);
+  // By agent, so that an allocation over many agents looks only at each
+  // agent's own filters.
+  std::unordered_map<std::string, std::vector<Filter>> by_agent_;
+  // No filter ends before this (a lower bound: cleared filters may have
+  // held it), so that Expire() has nothing to look at until then.
+  Millis earliest_until_ = std::numeric_limits<Millis>::max();
 };
 
 struct AllocationAgent {

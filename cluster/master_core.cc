@@ -1206,29 +1206,27 @@ MasterOutput MasterCore::ExecutorMessage(const std::string& agent_id,
   return out;
 }
 
-Resources MasterCore::Used(const std::string& agent_id) const {
-  Resources used;
+std::map<std::string, Resources> MasterCore::UsedByAgent() const {
+  std::map<std::string, Resources> used;
   for (const auto& [id, framework] : frameworks_) {
     for (const auto& [task_id, task] : framework.tasks) {
-      if (task.agent_id == agent_id && !IsTerminal(task.state)) {
-        used.Add(Resources(task.info.resources()).Unallocated());
+      if (!IsTerminal(task.state)) {
+        used[task.agent_id].Add(Resources(task.info.resources()).Unallocated());
       }
     }
-    auto on_agent = framework.executors.find(agent_id);
-    if (on_agent == framework.executors.end()) continue;
-    for (const auto& [executor_id, executor] : on_agent->second) {
-      used.Add(executor.resources.Unallocated());
+    for (const auto& [agent_id, executors] : framework.executors) {
+      for (const auto& [executor_id, executor] : executors) {
+        used[agent_id].Add(executor.resources.Unallocated());
+      }
     }
   }
   return used;
 }
 
-Resources MasterCore::Offered(const std::string& agent_id) const {
-  Resources offered;
+std::map<std::string, Resources> MasterCore::OfferedByAgent() const {
+  std::map<std::string, Resources> offered;
   for (const auto& [id, offer] : offers_) {
-    if (offer.offer.agent_id().value() == agent_id) {
-      offered.Add(Resources(offer.offer.resources()).Unallocated());
-    }
+    offered[offer.offer.agent_id().value()].Add(offer.resources);
   }
   return offered;
 }
@@ -1244,13 +1242,8 @@ mesos::v1::Offer MasterCore::ForFramework(const Framework& framework,
 }
 
 void MasterCore::Allocate(Millis now, MasterOutput* out) {
-  std::vector<AllocationAgent> agents;
-  for (const auto& [id, agent] : agents_) {
-    Resources free = agent.total;
-    free.Subtract(Used(id));
-    free.Subtract(Offered(id));
-    agents.push_back({id, free});
-  }
+  // Who may get offers first: with every framework suppressed (the steady
+  // state of a placed spec) nothing below is worth computing.
   std::vector<AllocationFramework> candidates;
   for (const auto& [id, framework] : frameworks_) {
     if (!framework.connected) continue;
@@ -1261,10 +1254,10 @@ void MasterCore::Allocate(Millis now, MasterOutput* out) {
         candidate.roles.push_back(role);
       }
     }
+    if (candidate.roles.empty()) continue;
     for (const auto& [offer_id, offer] : offers_) {
       if (offer.offer.framework_id().value() == id) {
-        candidate.allocated_cpus +=
-            Resources(offer.offer.resources()).Scalar("cpus").value_or(0);
+        candidate.allocated_cpus += offer.resources.Scalar("cpus").value_or(0);
       }
     }
     for (const auto& [task_id, task] : framework.tasks) {
@@ -1273,9 +1266,21 @@ void MasterCore::Allocate(Millis now, MasterOutput* out) {
             Resources(task.info.resources()).Scalar("cpus").value_or(0);
       }
     }
-    if (!candidate.roles.empty()) candidates.push_back(std::move(candidate));
+    candidates.push_back(std::move(candidate));
   }
   if (candidates.empty()) return;
+
+  std::vector<AllocationAgent> agents;
+  agents.reserve(agents_.size());
+  std::map<std::string, Resources> used = UsedByAgent();
+  std::map<std::string, Resources> offered = OfferedByAgent();
+  for (const auto& [id, agent] : agents_) {
+    Resources free = agent.total;
+    if (auto u = used.find(id); u != used.end()) free.Subtract(u->second);
+    if (auto o = offered.find(id); o != offered.end()) free.Subtract(o->second);
+    if (!Allocatable(free)) continue;  // all in use or in offers
+    agents.push_back({id, std::move(free)});
+  }
 
   std::map<std::string, Event> events;
   for (const Allocation& allocation :
@@ -1296,6 +1301,7 @@ void MasterCore::Allocate(Millis now, MasterOutput* out) {
     o.mutable_url()->mutable_address()->set_port(agent.info.port());
     o.mutable_url()->set_path("/slave(1)");
     allocation.resources.AllocatedTo(allocation.role).CopyTo(o.mutable_resources());
+    offer.resources = allocation.resources.Unallocated();
     *o.mutable_attributes() = agent.info.attributes();
     o.mutable_allocation_info()->set_role(allocation.role);
     auto on_agent = framework.executors.find(allocation.agent_id);
@@ -1374,8 +1380,10 @@ MasterView MasterCore::View() const {
   for (const auto& [id, framework] : completed_frameworks_) {
     view.completed_frameworks.push_back(describe(framework));
   }
+  std::map<std::string, Resources> used = UsedByAgent();
+  std::map<std::string, Resources> offered = OfferedByAgent();
   for (const auto& [id, agent] : agents_) {
-    view.agents.push_back({agent.info, Used(id), Offered(id)});
+    view.agents.push_back({agent.info, used[id], offered[id]});
   }
   return view;
 }

@@ -239,6 +239,7 @@ class MasterCore {
   struct OutstandingOffer {
     mesos::v1::Offer offer;  // allocation_info on the offer and resources
     std::string role;
+    Resources resources;     // the offer's, without allocation_info
   };
 
   std::string NextFrameworkId();
@@ -281,8 +282,11 @@ class MasterCore {
               const std::string& agent_id, const Resources& resources,
               std::optional<double> refuse_seconds, Millis now);
   std::vector<std::string> Roles(const Framework& framework) const;
-  Resources Used(const std::string& agent_id) const;
-  Resources Offered(const std::string& agent_id) const;
+  // By agent id: what tasks and executors use, what outstanding offers
+  // hold. One pass each, however many agents (an allocation over 10,000
+  // agents must not look at every offer once per agent).
+  std::map<std::string, Resources> UsedByAgent() const;
+  std::map<std::string, Resources> OfferedByAgent() const;
   void Allocate(Millis now, MasterOutput* out);
   mesos::v1::Offer ForFramework(const Framework& framework,
                                 const OutstandingOffer& offer) const;

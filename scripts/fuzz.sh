@@ -25,8 +25,14 @@ cmake --build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 
-for target in "${targets[@]}"; do
-  echo "== fuzzing ${target}_fuzz for ${seconds}s"
+# One fuzzer per core at a time (FUZZ_JOBS, default nproc): each still runs
+# its full time, the stage takes less wall time.
+jobs="${FUZZ_JOBS:-$(nproc)}"
+
+# Runs one target; its log goes to a file so that a failure shows its whole
+# report, a success only the stats. -timeout: one input taking 10 s is a hang.
+fuzz_one() {
+  local target="$1"
   mkdir "$corpus/$target"
   cp tests/fuzz/corpus/"$target"/* "$corpus/$target"/
   if [ "$target" = spec_load ]; then
@@ -35,15 +41,31 @@ for target in "${targets[@]}"; do
       cp "$spec" "$corpus/$target/${spec//\//_}"
     done
   fi
-  # -timeout: one input taking 10 s is a hang. The log goes to a file so
-  # that a failure shows its whole report, a success only the stats.
-  if ! build-asan/tests/fuzz/"${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
-      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$target" \
-      >"$corpus/$target.log" 2>&1; then
-    cat "$corpus/$target.log"
-    echo "fuzz: ${target}_fuzz failed" >&2
-    exit 1
-  fi
-  grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
-    "$corpus/$target.log" || tail -n 5 "$corpus/$target.log"
+  build-asan/tests/fuzz/"${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$target" \
+    >"$corpus/$target.log" 2>&1
+}
+
+failed=0
+for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+  batch=("${targets[@]:i:jobs}")
+  pids=()
+  for target in "${batch[@]}"; do
+    echo "== fuzzing ${target}_fuzz for ${seconds}s"
+    fuzz_one "$target" &
+    pids+=($!)
+  done
+  for j in "${!batch[@]}"; do
+    target="${batch[$j]}"
+    if wait "${pids[$j]}"; then
+      echo "-- ${target}_fuzz:"
+      grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
+        "$corpus/$target.log" || tail -n 5 "$corpus/$target.log"
+    else
+      cat "$corpus/$target.log"
+      echo "fuzz: ${target}_fuzz failed" >&2
+      failed=1
+    fi
+  done
 done
+exit "$failed"
