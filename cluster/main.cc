@@ -9,6 +9,12 @@
 // crash and re-register with their tasks, and only then does the master
 // take scheduler calls. SIGTERM/SIGINT kill every executor and exit 0.
 //
+// --zk zk://HOST:PORT/path makes the master contend for leadership in
+// ZooKeeper as a Mesos master does (an ephemeral sequential json.info_ node
+// with its MasterInfo JSON; the oldest node leads), once its agents are
+// registered. Until elected it redirects schedulers to the leader (307) or
+// answers 503; see docs/embedded-cluster.md.
+//
 // --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
 // API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
@@ -31,6 +37,9 @@
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
 #include "common/curl_http_client.h"
+#include "common/master_address.h"
+#include "common/zk_detector.h"
+#include "google/protobuf/util/json_util.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -78,6 +87,12 @@ int main(int argc, char** argv) {
       ("tls-cert", "PEM certificate chain: the master serves HTTPS (needs --tls-key)",
        cxxopts::value<std::string>())
       ("tls-key", "PEM private key of --tls-cert", cxxopts::value<std::string>())
+      ("zk", "contend for leadership with other masters under zk://HOST:PORT[,...]/path",
+       cxxopts::value<std::string>())
+      ("zk-session-timeout", "seconds of the ZooKeeper session that holds the master's node",
+       cxxopts::value<double>()->default_value("10"))
+      ("heartbeat-interval", "seconds between HEARTBEAT events to schedulers",
+       cxxopts::value<double>()->default_value("15"))
       ("h,help", "show this help");
   cxxopts::ParseResult args;
   try {
@@ -103,6 +118,24 @@ int main(int argc, char** argv) {
   if (args.count("tls-cert") != args.count("tls-key")) {
     std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
     return kUsage;
+  }
+  const double heartbeat = args["heartbeat-interval"].as<double>();
+  const double zk_session_timeout = args["zk-session-timeout"].as<double>();
+  if (!(heartbeat >= 0.01 && heartbeat <= 3600) ||
+      !(zk_session_timeout >= 0.1 && zk_session_timeout <= 600)) {
+    std::cerr << "mesos-launch-cluster: --heartbeat-interval must be in [0.01, 3600] and "
+                 "--zk-session-timeout in [0.1, 600]\n";
+    return kUsage;
+  }
+  std::optional<mlaunch::ZooKeeperTarget> zk;
+  if (args.count("zk")) {
+    auto parsed = mlaunch::ParseMasterAddress(args["zk"].as<std::string>());
+    if (!parsed.ok() || !parsed.value().is_zookeeper()) {
+      std::cerr << "mesos-launch-cluster: --zk: "
+                << (parsed.ok() ? "expected zk://HOST:PORT/path" : parsed.message()) << "\n";
+      return kUsage;
+    }
+    zk = std::get<mlaunch::ZooKeeperTarget>(parsed.value().target);
   }
   const double registration_timeout = args["executor-registration-timeout"].as<double>();
   if (!(registration_timeout > 0)) {
@@ -192,6 +225,8 @@ int main(int argc, char** argv) {
     master_options.tls_key_file = args["tls-key"].as<std::string>();
   }
   master_options.port = static_cast<std::uint16_t>(port);
+  master_options.heartbeat_interval = static_cast<mlaunch::cluster::Millis>(heartbeat * 1000);
+  master_options.elected = zk.has_value();
   master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
   if (args.count("credentials")) {
     const std::string path = args["credentials"].as<std::string>();
@@ -309,9 +344,62 @@ int main(int argc, char** argv) {
   spdlog::info("sandboxes under {}", work_dir);
   std::cout << "master listening on " << master->url() << std::endl;
 
+  // The election, once the agents are in: the detector's session holds our
+  // node, and every change of leader tells the master how to act.
+  std::unique_ptr<mlaunch::ZkDetector> election;
+  if (zk) {
+    std::string info_json;
+    google::protobuf::util::JsonPrintOptions json_options;
+    json_options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(master->master_info(), &info_json,
+                                                      json_options);
+    mlaunch::ZkDetectorOptions zk_options;
+    zk_options.session_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(zk_session_timeout * 1000));
+    zk_options.contend_with = info_json;
+    Master* elected = master.get();
+    auto started_election = mlaunch::ZkDetector::Start(
+        *zk,
+        [elected](const mlaunch::Detection& detection) {
+          // The master acts on it before the log says so (tests wait for
+          // the line).
+          Master::Leadership leadership;
+          std::string said;
+          if (!detection.leader) {
+            leadership.role = Master::Leadership::Role::kNoLeader;
+            said = "no leader: " + detection.problem;
+          } else if (!detection.own.empty() && detection.leader->znode == detection.own) {
+            leadership.role = Master::Leadership::Role::kLeading;
+            said = "leading as " + detection.own;
+          } else {
+            leadership.role = Master::Leadership::Role::kFollowing;
+            const mesos::v1::MasterInfo& info = detection.leader->info;
+            const std::string host =
+                info.hostname().empty() ? detection.leader->address.host : info.hostname();
+            leadership.leader = host + ":" + std::to_string(detection.leader->address.port);
+            said = "following the leader " + detection.leader->znode + " at " + leadership.leader;
+          }
+          const bool none = leadership.role == Master::Leadership::Role::kNoLeader;
+          elected->SetLeadership(std::move(leadership));
+          if (none) {
+            spdlog::warn("election: {}", said);
+          } else {
+            spdlog::info("election: {}", said);
+          }
+        },
+        zk_options);
+    if (!started_election.ok()) {
+      spdlog::error("cannot take part in the election: {}", started_election.message());
+      stop_all();
+      return 2;
+    }
+    election = std::move(started_election).value();
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   spdlog::info("signal {}: stopping", signal_number);
+  election.reset();  // leaves the election first
   // Executors first: every process group the agents started is killed.
   for (auto& agent : agent_objects) agent->Stop();
   master->Stop();

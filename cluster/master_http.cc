@@ -48,6 +48,7 @@ HttpServer::Response Empty(int status) {
 
 Master::Master(Options options)
     : options_(std::move(options)), recovering_(options_.recovering) {
+  if (options_.elected) leadership_.role = Leadership::Role::kNoLeader;
   if (!options_.clock) {
     options_.clock = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -143,6 +144,20 @@ void Master::ReregisterAgent(mesos::v1::AgentInfo info, std::string ip,
 void Master::FinishRecovery() {
   std::lock_guard<std::mutex> lock(mutex_);
   recovering_ = false;
+}
+
+void Master::SetLeadership(Leadership leadership) {
+  std::vector<std::shared_ptr<ResponseStream>> ending;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool was_leading = leadership_.role == Leadership::Role::kLeading;
+    leadership_ = std::move(leadership);
+    if (!was_leading || leadership_.role == Leadership::Role::kLeading) return;
+    // No longer the leader: the subscriptions end here; StreamEnded() tells
+    // the core each framework disconnected.
+    for (auto& [id, stream] : streams_) ending.push_back(stream.stream);
+  }
+  for (const auto& stream : ending) stream->Close();
 }
 
 void Master::StatusUpdate(const std::string& agent_id,
@@ -264,15 +279,24 @@ HttpServer::Response Master::Unauthorized(const char* realm) {
 }
 
 HttpServer::Response Master::Operator(const HttpServer::Request& request) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (recovering_) {
-      return HttpServer::Response::Text(503, "Master has not finished recovery");
-    }
-  }
   std::optional<std::string> principal;
   if (!Authenticate(request, &principal)) {
     return Unauthorized("mesos-master-readwrite");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // As for the scheduler API: only the leader acts.
+    if (leadership_.role == Leadership::Role::kFollowing) {
+      HttpServer::Response response = Empty(307);
+      response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
+      return response;
+    }
+    if (leadership_.role == Leadership::Role::kNoLeader) {
+      return HttpServer::Response::Text(503, "No leader elected");
+    }
+    if (recovering_) {
+      return HttpServer::Response::Text(503, "Master has not finished recovery");
+    }
   }
   if (request.method != "POST") {
     auto response = HttpServer::Response::Text(
@@ -325,16 +349,25 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
 }
 
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (recovering_) {
-      return HttpServer::Response::Text(503, "Master has not finished recovery");
-    }
-  }
   // 0: authentication, when credentials are configured.
   std::optional<std::string> principal;
   if (!Authenticate(request, &principal)) {
     return Unauthorized("mesos-master-scheduler");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // 1: not the leader. 2: still recovering.
+    if (leadership_.role == Leadership::Role::kFollowing) {
+      HttpServer::Response response = Empty(307);
+      response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
+      return response;
+    }
+    if (leadership_.role == Leadership::Role::kNoLeader) {
+      return HttpServer::Response::Text(503, "No leader elected");
+    }
+    if (recovering_) {
+      return HttpServer::Response::Text(503, "Master has not finished recovery");
+    }
   }
   // 3: method.
   if (request.method != "POST") {

@@ -14,6 +14,16 @@
 // Agents are in-process objects implementing Agent; they report back through
 // StatusUpdate(), ExecutorTerminated() and ExecutorMessage().
 //
+// Leadership: a master leads unless Options::elected says an election
+// decides (mesos-launch-cluster --zk); then it starts with no leader known
+// and is told the outcome through SetLeadership(). Only the leader serves
+// the scheduler endpoint. Another master answers 307 with
+// `Location: //<leader host:port><request path>` (the reference's §1.8), or
+// 503 "No leader elected" while none is known; a leader that stops leading
+// ends every subscription stream, so schedulers go and find the new one.
+// The embedded master keeps no replicated registry: a new leader learns
+// frameworks as they re-subscribe, and knows only its own agents.
+//
 // HTTPS: with Options::tls_cert_file and tls_key_file the master serves only
 // HTTPS (url() says https://). The agents' executor API stays plain HTTP:
 // it is reached only by executors on loopback, never by schedulers.
@@ -73,6 +83,16 @@ class Master {
     // answers 503 "Master has not finished recovery", so no framework
     // reconciles against a master that has not learnt its tasks back.
     bool recovering = false;
+    // True: leadership is decided elsewhere (see above); until
+    // SetLeadership() the scheduler endpoint answers 503.
+    bool elected = false;
+  };
+
+  // The outcome of an election, as this master should act on it.
+  struct Leadership {
+    enum class Role { kLeading, kFollowing, kNoLeader };
+    Role role = Role::kLeading;
+    std::string leader;  // kFollowing: the leader's "host:port"
   };
 
   // Binds and starts serving. Fails when the address cannot be bound or the
@@ -97,6 +117,7 @@ class Master {
   void ReregisterAgent(mesos::v1::AgentInfo info, std::string ip,
                        const std::vector<RecoveredExecutor>& executors, Agent* agent);
   void FinishRecovery();
+  void SetLeadership(Leadership leadership);
 
   // Reports from agents.
   void StatusUpdate(const std::string& agent_id, const std::string& framework_id,
@@ -123,7 +144,8 @@ class Master {
   HttpServer::Response Serve(const HttpServer::Request& request);
   HttpServer::Response Scheduler(const HttpServer::Request& request);
   // POST /api/v1 (and /master/api/v1), the operator API: MARK_AGENT_GONE
-  // only (200; 404 for an agent not registered; 501 for other calls).
+  // only (200; 404 for an agent not registered; 501 for other calls); a
+  // master that does not lead answers 307 or 503 as for the scheduler API.
   HttpServer::Response Operator(const HttpServer::Request& request);
   // HTTP Basic against Options::credentials (always true without them).
   bool Authenticate(const HttpServer::Request& request,
@@ -140,6 +162,7 @@ class Master {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool recovering_ = false;
+  Leadership leadership_;
   std::unique_ptr<MasterCore> core_;  // set once the port is known
   std::map<std::string, Stream> streams_;
   std::map<std::string, Agent*> agents_;

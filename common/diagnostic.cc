@@ -67,6 +67,26 @@ std::optional<std::string_view> LineOf(std::string_view source, int line) {
   return text;
 }
 
+// `text` with each control character (a spec value may hold one through a
+// YAML escape) replaced by its Unicode picture, U+2400.. (one character
+// wide, so a caret below still lines up): a terminal would act on it.
+std::string Printable(std::string_view text, bool keep_tabs) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && !(keep_tabs && c == '\t')) || byte == 0x7F) {
+      const unsigned picture = byte == 0x7F ? 0x2421 : 0x2400 + byte;
+      out += static_cast<char>(0xE0 | (picture >> 12));
+      out += static_cast<char>(0x80 | ((picture >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (picture & 0x3F));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Render(const Diagnostic& d, std::string_view source) {
@@ -75,15 +95,15 @@ std::string Render(const Diagnostic& d, std::string_view source) {
     out += ":" + std::to_string(d.loc.line) + ":" + std::to_string(d.loc.column);
   }
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
-  if (!d.path.empty()) out += d.path + ": ";
-  out += d.message;
-  if (!d.hint.empty()) out += "; " + d.hint;
+  if (!d.path.empty()) out += Printable(d.path, false) + ": ";
+  out += Printable(d.message, false);
+  if (!d.hint.empty()) out += "; " + Printable(d.hint, false);
   out += "\n";
   if (d.loc.known() && !source.empty()) {
     if (std::optional<std::string_view> text = LineOf(source, d.loc.line)) {
       std::string_view line = *text;
       out += "  ";
-      out += line;
+      out += Printable(line, /*keep_tabs=*/true);
       out += "\n  ";
       // One pad per character before the column (UTF-8 continuation bytes
       // are not characters); tabs stay tabs so the caret lines up.

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "launcher/compile.h"
+#include "common/master_address.h"
 #include "launcher/plan_json.h"
 #include "launcher/run.h"
 #include "launcher/spec/docs.h"
@@ -45,6 +46,28 @@ std::string ExecutorBesideSelf() {
   return access(executor.c_str(), X_OK) == 0 ? executor.string() : "";
 }
 
+// The spec's `master:` must parse as --master would (common/master_address.h).
+// A file:// address that cannot be read here is only a warning: the file may
+// exist only where the spec runs.
+void CheckMasterAddress(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
+  if (spec.master.empty()) return;
+  bool unreadable = false;
+  auto read = [&](const std::string& path) -> Result<std::string> {
+    std::string bytes;
+    if (world.read_file(path, bytes)) return bytes;
+    unreadable = true;
+    return Status::InvalidData("cannot read '" + path + "': " + bytes);
+  };
+  Result<MasterAddress> address = ParseMasterAddress(spec.master, read);
+  if (address.ok()) return;
+  const SourceLoc at = spec.where.Find("master");
+  if (unreadable) {
+    diagnostics.Warning(at, "master", address.message());
+  } else {
+    diagnostics.Error(at, "master", address.message());
+  }
+}
+
 struct Checked {
   spec::LoadResult loaded;
   Inputs inputs;
@@ -61,6 +84,7 @@ Checked CheckFile(const std::string& file, const World& world) {
   Checked c{spec::Load(text, file), {}};
   // Read even when the spec has other errors: every problem in one pass.
   c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);
+  CheckMasterAddress(c.loaded.spec, world, c.loaded.diagnostics);
   return c;
 }
 

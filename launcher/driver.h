@@ -43,6 +43,8 @@ class Driver {
   int Run();
   // Asks the run to stop (SIGINT, SIGTERM); a second request tears down at once.
   void RequestStop();
+  // Where the masters are may have changed (MasterClient::MastersChanged).
+  void MastersChanged() { client_.MastersChanged(); }
 
  private:
   struct Stop {};

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
@@ -32,8 +34,9 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   std::string pattern = (temp / "mesos-launch.XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     return Status::Error(StatusCode::kUnavailable,
-                         "cannot create a work directory under " + temp.string() +
-                             " for the embedded cluster (set TMPDIR to a writable directory)");
+                         "cannot create a work directory under " + temp.string() + ": " +
+                             std::strerror(errno) +
+                             " (set TMPDIR to a writable directory)");
   }
   parts->work_dir = pattern;
   parts->resources = cluster::MachineResources(parts->work_dir);

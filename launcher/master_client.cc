@@ -90,9 +90,17 @@ std::string MasterClient::leader() const {
   return leader_;
 }
 
+void MasterClient::MastersChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    masters_changed_ = true;
+  }
+  wake_.notify_all();
+}
+
 bool MasterClient::SleepFor(std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mutex_);
-  wake_.wait_for(lock, wait, [this] { return stopping_; });
+  wake_.wait_for(lock, wait, [this] { return stopping_ || masters_changed_; });
   return !stopping_;
 }
 
@@ -291,6 +299,13 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
 void MasterClient::Run() {
   int failures = 0;
   while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // A new leader starts a fresh backoff: failures against the old one
+      // say nothing about it.
+      if (masters_changed_) failures = 0;
+      masters_changed_ = false;  // this round asks for the masters afresh
+    }
     std::vector<std::string> candidates = options_.masters ? options_.masters() : std::vector<std::string>{};
     bool was_subscribed = false;
     std::string last_why = candidates.empty() ? "no master is known" : "";

@@ -71,6 +71,10 @@ class MasterClient {
   // Sends a call to the master the subscription is with.
   Status Send(const mesos::v1::scheduler::Call& call);
   void Stop();
+  // The masters() list may have changed (a detector saw a new leader): a
+  // retry waiting out its backoff starts now, and the backoff starts again
+  // from backoff_min. Any thread.
+  void MastersChanged();
 
   // The master subscribed to ("http://host:port"), empty when none.
   std::string leader() const;
@@ -92,6 +96,7 @@ class MasterClient {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool masters_changed_ = false;  // wakes the backoff; cleared by each round
   std::string leader_;     // base URL
   std::string stream_id_;  // of the current subscription
   std::shared_ptr<Attempt> current_;

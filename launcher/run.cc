@@ -13,10 +13,10 @@
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
 #include "launcher/inputs.h"
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
-#include "launcher/zk_detector.h"
+#include "common/zk_detector.h"
 
 namespace mlaunch {
 namespace {
@@ -130,9 +130,14 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
     const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address->target);
     Result<std::unique_ptr<ZkDetector>> started = ZkDetector::Start(
         zk, [&](const Detection& d) {
-          std::lock_guard<std::mutex> lock(masters_mutex);
-          masters.clear();
-          if (d.leader) masters.push_back("http://" + d.leader->address.ToString());
+          {
+            std::lock_guard<std::mutex> lock(masters_mutex);
+            masters.clear();
+            if (d.leader) masters.push_back("http://" + d.leader->address.ToString());
+          }
+          // A new leader is tried at once, not after the current backoff.
+          std::lock_guard<std::mutex> lock(driver_mutex);
+          if (driver) driver->MastersChanged();
         });
     if (!started.ok()) {
       err << "mesos-launch: " << started.status().message() << "\n";

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for N
+# Builds the libFuzzer targets (the `asan` preset: clang, ASan + UBSan, in
+# build-asan, beside the tests built there) and runs each for N
 # seconds (default 60), starting from its seeds in tests/fuzz/corpus/TARGET/
 # (the spec loader also from every spec in the tree). The run works on a
 # copy of the seeds, so the tree is left as it was. Any crash, leak, hang or
@@ -18,9 +19,8 @@ fi
 
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DML_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "${launcher[@]}" >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
+cmake --preset asan "${launcher[@]}" >/dev/null
+cmake --build build-asan -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
@@ -37,7 +37,7 @@ for target in "${targets[@]}"; do
   fi
   # -timeout: one input taking 10 s is a hang. The log goes to a file so
   # that a failure shows its whole report, a success only the stats.
-  if ! build-fuzz/tests/fuzz/"${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
+  if ! build-asan/tests/fuzz/"${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$target" \
       >"$corpus/$target.log" 2>&1; then
     cat "$corpus/$target.log"

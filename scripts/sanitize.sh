@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the tests under a sanitizer (the presets in
-# CMakePresets.json; GCC, -O1 -g, warnings are errors):
+# CMakePresets.json; warnings are errors):
 #
-#   scripts/sanitize.sh asan   ASan + UBSan, every test (ctest), any report
+#   scripts/sanitize.sh asan   ASan + UBSan (clang, -O2 -g; the build the
+#                              fuzzers share), every test (ctest), any report
 #                              fails it (-fno-sanitize-recover=all, leaks on)
 #   scripts/sanitize.sh tsan   TSan, the threaded transports CI checks: the
 #                              HTTP server (Beast threads) and the curl client
@@ -13,10 +14,10 @@
 #                              (launcher_tests) and the cluster's agents
 #                              (cluster_tests); twice the build, not in CI
 #
-# The presets add -Wno-maybe-uninitialized: GCC 12 reports false
-# "may be used uninitialized" in libstdc++'s <regex> and <functional> once
-# sanitizers instrument them; every other warning stays an error. The tsan
-# preset also adds -Wno-tsan: Boost.Asio uses std::atomic_thread_fence,
+# The tsan preset (GCC, -O1 -g) adds -Wno-maybe-uninitialized: GCC 12
+# reports false "may be used uninitialized" in libstdc++'s <regex> and
+# <functional> once TSan instruments them; every other warning stays an
+# error. It also adds -Wno-tsan: Boost.Asio uses std::atomic_thread_fence,
 # which TSan does not model (GCC warns); a false report it would cause goes
 # to tests/sanitizers/tsan.supp, naming Boost.Asio.
 # CTEST_PARALLEL (default: nproc) sets ctest -j.

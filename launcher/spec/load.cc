@@ -6,7 +6,7 @@
 #include "launcher/spec/fields.h"
 #include "launcher/spec/reader.h"
 #include "launcher/spec/validate.h"
-#include "launcher/spec/yaml_tree.h"
+#include "common/yaml_tree.h"
 
 namespace mlaunch::spec {
 namespace {

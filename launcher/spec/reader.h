@@ -22,7 +22,7 @@
 #include "common/diagnostic.h"
 #include "launcher/spec/fields.h"
 #include "launcher/spec/spec.h"
-#include "launcher/spec/yaml_tree.h"
+#include "common/yaml_tree.h"
 
 namespace mlaunch::spec {
 

@@ -62,6 +62,9 @@ TEST(ClusterFile, EveryProblemIsPositionedAndSaysWhatToDo) {
       {"agents:\n  - just text\n",
        "c.yaml:2:5: an agent is a mapping of resources, attributes and count"},
       {"- a\n", "c.yaml:1:1: a cluster file is a mapping with an `agents:` list"},
+      {"agents: [{}]\nagents: [{}]\n", "c.yaml:2:1: `agents:` is given twice"},
+      {"agents:\n  - count: \"2\"\n", "c.yaml:2:12: `count` is a whole number from 1 to 250"},
+      {"agents:\n  - resources: \"cpus:1\x01\"\n", "c.yaml:2:23: control character 0x01 (YAML allows only printable text)"},
       {"agents:\n  - count: 200\n  - count: 51\n", "c.yaml:3:5: more than 250 agents"},
   };
   for (const Bad& c : cases) {

@@ -25,6 +25,17 @@ TEST(Render, CaretKeepsTabs) {
   EXPECT_EQ(Render(d, "\tx y"), "a.yaml:1:3: error: bad\n  \tx y\n  \t ^\n");
 }
 
+TEST(Render, ControlCharactersAreShownAsTheirPictures) {
+  constexpr char kMessage[] = "bad \x1b[31m and \0";
+  constexpr char kSource[] = "name: a\0b\x7f\tc";
+  Diagnostic d{Severity::kError, "s.yaml", {1, 8}, "name",
+               std::string(kMessage, sizeof kMessage - 1), ""};
+  EXPECT_EQ(Render(d, std::string(kSource, sizeof kSource - 1)),
+            "s.yaml:1:8: error: name: bad \u241b[31m and \u2400\n"
+            "  name: a\u2400b\u2421\tc\n"
+            "         ^\n");
+}
+
 TEST(Render, LineBeyondTheEndShowsOnlyTheHeader) {
   Diagnostic d{Severity::kError, "a.yaml", {9, 1}, "", "bad", ""};
   EXPECT_EQ(Render(d, "x: 1\n"), "a.yaml:9:1: error: bad\n");

@@ -209,5 +209,36 @@ tasks:
   ExpectNoProcessLeft(launcher);
 }
 
+// Without a master, mesos-launch needs the executor installed beside it for
+// its embedded agent to run; a copy of mesos-launch alone says so (exit 64).
+TEST_F(EmbeddedRun, WithoutAnExecutorBesideItSaysWhatToPassAndExits64) {
+  const std::string spec =
+      WriteSpec("version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n");
+  const std::filesystem::path alone = dir_ / "mesos-launch";
+  std::filesystem::copy_file(kLaunch, alone);
+  ChildProcess launcher({alone.string(), spec}, kNoMaster);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 64) << launcher.output();
+  EXPECT_NE(launcher.output().find("no mesos-launch-executor beside this program"),
+            std::string::npos)
+      << launcher.output();
+  EXPECT_NE(launcher.output().find("--executor-uri"), std::string::npos) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
+// The embedded cluster needs a work directory under TMPDIR; where none can
+// be made (even by root: /proc), mesos-launch says why and exits 2.
+TEST_F(EmbeddedRun, EmbeddedClusterThatCannotStartSaysWhyAndExits2) {
+  const std::string spec =
+      WriteSpec("version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n");
+  ChildProcess launcher({"/usr/bin/env", "TMPDIR=/proc", kLaunch, spec}, kNoMaster);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 2) << launcher.output();
+  EXPECT_NE(launcher.output().find("the embedded cluster cannot start: cannot create a work "
+                                   "directory under /proc"),
+            std::string::npos)
+      << launcher.output();
+  EXPECT_NE(launcher.output().find("set TMPDIR"), std::string::npos) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
 }  // namespace
 }  // namespace mlaunch::testing

@@ -90,6 +90,28 @@ TEST(Cli, MissingBodyFileIsReportedAtItsKey) {
       << r.out;
 }
 
+TEST(Cli, MasterThatDoesNotParseIsReportedAtItsKey) {
+  std::string spec = "version: 1\nmaster: \"::not a url\"\ntasks: [{name: a, command: x}]\n";
+  CliRun r = Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}}));
+  EXPECT_EQ(r.code, kExitInvalidSpec);
+  EXPECT_EQ(r.out.rfind("m.yaml:2:9: error: master: ", 0), 0u) << r.out;
+  for (const char* good : {"127.0.0.1:5050", "https://m1:5050,m2:5050", "zk://z1:2181/mesos"}) {
+    std::string ok = "version: 1\nmaster: \"" + std::string(good) + "\"\ntasks: [{name: a, command: x}]\n";
+    EXPECT_EQ(Cli({"--check", "m.yaml"}, Files({{"m.yaml", ok}})).code, kExitOk) << good;
+  }
+}
+
+TEST(Cli, MasterFileThatCannotBeReadHereIsOnlyAWarning) {
+  std::string spec =
+      "version: 1\nmaster: file:///etc/mesos/master\ntasks: [{name: a, command: x}]\n";
+  CliRun r = Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}}));
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out.rfind("m.yaml:2:9: warning: master: ", 0), 0u) << r.out;
+  CliRun bad = Cli({"--check", "m.yaml"},
+                   Files({{"m.yaml", spec}, {"/etc/mesos/master", "nonsense here"}}));
+  EXPECT_EQ(bad.code, kExitInvalidSpec) << bad.out;
+}
+
 TEST(Cli, PlanPrintsJsonAndRefusesInvalidSpecs) {
   CliRun good = Cli({"--plan", "good.yaml"}, Files({{"good.yaml", kGood}}));
   EXPECT_EQ(good.code, kExitOk) << good.err;

@@ -1,4 +1,4 @@
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

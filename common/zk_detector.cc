@@ -1,4 +1,4 @@
-#include "launcher/zk_detector.h"
+#include "common/zk_detector.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <zookeeper/zookeeper.h>
@@ -62,6 +62,12 @@ Result<HostPort> AddressOf(const std::string& znode, const mesos::v1::MasterInfo
   }
   return Status::InvalidData("leader " + znode + " publishes no usable address (no address.ip, " +
                              "address.hostname or pid)");
+}
+
+Detection NoLeader(std::string problem) {
+  Detection detection;
+  detection.problem = std::move(problem);
+  return detection;
 }
 
 }  // namespace
@@ -164,7 +170,7 @@ class ZkDetector::Impl {
 
   // What the ZooKeeper client's threads hand to the worker.
   struct Event {
-    enum class Kind { kSession, kWatch, kChildren, kExists, kData };
+    enum class Kind { kSession, kWatch, kChildren, kExists, kData, kCreated };
     Kind kind = Kind::kWatch;
     uint64_t session = 0;  // which session it belongs to; stale ones are dropped
     int state = 0;         // kSession
@@ -173,6 +179,7 @@ class ZkDetector::Impl {
     std::vector<std::string> children;
     std::string child;
     std::string data;
+    bool member = false;  // kCreated: our election node (else a parent path)
   };
 
   // The watcher context of one session; lives until its handle is closed.
@@ -187,6 +194,7 @@ class ZkDetector::Impl {
     uint64_t session;
     uint64_t refresh;
     std::string child;
+    bool member = false;
   };
 
   // --- Called on the ZooKeeper client's threads (or within zookeeper_close).
@@ -241,6 +249,17 @@ class ZkDetector::Impl {
     request->impl->Post(request->session, std::move(event));
   }
 
+  static void OnCreated(int rc, const char* value, const void* data) {
+    std::unique_ptr<RequestContext> request(static_cast<RequestContext*>(const_cast<void*>(data)));
+    Event event;
+    event.kind = Event::Kind::kCreated;
+    event.rc = rc;
+    event.member = request->member;
+    event.child = std::move(request->child);
+    if (rc == ZOK && value != nullptr) event.data = value;
+    request->impl->Post(request->session, std::move(event));
+  }
+
   static void OnAuth(int, const void*) {}  // a rejection arrives as ZOO_AUTH_FAILED_STATE
 
   static void DropClientLog(const char*) {}
@@ -283,6 +302,8 @@ class ZkDetector::Impl {
   void OpenSession() {
     deadline_.reset();
     disconnected_ = false;
+    contending_ = false;
+    own_.clear();
     auto context = std::make_unique<SessionContext>();
     context->impl = this;
     zhandle_t* handle = nullptr;
@@ -298,8 +319,8 @@ class ZkDetector::Impl {
     }
     if (handle == nullptr) {
       int error = errno;
-      Report(Detection{std::nullopt, "cannot create a ZooKeeper client for " + connect_string_ +
-                                         ": " + std::strerror(error) + "; retrying"});
+      Report(NoLeader("cannot create a ZooKeeper client for " + connect_string_ +
+                                         ": " + std::strerror(error) + "; retrying"));
       deadline_ = Clock::now() + options_.retry_delay;
       return;
     }
@@ -354,6 +375,8 @@ class ZkDetector::Impl {
         return;
       case Event::Kind::kData:
         return HandleData(event);
+      case Event::Kind::kCreated:
+        return HandleCreated(event);
     }
   }
 
@@ -361,6 +384,7 @@ class ZkDetector::Impl {
     if (state == ZOO_CONNECTED_STATE) {
       deadline_.reset();
       disconnected_ = false;
+      if (options_.contend_with && !contending_) Contend();
       // Watches survive a reconnection, but a fresh read costs little and
       // covers a first connection too.
       Refresh();
@@ -372,18 +396,60 @@ class ZkDetector::Impl {
     } else if (state == ZOO_EXPIRED_SESSION_STATE) {
       ReopenSession();
     } else if (state == ZOO_AUTH_FAILED_STATE) {
-      Report(Detection{std::nullopt, "ZooKeeper rejected the credentials of user '" +
+      Report(NoLeader("ZooKeeper rejected the credentials of user '" +
                                          target_.credentials.value_or(ZooKeeperCredentials{}).user +
-                                         "'; retrying"});
+                                         "'; retrying"));
       CloseSession();
       deadline_ = Clock::now() + options_.retry_delay;
     }
   }
 
+  // Creates the path's missing ancestors and the path, then our election
+  // node. The client sends requests in order on one connection, and ZooKeeper
+  // answers them in order, so each parent exists before its child is made.
+  void Contend() {
+    contending_ = true;
+    const uint64_t session = session_context_->session;
+    for (size_t slash = target_.path.find('/', 1);; slash = target_.path.find('/', slash + 1)) {
+      std::string prefix =
+          slash == std::string::npos ? target_.path : target_.path.substr(0, slash);
+      auto* request = new RequestContext{this, session, 0, prefix, false};
+      if (zoo_acreate(handle_, prefix.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, &Impl::OnCreated,
+                      request) != ZOK) {
+        delete request;
+      }
+      if (slash == std::string::npos) break;
+    }
+    const std::string& data = *options_.contend_with;
+    std::string node = target_.path + "/json.info_";
+    auto* request = new RequestContext{this, session, 0, node, true};
+    int rc = zoo_acreate(handle_, node.c_str(), data.data(), static_cast<int>(data.size()),
+                         &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL | ZOO_SEQUENCE, &Impl::OnCreated,
+                         request);
+    // On failure the session is unusable; its session event decides.
+    if (rc != ZOK) delete request;
+  }
+
+  void HandleCreated(const Event& event) {
+    if (!event.member) return;  // a parent: made, or already there, or the node's create says
+    if (event.rc == ZOK) {
+      own_ = event.data.substr(event.data.rfind('/') + 1);
+      Refresh();
+      return;
+    }
+    // Whether a node was made is unknown after a lost connection: closing the
+    // session removes it if it was, and the next session contends afresh.
+    Report(NoLeader(
+                     "cannot take part in the election under " + target_.path + ": " +
+                         zerror(event.rc) + "; retrying"));
+    CloseSession();
+    deadline_ = Clock::now() + options_.retry_delay;
+  }
+
   void Refresh() {
     if (handle_ == nullptr) return;
     ++refresh_;
-    auto* request = new RequestContext{this, session_context_->session, refresh_, {}};
+    auto* request = new RequestContext{this, session_context_->session, refresh_, {}, false};
     int rc = zoo_awget_children2(handle_, target_.path.c_str(), &Impl::OnNodeEvent,
                                  session_context_.get(), &Impl::OnChildren, request);
     // On failure (the session is unusable) no completion runs; the session
@@ -394,16 +460,16 @@ class ZkDetector::Impl {
   void HandleChildren(const Event& event) {
     if (event.refresh != refresh_) return;  // a newer read is on its way
     if (event.rc == ZNONODE) {
-      Report(Detection{std::nullopt, "ZooKeeper path " + target_.path +
-                                         " does not exist; no master has registered there yet"});
-      auto* request = new RequestContext{this, session_context_->session, refresh_, {}};
+      Report(NoLeader("ZooKeeper path " + target_.path +
+                                         " does not exist; no master has registered there yet"));
+      auto* request = new RequestContext{this, session_context_->session, refresh_, {}, false};
       int rc = zoo_awexists(handle_, target_.path.c_str(), &Impl::OnNodeEvent,
                             session_context_.get(), &Impl::OnExists, request);
       if (rc != ZOK) delete request;
       return;
     }
     if (event.rc == ZNOAUTH) {
-      Report(Detection{std::nullopt, NoAccess(target_.path)});
+      Report(NoLeader(NoAccess(target_.path)));
       return;
     }
     if (event.rc != ZOK) {
@@ -412,11 +478,11 @@ class ZkDetector::Impl {
     }
     std::optional<ZkMembership> leader = SelectLeader(event.children);
     if (!leader) {
-      Report(Detection{std::nullopt, "no master is registered under " + target_.path});
+      Report(NoLeader("no master is registered under " + target_.path));
       return;
     }
     std::string node = target_.path + "/" + leader->name;
-    auto* request = new RequestContext{this, session_context_->session, refresh_, leader->name};
+    auto* request = new RequestContext{this, session_context_->session, refresh_, leader->name, false};
     int rc = zoo_aget(handle_, node.c_str(), 0, &Impl::OnData, request);
     if (rc != ZOK) delete request;
   }
@@ -425,7 +491,7 @@ class ZkDetector::Impl {
     if (event.refresh != refresh_) return;
     if (event.rc == ZNONODE) return;  // the leader left; the child watch brings a new read
     if (event.rc == ZNOAUTH) {
-      Report(Detection{std::nullopt, NoAccess(target_.path + "/" + event.child)});
+      Report(NoLeader(NoAccess(target_.path + "/" + event.child)));
       return;
     }
     if (event.rc != ZOK) {
@@ -436,10 +502,10 @@ class ZkDetector::Impl {
     assert(leader.has_value());
     Result<DetectedMaster> master = ParseLeaderData(*leader, event.data);
     if (!master.ok()) {
-      Report(Detection{std::nullopt, master.message()});
+      Report(NoLeader(master.message()));
       return;
     }
-    Report(Detection{std::move(master).value(), ""});
+    Report(Detection{std::move(master).value(), "", ""});
   }
 
   std::string NoAccess(const std::string& node) const {
@@ -456,10 +522,11 @@ class ZkDetector::Impl {
         rc == ZSESSIONMOVED || rc == ZCLOSING || rc == ZINVALIDSTATE) {
       return;
     }
-    Report(Detection{std::nullopt, "ZooKeeper could not " + what + ": " + zerror(rc)});
+    Report(NoLeader("ZooKeeper could not " + what + ": " + zerror(rc)));
   }
 
   void Report(Detection detection) {
+    detection.own = own_;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_ = detection;
@@ -487,6 +554,8 @@ class ZkDetector::Impl {
   std::unique_ptr<SessionContext> session_context_;
   uint64_t refresh_ = 0;
   bool disconnected_ = false;
+  bool contending_ = false;  // this session sent its election node's creation
+  std::string own_;          // our election node in this session, once made
   std::optional<Clock::time_point> deadline_;
   std::optional<Detection> reported_;
 };

@@ -1,7 +1,8 @@
 // ZooKeeper master detection: finds the leading Mesos master through the
 // masters' leader election in ZooKeeper, the way Mesos' own detector does,
-// and reports every change. The only unit that includes the ZooKeeper C
-// client (zookeeper_mt); callers see plain values.
+// and reports every change; and, for a master, takes part in that election
+// (ZkDetectorOptions::contend_with). The only unit that includes the
+// ZooKeeper C client (zookeeper_mt); callers see plain values.
 //
 // Masters contend by creating ephemeral sequential znodes directly under the
 // target's path, named `<label>_<sequence>` (today `json.info_0000000042`)
@@ -25,6 +26,17 @@
 //    timeout (after which ZooKeeper has surely expired it, and after an
 //    ensemble lost its data it would refuse the old session forever), the
 //    detector starts a new session, reads the children again and re-watches.
+//  - Contending (contend_with set): in every session, once connected, the
+//    detector creates the path (and its parents) if missing, then an
+//    ephemeral sequential `<path>/json.info_` node holding the given
+//    MasterInfo JSON, as a Mesos master does; Detection::own names it, so
+//    the caller leads when `leader->znode == own`. The node lives as long as
+//    the session: it disappears when the detector is destroyed, or when
+//    ZooKeeper expires the session (then a new session contends again, with a
+//    new, higher sequence). If the creation fails (including a connection
+//    lost before ZooKeeper answered, when it cannot be known whether the node
+//    exists), the session is closed, which removes whatever it created, and
+//    a new one tries again after retry_delay.
 //  - With credentials, every session authenticates with ZooKeeper's digest
 //    scheme. The password is never logged or reported.
 //
@@ -36,8 +48,8 @@
 //
 // The free functions below are the pure parts (naming, leader choice,
 // content parsing), exposed for tests; they do no I/O.
-#ifndef MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
-#define MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
+#ifndef MLAUNCH_COMMON_ZK_DETECTOR_H_
+#define MLAUNCH_COMMON_ZK_DETECTOR_H_
 
 #include <chrono>
 #include <cstdint>
@@ -49,7 +61,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "launcher/master_address.h"
+#include "common/master_address.h"
 #include "mesos/v1/mesos.pb.h"
 
 namespace mlaunch {
@@ -88,6 +100,9 @@ struct Detection {
   // Why there is no leader, for a person (e.g. "no master is registered
   // under /mesos"); empty when `leader` is set.
   std::string problem;
+  // When contending: our own election node's child name, once created in the
+  // current session; empty otherwise.
+  std::string own;
   friend bool operator==(const Detection&, const Detection&) = default;
 };
 
@@ -101,6 +116,8 @@ struct ZkDetectorOptions {
   // The ZooKeeper client's own log lines go to stderr when set; by default
   // they are dropped (detections carry what a person needs).
   bool client_log_to_stderr = false;
+  // Set: also take part in the election with this MasterInfo JSON (above).
+  std::optional<std::string> contend_with;
 };
 
 class ZkDetector {
@@ -128,4 +145,4 @@ class ZkDetector {
 
 }  // namespace mlaunch
 
-#endif  // MLAUNCH_LAUNCHER_ZK_DETECTOR_H_
+#endif  // MLAUNCH_COMMON_ZK_DETECTOR_H_

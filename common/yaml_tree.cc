@@ -1,13 +1,15 @@
-#include "launcher/spec/yaml_tree.h"
+#include "common/yaml_tree.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <map>
 #include <sstream>
 
-namespace mlaunch::spec {
+namespace mlaunch {
 namespace {
 
 // 1-based line and column; the column counts characters, not UTF-8 bytes.
@@ -22,6 +24,29 @@ SourceLoc Loc(const YAML::Mark& mark, std::string_view text) {
              }));
   }
   return {mark.line + 1, column};
+}
+
+// The first byte YAML does not allow in a stream: a C0 control other than
+// tab, LF and CR, or DEL. yaml-cpp reads such bytes as something else (a NUL
+// ends its input early), so they are refused before it sees them.
+std::optional<size_t> FirstControlCharacter(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::nullopt;
+}
+
+// 1-based line and character column of byte `offset` of `text`.
+SourceLoc LocOfOffset(std::string_view text, size_t offset) {
+  const std::string_view before = text.substr(0, offset);
+  const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  const std::string_view line = before.substr(line_start);
+  const int line_number = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  const int column = 1 + static_cast<int>(std::count_if(line.begin(), line.end(), [](char c) {
+                       return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                     }));
+  return {line_number, column};
 }
 
 // Builds the first document's nodes; of later documents it notes only where
@@ -122,6 +147,13 @@ class TreeBuilder : public YAML::EventHandler {
 
 bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error,
                SourceLoc& where) {
+  if (std::optional<size_t> bad = FirstControlCharacter(text)) {
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02X", static_cast<unsigned char>(text[*bad]));
+    error = std::string("control character ") + code + " (YAML allows only printable text)";
+    where = LocOfOffset(text, *bad);
+    return false;
+  }
   std::istringstream in{std::string(text)};
   TreeBuilder builder(document, text);
   try {
@@ -139,4 +171,4 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
   return true;
 }
 
-}  // namespace mlaunch::spec
+}  // namespace mlaunch

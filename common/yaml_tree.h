@@ -1,13 +1,15 @@
 // A YAML document as plain values: built in one pass from yaml-cpp's parser
-// events, with the 1-based position of every node. The spec reader walks
-// this instead of YAML::Node, which costs a shared pointer per node and a
-// second walk to find a second document.
+// events, with the 1-based position of every node. The project's one way of
+// reading YAML (the spec loader, the cluster file): cheaper than YAML::Node,
+// which costs a shared pointer per node and a second walk to find a second
+// document, and guarded against yaml-cpp's failure modes (endless empty
+// documents, control characters it mangles).
 //
 // Aliases point at their anchor's node, so a tree may share nodes (and an
 // alias inside its own anchor makes a cycle); readers must only descend as
 // far as the spec's shape goes. Not thread-safe; the document owns its nodes.
-#ifndef MLAUNCH_LAUNCHER_SPEC_YAML_TREE_H_
-#define MLAUNCH_LAUNCHER_SPEC_YAML_TREE_H_
+#ifndef MLAUNCH_COMMON_YAML_TREE_H_
+#define MLAUNCH_COMMON_YAML_TREE_H_
 
 #include <deque>
 #include <optional>
@@ -18,7 +20,7 @@
 
 #include "common/diagnostic.h"
 
-namespace mlaunch::spec {
+namespace mlaunch {
 
 struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
@@ -42,10 +44,12 @@ struct YamlDocument {
 };
 
 // Parses the first document of `text` (and notes whether a second follows).
-// On a syntax error returns false and sets `error` and `where`.
+// On a syntax error returns false and sets `error` and `where`. Control
+// characters other than tab, line feed and carriage return are errors (YAML
+// streams may not hold them), reported where they are.
 bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error,
                SourceLoc& where);
 
-}  // namespace mlaunch::spec
+}  // namespace mlaunch
 
-#endif  // MLAUNCH_LAUNCHER_SPEC_YAML_TREE_H_
+#endif  // MLAUNCH_COMMON_YAML_TREE_H_
