@@ -1065,7 +1065,14 @@ void MasterCore::Reconcile(Framework& framework,
       continue;
     }
     const std::string agent_id = wanted.agent_id().value();
-    if (wanted.has_agent_id() && agents_.count(agent_id) > 0) {
+    if (wanted.has_agent_id() && gone_agents_.count(agent_id) > 0) {
+      SendUpdate(framework,
+                 MasterStatus(framework_id, wanted.task_id(), agent_id,
+                              aware ? mesos::v1::TASK_GONE_BY_OPERATOR : mesos::v1::TASK_LOST,
+                              TaskStatus::REASON_RECONCILIATION,
+                              "Reconciliation: Agent was marked gone", now),
+                 out);
+    } else if (wanted.has_agent_id() && agents_.count(agent_id) > 0) {
       SendUpdate(framework,
                  MasterStatus(framework_id, wanted.task_id(), agent_id,
                               aware ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST,
@@ -1173,6 +1180,7 @@ MasterOutput MasterCore::ExecutorTerminated(
     const mesos::v1::ExecutorID& executor_id, int wait_status, Millis now) {
   (void)now;
   MasterOutput out;
+  if (agents_.count(agent_id) == 0) return out;  // e.g. marked gone: ignored
   auto fit = frameworks_.find(framework_id);
   if (fit == frameworks_.end()) return out;
   Framework& framework = fit->second;
@@ -1190,11 +1198,75 @@ MasterOutput MasterCore::ExecutorTerminated(
   return out;
 }
 
+std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_id,
+                                                     Millis now) {
+  auto agent = agents_.find(agent_id);
+  if (agent == agents_.end()) return std::nullopt;
+  MasterOutput out;
+  const std::string message =
+      "Agent " + agent->second.info.hostname() + " was marked gone by the operator";
+  // Asked while the agent is still known, so the request reaches it.
+  for (auto& [framework_id, framework] : frameworks_) {
+    out.agent_requests.push_back(ShutdownFramework{agent_id, framework_id});
+  }
+  for (auto offer = offers_.begin(); offer != offers_.end();) {
+    if (offer->second.offer.agent_id().value() != agent_id) {
+      ++offer;
+      continue;
+    }
+    auto framework = frameworks_.find(offer->second.offer.framework_id().value());
+    if (framework != frameworks_.end()) {
+      Event rescind;
+      rescind.set_type(Event::RESCIND);
+      *rescind.mutable_rescind()->mutable_offer_id() = offer->second.offer.id();
+      Send(framework->second, std::move(rescind), &out);
+    }
+    offer = offers_.erase(offer);
+  }
+  for (auto& [framework_id, framework] : frameworks_) {
+    const bool aware = PartitionAware(framework.info);
+    bool had_any = framework.executors.erase(agent_id) > 0;
+    for (auto task = framework.tasks.begin(); task != framework.tasks.end();) {
+      if (task->second.agent_id != agent_id) {
+        ++task;
+        continue;
+      }
+      had_any = true;
+      Task& gone = task->second;
+      const TaskState state = aware ? mesos::v1::TASK_GONE_BY_OPERATOR : mesos::v1::TASK_LOST;
+      if (!IsTerminal(gone.state)) {
+        TaskStatus status =
+            MasterStatus(framework_id, gone.info.task_id(), agent_id, state,
+                         TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR, message, now);
+        if (gone.info.has_executor()) {
+          *status.mutable_executor_id() = gone.info.executor().executor_id();
+        }
+        SendUpdate(framework, status, &out);
+        gone.state = state;
+      }
+      gone.pending.clear();
+      framework.completed_tasks.push_back(std::move(gone));
+      task = framework.tasks.erase(task);
+    }
+    if (had_any) {
+      Event failure;
+      failure.set_type(Event::FAILURE);
+      failure.mutable_failure()->mutable_agent_id()->set_value(agent_id);
+      Send(framework, std::move(failure), &out);
+    }
+  }
+  agents_.erase(agent);
+  gone_agents_.insert(agent_id);
+  allocation_wanted_ = true;
+  return out;
+}
+
 MasterOutput MasterCore::ExecutorMessage(const std::string& agent_id,
                                          const std::string& framework_id,
                                          const mesos::v1::ExecutorID& executor_id,
                                          std::string data) {
   MasterOutput out;
+  if (agents_.count(agent_id) == 0) return out;
   auto fit = frameworks_.find(framework_id);
   if (fit == frameworks_.end()) return out;
   Event event;

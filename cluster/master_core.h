@@ -176,6 +176,19 @@ class MasterCore {
                                const mesos::v1::ExecutorID& executor_id,
                                std::string data);
 
+  // The operator's MARK_AGENT_GONE (§2.8 row 5): the agent will not come
+  // back. Every task on it ends TASK_GONE_BY_OPERATOR (TASK_LOST for a
+  // framework that is not PARTITION_AWARE), reason
+  // REASON_AGENT_REMOVED_BY_OPERATOR, from the master and without uuid (so
+  // nothing to acknowledge); its executors and resources are forgotten; each
+  // framework gets FAILURE{agent_id} and a RESCIND for each of its offers on
+  // the agent; the agent is asked to shut every framework down (its
+  // executors are killed) and then forgotten: later reports from it are
+  // ignored, and an explicit reconciliation of a task on it answers
+  // TASK_GONE_BY_OPERATOR (or TASK_LOST). Nullopt when no such agent is
+  // registered.
+  std::optional<MasterOutput> MarkAgentGone(const std::string& agent_id, Millis now);
+
   // SUBSCRIBE, already validated by ValidateCall. Always yields a stream:
   // SUBSCRIBED then HEARTBEAT, or ERROR and a close (§2.1 step 5).
   // `principal`: the authenticated principal, if any.
@@ -295,6 +308,7 @@ class MasterCore {
   std::map<std::string, Framework> frameworks_;
   std::map<std::string, Framework> completed_frameworks_;
   std::map<std::string, Agent> agents_;
+  std::set<std::string> gone_agents_;  // marked gone by the operator
   std::map<std::string, OutstandingOffer> offers_;
   RefusalFilters filters_;
   int next_framework_ = 0;

@@ -8,6 +8,8 @@
 #include "cluster/json_proto.h"
 #include "cluster/state_json.h"
 #include "common/recordio.h"
+#include "mesos/v1/master/master.pb.h"
+#include "nlohmann/json.hpp"
 
 namespace mlaunch::cluster {
 namespace {
@@ -235,6 +237,7 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   if (path == "/api/v1/scheduler" || path == "/master/api/v1/scheduler") {
     return Scheduler(request);
   }
+  if (path == "/api/v1" || path == "/master/api/v1") return Operator(request);
   const bool state = path == "/master/state" || path == "/state" ||
                      path == "/master/state.json" || path == "/state.json";
   const bool health = path == "/health" || path == "/master/health";
@@ -253,27 +256,103 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   return response;
 }
 
+bool Master::Authenticate(const HttpServer::Request& request,
+                          std::optional<std::string>* principal) const {
+  if (options_.credentials.empty()) return true;
+  std::optional<BasicCredentials> given;
+  if (auto header = request.headers.Get("Authorization")) {
+    given = ParseBasicAuthorization(*header);
+  }
+  const bool valid =
+      given && std::any_of(options_.credentials.begin(), options_.credentials.end(),
+                           [&](const auto& c) {
+                             return c.principal == given->principal && c.secret == given->secret;
+                           });
+  if (valid) *principal = given->principal;
+  return valid;
+}
+
+HttpServer::Response Master::Unauthorized(const char* realm) {
+  HttpServer::Response response = Empty(401);
+  response.headers.Set("WWW-Authenticate", std::string("Basic realm=\"") + realm + "\"");
+  return response;
+}
+
+HttpServer::Response Master::Operator(const HttpServer::Request& request) {
+  std::optional<std::string> principal;
+  if (!Authenticate(request, &principal)) {
+    return Unauthorized("mesos-master-readwrite");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // As for the scheduler API: only the leader acts.
+    if (leadership_.role == Leadership::Role::kFollowing) {
+      HttpServer::Response response = Empty(307);
+      response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
+      return response;
+    }
+    if (leadership_.role == Leadership::Role::kNoLeader) {
+      return HttpServer::Response::Text(503, "No leader elected");
+    }
+    if (recovering_) {
+      return HttpServer::Response::Text(503, "Master has not finished recovery");
+    }
+  }
+  if (request.method != "POST") {
+    auto response = HttpServer::Response::Text(
+        405, "Expecting one of { 'POST' }, but received '" + request.method + "'");
+    response.headers.Set("Allow", "POST");
+    return response;
+  }
+  const std::optional<std::string> content_type = request.headers.Get("Content-Type");
+  if (!content_type) {
+    return HttpServer::Response::Text(400, "Expecting 'Content-Type' to be present");
+  }
+  if (*content_type != kProtobuf && *content_type != kJson) {
+    return HttpServer::Response::Text(
+        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " + kProtobuf);
+  }
+  mesos::v1::master::Call call;
+  if (*content_type == kProtobuf) {
+    if (!call.ParseFromString(request.body)) {
+      return HttpServer::Response::Text(400, "Failed to parse body into Call protobuf");
+    }
+  } else {
+    const nlohmann::json json = nlohmann::json::parse(request.body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      return HttpServer::Response::Text(400, "Failed to parse body into JSON");
+    }
+    if (Status merged = MergeFromJson(json, &call); !merged.ok()) {
+      return HttpServer::Response::Text(400, "Failed to convert JSON into Call protobuf: " +
+                                                 merged.message());
+    }
+  }
+  if (call.type() != mesos::v1::master::Call::MARK_AGENT_GONE) {
+    return HttpServer::Response::Text(
+        501, "Only MARK_AGENT_GONE of the operator API is supported by the embedded master");
+  }
+  if (!call.has_mark_agent_gone() || !call.mark_agent_gone().has_agent_id()) {
+    return HttpServer::Response::Text(
+        400, "Failed to validate master::Call: Expecting 'mark_agent_gone' to be present");
+  }
+  const std::string agent_id = call.mark_agent_gone().agent_id().value();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
+  std::optional<MasterOutput> output = core_->MarkAgentGone(agent_id, Now());
+  if (!output) {
+    return HttpServer::Response::Text(404, "Agent " + agent_id + " is not registered");
+  }
+  Deliver(*output);  // reaches the agent: it shuts its executors down
+  agents_.erase(agent_id);
+  Deliver(core_->Tick(Now()));
+  return Empty(200);
+}
+
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
   // 0: authentication, when credentials are configured.
   std::optional<std::string> principal;
-  if (!options_.credentials.empty()) {
-    std::optional<BasicCredentials> given;
-    if (auto header = request.headers.Get("Authorization")) {
-      given = ParseBasicAuthorization(*header);
-    }
-    const bool valid =
-        given && std::any_of(options_.credentials.begin(),
-                             options_.credentials.end(), [&](const auto& c) {
-                               return c.principal == given->principal &&
-                                      c.secret == given->secret;
-                             });
-    if (!valid) {
-      HttpServer::Response response = Empty(401);
-      response.headers.Set("WWW-Authenticate",
-                           "Basic realm=\"mesos-master-scheduler\"");
-      return response;
-    }
-    principal = given->principal;
+  if (!Authenticate(request, &principal)) {
+    return Unauthorized("mesos-master-scheduler");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,6 +1,9 @@
 // Master: the embedded Mesos master on the network. It serves
 //   POST /api/v1/scheduler and /master/api/v1/scheduler (v1 Scheduler API,
 //        status codes in the order a Mesos master evaluates them, §1.3),
+//   POST /api/v1 and /master/api/v1: of the operator API only
+//        MARK_AGENT_GONE (MasterCore::MarkAgentGone; the agent is then
+//        forgotten), with the same HTTP Basic authentication,
 //   GET  /master/state (and /state): a JSON subset of Mesos' state,
 //   GET  /health (and /master/health): 200, empty body,
 // with the project's HttpServer, and runs the pure MasterCore: every call,
@@ -140,6 +143,14 @@ class Master {
   explicit Master(Options options);
   HttpServer::Response Serve(const HttpServer::Request& request);
   HttpServer::Response Scheduler(const HttpServer::Request& request);
+  // POST /api/v1 (and /master/api/v1), the operator API: MARK_AGENT_GONE
+  // only (200; 404 for an agent not registered; 501 for other calls); a
+  // master that does not lead answers 307 or 503 as for the scheduler API.
+  HttpServer::Response Operator(const HttpServer::Request& request);
+  // HTTP Basic against Options::credentials (always true without them).
+  bool Authenticate(const HttpServer::Request& request,
+                    std::optional<std::string>* principal) const;
+  static HttpServer::Response Unauthorized(const char* realm);
   void Deliver(const MasterOutput& output);  // REQUIRES: mutex_ held
   void StreamEnded(const std::string& stream_id);
   void TickLoop();

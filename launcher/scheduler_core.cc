@@ -199,9 +199,10 @@ bool SchedulerCore::AllEnded() const {
 void SchedulerCore::AdjustOffers(Output& out) {
   if (finished_ || framework_id_.empty()) return;
   bool want = AnyWaiting() && !stopping_;
-  if (want && suppressed_) {
+  if (want && (suppressed_ || revive_to_clear_filters_)) {
     out.calls.push_back(NewCall(Call::REVIVE));
     suppressed_ = false;
+    revive_to_clear_filters_ = false;
   } else if (!want && !suppressed_) {
     out.calls.push_back(NewCall(Call::SUPPRESS));
     suppressed_ = true;
@@ -210,6 +211,7 @@ void SchedulerCore::AdjustOffers(Output& out) {
 
 void SchedulerCore::Adopt(const std::vector<std::pair<std::string, std::string>>& tasks,
                           Millis now) {
+  adopted_ = true;
   for (const auto& [task_id, agent_id] : tasks) {
     // <task>.<index>.<uuid>
     size_t first = task_id.find('.');
@@ -232,8 +234,13 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
   Output out;
   bool again = !framework_id_.empty();
   framework_id_ = subscribed.framework_id().value();
-  // The master forgets suppression with a new subscription.
+  // The master forgets suppression with a new subscription, but not the
+  // refusal filters of our earlier DECLINEs (decline_idle_seconds while
+  // nothing waited); and a REVIVE sent while the stream was down was lost.
+  // So after a re-subscription (or a failover) an instance that waits asks
+  // for offers again with REVIVE, which also clears the filters.
   suppressed_ = false;
+  revive_to_clear_filters_ = again || adopted_;
   out.view.push_back({ViewEvent::Kind::kNote, "",
                       std::string(again ? "re-subscribed" : "subscribed") + " framework=" +
                           framework_id_});

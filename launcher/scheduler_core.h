@@ -145,6 +145,9 @@ class SchedulerCore {
   std::vector<Instance> instances_;
   std::string framework_id_;
   bool suppressed_ = false;
+  // Re-subscribed: the master may still filter our offers (see Subscribed).
+  bool revive_to_clear_filters_ = false;
+  bool adopted_ = false;  // Adopt() was called: a failover
   bool stopping_ = false;
   Millis stop_deadline_ = 0;
   Millis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit

@@ -549,6 +549,92 @@ TEST_F(MasterCoreTest, UpdatesOfATaskAreForwardedOneAtATimeAfterEachAck) {
   EXPECT_TRUE(UpdatesIn(Handle(reconcile)).empty());
 }
 
+TEST_F(MasterCoreTest, AgentMarkedGoneLosesItsTasksAndIsForgotten) {
+  std::string stream;
+  const std::string agent = LaunchOneTask(Framework(), &stream);
+  const std::string other = AddAgent("agent2");
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);
+  now_ += 1000;
+  const auto offers = OffersIn(Tick());  // agent2's offer is outstanding
+  ASSERT_EQ(offers.size(), 1u);
+  ASSERT_EQ(offers[0].agent_id().value(), other);
+
+  EXPECT_EQ(core_.MarkAgentGone("M-S99", now_), std::nullopt);
+  std::optional<MasterOutput> out = core_.MarkAgentGone(agent, now_);
+  ASSERT_TRUE(out);
+  // Not PARTITION_AWARE: TASK_LOST, from the master, nothing to acknowledge.
+  auto updates = UpdatesIn(*out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].task_id().value(), "t1");
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR);
+  EXPECT_EQ(updates[0].source(), TaskStatus::SOURCE_MASTER);
+  EXPECT_FALSE(updates[0].has_uuid());
+  int failures = 0;
+  for (const auto& e : EventsOn(*out, stream)) {
+    if (e.type() == Event::FAILURE) {
+      ++failures;
+      EXPECT_EQ(e.failure().agent_id().value(), agent);
+      EXPECT_FALSE(e.failure().has_executor_id());
+    }
+    EXPECT_NE(e.type(), Event::RESCIND);  // the offer of agent2 stays valid
+  }
+  EXPECT_EQ(failures, 1);
+  auto shutdowns = Requests<ShutdownFramework>(*out);
+  ASSERT_EQ(shutdowns.size(), 1u);
+  EXPECT_EQ(shutdowns[0].agent_id, agent);
+
+  // What the dying agent still reports is ignored.
+  EXPECT_TRUE(core_.StatusUpdate(agent, framework_id_,
+                                 AgentStatus("t1", mesos::v1::TASK_KILLED, 'b'), now_)
+                  .events.empty());
+  mesos::v1::ExecutorID executor;
+  executor.set_value("e1");
+  EXPECT_TRUE(core_.ExecutorTerminated(agent, framework_id_, executor, 9, now_).events.empty());
+  // The agent is gone from the state and reconciliation says so.
+  const MasterView view = core_.View();
+  ASSERT_EQ(view.agents.size(), 1u);
+  EXPECT_EQ(view.agents[0].info.id().value(), other);
+  ASSERT_EQ(view.frameworks.size(), 1u);
+  ASSERT_EQ(view.frameworks[0].tasks.size(), 1u);  // completed, TASK_LOST
+  EXPECT_EQ(view.frameworks[0].tasks[0].state, mesos::v1::TASK_LOST);
+  Call reconcile = NewCall(Call::RECONCILE);
+  auto* wanted = reconcile.mutable_reconcile()->add_tasks();
+  wanted->mutable_task_id()->set_value("t1");
+  wanted->mutable_agent_id()->set_value(agent);
+  updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(updates[0].message(), "Reconciliation: Agent was marked gone");
+}
+
+TEST_F(MasterCoreTest, AgentMarkedGoneRescindsItsOffersAndGivesGoneByOperatorWhenPartitionAware) {
+  const std::string agent = AddAgent();
+  auto info = Framework();
+  info.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  const std::string stream = Subscribe(info);
+  const auto offer = OneOffer();
+  Handle(Launch({offer.id().value()}, {CommandTask("t1", offer, 1, 128)}));
+  now_ += 10'000;
+  const auto second = OneOffer();  // the rest of the agent, offered again
+  std::optional<MasterOutput> out = core_.MarkAgentGone(agent, now_);
+  ASSERT_TRUE(out);
+  auto updates = UpdatesIn(*out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_GONE_BY_OPERATOR);
+  bool rescinded = false;
+  for (const auto& e : EventsOn(*out, stream)) {
+    if (e.type() == Event::RESCIND) rescinded = e.rescind().offer_id().value() == second.id().value();
+  }
+  EXPECT_TRUE(rescinded);
+  // Accepting the rescinded offer fails as for any stale offer.
+  updates = UpdatesIn(Handle(Launch({second.id().value()}, {CommandTask("t2", second)})));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_DROPPED);
+  now_ += 10'000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+}
+
 TEST_F(MasterCoreTest, UnacknowledgedUpdateIsResentAfterTenSecondsThenDoubling) {
   const std::string agent = LaunchOneTask(Framework());
   core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);

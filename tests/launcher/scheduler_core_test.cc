@@ -340,6 +340,30 @@ TEST_F(Scheduler, ResubscribingReconcilesKnownTasksAndNeverDuplicates) {
   EXPECT_EQ(Launched().size(), 2u);  // both instances are known; nothing new
 }
 
+// Found by the stream-cut fault test: a REVIVE sent while the stream was
+// down is lost, and the master keeps the refusal filters of earlier
+// DECLINEs across a re-subscription, so the restarting instance saw no
+// offer for minutes. A re-subscription with an instance waiting revives.
+TEST_F(Scheduler, ResubscribingWhileAnInstanceWaitsRevivesOffers) {
+  Start(kWeb);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  ASSERT_EQ(Calls(Call::SUPPRESS).size(), 1u);
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.0.u1", v1::TASK_FAILED);
+  Advance(1000);
+  ASSERT_EQ(Calls(Call::REVIVE).size(), 1u);  // suppose it was lost
+  v1::scheduler::Event::Subscribed s;
+  s.mutable_framework_id()->set_value("fw-1");
+  Take(core_->Subscribed(s, now_));
+  EXPECT_EQ(Calls(Call::REVIVE).size(), 2u);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().back(), "web.0.u3");
+  // Nothing waits: a re-subscription suppresses offers again, no REVIVE.
+  Take(core_->Subscribed(s, now_));
+  EXPECT_EQ(Calls(Call::REVIVE).size(), 2u);
+  EXPECT_EQ(Calls(Call::SUPPRESS).size(), 3u);
+}
+
 TEST_F(Scheduler, AdoptedTasksAreReconciledAndNotLaunchedAgain) {
   spec::LoadResult r = spec::Load(kWeb, "t.yaml");
   plan_ = Compile(r.spec, {}, {"u"});

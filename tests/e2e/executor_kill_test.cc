@@ -1,0 +1,126 @@
+// Fault #4 of issue #8: the executor of a running service SIGKILLed
+// kKills times, on mesos-launch-cluster. Each time the launcher hears
+// FAILED, waits out its restart policy's backoff (exponential, capped) and
+// launches the instance again, and never two at once: the launcher's own
+// events (with its clock) and the master's state are checked every cycle.
+#include <signal.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include "tests/e2e/fault_run.h"
+
+namespace mlaunch::testing {
+namespace {
+
+constexpr int kKills = 50;
+// The spec's backoff: 100ms, 150ms, 225ms, then 300ms each time.
+constexpr double kInitialMs = 100, kFactor = 1.5, kMaxMs = 300;
+
+std::int64_t Ms(const nlohmann::json& event) {
+  return std::llround(event.value("time", 0.0) * 1000.0);
+}
+
+TEST_F(FaultRun, ExecutorSigkilledFiftyTimesIsRelaunchedAfterItsBackoffEachTime) {
+  const std::string port = std::to_string(FreePort("127.0.0.2"));
+  const std::string url = StartCluster({"--agents", "1", "--allocation-interval", "0.05",
+                                        "--agent-resources",
+                                        "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port +
+                                            "]"});
+  ASSERT_FALSE(url.empty());
+  StartLauncher(url, WriteSpec(R"(version: 1
+tasks:
+  - name: web
+    resources: { cpus: 0.1, mem: 32 }
+    ports: [{ name: http }]
+    service: { type: http, port: http, payload: "alive" }
+    restart:
+      policy: always
+      max_attempts: 0
+      backoff: { initial: 100ms, factor: 1.5, max: 300ms }
+)"));
+
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t most_live_tasks = 0, most_executors = 0;
+  pid_t killed = -1;
+  for (int cycle = 1; cycle <= kKills + 1; ++cycle) {
+    SCOPED_TRACE("cycle " + std::to_string(cycle));
+    // The cycle-th launch runs, in a new executor process.
+    pid_t executor = -1;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          const std::set<pid_t> executors = ProcessesUnder(work_dir_);
+          most_executors = std::max(most_executors, executors.size());
+          most_live_tasks = std::max(most_live_tasks, LiveTasks().size());
+          if (EventsSaying("web.0", "RUNNING").size() != static_cast<std::size_t>(cycle) ||
+              executors.size() != 1 || executors.count(killed) > 0) {
+            return false;
+          }
+          executor = *executors.begin();
+          return true;
+        },
+        kWait))
+        << LauncherOutput();
+    auto reply = HttpExchange("127.0.0.2", static_cast<std::uint16_t>(std::stoi(port)),
+                              boost::beast::http::verb::get, "/");
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "alive");
+    if (cycle == kKills + 1) break;
+    ASSERT_EQ(kill(executor, SIGKILL), 0);
+    killed = executor;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+
+  // The launcher's events: LAUNCHED, RUNNING, FAILED, "restarting in",
+  // LAUNCHED ... in this order, each relaunch no earlier than its backoff.
+  std::vector<nlohmann::json> sequence;
+  for (const auto& e : Events()) {
+    if (e.value("instance", "") != "web.0" || e.value("kind", "") != "instance") continue;
+    sequence.push_back(e);
+  }
+  int relaunches = 0;
+  std::string expected = "LAUNCHED";
+  std::int64_t restart_at = 0, launched_at = 0, starting = 0, waiting = 0;
+  for (const auto& e : sequence) {
+    const std::string text = e.value("text", "");
+    ASSERT_EQ(text.rfind(expected, 0), 0u) << "got '" << text << "' where " << expected
+                                           << " was due\n" << LauncherOutput();
+    if (expected == "LAUNCHED") {
+      if (restart_at > 0) {
+        ++relaunches;
+        const double wanted = std::min(kInitialMs * std::pow(kFactor, relaunches - 1), kMaxMs);
+        EXPECT_GE(Ms(e) - restart_at, static_cast<std::int64_t>(wanted))
+            << "relaunch " << relaunches << " came before its backoff";
+        waiting += Ms(e) - restart_at;
+      }
+      launched_at = Ms(e);
+      expected = "RUNNING";
+    } else if (expected == "RUNNING") {
+      starting += Ms(e) - launched_at;
+      expected = "FAILED";
+    } else if (expected == "FAILED") {
+      EXPECT_NE(text.find("executor terminated"), std::string::npos) << text;
+      expected = "restarting in";
+    } else {
+      EXPECT_NE(text.find("(attempt " + std::to_string(relaunches + 1) + ","), std::string::npos)
+          << text;
+      restart_at = Ms(e);
+      expected = "LAUNCHED";
+    }
+  }
+  EXPECT_EQ(relaunches, kKills);
+  EXPECT_EQ(expected, "FAILED");  // the last launch still runs
+  EXPECT_EQ(most_executors, 1u) << "two executors of one instance at once";
+  EXPECT_EQ(most_live_tasks, 1u) << "two live tasks of one instance at once";
+  std::cout << kKills << " executor SIGKILLs survived, " << relaunches
+            << " relaunches each after its backoff, in " << took.count() << " ms (mean "
+            << waiting / std::max(1, relaunches) << " ms from FAILED to LAUNCHED, "
+            << starting / (relaunches + 1) << " ms from LAUNCHED to RUNNING)\n";
+
+  StopCleanly();
+}
+
+}  // namespace
+}  // namespace mlaunch::testing
