@@ -177,8 +177,8 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       if (!fed.ok() && attempt->broken.empty()) attempt->broken = fed.message();
     }
     attempt->changed.notify_all();
-    for (const sched::Event& event : events) {
-      if (callbacks_.on_event) callbacks_.on_event(event);
+    for (sched::Event& event : events) {
+      if (callbacks_.on_event) callbacks_.on_event(std::move(event));
     }
     std::lock_guard<std::mutex> lock(attempt->mutex);
     return attempt->broken.empty();

@@ -54,7 +54,9 @@ class MasterClient {
   };
 
   struct Callbacks {
-    std::function<void(const mesos::v1::scheduler::Event& event)> on_event;
+    // Each event is handed over (moved): an OFFERS event of 10,000 offers is
+    // megabytes, better not copied.
+    std::function<void(mesos::v1::scheduler::Event event)> on_event;
     // The subscription ended; the client reconnects by itself.
     std::function<void(const std::string& why)> on_disconnected;
     // The master refused the framework; the client has stopped trying.
