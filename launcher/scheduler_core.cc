@@ -402,6 +402,14 @@ Call SchedulerCore::ReconcileUnanswered() const {
   return reconcile;
 }
 
+Call SchedulerCore::KillCall(const Instance& i) const {
+  Call kill = NewCall(Call::KILL);
+  kill.mutable_kill()->mutable_task_id()->set_value(i.task_id);
+  kill.mutable_kill()->mutable_agent_id()->set_value(i.agent_id);
+  *kill.mutable_kill()->mutable_kill_policy() = i.task->task_info.kill_policy();
+  return kill;
+}
+
 Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
   Output out;
   const std::string& task_id = status.task_id().value();
@@ -418,6 +426,14 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
       out.calls.push_back(kill);
     }
   } else {
+    // Reconciliation says a task we are killing still runs: the KILL was
+    // lost (sent while the master was away, or to a master that failed
+    // over). Send it again.
+    if (i->state == InstanceState::kKilling && !IsTerminal(status.state()) &&
+        status.state() != v1::TASK_KILLING &&
+        status.reason() == v1::TaskStatus::REASON_RECONCILIATION) {
+      out.calls.push_back(KillCall(*i));
+    }
     switch (status.state()) {
       case v1::TASK_STAGING:
       case v1::TASK_STARTING:
@@ -550,11 +566,7 @@ void SchedulerCore::Finish(int code, Millis now, Output& out) {
       bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
                   i.state == InstanceState::kKilling;
       if (!live) continue;
-      Call kill = NewCall(Call::KILL);
-      kill.mutable_kill()->mutable_task_id()->set_value(i.task_id);
-      kill.mutable_kill()->mutable_agent_id()->set_value(i.agent_id);
-      *kill.mutable_kill()->mutable_kill_policy() = i.task->task_info.kill_policy();
-      out.calls.push_back(kill);
+      out.calls.push_back(KillCall(i));
       if (i.state != InstanceState::kKilling) Enter(i, InstanceState::kKilling, now, out, "killing");
     }
   }
@@ -591,10 +603,7 @@ Output SchedulerCore::Tick(Millis now) {
         break;
       case InstanceState::kLaunched:
         if (now - i.since >= i.task->spec.staging_timeout.ms) {
-          Call kill = NewCall(Call::KILL);
-          kill.mutable_kill()->mutable_task_id()->set_value(i.task_id);
-          kill.mutable_kill()->mutable_agent_id()->set_value(i.agent_id);
-          out.calls.push_back(kill);
+          out.calls.push_back(KillCall(i));
           i.last_failure = "not running after " +
                            spec::FormatDuration(i.task->spec.staging_timeout) + " (staging timeout)";
           Enter(i, InstanceState::kKilling, now, out, i.last_failure + "; killing");

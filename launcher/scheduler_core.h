@@ -129,6 +129,8 @@ class SchedulerCore {
   mesos::v1::scheduler::Call NewCall(mesos::v1::scheduler::Call::Type type) const;
   // A RECONCILE naming the tasks in `unanswered_`.
   mesos::v1::scheduler::Call ReconcileUnanswered() const;
+  // KILL of the instance's task, with its task's kill policy.
+  mesos::v1::scheduler::Call KillCall(const Instance& i) const;
   void Enter(Instance& i, InstanceState state, Millis now, Output& out, std::string note = {});
   void Unblock(Millis now, Output& out);
   bool DependenciesMet(const Instance& i) const;

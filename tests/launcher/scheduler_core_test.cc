@@ -340,6 +340,31 @@ TEST_F(Scheduler, ResubscribingReconcilesKnownTasksAndNeverDuplicates) {
   EXPECT_EQ(Launched().size(), 2u);  // both instances are known; nothing new
 }
 
+// A KILL sent while the master was away is lost; when reconciliation then
+// says the task still runs, the KILL goes out again (and only then).
+TEST_F(Scheduler, KillIsSentAgainWhenReconciliationSaysTheTaskStillRuns) {
+  Start(R"(version: 1
+tasks: [{name: job, command: "sleep 100", staging_timeout: 30s}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Advance(30'000);  // staging timeout: KILL
+  ASSERT_EQ(Calls(Call::KILL).size(), 1u);
+  Update("job.0.u1", v1::TASK_RUNNING);  // a plain update: the kill is under way
+  EXPECT_EQ(Calls(Call::KILL).size(), 1u);
+  v1::TaskStatus answer;
+  answer.mutable_task_id()->set_value("job.0.u1");
+  answer.set_state(v1::TASK_RUNNING);
+  answer.mutable_agent_id()->set_value("a1");
+  answer.set_reason(v1::TaskStatus::REASON_RECONCILIATION);
+  Take(core_->Update(answer, now_));
+  ASSERT_EQ(Calls(Call::KILL).size(), 2u);
+  EXPECT_EQ(Calls(Call::KILL)[1].kill().task_id().value(), "job.0.u1");
+  EXPECT_EQ(Calls(Call::KILL)[1].kill().agent_id().value(), "a1");
+  answer.set_state(v1::TASK_KILLED);
+  Take(core_->Update(answer, now_));
+  EXPECT_EQ(Calls(Call::KILL).size(), 2u);  // ended: nothing more to kill
+}
+
 // Found by the stream-cut fault test: a REVIVE sent while the stream was
 // down is lost, and the master keeps the refusal filters of earlier
 // DECLINEs across a re-subscription, so the restarting instance saw no
