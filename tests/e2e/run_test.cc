@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "tests/e2e/child_process.h"
 #include "tests/executor/http_get.h"
@@ -48,6 +50,42 @@ std::vector<ProcessEntry> Executors(pid_t launcher) {
     if (p.name.rfind("mesos-launch-ex", 0) == 0) executors.push_back(p);
   }
   return executors;
+}
+
+// The TCP sockets process `pid` listens on, as "ip:port": its socket
+// inodes (/proc/PID/fd) looked up among the LISTEN entries (state 0A) of
+// /proc/PID/net/tcp and tcp6.
+std::vector<std::string> ListeningSockets(pid_t pid) {
+  std::set<std::string> inodes;
+  const std::filesystem::path fds = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code error;
+  for (const auto& fd : std::filesystem::directory_iterator(fds, error)) {
+    const std::string target = std::filesystem::read_symlink(fd.path(), error).string();
+    if (target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::vector<std::string> listening;
+  for (const char* table : {"tcp", "tcp6"}) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      if (state != "0A" || inodes.count(inode) == 0) continue;
+      const size_t colon = local.find(':');
+      const unsigned long port = std::stoul(local.substr(colon + 1), nullptr, 16);
+      std::string ip = local.substr(0, colon);
+      if (ip.size() == 8) {  // IPv4, in the kernel's byte order
+        const unsigned long raw = std::stoul(ip, nullptr, 16);
+        ip = std::to_string(raw & 0xFF) + "." + std::to_string((raw >> 8) & 0xFF) + "." +
+             std::to_string((raw >> 16) & 0xFF) + "." + std::to_string(raw >> 24);
+      }
+      listening.push_back(ip + ":" + std::to_string(port));
+    }
+  }
+  return listening;
 }
 
 class EmbeddedRun : public ::testing::Test {
@@ -92,7 +130,10 @@ TEST_F(EmbeddedRun, WebserverSpecServesUntilInterruptedThenLeavesNothing) {
   GetResponse response = HttpGet(url->port, "/", url->host);
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "Hello from Server");
-  EXPECT_EQ(Executors(launcher.pid()).size(), 1u);
+  ASSERT_EQ(Executors(launcher.pid()).size(), 1u);
+  // The executor opens the task's port, on the agent's address, and nothing else.
+  EXPECT_EQ(ListeningSockets(Executors(launcher.pid())[0].pid),
+            std::vector<std::string>{url->host + ":" + std::to_string(url->port)});
 
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
