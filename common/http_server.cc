@@ -146,13 +146,21 @@ HttpServer::Response HttpServer::Response::Text(int status, std::string text) {
 
 namespace {
 
-// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string HttpDate() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; formatted once
+// a second per thread (gmtime_r takes glibc's time zone lock).
+const std::string& HttpDate() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[64];
+    const std::size_t length =
+        std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text.assign(buffer, length);
+    formatted_second = now;
+  }
   return text;
 }
 
@@ -564,11 +572,19 @@ class HttpConnection
 
 class HttpServer::Impl {
  public:
+  // One io_context per server thread, each run by its thread alone: a
+  // connection lives on one of them (dealt round-robin as accepted), so its
+  // completions never hop between threads or contend for a shared queue.
   explicit Impl(std::shared_ptr<HttpServerShared> shared)
       : shared_(std::move(shared)),
-        accept_strand_(net::make_strand(io_context_)),
+        contexts_(MakeContexts(std::max(1, shared_->options.threads))),
+        accept_strand_(net::make_strand(*contexts_.front())),
         acceptor_(accept_strand_),
-        retry_timer_(accept_strand_) {}
+        retry_timer_(accept_strand_) {
+    for (const auto& context : contexts_) {
+      work_.emplace_back(context->get_executor());
+    }
+  }
 
   Status Listen() {
     const Options& options = shared_->options;
@@ -595,12 +611,11 @@ class HttpServer::Impl {
 
   void Run() {
     DoAccept();
-    const int threads = std::max(1, shared_->options.threads);
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] {
+    for (const auto& context : contexts_) {
+      threads_.emplace_back([context = context.get()] {
         for (;;) {
           try {
-            io_context_.run();
+            context->run();
             return;
           } catch (...) {
             // A handler let an exception out (out of memory, most likely);
@@ -633,7 +648,7 @@ class HttpServer::Impl {
       }
     }
     open.clear();
-    work_.reset();
+    work_.clear();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
   }
@@ -644,8 +659,10 @@ class HttpServer::Impl {
 
  private:
   void DoAccept() {
+    net::io_context& context = *contexts_[next_context_];
+    next_context_ = (next_context_ + 1) % contexts_.size();
     acceptor_.async_accept(
-        net::make_strand(io_context_),
+        net::make_strand(context),
         net::bind_executor(
             accept_strand_, [this](beast::error_code ec, tcp::socket socket) {
               if (ec == net::error::operation_aborted || !acceptor_.is_open())
@@ -731,13 +748,21 @@ class HttpServer::Impl {
     return true;
   }
 
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    for (int i = 0; i < n; ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+    }
+    return contexts;
+  }
+
   std::shared_ptr<HttpServerShared> shared_;
-  net::io_context io_context_;
+  std::vector<std::unique_ptr<net::io_context>> contexts_;
   net::strand<net::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
-      io_context_.get_executor()};
+  std::size_t next_context_ = 0;  // the accept strand's
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::string address_;
   std::uint16_t port_ = 0;
