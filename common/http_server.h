@@ -150,6 +150,8 @@ class HttpServer {
   struct Options {
     std::string address = "127.0.0.1";  // an IP address, not a host name
     std::uint16_t port = 0;             // 0: any free port
+    // Server threads, each with its own event loop; a connection stays on
+    // the one it was dealt when accepted.
     int threads = 2;
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
