@@ -222,7 +222,7 @@ struct ConnectionEntry {
   // arrive whole: in its TLS handshake, idle between requests, or reading a
   // slow one; 0 while it is busy (a handler running, a response being
   // written or streamed, an error response lingering). Written by the
-  // connection on its strand, read by the acceptor: a hint, not a guard.
+  // connection on its thread, read by the acceptor: a hint, not a guard.
   std::atomic<std::int64_t> waiting_since{0};
   // Counted against the limit. Guarded by the server's mutex.
   bool admitted = false;
@@ -251,7 +251,7 @@ struct HttpServerShared {
 
 // HttpConnection: one accepted socket, over plain TCP (beast::tcp_stream)
 // or TLS (beast::ssl_stream<beast::tcp_stream>). Everything it does runs on
-// its own strand, so its members need no lock.
+// the one thread of its io_context, so its members need no lock.
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -574,7 +574,8 @@ class HttpServer::Impl {
  public:
   // One io_context per server thread, each run by its thread alone: a
   // connection lives on one of them (dealt round-robin as accepted), so its
-  // completions never hop between threads or contend for a shared queue.
+  // completions never hop between threads or contend for a shared queue,
+  // and need no strand to run one at a time.
   explicit Impl(std::shared_ptr<HttpServerShared> shared)
       : shared_(std::move(shared)),
         contexts_(MakeContexts(std::max(1, shared_->options.threads))),
@@ -662,7 +663,7 @@ class HttpServer::Impl {
     net::io_context& context = *contexts_[next_context_];
     next_context_ = (next_context_ + 1) % contexts_.size();
     acceptor_.async_accept(
-        net::make_strand(context),
+        context.get_executor(),
         net::bind_executor(
             accept_strand_, [this](beast::error_code ec, tcp::socket socket) {
               if (ec == net::error::operation_aborted || !acceptor_.is_open())
