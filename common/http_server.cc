@@ -6,7 +6,9 @@
 #include <utility>
 // clang-format on
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -144,13 +146,21 @@ HttpServer::Response HttpServer::Response::Text(int status, std::string text) {
 
 namespace {
 
-// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string HttpDate() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; formatted once
+// a second per thread (gmtime_r takes glibc's time zone lock).
+const std::string& HttpDate() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[64];
+    const std::size_t length =
+        std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text.assign(buffer, length);
+    formatted_second = now;
+  }
   return text;
 }
 
@@ -190,8 +200,43 @@ class HttpServerConnection {
   virtual void Shutdown() = 0;
 };
 
+namespace {
+
+// Steady-clock ticks, never 0 (0 means "not waiting" below).
+std::int64_t WaitingStamp() {
+  return std::max<std::int64_t>(
+      1, std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace
+
+// What the server keeps of one open connection. Entries live in a node-based
+// map, so a connection may keep a pointer to its own entry: it is erased only
+// by that connection's destructor.
+struct ConnectionEntry {
+  // Locked only with the server's mutex released: the locked shared_ptr may
+  // turn out to be the last owner, and the connection's destructor takes the
+  // mutex.
+  std::weak_ptr<HttpServerConnection> connection;
+  // Since when (WaitingStamp()) the connection has waited for a request to
+  // arrive whole: in its TLS handshake, idle between requests, or reading a
+  // slow one; 0 while it is busy (a handler running, a response being
+  // written or streamed, an error response lingering). Written by the
+  // connection on its thread, read by the acceptor: a hint, not a guard.
+  std::atomic<std::int64_t> waiting_since{0};
+  // Counted against the limit. Guarded by the server's mutex.
+  bool admitted = false;
+  // Chosen to make room for a newer connection; closing. Guarded by the
+  // server's mutex.
+  bool evicted = false;
+};
+
 // State shared by the server and its connections, which may outlive the
 // server's Stop() by the time their last handlers run.
+//
+// No destructor runs under `mutex`: a connection's destructor takes it, so
+// the code holding it never owns a connection that could be released there
+// (it copies weak_ptrs out and locks them after unlocking).
 struct HttpServerShared {
   HttpServer::Options options;
   HttpServer::Handler handler;
@@ -201,13 +246,12 @@ struct HttpServerShared {
   bool stopping = false;
   std::uint64_t next_id = 0;
   std::size_t admitted = 0;  // connections counted against the limit
-  std::unordered_map<std::uint64_t, std::weak_ptr<HttpServerConnection>>
-      connections;
+  std::unordered_map<std::uint64_t, ConnectionEntry> connections;
 };
 
 // HttpConnection: one accepted socket, over plain TCP (beast::tcp_stream)
 // or TLS (beast::ssl_stream<beast::tcp_stream>). Everything it does runs on
-// its own strand, so its members need no lock.
+// the one thread of its io_context, so its members need no lock.
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -220,13 +264,15 @@ class HttpConnection
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   // `stream_args` construct the stream: the socket, and for TLS the context.
+  // `entry` is the connection's own entry in `shared->connections`.
   template <typename... StreamArgs>
   HttpConnection(std::shared_ptr<HttpServerShared> shared, std::uint64_t id,
-                 bool admitted, StreamArgs&&... stream_args)
+                 ConnectionEntry* entry, StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         shared_(std::move(shared)),
         id_(id),
-        admitted_(admitted) {
+        entry_(entry),
+        admitted_(entry->admitted) {
     beast::error_code ec;
     tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = EndpointText(remote);
@@ -283,7 +329,10 @@ class HttpConnection
     parser_->header_limit(
         static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
+    // One deadline for the whole request, headers and body: a client that
+    // dribbles its bytes is closed when it runs out, however steady.
     Lowest().expires_after(shared_->options.idle_timeout);
+    entry_->waiting_since.store(WaitingStamp(), std::memory_order_relaxed);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -292,6 +341,7 @@ class HttpConnection
   }
 
   void OnRead(beast::error_code ec) {
+    entry_->waiting_since.store(0, std::memory_order_relaxed);
     if (closed_) return;
     if (ec == http::error::header_limit) {
       return SendError(http::status::request_header_fields_too_large,
@@ -501,6 +551,7 @@ class HttpConnection
   Stream stream_;
   std::shared_ptr<HttpServerShared> shared_;
   const std::uint64_t id_;
+  ConnectionEntry* const entry_;  // valid until the destructor erases it
   const bool admitted_;
   std::string peer_;
   beast::flat_buffer buffer_;
@@ -521,11 +572,20 @@ class HttpConnection
 
 class HttpServer::Impl {
  public:
+  // One io_context per server thread, each run by its thread alone: a
+  // connection lives on one of them (dealt round-robin as accepted), so its
+  // completions never hop between threads or contend for a shared queue,
+  // and need no strand to run one at a time.
   explicit Impl(std::shared_ptr<HttpServerShared> shared)
       : shared_(std::move(shared)),
-        accept_strand_(net::make_strand(io_context_)),
+        contexts_(MakeContexts(std::max(1, shared_->options.threads))),
+        accept_strand_(net::make_strand(*contexts_.front())),
         acceptor_(accept_strand_),
-        retry_timer_(accept_strand_) {}
+        retry_timer_(accept_strand_) {
+    for (const auto& context : contexts_) {
+      work_.emplace_back(context->get_executor());
+    }
+  }
 
   Status Listen() {
     const Options& options = shared_->options;
@@ -552,12 +612,11 @@ class HttpServer::Impl {
 
   void Run() {
     DoAccept();
-    const int threads = std::max(1, shared_->options.threads);
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] {
+    for (const auto& context : contexts_) {
+      threads_.emplace_back([context = context.get()] {
         for (;;) {
           try {
-            io_context_.run();
+            context->run();
             return;
           } catch (...) {
             // A handler let an exception out (out of memory, most likely);
@@ -570,13 +629,12 @@ class HttpServer::Impl {
 
   void Stop() {
     if (threads_.empty()) return;
-    std::vector<std::shared_ptr<HttpServerConnection>> open;
+    std::vector<std::weak_ptr<HttpServerConnection>> open;
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       shared_->stopping = true;
-      for (auto& [id, weak] : shared_->connections) {
-        if (auto connection = weak.lock())
-          open.push_back(std::move(connection));
+      for (auto& [id, entry] : shared_->connections) {
+        open.push_back(entry.connection);
       }
     }
     net::post(accept_strand_, [this] {
@@ -584,12 +642,14 @@ class HttpServer::Impl {
       acceptor_.close(ignored);
       retry_timer_.cancel();
     });
-    for (auto& connection : open) {
-      net::post(connection->executor(),
-                [connection] { connection->Shutdown(); });
+    for (const std::weak_ptr<HttpServerConnection>& weak : open) {
+      if (auto connection = weak.lock()) {
+        net::post(connection->executor(),
+                  [connection] { connection->Shutdown(); });
+      }
     }
     open.clear();
-    work_.reset();
+    work_.clear();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
   }
@@ -600,8 +660,10 @@ class HttpServer::Impl {
 
  private:
   void DoAccept() {
+    net::io_context& context = *contexts_[next_context_];
+    next_context_ = (next_context_ + 1) % contexts_.size();
     acceptor_.async_accept(
-        net::make_strand(io_context_),
+        context.get_executor(),
         net::bind_executor(
             accept_strand_, [this](beast::error_code ec, tcp::socket socket) {
               if (ec == net::error::operation_aborted || !acceptor_.is_open())
@@ -620,35 +682,88 @@ class HttpServer::Impl {
             }));
   }
 
+  // Declared before the lock is taken, `connection` and `victim` are
+  // released only after it is: no connection's destructor runs under the
+  // mutex.
   void Admit(tcp::socket socket) {
     std::shared_ptr<HttpServerConnection> connection;
+    std::weak_ptr<HttpServerConnection> victim;
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       if (shared_->stopping) return;  // the socket closes here
-      const bool admitted =
-          shared_->admitted < shared_->options.max_connections;
-      if (admitted) ++shared_->admitted;
       const std::uint64_t id = shared_->next_id++;
-      if (shared_->tls) {
-        connection = std::make_shared<HttpConnection<TlsStream>>(
-            shared_, id, admitted, std::move(socket), *shared_->tls);
-      } else {
-        connection = std::make_shared<HttpConnection<PlainStream>>(
-            shared_, id, admitted, std::move(socket));
+      ConnectionEntry& entry = shared_->connections[id];
+      entry.admitted = shared_->admitted < shared_->options.max_connections ||
+                       ChooseVictimLocked(&victim);
+      if (entry.admitted) {
+        ++shared_->admitted;
+        entry.waiting_since.store(WaitingStamp(), std::memory_order_relaxed);
       }
-      shared_->connections.emplace(id, connection);
+      try {
+        if (shared_->tls) {
+          connection = std::make_shared<HttpConnection<TlsStream>>(
+              shared_, id, &entry, std::move(socket), *shared_->tls);
+        } else {
+          connection = std::make_shared<HttpConnection<PlainStream>>(
+              shared_, id, &entry, std::move(socket));
+        }
+        entry.connection = connection;
+      } catch (const std::exception& e) {
+        // No memory, or OpenSSL could not make a session: this client is
+        // dropped (the socket closed with the half-built connection).
+        spdlog::warn("HTTP server: cannot take a connection: {}", e.what());
+        if (entry.admitted) --shared_->admitted;
+        shared_->connections.erase(id);
+      }
     }
-    net::dispatch(connection->executor(),
-                  [connection] { connection->Begin(); });
+    if (auto evicted = victim.lock()) {
+      net::post(evicted->executor(), [evicted] { evicted->Shutdown(); });
+    }
+    if (connection) {
+      net::dispatch(connection->executor(),
+                    [connection] { connection->Begin(); });
+    }
+  }
+
+  // At the limit, room is made by closing the admitted connection that has
+  // waited longest for a request (an idle keep-alive client, a slow or
+  // silent one), so that such clients cannot keep others out; when every
+  // admitted connection is busy there is no room (503). The victim is only
+  // named here; the caller closes it once the mutex is released.
+  // REQUIRES: shared_->mutex held.
+  bool ChooseVictimLocked(std::weak_ptr<HttpServerConnection>* victim) {
+    ConnectionEntry* oldest = nullptr;
+    std::int64_t oldest_since = 0;
+    for (auto& [id, entry] : shared_->connections) {
+      if (!entry.admitted || entry.evicted) continue;
+      const std::int64_t since =
+          entry.waiting_since.load(std::memory_order_relaxed);
+      if (since > 0 && (oldest == nullptr || since < oldest_since)) {
+        oldest = &entry;
+        oldest_since = since;
+      }
+    }
+    if (oldest == nullptr) return false;
+    oldest->evicted = true;
+    *victim = oldest->connection;
+    return true;
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    for (int i = 0; i < n; ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+    }
+    return contexts;
   }
 
   std::shared_ptr<HttpServerShared> shared_;
-  net::io_context io_context_;
+  std::vector<std::unique_ptr<net::io_context>> contexts_;
   net::strand<net::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
-      io_context_.get_executor()};
+  std::size_t next_context_ = 0;  // the accept strand's
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::string address_;
   std::uint16_t port_ = 0;

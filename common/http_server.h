@@ -12,9 +12,17 @@
 // between whole responses; a streamed response ends its connection.
 //
 // Limits, all in Options: request headers (431 when exceeded), request body
-// (413), open connections (503 to the ones beyond), idle time between
-// requests. Start() and Stop() are called from one owning thread; Stop()
-// closes every connection, ends every stream and joins the server threads.
+// (413), open connections, and `idle_timeout`, the time a connection may
+// take to deliver a whole request (headers and body), counted from when the
+// server starts waiting for it: idle and slow clients alike are closed when
+// it runs out, however steadily they dribble bytes. At the connection limit
+// a new connection makes room by closing the one that has waited longest
+// for a request (idle between requests, sending one slowly, or silent), so
+// idle and slow clients cannot keep others out; only when every connection
+// is busy (a handler running, a response being written or streamed) is the
+// new one answered 503. Start() and Stop() are called from one owning
+// thread; Stop() closes every connection, ends every stream and joins the
+// server threads.
 // Errors (cannot bind, bad address) are values; no exception leaves here.
 // A Handler that throws gets a 500 response, but should not throw.
 //
@@ -142,10 +150,13 @@ class HttpServer {
   struct Options {
     std::string address = "127.0.0.1";  // an IP address, not a host name
     std::uint16_t port = 0;             // 0: any free port
+    // Server threads, each with its own event loop; a connection stays on
+    // the one it was dealt when accepted.
     int threads = 2;
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
     std::size_t max_connections = 256;
+    // Also the deadline of each request, see above.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
     // HTTPS when both are set: a PEM certificate chain (the server's
     // certificate first) and its PEM private key (unencrypted).

@@ -15,6 +15,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -50,20 +51,31 @@ std::unique_ptr<HttpServer> StartServer(HttpServer::Handler handler,
 // A client connection with deadlines, driven one operation at a time.
 class TestClient {
  public:
+  // Connecting has the same deadline as reading; a failure to connect shows
+  // as the error of the first Send() or Read().
   explicit TestClient(std::uint16_t port) : stream_(io_context_) {
-    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    connect_error_ = Run([&](auto done) {
+      stream_.async_connect(
+          tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+          [done](beast::error_code ec) { done(ec, 0); });
+    });
   }
 
-  void Send(const std::string& raw) {
-    net::write(stream_.socket(), net::buffer(raw));
+  beast::error_code Send(const std::string& raw) {
+    if (connect_error_) return connect_error_;
+    return Run([&](auto done) {
+      net::async_write(stream_, net::buffer(raw), done);
+    });
   }
 
-  void Send(http::request<http::string_body> request) {
+  beast::error_code Send(http::request<http::string_body> request) {
+    if (connect_error_) return connect_error_;
     request.prepare_payload();
-    http::write(stream_.socket(), request);
+    return Run([&](auto done) { http::async_write(stream_, request, done); });
   }
 
   beast::error_code Read(http::response<http::string_body>* response) {
+    if (connect_error_) return connect_error_;
     return Run([&](auto done) {
       http::async_read(stream_, buffer_, *response, done);
     });
@@ -91,6 +103,33 @@ class TestClient {
     *chunk = chunks_.front();
     chunks_.erase(chunks_.begin());
     return {};
+  }
+
+  // Waits up to `wait` for the server to send or close: no error when it
+  // did neither (the wait ran out), else how the connection ended.
+  // (A timer cancels the read: the stream's own timeout would close the
+  // socket.)
+  beast::error_code ReadFor(std::chrono::milliseconds wait) {
+    if (connect_error_) return connect_error_;
+    std::array<char, 1024> scratch;
+    beast::error_code result = net::error::would_block;
+    bool waited_out = false;
+    net::steady_timer timer(io_context_, wait);
+    timer.async_wait([&](beast::error_code ec) {
+      if (ec) return;
+      waited_out = true;
+      stream_.socket().cancel();
+    });
+    stream_.socket().async_read_some(net::buffer(scratch),
+                                     [&](beast::error_code ec, std::size_t) {
+                                       result = ec;
+                                       timer.cancel();
+                                     });
+    io_context_.restart();
+    io_context_.run();
+    return waited_out && result == net::error::operation_aborted
+               ? beast::error_code()
+               : result;
   }
 
   // Reads until the server closes the connection; how that ended.
@@ -135,6 +174,7 @@ class TestClient {
 
   net::io_context io_context_;
   beast::tcp_stream stream_;
+  beast::error_code connect_error_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::vector<std::string> chunks_;
@@ -326,27 +366,70 @@ TEST(HttpServer, MalformedRequestGets400) {
       << response.body();
 }
 
-TEST(HttpServer, ConnectionsBeyondTheLimitGet503) {
+TEST(HttpServer, ConnectionsBeyondTheLimitGet503WhenEveryOneIsBusy) {
   HttpServer::Options options;
   options.max_connections = 1;
+  StreamBox box;
   auto server = StartServer(
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "in");
+      [&](const HttpServer::Request&) {
+        HttpServer::Response response;
+        response.stream = box.Make();
+        return response;
       },
       options);
   ASSERT_TRUE(server);
   TestClient first(server->port());
-  first.Send(Post("/", ""));
-  http::response<http::string_body> response;
-  ASSERT_FALSE(first.Read(&response));  // now certainly admitted and open
-  EXPECT_EQ(response.result_int(), 200);
+  ASSERT_FALSE(first.Send(Post("/", "")));
+  ASSERT_FALSE(first.ReadHeader());  // streaming: busy, not waiting
+  ASSERT_NE(box.WaitForStream(), nullptr);
 
   TestClient second(server->port());
-  second.Send(Post("/", ""));
+  ASSERT_FALSE(second.Send(Post("/", "")));
   http::response<http::string_body> refused;
   ASSERT_FALSE(second.Read(&refused));
   EXPECT_EQ(refused.result_int(), 503);
   EXPECT_EQ(refused.body(), "too many connections; try again later\n");
+}
+
+TEST(HttpServer, IdleSlowAndSilentClientsMakeRoomForNewRequests) {
+  constexpr std::size_t kLimit = 8;
+  HttpServer::Options options;
+  options.max_connections = kLimit;
+  auto server = StartServer(
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "served");
+      },
+      options);
+  ASSERT_TRUE(server);
+  // Three times the limit, all connected before any normal request: the
+  // listener accepts in order, so every slot is taken by one of these when
+  // the normal requests arrive. A third are idle after a request
+  // (keep-alive), a third send the start of their headers and no more, a
+  // third say nothing.
+  std::vector<std::unique_ptr<TestClient>> held;
+  for (std::size_t i = 0; i < 3 * kLimit; ++i) {
+    auto client = std::make_unique<TestClient>(server->port());
+    if (i % 3 == 0) {
+      ASSERT_FALSE(client->Send(Post("/", ""))) << i;
+      http::response<http::string_body> response;
+      ASSERT_FALSE(client->Read(&response)) << i;  // never refused
+      EXPECT_EQ(response.result_int(), 200) << i;
+    } else if (i % 3 == 1) {
+      ASSERT_FALSE(client->Send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "s)) << i;
+    }
+    held.push_back(std::move(client));
+  }
+
+  // Normal requests are still served, one after another. (Which held
+  // connection made room is the server's timing, and not asserted.)
+  for (int i = 0; i < 5; ++i) {
+    TestClient client(server->port());
+    ASSERT_FALSE(client.Send(Post("/", ""))) << i;
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response)) << i;
+    EXPECT_EQ(response.result_int(), 200) << i;
+    EXPECT_EQ(response.body(), "served") << i;
+  }
 }
 
 TEST(HttpServer, HandlerExceptionBecomes500) {
@@ -374,6 +457,32 @@ TEST(HttpServer, IdleConnectionIsClosed) {
   ASSERT_TRUE(server);
   TestClient client(server->port());
   EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, SlowClientIsClosedWhenItsRequestTimeRunsOut) {
+  HttpServer::Options options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  auto server = StartServer(
+      [](const HttpServer::Request&) {
+        return HttpServer::Response::Text(200, "");
+      },
+      options);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  ASSERT_FALSE(client.Send("GET / HTTP/1.1\r\n"s));
+  // One header byte every 50 ms keeps the connection busy but never
+  // finishes the request: the deadline is the request's, not the last
+  // byte's, so the server closes it after ~300 ms (the sends then fail).
+  const auto start = std::chrono::steady_clock::now();
+  beast::error_code ec;
+  while (!ec && std::chrono::steady_clock::now() - start < kDeadline) {
+    ec = client.Send("X"s);
+    if (!ec) ec = client.ReadFor(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(ec == net::error::eof || ec == net::error::connection_reset ||
+              ec == net::error::broken_pipe)
+      << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {

@@ -1,12 +1,19 @@
 // The built-in HTTP service on real loopback sockets: payload, health,
-// static files, traversal and symlink escapes, a port already taken.
+// static files, traversal and symlink escapes, a port already taken; under
+// load, 1,000 idle or slow clients and keep-alive.
 #include "executor/services/http_service.h"
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "common/curl_http_client.h"
 #include "tests/executor/http_get.h"
@@ -194,6 +201,108 @@ TEST(HttpServiceThreads, OnePerStartedCpuWithinBounds) {
   EXPECT_EQ(HttpThreadsForCpus(1), 1);
   EXPECT_EQ(HttpThreadsForCpus(2.5), 3);
   EXPECT_EQ(HttpThreadsForCpus(64), 16);
+}
+
+// A client that connected and then sends nothing, or only the start of its
+// headers: a loopback socket held open by the test.
+class HeldConnection {
+ public:
+  HeldConnection(std::uint16_t port, const std::string& start) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (connected_ && !start.empty()) {
+      connected_ = ::send(fd_, start.data(), start.size(), MSG_NOSIGNAL) ==
+                   static_cast<ssize_t>(start.size());
+    }
+  }
+  HeldConnection(HeldConnection&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), connected_(other.connected_) {}
+  HeldConnection(const HeldConnection&) = delete;
+  HeldConnection& operator=(const HeldConnection&) = delete;
+  ~HeldConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// Raises the soft limit on open files to `wanted` (the test process holds
+// both ends of every connection). An error naming the limits when the hard
+// limit does not allow it: the test then fails rather than skips.
+std::string RaiseOpenFileLimit(rlim_t wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return "getrlimit failed";
+  if (limit.rlim_cur >= wanted) return "";
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+    return "needs " + std::to_string(wanted) + " open files; the hard limit is " +
+           std::to_string(limit.rlim_max);
+  }
+  limit.rlim_cur = wanted;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return "setrlimit failed";
+  return "";
+}
+
+TEST(HttpServiceUnderLoad, AThousandIdleOrSlowConnectionsDoNotStopNormalRequests) {
+  constexpr int kHeld = 1000;
+  const std::string raised = RaiseOpenFileLimit(2 * kHeld + 256);
+  ASSERT_EQ(raised, "");
+  TempDir sandbox;
+  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  ASSERT_TRUE(service.ok()) << service.message();
+  const std::uint16_t port = service.value()->port();
+  // Half say nothing, half send the start of their headers and stop: far
+  // more than the server's connection limit (256).
+  std::vector<HeldConnection> held;
+  held.reserve(kHeld);
+  for (int i = 0; i < kHeld; ++i) {
+    held.emplace_back(port, i % 2 == 0 ? "" : "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    ASSERT_TRUE(held.back().connected()) << i;
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto response = HttpGet(port, "/");
+    ASSERT_EQ(response.status, 200) << i;
+    EXPECT_EQ(response.body, "Hello from Server") << i;
+  }
+}
+
+TEST(HttpServiceUnderLoad, KeepsConnectionsAliveBetweenRequests) {
+  namespace net = boost::asio;
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  TempDir sandbox;
+  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  ASSERT_TRUE(service.ok()) << service.message();
+  net::io_context io;
+  net::ip::tcp::socket socket(io);
+  beast::error_code ec;
+  socket.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"),
+                                        service.value()->port()),
+                 ec);
+  ASSERT_FALSE(ec) << ec.message();
+  // A silent server fails the read instead of hanging the test.
+  timeval timeout{10, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 5; ++i) {
+    http::request<http::empty_body> request{http::verb::get, i % 2 ? "/health" : "/", 11};
+    request.set(http::field::host, "127.0.0.1");
+    http::write(socket, request, ec);
+    ASSERT_FALSE(ec) << i << ": " << ec.message();
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response, ec);
+    ASSERT_FALSE(ec) << i << ": " << ec.message();
+    EXPECT_EQ(response.result_int(), 200) << i;
+    EXPECT_EQ(response.body(), i % 2 ? "ok" : "Hello from Server") << i;
+    EXPECT_TRUE(response.keep_alive()) << i;
+  }
 }
 
 }  // namespace
