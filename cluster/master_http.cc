@@ -278,14 +278,14 @@ HttpServer::Response Master::Unauthorized(const char* realm) {
   return response;
 }
 
-HttpServer::Response Master::Operator(const HttpServer::Request& request) {
-  std::optional<std::string> principal;
-  if (!Authenticate(request, &principal)) {
-    return Unauthorized("mesos-master-readwrite");
-  }
+std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& request,
+                                                   const char* realm,
+                                                   std::optional<std::string>* principal) {
+  // 0: authentication, when credentials are configured.
+  if (!Authenticate(request, principal)) return Unauthorized(realm);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    // As for the scheduler API: only the leader acts.
+    // 1: not the leader. 2: still recovering.
     if (leadership_.role == Leadership::Role::kFollowing) {
       HttpServer::Response response = Empty(307);
       response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
@@ -298,12 +298,19 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
       return HttpServer::Response::Text(503, "Master has not finished recovery");
     }
   }
+  // 3: method.
   if (request.method != "POST") {
     auto response = HttpServer::Response::Text(
         405, "Expecting one of { 'POST' }, but received '" + request.method + "'");
     response.headers.Set("Allow", "POST");
     return response;
   }
+  return std::nullopt;
+}
+
+HttpServer::Response Master::Operator(const HttpServer::Request& request) {
+  std::optional<std::string> principal;
+  if (auto refused = Refuse(request, "mesos-master-readwrite", &principal)) return *refused;
   const std::optional<std::string> content_type = request.headers.Get("Content-Type");
   if (!content_type) {
     return HttpServer::Response::Text(400, "Expecting 'Content-Type' to be present");
@@ -349,33 +356,8 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
 }
 
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
-  // 0: authentication, when credentials are configured.
   std::optional<std::string> principal;
-  if (!Authenticate(request, &principal)) {
-    return Unauthorized("mesos-master-scheduler");
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // 1: not the leader. 2: still recovering.
-    if (leadership_.role == Leadership::Role::kFollowing) {
-      HttpServer::Response response = Empty(307);
-      response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
-      return response;
-    }
-    if (leadership_.role == Leadership::Role::kNoLeader) {
-      return HttpServer::Response::Text(503, "No leader elected");
-    }
-    if (recovering_) {
-      return HttpServer::Response::Text(503, "Master has not finished recovery");
-    }
-  }
-  // 3: method.
-  if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(
-        405, "Expecting one of { 'POST' }, but received '" + request.method + "'");
-    response.headers.Set("Allow", "POST");
-    return response;
-  }
+  if (auto refused = Refuse(request, "mesos-master-scheduler", &principal)) return *refused;
   // 4: Content-Type, compared as an exact string.
   const std::optional<std::string> content_type =
       request.headers.Get("Content-Type");

@@ -143,6 +143,12 @@ class Master {
   explicit Master(Options options);
   HttpServer::Response Serve(const HttpServer::Request& request);
   HttpServer::Response Scheduler(const HttpServer::Request& request);
+  // What both APIs answer before reading a call, in Mesos' order:
+  // 401 (authentication, `realm`), 307 to the leader or 503 (no leader,
+  // recovering), 405 (not a POST). Nothing when the call may be read.
+  std::optional<HttpServer::Response> Refuse(const HttpServer::Request& request,
+                                             const char* realm,
+                                             std::optional<std::string>* principal);
   // POST /api/v1 (and /master/api/v1), the operator API: MARK_AGENT_GONE
   // only (200; 404 for an agent not registered; 501 for other calls); a
   // master that does not lead answers 307 or 503 as for the scheduler API.
