@@ -29,10 +29,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/child_process.h"
+
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace {
+
+using mlaunch::testing::SpawnWithOutputTo;
 
 // Fault test #1 of issue 8: 20 cycles (each well under a second).
 constexpr int kRestarts = 20;
@@ -111,21 +115,6 @@ int CountLines(const std::string& file, const std::string& needle) {
   return count;
 }
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
 
 // Processes whose working directory is under `dir`: the executors.
 std::set<pid_t> ProcessesUnder(const std::string& dir) {
@@ -195,7 +184,7 @@ class ClusterRestartTest : public ::testing::Test {
   // Starts the cluster; returns its "http://127.0.0.1:PORT".
   std::string StartCluster(const std::string& port, int run) {
     const std::string out = dir_ + "/cluster" + std::to_string(run) + ".out";
-    cluster_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1",
+    cluster_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1",
                       "--work-dir", work_dir_, "--allocation-interval", "0.1",
                       "--agent-resources", resources_},
                      out, dir_ + "/cluster.err");
@@ -245,7 +234,7 @@ TEST_F(ClusterRestartTest, SigkilledClusterComesBackToTheSameRunningExecutor) {
   ASSERT_FALSE(url.empty());
   port_ = url.substr(url.rfind(':') + 1);
   const std::string launcher_out = dir_ + "/launcher.out";
-  launcher_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+  launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
                      "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
                      dir_ + "/state", dir_ + "/spec.yaml"},
                     launcher_out, dir_ + "/launcher.err");
@@ -307,7 +296,7 @@ TEST_F(ClusterRestartTest, RestartAfterTheExecutorDiedReportsItsTaskFailed) {
   ASSERT_FALSE(url.empty());
   port_ = url.substr(url.rfind(':') + 1);
   const std::string launcher_out = dir_ + "/launcher.out";
-  launcher_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+  launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
                      "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
                      dir_ + "/state", dir_ + "/spec.yaml"},
                     launcher_out, dir_ + "/launcher.err");

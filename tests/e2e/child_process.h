@@ -139,6 +139,26 @@ inline void BecomeSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
 // The live (not zombie) processes whose parent is `parent`, with their
 // command names. Zombies of this process are reaped on the way.
+// Starts `args` (args[0] a path) with stdout truncated into `out` and stderr
+// appended to `err`; returns its pid. For programs a test leaves running
+// and reads through files.
+inline pid_t SpawnWithOutputTo(const std::vector<std::string>& args, const std::string& out,
+                               const std::string& err) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 struct ProcessEntry {
   pid_t pid;
   std::string name;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/e2e/child_process.h"
 #include "nlohmann/json.hpp"
 
 namespace mlaunch::testing {
@@ -144,7 +145,7 @@ class FaultRun : public ::testing::Test {
     std::vector<std::string> args = {ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0",
                                      "--work-dir", work_dir_};
     args.insert(args.end(), flags.begin(), flags.end());
-    cluster_ = Spawn(args, dir_ + "/cluster.out", dir_ + "/cluster.err");
+    cluster_ = SpawnWithOutputTo(args, dir_ + "/cluster.out", dir_ + "/cluster.err");
     std::string url;
     EXPECT_TRUE(WaitUntil(
         [&] {
@@ -159,7 +160,7 @@ class FaultRun : public ::testing::Test {
 
   // Runs mesos-launch on `spec` against `master_url`, events as JSON lines.
   void StartLauncher(const std::string& master_url, const std::string& spec) {
-    launcher_ = Spawn({ML_BINARY_DIR "/bin/mesos-launch", "--master", master_url,
+    launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", master_url,
                        "--executor-uri", "file://" ML_BINARY_DIR "/bin/mesos-launch-executor",
                        "--state-dir", dir_ + "/state", "--output", "json", spec},
                       dir_ + "/launcher.out", dir_ + "/launcher.err");
@@ -249,22 +250,6 @@ class FaultRun : public ::testing::Test {
     return "";
   }
 
-  static pid_t Spawn(const std::vector<std::string>& args, const std::string& out,
-                     const std::string& err) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    return pid;
-  }
 
   std::string dir_;
   std::string work_dir_;
