@@ -181,6 +181,14 @@ class WatchingClient : public mlaunch::HttpClient {
       if (in.ReadTag() == (1u << 3) && in.ReadVarint32(&type) && type == Event::OFFERS &&
           !wire_.big_offers_at) {
         wire_.big_offers_at = Clock::now();
+        if (std::getenv("BENCH_TRACE")) {  // what parsing it costs, once
+          Event event;
+          const auto start = Clock::now();
+          event.ParseFromString(record);
+          std::fprintf(stderr, "OFFERS event: %zu bytes, %d offers, parsed in %.1f ms\n",
+                       record.size(), event.offers().offers_size(), Millis(Clock::now() - start));
+          wire_.big_offers_at = Clock::now();
+        }
       }
     } else {
       Event event;
