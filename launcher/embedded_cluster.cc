@@ -1,10 +1,16 @@
 #include "launcher/embedded_cluster.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "cluster/agent.h"
@@ -26,6 +32,43 @@ struct EmbeddedCluster::Parts {
   std::unique_ptr<LocalAgent> agent;
 };
 
+namespace {
+
+constexpr const char* kAgentAddress = "127.0.0.2";
+
+// The ports of [first, last] that can be listened on at `address` now, as
+// ranges text ("[31001-32000]"); empty when none can. The agent offers only
+// those: another mesos-launch on this machine (whose embedded agent offers
+// the same ports on the same address) or any other program may hold some,
+// and a task given a port in use could only fail, again and again.
+std::string FreePortRanges(const std::string& address, std::uint16_t first, std::uint16_t last) {
+  sockaddr_in probe{};
+  probe.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, address.c_str(), &probe.sin_addr) != 1) return "";
+  std::string ranges;
+  std::optional<std::uint16_t> open_from;
+  auto close_range = [&](std::uint16_t end) {
+    if (!open_from) return;
+    ranges += (ranges.empty() ? "" : ",") + std::to_string(*open_from) + "-" + std::to_string(end);
+    open_from.reset();
+  };
+  for (std::uint32_t port = first; port <= last; ++port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    const int on = 1;  // as the executor's server binds: TIME_WAIT is no obstacle
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    probe.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&probe), sizeof probe) == 0;
+    ::close(fd);
+    if (free && !open_from) open_from = static_cast<std::uint16_t>(port);
+    if (!free) close_range(static_cast<std::uint16_t>(port - 1));
+  }
+  close_range(last);
+  return ranges.empty() ? "" : "[" + ranges + "]";
+}
+
+}  // namespace
+
 Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   auto parts = std::make_unique<Parts>();
   std::error_code error;
@@ -40,6 +83,12 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   }
   parts->work_dir = pattern;
   parts->resources = cluster::MachineResources(parts->work_dir);
+  constexpr std::string_view kPorts = "ports:[31000-32000]";
+  if (const size_t at = parts->resources.find(kPorts); at != std::string::npos) {
+    if (std::string free = FreePortRanges(kAgentAddress, 31000, 32000); !free.empty()) {
+      parts->resources.replace(at, kPorts.size(), "ports:" + free);
+    }
+  }
   auto resources = cluster::ParseResources(parts->resources);
   if (!resources.ok()) return resources.status();
 
@@ -53,7 +102,7 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   parts->master = std::move(master).value();
 
   LocalAgent::Options agent_options;
-  agent_options.address = "127.0.0.2";
+  agent_options.address = kAgentAddress;
   agent_options.work_dir = parts->work_dir;
   agent_options.http_client = &parts->fetch_client;
   agent_options.executors_die_with_agent = true;  // however mesos-launch ends

@@ -3,9 +3,13 @@
 // runs real processes: mesos-launch, its in-process master and agent, and
 // mesos-launch-executor children; it waits on their output lines, never on
 // the clock alone.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -278,6 +282,41 @@ TEST_F(EmbeddedRun, EmbeddedClusterThatCannotStartSaysWhyAndExits2) {
             std::string::npos)
       << launcher.output();
   EXPECT_NE(launcher.output().find("set TMPDIR"), std::string::npos) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
+// Two runs on one machine, or any program holding a port: the embedded
+// agent offers only the ports free when it starts, so a port in use is
+// never given to a task (which could only fail on it, again and again).
+TEST_F(EmbeddedRun, APortInUseIsNotOffered) {
+  const int held = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(held, 0);
+  const int on = 1;  // an earlier test's connections may be in TIME_WAIT
+  ::setsockopt(held, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(31000);
+  ASSERT_EQ(::inet_pton(AF_INET, "127.0.0.2", &address.sin_addr), 1);
+  ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&address), sizeof address), 0)
+      << "127.0.0.2:31000 is already in use on this machine: " << std::strerror(errno);
+  ASSERT_EQ(::listen(held, 1), 0);
+
+  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"},
+                        kNoMaster);
+  std::optional<std::string> started = launcher.WaitForText("started an embedded cluster", seconds(10));
+  ASSERT_TRUE(started) << launcher.output();
+  EXPECT_NE(started->find("ports:[31001-32000]"), std::string::npos) << *started;
+  std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
+  ASSERT_TRUE(serving) << launcher.output();
+  std::optional<Url> url = ServingUrl(*serving);
+  ASSERT_TRUE(url) << *serving;
+  EXPECT_NE(url->port, 31000);
+  EXPECT_EQ(HttpGet(url->port, "/", url->host).body, "Hello from Server");
+  EXPECT_EQ(launcher.output().find("Address already in use"), std::string::npos)
+      << launcher.output();
+  launcher.Signal(SIGINT);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
+  ::close(held);
   ExpectNoProcessLeft(launcher);
 }
 
