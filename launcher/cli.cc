@@ -249,8 +249,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   if (args.count("executor-uri")) {
     compile.default_executor_uri = args["executor-uri"].as<std::string>();
   } else if (NamedMaster(c.loaded.spec, flags, world).empty()) {
-    // The embedded cluster's agent runs on this machine: it fetches the
-    // executor installed beside this program.
+    // The embedded cluster's agent runs on this machine: it runs the
+    // executor installed beside this program, where it is.
     std::string executor = ExecutorBesideSelf();
     if (executor.empty()) {
       err << "mesos-launch: no master named, and no mesos-launch-executor beside this program "
@@ -258,7 +258,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
              "mesos-launch-executor, or name a master with --master\n";
       return kExitUsage;
     }
-    compile.default_executor_uri = "file://" + executor;
+    compile.default_executor_path = executor;
   }
   Plan plan = Compile(c.loaded.spec, c.inputs, compile);
   return RunSpec(c.loaded.spec, plan, flags, world, out, err);

@@ -109,7 +109,8 @@ void CompileEnvironment(const spec::Task& task, const Inputs& inputs, v1::Enviro
 }
 
 void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::string& user,
-                     const std::string& default_uri, TaskPlan& plan) {
+                     const std::string& default_uri, const std::string& default_path,
+                     TaskPlan& plan) {
   v1::ExecutorInfo* executor = plan.task_info.mutable_executor();
   executor->mutable_executor_id()->set_value("${task_id}");
   executor->set_type(v1::ExecutorInfo::CUSTOM);
@@ -134,7 +135,7 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
       c->set_sha256(task.executor.checksum.substr(7));
     }
   }
-  if (program.empty()) program = "mesos-launch-executor";
+  if (program.empty()) program = default_path.empty() ? "mesos-launch-executor" : default_path;
   command->set_value(program);
   command->add_arguments(program);
 
@@ -287,7 +288,7 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
   }
   CompileService(task, inputs, plan);
   CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user,
-                  options.default_executor_uri, plan);
+                  options.default_executor_uri, options.default_executor_path, plan);
   CompileHealthCheck(task, plan);
   return plan;
 }

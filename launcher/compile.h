@@ -15,8 +15,12 @@ namespace mlaunch {
 struct CompileOptions {
   std::string default_user = {};  // framework.user when the spec gives none
   // executor.uri of tasks that name none (--executor-uri); empty: the agent
-  // runs `mesos-launch-executor` from its PATH.
+  // runs `default_executor_path`, or `mesos-launch-executor` from its PATH.
   std::string default_executor_uri = {};
+  // An absolute path the agent runs the executor from, nothing fetched: the
+  // embedded cluster's agent, on this machine, runs the executor installed
+  // beside mesos-launch in place (no copy of it in every sandbox).
+  std::string default_executor_path = {};
 };
 
 // REQUIRES: `spec` loaded without errors and `inputs` read for it.
