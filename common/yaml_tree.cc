@@ -7,7 +7,8 @@
 #include <cstdio>
 #include <optional>
 #include <map>
-#include <sstream>
+#include <istream>
+#include <streambuf>
 
 namespace mlaunch {
 namespace {
@@ -48,6 +49,16 @@ SourceLoc LocOfOffset(std::string_view text, size_t offset) {
                      }));
   return {line_number, column};
 }
+
+// Hands the text to yaml-cpp without a copy: a read-only buffer over it.
+// yaml-cpp only reads and puts back what it has just read.
+class ViewBuffer : public std::streambuf {
+ public:
+  explicit ViewBuffer(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());  // never written through
+    setg(begin, begin, begin + text.size());
+  }
+};
 
 // Builds the first document's nodes; of later documents it notes only where
 // the second starts.
@@ -154,7 +165,8 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
     where = LocOfOffset(text, *bad);
     return false;
   }
-  std::istringstream in{std::string(text)};
+  ViewBuffer buffer(text);
+  std::istream in(&buffer);
   TreeBuilder builder(document, text);
   try {
     YAML::Parser parser(in);
