@@ -13,11 +13,12 @@
 namespace mlaunch {
 namespace {
 
-// 1-based line and column; the column counts characters, not UTF-8 bytes.
-SourceLoc Loc(const YAML::Mark& mark, std::string_view text) {
+// 1-based line and column; the column counts characters, not UTF-8 bytes
+// (in ASCII text, the same). `ascii`: `text` holds no byte above 0x7F.
+SourceLoc Loc(const YAML::Mark& mark, std::string_view text, bool ascii = false) {
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
   int column = mark.column + 1;
-  if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
+  if (!ascii && mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
     std::string_view before = text.substr(static_cast<size_t>(mark.pos - mark.column),
                                           static_cast<size_t>(mark.column));
     column = 1 + static_cast<int>(std::count_if(before.begin(), before.end(), [](char c) {
@@ -65,7 +66,10 @@ class ViewBuffer : public std::streambuf {
 class TreeBuilder : public YAML::EventHandler {
  public:
   TreeBuilder(YamlDocument& document, std::string_view text)
-      : document_(document), text_(text) {}
+      : document_(document),
+        text_(text),
+        ascii_(std::all_of(text.begin(), text.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ == 2) document_.second_start = Loc(mark, text_);
@@ -89,7 +93,7 @@ class TreeBuilder : public YAML::EventHandler {
                 const std::string& value) override {
     if (Ignoring()) return;
     YamlNode* node = New(YamlNode::Kind::kScalar, mark);
-    node->plain = tag == "?";
+    node->plain = tag.size() == 1 && tag[0] == '?';
     node->text = value;
     Add(node, anchor);
   }
@@ -117,7 +121,7 @@ class TreeBuilder : public YAML::EventHandler {
   YamlNode* New(YamlNode::Kind kind, const YAML::Mark& mark) {
     YamlNode& node = document_.nodes.emplace_back();
     node.kind = kind;
-    node.loc = Loc(mark, text_);
+    node.loc = Loc(mark, text_, ascii_);
     return &node;
   }
 
@@ -149,6 +153,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   YamlDocument& document_;
   std::string_view text_;
+  bool ascii_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, const YamlNode*> anchors_;
   int documents_ = 0;
