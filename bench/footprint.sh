@@ -7,7 +7,8 @@
 #   embedded: no --master, so mesos-launch's figure holds the cluster too.
 # RSS is /proc/PID/status VmRSS at the end (and VmHWM, the peak); CPU is
 # utime+stime from /proc/PID/stat over the window, as % of one core.
-# Then the executor's RSS by mapping (smaps), largest first.
+# Then the RSS by mapping (smaps), largest first: the executor's, and
+# mesos-launch's in each mode.
 #
 # Usage: bench/footprint.sh [BIN_DIR]   (env: IDLE=60)
 set -euo pipefail
@@ -32,6 +33,13 @@ trap cleanup EXIT
 # other process maps (/proc/PID/smaps_rollup), in KiB.
 rollup() { awk -v re="^($2):\$" '$1 ~ re {t += $2} END {print t}' "/proc/$1/smaps_rollup"; }
 field() { awk -v f="$2:" '$1==f{print $2}' "/proc/$1/status"; }
+
+# by_mapping PID: resident KiB per mapped file (or [anon], [heap]), top 15.
+by_mapping() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ /{name=($6=="" ? "[anon]" : $6)} /^Rss:/{rss[name]+=$2}
+       END{for (n in rss) if (rss[n] > 0) printf "%8d  %s\n", rss[n], n}' \
+    "/proc/$1/smaps" | sort -rn | awk 'NR <= 15'
+}
 
 # measure LABEL PID...: one line per PID after `idle` seconds.
 measure() {
@@ -70,12 +78,13 @@ run() {  # MODE
   echo "== $mode: idle ${idle}s after 'serving' (RSS/HWM in KiB; CPU % of one core)"
   printf '%-24s %9s %9s %9s %9s %8s %10s\n' process VmRSS VmHWM Pss Private threads "CPU %"
   measure "$launch_pid" "$executor"
+  # RSS by mapping: the executor's once (external), mesos-launch's in both modes.
   if [ "$mode" = external ]; then
     echo "executor RSS by mapping (KiB, largest first):"
-    awk '/^[0-9a-f]+-[0-9a-f]+ /{name=($6=="" ? "[anon]" : $6)} /^Rss:/{rss[name]+=$2}
-         END{for (n in rss) if (rss[n] > 0) printf "%8d  %s\n", rss[n], n}' \
-      "/proc/$executor/smaps" | sort -rn | awk 'NR <= 15'
+    by_mapping "$executor"
   fi
+  echo "mesos-launch ($mode) RSS by mapping (KiB, largest first):"
+  by_mapping "$launch_pid"
   kill "$launch_pid"; wait "$launch_pid" 2>/dev/null || true; launch_pid=""
   if [ -n "$cluster_pid" ]; then kill "$cluster_pid"; wait "$cluster_pid" 2>/dev/null || true; cluster_pid=""; fi
   remove_sandboxes "$work/launch.log"

@@ -1,11 +1,13 @@
 #include "cluster/agent.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -228,7 +230,14 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   return agent;
 }
 
-LocalAgent::LocalAgent(Options options) : options_(std::move(options)) {}
+LocalAgent::LocalAgent(Options options)
+    : options_(std::move(options)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+void LocalAgent::Wake() {
+  const std::uint64_t one = 1;
+  // Fails only when the counter is full, and then the worker wakes anyway.
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
+}
 
 Status LocalAgent::Recover() {
   info_.mutable_id()->set_value(options_.agent_id);
@@ -317,13 +326,17 @@ Status LocalAgent::Checkpoint(const Executor& executor) const {
   return WriteCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()), checkpoint);
 }
 
-LocalAgent::~LocalAgent() { Stop(); }
+LocalAgent::~LocalAgent() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
 
 void LocalAgent::Attach(mesos::v1::AgentInfo info, Reports reports) {
   std::lock_guard<std::mutex> lock(mutex_);
   info_ = std::move(info);
   reports_ = std::move(reports);
   attached_ = true;
+  Wake();  // the worker may now tick
 }
 
 std::string LocalAgent::RegisterWith(Master& master,
@@ -368,6 +381,7 @@ void LocalAgent::AttachReports(Master& master, const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   reports_ = std::move(reports);
   attached_ = true;
+  Wake();  // the worker may now tick
 }
 
 std::uint16_t LocalAgent::port() const { return server_->port(); }
@@ -391,7 +405,7 @@ void LocalAgent::Handle(const AgentRequest& request) {
     queue_.push_back(request);
     ++received_;
   }
-  queue_wake_.notify_one();
+  Wake();
 }
 
 void LocalAgent::Stop() {
@@ -401,7 +415,7 @@ void LocalAgent::Stop() {
     stopped_ = true;
     stopping_ = true;
   }
-  queue_wake_.notify_all();
+  Wake();
   if (worker_.joinable()) worker_.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -433,13 +447,37 @@ void LocalAgent::Stop() {
 }
 
 void LocalAgent::WorkLoop() {
+  std::vector<pollfd> fds;
   for (;;) {
+    // Sleep until a request (the eventfd), an executor's end (its pidfd) or
+    // the next deadline. An executor without a pidfd (pidfd_open failed)
+    // is reaped by polling, at most 10 ms late.
+    fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
+    int timeout = wake_fd_ >= 0 ? -1 : 10;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (attached_) {
+        for (const auto& [key, executor] : executors_) {
+          if (executor->pidfd >= 0) {
+            fds.push_back({executor->pidfd, POLLIN, 0});
+          } else if (executor->pid > 0) {
+            timeout = 10;
+          }
+        }
+        if (auto deadline = NextDeadlineLocked()) {
+          const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+          const int until = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, INT_MAX));
+          timeout = timeout < 0 ? until : std::min(timeout, until);
+        }
+      }
+    }
+    while (poll(fds.data(), fds.size(), timeout) < 0 && errno == EINTR) {
+    }
+    std::uint64_t wakes = 0;
+    if (wake_fd_ >= 0) (void)!read(wake_fd_, &wakes, sizeof wakes);
     std::deque<AgentRequest> requests;
     {
-      std::unique_lock<std::mutex> lock(queue_mutex_);
-      // Children are reaped by polling: at most this late.
-      queue_wake_.wait_for(lock, std::chrono::milliseconds(10),
-                           [this] { return stopping_ || !queue_.empty(); });
+      std::lock_guard<std::mutex> lock(queue_mutex_);
       if (stopping_) return;
       requests.swap(queue_);
     }
@@ -661,6 +699,8 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(&info.executor_id(), "cannot checkpoint the executor: " + saved.message());
       continue;
     }
+    // Readable once the child ends, so the worker need not poll for it.
+    executor->pidfd = OpenPidfd(executor->pid);
     executors_[{framework_id, executor_id}] = std::move(executor);
   }
 }
@@ -683,6 +723,22 @@ void LocalAgent::Shutdown(Executor& executor) {
   } else {
     KillProcessGroup(executor.pid);
   }
+}
+
+std::optional<Clock::time_point> LocalAgent::NextDeadlineLocked() const {
+  std::optional<Clock::time_point> next;
+  auto consider = [&](Clock::time_point at) { next = next ? std::min(*next, at) : at; };
+  for (const auto& [key, executor] : executors_) {
+    // The same conditions as Tick()'s.
+    if (!executor->subscribed && !executor->shutting_down) {
+      if (executor->registration_deadline != Clock::time_point::max()) {
+        consider(executor->registration_deadline);
+      }
+      if (executor->reregistration_deadline) consider(*executor->reregistration_deadline);
+    }
+    if (executor->kill_deadline) consider(*executor->kill_deadline);
+  }
+  return next;
 }
 
 void LocalAgent::Tick(Clock::time_point now, Work& work) {
@@ -717,9 +773,14 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
       // status belongs to whoever reaps it.
       ended = executor.pidfd < 0 || PidfdEnded(executor.pidfd);
       wait_status = -1;
-    } else {
-      ended = executor.pid > 0 &&
-              waitpid(executor.pid, &wait_status, WNOHANG) == executor.pid;
+    } else if (executor.pid > 0) {
+      const pid_t reaped = waitpid(executor.pid, &wait_status, WNOHANG);
+      ended = reaped == executor.pid;
+      if (reaped < 0 && errno == ECHILD) {
+        // Reaped by someone else (SIGCHLD ignored): ended, status unknown.
+        ended = true;
+        wait_status = -1;
+      }
     }
     if (ended) {
       KillProcessGroup(executor.pid);  // whatever it left behind
@@ -868,6 +929,7 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       executor.stream = response.stream;
       executor.json = json;
       executor.subscribed = true;
+      Wake();  // its deadline is off; recovery may be over
       Event subscribed;
       subscribed.set_type(Event::SUBSCRIBED);
       auto* payload = subscribed.mutable_subscribed();

@@ -50,7 +50,9 @@
 // URIs, executor heartbeats.
 //
 // Threads: the HTTP server's threads and one worker thread (master
-// requests, timers, reaping children). Handle() only queues, so it may be
+// requests, timers, reaping children), which sleeps until a request comes,
+// an executor ends (its pidfd) or a deadline is due: an idle agent does not
+// wake. Handle() only queues, so it may be
 // called under the master's lock. Reports are called without the agent's
 // lock held, from the worker or a server thread.
 #ifndef MLAUNCH_CLUSTER_AGENT_H_
@@ -188,6 +190,10 @@ class LocalAgent : public Agent {
   void Launch(const LaunchTasks& launch, Work& work);
   void Shutdown(Executor& executor);
   void Tick(std::chrono::steady_clock::time_point now, Work& work);
+  // The earliest deadline Tick() acts on, if any. REQUIRES: mutex_ held.
+  std::optional<std::chrono::steady_clock::time_point> NextDeadlineLocked() const;
+  // Wakes the worker (a request queued, a state it waits on changed).
+  void Wake();
   // An executor's update (validated): to forward when new, and its
   // ACKNOWLEDGED event. REQUIRES: mutex_ held.
   void TakeUpdate(Executor& executor, mesos::v1::TaskStatus status,
@@ -207,7 +213,7 @@ class LocalAgent : public Agent {
 
   // Requests from the master, taken by the worker. Never held with mutex_.
   std::mutex queue_mutex_;
-  std::condition_variable queue_wake_;
+  int wake_fd_ = -1;  // eventfd: the worker polls it with the executors' pidfds
   std::deque<AgentRequest> queue_;
   std::condition_variable processed_wake_;
   std::uint64_t received_ = 0;   // requests queued by Handle()

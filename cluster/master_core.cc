@@ -1426,6 +1426,30 @@ MasterOutput MasterCore::Tick(Millis now) {
   return out;
 }
 
+std::optional<Millis> MasterCore::NextTick() const {
+  std::optional<Millis> next;
+  auto consider = [&](Millis at) { next = next ? std::min(*next, at) : at; };
+  if (allocation_wanted_) consider(0);
+  for (const auto& [id, framework] : frameworks_) {
+    if (!framework.connected) {
+      if (framework.failover_deadline) consider(*framework.failover_deadline);
+      continue;
+    }
+    consider(framework.next_heartbeat);
+    for (const auto& [task_id, task] : framework.tasks) {
+      if (!task.pending.empty()) consider(task.next_retry);
+    }
+    // The same test as Allocate()'s for a framework that takes offers.
+    for (const std::string& role : Roles(framework)) {
+      if (framework.suppressed_roles.count(role) == 0) {
+        consider(next_allocation_);
+        break;
+      }
+    }
+  }
+  return next;
+}
+
 MasterView MasterCore::View() const {
   MasterView view;
   auto describe = [&](const Framework& framework) {

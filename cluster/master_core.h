@@ -216,6 +216,12 @@ class MasterCore {
   // allocation (every allocation interval, or at once after a subscription,
   // a new agent or a REVIVE).
   MasterOutput Tick(Millis now);
+  // When Tick() next has something to do: the earliest heartbeat, update
+  // retry, failover timeout or allocation due (allocation only while some
+  // framework takes offers: with every one suppressed it does nothing).
+  // nullopt: nothing until a call, a subscription, an agent or an agent's
+  // report changes the state. May be in the past: tick now.
+  std::optional<Millis> NextTick() const;
 
   MasterView View() const;
 

@@ -47,7 +47,9 @@ HttpServer::Response Empty(int status) {
 }  // namespace
 
 Master::Master(Options options)
-    : options_(std::move(options)), recovering_(options_.recovering) {
+    : options_(std::move(options)),
+      recovering_(options_.recovering),
+      custom_clock_(static_cast<bool>(options_.clock)) {
   if (options_.elected) leadership_.role = Leadership::Role::kNoLeader;
   if (!options_.clock) {
     options_.clock = [] {
@@ -212,6 +214,7 @@ void Master::Deliver(const MasterOutput& output) {
     auto it = agents_.find(agent_id);
     if (it != agents_.end() && it->second != nullptr) it->second->Handle(request);
   }
+  wake_.notify_all();  // the core changed: the ticker looks at what is due next
 }
 
 void Master::StreamEnded(const std::string& stream_id) {
@@ -222,13 +225,26 @@ void Master::StreamEnded(const std::string& stream_id) {
 }
 
 void Master::TickLoop() {
+  // With a clock of the caller's, time may jump without a word: look often.
   const Millis period = std::clamp<Millis>(
       std::min(options_.allocation_interval, options_.heartbeat_interval) / 4,
       1, 100);
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     Deliver(core_->Tick(Now()));
-    wake_.wait_for(lock, std::chrono::milliseconds(period));
+    if (custom_clock_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(period));
+      continue;
+    }
+    // Otherwise sleep until the core has something due; whatever changes
+    // the core (a call, an agent, a report) wakes this thread through
+    // Deliver(), and it looks again.
+    const std::optional<Millis> next = core_->NextTick();
+    if (!next) {
+      wake_.wait(lock);
+    } else if (const Millis wait = *next - Now(); wait > 0) {
+      wake_.wait_for(lock, std::chrono::milliseconds(wait));
+    }
   }
 }
 

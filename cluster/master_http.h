@@ -29,7 +29,9 @@
 // it is reached only by executors on loopback, never by schedulers.
 //
 // Threads: the server's threads and one ticker thread (heartbeats,
-// allocation, retries, failover timeouts). All public methods are
+// allocation, retries, failover timeouts), which sleeps until the core has
+// something due (MasterCore::NextTick) or changes, so an idle master does
+// not wake (with Options::clock set it polls the clock instead). All public methods are
 // thread-safe. Start()/Stop() from one owning thread.
 #ifndef MLAUNCH_CLUSTER_MASTER_HTTP_H_
 #define MLAUNCH_CLUSTER_MASTER_HTTP_H_
@@ -168,6 +170,7 @@ class Master {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool recovering_ = false;
+  bool custom_clock_ = false;  // Options::clock given: the ticker polls it
   Leadership leadership_;
   std::unique_ptr<MasterCore> core_;  // set once the port is known
   std::map<std::string, Stream> streams_;

@@ -7,16 +7,18 @@
 #include <cstdio>
 #include <optional>
 #include <map>
-#include <sstream>
+#include <istream>
+#include <streambuf>
 
 namespace mlaunch {
 namespace {
 
-// 1-based line and column; the column counts characters, not UTF-8 bytes.
-SourceLoc Loc(const YAML::Mark& mark, std::string_view text) {
+// 1-based line and column; the column counts characters, not UTF-8 bytes
+// (in ASCII text, the same). `ascii`: `text` holds no byte above 0x7F.
+SourceLoc Loc(const YAML::Mark& mark, std::string_view text, bool ascii = false) {
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
   int column = mark.column + 1;
-  if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
+  if (!ascii && mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
     std::string_view before = text.substr(static_cast<size_t>(mark.pos - mark.column),
                                           static_cast<size_t>(mark.column));
     column = 1 + static_cast<int>(std::count_if(before.begin(), before.end(), [](char c) {
@@ -49,12 +51,25 @@ SourceLoc LocOfOffset(std::string_view text, size_t offset) {
   return {line_number, column};
 }
 
+// Hands the text to yaml-cpp without a copy: a read-only buffer over it.
+// yaml-cpp only reads and puts back what it has just read.
+class ViewBuffer : public std::streambuf {
+ public:
+  explicit ViewBuffer(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());  // never written through
+    setg(begin, begin, begin + text.size());
+  }
+};
+
 // Builds the first document's nodes; of later documents it notes only where
 // the second starts.
 class TreeBuilder : public YAML::EventHandler {
  public:
   TreeBuilder(YamlDocument& document, std::string_view text)
-      : document_(document), text_(text) {}
+      : document_(document),
+        text_(text),
+        ascii_(std::all_of(text.begin(), text.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ == 2) document_.second_start = Loc(mark, text_);
@@ -78,7 +93,7 @@ class TreeBuilder : public YAML::EventHandler {
                 const std::string& value) override {
     if (Ignoring()) return;
     YamlNode* node = New(YamlNode::Kind::kScalar, mark);
-    node->plain = tag == "?";
+    node->plain = tag.size() == 1 && tag[0] == '?';
     node->text = value;
     Add(node, anchor);
   }
@@ -106,7 +121,7 @@ class TreeBuilder : public YAML::EventHandler {
   YamlNode* New(YamlNode::Kind kind, const YAML::Mark& mark) {
     YamlNode& node = document_.nodes.emplace_back();
     node.kind = kind;
-    node.loc = Loc(mark, text_);
+    node.loc = Loc(mark, text_, ascii_);
     return &node;
   }
 
@@ -138,6 +153,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   YamlDocument& document_;
   std::string_view text_;
+  bool ascii_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, const YamlNode*> anchors_;
   int documents_ = 0;
@@ -154,7 +170,8 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
     where = LocOfOffset(text, *bad);
     return false;
   }
-  std::istringstream in{std::string(text)};
+  ViewBuffer buffer(text);
+  std::istream in(&buffer);
   TreeBuilder builder(document, text);
   try {
     YAML::Parser parser(in);

@@ -213,8 +213,10 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
         attempt->changed.wait(lock, [&] { return attempt->ended; });
         break;
       }
+      // Every change waited for is notified on `changed`: bytes, the end of
+      // the stream, and Stop() (after setting stopping_), so no polling.
       if (!attempt->subscribed || !watchdog.empty()) {
-        attempt->changed.wait_for(lock, std::chrono::milliseconds(200));
+        attempt->changed.wait(lock);
         continue;
       }
       auto silence = std::chrono::duration<double>(attempt->heartbeat_seconds *
@@ -227,7 +229,7 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
         attempt->stream->Cancel();
         continue;
       }
-      attempt->changed.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)));
+      attempt->changed.wait_until(lock, deadline);
     }
   }
   // The stream's threads are done with `attempt` once it has ended.

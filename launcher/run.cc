@@ -32,15 +32,17 @@ class SignalThread {
     sigaddset(&set_, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set_, &old_);
     thread_ = std::thread([this] {
-      timespec wait{0, 100 * 1000 * 1000};
-      while (!done_) {
-        int signal = sigtimedwait(&set_, nullptr, &wait);
+      while (true) {
+        int signal = sigwaitinfo(&set_, nullptr);
+        if (done_) return;  // woken by the destructor
         if (signal > 0) on_signal_(signal);
       }
     });
   }
   ~SignalThread() {
     done_ = true;
+    // Blocked everywhere, so it goes to this thread's sigwaitinfo.
+    pthread_kill(thread_.native_handle(), SIGTERM);
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <type_traits>
+#include <unordered_map>
 
 namespace mlaunch::spec {
 
@@ -23,9 +26,17 @@ bool IsName(std::string_view text) {
   });
 }
 
+bool IsEnvName(std::string_view text) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  return !text.empty() && letter(text.front()) &&
+         std::all_of(text.begin(), text.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
 bool Reader::Matches(std::string_view pattern, const std::string& text) {
   // Names are checked for every task and port; kNamePattern says the same.
   if (pattern == kNamePattern) return IsName(text);
+  if (pattern == kEnvNamePattern) return IsEnvName(text);
   auto it = patterns_.find(pattern);
   if (it == patterns_.end()) {
     it = patterns_.emplace(pattern, std::regex(std::string(pattern))).first;
@@ -61,29 +72,61 @@ std::string OneOf(const std::vector<std::string>& names) {
   return out;
 }
 
+DuplicateKeys::DuplicateKeys(const YamlNode& map) {
+  const auto& entries = map.entries;
+  auto note = [&](size_t i, const YamlNode* first) {
+    if (earlier_.empty()) earlier_.resize(entries.size());
+    earlier_[i] = first;
+  };
+  // Most mappings hold a handful of keys: comparing pairs beats hashing.
+  constexpr size_t kSmall = 16;
+  if (entries.size() <= kSmall) {
+    for (size_t i = 1; i < entries.size(); ++i) {
+      const YamlNode* key = entries[i].first;
+      if (!key->IsScalar()) continue;
+      for (size_t j = 0; j < i; ++j) {
+        const YamlNode* other = entries[j].first;
+        if (other->IsScalar() && other->text == key->text) {
+          note(i, other);
+          break;
+        }
+      }
+    }
+    return;
+  }
+  std::unordered_map<std::string_view, const YamlNode*> first;
+  first.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const YamlNode* key = entries[i].first;
+    if (!key->IsScalar()) continue;
+    auto [seen, fresh] = first.emplace(key->text, key);
+    if (!fresh) note(i, seen->second);
+  }
+}
+
 MapReader::MapReader(Reader& reader, Layers layers, bool require)
     : reader_(reader), layers_(std::move(layers)), require_(require) {}
 
 void MapReader::Finish() {
   for (const Layer& layer : layers_) {
-    std::map<std::string, int> first_line;
-    for (const auto& [key, value] : layer.node->entries) {
+    const DuplicateKeys duplicates(*layer.node);
+    for (size_t i = 0; i < layer.node->entries.size(); ++i) {
+      const YamlNode* key = layer.node->entries[i].first;
       if (!key->IsScalar()) {
         reader_.Error(key, layer.path, "keys must be plain words");
         continue;
       }
       const std::string& name = key->text;
-      std::string path = JoinPath(layer.path, name);
-      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(key).line);
-      if (!fresh) {
-        reader_.Error(key, path,
+      if (const YamlNode* first = duplicates.EarlierOf(i)) {
+        reader_.Error(key, JoinPath(layer.path, name),
                       "duplicate key '" + name + "' (first at line " +
-                          std::to_string(seen->second) + ")",
+                          std::to_string(Reader::Loc(first).line) + ")",
                       "remove one of them");
         continue;
       }
       if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
 
+      std::vector<std::string> known(known_.begin(), known_.end());
       std::string hint;
       for (const auto& [theirs, ours] : foreign_) {
         if (theirs == name) hint = "did you mean '" + std::string(ours) + "'?";
@@ -92,15 +135,15 @@ void MapReader::Finish() {
         std::string lower = name;
         std::transform(lower.begin(), lower.end(), lower.begin(),
                        [](unsigned char c) { return std::tolower(c); });
-        std::string close = ClosestMatch(lower, known_);
+        std::string close = ClosestMatch(lower, known);
         if (!close.empty()) hint = "did you mean '" + close + "'?";
       }
       if (hint.empty()) {
-        std::vector<std::string> allowed = known_;
+        std::vector<std::string> allowed = known;
         if (!require_) std::erase(allowed, "name");  // not inside defaults:
         hint = "expected " + OneOf(allowed);
       }
-      reader_.Error(key, path, "unknown key '" + name + "'", hint);
+      reader_.Error(key, JoinPath(layer.path, name), "unknown key '" + name + "'", hint);
     }
   }
 }
@@ -109,10 +152,38 @@ namespace {
 
 bool IsPlain(const YamlNode* node) { return node->plain; }
 
-// yaml-cpp's own reading of a scalar as T.
+// True for the plain decimals yaml-cpp reads as anyone would: an optional
+// '-', then "0" or digits not starting with 0 (yaml-cpp reads 010 as octal),
+// and with `fraction`, optionally '.' and digits; at most `max_digits`.
+bool IsSimpleDecimal(std::string_view s, bool fraction, size_t max_digits) {
+  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
+  const size_t dot = fraction ? s.find('.') : std::string_view::npos;
+  const std::string_view whole = s.substr(0, dot);
+  auto digits = [](std::string_view d) {
+    return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!digits(whole) || (whole.size() > 1 && whole.front() == '0') || s.size() > max_digits + 1) {
+    return false;
+  }
+  return dot == std::string_view::npos || digits(s.substr(dot + 1));
+}
+
+// yaml-cpp's own reading of a scalar as T (int64_t or double). The common
+// simple decimals are read here with the same result, without the
+// YAML::Node and stringstream yaml-cpp builds for each.
 template <typename T>
 bool Decode(const YamlNode* node, T& value) {
-  return YAML::convert<T>::decode(YAML::Node(node->text), value);
+  const std::string& text = node->text;
+  constexpr bool kInteger = std::is_integral_v<T>;
+  if (IsSimpleDecimal(text, !kInteger, kInteger ? 18 : 30)) {
+    T parsed{};
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (error == std::errc() && end == text.data() + text.size()) {
+      value = parsed;
+      return true;
+    }
+  }
+  return YAML::convert<T>::decode(YAML::Node(text), value);
 }
 
 // Reports and returns false unless the first layer holds a single value.
@@ -288,19 +359,19 @@ void ReadNamedMap(Reader& r, const Layers& layers, std::map<std::string, V>& out
       r.Error(layer->node, layer->path, "must be a mapping (NAME: value lines)");
       continue;
     }
-    std::map<std::string, int> first_line;
-    for (const auto& [key, value] : layer->node->entries) {
+    const DuplicateKeys duplicates(*layer->node);
+    for (size_t i = 0; i < layer->node->entries.size(); ++i) {
+      const auto& [key, value] = layer->node->entries[i];
       if (!key->IsScalar() || key->text.empty()) {
         r.Error(key, layer->path, "keys must be plain words");
         continue;
       }
       const std::string& name = key->text;
       Layer item{value, JoinPath(layer->path, name)};
-      auto [seen, fresh] = first_line.emplace(name, Reader::Loc(key).line);
-      if (!fresh) {
+      if (const YamlNode* first = duplicates.EarlierOf(i)) {
         r.Error(key, item.path,
                 "duplicate key '" + name + "' (first at line " +
-                    std::to_string(seen->second) + ")",
+                    std::to_string(Reader::Loc(first).line) + ")",
                 "remove one of them");
         continue;
       }

@@ -83,6 +83,18 @@ void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
 template <typename T>
 void ReadStruct(Reader& r, const Layers& layers, T& out);
 
+// Keys written twice in one mapping: for each entry, the first scalar key
+// before it with the same text.
+class DuplicateKeys {
+ public:
+  explicit DuplicateKeys(const YamlNode& map);
+  // The earlier key entry `i` repeats, or null when it is the first.
+  const YamlNode* EarlierOf(size_t i) const { return earlier_.empty() ? nullptr : earlier_[i]; }
+
+ private:
+  std::vector<const YamlNode*> earlier_;  // empty when no key repeats
+};
+
 // Reads the keys of one mapping, seen through its layers.
 class MapReader {
  public:
@@ -102,7 +114,7 @@ class MapReader {
   Reader& reader_;
   Layers layers_;
   bool require_;
-  std::vector<std::string> known_;
+  std::vector<std::string_view> known_;  // the field table's keys (static text)
   std::vector<std::pair<std::string_view, std::string_view>> foreign_;
 };
 
@@ -111,16 +123,20 @@ const YamlNode* Lookup(const YamlNode* map, std::string_view key);
 std::string JoinPath(const std::string& path, std::string_view key);
 // The same as matching kNamePattern, without a regex.
 bool IsName(std::string_view text);
+// The same as matching kEnvNamePattern, without a regex.
+bool IsEnvName(std::string_view text);
 bool SameIgnoringCase(std::string_view a, std::string_view b);
 // Names an enum's spellings for messages: "a", "b" or "c".
 std::string OneOf(const std::vector<std::string>& names);
 
 template <typename T>
 void MapReader::Field(std::string_view key, T& out, const FieldInfo& info) {
-  known_.emplace_back(key);
+  known_.push_back(key);
   Layers found;
+  const YamlNode* own = nullptr;  // the value in the strongest layer, if it has the key
   for (const Layer& layer : layers_) {
     if (const YamlNode* value = Lookup(layer.node, key)) {
+      if (&layer == &layers_.front()) own = value;
       found.push_back({value, JoinPath(layer.path, key)});
     }
   }
@@ -132,7 +148,7 @@ void MapReader::Field(std::string_view key, T& out, const FieldInfo& info) {
     return;
   }
   reader_.Remember(found.front());
-  if (found.front().node != Lookup(layers_.front().node, key)) {
+  if (found.front().node != own) {
     // A value from `defaults:` is also where this task's key points.
     reader_.Remember({found.front().node, JoinPath(layers_.front().path, key)});
   }

@@ -738,6 +738,42 @@ TEST_F(MasterCoreTest, DisconnectedFrameworkIsForbiddenUntilTheFailoverTimeout) 
   EXPECT_EQ(core_.View().completed_frameworks[0].tasks[0].state, mesos::v1::TASK_KILLED);
 }
 
+// NextTick() says when Tick() next has work, so the ticker can sleep until
+// then: nothing at all without frameworks, the heartbeat once a framework
+// is suppressed, the allocation interval while it takes offers.
+TEST_F(MasterCoreTest, NextTickIsTheEarliestThingDue) {
+  EXPECT_FALSE(core_.NextTick().has_value());
+  AddAgent();
+  EXPECT_LE(*core_.NextTick(), now_);  // a new agent: allocate at once
+  Tick();
+  EXPECT_FALSE(core_.NextTick().has_value());  // nobody to offer to
+
+  Subscribe(Framework());
+  EXPECT_LE(*core_.NextTick(), now_);  // allocation wanted after SUBSCRIBE
+  OneOffer();
+  EXPECT_EQ(*core_.NextTick(), now_ + 1'000);  // the next allocation round
+  Handle(NewCall(Call::SUPPRESS));
+  Tick();
+  EXPECT_EQ(*core_.NextTick(), kStart + 15'000);  // only the heartbeat
+  now_ = kStart + 15'000;
+  EXPECT_EQ(Types(EventsOn(Tick(), "00000000-0000-0000-0000-000000000001")),
+            (std::vector<Event::Type>{Event::HEARTBEAT}));
+  EXPECT_EQ(*core_.NextTick(), kStart + 30'000);
+  Handle(NewCall(Call::REVIVE));
+  EXPECT_LE(*core_.NextTick(), now_);
+}
+
+TEST_F(MasterCoreTest, NextTickCoversUpdateRetriesAndFailoverTimeouts) {
+  const std::string stream_holder = "00000000-0000-0000-0000-000000000001";
+  const std::string agent = LaunchOneTask(Framework(30));
+  Handle(NewCall(Call::SUPPRESS));
+  Tick();
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);
+  EXPECT_EQ(*core_.NextTick(), now_ + 10'000);  // the update's retry
+  core_.StreamClosed(stream_holder, now_);
+  EXPECT_EQ(*core_.NextTick(), now_ + 30'000);  // the failover timeout
+}
+
 TEST_F(MasterCoreTest, TeardownClosesTheStreamAndShutsTheFrameworkDown) {
   AddAgent();
   const std::string stream = Subscribe(Framework(3600));

@@ -187,6 +187,61 @@ TEST(IsName, AgreesWithTheNamePattern) {
   }
 }
 
+TEST(IsEnvName, AgreesWithTheEnvNamePattern) {
+  std::regex pattern{std::string(kEnvNamePattern)};
+  for (const std::string& text : std::vector<std::string>{"", "A", "_", "PATH", "my_var1", "1A", "A-B", "A B", "a.b", "\xc3\xa9", "Z_9", "_1"}) {
+    EXPECT_EQ(IsEnvName(text), std::regex_search(text, pattern)) << text;
+  }
+}
+
+// Mappings of more than a handful of keys find duplicates by hashing; the
+// message is the same as for small ones.
+TEST(Load, DuplicateKeyInALargeMappingNamesTheFirstLine) {
+  std::string text = "version: 1\ntasks:\n  - name: web\n    command: x\n    labels:\n";
+  for (int i = 0; i < 40; ++i) text += "      k" + std::to_string(i) + ": v\n";
+  text += "      k7: again\n";  // line 46; k7 is on line 13
+  LoadResult r = Load(text, "big.yaml");
+  EXPECT_EQ(r.diagnostics.error_count(), 1) << Messages(r);
+  EXPECT_NE(Messages(r).find("big.yaml:46:7: error: tasks[web].labels.k7: duplicate key 'k7' "
+                             "(first at line 13)"),
+            std::string::npos)
+      << Messages(r);
+}
+
+// Numbers are read as yaml-cpp reads them, whether the simple decimals read
+// without it or the rest read through it (010 is octal, 0x10 hex).
+TEST(Load, NumbersReadAsYamlCppReadsThem) {
+  struct Case {
+    const char* instances;
+    int64_t want;
+  };
+  for (const Case& c : {Case{"3", 3}, Case{"0", 0}, Case{"010", 8}, Case{"0x10", 16},
+                        Case{"+4", 4}, Case{"9999", 9999}, Case{"-0", 0}}) {
+    LoadResult r = Load(std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: ") +
+                            c.instances + "\n",
+                        "n.yaml");
+    ASSERT_TRUE(r.diagnostics.ok()) << c.instances << ": " << Messages(r);
+    EXPECT_EQ(r.spec.tasks[0].instances, c.want) << c.instances;
+  }
+  struct Real {
+    const char* cpus;
+    double want;
+  };
+  for (const Real& c : {Real{"0.5", 0.5}, Real{"2", 2}, Real{"0.1", 0.1}, Real{"1e-1", 0.1},
+                        Real{".5", 0.5}, Real{"12.375", 12.375}}) {
+    LoadResult r = Load(std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    resources: {cpus: ") +
+                            c.cpus + "}\n",
+                        "n.yaml");
+    ASSERT_TRUE(r.diagnostics.ok()) << c.cpus << ": " << Messages(r);
+    EXPECT_EQ(r.spec.tasks[0].resources.cpus, c.want) << c.cpus;
+  }
+  LoadResult bad = Load("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: 1.5\n",
+                        "n.yaml");
+  EXPECT_NE(Messages(bad).find("tasks[web].instances: must be a whole number (got '1.5')"),
+            std::string::npos)
+      << Messages(bad);
+}
+
 TEST(Interpolate, FindsOnlyLowerCasePlaceholders) {
   auto found = FindPlaceholders("serve ${ports.http} at ${HOME}/x ${host} ${");
   ASSERT_EQ(found.size(), 2u);
