@@ -320,5 +320,39 @@ TEST_F(EmbeddedRun, APortInUseIsNotOffered) {
   ExpectNoProcessLeft(launcher);
 }
 
+// The static-files service end to end: an archive fetched from a file://
+// URI, unpacked by the agent, its directory served (index.html for "/"),
+// nothing outside it.
+TEST_F(EmbeddedRun, StaticSiteFromAnArchiveIsServed) {
+  std::filesystem::create_directories(dir_ / "content" / "site");
+  std::ofstream(dir_ / "content" / "site" / "index.html") << "<h1>static</h1>";
+  std::ofstream(dir_ / "content" / "site" / "notes.txt") << "plain";
+  ChildProcess tar({"/bin/tar", "-czf", (dir_ / "site.tar.gz").string(), "-C",
+                    (dir_ / "content").string(), "site"});
+  ASSERT_EQ(tar.WaitForExit(seconds(30)), 0) << tar.output();
+  const std::string spec = WriteSpec("version: 1\n"
+                                     "tasks:\n"
+                                     "  - name: site\n"
+                                     "    resources: { cpus: 0.1, mem: 32 }\n"
+                                     "    ports: [{ name: http }]\n"
+                                     "    artifacts: [{ uri: \"file://" +
+                                     (dir_ / "site.tar.gz").string() +
+                                     "\", extract: true }]\n"
+                                     "    service: { type: http, port: http, root: site }\n");
+  ChildProcess launcher({kLaunch, spec}, kNoMaster);
+  std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
+  ASSERT_TRUE(serving) << launcher.output();
+  std::optional<Url> url = ServingUrl(*serving);
+  ASSERT_TRUE(url) << *serving;
+  GetResponse index = HttpGet(url->port, "/", url->host);
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<h1>static</h1>");
+  EXPECT_EQ(HttpGet(url->port, "/notes.txt", url->host).body, "plain");
+  EXPECT_EQ(HttpGet(url->port, "/../site.tar.gz", url->host).status, 404);
+  launcher.Signal(SIGINT);
+  EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
+  ExpectNoProcessLeft(launcher);
+}
+
 }  // namespace
 }  // namespace mlaunch::testing
