@@ -83,5 +83,25 @@ TEST_F(ClusterFileRun, TheFileAndTheAgentFlagsDoNotMix) {
   EXPECT_NE(cluster.output().find("not both"), std::string::npos) << cluster.output();
 }
 
+// Flags the election and the heartbeats take: a bad value stops the program
+// at once (exit 64) naming the flag and what it accepts.
+TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--zk", "http://127.0.0.1:2181"}, "mesos-launch-cluster: --zk: expected zk://HOST:PORT/path"},
+      {{"--zk", "zk://no-port/mesos"}, "mesos-launch-cluster: --zk: "},
+      {{"--heartbeat-interval", "0"}, "--heartbeat-interval must be in [0.01, 3600]"},
+      {{"--zk-session-timeout", "9999"}, "--zk-session-timeout in [0.1, 600]"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> argv = {kCluster, "--port", "0", "--agents", "0", "--work-dir",
+                                     (dir_ / "work").string()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    ChildProcess cluster(argv);
+    EXPECT_EQ(cluster.WaitForExit(seconds(20)), 64) << flags[0] << "\n" << cluster.output();
+    EXPECT_NE(cluster.output().find(message), std::string::npos)
+        << cluster.output();
+  }
+}
+
 }  // namespace
 }  // namespace mlaunch::testing
