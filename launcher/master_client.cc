@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "common/recordio.h"
 
@@ -38,6 +39,14 @@ std::string Trimmed(std::string text) {
 
 }  // namespace
 
+std::chrono::milliseconds BackoffDelay(int failures, std::chrono::milliseconds min,
+                                       std::chrono::milliseconds max, double jitter) {
+  double base = static_cast<double>(min.count()) * std::pow(2.0, std::clamp(failures - 1, 0, 62));
+  base = std::min(base, static_cast<double>(max.count()));
+  jitter = std::clamp(jitter, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<int64_t>(base * (0.5 + 0.5 * jitter)));
+}
+
 struct MasterClient::Attempt {
   explicit Attempt(std::size_t max_record) : decoder(max_record) {}
 
@@ -52,6 +61,7 @@ struct MasterClient::Attempt {
   double heartbeat_seconds = 15;
   Clock::time_point last_bytes = Clock::now();
   std::string error_event;   // the message of an ERROR event
+  std::string left;          // why the client left a working subscription
   std::string broken;        // why the stream could not be decoded
   RecordIODecoder decoder;
   std::unique_ptr<HttpClient::Stream> stream;
@@ -59,7 +69,12 @@ struct MasterClient::Attempt {
 
 MasterClient::MasterClient(HttpClient& http, Options options, Callbacks callbacks)
     : http_(http), options_(std::move(options)), callbacks_(std::move(callbacks)) {
-  if (!options_.jitter) options_.jitter = [] { return 0.5; };
+  if (!options_.jitter) {
+    // Only the client's own thread asks, so the engine needs no lock.
+    options_.jitter = [engine = std::mt19937_64(std::random_device{}())]() mutable {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+    };
+  }
 }
 
 MasterClient::~MasterClient() { Stop(); }
@@ -91,11 +106,23 @@ std::string MasterClient::leader() const {
 }
 
 void MasterClient::MastersChanged() {
+  std::shared_ptr<Attempt> current;
+  std::string leader;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     masters_changed_ = true;
+    current = current_;
+    leader = leader_;
   }
   wake_.notify_all();
+  if (!current || leader.empty() || !options_.masters) return;
+  std::vector<std::string> masters = options_.masters();
+  if (std::find(masters.begin(), masters.end(), leader) != masters.end()) return;
+  std::lock_guard<std::mutex> lock(current->mutex);
+  current->left = leader + " no longer leads (now " +
+                  (masters.empty() ? std::string("no leader is known") : masters.front()) + ")";
+  if (current->stream) current->stream->Cancel();
+  current->changed.notify_all();
 }
 
 bool MasterClient::SleepFor(std::chrono::milliseconds wait) {
@@ -215,7 +242,7 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       }
       // Every change waited for is notified on `changed`: bytes, the end of
       // the stream, and Stop() (after setting stopping_), so no polling.
-      if (!attempt->subscribed || !watchdog.empty()) {
+      if (!watchdog.empty()) {
         attempt->changed.wait(lock);
         continue;
       }
@@ -223,8 +250,11 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
                                                    options_.heartbeat_misses);
       auto deadline = attempt->last_bytes + std::chrono::duration_cast<Clock::duration>(silence);
       if (Clock::now() >= deadline) {
-        char text[64];
-        std::snprintf(text, sizeof(text), "no heartbeat for %.1fs", silence.count());
+        char text[96];
+        std::snprintf(text, sizeof(text),
+                      attempt->subscribed ? "no heartbeat for %.1fs"
+                                          : "no answer to SUBSCRIBE for %.1fs",
+                      silence.count());
         watchdog = text;
         attempt->stream->Cancel();
         continue;
@@ -250,6 +280,10 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
   std::lock_guard<std::mutex> lock(attempt->mutex);
   int status = attempt->status;
   std::string body = Trimmed(attempt->error_body);
+  if (!attempt->subscribed && !watchdog.empty()) {
+    *why = BaseOf(url) + ": " + watchdog;
+    return Ended::kFailed;
+  }
   if (status == 307) {
     std::optional<std::string> location = attempt->headers.Get("Location");
     if (!location) {
@@ -276,7 +310,8 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       *why = BaseOf(url) + " ended the subscription before SUBSCRIBED";
       return Ended::kFailed;
     }
-    *why = !watchdog.empty()                ? watchdog
+    *why = !attempt->left.empty()           ? attempt->left
+           : !watchdog.empty()              ? watchdog
            : !attempt->broken.empty()       ? attempt->broken
            : !attempt->end_status.ok()      ? attempt->end_status.message()
                                             : "the master closed the subscription";
@@ -338,11 +373,8 @@ void MasterClient::Run() {
       if (was_subscribed) break;
     }
     failures = was_subscribed ? 0 : failures + 1;
-    double base = static_cast<double>(options_.backoff_min.count()) *
-                  std::pow(2.0, std::max(0, failures - 1));
-    base = std::min(base, static_cast<double>(options_.backoff_max.count()));
-    auto wait = std::chrono::milliseconds(
-        static_cast<int64_t>(base * (0.5 + 0.5 * options_.jitter())));
+    auto wait = BackoffDelay(failures, options_.backoff_min, options_.backoff_max,
+                             options_.jitter());
     if (callbacks_.on_disconnected) {
       char text[48];
       std::snprintf(text, sizeof(text), "; retrying in %.1fs",

@@ -9,7 +9,11 @@
 // master's own text. A 307 is followed to the leader named in Location
 // (capped hops); 503 and connection failures are retried against the next
 // master candidate, then after a capped exponential backoff with jitter.
-// No bytes for 5 heartbeat intervals drops the subscription and reconnects.
+// No bytes for 5 heartbeat intervals drops the subscription and reconnects;
+// before SUBSCRIBED tells the interval, Mesos' default of 15 s is assumed, so
+// a master that takes the connection and never answers is left too. When
+// the masters list no longer holds the master subscribed to (a detector saw
+// another leader), MastersChanged() leaves it for the new one.
 // Every (re)subscription asks `subscribe_call` again, so a framework id
 // learnt on the way is used. Framework-level refusals -- 401, 403, an ERROR
 // event (then EOF) such as "Framework has been removed" -- end the client
@@ -38,6 +42,12 @@
 
 namespace mlaunch {
 
+// How long to wait before the next round after `failures` failed rounds in
+// a row (>= 1): backoff_min doubling per failure, capped at backoff_max, times
+// (0.5 + 0.5 * jitter) for a jitter in [0, 1).
+std::chrono::milliseconds BackoffDelay(int failures, std::chrono::milliseconds min,
+                                       std::chrono::milliseconds max, double jitter);
+
 class MasterClient {
  public:
   struct Options {
@@ -50,7 +60,9 @@ class MasterClient {
     int max_redirects = 5;
     double heartbeat_misses = 5;  // intervals of silence before reconnecting
     std::size_t max_record_bytes = 64 * 1024 * 1024;
-    std::function<double()> jitter;  // in [0, 1); default: a fixed 0.5
+    // In [0, 1): each wait is base * (0.5 + 0.5 * jitter()), so clients
+    // restarted together spread out. Default: uniformly random.
+    std::function<double()> jitter;
   };
 
   struct Callbacks {
@@ -75,7 +87,8 @@ class MasterClient {
   void Stop();
   // The masters() list may have changed (a detector saw a new leader): a
   // retry waiting out its backoff starts now, and the backoff starts again
-  // from backoff_min. Any thread.
+  // from backoff_min; a subscription to a master no longer in the list ends
+  // and the new list is tried. Any thread.
   void MastersChanged();
 
   // The master subscribed to ("http://host:port"), empty when none.

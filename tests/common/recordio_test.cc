@@ -156,6 +156,37 @@ TEST(RecordIODecoder, SameResultForEveryChunkingOfBadStreams) {
   ExpectSameForEveryChunking("1\na-1\nb");                 // sign
 }
 
+// The inputs of the tests below, each at every cut: garbage, huge and
+// overlong lengths fail the same wherever the stream is split.
+TEST(RecordIODecoder, SameResultForEveryChunkingOfTheErrorCases) {
+  for (const char* stream : {"x\n", "1\na2\r\nab", " 2\nab", "+2\nab", "2\xff\nab", "\n",
+                             "1\na\n", "18446744073709551615\n", "18446744073709551616\n",
+                             "000000000000000000001\n", "1000000000000000\nabc", "5\nhello6\nwor",
+                             "1\na12", "1\na1\nbz\n"}) {
+    SCOPED_TRACE(stream);
+    ExpectSameForEveryChunking(stream);
+  }
+  ExpectSameForEveryChunking("8\n123456789\n", 8);  // the oversize case
+}
+
+// Many records in one stream, cut anywhere into two pieces or into bytes.
+TEST(RecordIODecoder, ManyRecordsGiveTheSameResultAtEveryCut) {
+  std::string stream;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    expected.push_back(std::string(static_cast<size_t>(i % 13), 'a') + std::to_string(i));
+    stream += RecordIOEncode(expected.back());
+  }
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    Decoded two = DecodeWithCuts(stream, {cut});
+    ASSERT_TRUE(two.status.ok()) << "cut at " << cut;
+    ASSERT_EQ(two.records, expected) << "cut at " << cut;
+  }
+  std::vector<size_t> every_byte;
+  for (size_t i = 1; i < stream.size(); ++i) every_byte.push_back(i);
+  EXPECT_EQ(DecodeWithCuts(stream, every_byte).records, expected);
+}
+
 TEST(RecordIODecoder, TruncatedRecordFailsAtFinish) {
   RecordIODecoder decoder;
   std::vector<std::string> records;

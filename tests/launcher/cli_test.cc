@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "launcher/run.h"
 #include "tests/fakes/fake_world.h"
 
 namespace mlaunch {
@@ -28,6 +29,23 @@ CliRun Cli(std::vector<const char*> args, const World& world) {
 
 const std::string kGood = "version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n";
 const std::string kBad = "version: 1\ntasks:\n  - {name: web, cpu: 1, command: x}\n";
+
+TEST(NamedMaster, TheFlagWinsThenMesosMasterThenTheSpec) {
+  spec::Spec spec;
+  spec.master = "spec-master:5050";
+  RunFlags flags;
+  World none = FakeWorld({});
+  World env = FakeWorld({}, {{"MESOS_MASTER", "env-master:5050"}});
+  World empty_env = FakeWorld({}, {{"MESOS_MASTER", ""}});
+  EXPECT_EQ(NamedMaster(spec, flags, none), "spec-master:5050");
+  EXPECT_EQ(NamedMaster(spec, flags, env), "env-master:5050");
+  EXPECT_EQ(NamedMaster(spec, flags, empty_env), "spec-master:5050");  // set but empty
+  flags.master = "flag-master:5050";
+  EXPECT_EQ(NamedMaster(spec, flags, env), "flag-master:5050");
+  spec.master.clear();
+  flags.master.clear();
+  EXPECT_EQ(NamedMaster(spec, flags, none), "");  // the embedded cluster
+}
 
 TEST(Cli, CheckValidSpecExitsZeroQuietly) {
   CliRun r = Cli({"--check", "good.yaml"}, Files({{"good.yaml", kGood}}));

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -57,6 +61,10 @@ class FakeMaster {
     std::lock_guard<std::mutex> lock(mutex_);
     return subscribe_calls_;
   }
+  std::vector<HttpHeaders> subscribe_headers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return subscribe_headers_;
+  }
 
   HttpServer::Response Stream(std::shared_ptr<ResponseStream>* keep, const std::string& id) {
     auto stream = std::make_shared<ResponseStream>();
@@ -81,6 +89,7 @@ class FakeMaster {
         std::lock_guard<std::mutex> lock(mutex_);
         attempt = ++subscribes_;
         subscribe_calls_.push_back(call);
+        subscribe_headers_.push_back(r.headers);
       }
       changed_.notify_all();
       return script_(call, attempt);
@@ -101,6 +110,7 @@ class FakeMaster {
   std::condition_variable changed_;
   int subscribes_ = 0;
   std::vector<sched::Call> subscribe_calls_;
+  std::vector<HttpHeaders> subscribe_headers_;
   std::vector<std::pair<std::string, sched::Call>> calls_;
 };
 
@@ -366,6 +376,231 @@ TEST(MasterClient, TriesTheNextMasterWhenOneIsDown) {
   client.Start([] { return SubscribeCall(); });
   ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
   EXPECT_EQ(client.leader(), up.url());
+}
+
+
+TEST(MasterClient, ResubscribingTakesTheNewStreamIdAndSubscribeCarriesNone) {
+  std::mutex m;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  FakeMaster master([&](const sched::Call&, int attempt) {
+    std::shared_ptr<ResponseStream> stream;
+    auto r = master.Stream(&stream, "stream-" + std::to_string(attempt));
+    stream->Write(Record(Subscribed("fw-1")));
+    if (attempt == 1) stream->Close();  // the master goes away once
+    std::lock_guard<std::mutex> lock(m);
+    streams.push_back(stream);
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
+  ASSERT_TRUE(client.Send(Decline()).ok());
+  auto calls = master.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].first, "stream-2");
+
+  auto headers = master.subscribe_headers();
+  ASSERT_EQ(headers.size(), 2u);
+  for (const HttpHeaders& h : headers) {
+    EXPECT_EQ(h.Get("Content-Type").value_or(""), "application/x-protobuf");
+    EXPECT_EQ(h.Get("Accept").value_or(""), "application/x-protobuf");
+    EXPECT_FALSE(h.Get("Mesos-Stream-Id").has_value());
+  }
+}
+
+TEST(MasterClient, ForbiddenIsFatal) {
+  FakeMaster master([](const sched::Call&, int) {
+    return HttpServer::Response::Text(403, "Not authorized to use roles '*'");
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.fatal.has_value(); }));
+  EXPECT_EQ(*reports.fatal,
+            master.url() + " refused the framework (403): Not authorized to use roles '*'");
+  EXPECT_TRUE(reports.disconnects.empty());
+}
+
+TEST(MasterClient, ARedirectLoopIsCutAfterMaxRedirects) {
+  std::string location;
+  FakeMaster master([&](const sched::Call&, int) {
+    HttpServer::Response r;
+    r.status = 307;
+    r.headers.Add("Location", location);
+    return r;
+  });
+  location = "//" + master.url().substr(7) + "/master/api/v1/scheduler";
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient::Options options = OptionsFor({master.url()});
+  options.max_redirects = 3;
+  MasterClient client(http, options, reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return !reports.disconnects.empty(); }));
+  EXPECT_EQ(reports.disconnects[0].rfind("more than 3 redirects, last to " + master.url() +
+                                             "/master/api/v1/scheduler; retrying in",
+                                         0),
+            0u)
+      << reports.disconnects[0];
+  client.Stop();
+  // The first SUBSCRIBE and three redirects followed, then the round ends.
+  EXPECT_GE(master.subscribe_calls().size(), 4u);
+}
+
+// A master that takes the connection but never answers, and one that
+// answers 200 but never sends SUBSCRIBED, are both left after five of
+// Mesos' default 15 s heartbeats (here scaled down by heartbeat_misses).
+TEST(MasterClient, AMasterThatNeverAnswersSubscribeIsLeft) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(listener, 16), 0);  // the kernel takes connections; nobody reads them
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient::Options options = OptionsFor({url});
+  options.heartbeat_misses = 0.02;  // 5 x 15 s becomes 0.3 s
+  MasterClient client(http, options, reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() >= 2; }));
+  EXPECT_EQ(reports.disconnects[0].rfind(url + ": no answer to SUBSCRIBE for 0.3s; retrying in", 0),
+            0u)
+      << reports.disconnects[0];
+  client.Stop();
+  close(listener);
+}
+
+TEST(MasterClient, AStreamWithoutSubscribedIsLeft) {
+  std::mutex m;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  FakeMaster master([&](const sched::Call&, int) {
+    std::shared_ptr<ResponseStream> stream;
+    auto r = master.Stream(&stream, "s");  // headers, then nothing
+    std::lock_guard<std::mutex> lock(m);
+    streams.push_back(stream);
+    return r;
+  });
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient::Options options = OptionsFor({master.url()});
+  options.heartbeat_misses = 0.02;
+  MasterClient client(http, options, reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return !reports.disconnects.empty(); }));
+  EXPECT_EQ(reports.disconnects[0].rfind(master.url() + ": no answer to SUBSCRIBE for 0.3s", 0), 0u)
+      << reports.disconnects[0];
+  EXPECT_TRUE(master.AwaitSubscribes(2));
+}
+
+// A detector names another leader while the old one still streams: the
+// client leaves it at once and subscribes to the new one.
+TEST(MasterClient, LeavesAMasterThatNoLongerLeads) {
+  std::mutex m;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  auto script = [&](FakeMaster& self) {
+    return [&](const sched::Call&, int) {
+      std::shared_ptr<ResponseStream> stream;
+      auto r = self.Stream(&stream, "s");
+      stream->Write(Record(Subscribed("fw-1")));
+      std::lock_guard<std::mutex> lock(m);
+      streams.push_back(stream);  // stays open
+      return r;
+    };
+  };
+  std::unique_ptr<FakeMaster> old_leader, new_leader;
+  old_leader = std::make_unique<FakeMaster>([&](const sched::Call& c, int a) { return script(*old_leader)(c, a); });
+  new_leader = std::make_unique<FakeMaster>([&](const sched::Call& c, int a) { return script(*new_leader)(c, a); });
+
+  std::mutex masters_mutex;
+  std::vector<std::string> masters{old_leader->url()};
+  MasterClient::Options options = OptionsFor({});
+  options.masters = [&] {
+    std::lock_guard<std::mutex> lock(masters_mutex);
+    return masters;
+  };
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient client(http, options, reports.Callbacks());
+  client.Start([] { return SubscribeCall("fw-1"); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  EXPECT_EQ(client.leader(), old_leader->url());
+
+  client.MastersChanged();  // same list: nothing to leave
+  {
+    std::lock_guard<std::mutex> lock(masters_mutex);
+    masters = {new_leader->url()};
+  }
+  client.MastersChanged();
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
+  EXPECT_EQ(client.leader(), new_leader->url());
+  ASSERT_EQ(reports.disconnects.size(), 1u);
+  EXPECT_EQ(reports.disconnects[0].rfind(old_leader->url() + " no longer leads (now " +
+                                             new_leader->url() + ")",
+                                         0),
+            0u)
+      << reports.disconnects[0];
+  EXPECT_EQ(old_leader->subscribe_calls().size(), 1u);
+  client.Stop();
+}
+
+TEST(BackoffDelay, DoublesFromTheMinimumUpToTheCapWithJitter) {
+  using std::chrono::milliseconds;
+  const milliseconds min{500}, max{15000};
+  // Without jitter's upper half: half of the base.
+  EXPECT_EQ(BackoffDelay(1, min, max, 0.0), milliseconds(250));
+  EXPECT_EQ(BackoffDelay(2, min, max, 0.0), milliseconds(500));
+  EXPECT_EQ(BackoffDelay(3, min, max, 0.0), milliseconds(1000));
+  // The whole base at the top of the jitter's range.
+  EXPECT_EQ(BackoffDelay(1, min, max, 1.0), milliseconds(500));
+  EXPECT_EQ(BackoffDelay(6, min, max, 1.0), milliseconds(15000));  // 16 s capped
+  EXPECT_EQ(BackoffDelay(7, min, max, 0.5), milliseconds(11250));
+  // Never beyond the cap, however many failures.
+  for (int failures : {6, 10, 64, 1000, 1 << 30}) {
+    EXPECT_LE(BackoffDelay(failures, min, max, 0.999999), max) << failures;
+    EXPECT_GE(BackoffDelay(failures, min, max, 0.0), max / 2) << failures;
+  }
+  // A subscription that worked (0 failures) waits like the first failure.
+  EXPECT_EQ(BackoffDelay(0, min, max, 0.0), milliseconds(250));
+}
+
+TEST(MasterClient, RetriesAreSpreadByJitter) {
+  std::string down;
+  {
+    FakeMaster gone([](const sched::Call&, int) { return HttpServer::Response::Text(500, ""); });
+    down = gone.url();
+  }
+  CurlHttpClient http;
+  Reports reports;
+  MasterClient::Options options = OptionsFor({down});
+  options.backoff_min = 100ms;
+  options.backoff_max = 400ms;
+  std::atomic<int> asked{0};
+  options.jitter = [&] {
+    ++asked;
+    return 0.999;
+  };
+  MasterClient client(http, options, reports.Callbacks());
+  client.Start([] { return SubscribeCall(); });
+  ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() >= 4; }));
+  client.Stop();
+  auto retry = [&](int i) {
+    const std::string& text = reports.disconnects[i];
+    return text.substr(text.rfind("; retrying in ") + 14);
+  };
+  EXPECT_EQ(retry(0), "0.1s");
+  EXPECT_EQ(retry(1), "0.2s");
+  EXPECT_EQ(retry(2), "0.4s");
+  EXPECT_EQ(retry(3), "0.4s");  // capped
+  EXPECT_GE(asked.load(), 4);
 }
 
 }  // namespace
