@@ -601,6 +601,61 @@ MasterOutput MasterCore::Handle(const Call& call, Millis now) {
   return out;
 }
 
+MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
+  Update update;
+  auto refuse = [&](std::string why) {
+    update.status = 400;
+    update.body = std::move(why);
+    return update;
+  };
+  auto it = frameworks_.find(call.framework_id().value());
+  if (it == frameworks_.end()) return refuse("Framework cannot be found");
+  Framework& framework = it->second;
+  const FrameworkInfo& info = call.update_framework().framework_info();
+  const FrameworkInfo& known = framework.info;
+  if (info.has_principal() != known.has_principal() || info.principal() != known.principal()) {
+    return refuse("UPDATE_FRAMEWORK cannot change FrameworkInfo.principal (it is '" +
+                  known.principal() + "')");
+  }
+  if (info.user() != known.user()) {
+    return refuse("UPDATE_FRAMEWORK cannot change FrameworkInfo.user (it is '" + known.user() +
+                  "')");
+  }
+  if (info.checkpoint() != known.checkpoint()) {
+    return refuse(std::string("UPDATE_FRAMEWORK cannot change FrameworkInfo.checkpoint (it is ") +
+                  (known.checkpoint() ? "true" : "false") + ")");
+  }
+  if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
+  const std::vector<std::string> roles = RolesOf(info);
+  for (const std::string& role : call.update_framework().suppressed_roles()) {
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+      return refuse("Suppressed role '" + role + "' is not contained in the list of roles");
+    }
+  }
+
+  const std::string id = known.id().value();
+  for (const std::string& role : Roles(framework)) {
+    if (std::find(roles.begin(), roles.end(), role) != roles.end()) continue;
+    filters_.ClearRole(id, role);
+    for (auto offer = offers_.begin(); offer != offers_.end();) {
+      if (offer->second.offer.framework_id().value() != id || offer->second.role != role) {
+        ++offer;
+        continue;
+      }
+      Event rescind;
+      rescind.set_type(Event::RESCIND);
+      *rescind.mutable_rescind()->mutable_offer_id() = offer->second.offer.id();
+      Send(framework, std::move(rescind), &update.output);
+      offer = offers_.erase(offer);
+    }
+  }
+  framework.info = info;
+  framework.suppressed_roles = {call.update_framework().suppressed_roles().begin(),
+                                call.update_framework().suppressed_roles().end()};
+  allocation_wanted_ = true;
+  return update;
+}
+
 void MasterCore::DiscardOffers(const std::string& framework_id) {
   std::erase_if(offers_, [&](const auto& entry) {
     return entry.second.offer.framework_id().value() == framework_id;
@@ -1178,7 +1233,6 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
 MasterOutput MasterCore::ExecutorTerminated(
     const std::string& agent_id, const std::string& framework_id,
     const mesos::v1::ExecutorID& executor_id, int wait_status, Millis now) {
-  (void)now;
   MasterOutput out;
   if (agents_.count(agent_id) == 0) return out;  // e.g. marked gone: ignored
   auto fit = frameworks_.find(framework_id);

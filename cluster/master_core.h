@@ -209,6 +209,19 @@ class MasterCore {
   // Processes a non-SUBSCRIBE call that passed CheckCaller (202 on the wire).
   MasterOutput Handle(const mesos::v1::scheduler::Call& call, Millis now);
 
+  // UPDATE_FRAMEWORK (§2.15) for a call that passed CheckCaller. It is
+  // answered synchronously: 200 when applied (the new FrameworkInfo, roles
+  // and suppressed roles; outstanding offers of a role the framework no
+  // longer has are rescinded), or 400 with the reason and nothing changed
+  // (a changed principal, user or checkpoint, invalid roles, a suppressed
+  // role not among the roles). There are no ACLs, so no 403.
+  struct Update {
+    int status = 200;
+    std::string body;  // the reason of a 400
+    MasterOutput output;
+  };
+  Update UpdateFramework(const mesos::v1::scheduler::Call& call);
+
   // The subscription stream ended (client gone, or closed by us).
   MasterOutput StreamClosed(const std::string& stream_id, Millis now);
 

@@ -446,13 +446,19 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     }
     // 16: UNKNOWN.
     if (call.type() == Call::UNKNOWN) return Empty(501);
-    if (call.type() == Call::UPDATE_FRAMEWORK ||
-        call.type() == Call::RECONCILE_OPERATIONS) {
+    const Millis now = Now();
+    if (call.type() == Call::UPDATE_FRAMEWORK) {
+      MasterCore::Update update = core_->UpdateFramework(call);
+      if (update.status != 200) return HttpServer::Response::Text(update.status, update.body);
+      Deliver(update.output);
+      Deliver(core_->Tick(now));
+      return Empty(200);
+    }
+    if (call.type() == Call::RECONCILE_OPERATIONS) {
       return HttpServer::Response::Text(
           501, Call::Type_Name(call.type()) +
                    " is not supported by the embedded master");
     }
-    const Millis now = Now();
     Deliver(core_->Handle(call, now));
     Deliver(core_->Tick(now));
   }

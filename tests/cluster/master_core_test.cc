@@ -1100,5 +1100,94 @@ TEST(Resources, AddSubtractAndContainRanges) {
   EXPECT_FALSE(offered.Contains(other_role));
 }
 
+
+Call UpdateFrameworkCall(const std::string& framework_id, mesos::v1::FrameworkInfo info,
+                         std::vector<std::string> suppressed = {}) {
+  Call call;
+  call.set_type(Call::UPDATE_FRAMEWORK);
+  call.mutable_framework_id()->set_value(framework_id);
+  info.mutable_id()->set_value(framework_id);
+  *call.mutable_update_framework()->mutable_framework_info() = info;
+  for (const auto& r : suppressed) call.mutable_update_framework()->add_suppressed_roles(r);
+  return call;
+}
+
+TEST_F(MasterCoreTest, UpdateFrameworkMovesRolesAndRescindsOffersOfRolesDropped) {
+  AddAgent();
+  const std::string stream = Subscribe(MultiRoleFramework({"web"}));
+  const auto offer = OneOffer();
+  ASSERT_EQ(offer.allocation_info().role(), "web");
+
+  auto info = MultiRoleFramework({"db"});
+  info.set_name("renamed");
+  MasterCore::Update update = core_.UpdateFramework(UpdateFrameworkCall(framework_id_, info));
+  ASSERT_EQ(update.status, 200) << update.body;
+  auto events = EventsOn(update.output, stream);
+  ASSERT_EQ(Types(events), (std::vector<Event::Type>{Event::RESCIND}));
+  EXPECT_EQ(events[0].rescind().offer_id().value(), offer.id().value());
+
+  const auto next = OneOffer();  // the agent's resources, now for the new role
+  EXPECT_EQ(next.allocation_info().role(), "db");
+  EXPECT_NE(next.id().value(), offer.id().value());
+  ASSERT_EQ(core_.View().frameworks.size(), 1u);
+  EXPECT_EQ(core_.View().frameworks[0].info.name(), "renamed");
+  EXPECT_EQ(core_.View().frameworks[0].info.id().value(), framework_id_);
+}
+
+TEST_F(MasterCoreTest, UpdateFrameworkKeepsOffersOfRolesKeptAndSuppressesAsAsked) {
+  AddAgent();
+  const std::string stream = Subscribe(MultiRoleFramework({"web"}));
+  const auto offer = OneOffer();
+  MasterCore::Update update = core_.UpdateFramework(
+      UpdateFrameworkCall(framework_id_, MultiRoleFramework({"web", "db"}), {"web", "db"}));
+  ASSERT_EQ(update.status, 200) << update.body;
+  EXPECT_TRUE(EventsOn(update.output, stream).empty());  // the web offer stands
+  // Declined, its resources come back -- but every role is suppressed now.
+  Call decline = NewCall(Call::DECLINE);
+  *decline.mutable_decline()->add_offer_ids() = offer.id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(0);
+  Handle(decline);
+  now_ += 10'000;
+  EXPECT_TRUE(OffersIn(Tick()).empty());
+}
+
+TEST_F(MasterCoreTest, UpdateFrameworkRefusesWhatMayNotChangeAndChangesNothing) {
+  AddAgent();
+  auto original = MultiRoleFramework({"web"});
+  original.set_checkpoint(true);
+  original.set_principal("ops");
+  Subscribe(original);
+  struct Case {
+    std::function<void(mesos::v1::FrameworkInfo*)> change;
+    std::vector<std::string> suppressed;
+    std::string body;
+  };
+  const std::vector<Case> cases = {
+      {[](auto* i) { i->set_principal("other"); }, {},
+       "UPDATE_FRAMEWORK cannot change FrameworkInfo.principal (it is 'ops')"},
+      {[](auto* i) { i->clear_principal(); }, {},
+       "UPDATE_FRAMEWORK cannot change FrameworkInfo.principal (it is 'ops')"},
+      {[](auto* i) { i->set_user("mallory"); }, {},
+       "UPDATE_FRAMEWORK cannot change FrameworkInfo.user (it is 'alice')"},
+      {[](auto* i) { i->set_checkpoint(false); }, {},
+       "UPDATE_FRAMEWORK cannot change FrameworkInfo.checkpoint (it is true)"},
+      {[](auto* i) { i->set_role("web"); }, {},
+       "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable"},
+      {[](auto*) {}, {"db"}, "Suppressed role 'db' is not contained in the list of roles"},
+  };
+  for (const Case& c : cases) {
+    auto info = original;
+    info.set_name("changed");
+    c.change(&info);
+    MasterCore::Update update =
+        core_.UpdateFramework(UpdateFrameworkCall(framework_id_, info, c.suppressed));
+    EXPECT_EQ(update.status, 400);
+    EXPECT_EQ(update.body, c.body);
+    EXPECT_TRUE(update.output.events.empty());
+    EXPECT_EQ(core_.View().frameworks[0].info.name(), "test");
+  }
+  EXPECT_EQ(OneOffer().allocation_info().role(), "web");  // still offered as before
+}
+
 }  // namespace
 }  // namespace mlaunch::cluster

@@ -630,6 +630,37 @@ TEST_F(MasterHttpTest, HealthAndStateAnswerGet) {
   EXPECT_EQ(Exchange(Request("GET", "/nowhere", {}, "")).status, 404);
 }
 
+// UPDATE_FRAMEWORK is synchronous (§2.15): 200 with an empty body once
+// applied, 400 with the reason for a change Mesos does not allow.
+TEST_F(MasterHttpTest, UpdateFrameworkIs200WhenAppliedAnd400ForAChangedUser) {
+  RawClient stream(master_->port());
+  std::string framework_id;
+  const std::string stream_id = Subscribe(&stream, SubscribeCall(), &framework_id);
+  Call update = NewCall(Call::UPDATE_FRAMEWORK, framework_id);
+  auto* info = update.mutable_update_framework()->mutable_framework_info();
+  *info = SubscribeCall().subscribe().framework_info();
+  info->mutable_id()->set_value(framework_id);
+  info->set_name("renamed");
+  Reply reply = PostCall(update, stream_id);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "");
+  const auto state = nlohmann::json::parse(Exchange(Request("GET", "/master/state", {}, "")).body);
+  ASSERT_EQ(state["frameworks"].size(), 1u);
+  EXPECT_EQ(state["frameworks"][0]["name"], "renamed");
+
+  info->set_user("mallory");
+  reply = PostCall(update, stream_id);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "UPDATE_FRAMEWORK cannot change FrameworkInfo.user (it is 'alice')");
+
+  info->mutable_id()->set_value("someone-else");
+  reply = PostCall(update, stream_id);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("'framework_id' differs from 'update_framework.framework_info.id'"),
+            std::string::npos)
+      << reply.body;
+}
+
 TEST(HttpRules, AcceptNegotiationFollowsLibprocess) {
   EXPECT_TRUE(AcceptsMediaType(std::nullopt, "application/json"));
   EXPECT_TRUE(AcceptsMediaType("*/*", "application/json"));
