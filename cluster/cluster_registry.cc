@@ -13,10 +13,21 @@ std::string RegistryPath(const std::string& work_dir) {
   return (std::filesystem::path(work_dir) / "registry.json").string();
 }
 
+bool ClusterRegistry::MarkGone(const std::string& agent_id) {
+  for (RegisteredAgent& agent : agents) {
+    if (agent.id != agent_id) continue;
+    agent.gone = true;
+    return true;
+  }
+  return false;
+}
+
 std::string RegistryText(const ClusterRegistry& registry) {
   nlohmann::json agents = nlohmann::json::array();
   for (const RegisteredAgent& agent : registry.agents) {
-    agents.push_back({{"id", agent.id}, {"address", agent.address}, {"port", agent.port}});
+    nlohmann::json entry = {{"id", agent.id}, {"address", agent.address}, {"port", agent.port}};
+    if (agent.gone) entry["gone"] = true;
+    agents.push_back(std::move(entry));
   }
   return nlohmann::json{{"agents", agents}}.dump(2) + "\n";
 }
@@ -50,6 +61,11 @@ Result<ClusterRegistry> ParseRegistry(std::string_view text) {
         port->get<std::int64_t>() > 65535) {
       return Status::InvalidData(where + ".port must be an integer in 1-65535");
     }
+    const auto gone = entry.find("gone");
+    if (gone != entry.end() && !gone->is_boolean()) {
+      return Status::InvalidData(where + ".gone must be true or false");
+    }
+    agent.gone = gone != entry.end() && gone->get<bool>();
     agent.id = id->get<std::string>();
     agent.address = address->get<std::string>();
     agent.port = static_cast<std::uint16_t>(port->get<std::int64_t>());

@@ -6,7 +6,10 @@
 //
 // The file is <work_dir>/registry.json:
 //   {"agents": [{"id": "...", "address": "127.0.0.2", "port": 41234}, ...]}
-// written atomically (common/atomic_file.h).
+// written atomically (common/atomic_file.h). An agent the operator marked
+// gone stays listed with "gone": true, as Mesos' registry remembers gone
+// agents: it is never started again, and its address is not given to
+// another agent.
 //
 // Parsing and printing are pure; Load/Save do the file I/O. Errors are
 // values naming the file and the cause.
@@ -27,19 +30,23 @@ struct RegisteredAgent {
   std::string id;       // as the first master assigned it
   std::string address;  // loopback IP
   std::uint16_t port = 0;
+  bool gone = false;  // marked gone by the operator: never started again
 
   friend bool operator==(const RegisteredAgent&, const RegisteredAgent&) = default;
 };
 
 struct ClusterRegistry {
   std::vector<RegisteredAgent> agents;
+
+  // Marks the agent gone; false when it is not listed.
+  bool MarkGone(const std::string& agent_id);
 };
 
 std::string RegistryPath(const std::string& work_dir);
 
 std::string RegistryText(const ClusterRegistry& registry);
-// Fails on malformed JSON, a missing or empty id or address, or a port
-// outside 1-65535.
+// Fails on malformed JSON, a missing or empty id or address, a port outside
+// 1-65535, or a "gone" that is not a boolean.
 Result<ClusterRegistry> ParseRegistry(std::string_view text);
 
 // nullopt when the file does not exist (a first start).

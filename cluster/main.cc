@@ -24,6 +24,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <algorithm>
@@ -218,8 +220,27 @@ int main(int argc, char** argv) {
   }
   const ClusterRegistry saved = loaded.value().value_or(ClusterRegistry{});
 
+  // The registry as this run keeps it: the agents it starts, and those
+  // marked gone (now or before), saved again when the operator marks one.
+  std::mutex registry_mutex;
+  ClusterRegistry registry;
   Master::Options master_options;
-  master_options.recovering = !saved.agents.empty();
+  for (const auto& agent : saved.agents) {
+    if (agent.gone) {
+      master_options.gone_agents.push_back(agent.id);
+    } else {
+      master_options.recovering = true;
+    }
+  }
+  master_options.on_agent_gone = [&](const std::string& agent_id) {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    if (!registry.MarkGone(agent_id)) return;
+    if (mlaunch::Status written = mlaunch::cluster::SaveRegistry(registry_path, registry);
+        !written.ok()) {
+      spdlog::error("agent {} is gone, but the registry could not record it: {}", agent_id,
+                    written.message());
+    }
+  };
   if (args.count("tls-cert")) {
     master_options.tls_cert_file = args["tls-cert"].as<std::string>();
     master_options.tls_key_file = args["tls-key"].as<std::string>();
@@ -276,14 +297,28 @@ int main(int argc, char** argv) {
     spdlog::warn("the registry in {} has {} agents: all of them start again (asked for {})",
                  work_dir, saved_agents, agent_count);
   }
-  ClusterRegistry registry;
+  // New agents take the loopback addresses no agent of the registry has,
+  // gone ones included.
+  std::set<std::string> taken;
+  for (const auto& agent : saved.agents) taken.insert(agent.address);
+  int next_address = 2;
   for (int i = 0; i < std::max(agent_count, saved_agents); ++i) {
+    if (i < saved_agents && saved.agents[i].gone) {
+      spdlog::info("agent {} on {} was marked gone: not started again", saved.agents[i].id,
+                   saved.agents[i].address);
+      std::lock_guard<std::mutex> lock(registry_mutex);
+      registry.agents.push_back(saved.agents[i]);
+      continue;
+    }
     // Agents the registry has beyond those asked for keep the machine's size.
     const AgentShape shape =
         i < agent_count ? shapes[static_cast<std::size_t>(i)]
                         : AgentShape{mlaunch::cluster::ParseResources(machine).value(), {}};
     LocalAgent::Options agent_options;
-    agent_options.address = "127.0.0." + std::to_string(i + 2);
+    if (i >= saved_agents) {
+      while (taken.count("127.0.0." + std::to_string(next_address)) > 0) ++next_address;
+      agent_options.address = "127.0.0." + std::to_string(next_address++);
+    }
     if (i < saved_agents) {
       agent_options.address = saved.agents[i].address;
       agent_options.port = saved.agents[i].port;
@@ -333,9 +368,15 @@ int main(int argc, char** argv) {
       id = local.RegisterWith(*master, info);
       spdlog::info("agent {} on {} registered", id, local.endpoint());
     }
+    std::lock_guard<std::mutex> lock(registry_mutex);
     registry.agents.push_back({id, agent_options.address, local.port()});
   }
-  if (mlaunch::Status written = mlaunch::cluster::SaveRegistry(registry_path, registry); !written.ok()) {
+  mlaunch::Status written;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    written = mlaunch::cluster::SaveRegistry(registry_path, registry);
+  }
+  if (!written.ok()) {
     spdlog::error("cannot write the registry: {}", written.message());
     stop_all();
     return 2;

@@ -601,6 +601,8 @@ MasterOutput MasterCore::Handle(const Call& call, Millis now) {
   return out;
 }
 
+void MasterCore::RememberGoneAgent(const std::string& agent_id) { gone_agents_.insert(agent_id); }
+
 MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
   Update update;
   auto refuse = [&](std::string why) {

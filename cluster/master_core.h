@@ -188,6 +188,9 @@ class MasterCore {
   // TASK_GONE_BY_OPERATOR (or TASK_LOST). Nullopt when no such agent is
   // registered.
   std::optional<MasterOutput> MarkAgentGone(const std::string& agent_id, Millis now);
+  // An agent marked gone before the master restarted (the cluster's
+  // registry remembers it): reconciliation answers for it as above.
+  void RememberGoneAgent(const std::string& agent_id);
 
   // SUBSCRIBE, already validated by ValidateCall. Always yields a stream:
   // SUBSCRIBED then HEARTBEAT, or ERROR and a close (§2.1 step 5).

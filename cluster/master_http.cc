@@ -85,6 +85,7 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
     self->core_ = std::make_unique<MasterCore>(std::move(core));
+    for (const std::string& gone : self->options_.gone_agents) self->core_->RememberGoneAgent(gone);
     self->server_ = std::move(server).value();
   }
   self->ticker_ = std::thread([self] { self->TickLoop(); });
@@ -359,15 +360,18 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
         400, "Failed to validate master::Call: Expecting 'mark_agent_gone' to be present");
   }
   const std::string agent_id = call.mark_agent_gone().agent_id().value();
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
-  std::optional<MasterOutput> output = core_->MarkAgentGone(agent_id, Now());
-  if (!output) {
-    return HttpServer::Response::Text(404, "Agent " + agent_id + " is not registered");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
+    std::optional<MasterOutput> output = core_->MarkAgentGone(agent_id, Now());
+    if (!output) {
+      return HttpServer::Response::Text(404, "Agent " + agent_id + " is not registered");
+    }
+    Deliver(*output);  // reaches the agent: it shuts its executors down
+    agents_.erase(agent_id);
+    Deliver(core_->Tick(Now()));
   }
-  Deliver(*output);  // reaches the agent: it shuts its executors down
-  agents_.erase(agent_id);
-  Deliver(core_->Tick(Now()));
+  if (options_.on_agent_gone) options_.on_agent_gone(agent_id);
   return Empty(200);
 }
 

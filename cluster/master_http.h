@@ -88,6 +88,13 @@ class Master {
     // True: leadership is decided elsewhere (see above); until
     // SetLeadership() the scheduler endpoint answers 503.
     bool elected = false;
+    // Agents marked gone before a restart (MasterCore::RememberGoneAgent).
+    std::vector<std::string> gone_agents;
+    // Called once an operator's MARK_AGENT_GONE has taken effect, on a server
+    // thread and without the master's lock (so it may block, e.g. to write
+    // the registry), before the 200 is sent; must not call back into the
+    // Master.
+    std::function<void(const std::string& agent_id)> on_agent_gone;
   };
 
   // The outcome of an election, as this master should act on it.

@@ -30,6 +30,26 @@ TEST(ClusterRegistryTest, RoundTripsAndRejectsBadEntriesNamingThem) {
             "agents[0].port must be an integer in 1-65535");
 }
 
+TEST(ClusterRegistryTest, RemembersAgentsMarkedGone) {
+  ClusterRegistry registry;
+  registry.agents.push_back({"M-S0", "127.0.0.2", 41000});
+  registry.agents.push_back({"M-S1", "127.0.0.3", 41001});
+  EXPECT_TRUE(registry.MarkGone("M-S0"));
+  EXPECT_FALSE(registry.MarkGone("M-S9"));
+  const std::string text = RegistryText(registry);
+  EXPECT_NE(text.find("\"gone\": true"), std::string::npos) << text;
+  auto parsed = ParseRegistry(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  ASSERT_EQ(parsed.value().agents.size(), 2u);
+  EXPECT_TRUE(parsed.value().agents[0].gone);
+  EXPECT_FALSE(parsed.value().agents[1].gone);
+  EXPECT_EQ(parsed.value().agents, registry.agents);
+  EXPECT_EQ(
+      ParseRegistry(R"({"agents": [{"id": "x", "address": "a", "port": 1, "gone": "yes"}]})")
+          .message(),
+      "agents[0].gone must be true or false");
+}
+
 TEST(ClusterRegistryTest, MissingFileIsAFirstStartAndSavedOneLoadsBack) {
   char pattern[] = "/tmp/registry_test.XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);

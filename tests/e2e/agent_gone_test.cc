@@ -129,6 +129,65 @@ tasks:
   StopCleanly();
 }
 
+// Mesos' registry remembers gone agents: the cluster started again over the
+// same work dir does not bring the agent back, and gives no other agent
+// its address.
+TEST_F(FaultRun, AnAgentMarkedGoneStaysGoneWhenTheClusterStartsAgain) {
+  const std::vector<std::string> flags = {"--agents", "2", "--agent-resources", "cpus:1;mem:256"};
+  ASSERT_FALSE(StartCluster(flags).empty());
+  auto state = State();
+  ASSERT_TRUE(state);
+  ASSERT_EQ((*state)["slaves"].size(), 2u);
+  std::map<std::string, std::string> hostname;  // agent id -> address
+  for (const auto& agent : (*state)["slaves"]) hostname[agent["id"]] = agent["hostname"];
+  const std::string gone = (*state)["slaves"][0]["id"];
+  const std::string kept = (*state)["slaves"][1]["id"];
+  auto reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
+                            nlohmann::json{{"type", "MARK_AGENT_GONE"},
+                                           {"mark_agent_gone", {{"agent_id", {{"value", gone}}}}}}
+                                .dump(),
+                            "application/json");
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  const nlohmann::json registry =
+      nlohmann::json::parse(ReadFile(work_dir_ + "/registry.json"), nullptr, false);
+  ASSERT_TRUE(registry.is_object()) << ReadFile(work_dir_ + "/registry.json");
+  int marked = 0;
+  for (const auto& agent : registry["agents"]) marked += agent["id"] == gone && agent.value("gone", false);
+  EXPECT_EQ(marked, 1) << registry.dump();
+
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  ASSERT_EQ(ExitCode(cluster_), 0) << ReadFile(dir_ + "/cluster.err");
+  cluster_ = -1;
+  ASSERT_FALSE(StartCluster(flags).empty()) << ReadFile(dir_ + "/cluster.err");
+  state = State();
+  ASSERT_TRUE(state);
+  ASSERT_EQ((*state)["slaves"].size(), 1u) << state->dump();
+  EXPECT_EQ((*state)["slaves"][0]["id"], kept);
+  EXPECT_EQ((*state)["slaves"][0]["hostname"], hostname[kept]);
+  EXPECT_NE(ReadFile(dir_ + "/cluster.err").find("agent " + gone + " on " + hostname[gone] +
+                                                 " was marked gone: not started again"),
+            std::string::npos)
+      << ReadFile(dir_ + "/cluster.err");
+
+  // Asked for a third agent, it takes an address neither of the two had.
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  ASSERT_EQ(ExitCode(cluster_), 0);
+  cluster_ = -1;
+  ASSERT_FALSE(StartCluster({"--agents", "3", "--agent-resources", "cpus:1;mem:256"}).empty());
+  state = State();
+  ASSERT_TRUE(state);
+  ASSERT_EQ((*state)["slaves"].size(), 2u) << state->dump();
+  for (const auto& agent : (*state)["slaves"]) {
+    if (agent["id"] == kept) continue;
+    EXPECT_NE(agent["hostname"], hostname[gone]);
+    EXPECT_NE(agent["hostname"], hostname[kept]);
+  }
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  EXPECT_EQ(ExitCode(cluster_), 0);
+  cluster_ = -1;
+}
+
 TEST_F(FaultRun, MarkingAnUnknownAgentGoneIsNotFound) {
   const std::string url = StartCluster({"--agents", "1", "--agent-resources", "cpus:1;mem:256"});
   ASSERT_FALSE(url.empty());

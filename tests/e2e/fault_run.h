@@ -146,6 +146,10 @@ class FaultRun : public ::testing::Test {
     std::vector<std::string> args = {ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0",
                                      "--work-dir", work_dir_};
     args.insert(args.end(), flags.begin(), flags.end());
+    // A cluster started again must not be taken for the one before: the
+    // child truncates the file only once it runs.
+    std::error_code ignored;
+    std::filesystem::remove(dir_ + "/cluster.out", ignored);
     cluster_ = SpawnWithOutputTo(args, dir_ + "/cluster.out", dir_ + "/cluster.err");
     std::string url;
     EXPECT_TRUE(WaitUntil(
