@@ -28,7 +28,7 @@ tasks:
     resources: { cpus: 0.1, mem: 32 }
     ports: [{ name: http }]
     service: { type: http, port: http, payload: "still here" }
-    health_check: { type: http, port: http, path: /, interval: 1s }
+    health_check: { type: http, port: http, path: /, interval: 1s, timeout: 1s }
 )");
   const std::string serving = "http://127.0.0.2:" + port + "/";
   auto served = [&] {
@@ -63,6 +63,8 @@ tasks:
   launcher_ = -1;
   const std::string first_run = LauncherOutput();
   ASSERT_TRUE(std::filesystem::exists(dir_ + "/state/failover-web.json")) << first_run;
+  // Out of the way: Events() is to see the second run's events only.
+  std::filesystem::rename(dir_ + "/launcher.out", dir_ + "/first-launcher.out");
 
   // The second run, same --state-dir.
   StartLauncher(url, spec);
