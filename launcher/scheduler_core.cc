@@ -54,16 +54,11 @@ std::string ReasonWords(const v1::TaskStatus& status) {
   return text + (text.empty() ? "" : ": ") + status.message();
 }
 
+// "1.5s", "2s" (never "2.0s"), "45s": tenths below 10 s when there are any.
 std::string Seconds(Millis ms) {
-  std::ostringstream out;
-  if (ms < 10000 && ms % 1000 != 0) {
-    out << std::fixed;
-    out.precision(1);
-    out << static_cast<double>(ms) / 1000.0 << "s";
-  } else {
-    out << ms / 1000 << "s";
-  }
-  return out.str();
+  if (ms >= 10000) return std::to_string(ms / 1000) + "s";
+  Millis tenths = (ms + 50) / 100;
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
 }
 
 // "0.5" cpus; "160 MB", "22.5 GB", "900.0 TB" of mem or disk.

@@ -484,3 +484,27 @@ tasks: [{name: job, command: run}]
 
 }  // namespace
 }  // namespace mlaunch
+
+namespace mlaunch {
+namespace {
+
+// The clock ticks a little after a deadline; "2.0s" would look like more
+// than the 2s asked for.
+TEST_F(Scheduler, TimesAreShownInSecondsWithTenthsOnlyWhenThereAreAny) {
+  Start(R"(version: 1
+timeouts: {placement: 2s}
+tasks:
+  - {name: huge, resources: {cpus: 1, mem: 900TB}, command: x}
+  - {name: job, command: x, restart: {backoff: {initial: 1.5s}}}
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  ASSERT_EQ(Launched(), std::vector<std::string>{"job.0.u1"});
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1.5s (attempt 1 of 10")) << Lines();
+  Advance(2003);
+  EXPECT_TRUE(Saw("huge.0 not placed: waiting 2s: 1 offer: 1 short on mem")) << Lines();
+  EXPECT_EQ(exit_code_, 3);
+}
+
+}  // namespace
+}  // namespace mlaunch
