@@ -287,7 +287,9 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
   // Adopted from a state file of an older version: where the task runs is
   // known only by agent id, until an offer of that agent says more.
   for (Instance& i : instances_) {
-    if (!i.agent.hostname.empty() || i.agent_id.empty()) continue;
+    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                i.state == InstanceState::kKilling;
+    if (!live || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
     for (const v1::Offer& o : offers) {
       if (o.agent_id().value() != i.agent_id) continue;
       i.agent = AgentFacts::Of(o);
