@@ -98,26 +98,24 @@ void Driver::Print(const ViewEvent& event) {
 
 void Driver::SaveState() {
   if (!options_.state || core_.framework_id().empty()) return;
-  SavedState state{core_.framework_id(), {}};
-  for (const SchedulerCore::Instance& i : core_.instances()) {
-    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                i.state == InstanceState::kKilling;
-    if (live && !i.task_id.empty()) state.tasks.push_back({i.task_id, i.agent_id});
+  Status saved = options_.state->Save({core_.framework_id(), core_.KnownTasks()});
+  if (!saved.ok()) {
+    Print({ViewEvent::Kind::kNote, "",
+           "warning: " + saved.message() +
+               "; running on, but a restarted mesos-launch would not know the tasks launched "
+               "since (fix it, or let this run finish)"});
   }
-  Status saved = options_.state->Save(state);
-  if (!saved.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + saved.message()});
 }
 
 std::optional<int> Driver::Apply(Output output) {
+  // The state first: an ACCEPT that left before its task ids were on disk
+  // would, after a crash in between, make the next run launch a duplicate.
+  if (output.state_changed) SaveState();
   for (const sched::Call& call : output.calls) {
     Status sent = client_.Send(call);
     if (!sent.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + sent.message()});
   }
   for (const ViewEvent& event : output.view) Print(event);
-  bool launched = std::any_of(output.calls.begin(), output.calls.end(), [](const sched::Call& c) {
-    return c.type() == sched::Call::ACCEPT || c.type() == sched::Call::TEARDOWN;
-  });
-  if (launched) SaveState();
   if (output.exit_code && options_.state) {
     // Torn down: there is nothing to fail over to any more.
     Status cleared = options_.state->Clear();
@@ -134,14 +132,13 @@ int Driver::Run() {
       return 2;
     }
     if (saved.value()) {
-      std::vector<std::pair<std::string, std::string>> tasks;
-      for (const SavedTask& t : saved.value()->tasks) tasks.emplace_back(t.task_id, t.agent_id);
+      const std::vector<KnownTask>& tasks = saved.value()->tasks;
       core_.Adopt(tasks, Now());
       std::lock_guard<std::mutex> lock(mutex_);
       framework_id_ = saved.value()->framework_id;
       Print({ViewEvent::Kind::kNote, "",
              "failing over to framework " + framework_id_ + " (" + std::to_string(tasks.size()) +
-                 " known tasks)"});
+                 (tasks.size() == 1 ? " known task)" : " known tasks)")});
     }
   }
   client_.Start([this] { return SubscribeCall(); });

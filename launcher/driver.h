@@ -2,7 +2,9 @@
 // the clock and the screen meet. Events from the master and stop requests
 // are queued; the loop hands each to the core with the time, sends the calls
 // the core returns, prints what it has to say, and keeps the failover state
-// file current. It ends when the core sets an exit code, or when the master
+// file current: written whenever the core says its known tasks changed,
+// before that output's calls are sent (so an ACCEPT never leaves before the
+// task it launches is on disk). It ends when the core sets an exit code, or when the master
 // refuses the framework, or when no master could be subscribed to in time.
 //
 // Thread-safety: RequestStop() may be called from any thread (a signal
@@ -58,7 +60,8 @@ class Driver {
 
   void Push(Item item);
   Millis Now() const;
-  // Sends the calls, prints the lines, saves state; the exit code if over.
+  // Saves state (when changed), sends the calls, prints the lines; the exit
+  // code if over.
   std::optional<int> Apply(Output output);
   void Print(const ViewEvent& event);
   void SaveState();

@@ -186,7 +186,7 @@ std::optional<InstanceLaunch> Fit(const WaitingInstance& w, const Group& group, 
     if (need <= 0) continue;
     int64_t have = trial.Total(d.name);
     if (have < need) {
-      misses.push_back({d.kind, group.facts.hostname, FromMilli(need), FromMilli(have), ""});
+      misses.push_back({d.kind, group.facts.hostname, FromMilli(need), FromMilli(have), "", ""});
       fits = false;
       continue;
     }
@@ -207,7 +207,7 @@ std::optional<InstanceLaunch> Fit(const WaitingInstance& w, const Group& group, 
                                                  std::to_string(free_ports) + " offered";
       misses.push_back({Miss::Kind::kPorts, group.facts.hostname,
                         static_cast<double>(m.ports.size()), static_cast<double>(free_ports),
-                        detail});
+                        detail, ""});
       fits = false;
       break;
     }
@@ -275,7 +275,6 @@ AgentFacts AgentFacts::Of(const v1::Offer& offer) {
 bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
                          const AgentFacts& agent, const std::vector<Placement>& placed,
                          std::string& why) {
-  std::string op(spec::Name(c.op));
   std::optional<std::string> value = FieldValue(c.field, agent);
   // Values of the agents this task's instances are on, with their counts.
   std::map<std::string, int> counts;
@@ -284,7 +283,7 @@ bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
     if (std::optional<std::string> v = FieldValue(c.field, p.agent)) counts[*v]++;
   }
   auto fail = [&](std::string text) {
-    why = "[" + c.field + ", " + op + (c.value.empty() ? "" : ", " + c.value) + "]: " + text;
+    why = ConstraintLabel(c) + ": " + text;
     return false;
   };
   if (!value) {
@@ -338,6 +337,11 @@ bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
   return true;
 }
 
+std::string ConstraintLabel(const spec::Constraint& c) {
+  return "[" + c.field + ", " + std::string(spec::Name(c.op)) +
+         (c.value.empty() ? "" : ", " + c.value) + "]";
+}
+
 std::string MissKindName(Miss::Kind kind) {
   switch (kind) {
     case Miss::Kind::kRole: return "role";
@@ -380,7 +384,8 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
     // until another instance is placed (`placed` only grows).
     struct Checked {
       size_t placed_size;
-      std::string why;  // empty: allowed
+      std::string why;   // empty: allowed
+      std::string rule;  // the constraint that failed
     };
     std::map<const TaskPlan*, Checked> checked;
     std::vector<Pool::Item> items;
@@ -398,21 +403,28 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
       std::vector<Miss>& misses = outcome.misses[Key(w)];
       const auto& roles = w.task->match.roles;
       if (std::find(roles.begin(), roles.end(), group.role) == roles.end()) {
-        misses.push_back({Miss::Kind::kRole, group.facts.hostname, 0, 0,
-                          "offered for role '" + group.role + "'"});
+        std::string why = "offered for role '" + group.role + "'";
+        misses.push_back({Miss::Kind::kRole, group.facts.hostname, 0, 0, why, why});
         continue;
       }
       auto known = checked.find(w.task);
       if (known == checked.end() || known->second.placed_size != placed.size()) {
-        std::string why;
+        std::string why, rule;
         for (const spec::Constraint& c : w.task->match.constraints) {
-          if (!SatisfiesConstraint(c, w.task->name, group.facts, placed, why)) break;
+          if (!SatisfiesConstraint(c, w.task->name, group.facts, placed, why)) {
+            rule = ConstraintLabel(c);
+            break;
+          }
           why.clear();
         }
-        known = checked.insert_or_assign(w.task, Checked{placed.size(), std::move(why)}).first;
+        known = checked
+                    .insert_or_assign(w.task,
+                                      Checked{placed.size(), std::move(why), std::move(rule)})
+                    .first;
       }
       if (!known->second.why.empty()) {
-        misses.push_back({Miss::Kind::kConstraint, group.facts.hostname, 0, 0, known->second.why});
+        misses.push_back({Miss::Kind::kConstraint, group.facts.hostname, 0, 0, known->second.why,
+                          known->second.rule});
         continue;
       }
       if (std::optional<InstanceLaunch> launch = Fit(w, group, pool, misses)) {

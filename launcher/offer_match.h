@@ -68,6 +68,10 @@ struct Miss {
   double needed = 0;   // for resources: what one instance needs (task + executor)
   double offered = 0;  // ... and what the agent's offers had left
   std::string detail;  // for constraints, roles and ports: what failed
+  // For constraints: the constraint alone ("[hostname, UNIQUE]"), the same
+  // on every agent, where `detail` names the agent's value; for roles, the
+  // same as `detail`. What the waiting report counts misses by.
+  std::string rule;
 };
 
 struct MatchOutcome {
@@ -87,6 +91,9 @@ MatchOutcome MatchOffers(const std::vector<mesos::v1::Offer>& offers,
 bool SatisfiesConstraint(const spec::Constraint& constraint, const std::string& task,
                          const AgentFacts& agent, const std::vector<Placement>& placed,
                          std::string& why);
+
+// "[hostname, UNIQUE]", "[rack, IS, r1]": a constraint as people write it.
+std::string ConstraintLabel(const spec::Constraint& constraint);
 
 std::string MissKindName(Miss::Kind kind);
 

@@ -44,26 +44,21 @@ std::string ReasonWords(const v1::TaskStatus& status) {
       return c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
   }
-  // Agents often say the reason again in the message ("Executor terminated").
+  // Agents often say the reason again in the message ("Executor
+  // terminated"), masters begin with it ("Reconciliation: Task is unknown").
   std::string message = status.message();
   std::transform(message.begin(), message.end(), message.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  if (!status.message().empty() && message != text) {
-    text += (text.empty() ? "" : ": ") + status.message();
-  }
-  return text;
+  if (status.message().empty() || message == text) return text;
+  if (!text.empty() && message.rfind(text, 0) == 0) return status.message();
+  return text + (text.empty() ? "" : ": ") + status.message();
 }
 
+// "1.5s", "2s" (never "2.0s"), "45s": tenths below 10 s when there are any.
 std::string Seconds(Millis ms) {
-  std::ostringstream out;
-  if (ms < 10000 && ms % 1000 != 0) {
-    out << std::fixed;
-    out.precision(1);
-    out << static_cast<double>(ms) / 1000.0 << "s";
-  } else {
-    out << ms / 1000 << "s";
-  }
-  return out.str();
+  if (ms >= 10000) return std::to_string(ms / 1000) + "s";
+  Millis tenths = (ms + 50) / 100;
+  return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
 }
 
 // "0.5" cpus; "160 MB", "22.5 GB", "900.0 TB" of mem or disk.
@@ -209,11 +204,11 @@ void SchedulerCore::AdjustOffers(Output& out) {
   }
 }
 
-void SchedulerCore::Adopt(const std::vector<std::pair<std::string, std::string>>& tasks,
-                          Millis now) {
+void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, Millis now) {
   adopted_ = true;
-  for (const auto& [task_id, agent_id] : tasks) {
+  for (const KnownTask& known : tasks) {
     // <task>.<index>.<uuid>
+    const std::string& task_id = known.task_id;
     size_t first = task_id.find('.');
     size_t second = first == std::string::npos ? first : task_id.find('.', first + 1);
     if (second == std::string::npos) continue;
@@ -222,12 +217,36 @@ void SchedulerCore::Adopt(const std::vector<std::pair<std::string, std::string>>
     for (Instance& i : instances_) {
       if (i.task->name != name || std::to_string(i.index) != index || !i.task_id.empty()) continue;
       i.task_id = task_id;
-      i.agent_id = agent_id;
-      i.agent.agent_id = agent_id;
+      i.agent_id = known.agent_id;
+      i.agent = AgentFacts{known.agent_id, known.hostname, known.attributes};
+      i.ports = known.ports;
+      i.healthy = known.healthy;  // until an update says otherwise
       i.state = InstanceState::kLaunched;
       i.since = now;
     }
   }
+}
+
+std::vector<KnownTask> SchedulerCore::KnownTasks() const {
+  std::vector<KnownTask> known;
+  for (const Instance& i : instances_) {
+    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                i.state == InstanceState::kKilling;
+    if (!live || i.task_id.empty()) continue;
+    known.push_back({i.task_id, i.agent_id, i.agent.hostname, i.agent.attributes, i.ports,
+                     i.healthy});
+  }
+  return known;
+}
+
+std::string SchedulerCore::Where(const Instance& i) {
+  return i.agent.hostname.empty() ? "agent " + i.agent_id : i.agent.hostname;
+}
+
+std::string SchedulerCore::Attempt(const Instance& i) const {
+  int64_t max = i.task->spec.restart.max_attempts;
+  return "attempt " + std::to_string(i.restarts.size()) +
+         (max > 0 ? " of " + std::to_string(max) : "");
 }
 
 Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, Millis now) {
@@ -265,6 +284,19 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
 
 Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
   Output out;
+  // Adopted from a state file of an older version: where the task runs is
+  // known only by agent id, until an offer of that agent says more.
+  for (Instance& i : instances_) {
+    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
+                i.state == InstanceState::kKilling;
+    if (!live || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
+    for (const v1::Offer& o : offers) {
+      if (o.agent_id().value() != i.agent_id) continue;
+      i.agent = AgentFacts::Of(o);
+      out.state_changed = true;
+      break;
+    }
+  }
   std::vector<WaitingInstance> waiting;
   std::vector<Instance*> waiting_instances;
   std::vector<Placement> placed;
@@ -310,6 +342,7 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
       i->agent = launch.agent;
       i->ports = launch.ports;
       i->healthy = false;
+      i->healthy_since = -1;
       i->announced = false;
       i->last_failure.clear();
       InstanceContext context{i->task_id, framework_id_, addresses, options_.secrets};
@@ -318,7 +351,11 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
       for (const auto& [name, number] : launch.ports) {
         ports += (ports.empty() ? " " : ",") + name + "=" + std::to_string(number);
       }
-      Enter(*i, InstanceState::kLaunched, now, out, "LAUNCHED on " + launch.agent.hostname + ports);
+      std::string attempt = i->attempt.empty() ? "" : " (" + i->attempt + ")";
+      i->attempt.clear();
+      Enter(*i, InstanceState::kLaunched, now, out,
+            "LAUNCHED on " + launch.agent.hostname + ports + attempt);
+      out.state_changed = true;
     }
     a->mutable_filters()->set_refuse_seconds(AnyWaiting() ? options_.decline_seconds
                                                           : options_.decline_idle_seconds);
@@ -345,7 +382,12 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
       agents[m.hostname] = true;
       i->miss_counts[m.kind]++;
       if (m.kind == Miss::Kind::kConstraint || m.kind == Miss::Kind::kRole) {
-        i->constraint_misses[m.detail]++;
+        Instance::RuleMisses& rule = i->constraint_misses[m.rule.empty() ? m.detail : m.rule];
+        if (rule.count++ == 0) {
+          rule.detail = m.detail;
+        } else if (rule.detail != m.detail) {
+          rule.same_detail = false;
+        }
       }
       auto best = i->best_miss.find(m.kind);
       if (best == i->best_miss.end() || m.offered > best->second.offered) i->best_miss[m.kind] = m;
@@ -377,8 +419,11 @@ void SchedulerCore::ReportWaiting(Instance& i, Millis now, Output& out, bool fin
       }
       first = false;
     }
-    for (const auto& [detail, count] : i.constraint_misses) {
-      text += std::string(first ? " " : ", ") + std::to_string(count) + " failed " + detail;
+    // By constraint: hostname UNIQUE failing on 3 agents is one entry,
+    // with what each agent said when they all said the same.
+    for (const auto& [rule, misses] : i.constraint_misses) {
+      text += std::string(first ? " " : ", ") + std::to_string(misses.count) + " failed " +
+              (misses.same_detail ? misses.detail : rule);
       first = false;
     }
   }
@@ -441,13 +486,24 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
       case v1::TASK_RUNNING: {
         bool health_checked = i->task->spec.health_check.has_value();
         if (i->state == InstanceState::kLaunched) {
-          i->healthy = status.has_healthy() ? status.healthy() : !health_checked;
-          std::string note = "RUNNING on " + i->agent.hostname;
+          // No health in the update: unhealthy until a check says so, or,
+          // for a task adopted after a failover, as it was last heard of.
+          bool was = i->healthy;
+          i->healthy = status.has_healthy() ? status.healthy() : (!health_checked || i->healthy);
+          if (i->healthy) i->healthy_since = now;
+          out.state_changed = out.state_changed || was != i->healthy;
+          std::string note = "RUNNING on " + Where(*i);
           if (status.has_healthy()) note += i->healthy ? ", healthy" : ", unhealthy";
           Enter(*i, InstanceState::kRunning, now, out, note);
         } else if (i->state == InstanceState::kRunning && status.has_healthy() &&
                    status.healthy() != i->healthy) {
           i->healthy = status.healthy();
+          if (i->healthy) {
+            i->healthy_since = now;
+          } else {
+            HealthyStretchEnds(*i, now);
+          }
+          out.state_changed = true;
           std::string why = ReasonWords(status);
           out.view.push_back({ViewEvent::Kind::kInstance, Name(*i),
                               i->healthy ? "healthy" : "unhealthy" + (why.empty() ? "" : ": " + why)});
@@ -456,7 +512,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
         if (i->state == InstanceState::kRunning && i->healthy && !i->announced &&
             i->task->service.has_http()) {
           auto port = i->ports.find(i->task->service.http().port_name());
-          if (port != i->ports.end()) {
+          if (port != i->ports.end() && !i->agent.hostname.empty()) {
             out.view.push_back({ViewEvent::Kind::kServing, Name(*i),
                                 "http://" + i->agent.hostname + ":" +
                                     std::to_string(port->second) + "/"});
@@ -497,6 +553,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
 }
 
 void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now, Output& out) {
+  HealthyStretchEnds(i, now);
   std::string reason = ReasonWords(status);
   std::string note = StateWord(status.state()) + (reason.empty() ? "" : " (" + reason + ")");
   if (stopping_) {
@@ -526,10 +583,15 @@ void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now,
   }
 }
 
+void SchedulerCore::HealthyStretchEnds(Instance& i, Millis now) {
+  if (i.healthy_since < 0) return;
+  // A long enough healthy run forgives earlier failures.
+  if (now - i.healthy_since >= i.task->spec.restart.reset_after.ms) i.failures = 0;
+  i.healthy_since = -1;
+}
+
 void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
   const spec::Restart& policy = i.task->spec.restart;
-  // A long enough healthy run forgives earlier failures.
-  if (i.state == InstanceState::kRunning && now - i.since >= policy.reset_after.ms) i.failures = 0;
   std::erase_if(i.restarts, [&](Millis t) { return now - t >= policy.window.ms; });
   if (policy.max_attempts > 0 && static_cast<int64_t>(i.restarts.size()) >= policy.max_attempts) {
     Enter(i, InstanceState::kGaveUp, now, out,
@@ -544,14 +606,11 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
   Millis wait = static_cast<Millis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
   i.restarts.push_back(now);
   i.task_id.clear();
-  std::string attempts = policy.max_attempts > 0
-                             ? std::to_string(i.restarts.size()) + "/" +
-                                   std::to_string(policy.max_attempts)
-                             : std::to_string(i.restarts.size());
+  i.attempt = Attempt(i);
   Enter(i, InstanceState::kBackoff, now, out,
-        "restarting in " + Seconds(wait) + " (attempt " + attempts + ", last: " + i.last_failure +
-            ")");
+        "restarting in " + Seconds(wait) + " (" + i.attempt + ", last: " + i.last_failure + ")");
   i.ready_at = now + wait;
+  i.reported_at = now;
 }
 
 void SchedulerCore::Finish(int code, Millis now, Output& out) {
@@ -599,6 +658,12 @@ Output SchedulerCore::Tick(Millis now) {
         if (now >= i.ready_at) {
           Enter(i, DependenciesMet(i) ? InstanceState::kWaiting : InstanceState::kBlocked, now,
                 out);
+        } else if (now - i.reported_at >= options_.waiting_report_every) {
+          // The countdown, in whole seconds (rounded up: never "in 0s").
+          Millis left = (i.ready_at - now + 999) / 1000 * 1000;
+          out.view.push_back({ViewEvent::Kind::kWaiting, Name(i),
+                              "restarting in " + Seconds(left) + " (" + i.attempt + ")"});
+          i.reported_at = now;
         }
         break;
       case InstanceState::kLaunched:

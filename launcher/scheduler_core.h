@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/known_task.h"
 #include "launcher/offer_match.h"
 #include "launcher/plan.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
@@ -60,6 +61,10 @@ struct Output {
   std::vector<mesos::v1::scheduler::Call> calls;
   std::vector<ViewEvent> view;
   std::optional<int> exit_code;  // set once: the run is over
+  // KnownTasks() changed (a launch, a change of health): the failover
+  // state is to be saved before `calls` are sent, so that a crash cannot
+  // leave a launched task unknown to the next run.
+  bool state_changed = false;
 };
 
 struct CoreOptions {
@@ -84,10 +89,13 @@ class SchedulerCore {
   SchedulerCore(const Plan& plan, CoreOptions options);
 
   // Tasks launched by an earlier run of this framework (failover): they are
-  // taken as this run's instances, their state unknown until the
-  // reconciliation that follows the subscription answers.
-  void Adopt(const std::vector<std::pair<std::string, std::string>>& task_and_agent_ids,
-             Millis now);
+  // taken as this run's instances, with their agent, ports and last known
+  // health, their state unknown until the reconciliation that follows the
+  // subscription answers. Task ids naming no instance of the plan are
+  // ignored (reconciliation later finds them, and they are killed).
+  void Adopt(const std::vector<KnownTask>& tasks, Millis now);
+  // The instances launched and not yet ended, as Adopt() takes them.
+  std::vector<KnownTask> KnownTasks() const;
 
   Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
   Output Offers(const std::vector<mesos::v1::Offer>& offers, Millis now);
@@ -107,19 +115,26 @@ class SchedulerCore {
     std::string agent_id;
     AgentFacts agent;
     std::map<std::string, uint32_t> ports;
-    bool healthy = false;
+    bool healthy = false;      // with no health check: while running
+    Millis healthy_since = -1; // when the current healthy stretch began; -1: none
     bool announced = false;    // its URL was shown
     Millis since = 0;          // when the current state began
     Millis ready_at = 0;       // kBackoff: when it may be placed again
-    int failures = 0;          // in a row, for the backoff
+    int failures = 0;          // since the last reset, for the backoff
     std::vector<Millis> restarts;  // within the policy's window
+    std::string attempt;       // "attempt 2 of 10" until the restart is launched
     std::string last_failure;
     // Why it does not fit, from the offers seen since the last report.
     int offers_seen = 0;
     std::map<Miss::Kind, int> miss_counts;
     std::map<Miss::Kind, Miss> best_miss;  // the closest offer per dimension
-    std::map<std::string, int> constraint_misses;
-    Millis reported_at = 0;
+    struct RuleMisses {
+      int count = 0;
+      std::string detail;      // the first one
+      bool same_detail = true; // every one said the same (e.g. no such attribute)
+    };
+    std::map<std::string, RuleMisses> constraint_misses;  // by Miss::rule
+    Millis reported_at = 0;    // the last waiting report or backoff countdown
   };
   const std::vector<Instance>& instances() const { return instances_; }
 
@@ -136,6 +151,14 @@ class SchedulerCore {
   bool DependenciesMet(const Instance& i) const;
   void Ended(Instance& i, const mesos::v1::TaskStatus& status, Millis now, Output& out);
   void Restart(Instance& i, Millis now, Output& out);
+  // The healthy stretch of `i` ends now: when it lasted `reset_after`, the
+  // backoff starts over.
+  void HealthyStretchEnds(Instance& i, Millis now);
+  // "attempt 3 of 5" (or "attempt 3" with no limit), `restarts` counted.
+  std::string Attempt(const Instance& i) const;
+  // The agent's hostname, or "agent ID" when it is not known (a task
+  // adopted from a state file of an older version).
+  static std::string Where(const Instance& i);
   void Finish(int code, Millis now, Output& out);
   void AdjustOffers(Output& out);
   void ReportWaiting(Instance& i, Millis now, Output& out, bool final);

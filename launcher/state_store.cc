@@ -29,6 +29,12 @@ std::string FileName(const std::string& framework_name) {
   return out + ".json";
 }
 
+// A string member of `object`, or "" (missing, or of another type).
+std::string Text(const nlohmann::json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 StateStore::StateStore(std::string dir, const std::string& framework_name)
@@ -57,9 +63,25 @@ Result<std::optional<SavedState>> StateStore::Load() const {
   state.framework_id = j["framework_id"].get<std::string>();
   if (j.contains("tasks") && j["tasks"].is_array()) {
     for (const auto& t : j["tasks"]) {
-      if (t.is_object() && t.contains("task_id") && t["task_id"].is_string()) {
-        state.tasks.push_back({t["task_id"].get<std::string>(), t.value("agent_id", "")});
+      if (!t.is_object() || !t.contains("task_id") || !t["task_id"].is_string()) continue;
+      KnownTask task;
+      task.task_id = t["task_id"].get<std::string>();
+      task.agent_id = Text(t, "agent_id");
+      task.hostname = Text(t, "hostname");
+      if (t.contains("attributes") && t["attributes"].is_object()) {
+        for (const auto& [name, value] : t["attributes"].items()) {
+          if (value.is_string()) task.attributes[name] = value.get<std::string>();
+        }
       }
+      if (t.contains("ports") && t["ports"].is_object()) {
+        for (const auto& [name, value] : t["ports"].items()) {
+          if (value.is_number_unsigned() && value.get<uint64_t>() <= 65535) {
+            task.ports[name] = value.get<uint32_t>();
+          }
+        }
+      }
+      task.healthy = t.contains("healthy") && t["healthy"].is_boolean() && t["healthy"].get<bool>();
+      state.tasks.push_back(std::move(task));
     }
   }
   return std::optional<SavedState>(std::move(state));
@@ -70,8 +92,13 @@ Status StateStore::Save(const SavedState& state) const {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::Error(StatusCode::kUnavailable, "cannot create " + dir_ + ": " + ec.message());
   nlohmann::json tasks = nlohmann::json::array();
-  for (const SavedTask& t : state.tasks) {
-    tasks.push_back({{"task_id", t.task_id}, {"agent_id", t.agent_id}});
+  for (const KnownTask& t : state.tasks) {
+    tasks.push_back({{"task_id", t.task_id},
+                     {"agent_id", t.agent_id},
+                     {"hostname", t.hostname},
+                     {"attributes", t.attributes},
+                     {"ports", t.ports},
+                     {"healthy", t.healthy}});
   }
   std::string text =
       nlohmann::json{{"framework_id", state.framework_id}, {"tasks", tasks}}.dump(2) + "\n";

@@ -1,9 +1,12 @@
 // The state a run keeps on disk so that a restarted mesos-launch can fail
-// over to its running tasks: the framework id and the tasks it launched.
-// One small JSON file per framework name under the state directory
-// (--state-dir, default $XDG_STATE_HOME/mesos-launch, else
-// ~/.local/state/mesos-launch). Writes are atomic (temporary file, fsync,
-// rename), so a crash leaves the old state or the new one, never half.
+// over to its running tasks: the framework id and the tasks it launched,
+// each with its agent (id, hostname, attributes), its ports and its last
+// known health (known_task.h). One small JSON file per framework name under
+// the state directory (--state-dir, default $XDG_STATE_HOME/mesos-launch,
+// else ~/.local/state/mesos-launch). Writes are atomic (temporary file,
+// fsync, rename), so a crash leaves the old state or the new one, never
+// half. Files written by older versions (task id and agent id only) are
+// read, the rest of each task left empty.
 // Not thread-safe.
 #ifndef MLAUNCH_LAUNCHER_STATE_STORE_H_
 #define MLAUNCH_LAUNCHER_STATE_STORE_H_
@@ -13,17 +16,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "launcher/known_task.h"
 
 namespace mlaunch {
 
-struct SavedTask {
-  std::string task_id;
-  std::string agent_id;
-};
-
 struct SavedState {
   std::string framework_id;
-  std::vector<SavedTask> tasks;
+  std::vector<KnownTask> tasks;
 };
 
 class StateStore {

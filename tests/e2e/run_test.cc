@@ -92,6 +92,27 @@ std::vector<std::string> ListeningSockets(pid_t pid) {
   return listening;
 }
 
+// The rest of `line` after `marker`, or "".
+std::string After(const std::string& line, const std::string& marker) {
+  const std::size_t at = line.find(marker);
+  return at == std::string::npos ? "" : line.substr(at + marker.size());
+}
+
+// The contents of every file called `name` under `root` (the sandboxes'
+// stdout, say), read now.
+std::vector<std::string> SandboxFiles(const std::string& root, const std::string& name) {
+  std::vector<std::string> contents;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           root, std::filesystem::directory_options::skip_permission_denied, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (it->path().filename() != name || !it->is_regular_file(error)) continue;
+    std::ifstream in(it->path());
+    contents.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return contents;
+}
+
 class EmbeddedRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { BecomeSubreaper(); }
@@ -184,24 +205,53 @@ tasks:
 TEST_F(EmbeddedRun, PrimaryAndReplicasComeUpInOrder) {
   ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/primary-replicas.yaml"},
                         kNoMaster);
-  int replicas_synced = 0;
+  std::optional<std::string> started =
+      launcher.WaitForText("started an embedded cluster", seconds(10));
+  ASSERT_TRUE(started) << launcher.output();
+  const std::string sandboxes = After(*started, "sandboxes under ");
+  ASSERT_FALSE(sandboxes.empty()) << *started;
+  int replicas_running = 0;
   bool primary_healthy = false;
-  std::string order_problem;
+  std::string primary_addr, order_problem;
   auto line = launcher.WaitForLine(
       [&](const std::string& l) {
+        static const std::regex launched(R"(LAUNCHED on ([0-9.]+) http=([0-9]+))");
+        std::smatch m;
+        if (Says(l, "primary.0", "LAUNCHED") && std::regex_search(l, m, launched)) {
+          primary_addr = m[1].str() + ":" + m[2].str();
+        }
         if (Says(l, "primary.0", "healthy")) primary_healthy = true;
         for (const char* replica : {"replica.0", "replica.1", "replica.2"}) {
           if (Says(l, replica, "LAUNCHED") && !primary_healthy) order_problem = l;
-          if (Says(l, replica, "RUNNING")) ++replicas_synced;
+          if (Says(l, replica, "RUNNING")) ++replicas_running;
         }
-        return replicas_synced == 3;
+        return replicas_running == 3;
       },
       seconds(60));
   ASSERT_TRUE(line) << launcher.output();
   EXPECT_TRUE(primary_healthy);
   EXPECT_EQ(order_problem, "") << "a replica launched before the primary was healthy";
+  ASSERT_FALSE(primary_addr.empty()) << launcher.output();
 
-  // The replicas found the primary through ${tasks.primary.addr.http}.
+  // The replicas found the primary through ${tasks.primary.addr.http}: each
+  // fetched its data.json from that address and said so on its stdout.
+  std::set<std::string> synced;
+  const bool all_synced = Eventually(
+      [&] {
+        for (const std::string& text : SandboxFiles(sandboxes, "stdout")) {
+          for (const char* replica : {"0", "1", "2"}) {
+            if (text.find(std::string("replica ") + replica + " synced from " + primary_addr) !=
+                std::string::npos) {
+              synced.insert(replica);
+            }
+          }
+        }
+        return synced.size() == 3;
+      },
+      seconds(30));
+  EXPECT_TRUE(all_synced) << synced.size() << " of 3 replicas synced from " << primary_addr
+                          << "\n" << launcher.output();
+
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
   ExpectNoProcessLeft(launcher);

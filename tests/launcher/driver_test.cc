@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 
@@ -41,6 +42,11 @@ class ScriptedMaster {
   std::string url() const { return server_->url(); }
 
   std::function<void()> on_running_acknowledged;
+  // Called with every call as it arrives, before it is answered.
+  std::function<void(const sched::Call&)> on_call;
+  // When set, SUBSCRIBE is answered with an ERROR event saying this, and
+  // the stream ends (as a master that removed the framework does).
+  std::string subscribe_error;
   std::vector<sched::Call::Type> calls;
   std::vector<sched::Call> subscribes;
 
@@ -69,12 +75,21 @@ class ScriptedMaster {
     if (!call.ParseFromString(r.body)) return HttpServer::Response::Text(400, "bad call");
     std::lock_guard<std::mutex> lock(mutex_);
     calls.push_back(call.type());
+    if (on_call) on_call(call);
     if (call.type() == sched::Call::SUBSCRIBE) {
       subscribes.push_back(call);
       stream_ = std::make_shared<ResponseStream>();
       HttpServer::Response response;
       response.headers.Add("Mesos-Stream-Id", "s1");
       response.stream = stream_;
+      if (!subscribe_error.empty()) {
+        sched::Event error;
+        error.set_type(sched::Event::ERROR);
+        error.mutable_error()->set_message(subscribe_error);
+        Send(error);
+        stream_->Close();
+        return response;
+      }
       sched::Event subscribed;
       subscribed.set_type(sched::Event::SUBSCRIBED);
       subscribed.mutable_subscribed()->mutable_framework_id()->set_value("fw-1");
@@ -157,6 +172,117 @@ tasks:
                                              sched::Call::KILL,       sched::Call::ACKNOWLEDGE,
                                              sched::Call::TEARDOWN};
   EXPECT_EQ(master.calls, expected);
+}
+
+// A temporary directory, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/mesos-launch-driver-XXXXXX";
+    path_ = ::mkdtemp(pattern) ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+constexpr const char* kFailoverWeb = R"(version: 1
+framework: {name: web, failover_timeout: 1h}
+tasks:
+  - name: web
+    resources: {cpus: 0.5, mem: 128}
+    ports: [http]
+    service: {payload: Hello from Server}
+)";
+
+// The task ids of an ACCEPT must be on disk before the ACCEPT leaves: a
+// crash in between would otherwise make the next run launch a duplicate.
+TEST(Driver, SavesTheNewTaskBeforeItsAcceptIsSent) {
+  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
+  ASSERT_TRUE(spec.diagnostics.ok());
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  StateStore store(dir.path(), plan.framework.name());
+  ScriptedMaster master;
+  std::optional<SavedState> at_accept;
+  std::string accepted;
+  master.on_call = [&](const sched::Call& call) {
+    if (call.type() != sched::Call::ACCEPT) return;
+    accepted = call.accept().operations(0).launch().task_infos(0).task_id().value();
+    Result<std::optional<SavedState>> loaded = store.Load();
+    if (loaded.ok() && loaded.value()) at_accept = *loaded.value();
+  };
+  CurlHttpClient http;
+  CoreOptions core;
+  core.new_uuid = [] { return "id1"; };
+  MasterClient::Options client;
+  std::string url = master.url();
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  DriverOptions options;
+  options.connect_timeout = 20s;
+  options.tick = 50ms;
+  options.state = &store;
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+  master.on_running_acknowledged = [&driver] { driver.RequestStop(); };
+
+  EXPECT_EQ(driver.Run(), 0) << out.str();
+  EXPECT_EQ(accepted, "web.0.id1");
+  ASSERT_TRUE(at_accept.has_value()) << "no state file when the ACCEPT arrived";
+  EXPECT_EQ(at_accept->framework_id, "fw-1");
+  ASSERT_EQ(at_accept->tasks.size(), 1u);
+  EXPECT_EQ(at_accept->tasks[0].task_id, "web.0.id1");
+  EXPECT_EQ(at_accept->tasks[0].hostname, "127.0.0.2");
+  EXPECT_EQ(at_accept->tasks[0].ports, (std::map<std::string, uint32_t>{{"http", 31000}}));
+  // Torn down: nothing to fail over to.
+  EXPECT_FALSE(std::filesystem::exists(store.path()));
+}
+
+TEST(Driver, AFrameworkTheMasterRemovedClearsTheSavedIdAndSaysSo) {
+  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
+  ASSERT_TRUE(spec.diagnostics.ok());
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  StateStore store(dir.path(), plan.framework.name());
+  KnownTask old;
+  old.task_id = "web.0.old";
+  old.agent_id = "a1";
+  ASSERT_TRUE(store.Save({"fw-old", {old}}).ok());
+  ScriptedMaster master;
+  master.subscribe_error = "Framework has been removed";
+  CurlHttpClient http;
+  CoreOptions core;
+  core.new_uuid = [] { return "x"; };
+  MasterClient::Options client;
+  std::string url = master.url();
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  DriverOptions options;
+  options.connect_timeout = 20s;
+  options.tick = 50ms;
+  options.state = &store;
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+
+  EXPECT_EQ(driver.Run(), 2);
+  ASSERT_EQ(master.subscribes.size(), 1u);
+  EXPECT_EQ(master.subscribes[0].framework_id().value(), "fw-old") << "it tried to fail over";
+  std::string text = out.str();
+  EXPECT_NE(text.find("failing over to framework fw-old (1 known task)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("error: the master says: Framework has been removed"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("the master had removed framework fw-old"), std::string::npos) << text;
+  EXPECT_NE(text.find("the next run starts a new framework"), std::string::npos) << text;
+  Result<std::optional<SavedState>> loaded = store.Load();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_FALSE(loaded.value().has_value()) << "the saved id is still there";
 }
 
 TEST(Driver, ExitsTwoWhenNoMasterAnswers) {

@@ -1,130 +1,16 @@
 // The scheduler core driven by synthetic events and an injected clock: no
-// network, no sleeps.
+// network, no sleeps. Restarts: scheduler_restart_test.cc; failover:
+// scheduler_failover_test.cc.
 #include "launcher/scheduler_core.h"
 
 #include <gtest/gtest.h>
 
-#include "launcher/compile.h"
-#include "launcher/spec/load.h"
-#include "tests/fakes/offer_builder.h"
+#include <algorithm>
+
+#include "tests/launcher/scheduler_fixture.h"
 
 namespace mlaunch {
 namespace {
-
-namespace v1 = mesos::v1;
-using Call = v1::scheduler::Call;
-
-v1::Offer MakeOffer(const std::string& id, const std::string& agent, double cpus = 4,
-                    double mem = 4096) {
-  return OfferBuilder(id, agent, "host-" + agent)
-      .Scalar("cpus", cpus)
-      .Scalar("mem", mem)
-      .Ports(31000, 31099)
-      .Build();
-}
-
-class Scheduler : public ::testing::Test {
- protected:
-  void Start(const std::string& yaml) {
-    spec::LoadResult r = spec::Load(yaml, "t.yaml");
-    for (const Diagnostic& d : r.diagnostics.Sorted()) {
-      if (d.severity == Severity::kError) ADD_FAILURE() << Render(d);
-    }
-    plan_ = Compile(r.spec, {}, {"u"});
-    CoreOptions options;
-    options.new_uuid = [this] { return "u" + std::to_string(++uuids_); };
-    options.waiting_report_every = 5000;
-    core_ = std::make_unique<SchedulerCore>(plan_, options);
-    v1::scheduler::Event::Subscribed s;
-    s.mutable_framework_id()->set_value("fw-1");
-    Take(core_->Subscribed(s, now_));
-  }
-
-  void Take(Output out) {
-    calls_.insert(calls_.end(), out.calls.begin(), out.calls.end());
-    for (const ViewEvent& v : out.view) lines_.push_back(v.instance + " " + v.text);
-    if (out.exit_code) exit_code_ = out.exit_code;
-  }
-
-  std::vector<Call> Calls(Call::Type type) const {
-    std::vector<Call> out;
-    for (const Call& c : calls_) {
-      if (c.type() == type) out.push_back(c);
-    }
-    return out;
-  }
-
-  // Task ids launched so far, in order.
-  std::vector<std::string> Launched() const {
-    std::vector<std::string> ids;
-    for (const Call& c : Calls(Call::ACCEPT)) {
-      for (const auto& op : c.accept().operations()) {
-        for (const v1::TaskInfo& t : op.launch().task_infos()) ids.push_back(t.task_id().value());
-      }
-    }
-    return ids;
-  }
-
-  const v1::TaskInfo* LaunchedInfo(const std::string& id) const {
-    for (const Call& c : calls_) {
-      if (c.type() != Call::ACCEPT) continue;
-      for (const auto& op : c.accept().operations()) {
-        for (const v1::TaskInfo& t : op.launch().task_infos()) {
-          if (t.task_id().value() == id) return &t;
-        }
-      }
-    }
-    return nullptr;
-  }
-
-  void Update(const std::string& task_id, v1::TaskState state, bool with_uuid = true,
-              std::optional<bool> healthy = std::nullopt) {
-    v1::TaskStatus s;
-    s.mutable_task_id()->set_value(task_id);
-    s.set_state(state);
-    s.mutable_agent_id()->set_value("a1");
-    if (with_uuid) s.set_uuid(std::string(16, static_cast<char>('A' + (updates_++ % 26))));
-    if (healthy) s.set_healthy(*healthy);
-    Take(core_->Update(s, now_));
-  }
-
-  bool Saw(const std::string& text) const {
-    for (const std::string& l : lines_) {
-      if (l.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-
-  std::string Lines() const {
-    std::string out;
-    for (const std::string& l : lines_) out += l + "\n";
-    return out;
-  }
-
-  void Advance(Millis ms) {
-    now_ += ms;
-    Take(core_->Tick(now_));
-  }
-
-  Plan plan_;
-  std::unique_ptr<SchedulerCore> core_;
-  std::vector<Call> calls_;
-  std::vector<std::string> lines_;
-  std::optional<int> exit_code_;
-  Millis now_ = 1'000'000;
-  int uuids_ = 0;
-  int updates_ = 0;
-};
-
-constexpr const char* kWeb = R"(version: 1
-tasks:
-  - name: web
-    instances: 2
-    resources: {cpus: 0.5, mem: 128}
-    ports: [http]
-    service: {payload: hi}
-    restart: {max_attempts: 3, backoff: {initial: 1s, factor: 2, max: 3s}}
-)";
 
 TEST_F(Scheduler, LaunchesEveryInstanceDeclinesTheRestInOneCallAndSuppresses) {
   Start(kWeb);
@@ -160,19 +46,20 @@ TEST_F(Scheduler, RestartsWithExponentialBackoffThenGivesUp) {
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
   Update("web.0.u1", v1::TASK_RUNNING);
   Update("web.0.u1", v1::TASK_FAILED);
-  EXPECT_TRUE(Saw("web.0 restarting in 1s (attempt 1/3, last: FAILED)")) << Lines();
+  EXPECT_TRUE(Saw("web.0 restarting in 1s (attempt 1 of 3, last: FAILED)")) << Lines();
   Advance(999);
   EXPECT_TRUE(Calls(Call::REVIVE).empty());
   Advance(1);
   ASSERT_EQ(Calls(Call::REVIVE).size(), 1u);  // it waits for offers again
   Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
   EXPECT_EQ(Launched().back(), "web.0.u3");
+  EXPECT_TRUE(Saw("web.0 LAUNCHED on host-a1 http=31000 (attempt 1 of 3)")) << Lines();
   Update("web.0.u3", v1::TASK_FAILED);
-  EXPECT_TRUE(Saw("restarting in 2s (attempt 2/3")) << Lines();
+  EXPECT_TRUE(Saw("restarting in 2s (attempt 2 of 3")) << Lines();
   Advance(2000);
   Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
   Update(Launched().back(), v1::TASK_FAILED);
-  EXPECT_TRUE(Saw("restarting in 3s (attempt 3/3")) << Lines();  // capped at max
+  EXPECT_TRUE(Saw("restarting in 3s (attempt 3 of 3")) << Lines();  // capped at max
   Advance(3000);
   Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
   Update(Launched().back(), v1::TASK_FAILED);
@@ -239,7 +126,7 @@ tasks: [{name: job, command: "sleep 100", staging_timeout: 30s}]
   Advance(1);
   ASSERT_EQ(Calls(Call::KILL).size(), 1u);
   Update("job.0.u1", v1::TASK_KILLED);
-  EXPECT_TRUE(Saw("restarting in 1s (attempt 1/10, last: not running after 30s (staging timeout))"))
+  EXPECT_TRUE(Saw("restarting in 1s (attempt 1 of 10, last: not running after 30s (staging timeout))"))
       << Lines();
 }
 
@@ -390,15 +277,7 @@ TEST_F(Scheduler, ResubscribingWhileAnInstanceWaitsRevivesOffers) {
 }
 
 TEST_F(Scheduler, AdoptedTasksAreReconciledAndNotLaunchedAgain) {
-  spec::LoadResult r = spec::Load(kWeb, "t.yaml");
-  plan_ = Compile(r.spec, {}, {"u"});
-  CoreOptions options;
-  options.new_uuid = [this] { return "u" + std::to_string(++uuids_); };
-  core_ = std::make_unique<SchedulerCore>(plan_, options);
-  core_->Adopt({{"web.0.old", "a1"}, {"web.1.old", "a2"}, {"gone.0.x", "a1"}}, now_);
-  v1::scheduler::Event::Subscribed s;
-  s.mutable_framework_id()->set_value("fw-1");
-  Take(core_->Subscribed(s, now_));
+  Start(kWeb, {Known("web.0.old", "a1"), Known("web.1.old", "a2"), Known("gone.0.x", "a1")});
   ASSERT_EQ(Calls(Call::RECONCILE).size(), 1u);
   EXPECT_EQ(Calls(Call::RECONCILE)[0].reconcile().tasks_size(), 2);
   Update("web.0.old", v1::TASK_RUNNING, /*with_uuid=*/false);
@@ -475,6 +354,156 @@ TEST_F(Scheduler, UnansweredTasksAreReconciledAgainWithBackoff) {
   Advance(120000);
   EXPECT_EQ(Calls(Call::RECONCILE).size(), 3u) << "everything answered";
   EXPECT_EQ(Launched().size(), 2u);
+}
+
+}  // namespace
+}  // namespace mlaunch
+
+namespace mlaunch {
+namespace {
+
+TEST_F(Scheduler, DependsOnStartedWaitsUntilTheTaskRuns) {
+  Start(R"(version: 1
+tasks:
+  - {name: db, command: serve}
+  - {name: app, depends_on: [db], command: run}
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  EXPECT_EQ(Launched(), std::vector<std::string>{"db.0.u1"});
+  Update("db.0.u1", v1::TASK_STARTING);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().size(), 1u) << "starting is not started";
+  const std::size_t revives = Calls(Call::REVIVE).size();
+  Update("db.0.u1", v1::TASK_RUNNING);
+  EXPECT_EQ(Calls(Call::REVIVE).size(), revives + 1) << "app now waits for an offer";
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  EXPECT_EQ(Launched(), (std::vector<std::string>{"db.0.u1", "app.0.u2"}));
+}
+
+TEST_F(Scheduler, DependsOnCompletedWaitsUntilTheTaskFinishedNotJustEnded) {
+  Start(R"(version: 1
+tasks:
+  - {name: migrate, command: "true"}
+  - name: app
+    depends_on: [{task: migrate, condition: completed}]
+    command: run
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  EXPECT_EQ(Launched(), std::vector<std::string>{"migrate.0.u1"});
+  Update("migrate.0.u1", v1::TASK_RUNNING);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().size(), 1u) << "running is not completed";
+  Update("migrate.0.u1", v1::TASK_FAILED);  // restarted (on-failure), app still waits
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  EXPECT_EQ(Launched(), (std::vector<std::string>{"migrate.0.u1", "migrate.0.u2"}));
+  Update("migrate.0.u2", v1::TASK_FINISHED);
+  EXPECT_FALSE(exit_code_) << "app has yet to run";
+  Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
+  EXPECT_EQ(Launched().back(), "app.0.u3");
+}
+
+// One entry per constraint, however many agents failed it: hostname UNIQUE
+// names a different host on each, which is left out; a detail every agent
+// shares is kept.
+TEST_F(Scheduler, TheWaitingReportCountsConstraintMissesByConstraint) {
+  Start(R"(version: 1
+tasks:
+  - name: web
+    instances: 4
+    command: serve
+    constraints: [[hostname, UNIQUE]]
+  - name: batch
+    command: crunch
+    constraints: [[rack, IS, r1]]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1"), MakeOffer("o2", "a2"), MakeOffer("o3", "a3")}, now_));
+  ASSERT_EQ(Launched().size(), 3u);  // web.0-2, one per host; web.3 and batch wait
+  Advance(5000);
+  EXPECT_TRUE(Saw("web.3 waiting 5s: 3 offers: 3 failed [hostname, UNIQUE]")) << Lines();
+  EXPECT_FALSE(Saw("1 failed [hostname, UNIQUE]")) << Lines();
+  EXPECT_TRUE(Saw("batch.0 waiting 5s: 3 offers: 3 failed [rack, IS, r1]: agent has no 'rack'"))
+      << Lines();
+  // A single miss keeps its detail.
+  lines_.clear();
+  Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
+  Advance(5000);
+  EXPECT_TRUE(Saw("web.3 waiting 10s: 1 offer: 1 failed [hostname, UNIQUE]: an instance "
+                  "already runs on host-a1"))
+      << Lines();
+}
+
+// The update of a task that ended, with its reason and message.
+v1::TaskStatus Ending(const std::string& task_id, v1::TaskState state,
+                      v1::TaskStatus::Reason reason, const std::string& message) {
+  v1::TaskStatus s;
+  s.mutable_task_id()->set_value(task_id);
+  s.mutable_agent_id()->set_value("a1");
+  s.set_state(state);
+  s.set_reason(reason);
+  s.set_message(message);
+  return s;
+}
+
+TEST_F(Scheduler, EndingsAreShownWithTheMesosReasonInWords) {
+  struct Case {
+    v1::TaskState state;
+    v1::TaskStatus::Reason reason;
+    std::string message;
+    std::string shown;
+  };
+  const std::vector<Case> cases = {
+      {v1::TASK_FAILED, v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "Executor terminated",
+       "FAILED (executor terminated)"},
+      {v1::TASK_FAILED, v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY,
+       "Memory limit exceeded", "FAILED (container limitation memory: Memory limit exceeded)"},
+      {v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_REMOVED, "", "LOST (agent removed)"},
+      {v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION, "Reconciliation: Task is unknown",
+       "LOST (Reconciliation: Task is unknown)"},
+      {v1::TASK_DROPPED, v1::TaskStatus::REASON_INVALID_OFFERS,
+       "Task launched with invalid offers",
+       "DROPPED (invalid offers: Task launched with invalid offers)"},
+      {v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR, "Agent was marked gone",
+       "GONE (agent removed by operator: Agent was marked gone)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.shown);
+    lines_.clear();
+    calls_.clear();
+    Start(R"(version: 1
+tasks: [{name: job, command: run}]
+)");
+    Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+    ASSERT_EQ(Launched().size(), 1u);
+    Take(core_->Update(Ending(Launched()[0], c.state, c.reason, c.message), now_));
+    EXPECT_NE(std::find(lines_.begin(), lines_.end(), "job.0 " + c.shown), lines_.end())
+        << Lines();
+    EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 10, last: " + c.shown + ")")) << Lines();
+  }
+}
+
+}  // namespace
+}  // namespace mlaunch
+
+namespace mlaunch {
+namespace {
+
+// The clock ticks a little after a deadline; "2.0s" would look like more
+// than the 2s asked for.
+TEST_F(Scheduler, TimesAreShownInSecondsWithTenthsOnlyWhenThereAreAny) {
+  Start(R"(version: 1
+timeouts: {placement: 2s}
+tasks:
+  - {name: huge, resources: {cpus: 1, mem: 900TB}, command: x}
+  - {name: job, command: x, restart: {backoff: {initial: 1.5s}}}
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  ASSERT_EQ(Launched(), std::vector<std::string>{"job.0.u1"});
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1.5s (attempt 1 of 10")) << Lines();
+  Advance(2003);
+  EXPECT_TRUE(Saw("huge.0 not placed: waiting 2s: 1 offer: 1 short on mem")) << Lines();
+  EXPECT_EQ(exit_code_, 3);
 }
 
 }  // namespace

@@ -1,0 +1,244 @@
+// The `restart:` policy in the scheduler core, on the injected clock: which
+// endings restart under each policy, max_attempts within the window (and
+// the window moving on), the backoff and its reset after a healthy
+// period, and the countdown shown while an instance waits out its delay.
+#include <gtest/gtest.h>
+
+#include "tests/launcher/scheduler_fixture.h"
+
+namespace mlaunch {
+namespace {
+
+TEST_F(Scheduler, PolicyNeverGivesUpAtTheFirstFailure) {
+  Start(R"(version: 1
+tasks: [{name: job, command: "false", restart: {policy: never}}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_RUNNING);
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 FAILED; restart: never")) << Lines();
+  EXPECT_EQ(exit_code_, 4);
+  EXPECT_EQ(Calls(Call::TEARDOWN).size(), 1u);
+  Advance(60'000);
+  EXPECT_EQ(Launched().size(), 1u);
+}
+
+TEST_F(Scheduler, PolicyNeverStillCompletesWhenTheTaskFinishes) {
+  Start(R"(version: 1
+tasks: [{name: job, command: "true", restart: {policy: never}}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FINISHED);
+  EXPECT_EQ(exit_code_, 0);
+  EXPECT_EQ(Launched().size(), 1u);
+}
+
+TEST_F(Scheduler, AfterFinishedOnFailureIsDoneButAlwaysRestarts) {
+  Start(R"(version: 1
+tasks: [{name: job, command: "true", restart: {policy: on-failure}}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FINISHED);
+  EXPECT_TRUE(Saw("job.0 FINISHED")) << Lines();
+  EXPECT_FALSE(Saw("restarting")) << Lines();
+  EXPECT_EQ(exit_code_, 0);
+
+  lines_.clear();
+  calls_.clear();
+  exit_code_.reset();
+  Start(R"(version: 1
+tasks: [{name: job, command: "true", restart: {policy: always}}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  ASSERT_EQ(Launched().size(), 1u);
+  Update(Launched()[0], v1::TASK_FINISHED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 10, last: finished)")) << Lines();
+  EXPECT_FALSE(exit_code_);
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().size(), 2u);
+}
+
+TEST_F(Scheduler, OnFailureRestartsAFailure) {
+  Start(R"(version: 1
+tasks: [{name: job, command: "false", restart: {policy: on-failure}}]
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 10, last: FAILED)")) << Lines();
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().back(), "job.0.u2");
+}
+
+constexpr const char* kTwoInAMinute = R"(version: 1
+tasks:
+  - name: job
+    command: "false"
+    restart: {max_attempts: 2, window: 1m, backoff: {initial: 1s, factor: 1, max: 1s}}
+)";
+
+TEST_F(Scheduler, MoreThanMaxAttemptsWithinTheWindowGiveUp) {
+  Start(kTwoInAMinute);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 2, last: FAILED)")) << Lines();
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  Update("job.0.u2", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 2 of 2, last: FAILED)")) << Lines();
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  Update("job.0.u3", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 gave up: 2 restarts within 1m (last: FAILED)")) << Lines();
+  EXPECT_EQ(exit_code_, 4);
+}
+
+TEST_F(Scheduler, RestartsOlderThanTheWindowNoLongerCount) {
+  Start(kTwoInAMinute);
+  const Millis start = now_;
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FAILED);  // restart 1, at start
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  Update("job.0.u2", v1::TASK_FAILED);  // restart 2, at start + 1s
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  Update("job.0.u3", v1::TASK_RUNNING);
+  // (Failing now would give up: MoreThanMaxAttemptsWithinTheWindowGiveUp.)
+  // At start + 1m + 1s both restarts have left the window: counting
+  // starts from zero.
+  now_ = start + 61'000;
+  Update("job.0.u3", v1::TASK_FAILED);
+  EXPECT_FALSE(exit_code_) << Lines();
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 2, last: FAILED)")) << Lines();
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
+  Update("job.0.u4", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 2 of 2, last: FAILED)")) << Lines();
+  EXPECT_FALSE(exit_code_);
+}
+
+TEST_F(Scheduler, OneRestartLeavingTheWindowMakesRoomForOneMore) {
+  Start(kTwoInAMinute);
+  const Millis start = now_;
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FAILED);  // at start
+  now_ = start + 30'000;
+  Advance(0);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  Update("job.0.u2", v1::TASK_FAILED);  // at start + 30s
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  now_ = start + 60'000;  // the first is out, the second still in
+  Update("job.0.u3", v1::TASK_FAILED);
+  EXPECT_FALSE(exit_code_) << Lines();
+  EXPECT_EQ(lines_.back(), "job.0 restarting in 1s (attempt 2 of 2, last: FAILED)");
+}
+
+constexpr const char* kHealthChecked = R"(version: 1
+tasks:
+  - name: web
+    ports: [http]
+    service: {payload: hi}
+    health_check: {type: tcp}
+    restart: {max_attempts: 0, reset_after: 30s, backoff: {initial: 1s, factor: 2, max: 1m}}
+)";
+
+TEST_F(Scheduler, BackoffStartsOverOnlyAfterBeingHealthyForResetAfter) {
+  Start(kHealthChecked);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.0.u1", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 1s (attempt 1, last: FAILED)");
+
+  // Running 40s but never healthy: no reset.
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  Update("web.0.u2", v1::TASK_RUNNING);
+  Advance(40'000);
+  Update("web.0.u2", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 2s (attempt 2, last: FAILED)");
+
+  // Healthy a moment less than 30s: no reset either.
+  Advance(2000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  Update("web.0.u3", v1::TASK_RUNNING);
+  Advance(10'000);
+  Update("web.0.u3", v1::TASK_RUNNING, true, true);
+  Advance(29'999);
+  Update("web.0.u3", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 4s (attempt 3, last: FAILED)");
+
+  // Healthy 30s, then unhealthy a while before failing: the healthy
+  // stretch forgave the earlier failures.
+  Advance(4000);
+  Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
+  Update("web.0.u4", v1::TASK_RUNNING, true, true);
+  Advance(30'000);
+  Update("web.0.u4", v1::TASK_RUNNING, true, false);
+  Advance(20'000);
+  Update("web.0.u4", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 1s (attempt 4, last: FAILED)");
+}
+
+TEST_F(Scheduler, WithoutAHealthCheckRunningCountsAsHealthyForTheReset) {
+  Start(R"(version: 1
+tasks:
+  - name: job
+    command: serve
+    restart: {max_attempts: 0, reset_after: 30s, backoff: {initial: 1s, factor: 2, max: 1m}}
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("job.0.u1", v1::TASK_FAILED);  // never ran
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  Update("job.0.u2", v1::TASK_RUNNING);
+  Advance(29'999);
+  Update("job.0.u2", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "job.0 restarting in 2s (attempt 2, last: FAILED)");
+  Advance(2000);
+  Take(core_->Offers({MakeOffer("o3", "a1")}, now_));
+  // Staging for a long time does not count: only running does.
+  Advance(60'000);
+  Update("job.0.u3", v1::TASK_RUNNING);
+  Advance(30'000);
+  Update("job.0.u3", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "job.0 restarting in 1s (attempt 3, last: FAILED)");
+}
+
+TEST_F(Scheduler, ABackoffCountsDownEveryFewSecondsAndTheRelaunchSaysWhichAttempt) {
+  Start(R"(version: 1
+tasks:
+  - name: web
+    ports: [http]
+    service: {payload: hi}
+    restart: {max_attempts: 5, backoff: {initial: 12s}}
+)");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.0.u1", v1::TASK_FAILED);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 12s (attempt 1 of 5, last: FAILED)");
+  Advance(4999);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 12s (attempt 1 of 5, last: FAILED)");
+  Advance(1);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 7s (attempt 1 of 5)");
+  Advance(250);  // the next tick: no line
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 7s (attempt 1 of 5)");
+  Advance(4750);
+  EXPECT_EQ(lines_.back(), "web.0 restarting in 2s (attempt 1 of 5)");
+  Advance(1999);
+  EXPECT_TRUE(Calls(Call::REVIVE).empty());
+  Advance(1);
+  ASSERT_EQ(Calls(Call::REVIVE).size(), 1u);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(lines_.back(), "web.0 LAUNCHED on host-a1 http=31000 (attempt 1 of 5)");
+  // The RUNNING line that follows says nothing of attempts.
+  Update("web.0.u2", v1::TASK_RUNNING);
+  ASSERT_GE(lines_.size(), 2u);
+  EXPECT_EQ(lines_[lines_.size() - 2], "web.0 RUNNING on host-a1");
+  EXPECT_EQ(lines_.back(), "web.0 http://host-a1:31000/");
+}
+
+}  // namespace
+}  // namespace mlaunch
