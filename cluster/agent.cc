@@ -19,6 +19,7 @@
 #include "cluster/fetch.h"
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
+#include "cluster/orphan_guard.h"
 #include "common/recordio.h"
 
 namespace mlaunch::cluster {
@@ -241,7 +242,8 @@ void LocalAgent::Wake() {
 
 Status LocalAgent::Recover() {
   info_.mutable_id()->set_value(options_.agent_id);
-  auto checkpoints = ReadCheckpoints(AgentMetaDir(options_.work_dir, options_.agent_id));
+  const std::string meta_dir = AgentMetaDir(options_.work_dir, options_.agent_id);
+  auto checkpoints = ReadCheckpoints(meta_dir);
   if (!checkpoints.ok()) {
     return Status::Error(checkpoints.status().code(),
                          "cannot recover agent " + options_.agent_id + ": " +
@@ -279,6 +281,69 @@ Status LocalAgent::Recover() {
     ++recovered_;
   }
   recovery_reported_ = recovered_ == 0;
+  return KillUnrecovered(meta_dir);
+}
+
+Status LocalAgent::KillUnrecovered(const std::string& meta_dir) {
+  auto records = ReadProcessRecords(meta_dir);
+  if (!records.ok()) {
+    return Status::Error(records.status().code(),
+                         "cannot recover agent " + options_.agent_id + ": " + records.message());
+  }
+  for (const ProcessRecord& record : records.value()) {
+    auto it = executors_.find({record.framework_id, record.executor_id});
+    if (it != executors_.end() && it->second->pid == record.pid &&
+        it->second->container_id == record.container_id) {
+      continue;  // recovered: it may subscribe again
+    }
+    // Alive (the same pidfd-then-start-time order as above: a recycled pid
+    // is never killed): killed with its group. Gone (killed by
+    // PR_SET_PDEATHSIG when the agent died): what it started may live on in
+    // its group.
+    const int pidfd = OpenPidfd(record.pid);
+    const std::optional<std::uint64_t> start = ProcessStartTime(record.pid);
+    if (pidfd >= 0 && start == record.start_time) {
+      KillProcessGroup(record.pid);
+      pollfd ended{pidfd, POLLIN, 0};
+      while (poll(&ended, 1, 5000) < 0 && errno == EINTR) {
+      }
+      KillProcessGroup(record.pid);  // what it started meanwhile
+      ++killed_at_recovery_;
+    } else if (!start && LeaderlessGroupOf(record)) {
+      KillProcessGroup(record.pid);
+      ++killed_at_recovery_;
+    }
+    if (pidfd >= 0) close(pidfd);
+    RemoveProcessRecord(meta_dir, record);
+  }
+  return Status::Ok();
+}
+
+bool LocalAgent::DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const {
+  return options_.executors_die_with_agent || !framework.checkpoint();
+}
+
+Status LocalAgent::RecordStart(const Executor& executor) {
+  const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
+  ProcessRecord record;
+  record.framework_id = executor.framework.id().value();
+  record.executor_id = executor.info.executor_id().value();
+  record.container_id = executor.container_id;
+  record.pid = executor.pid;
+  record.start_time = executor.start_time;
+  record.session = getsid(0);  // the executor's too: it only left our process group
+  if (Status written = WriteProcessRecord(meta_dir, record); !written.ok()) return written;
+  if (DiesWithAgent(executor.framework)) {
+    if (Status guarded = GuardProcessGroup(executor.pid); !guarded.ok()) {
+      RemoveProcessRecord(meta_dir, record);
+      return guarded;
+    }
+  }
+  if (Status saved = Checkpoint(executor); !saved.ok()) {
+    UnguardProcessGroup(executor.pid);
+    RemoveProcessRecord(meta_dir, record);
+    return saved;
+  }
   return Status::Ok();
 }
 
@@ -304,6 +369,11 @@ bool LocalAgent::RecoveringLocked() const {
     return executor.recovered && executor.pidfd >= 0 && !executor.subscribed &&
            !executor.shutting_down;
   });
+}
+
+std::size_t LocalAgent::KilledAtRecovery() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return killed_at_recovery_;
 }
 
 bool LocalAgent::Recovering() const {
@@ -434,6 +504,7 @@ void LocalAgent::Stop() {
           }
         }
         KillProcessGroup(executor->pid);  // anything left in the group
+        UnguardProcessGroup(executor->pid);
         executor->pid = -1;
       }
       if (executor->pidfd >= 0) close(executor->pidfd);
@@ -679,7 +750,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       continue;
     }
     auto pid = SpawnExecutor(info.command(), env.value(), executor->sandbox,
-                             options_.executors_die_with_agent);
+                             DiesWithAgent(launch.framework));
     if (!pid.ok()) {
       fail(&info.executor_id(), "cannot start the executor: " + pid.message());
       continue;
@@ -690,7 +761,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
         Clock::now() + options_.registration_timeout;
     executor->tasks[task.task_id().value()].info = task;
     executor->queued.push_back(task.task_id().value());
-    if (Status saved = Checkpoint(*executor); !saved.ok()) {
+    if (Status saved = RecordStart(*executor); !saved.ok()) {
       // Unrecoverable after a crash: not started at all.
       KillProcessGroup(executor->pid);
       int ignored = 0;
@@ -784,6 +855,7 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
     }
     if (ended) {
       KillProcessGroup(executor.pid);  // whatever it left behind
+      UnguardProcessGroup(executor.pid);
       executor.pid = -1;
       if (executor.pidfd >= 0) close(executor.pidfd);
       executor.pidfd = -1;

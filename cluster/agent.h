@@ -43,8 +43,19 @@
 // (its process group) and its tasks fail with
 // REASON_EXECUTOR_REREGISTRATION_TIMEOUT; one found dead fails its tasks with
 // REASON_EXECUTOR_TERMINATED. Executors of other frameworks are never
-// recovered: they exit by themselves when the agent goes away. Stop() kills
-// every executor, recovered ones included, and removes the checkpoints.
+// recovered, and never outlive the agent's process: each gets SIGKILL when
+// the worker thread that forked it ends (PR_SET_PDEATHSIG; the worker lives
+// as long as the agent), and its process group is registered with the
+// orphan guard (cluster/orphan_guard.h), which SIGKILLs the whole group --
+// what the executor started included -- when the process ends, however it
+// ends. Should both be defeated (the guard SIGKILLed too), the agent
+// started again on the same work dir kills them: every executor it starts
+// leaves a process record (pid and start time, cluster/agent_checkpoint.h),
+// and recovery kills the process group of every recorded executor that is
+// still alive (same pid, same start time: a recycled pid is never killed)
+// and is not recovered, as a Mesos agent destroys the containers it does
+// not recover. Stop() kills every executor, recovered ones included, and
+// removes the checkpoints and records.
 //
 // Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, ftp/hdfs/s3
 // URIs, executor heartbeats.
@@ -116,8 +127,9 @@ class LocalAgent : public Agent {
     std::chrono::milliseconds reregistration_timeout = std::chrono::seconds(2);
     std::chrono::milliseconds recovery_timeout = std::chrono::minutes(15);
     // Executors are SIGKILLed when the agent's process ends, however it ends
-    // (mesos-launch's embedded cluster); otherwise checkpointed ones outlive
-    // a crash to be recovered, as with a Mesos agent.
+    // (mesos-launch's embedded cluster); otherwise those of checkpointing
+    // frameworks outlive a crash to be recovered, as with a Mesos agent (the
+    // others always die with the agent).
     bool executors_die_with_agent = false;
     // Set when the agent starts again with an id it had before: its
     // checkpoints under work_dir are recovered (then use ReregisterWith).
@@ -151,6 +163,10 @@ class LocalAgent : public Agent {
   // recovered and still has.
   std::vector<RecoveredExecutor> Recovered() const;
 
+  // How many recorded executors recovery found alive but could not
+  // recover, and killed.
+  std::size_t KilledAtRecovery() const;
+
   // True while recovered executors may still SUBSCRIBE again.
   bool Recovering() const;
 
@@ -180,8 +196,18 @@ class LocalAgent : public Agent {
   Status Recover();
   void AttachReports(Master& master, const std::string& id);
   // Writes the executor's checkpoint when its framework checkpoints.
-  // REQUIRES: mutex_ held (both).
+  // REQUIRES: mutex_ held (all four).
   Status Checkpoint(const Executor& executor) const;
+  // A started executor: its process record, the orphan guard when it dies
+  // with the agent, then its checkpoint; on failure none of them is left.
+  Status RecordStart(const Executor& executor);
+  // At recovery: kills (process group, SIGKILL) every recorded executor
+  // that is not recovered and removes its record.
+  Status KillUnrecovered(const std::string& meta_dir);
+  // Executors of frameworks that do not checkpoint cannot be recovered,
+  // so they never outlive the agent; with Options::executors_die_with_agent
+  // none does.
+  bool DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const;
   bool RecoveringLocked() const;
   HttpServer::Response Serve(const HttpServer::Request& request);
   void WorkLoop();
@@ -226,6 +252,7 @@ class LocalAgent : public Agent {
   bool attached_ = false;  // Tick() waits for somewhere to report to
   std::size_t recovered_ = 0;      // executors found in checkpoints
   std::size_t resubscribed_ = 0;   // of those, subscribed again
+  std::size_t killed_at_recovery_ = 0;  // recorded, not recovered, still alive
   bool recovery_reported_ = false;
   std::thread worker_;
   bool stopped_ = false;

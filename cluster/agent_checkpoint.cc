@@ -1,5 +1,7 @@
 #include "cluster/agent_checkpoint.h"
 
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +15,7 @@ namespace mlaunch::cluster {
 namespace {
 
 constexpr char kFileName[] = "executor.json";
+constexpr char kProcessFileName[] = "process.json";
 
 // REQUIRES: message.IsInitialized() (protobuf's JSON printer serializes).
 nlohmann::json MessageJson(const google::protobuf::Message& message) {
@@ -45,6 +48,19 @@ std::filesystem::path ExecutorDir(const std::string& meta_dir, const std::string
                                   const std::string& executor_id) {
   return std::filesystem::path(meta_dir) / "frameworks" / framework_id / "executors" /
          executor_id;
+}
+
+std::filesystem::path RunDir(const std::string& meta_dir, const ProcessRecord& record) {
+  return ExecutorDir(meta_dir, record.framework_id, record.executor_id) / "runs" /
+         record.container_id;
+}
+
+Result<std::string> ReadText(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Status::Error(StatusCode::kUnavailable, "cannot read " + file.string());
+  return text.str();
 }
 
 }  // namespace
@@ -164,8 +180,111 @@ Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_
   return checkpoints;
 }
 
-std::optional<std::uint64_t> ProcessStartTime(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+std::string ProcessRecordText(const ProcessRecord& record) {
+  return nlohmann::json{{"pid", record.pid},
+                        {"start_time", record.start_time},
+                        {"session", record.session}}
+             .dump() +
+         "\n";
+}
+
+Result<ProcessRecord> ParseProcessRecord(std::string_view text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return Status::InvalidData("not a JSON object");
+  auto pid = json.find("pid");
+  auto start = json.find("start_time");
+  if (pid == json.end() || !pid->is_number_integer() || pid->get<std::int64_t>() <= 1 ||
+      pid->get<std::int64_t>() > INT32_MAX) {
+    return Status::InvalidData("'pid' must be an integer above 1");
+  }
+  if (start == json.end() || !start->is_number_unsigned()) {
+    return Status::InvalidData("'start_time' must be a non-negative integer");
+  }
+  auto session = json.find("session");
+  if (session == json.end() || !session->is_number_integer() ||
+      session->get<std::int64_t>() <= 0 || session->get<std::int64_t>() > INT32_MAX) {
+    return Status::InvalidData("'session' must be a positive integer");
+  }
+  ProcessRecord record;
+  record.session = static_cast<pid_t>(session->get<std::int64_t>());
+  record.pid = static_cast<pid_t>(pid->get<std::int64_t>());
+  record.start_time = start->get<std::uint64_t>();
+  return record;
+}
+
+Status WriteProcessRecord(const std::string& meta_dir, const ProcessRecord& record) {
+  const std::filesystem::path dir = RunDir(meta_dir, record);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return Status::Error(StatusCode::kUnavailable,
+                         "cannot create " + dir.string() + ": " + error.message());
+  }
+  return WriteFileAtomically((dir / kProcessFileName).string(), ProcessRecordText(record));
+}
+
+void RemoveProcessRecord(const std::string& meta_dir, const ProcessRecord& record) {
+  std::error_code ignored;
+  std::filesystem::remove_all(RunDir(meta_dir, record), ignored);
+  const std::filesystem::path executor =
+      ExecutorDir(meta_dir, record.framework_id, record.executor_id);
+  if (!std::filesystem::exists(executor / kFileName, ignored)) {
+    std::filesystem::remove_all(executor, ignored);
+    // Then executors/ and the framework's directory, when empty (remove()
+    // leaves a directory that is not).
+    std::filesystem::remove(executor.parent_path(), ignored);
+    std::filesystem::remove(executor.parent_path().parent_path(), ignored);
+  }
+}
+
+Result<std::vector<ProcessRecord>> ReadProcessRecords(const std::string& meta_dir) {
+  std::vector<ProcessRecord> records;
+  const std::filesystem::path frameworks = std::filesystem::path(meta_dir) / "frameworks";
+  std::error_code error;
+  if (!std::filesystem::is_directory(frameworks, error)) return records;
+  // frameworks/<fw>/executors/<id>/runs/<container>/process.json
+  for (const auto& framework : std::filesystem::directory_iterator(frameworks, error)) {
+    std::error_code inner;
+    const std::filesystem::path executors = framework.path() / "executors";
+    if (!std::filesystem::is_directory(executors, inner)) continue;
+    for (const auto& executor : std::filesystem::directory_iterator(executors, inner)) {
+      std::error_code runs_error;
+      const std::filesystem::path runs = executor.path() / "runs";
+      if (!std::filesystem::is_directory(runs, runs_error)) continue;
+      for (const auto& run : std::filesystem::directory_iterator(runs, runs_error)) {
+        const std::filesystem::path file = run.path() / kProcessFileName;
+        std::error_code missing;
+        if (!std::filesystem::exists(file, missing)) continue;  // never completed
+        auto text = ReadText(file);
+        if (!text.ok()) return text.status();
+        auto parsed = ParseProcessRecord(text.value());
+        if (!parsed.ok()) return Status::InvalidData(file.string() + ": " + parsed.message());
+        ProcessRecord record = std::move(parsed).value();
+        record.framework_id = framework.path().filename().string();
+        record.executor_id = executor.path().filename().string();
+        record.container_id = run.path().filename().string();
+        records.push_back(std::move(record));
+      }
+    }
+  }
+  if (error) {
+    return Status::Error(StatusCode::kUnavailable,
+                         "cannot list " + frameworks.string() + ": " + error.message());
+  }
+  return records;
+}
+
+namespace {
+
+struct ProcessStat {
+  pid_t pgrp = -1;
+  pid_t session = -1;
+  std::uint64_t start_time = 0;
+};
+
+// Fields 5, 6 and 22 of /proc/PID/stat; nullopt for no process or a zombie.
+std::optional<ProcessStat> ReadProcessStat(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
   std::string text;
   if (!std::getline(stat, text)) return std::nullopt;
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
@@ -175,11 +294,34 @@ std::optional<std::uint64_t> ProcessStartTime(pid_t pid) {
   std::string state;
   fields >> state;  // field 3
   if (state == "Z" || state == "X") return std::nullopt;
+  ProcessStat result;
   std::string skipped;
-  for (int field = 4; field < 22; ++field) fields >> skipped;
-  std::uint64_t start = 0;
-  if (!(fields >> start)) return std::nullopt;
-  return start;
+  fields >> skipped >> result.pgrp >> result.session;  // fields 4-6
+  for (int field = 7; field < 22; ++field) fields >> skipped;
+  if (!(fields >> result.start_time)) return std::nullopt;
+  return result;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> ProcessStartTime(pid_t pid) {
+  auto stat = ReadProcessStat(std::to_string(pid));
+  if (!stat) return std::nullopt;
+  return stat->start_time;
+}
+
+bool LeaderlessGroupOf(const ProcessRecord& record) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto stat = ReadProcessStat(name);
+    if (stat && stat->pgrp == record.pid && stat->session == record.session &&
+        stat->start_time >= record.start_time) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace mlaunch::cluster

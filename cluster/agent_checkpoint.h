@@ -9,8 +9,17 @@
 // are stored in protobuf's JSON mapping; every write replaces the file
 // atomically.
 //
-// Text <-> ExecutorCheckpoint is pure; the rest is the file-system and
-// /proc edge. Errors are values naming the file.
+// Every executor the agent starts, whatever its framework, also leaves a
+// process record, so that an agent started again on the same work dir can
+// kill what it does not recover (as a Mesos agent destroys the containers
+// it does not recover):
+//   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<container_id>/process.json
+//   {"pid": P, "start_time": T, "session": S}
+// (the pid is also the executor's process group id; S its session). RemoveCheckpoint()
+// removes the records of the executor too.
+//
+// Text <-> ExecutorCheckpoint and ProcessRecord is pure; the rest is the
+// file-system and /proc edge. Errors are values naming the file.
 #ifndef MLAUNCH_CLUSTER_AGENT_CHECKPOINT_H_
 #define MLAUNCH_CLUSTER_AGENT_CHECKPOINT_H_
 
@@ -57,9 +66,37 @@ void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_
 // exist). Fails naming the first file that cannot be read or parsed.
 Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_dir);
 
+struct ProcessRecord {
+  std::string framework_id;
+  std::string executor_id;
+  std::string container_id;
+  pid_t pid = -1;
+  std::uint64_t start_time = 0;  // clock ticks after boot, as above
+  pid_t session = -1;
+};
+
+std::string ProcessRecordText(const ProcessRecord& record);
+// The ids come from the record's path, not from the text.
+Result<ProcessRecord> ParseProcessRecord(std::string_view text);
+
+// Creates the directories as needed.
+Status WriteProcessRecord(const std::string& meta_dir, const ProcessRecord& record);
+// Removes the record's run directory, and the executor's directory when it
+// holds no checkpoint any more. Harmless when there is none.
+void RemoveProcessRecord(const std::string& meta_dir, const ProcessRecord& record);
+// Every process record under `meta_dir` (none when it does not exist).
+// Fails naming the first file that cannot be read or parsed.
+Result<std::vector<ProcessRecord>> ReadProcessRecords(const std::string& meta_dir);
+
 // The start time of process `pid` (field 22 of /proc/PID/stat); nullopt
 // when there is no such process (or it is a zombie).
 std::optional<std::uint64_t> ProcessStartTime(pid_t pid);
+
+// Whether process group `pgid`, whose leader is gone, still has a member
+// that belongs to `record`: in its session, started no earlier than the
+// executor. (While a group has members its id is no process's pid, so it
+// cannot have been given to a new group since.)
+bool LeaderlessGroupOf(const ProcessRecord& record);
 
 }  // namespace mlaunch::cluster
 

@@ -56,15 +56,14 @@ Result<Source> ResolveSource(const std::string& value) {
                          "https:// and absolute paths)");
 }
 
-Result<std::string> DestinationName(const mesos::v1::CommandInfo::URI& uri,
-                                    bool http) {
+Result<std::string> DestinationName(const mesos::v1::CommandInfo::URI& uri) {
   std::string name;
   if (uri.has_output_file()) {
     name = uri.output_file();
   } else {
-    std::string_view path = uri.value();
-    if (http) path = path.substr(0, path.find_first_of("?#"));
-    name = std::string(path.substr(path.rfind('/') + 1));
+    // As Mesos: the text after the last '/', a "?query" included.
+    const std::string& value = uri.value();
+    name = value.substr(value.rfind('/') + 1);
   }
   if (name.empty()) {
     return Fail(uri.value(),
@@ -159,7 +158,7 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
   const std::string& value = uri.value();
   Result<Source> source = ResolveSource(value);
   if (!source.ok()) return source.status();
-  Result<std::string> name = DestinationName(uri, source->http);
+  Result<std::string> name = DestinationName(uri);
   if (!name.ok()) return name.status();
   if (source->http && options.http_client == nullptr) {
     return Fail(value, "this agent has no HTTP client to download with");

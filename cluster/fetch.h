@@ -7,9 +7,10 @@
 // ftp, hdfs, s3, relative paths (no --frameworks_home) — fails.
 //
 // Destination: `output_file` (relative, no "..", directories created inside
-// the sandbox) or else the URI's basename, the text after the last '/'
-// without any "?query" or "#fragment" (Mesos keeps the query; we drop it so
-// that `app.tgz?token=…` is still an archive).
+// the sandbox) or else the URI's basename, the text after the last '/',
+// query and fragment included as Mesos does (`http://h/app.tgz?token=1`
+// lands as `app.tgz?token=1`, which is no archive by name: set
+// `output_file` for such URIs).
 //
 // Then: `executable` makes it 0755 and nothing more. Otherwise, unless
 // `extract` is false, an archive by the destination name (archive.h) is

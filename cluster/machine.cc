@@ -8,28 +8,36 @@
 
 namespace mlaunch::cluster {
 
+std::string DefaultResources(unsigned cpus, std::optional<double> memory_mb,
+                             std::optional<double> filesystem_mb) {
+  double mem = 1024;
+  if (memory_mb) mem = *memory_mb >= 2048 ? *memory_mb - 1024 : *memory_mb / 2;
+  double disk = 10240;
+  if (filesystem_mb) disk = *filesystem_mb >= 10240 ? *filesystem_mb - 5120 : *filesystem_mb / 2;
+  return "cpus:" + std::to_string(std::max(1U, cpus)) +
+         ";mem:" + std::to_string(static_cast<long>(mem)) +
+         ";disk:" + std::to_string(static_cast<long>(disk)) + ";ports:[31000-32000]";
+}
+
 std::string MachineResources(const std::string& work_dir) {
-  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
-  double mem_mb = 1024;
+  std::optional<double> memory_mb;
   std::ifstream meminfo("/proc/meminfo");
   std::string key;
   double kb = 0;
   while (meminfo >> key >> kb) {
     if (key == "MemTotal:") {
-      mem_mb = kb / 1024;
+      memory_mb = kb / 1024;
       break;
     }
     meminfo.ignore(256, '\n');
   }
-  mem_mb -= std::min(1024.0, mem_mb / 2);
-  double disk_mb = 10000;
+  std::optional<double> filesystem_mb;
   struct statvfs fs {};
   if (statvfs(work_dir.c_str(), &fs) == 0) {
-    disk_mb = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / 1048576.0;
-    disk_mb -= std::min(5120.0, disk_mb / 2);
+    filesystem_mb =
+        static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize) / 1048576.0;
   }
-  return "cpus:" + std::to_string(cpus) + ";mem:" + std::to_string(static_cast<long>(mem_mb)) +
-         ";disk:" + std::to_string(static_cast<long>(disk_mb)) + ";ports:[31000-32000]";
+  return DefaultResources(std::thread::hardware_concurrency(), memory_mb, filesystem_mb);
 }
 
 }  // namespace mlaunch::cluster

@@ -7,7 +7,9 @@
 // cluster brings its agents back with the same ids, addresses and ports;
 // they recover the executors of checkpointing frameworks that outlived the
 // crash and re-register with their tasks, and only then does the master
-// take scheduler calls. SIGTERM/SIGINT kill every executor and exit 0.
+// take scheduler calls. Executors of other frameworks die with the cluster
+// (cluster/agent.h says how), and any found alive at the restart are
+// killed. SIGTERM/SIGINT kill every executor and exit 0.
 //
 // --zk zk://HOST:PORT/path makes the master contend for leadership in
 // ZooKeeper as a Mesos master does (an ephemeral sequential json.info_ node
@@ -364,6 +366,11 @@ int main(int argc, char** argv) {
       local.ReregisterWith(*master, info);
       spdlog::info("agent {} on {} re-registered with {} recovered executors", id,
                    local.endpoint(), local.Recovered().size());
+      if (const std::size_t killed = local.KilledAtRecovery(); killed > 0) {
+        spdlog::info("agent {} killed {} executors it could not recover (their frameworks "
+                     "do not checkpoint, or their checkpoint is gone)",
+                     id, killed);
+      }
     } else {
       id = local.RegisterWith(*master, info);
       spdlog::info("agent {} on {} registered", id, local.endpoint());

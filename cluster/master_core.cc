@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <utility>
 
 namespace mlaunch::cluster {
@@ -325,10 +327,12 @@ std::string MasterCore::NextFrameworkId() {
 
 std::string MasterCore::NewStreamId() { return UuidText(options_.new_uuid()); }
 
-std::string MasterCore::AddAgent(mesos::v1::AgentInfo info, std::string ip) {
+std::string MasterCore::AddAgent(mesos::v1::AgentInfo info, std::string ip,
+                                 AgentCapabilities capabilities) {
   const std::string id = options_.master_id + "-S" + std::to_string(next_agent_++);
   info.mutable_id()->set_value(id);
   Agent agent;
+  agent.capabilities = capabilities;
   agent.total = Resources(info.resources());
   agent.ip = std::move(ip);
   agent.info = std::move(info);
@@ -728,6 +732,37 @@ void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
   }
 }
 
+std::optional<std::string> MasterCore::ValidateLimits(const TaskInfo& task,
+                                                      const std::string& agent_id) const {
+  if (task.limits().empty()) return std::nullopt;
+  // In name order, so the message does not depend on the map's order.
+  const std::map<std::string, mesos::v1::Value::Scalar> limits(task.limits().begin(),
+                                                               task.limits().end());
+  for (const auto& [name, limit] : limits) {
+    if (name != "cpus" && name != "mem") {
+      return "the task's limits name '" + name + "': only 'cpus' and 'mem' may be limited";
+    }
+    double request = 0;
+    for (const auto& resource : task.resources()) {
+      if (resource.name() == name) request += resource.scalar().value();
+    }
+    // Also false for NaN; an infinite limit means none.
+    if (!(limit.value() >= request)) {
+      std::ostringstream message;
+      message << "the task's " << name << " limit " << limit.value()
+              << " is below its request " << request;
+      return message.str();
+    }
+  }
+  auto agent = agents_.find(agent_id);
+  if (agent == agents_.end() || !agent->second.capabilities.task_resource_limits) {
+    return "the task sets resource limits but agent " + agent_id +
+           " does not have the TASK_RESOURCE_LIMITS capability (the embedded agents "
+           "enforce no limits: leave TaskInfo.limits out)";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> MasterCore::ValidateTask(
     const Framework& framework, const TaskInfo& task,
     const std::string& agent_id, const Resources& offered,
@@ -760,6 +795,7 @@ std::optional<std::string> MasterCore::ValidateTask(
   if (auto error = ValidateResources(task.resources())) {
     return "the task's resources are invalid: " + *error;
   }
+  if (auto error = ValidateLimits(task, agent_id)) return *error;
   if (task.has_command()) {
     if (auto error = ValidateEnvironment(task.command())) {
       return "the task's CommandInfo is invalid: " + *error;

@@ -135,6 +135,13 @@ struct MasterView {
   std::vector<AgentView> agents;
 };
 
+// What an agent can do beyond the basics (Mesos' agent capabilities, sent
+// at registration, not in AgentInfo). The embedded agents have none: they
+// enforce no resource limits.
+struct AgentCapabilities {
+  bool task_resource_limits = false;  // TASK_RESOURCE_LIMITS: TaskInfo.limits
+};
+
 class MasterCore {
  public:
   explicit MasterCore(MasterOptions options);
@@ -144,7 +151,8 @@ class MasterCore {
   // Agents. `info.id` is assigned; `ip` and `info.port` are where the
   // agent serves. Returns the agent id. Its resources are offered in the
   // next allocation.
-  std::string AddAgent(mesos::v1::AgentInfo info, std::string ip);
+  std::string AddAgent(mesos::v1::AgentInfo info, std::string ip,
+                       AgentCapabilities capabilities = {});
 
   // An agent known before a restart of the master comes back (`info.id`
   // set) with what it recovered (§2.13: the new master learns frameworks
@@ -270,6 +278,7 @@ class MasterCore {
     mesos::v1::AgentInfo info;
     std::string ip;
     Resources total;
+    AgentCapabilities capabilities;
   };
   struct OutstandingOffer {
     mesos::v1::Offer offer;  // allocation_info on the offer and resources
@@ -308,6 +317,10 @@ class MasterCore {
   void Acknowledge(Framework& framework,
                    const mesos::v1::scheduler::Call::Acknowledge& ack,
                    Millis now, MasterOutput* out);
+  // TaskInfo.limits (§2.3): only cpus and mem, each at least the task's
+  // request, and only on an agent with TASK_RESOURCE_LIMITS.
+  std::optional<std::string> ValidateLimits(const mesos::v1::TaskInfo& task,
+                                            const std::string& agent_id) const;
   std::optional<std::string> ValidateTask(const Framework& framework,
                                           const mesos::v1::TaskInfo& task,
                                           const std::string& agent_id,

@@ -127,6 +127,8 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
     uri->set_executable(true);
     uri->set_extract(false);
     std::string file = Basename(executor_uri);
+    // The fetcher would keep a query string in the file's name.
+    if (executor_uri.find_first_of("?#") != std::string::npos) uri->set_output_file(file);
     if (program.empty()) program = "./" + file;
     if (!task.executor.checksum.empty()) {
       ServiceConfig::Checksum* c = plan.service.add_checksums();

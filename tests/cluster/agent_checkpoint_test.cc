@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cluster/cluster_registry.h"
 
@@ -133,6 +134,59 @@ TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
   read = ReadCheckpoints(meta);
   ASSERT_TRUE(read.ok());
   EXPECT_TRUE(read.value().empty());
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+}
+
+TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
+  ProcessRecord record;
+  record.framework_id = "F1";
+  record.executor_id = "E1";
+  record.container_id = "c-1";
+  record.pid = 4242;
+  record.start_time = 987654321;
+  record.session = 17;
+  EXPECT_EQ(ProcessRecordText(record), "{\"pid\":4242,\"session\":17,\"start_time\":987654321}\n");
+  auto parsed = ParseProcessRecord(ProcessRecordText(record));
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  EXPECT_EQ(parsed.value().pid, 4242);
+  EXPECT_EQ(parsed.value().start_time, 987654321u);
+  EXPECT_EQ(parsed.value().session, 17);
+  EXPECT_EQ(ParseProcessRecord("[]").message(), "not a JSON object");
+  EXPECT_EQ(ParseProcessRecord(R"({"pid": 1, "start_time": 1, "session": 1})").message(),
+            "'pid' must be an integer above 1");
+  EXPECT_EQ(ParseProcessRecord(R"({"pid": 9, "start_time": -1, "session": 1})").message(),
+            "'start_time' must be a non-negative integer");
+  EXPECT_EQ(ParseProcessRecord(R"({"pid": 9, "start_time": 1})").message(),
+            "'session' must be a positive integer");
+
+  char pattern[] = "/tmp/process_record_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string meta = AgentMetaDir(pattern, "S0");
+  ASSERT_TRUE(WriteProcessRecord(meta, record).ok());
+  EXPECT_TRUE(std::filesystem::exists(
+      meta + "/frameworks/F1/executors/E1/runs/c-1/process.json"));
+  EXPECT_TRUE(ReadCheckpoints(meta).value().empty()) << "a record is no checkpoint";
+  auto read = ReadProcessRecords(meta);
+  ASSERT_TRUE(read.ok()) << read.message();
+  ASSERT_EQ(read.value().size(), 1u);
+  EXPECT_EQ(read.value()[0].framework_id, "F1");
+  EXPECT_EQ(read.value()[0].executor_id, "E1");
+  EXPECT_EQ(read.value()[0].container_id, "c-1");
+  EXPECT_EQ(read.value()[0].pid, 4242);
+  // Removing it removes the executor's directory, which holds no checkpoint.
+  RemoveProcessRecord(meta, record);
+  EXPECT_FALSE(std::filesystem::exists(meta + "/frameworks/F1/executors/E1"));
+  // A broken one fails the read, naming the file.
+  ASSERT_TRUE(WriteProcessRecord(meta, record).ok());
+  const std::string file = meta + "/frameworks/F1/executors/E1/runs/c-1/process.json";
+  {
+    std::ofstream broken(file);
+    broken << "{";
+  }
+  read = ReadProcessRecords(meta);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.message(), file + ": not a JSON object");
   std::error_code ignored;
   std::filesystem::remove_all(pattern, ignored);
 }

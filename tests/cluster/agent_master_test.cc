@@ -1,7 +1,8 @@
 // A LocalAgent registered with a real Master, the test playing a scheduler
 // over HTTP with the project's client: an accepted LAUNCH starts a real
 // executor process, whose exit reaches the scheduler as TASK_FAILED and
-// FAILURE; and the mesos-launch-cluster program, whose SIGTERM leaves no
+// FAILURE, and a scheduler's MESSAGE reaches the executor; and the
+// mesos-launch-cluster program, whose SIGTERM leaves no
 // executor process behind. Bounded, event-driven waits only.
 #include <fcntl.h>
 #include <poll.h>
@@ -106,10 +107,13 @@ class SchedulerStream {
 
 // ACCEPTs the first offer of `scheduler` with task t1 (the offer's cpus) on
 // executor e1 running `command` in a shell; the HTTP status of the ACCEPT.
+// `framework_id`, when given, gets the framework's id.
 int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
-                       SchedulerStream& scheduler, const std::string& command) {
+                       SchedulerStream& scheduler, const std::string& command,
+                       std::string* framework_id = nullptr) {
   auto subscribed = scheduler.Next(Event::SUBSCRIBED);
   if (!subscribed) return -1;
+  if (framework_id) *framework_id = subscribed->subscribed().framework_id().value();
   auto offers = scheduler.Next(Event::OFFERS);
   if (!offers || offers->offers().offers_size() == 0) return -1;
   const mesos::v1::Offer& offer = offers->offers().offers(0);
@@ -176,6 +180,98 @@ TEST(AgentWithMasterTest,
   EXPECT_TRUE(WIFEXITED(failure->failure().status()));
   EXPECT_EQ(WEXITSTATUS(failure->failure().status()), 7);
 
+  agent.value()->Stop();
+  master.value()->Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(work_dir, ignored);
+}
+
+// A scheduler's MESSAGE through the real master and agent: the executor
+// (played by the test on the agent's executor API) gets it as a MESSAGE
+// event, bytes intact.
+TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
+  char pattern[] = "/tmp/agent_master_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string work_dir = pattern;
+  Master::Options master_options;
+  master_options.allocation_interval = 50;
+  auto master = Master::Start(master_options);
+  ASSERT_TRUE(master.ok()) << master.message();
+  LocalAgent::Options agent_options;
+  agent_options.work_dir = work_dir;
+  auto agent = LocalAgent::Start(agent_options);
+  ASSERT_TRUE(agent.ok()) << agent.message();
+  mesos::v1::AgentInfo info;
+  info.set_hostname("127.0.0.2");
+  auto* cpus = info.add_resources();
+  cpus->set_name("cpus");
+  cpus->set_type(mesos::v1::Value::SCALAR);
+  cpus->mutable_scalar()->set_value(2);
+  const std::string agent_id = agent.value()->RegisterWith(*master.value(), info);
+
+  CurlHttpClient client;
+  const std::string url = master.value()->url() + "/api/v1/scheduler";
+  SchedulerStream scheduler(client, url);
+  std::string fw;
+  ASSERT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exec sleep 60", &fw), 202);
+  ASSERT_TRUE(agent.value()->WaitForRequests(kWait));
+
+  // The executor subscribes.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<mesos::v1::executor::Event> events;
+  RecordIODecoder decoder;
+  mesos::v1::executor::Call subscribe;
+  subscribe.set_type(mesos::v1::executor::Call::SUBSCRIBE);
+  subscribe.mutable_framework_id()->set_value(fw);
+  subscribe.mutable_executor_id()->set_value("e1");
+  subscribe.mutable_subscribe();
+  HttpHeaders headers;
+  headers.Set("Content-Type", "application/x-protobuf");
+  headers.Set("Accept", "application/x-protobuf");
+  HttpClient::StreamCallbacks callbacks;
+  callbacks.on_headers = [](int, const HttpHeaders&) { return true; };
+  callbacks.on_bytes = [&](std::string_view bytes) {
+    std::vector<std::string> records;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!decoder.Feed(bytes, &records).ok()) return false;
+    for (const auto& record : records) {
+      mesos::v1::executor::Event event;
+      EXPECT_TRUE(event.ParseFromString(record));
+      events.push_back(event);
+    }
+    changed.notify_all();
+    return true;
+  };
+  callbacks.on_end = [&](const Status&) {};
+  auto executor_stream =
+      client.OpenStream("http://" + agent.value()->endpoint() + "/api/v1/executor", headers,
+                        subscribe.SerializeAsString(), {}, std::move(callbacks));
+  auto wait_for = [&](std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait_for(lock, kWait, [&] { return events.size() >= n; });
+    return events;
+  };
+  ASSERT_EQ(wait_for(2).size(), 2u);  // SUBSCRIBED, LAUNCH
+
+  Call message;
+  message.set_type(Call::MESSAGE);
+  message.mutable_framework_id()->set_value(fw);
+  message.mutable_message()->mutable_agent_id()->set_value(agent_id);
+  message.mutable_message()->mutable_executor_id()->set_value("e1");
+  message.mutable_message()->set_data(std::string("hello\0executor", 14));
+  HttpHeaders call_headers;
+  call_headers.Set("Content-Type", "application/x-protobuf");
+  call_headers.Set("Mesos-Stream-Id", scheduler.stream_id());
+  auto posted = client.Post(url, call_headers, message.SerializeAsString(), {});
+  ASSERT_TRUE(posted.ok()) << posted.message();
+  EXPECT_EQ(posted.value().status, 202);
+  const auto got = wait_for(3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].type(), mesos::v1::executor::Event::MESSAGE);
+  EXPECT_EQ(got[2].message().data(), std::string("hello\0executor", 14));
+
+  executor_stream.reset();
   agent.value()->Stop();
   master.value()->Stop();
   std::error_code ignored;

@@ -29,6 +29,7 @@
 
 #include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
+#include "cluster/orphan_guard.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
 #include "google/protobuf/util/json_util.h"
@@ -888,11 +889,64 @@ TEST_F(AgentTest, CheckpointingFrameworkExecutorIsCheckpointedWithItsTaskStates)
   EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
 }
 
-TEST_F(AgentTest, NonCheckpointingFrameworkExecutorIsNotCheckpointed) {
+TEST_F(AgentTest, NonCheckpointingFrameworkExecutorIsRecordedAndGuardedNotCheckpointed) {
   Launch(Shell("exec sleep 60"));
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
-  ASSERT_TRUE(agent_->ExecutorPid("F1", "E1").has_value());
-  EXPECT_FALSE(std::filesystem::exists(work_dir_ / "meta"));
+  const auto pid = agent_->ExecutorPid("F1", "E1");
+  ASSERT_TRUE(pid.has_value());
+  EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+  // Its process record, for an agent started again to kill it.
+  auto records = ReadProcessRecords((work_dir_ / "meta/slaves/S0").string());
+  ASSERT_TRUE(records.ok()) << records.message();
+  ASSERT_EQ(records.value().size(), 1u);
+  const ProcessRecord& record = records.value()[0];
+  EXPECT_EQ(record.framework_id, "F1");
+  EXPECT_EQ(record.executor_id, "E1");
+  EXPECT_EQ(record.container_id, Sandbox().filename().string());
+  EXPECT_EQ(record.pid, *pid);
+  EXPECT_EQ(record.start_time, ProcessStartTime(*pid).value_or(0));
+  EXPECT_EQ(record.session, getsid(0));
+  // The orphan guard runs, in a session of its own, outside the sandbox.
+  const auto guard = OrphanGuardPid();
+  ASSERT_TRUE(guard.has_value());
+  EXPECT_EQ(kill(*guard, 0), 0);
+  EXPECT_EQ(getsid(*guard), *guard);
+  std::ifstream comm("/proc/" + std::to_string(*guard) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  EXPECT_EQ(name, "ml-orphan-guard");
+  EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(*guard) + "/cwd"), "/");
+
+  agent_->Stop();
+  EXPECT_TRUE(IsDead(*pid));
+  records = ReadProcessRecords((work_dir_ / "meta/slaves/S0").string());
+  ASSERT_TRUE(records.ok());
+  EXPECT_TRUE(records.value().empty());
+}
+
+// The scheduler's MESSAGE, as the master hands it to the agent, reaches
+// the subscribed executor as a MESSAGE event with the bytes as they were.
+TEST_F(AgentTest, FrameworkMessageReachesTheSubscribedExecutor) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), subscribe);
+  ASSERT_EQ(stream.WaitFor(2).size(), 2u);  // SUBSCRIBED, LAUNCH
+  FrameworkToExecutor message;
+  message.agent_id = "S0";
+  message.framework_id = "F1";
+  message.executor_id.set_value("E1");
+  message.data = std::string("from the scheduler\0\xff", 20);
+  agent_->Handle(message);
+  FrameworkToExecutor elsewhere = message;  // no such executor: dropped
+  elsewhere.executor_id.set_value("E2");
+  agent_->Handle(elsewhere);
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  const auto events = stream.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type(), Event::MESSAGE);
+  EXPECT_EQ(events[2].message().data(), message.data);
 }
 
 // An agent started again (Options::agent_id "S0") over the checkpoint a
@@ -1083,6 +1137,94 @@ TEST_F(AgentRecoveryTest, StopKillsRecoveredExecutors) {
   agent_->Stop();
   EXPECT_TRUE(IsDead(pid));
   EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
+}
+
+// The records an agent leaves of every executor it starts: at recovery,
+// one still alive and not recovered is killed with its process group; a
+// recycled pid and a recovered executor are left alone.
+TEST_F(AgentRecoveryTest, RecordedExecutorsThatAreNotRecoveredAreKilled) {
+  const std::string meta_dir = (work_dir_ / "meta/slaves/S0").string();
+  const pid_t orphan = SpawnSleeper();
+  child_ = -1;
+  const pid_t recycled = SpawnSleeper();
+  child_ = -1;
+  const pid_t recovered = SpawnSleeper();
+  auto record = [&](const std::string& framework, const std::string& container, pid_t pid,
+                    std::uint64_t start_time) {
+    ProcessRecord entry;
+    entry.framework_id = framework;
+    entry.executor_id = "E1";
+    entry.container_id = container;
+    entry.pid = pid;
+    entry.start_time = start_time;
+    entry.session = getsid(0);
+    ASSERT_TRUE(WriteProcessRecord(meta_dir, entry).ok());
+  };
+  record("F2", "c-orphan", orphan, ProcessStartTime(orphan).value_or(0));
+  record("F3", "c-recycled", recycled, ProcessStartTime(recycled).value_or(0) + 1);
+  record("F1", "c-1", recovered, ProcessStartTime(recovered).value_or(0));
+  WriteCheckpoint(recovered, ProcessStartTime(recovered).value_or(0));  // container c-1
+
+  Restart(std::chrono::seconds(20));
+  EXPECT_EQ(agent_->KilledAtRecovery(), 1u);
+  EXPECT_TRUE(IsDead(orphan));
+  EXPECT_EQ(kill(recycled, 0), 0) << "another process than the one recorded";
+  EXPECT_EQ(kill(recovered, 0), 0);
+  EXPECT_TRUE(agent_->Recovering());
+  auto left = ReadProcessRecords(meta_dir);
+  ASSERT_TRUE(left.ok()) << left.message();
+  ASSERT_EQ(left.value().size(), 1u);
+  EXPECT_EQ(left.value()[0].container_id, "c-1");
+  EXPECT_FALSE(std::filesystem::exists(work_dir_ / "meta/slaves/S0/frameworks/F2"));
+  agent_->Stop();
+  EXPECT_TRUE(IsDead(recovered));
+  for (pid_t pid : {orphan, recycled}) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+// What a recorded executor started lives on in its process group after the
+// executor itself died (SIGKILLed with the agent by PR_SET_PDEATHSIG): the
+// agent started again kills the group.
+TEST_F(AgentRecoveryTest, WhatADeadExecutorLeftInItsGroupIsKilled) {
+  int ready[2];
+  int go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t leader = fork();
+  if (leader == 0) {
+    setpgid(0, 0);
+    const pid_t member = fork();
+    if (member == 0) {
+      execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    (void)!write(ready[1], &member, sizeof member);
+    char byte = 0;
+    (void)!read(go[0], &byte, 1);
+    _exit(0);
+  }
+  setpgid(leader, leader);
+  child_ = leader;  // TearDown kills the group whatever happens
+  pid_t member = -1;
+  ASSERT_EQ(read(ready[0], &member, sizeof member), static_cast<ssize_t>(sizeof member));
+  ProcessRecord entry;
+  entry.framework_id = "F2";
+  entry.executor_id = "E1";
+  entry.container_id = "c-2";
+  entry.pid = leader;
+  entry.start_time = ProcessStartTime(leader).value_or(0);
+  entry.session = getsid(0);
+  ASSERT_TRUE(WriteProcessRecord((work_dir_ / "meta/slaves/S0").string(), entry).ok());
+  ASSERT_EQ(write(go[1], "x", 1), 1);
+  ASSERT_EQ(waitpid(leader, nullptr, 0), leader);  // the leader is gone
+  for (int fd : {ready[0], ready[1], go[0], go[1]}) close(fd);
+  ASSERT_EQ(kill(member, 0), 0);
+
+  Restart(std::chrono::seconds(20));
+  EXPECT_EQ(agent_->KilledAtRecovery(), 1u);
+  EXPECT_TRUE(IsDead(member));
 }
 
 TEST_F(AgentRecoveryTest, UnreadableCheckpointFailsTheStartNamingTheFile) {

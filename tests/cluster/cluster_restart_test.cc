@@ -150,6 +150,52 @@ std::optional<int> ExitCode(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// The live children of `parent` named `comm`.
+std::vector<pid_t> ChildrenNamed(pid_t parent, const std::string& comm) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    const std::string stat = ReadFile("/proc/" + std::string(entry->d_name) + "/stat");
+    const std::size_t open = stat.find('(');
+    const std::size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z' && stat.substr(open + 1, close - open - 1) == comm) {
+      found.push_back(pid);
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+// The live (not zombie) processes of process group `pgid`. (Zombies stay
+// until their parent, here init, reaps them: they run nothing.)
+std::set<pid_t> LiveMembersOf(pid_t pgid) {
+  std::set<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    const std::string stat = ReadFile("/proc/" + std::string(entry->d_name) + "/stat");
+    const std::size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0, pgrp = 0;
+    rest >> state >> ppid >> pgrp;
+    if (pgrp == pgid && state != 'Z' && state != 'X') found.insert(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
 class ClusterRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -325,6 +371,123 @@ TEST_F(ClusterRestartTest, RestartAfterTheExecutorDiedReportsItsTaskFailed) {
   EXPECT_EQ(ExitCode(cluster_), 0);
   cluster_ = -1;
   EXPECT_TRUE(ProcessesUnder(work_dir_).empty());
+}
+
+// Issue #4: no orphan survives the cluster. A framework that does not
+// checkpoint runs a custom executor that never subscribes nor ends by
+// itself: a shell script that leaves a `sleep` in the background (in the
+// executor's process group) and becomes another `sleep`.
+class OrphanTest : public ClusterRestartTest {
+ protected:
+  void SetUp() override {
+    ClusterRestartTest::SetUp();
+    executor_ = dir_ + "/stuck-executor.sh";
+    std::ofstream(executor_) << "#!/bin/sh\n"
+                                "sleep 1000 &\n"
+                                "echo $! > \"$MESOS_SANDBOX/background.pid\"\n"
+                                "exec sleep 1000\n";
+    std::filesystem::permissions(executor_, std::filesystem::perms::owner_all);
+    std::ofstream(dir_ + "/stuck.yaml") << "version: 1\n"
+                                           "framework:\n"
+                                           "  checkpoint: false\n"
+                                           "tasks:\n"
+                                           "  - name: stuck\n"
+                                           "    resources: { cpus: 0.1, mem: 32 }\n"
+                                           "    command: sleep 1\n"
+                                           "    executor:\n"
+                                           "      command: " + executor_ + "\n";
+  }
+
+  // Starts the cluster and the framework; returns the executor's processes
+  // (the script become `sleep`, and the background `sleep`) once both run.
+  // The framework is SIGKILLed then, so nothing launches again.
+  std::set<pid_t> StartStuckExecutor() {
+    const std::string url = StartCluster("0", 0);
+    EXPECT_FALSE(url.empty());
+    port_ = url.substr(url.rfind(':') + 1);
+    launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url,
+                                   "--state-dir", dir_ + "/state", dir_ + "/stuck.yaml"},
+                                  dir_ + "/launcher.out", dir_ + "/launcher.err");
+    std::set<pid_t> executor;
+    EXPECT_TRUE(WaitUntil([&] {
+      executor = ProcessesUnder(work_dir_);
+      return executor.size() == 2 && !Background().empty();
+    })) << ReadFile(dir_ + "/launcher.out") << ReadFile(dir_ + "/launcher.err")
+        << ReadFile(dir_ + "/cluster.err");
+    kill(launcher_, SIGKILL);
+    waitpid(launcher_, nullptr, 0);
+    launcher_ = -1;
+    return executor;
+  }
+
+  // The pid the script wrote of its background `sleep`, as text.
+  std::string Background() {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(work_dir_)) {
+      if (entry.path().filename() == "background.pid") {
+        std::string text = ReadFile(entry.path().string());
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        return text;
+      }
+    }
+    return "";
+  }
+
+  std::string executor_;
+};
+
+TEST_F(OrphanTest, SigkilledClusterTakesNonCheckpointingExecutorsAndTheirGroupAlong) {
+  const std::set<pid_t> executor = StartStuckExecutor();
+  ASSERT_EQ(executor.size(), 2u);
+  const pid_t leader = *executor.begin() == std::stoi(Background()) ? *executor.rbegin()
+                                                                     : *executor.begin();
+  EXPECT_EQ(getpgid(std::stoi(Background())), leader) << "one process group";
+  // The agent registers the group with the guard just after starting it.
+  std::vector<pid_t> guard;
+  ASSERT_TRUE(WaitUntil([&] {
+    return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1;
+  }));
+
+  ASSERT_EQ(kill(cluster_, SIGKILL), 0);
+  ASSERT_EQ(waitpid(cluster_, nullptr, 0), cluster_);
+  cluster_ = -1;
+  // The whole group goes, and then the guard.
+  EXPECT_TRUE(WaitUntil([&] { return ProcessesUnder(work_dir_).empty(); }))
+      << ProcessesUnder(work_dir_).size() << " executor processes left";
+  EXPECT_TRUE(LiveMembersOf(leader).empty());
+  EXPECT_TRUE(Ends(guard[0]));
+}
+
+TEST_F(OrphanTest, RestartKillsWhatANonCheckpointingExecutorLeftBehind) {
+  const std::set<pid_t> executor = StartStuckExecutor();
+  ASSERT_EQ(executor.size(), 2u);
+  const pid_t background = std::stoi(Background());
+  const pid_t leader = *executor.begin() == background ? *executor.rbegin() : *executor.begin();
+  // Without its guard, the cluster's death ends only the executor itself
+  // (PR_SET_PDEATHSIG): its background `sleep` lives on in its group.
+  // The agent registers the group with the guard just after starting it.
+  std::vector<pid_t> guard;
+  ASSERT_TRUE(WaitUntil([&] {
+    return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1;
+  }));
+  ASSERT_EQ(kill(guard[0], SIGKILL), 0);
+  ASSERT_TRUE(Ends(guard[0]));
+  ASSERT_EQ(kill(cluster_, SIGKILL), 0);
+  ASSERT_EQ(waitpid(cluster_, nullptr, 0), cluster_);
+  cluster_ = -1;
+  ASSERT_TRUE(WaitUntil([&] { return ProcessesUnder(work_dir_) == std::set<pid_t>{background}; }))
+      << ProcessesUnder(work_dir_).size() << " executor processes";
+  EXPECT_EQ(LiveMembersOf(leader), std::set<pid_t>{background});
+
+  // Started again on the same work dir, the agent kills the group.
+  ASSERT_FALSE(StartCluster(port_, 1).empty());
+  EXPECT_TRUE(Ends(background));
+  EXPECT_TRUE(ProcessesUnder(work_dir_).empty());
+  EXPECT_TRUE(LiveMembersOf(leader).empty());
+  EXPECT_EQ(CountLines(dir_ + "/cluster.err", "killed 1 executors it could not recover"), 1)
+      << ReadFile(dir_ + "/cluster.err");
+  ASSERT_EQ(kill(cluster_, SIGTERM), 0);
+  EXPECT_EQ(ExitCode(cluster_), 0);
+  cluster_ = -1;
 }
 
 }  // namespace

@@ -225,12 +225,28 @@ class FetchTest : public ::testing::Test {
   std::map<std::string, int> requests_;
 };
 
-TEST_F(FetchTest, HttpUriLandsUnderItsBasenameWithoutTheQuery) {
+TEST_F(FetchTest, HttpUriLandsUnderItsBasenameWithTheQuery) {
   Serve("/files/app.bin", "binary\x01\x02");
-  ASSERT_TRUE(Fetch(Command(Url("/files/app.bin?token=1#x"))).ok());
-  EXPECT_EQ(ReadFile(sandbox_ / "app.bin"), "binary\x01\x02");
-  EXPECT_EQ(PermsOf(sandbox_ / "app.bin") & fs::perms::owner_exec,
+  ASSERT_TRUE(Fetch(Command(Url("/files/app.bin?token=1"))).ok());
+  // As Mesos names it: the text after the last '/', the query kept.
+  EXPECT_EQ(Tree(sandbox_), std::vector<std::string>{"app.bin?token=1"});
+  EXPECT_EQ(ReadFile(sandbox_ / "app.bin?token=1"), "binary\x01\x02");
+  EXPECT_EQ(PermsOf(sandbox_ / "app.bin?token=1") & fs::perms::owner_exec,
             fs::perms::none);  // not executable by default
+}
+
+TEST_F(FetchTest, ArchiveWithAQueryIsNotExtractedUnlessNamedByOutputFile) {
+  WriteArchive(root_ / "site.tar", Format::kTar, {File("index.html", "hi")});
+  ServeFile("/files/site.tar", root_ / "site.tar");
+  ASSERT_TRUE(Fetch(Command(Url("/files/site.tar?v=2"))).ok());
+  EXPECT_EQ(Tree(sandbox_), std::vector<std::string>{"site.tar?v=2"});
+
+  fs::remove_all(sandbox_);
+  fs::create_directories(sandbox_);
+  auto named = Command(Url("/files/site.tar?v=2"));
+  named.mutable_uris(0)->set_output_file("site.tar");
+  ASSERT_TRUE(Fetch(named).ok());
+  EXPECT_EQ(ReadFile(sandbox_ / "index.html"), "hi");
 }
 
 TEST_F(FetchTest, RedirectsAreFollowed) {
@@ -300,6 +316,8 @@ TEST_F(FetchTest, BadUrisAndDestinationsAreRefused) {
       {"relative/x", "needs --frameworks_home"},
       {"file://otherhost/x", "must name a local path"},
       {"/tmp/it's", "illegal character"},
+      {"/tmp/back\\slash", "illegal character"},
+      {std::string("/tmp/nul\0x", 10), "illegal character"},
   };
   for (const auto& [uri, why] : cases) {
     Status status = Fetch(Command(uri));
@@ -392,7 +410,9 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{Format::kTarGz, std::string("app.tar.gz")},
                       std::pair{Format::kTarGz, std::string("app.tgz")},
                       std::pair{Format::kTarBz2, std::string("app.tar.bz2")},
+                      std::pair{Format::kTarBz2, std::string("app.tbz2")},
                       std::pair{Format::kTarXz, std::string("app.tar.xz")},
+                      std::pair{Format::kTarXz, std::string("app.txz")},
                       std::pair{Format::kZip, std::string("app.zip")}),
     [](const auto& param_info) {
       std::string name = param_info.param.second;

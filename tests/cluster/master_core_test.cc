@@ -485,6 +485,81 @@ TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
   }
 }
 
+// TaskInfo.limits (§2.3): cpus and mem only, never below the request, and
+// only on an agent with TASK_RESOURCE_LIMITS; TASK_ERROR otherwise.
+TEST_F(MasterCoreTest, TaskLimitsAreValidatedAsMesosDoes) {
+  mesos::v1::AgentInfo info;
+  info.set_hostname("capable");
+  *info.add_resources() = Scalar("cpus", 4);
+  *info.add_resources() = Scalar("mem", 4096);
+  AgentCapabilities capable;
+  capable.task_resource_limits = true;
+  core_.AddAgent(info, "127.0.0.2", capable);
+  Subscribe(Framework());
+  auto limit = [](mesos::v1::TaskInfo* task, const std::string& name, double value) {
+    (*task->mutable_limits())[name].set_value(value);
+  };
+  struct Case {
+    std::string name;
+    std::function<void(mesos::v1::TaskInfo*)> set;
+    std::string message;  // empty: launched
+  };
+  const std::vector<Case> cases = {
+      {"disk", [&](auto* t) { limit(t, "disk", 10); },
+       "the task's limits name 'disk': only 'cpus' and 'mem' may be limited"},
+      {"cpus below", [&](auto* t) { limit(t, "cpus", 0.5); },
+       "the task's cpus limit 0.5 is below its request 1"},
+      {"mem below", [&](auto* t) { limit(t, "mem", 64); },
+       "the task's mem limit 64 is below its request 128"},
+      {"negative", [&](auto* t) { limit(t, "cpus", -1); },
+       "the task's cpus limit -1 is below its request 1"},
+      {"nan", [&](auto* t) { limit(t, "mem", std::nan("")); },
+       "the task's mem limit nan is below its request 128"},
+      {"equal", [&](auto* t) { limit(t, "cpus", 1); }, ""},
+      {"above and infinite",
+       [&](auto* t) {
+         limit(t, "cpus", 2);
+         limit(t, "mem", INFINITY);
+       },
+       ""},
+  };
+  for (const Case& c : cases) {
+    const auto offer = OneOffer();
+    auto task = CommandTask("t-" + std::to_string(&c - cases.data()), offer);
+    c.set(&task);
+    auto out = Handle(Launch({offer.id().value()}, {task}, 0.0));
+    if (c.message.empty()) {
+      EXPECT_TRUE(UpdatesIn(out).empty()) << c.name;
+      EXPECT_EQ(Requests<LaunchTasks>(out).size(), 1u) << c.name;  // 3 cpus left
+    } else {
+      auto updates = UpdatesIn(out);
+      ASSERT_EQ(updates.size(), 1u) << c.name;
+      EXPECT_EQ(updates[0].state(), mesos::v1::TASK_ERROR) << c.name;
+      EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_TASK_INVALID) << c.name;
+      EXPECT_EQ(updates[0].message(), c.message) << c.name;
+    }
+    now_ += 1000;
+  }
+}
+
+TEST_F(MasterCoreTest, TaskLimitsNeedAnAgentWithTheCapability) {
+  const std::string agent = AddAgent();  // as the embedded agents: no capabilities
+  Subscribe(Framework());
+  const auto offer = OneOffer();
+  auto task = CommandTask("t1", offer);
+  (*task.mutable_limits())["cpus"].set_value(2);
+  auto out = Handle(Launch({offer.id().value()}, {task}));
+  EXPECT_TRUE(Requests<LaunchTasks>(out).empty());
+  auto updates = UpdatesIn(out);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_ERROR);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_TASK_INVALID);
+  EXPECT_EQ(updates[0].message(),
+            "the task sets resource limits but agent " + agent +
+                " does not have the TASK_RESOURCE_LIMITS capability (the embedded agents "
+                "enforce no limits: leave TaskInfo.limits out)");
+}
+
 TEST_F(MasterCoreTest, SecondTaskWithTheSameIdInOneAcceptIsAnError) {
   AddAgent();
   Subscribe(Framework());

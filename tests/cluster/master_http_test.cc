@@ -619,6 +619,264 @@ TEST_F(MasterHttpTest, UnacknowledgedUpdateIsSentAgainAfterReconnecting) {
   EXPECT_EQ(update.update().status().uuid(), running.uuid());
 }
 
+// The calls of §2.6-§2.12 over the wire: each answers 202 with an empty
+// body, and what it does shows as events on the stream or as requests to
+// the agent.
+class MasterCallsTest : public MasterHttpTest {
+ protected:
+  void SetUp() override {
+    StartMaster({}, 30);  // heartbeats every 30 ms: a clock to count on
+    agent_id_ = AddAgent();
+    stream_ = std::make_unique<RawClient>(master_->port());
+    stream_id_ = Subscribe(stream_.get(), SubscribeCall(), &framework_id_);
+  }
+
+  // Expects 202, Content-Length 0 and no body.
+  void ExpectAccepted(const Call& call) {
+    Reply reply = PostCall(call, stream_id_);
+    EXPECT_EQ(reply.status, 202) << Call::Type_Name(call.type()) << ": " << reply.body;
+    EXPECT_EQ(reply.Header("content-length"), "0");
+    EXPECT_EQ(reply.body, "");
+  }
+
+  mesos::v1::Offer NextOffer() {
+    Event offers = stream_->NextEventOfType(Event::OFFERS);
+    EXPECT_EQ(offers.offers().offers_size(), 1);
+    return offers.offers().offers_size() > 0 ? offers.offers().offers(0) : mesos::v1::Offer();
+  }
+
+  // Launches task `task_id` with custom executor "e1" on the one agent.
+  void LaunchWithExecutor(const std::string& task_id) {
+    const mesos::v1::Offer offer = NextOffer();
+    Call accept = NewCall(Call::ACCEPT, framework_id_);
+    *accept.mutable_accept()->add_offer_ids() = offer.id();
+    auto* op = accept.mutable_accept()->add_operations();
+    op->set_type(mesos::v1::Offer::Operation::LAUNCH);
+    mesos::v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+    task->set_name(task_id);
+    task->mutable_task_id()->set_value(task_id);
+    *task->mutable_agent_id() = offer.agent_id();
+    *task->add_resources() = Scalar("cpus", 1);
+    task->mutable_executor()->mutable_executor_id()->set_value("e1");
+    task->mutable_executor()->mutable_command()->set_value("./executor");
+    ExpectAccepted(accept);
+    auto launch = agent_.WaitFor<LaunchTasks>();
+    ASSERT_TRUE(launch.has_value());
+    ASSERT_EQ(launch->tasks.size(), 1u);
+    EXPECT_EQ(launch->tasks[0].task_id().value(), task_id);
+  }
+
+  // Reads events for `heartbeats` heartbeats; returns those that were not.
+  std::vector<Event> EventsDuringHeartbeats(int heartbeats) {
+    std::vector<Event> others;
+    for (int seen = 0; seen < heartbeats;) {
+      Event event = stream_->NextEvent();
+      if (!event.has_type()) break;  // the stream ended
+      if (event.type() == Event::HEARTBEAT) {
+        ++seen;
+      } else {
+        others.push_back(event);
+      }
+    }
+    return others;
+  }
+
+  std::string agent_id_;
+  std::unique_ptr<RawClient> stream_;
+  std::string stream_id_;
+  std::string framework_id_;
+};
+
+TEST_F(MasterCallsTest, DeclineReturnsTheResourcesUnderItsFilter) {
+  const mesos::v1::Offer first = NextOffer();
+  Call decline = NewCall(Call::DECLINE, framework_id_);
+  *decline.mutable_decline()->add_offer_ids() = first.id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(3600);
+  ExpectAccepted(decline);
+  // Refused for an hour: 10 allocation intervals (20 ms) bring no offer.
+  for (const Event& event : EventsDuringHeartbeats(10)) {
+    EXPECT_NE(event.type(), Event::OFFERS);
+  }
+  // REVIVE clears the filter: the declined resources come back in a new offer.
+  ExpectAccepted(NewCall(Call::REVIVE, framework_id_));
+  const mesos::v1::Offer again = NextOffer();
+  EXPECT_NE(again.id().value(), first.id().value());
+  EXPECT_EQ(again.agent_id().value(), agent_id_);
+  // The declined offer is gone: accepting it now loses the task.
+  Call stale = NewCall(Call::ACCEPT, framework_id_);
+  *stale.mutable_accept()->add_offer_ids() = first.id();
+  auto* op = stale.mutable_accept()->add_operations();
+  op->set_type(mesos::v1::Offer::Operation::LAUNCH);
+  mesos::v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+  task->set_name("late");
+  task->mutable_task_id()->set_value("late");
+  *task->mutable_agent_id() = first.agent_id();
+  *task->add_resources() = Scalar("cpus", 1);
+  task->mutable_command()->set_value("true");
+  ExpectAccepted(stale);
+  Event lost = stream_->NextEventOfType(Event::UPDATE);
+  EXPECT_EQ(lost.update().status().task_id().value(), "late");
+  EXPECT_EQ(lost.update().status().state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(lost.update().status().reason(), mesos::v1::TaskStatus::REASON_INVALID_OFFERS);
+  EXPECT_FALSE(lost.update().status().has_uuid());
+}
+
+TEST_F(MasterCallsTest, SuppressStopsOffersUntilRevive) {
+  const mesos::v1::Offer first = NextOffer();
+  ExpectAccepted(NewCall(Call::SUPPRESS, framework_id_));
+  Call decline = NewCall(Call::DECLINE, framework_id_);
+  *decline.mutable_decline()->add_offer_ids() = first.id();
+  decline.mutable_decline()->mutable_filters()->set_refuse_seconds(0);  // no filter
+  ExpectAccepted(decline);
+  for (const Event& event : EventsDuringHeartbeats(10)) {
+    EXPECT_NE(event.type(), Event::OFFERS) << "offered while suppressed";
+  }
+  ExpectAccepted(NewCall(Call::REVIVE, framework_id_));
+  EXPECT_EQ(NextOffer().agent_id().value(), agent_id_);
+}
+
+TEST_F(MasterCallsTest, KillGoesToTheAgentWithItsPolicyAndUnknownTasksAreReconciled) {
+  LaunchWithExecutor("t1");
+  Call kill = NewCall(Call::KILL, framework_id_);
+  kill.mutable_kill()->mutable_task_id()->set_value("t1");
+  kill.mutable_kill()->mutable_agent_id()->set_value(agent_id_);
+  kill.mutable_kill()->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(
+      2'000'000'000);
+  ExpectAccepted(kill);
+  auto killed = agent_.WaitFor<KillTask>();
+  ASSERT_TRUE(killed.has_value());
+  EXPECT_EQ(killed->task_id.value(), "t1");
+  EXPECT_EQ(killed->framework_id, framework_id_);
+  ASSERT_TRUE(killed->kill_policy.has_value());
+  EXPECT_EQ(killed->kill_policy->grace_period().nanoseconds(), 2'000'000'000);
+
+  Call unknown = NewCall(Call::KILL, framework_id_);
+  unknown.mutable_kill()->mutable_task_id()->set_value("never-launched");
+  ExpectAccepted(unknown);
+  Event update = stream_->NextEventOfType(Event::UPDATE);
+  EXPECT_EQ(update.update().status().task_id().value(), "never-launched");
+  EXPECT_EQ(update.update().status().state(), mesos::v1::TASK_LOST);
+  EXPECT_EQ(update.update().status().reason(), mesos::v1::TaskStatus::REASON_RECONCILIATION);
+  EXPECT_EQ(update.update().status().source(), mesos::v1::TaskStatus::SOURCE_MASTER);
+  EXPECT_FALSE(update.update().status().has_uuid());
+}
+
+TEST_F(MasterCallsTest, ShutdownGoesToTheExecutorsAgent) {
+  LaunchWithExecutor("t1");
+  Call shutdown = NewCall(Call::SHUTDOWN, framework_id_);
+  shutdown.mutable_shutdown()->mutable_executor_id()->set_value("e1");
+  shutdown.mutable_shutdown()->mutable_agent_id()->set_value(agent_id_);
+  ExpectAccepted(shutdown);
+  auto request = agent_.WaitFor<ShutdownExecutor>();
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->agent_id, agent_id_);
+  EXPECT_EQ(request->framework_id, framework_id_);
+  EXPECT_EQ(request->executor_id.value(), "e1");
+
+  Call without = NewCall(Call::SHUTDOWN, framework_id_);
+  Reply reply = PostCall(without, stream_id_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Failed to validate scheduler::Call: Expecting 'shutdown' to be present");
+}
+
+TEST_F(MasterCallsTest, MessagesGoBothWays) {
+  LaunchWithExecutor("t1");
+  Call message = NewCall(Call::MESSAGE, framework_id_);
+  message.mutable_message()->mutable_agent_id()->set_value(agent_id_);
+  message.mutable_message()->mutable_executor_id()->set_value("e1");
+  message.mutable_message()->set_data("to the executor\x00\xff"s);
+  ExpectAccepted(message);
+  auto delivered = agent_.WaitFor<FrameworkToExecutor>();
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->agent_id, agent_id_);
+  EXPECT_EQ(delivered->framework_id, framework_id_);
+  EXPECT_EQ(delivered->executor_id.value(), "e1");
+  EXPECT_EQ(delivered->data, "to the executor\x00\xff"s);
+
+  mesos::v1::ExecutorID executor;
+  executor.set_value("e1");
+  master_->ExecutorMessage(agent_id_, framework_id_, executor, "to the scheduler");
+  Event from = stream_->NextEventOfType(Event::MESSAGE);
+  EXPECT_EQ(from.message().agent_id().value(), agent_id_);
+  EXPECT_EQ(from.message().executor_id().value(), "e1");
+  EXPECT_EQ(from.message().data(), "to the scheduler");
+}
+
+TEST_F(MasterCallsTest, TeardownEndsTheStreamShutsTheFrameworkDownAndForgetsIt) {
+  LaunchWithExecutor("t1");
+  ExpectAccepted(NewCall(Call::TEARDOWN, framework_id_));
+  auto request = agent_.WaitFor<ShutdownFramework>();
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->agent_id, agent_id_);
+  EXPECT_EQ(request->framework_id, framework_id_);
+  // The stream ends (no ERROR: the framework asked for it).
+  for (std::string record; !(record = stream_->NextRecord()).empty();) {
+    Event event;
+    ASSERT_TRUE(event.ParseFromString(record));
+    EXPECT_TRUE(event.type() == Event::HEARTBEAT || event.type() == Event::OFFERS)
+        << Event::Type_Name(event.type());
+  }
+  Reply reply = PostCall(NewCall(Call::REVIVE, framework_id_), stream_id_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.body, "Framework cannot be found");
+  RawClient again(master_->port());
+  again.Send(Request("POST", "/api/v1/scheduler",
+                     {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
+                     SubscribeCall(3600, framework_id_).SerializeAsString()));
+  EXPECT_EQ(again.ReadHead().status, 200);
+  Event error = again.NextEvent();
+  EXPECT_EQ(error.type(), Event::ERROR);
+  EXPECT_EQ(error.error().message(), "Framework has been removed");
+  const auto state =
+      nlohmann::json::parse(Exchange(Request("GET", "/master/state", {}, "")).body);
+  EXPECT_TRUE(state["frameworks"].empty()) << state.dump();
+}
+
+TEST_F(MasterHttpTest, RecoveringMasterAnswers503UntilRecoveryIsOver) {
+  Master::Options options;
+  options.allocation_interval = 20;
+  options.recovering = true;
+  master_.reset();
+  auto started = Master::Start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  master_ = std::move(started).value();
+  Reply reply = PostCall(SubscribeCall(), "");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body, "Master has not finished recovery");
+  EXPECT_EQ(reply.Header("content-type"), "text/plain; charset=utf-8");
+  // Before the method check (§1.3 order).
+  EXPECT_EQ(Exchange(Request("GET", "/api/v1/scheduler", {}, "")).status, 503);
+  master_->FinishRecovery();
+  RawClient stream(master_->port());
+  std::string framework_id;
+  EXPECT_FALSE(Subscribe(&stream, SubscribeCall(), &framework_id).empty());
+}
+
+TEST_F(MasterHttpTest, WithoutALeaderItAnswers503ThenRedirectsToTheLeader) {
+  Master::Options options;
+  options.elected = true;  // as with --zk, before the first election result
+  master_.reset();
+  auto started = Master::Start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  master_ = std::move(started).value();
+  Reply reply = PostCall(SubscribeCall(), "");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body, "No leader elected");
+  Master::Leadership following;
+  following.role = Master::Leadership::Role::kFollowing;
+  following.leader = "leader.example:5050";
+  master_->SetLeadership(following);
+  reply = Exchange(Request("POST", "/master/api/v1/scheduler",
+                           {"Content-Type: application/x-protobuf"},
+                           SubscribeCall().SerializeAsString()));
+  EXPECT_EQ(reply.status, 307);
+  EXPECT_EQ(reply.Header("location"), "//leader.example:5050/master/api/v1/scheduler");
+  master_->SetLeadership(Master::Leadership{});
+  RawClient stream(master_->port());
+  std::string framework_id;
+  EXPECT_FALSE(Subscribe(&stream, SubscribeCall(), &framework_id).empty());
+}
+
 TEST_F(MasterHttpTest, HealthAndStateAnswerGet) {
   Reply health = Exchange(Request("GET", "/health", {}, ""));
   EXPECT_EQ(health.status, 200);

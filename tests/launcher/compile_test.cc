@@ -144,7 +144,22 @@ tasks:
   EXPECT_EQ(a.value(), "./mesos-launch-executor");
   const v1::CommandInfo& b = plan.tasks[1].task_info.executor().command();
   EXPECT_EQ(b.uris(0).value(), "http://127.0.0.1/own-executor");
+  EXPECT_FALSE(b.uris(0).has_output_file());
   EXPECT_EQ(b.value(), "./own-executor");
+}
+
+// The Mesos fetcher keeps a query in the file name: the executor is fetched
+// to the name it is started by.
+TEST(Compile, ExecutorUriWithAQueryIsFetchedToItsBareName) {
+  Plan plan = CompileText(R"(version: 1
+tasks:
+  - {name: a, command: x, executor: {uri: "http://127.0.0.1/dl/own-executor?v=2"}}
+)");
+  const v1::CommandInfo& command = plan.tasks[0].task_info.executor().command();
+  ASSERT_EQ(command.uris_size(), 1);
+  EXPECT_EQ(command.uris(0).value(), "http://127.0.0.1/dl/own-executor?v=2");
+  EXPECT_EQ(command.uris(0).output_file(), "own-executor");
+  EXPECT_EQ(command.value(), "./own-executor");
 }
 
 TEST(Compile, SecretsNeverEnterThePlan) {
