@@ -16,6 +16,7 @@
 #include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
 #include "cluster/agent_process.h"
+#include "cluster/command_executor.h"
 #include "cluster/fetch.h"
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
@@ -194,6 +195,12 @@ TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
                            std::chrono::system_clock::now().time_since_epoch())
                            .count());
   return status;
+}
+
+// Made by the agent for a command task: its task has TaskInfo.command.
+bool IsCommandExecutor(const LocalAgent::Executor& executor) {
+  return std::any_of(executor.tasks.begin(), executor.tasks.end(),
+                     [](const auto& task) { return task.second.info.has_command(); });
 }
 
 // Fails every task of `executor` not yet terminal.
@@ -668,17 +675,40 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
                       mesos::v1::TASK_FAILED,
                       TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, why));
     };
-    if (launch.executor || !task.has_executor()) {
-      fail(nullptr, launch.executor
-                        ? "task groups are not supported by this agent yet"
-                        : "command tasks are not supported by this agent yet");
+    if (launch.executor) {
+      fail(nullptr, "task groups are not supported by this agent yet");
       continue;
     }
-    const mesos::v1::ExecutorInfo& info = task.executor();
+    // A command task runs under a command executor made for it (§3.1).
+    mesos::v1::ExecutorInfo command_executor;
+    if (!task.has_executor()) {
+      const std::string executable =
+          (std::filesystem::path(options_.launcher_dir) / kCommandExecutorName).string();
+      command_executor = CommandExecutorInfo(task, launch.framework.id(), executable);
+      if (options_.launcher_dir.empty() || access(executable.c_str(), X_OK) != 0) {
+        fail(&command_executor.executor_id(),
+             "cannot run the command executor for a command task: " +
+                 (options_.launcher_dir.empty()
+                      ? std::string("this agent has no launcher directory")
+                      : executable + " is missing or not executable") +
+                 "; give mesos-launch-cluster --launcher-dir the directory holding " +
+                 kCommandExecutorName + " (mesos-launch's embedded cluster runs the one "
+                 "installed beside mesos-launch)");
+        continue;
+      }
+    }
+    const mesos::v1::ExecutorInfo& info =
+        task.has_executor() ? task.executor() : command_executor;
     const std::string executor_id = info.executor_id().value();
     auto existing = executors_.find({framework_id, executor_id});
     if (existing != executors_.end()) {
       Executor& executor = *existing->second;
+      if (!task.has_executor()) {
+        fail(&info.executor_id(), "the executor id " + executor_id +
+                                      " of this command task is taken by a running "
+                                      "executor; give the task another id");
+        continue;
+      }
       if (executor.shutting_down) {
         fail(&info.executor_id(), "the executor is shutting down");
         continue;
@@ -864,8 +894,11 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
                     "Executor terminated", work);
       RemoveCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()),
                        it->first.first, it->first.second);
-      work.terminated.push_back(
-          {it->first.first, executor.info.executor_id(), wait_status});
+      // The scheduler hears of custom executors' ends only (§3.7).
+      if (!IsCommandExecutor(executor)) {
+        work.terminated.push_back(
+            {it->first.first, executor.info.executor_id(), wait_status});
+      }
       it = executors_.erase(it);
       continue;
     }

@@ -57,8 +57,13 @@
 // not recover. Stop() kills every executor, recovered ones included, and
 // removes the checkpoints and records.
 //
-// Not yet: command tasks (TaskInfo.command), LAUNCH_GROUP, ftp/hdfs/s3
-// URIs, executor heartbeats.
+// Command tasks (TaskInfo.command only) run under a command executor the
+// agent makes for each (cluster/command_executor.h): executor id = task id,
+// Options::launcher_dir's mesos-launch-executor started as any executor is,
+// the task's URIs fetched and environment given to it. Its end is not
+// reported through Reports::executor_terminated (no FAILURE, §3.7).
+//
+// Not yet: LAUNCH_GROUP, ftp/hdfs/s3 URIs, executor heartbeats.
 //
 // Threads: the HTTP server's threads and one worker thread (master
 // requests, timers, reaping children), which sleeps until a request comes,
@@ -126,6 +131,11 @@ class LocalAgent : public Agent {
     // MESOS_SUBSCRIPTION_BACKOFF_MAX, so they retry within it.
     std::chrono::milliseconds reregistration_timeout = std::chrono::seconds(2);
     std::chrono::milliseconds recovery_timeout = std::chrono::minutes(15);
+    // Where mesos-launch-executor is, which runs as the command executor of
+    // tasks that have only TaskInfo.command (as Mesos' --launcher_dir holds
+    // mesos-executor). Empty, or without that program: such tasks fail with
+    // REASON_CONTAINER_LAUNCH_FAILED.
+    std::string launcher_dir;
     // Executors are SIGKILLed when the agent's process ends, however it ends
     // (mesos-launch's embedded cluster); otherwise those of checkpointing
     // frameworks outlive a crash to be recovered, as with a Mesos agent (the

@@ -17,10 +17,15 @@
 // registered. Until elected it redirects schedulers to the leader (307) or
 // answers 503; see docs/embedded-cluster.md.
 //
+// Tasks with only a CommandInfo run under mesos-launch-executor as their
+// command executor, found in --launcher-dir (default: this program's own
+// directory), as a Mesos agent runs mesos-executor from its --launcher_dir.
+//
 // --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
 // API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cxxopts.hpp>
 #include <fstream>
@@ -37,6 +42,7 @@
 #include "cluster/agent_spec.h"
 #include "cluster/cluster_registry.h"
 #include "cluster/cluster_file.h"
+#include "cluster/command_executor.h"
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
@@ -97,6 +103,10 @@ int main(int argc, char** argv) {
        cxxopts::value<double>()->default_value("10"))
       ("heartbeat-interval", "seconds between HEARTBEAT events to schedulers",
        cxxopts::value<double>()->default_value("15"))
+      ("launcher-dir",
+       "directory of mesos-launch-executor, the command executor of tasks with only a "
+       "CommandInfo (default: this program's directory)",
+       cxxopts::value<std::string>())
       ("h,help", "show this help");
   cxxopts::ParseResult args;
   try {
@@ -173,6 +183,15 @@ int main(int argc, char** argv) {
     }
   }
   work_dir = std::filesystem::absolute(work_dir).string();
+  std::string launcher_dir;
+  if (args.count("launcher-dir")) {
+    launcher_dir = std::filesystem::absolute(args["launcher-dir"].as<std::string>()).string();
+  } else {
+    std::error_code error;
+    launcher_dir = std::filesystem::read_symlink("/proc/self/exe", error).parent_path().string();
+  }
+  const std::string command_executor =
+      (std::filesystem::path(launcher_dir) / mlaunch::cluster::kCommandExecutorName).string();
   // What each agent offers: alike from the flags, or each its own from the
   // cluster file.
   const std::string machine = mlaunch::cluster::MachineResources(work_dir);
@@ -329,6 +348,7 @@ int main(int argc, char** argv) {
     agent_options.work_dir = work_dir;
     agent_options.http_client = &fetch_client;
     agent_options.fetch_cache_dir = fetch_cache_dir;
+    agent_options.launcher_dir = launcher_dir;
     agent_options.registration_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(registration_timeout * 1000));
     agent_options.reregistration_timeout = std::chrono::milliseconds(
@@ -390,6 +410,11 @@ int main(int argc, char** argv) {
   }
   master->FinishRecovery();
   spdlog::info("sandboxes under {}", work_dir);
+  if (access(command_executor.c_str(), X_OK) != 0) {
+    spdlog::warn("no executable {}: command tasks (TaskInfo.command) will fail; give "
+                 "--launcher-dir the directory holding it",
+                 command_executor);
+  }
   std::cout << "master listening on " << master->url() << std::endl;
 
   // The election, once the agents are in: the detector's session holds our

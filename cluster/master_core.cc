@@ -361,8 +361,14 @@ MasterOutput MasterCore::ReregisterAgent(mesos::v1::AgentInfo info, std::string 
     auto [it, added] = frameworks_.try_emplace(framework_id);
     Framework& framework = it->second;
     if (added) framework.info = recovered.framework;  // disconnected, no timer
-    framework.executors[agent_id][recovered.executor.executor_id().value()] = {
-        recovered.executor, Resources(recovered.executor.resources())};
+    // A command task's executor is the agent's own: the master never knew it.
+    const bool command_executor =
+        std::any_of(recovered.tasks.begin(), recovered.tasks.end(),
+                    [](const TaskView& view) { return view.info.has_command(); });
+    if (!command_executor) {
+      framework.executors[agent_id][recovered.executor.executor_id().value()] = {
+          recovered.executor, Resources(recovered.executor.resources())};
+    }
     for (const TaskView& view : recovered.tasks) {
       if (IsTerminal(view.state)) continue;
       const std::string task_id = view.info.task_id().value();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "executor/task_service.h"
+
 namespace mlaunch::executor {
 namespace {
 
@@ -109,19 +111,20 @@ Actions ExecutorCore::Handle(const Event& event, Millis now) {
       if (tasks_.count(id)) break;  // delivered again after a reconnection
       Task& task = tasks_[id];
       task.info = info;
-      ServiceConfig service;
+      std::optional<ServiceConfig> service = ServiceForTask(info);
       if (shutting_down_) {
         task.ended = true;
         SendUpdate(task, v1::TASK_KILLED, out, "the executor is shutting down");
-      } else if (!info.has_data() || !service.ParseFromString(info.data()) ||
-                 (!service.has_http() && !service.has_command())) {
+      } else if (!service) {
         task.ended = true;
         SendUpdate(task, v1::TASK_FAILED, out,
-                   "TaskInfo.data holds no mesos-launch service configuration",
+                   "TaskInfo.data holds no mesos-launch service configuration and the task "
+                   "has no CommandInfo: give the task a `command` or launch it with "
+                   "mesos-launch",
                    v1::TaskStatus::REASON_TASK_INVALID);
       } else {
         SendUpdate(task, v1::TASK_STARTING, out);
-        out.start.emplace_back(info, service);
+        out.start.emplace_back(info, std::move(*service));
       }
       break;
     }

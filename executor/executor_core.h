@@ -32,7 +32,8 @@ using Millis = int64_t;
 
 struct Actions {
   std::vector<mesos::v1::executor::Call> calls;  // to the agent, in order
-  // Services to start: the task and its configuration from TaskInfo.data.
+  // Services to start: the task and what it runs (executor/task_service.h:
+  // its ServiceConfig from TaskInfo.data, or its CommandInfo).
   std::vector<std::pair<mesos::v1::TaskInfo, ServiceConfig>> start;
   std::vector<std::string> stop;         // task ids: send the stop signal
   std::vector<std::string> force_stop;   // task ids: SIGKILL now

@@ -246,6 +246,11 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return kExitInvalidSpec;
   }
   CompileOptions compile{CurrentUser(), ""};
+  if (NamedMaster(c.loaded.spec, flags, world).empty()) {
+    // The embedded agent's command executor: the executor beside this program.
+    const std::string beside = ExecutorBesideSelf();
+    if (!beside.empty()) flags.launcher_dir = std::filesystem::path(beside).parent_path().string();
+  }
   if (args.count("executor-uri")) {
     compile.default_executor_uri = args["executor-uri"].as<std::string>();
   } else if (NamedMaster(c.loaded.spec, flags, world).empty()) {

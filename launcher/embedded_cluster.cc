@@ -69,7 +69,7 @@ std::string FreePortRanges(const std::string& address, std::uint16_t first, std:
 
 }  // namespace
 
-Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
+Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::string& launcher_dir) {
   auto parts = std::make_unique<Parts>();
   std::error_code error;
   std::filesystem::path temp = std::filesystem::temp_directory_path(error);
@@ -107,6 +107,7 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start() {
   agent_options.http_client = &parts->fetch_client;
   agent_options.executors_die_with_agent = true;  // however mesos-launch ends
   agent_options.fetch_cache_dir = parts->work_dir + "/fetch-cache";
+  agent_options.launcher_dir = launcher_dir;
   auto agent = LocalAgent::Start(agent_options);
   if (!agent.ok()) {
     parts->master->Stop();

@@ -22,9 +22,11 @@ namespace mlaunch {
 class EmbeddedCluster {
  public:
   // Starts the master on 127.0.0.1 (a free port) and one agent on
-  // 127.0.0.2. Fails, naming the cause, when a directory cannot be made or an
-  // address cannot be bound.
-  static Result<std::unique_ptr<EmbeddedCluster>> Start();
+  // 127.0.0.2, whose command executor (for tasks with only a CommandInfo) is
+  // the mesos-launch-executor in `launcher_dir` (empty: such tasks fail).
+  // Fails, naming the cause, when a directory cannot be made or an address
+  // cannot be bound.
+  static Result<std::unique_ptr<EmbeddedCluster>> Start(const std::string& launcher_dir = "");
 
   EmbeddedCluster(const EmbeddedCluster&) = delete;
   EmbeddedCluster& operator=(const EmbeddedCluster&) = delete;

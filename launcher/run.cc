@@ -116,7 +116,7 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
   std::unique_ptr<ZkDetector> detector;
   std::unique_ptr<EmbeddedCluster> cluster;
   if (!address) {
-    Result<std::unique_ptr<EmbeddedCluster>> started = EmbeddedCluster::Start();
+    Result<std::unique_ptr<EmbeddedCluster>> started = EmbeddedCluster::Start(flags.launcher_dir);
     if (!started.ok()) {
       err << "mesos-launch: no master named, and the embedded cluster cannot start: "
           << started.status().message() << "\n";

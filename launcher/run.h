@@ -27,6 +27,9 @@ struct RunFlags {
   std::string ca_file;
   bool insecure = false;
   bool json = false;
+  // The embedded cluster's: the directory of the mesos-launch-executor its
+  // agent runs as the command executor of command tasks (empty: they fail).
+  std::string launcher_dir;
 };
 
 // The master the run is pointed at: --master, else MESOS_MASTER, else the

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace mlaunch::executor {
@@ -77,7 +79,8 @@ namespace {
 // dies, the kernel tells it (PR_SET_PDEATHSIG) and it kills the whole group:
 // nothing the command started outlives the executor. Only async-signal-safe
 // calls: the executor is multi-threaded.
-[[noreturn]] void RunGuardian(pid_t executor, const std::vector<char*>& argv,
+[[noreturn]] void RunGuardian(pid_t executor, const std::string& program,
+                              const std::vector<char*>& argv, const std::vector<char*>& envp,
                               const std::string& out_path, const std::string& err_path,
                               const std::string& sandbox, int report) {
   ::setsid();
@@ -98,7 +101,7 @@ namespace {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::chdir(sandbox.c_str()) == 0) ::execvp(argv[0], argv.data());
+    if (::chdir(sandbox.c_str()) == 0) ::execvpe(program.c_str(), argv.data(), envp.data());
     int error = errno;
     (void)!::write(report, &error, sizeof error);
     ::_exit(127);
@@ -136,17 +139,35 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
                                                               OnExit on_exit) {
   const ServiceConfig::Command& command = config.command();
   std::vector<std::string> args;
+  std::string program;
   if (!command.shell().empty()) {
     args = {"/bin/sh", "-c", command.shell()};
   } else {
     args.assign(command.args().begin(), command.args().end());
   }
   if (args.empty()) return Status::InvalidData("the command service has no command");
+  program = command.executable().empty() || !command.shell().empty() ? args[0]
+                                                                     : command.executable();
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls.
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // The executor's environment with the command's variables on top.
+  std::vector<std::string> variables;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const std::string_view name = text.substr(0, text.find('='));
+    const bool replaced = std::any_of(command.environment().begin(), command.environment().end(),
+                                      [&](const auto& v) { return v.name() == name; });
+    if (!replaced) variables.emplace_back(text);
+  }
+  for (const auto& variable : command.environment()) {
+    variables.push_back(variable.name() + "=" + variable.value());
+  }
+  std::vector<char*> envp;
+  for (std::string& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   std::string out_path = sandbox + "/stdout", err_path = sandbox + "/stderr";
 
   int report[2];  // the child writes its errno here when exec fails
@@ -161,7 +182,7 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
     ::close(report[1]);
     return Status::Error(StatusCode::kInternal, std::string("fork: ") + std::strerror(error));
   }
-  if (pid == 0) RunGuardian(executor, argv, out_path, err_path, sandbox, report[1]);
+  if (pid == 0) RunGuardian(executor, program, argv, envp, out_path, err_path, sandbox, report[1]);
   ::close(report[1]);
   int child_error = 0;
   ssize_t n;
@@ -172,7 +193,7 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
   if (n == sizeof child_error) {
     int status;
     ::waitpid(pid, &status, 0);
-    return Status::InvalidData("cannot run " + args[0] + ": " + std::strerror(child_error));
+    return Status::InvalidData("cannot run " + program + ": " + std::strerror(child_error));
   }
   return std::unique_ptr<CommandService>(new CommandService(pid, std::move(on_exit)));
 }

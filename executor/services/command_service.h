@@ -1,11 +1,12 @@
 // The command service: what a task with `ServiceConfig.command` runs.
 //
 // Start() forks and execs the command -- `shell` through /bin/sh -c, or
-// `args` directly (PATH searched) -- in a new session, so the command and
-// everything it starts form one process group that Signal() reaches at once.
-// The child runs in the sandbox with the executor's environment (the agent
-// put PORT0.., PORT_<NAME>, PORTS, HOST and the MESOS_LAUNCH_* variables
-// there from the ExecutorInfo), and its stdout and stderr are appended to
+// `args` directly (`executable`, else args[0], PATH searched) -- in a new
+// session, so the command and everything it starts form one process group
+// that Signal() reaches at once. The child runs in the sandbox with the
+// executor's environment (the agent put PORT0.., PORT_<NAME>, PORTS, HOST
+// and the MESOS_LAUNCH_* variables there from the ExecutorInfo) and the
+// command's `environment` on top, and its stdout and stderr are appended to
 // the files `stdout` and `stderr` of the sandbox. A command that cannot be
 // exec'd fails Start() with the reason, so the task fails with it.
 //

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/agent.h"
@@ -106,11 +107,11 @@ class SchedulerStream {
 };
 
 // ACCEPTs the first offer of `scheduler` with task t1 (the offer's cpus) on
-// executor e1 running `command` in a shell; the HTTP status of the ACCEPT.
-// `framework_id`, when given, gets the framework's id.
+// executor e1 running `command` in a shell -- or, with `command_task`, t1
+// running it as a command task (no executor); the HTTP status of the ACCEPT.
 int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
                        SchedulerStream& scheduler, const std::string& command,
-                       std::string* framework_id = nullptr) {
+                       bool command_task = false, std::string* framework_id = nullptr) {
   auto subscribed = scheduler.Next(Event::SUBSCRIBED);
   if (!subscribed) return -1;
   if (framework_id) *framework_id = subscribed->subscribed().framework_id().value();
@@ -130,9 +131,13 @@ int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
   for (const auto& resource : offer.resources()) {
     if (resource.name() == "cpus") *task->add_resources() = resource;
   }
-  auto* executor = task->mutable_executor();
-  executor->mutable_executor_id()->set_value("e1");
-  executor->mutable_command()->set_value(command);
+  if (command_task) {
+    task->mutable_command()->set_value(command);
+  } else {
+    auto* executor = task->mutable_executor();
+    executor->mutable_executor_id()->set_value("e1");
+    executor->mutable_command()->set_value(command);
+  }
   HttpHeaders headers;
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Mesos-Stream-Id", scheduler.stream_id());
@@ -213,7 +218,7 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   const std::string url = master.value()->url() + "/api/v1/scheduler";
   SchedulerStream scheduler(client, url);
   std::string fw;
-  ASSERT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exec sleep 60", &fw), 202);
+  ASSERT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exec sleep 60", /*command_task=*/false, &fw), 202);
   ASSERT_TRUE(agent.value()->WaitForRequests(kWait));
 
   // The executor subscribes.
@@ -274,6 +279,86 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   executor_stream.reset();
   agent.value()->Stop();
   master.value()->Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(work_dir, ignored);
+}
+
+// A command task through the master: the agent runs it under the real
+// mesos-launch-executor; the scheduler gets TASK_STARTING, TASK_RUNNING,
+// TASK_FINISHED from the executor (executor id = task id) and no FAILURE
+// once that executor has exited; the master then offers the task's
+// resources again, with no executor of its own known there.
+TEST(AgentWithMasterTest, CommandTaskFinishesWithoutAFailureEvent) {
+  char pattern[] = "/tmp/agent_master_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string work_dir = pattern;
+
+  Master::Options master_options;
+  master_options.allocation_interval = 50;
+  auto master = Master::Start(master_options);
+  ASSERT_TRUE(master.ok()) << master.message();
+  LocalAgent::Options agent_options;
+  agent_options.work_dir = work_dir;
+  agent_options.launcher_dir = ML_BINARY_DIR "/bin";
+  auto agent = LocalAgent::Start(agent_options);
+  ASSERT_TRUE(agent.ok()) << agent.message();
+  mesos::v1::AgentInfo info;
+  info.set_hostname("127.0.0.2");
+  auto* cpus = info.add_resources();
+  cpus->set_name("cpus");
+  cpus->set_type(mesos::v1::Value::SCALAR);
+  cpus->mutable_scalar()->set_value(2);
+  const std::string agent_id = agent.value()->RegisterWith(*master.value(), info);
+
+  CurlHttpClient client;
+  const std::string url = master.value()->url() + "/api/v1/scheduler";
+  SchedulerStream scheduler(client, url);
+  std::string framework_id;
+  EXPECT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exit 0", /*command_task=*/true,
+                               &framework_id),
+            202);
+
+  std::vector<mesos::v1::TaskState> states;
+  for (int i = 0; i < 3; ++i) {
+    auto update = scheduler.Next(Event::UPDATE);
+    ASSERT_TRUE(update.has_value()) << "update " << i;
+    const mesos::v1::TaskStatus& status = update->update().status();
+    EXPECT_EQ(status.task_id().value(), "t1");
+    EXPECT_EQ(status.executor_id().value(), "t1");
+    EXPECT_EQ(status.source(), mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+    states.push_back(status.state());
+    // Acknowledged, so the next one is forwarded.
+    Call acknowledge;
+    acknowledge.set_type(Call::ACKNOWLEDGE);
+    acknowledge.mutable_framework_id()->set_value(framework_id);
+    *acknowledge.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
+    *acknowledge.mutable_acknowledge()->mutable_task_id() = status.task_id();
+    acknowledge.mutable_acknowledge()->set_uuid(status.uuid());
+    HttpHeaders headers;
+    headers.Set("Content-Type", "application/x-protobuf");
+    headers.Set("Mesos-Stream-Id", scheduler.stream_id());
+    auto acked = client.Post(url, headers, acknowledge.SerializeAsString(), {});
+    ASSERT_TRUE(acked.ok());
+    EXPECT_EQ(acked.value().status, 202);
+  }
+  EXPECT_EQ(states, (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING,
+                                                       mesos::v1::TASK_RUNNING,
+                                                       mesos::v1::TASK_FINISHED}));
+  // The executor has gone (the agent knows it no more) and the next offer
+  // holds the task's cpus again, naming no executor.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (agent.value()->ExecutorPid(framework_id, "t1") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto offers = scheduler.Next(Event::OFFERS);
+  ASSERT_TRUE(offers.has_value());
+  ASSERT_GT(offers->offers().offers_size(), 0);
+  EXPECT_EQ(offers->offers().offers(0).agent_id().value(), agent_id);
+  EXPECT_EQ(offers->offers().offers(0).executor_ids_size(), 0);
+  agent.value()->Stop();  // reports what it still had, before the check below
+  master.value()->Stop();
+  EXPECT_FALSE(scheduler.Next(Event::FAILURE).has_value());
   std::error_code ignored;
   std::filesystem::remove_all(work_dir, ignored);
 }

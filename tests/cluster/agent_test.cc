@@ -20,15 +20,18 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
+#include "cluster/command_executor.h"
 #include "cluster/orphan_guard.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
@@ -220,13 +223,15 @@ class AgentTest : public ::testing::Test {
   }
 
   void StartAgent(milliseconds registration = std::chrono::minutes(1),
-                  milliseconds grace = std::chrono::seconds(5)) {
+                  milliseconds grace = std::chrono::seconds(5),
+                  const std::string& launcher_dir = ML_BINARY_DIR "/bin") {
     if (agent_) agent_->Stop();
     LocalAgent::Options options;
     options.address = "127.0.0.2";
     options.work_dir = work_dir_.string();
     options.registration_timeout = registration;
     options.shutdown_grace_period = grace;
+    options.launcher_dir = launcher_dir;
     auto agent = LocalAgent::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.message();
     agent_ = std::move(agent).value();
@@ -1238,6 +1243,224 @@ TEST_F(AgentRecoveryTest, UnreadableCheckpointFailsTheStartNamingTheFile) {
   ASSERT_FALSE(agent.ok());
   EXPECT_NE(agent.message().find(CheckpointFile(work_dir_).string()), std::string::npos)
       << agent.message();
+}
+
+
+// ----- command tasks: the agent's command executor --------------------------
+
+// Tasks with only TaskInfo.command, run by the real mesos-launch-executor
+// (from the build's bin/) as their command executor, as a Mesos agent runs
+// mesos-executor.
+class AgentCommandTaskTest : public AgentTest {
+ protected:
+  // LAUNCH of task `task_id` of framework F1, with no executor.
+  void LaunchCommand(const std::string& task_id, mesos::v1::CommandInfo command,
+                     bool killing_state = false) {
+    LaunchTasks launch;
+    launch.agent_id = "S0";
+    launch.framework.set_user("nobody");
+    launch.framework.set_name("test");
+    launch.framework.mutable_id()->set_value("F1");
+    if (killing_state) {
+      launch.framework.add_capabilities()->set_type(
+          mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE);
+    }
+    launch.tasks.push_back(CommandTask(task_id, std::move(command)));
+    agent_->Handle(launch);
+  }
+
+  static mesos::v1::TaskInfo CommandTask(const std::string& task_id,
+                                         mesos::v1::CommandInfo command) {
+    mesos::v1::TaskInfo task;
+    task.set_name(task_id);
+    task.mutable_task_id()->set_value(task_id);
+    task.mutable_agent_id()->set_value("S0");
+    *task.mutable_command() = std::move(command);
+    return task;
+  }
+
+  std::filesystem::path CommandRuns(const std::string& task_id) const {
+    return work_dir_ / "slaves/S0/frameworks/F1/executors" / task_id / "runs";
+  }
+
+  static std::vector<mesos::v1::TaskState> States(const std::vector<TaskStatus>& updates) {
+    std::vector<mesos::v1::TaskState> states;
+    for (const TaskStatus& status : updates) states.push_back(status.state());
+    return states;
+  }
+
+  // Polls (bounded) until `done` holds.
+  static bool Eventually(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return true;
+  }
+
+  bool ExecutorGone(const std::string& task_id) {
+    return Eventually([&] { return !agent_->ExecutorPid("F1", task_id).has_value(); });
+  }
+};
+
+TEST_F(AgentCommandTaskTest, ShellCommandFinishesWithItsFileAndStdoutInItsSandbox) {
+  LaunchCommand("echo-1", Shell("echo hello > out; echo said hello; exit 0"));
+  const auto updates = recorder_.WaitForUpdates(3);
+  ASSERT_EQ(States(updates), (std::vector<mesos::v1::TaskState>{
+                                 mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                 mesos::v1::TASK_FINISHED}));
+  for (const TaskStatus& status : updates) {
+    EXPECT_EQ(status.executor_id().value(), "echo-1");  // the task's id
+    EXPECT_EQ(status.source(), TaskStatus::SOURCE_EXECUTOR);
+    EXPECT_EQ(status.task_id().value(), "echo-1");
+  }
+  const std::filesystem::path sandbox = std::filesystem::canonical(CommandRuns("echo-1") / "latest");
+  EXPECT_EQ(sandbox.parent_path(), std::filesystem::canonical(CommandRuns("echo-1")));
+  EXPECT_EQ(ReadFile(sandbox / "out"), "hello\n");
+  EXPECT_NE(ReadFile(sandbox / "stdout").find("said hello\n"), std::string::npos)
+      << ReadFile(sandbox / "stdout");
+  // The executor exits once its last update is acknowledged; the scheduler
+  // hears nothing of it (no FAILURE for a command executor).
+  ASSERT_TRUE(ExecutorGone("echo-1"));
+  EXPECT_TRUE(recorder_.WaitForTerminated(0).empty());
+  EXPECT_EQ(recorder_.WaitForUpdates(3).size(), 3u);  // no agent-made update
+}
+
+TEST_F(AgentCommandTaskTest, NonZeroExitFailsTheTaskNamingTheStatus) {
+  LaunchCommand("exit-3", Shell("exit 3"));
+  const auto updates = recorder_.WaitForUpdates(3);
+  ASSERT_EQ(updates.size(), 3u);
+  EXPECT_EQ(updates[2].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[2].message(), "exited with status 3");
+  EXPECT_EQ(updates[2].executor_id().value(), "exit-3");
+  ASSERT_TRUE(ExecutorGone("exit-3"));
+  EXPECT_EQ(recorder_.WaitForUpdates(3).size(), 3u);
+}
+
+TEST_F(AgentCommandTaskTest, ArgvCommandExecsValueWithItsArguments) {
+  mesos::v1::CommandInfo command;
+  command.set_shell(false);
+  command.set_value("/bin/sh");
+  command.add_arguments("argv-zero");
+  command.add_arguments("-c");
+  command.add_arguments("echo \"$0 $GREETING\" > out");
+  auto* greeting = command.mutable_environment()->add_variables();
+  greeting->set_name("GREETING");
+  greeting->set_value("hello");
+  LaunchCommand("argv-1", command);
+  const auto updates = recorder_.WaitForUpdates(3);
+  ASSERT_EQ(updates.size(), 3u);
+  EXPECT_EQ(updates[2].state(), mesos::v1::TASK_FINISHED) << updates[2].message();
+  EXPECT_EQ(ReadFile(CommandRuns("argv-1") / "latest/out"), "argv-zero hello\n");
+}
+
+TEST_F(AgentCommandTaskTest, KilledCommandIsKilledAndLeavesNoProcess) {
+  LaunchCommand("sleep-1", Shell("echo $$ > pid; exec sleep 1000"));
+  ASSERT_EQ(recorder_.WaitForUpdates(2).size(), 2u);  // STARTING, RUNNING
+  const std::filesystem::path pid_file = CommandRuns("sleep-1") / "latest/pid";
+  ASSERT_TRUE(Eventually([&] { return ReadFile(pid_file).find('\n') != std::string::npos; }));
+  const pid_t command = std::stoi(ReadFile(pid_file));
+  const auto executor = agent_->ExecutorPid("F1", "sleep-1");
+  ASSERT_TRUE(executor.has_value());
+  KillTask kill;
+  kill.framework_id = "F1";
+  kill.task_id.set_value("sleep-1");
+  agent_->Handle(kill);
+  const auto updates = recorder_.WaitForUpdates(3);
+  ASSERT_EQ(States(updates), (std::vector<mesos::v1::TaskState>{
+                                 mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                 mesos::v1::TASK_KILLED}));
+  EXPECT_EQ(updates[2].executor_id().value(), "sleep-1");
+  EXPECT_TRUE(IsDead(command));
+  EXPECT_TRUE(IsDead(*executor));
+  ASSERT_TRUE(ExecutorGone("sleep-1"));
+  EXPECT_TRUE(recorder_.WaitForTerminated(0).empty());
+}
+
+TEST_F(AgentCommandTaskTest, KillingStateIsReportedToFrameworksThatAskForIt) {
+  LaunchCommand("sleep-2", Shell("exec sleep 1000"), /*killing_state=*/true);
+  ASSERT_EQ(recorder_.WaitForUpdates(2).size(), 2u);
+  KillTask kill;
+  kill.framework_id = "F1";
+  kill.task_id.set_value("sleep-2");
+  agent_->Handle(kill);
+  EXPECT_EQ(States(recorder_.WaitForUpdates(4)),
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING,
+                                               mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_KILLING,
+                                               mesos::v1::TASK_KILLED}));
+}
+
+TEST_F(AgentCommandTaskTest, MissingCommandExecutorFailsTheTaskNamingThePathAndTheFlag) {
+  const std::string nowhere = (work_dir_ / "nowhere").string();
+  StartAgent(std::chrono::minutes(1), std::chrono::seconds(5), nowhere);
+  LaunchCommand("c1", Shell("true"));
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_EQ(updates[0].executor_id().value(), "c1");
+  EXPECT_NE(updates[0].message().find(nowhere + "/mesos-launch-executor"), std::string::npos)
+      << updates[0].message();
+  EXPECT_NE(updates[0].message().find("--launcher-dir"), std::string::npos)
+      << updates[0].message();
+}
+
+// The test plays the command executor (a stand-in that waits) to see what
+// the agent gives it: the synthesized ExecutorInfo in SUBSCRIBED, the task
+// in LAUNCH, the task's URIs and environment.
+TEST_F(AgentCommandTaskTest, CommandExecutorSubscribesWithTheSynthesizedExecutorInfo) {
+  const std::filesystem::path launcher = work_dir_ / "launcher";
+  std::filesystem::create_directories(launcher);
+  const std::filesystem::path stand_in = launcher / "mesos-launch-executor";
+  std::ofstream(stand_in) << "#!/bin/sh\nenv > env.txt\nexec sleep 60\n";
+  std::filesystem::permissions(stand_in, std::filesystem::perms::owner_all);
+  StartAgent(std::chrono::minutes(1), std::chrono::seconds(5), launcher.string());
+  const std::filesystem::path artifact = work_dir_ / "artifact.txt";
+  std::ofstream(artifact) << "fetched";
+
+  mesos::v1::CommandInfo command = Shell("echo this is a long command");
+  command.add_uris()->set_value(artifact.string());
+  auto* greeting = command.mutable_environment()->add_variables();
+  greeting->set_name("GREETING");
+  greeting->set_value("hello");
+  LaunchCommand("c1", command);
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  ASSERT_TRUE(agent_->ExecutorPid("F1", "c1").has_value());
+
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_executor_id()->set_value("c1");
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), subscribe);
+  const auto events = stream.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events[0].type(), Event::SUBSCRIBED);
+  const mesos::v1::ExecutorInfo& info = events[0].subscribed().executor_info();
+  mesos::v1::FrameworkID framework_id;
+  framework_id.set_value("F1");
+  EXPECT_EQ(info.SerializeAsString(),
+            CommandExecutorInfo(CommandTask("c1", command), framework_id, stand_in.string())
+                .SerializeAsString())
+      << info.DebugString();
+  EXPECT_EQ(info.executor_id().value(), "c1");
+  EXPECT_EQ(info.name(), "Command Executor (Task: c1) (Command: sh -c 'echo this is...')");
+  EXPECT_EQ(info.source(), "c1");
+  ASSERT_EQ(info.resources_size(), 2);
+  EXPECT_EQ(info.resources(0).name(), "cpus");
+  EXPECT_DOUBLE_EQ(info.resources(0).scalar().value(), 0.1);
+  EXPECT_EQ(info.resources(1).name(), "mem");
+  EXPECT_DOUBLE_EQ(info.resources(1).scalar().value(), 32);
+  ASSERT_EQ(events[1].type(), Event::LAUNCH);
+  EXPECT_EQ(events[1].launch().task().command().value(), "echo this is a long command");
+  EXPECT_FALSE(events[1].launch().task().has_executor());
+
+  const std::filesystem::path sandbox = std::filesystem::canonical(CommandRuns("c1") / "latest");
+  EXPECT_EQ(ReadFile(sandbox / "artifact.txt"), "fetched");
+  ASSERT_TRUE(Eventually([&] { return ReadFile(sandbox / "env.txt").find("PATH=") != std::string::npos; }));
+  const std::string env = ReadFile(sandbox / "env.txt");
+  EXPECT_NE(env.find("GREETING=hello\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("MESOS_EXECUTOR_ID=c1\n"), std::string::npos) << env;
 }
 
 }  // namespace

@@ -1066,6 +1066,43 @@ TEST_F(MasterRecoveryTest, ResourcesOfRecoveredTasksAndExecutorsAreNotOfferedAga
   EXPECT_NEAR(mem, 4096 - 128 - 32, 1e-9);
 }
 
+// The executor an agent made for a command task (its task has only a
+// CommandInfo) was never the master's: its cpus:0.1;mem:32 allowance is not
+// taken from offers after a recovery either, nor is it offered as known.
+TEST_F(MasterRecoveryTest, RecoveredCommandExecutorIsNotTheMastersToAccount) {
+  mesos::v1::AgentInfo info;
+  info.set_hostname("127.0.0.2");
+  info.mutable_id()->set_value("OLD-S0");
+  *info.add_resources() = Scalar("cpus", 4);
+  *info.add_resources() = Scalar("mem", 4096);
+  RecoveredExecutor executor;
+  executor.framework = OldFramework();
+  executor.executor.mutable_executor_id()->set_value("c1");
+  *executor.executor.add_resources() = Scalar("cpus", 0.1);
+  *executor.executor.add_resources() = Scalar("mem", 32);
+  mesos::v1::TaskInfo task;
+  task.set_name("c1");
+  task.mutable_task_id()->set_value("c1");
+  task.mutable_agent_id()->set_value("OLD-S0");
+  *task.add_resources() = Scalar("cpus", 1);
+  *task.add_resources() = Scalar("mem", 128);
+  task.mutable_command()->set_value("sleep 1000");
+  executor.tasks.push_back({task, mesos::v1::TASK_RUNNING});
+  EXPECT_TRUE(core_.ReregisterAgent(info, "127.0.0.2", {executor}).agent_requests.empty());
+  Subscribe(OldFramework());
+  const auto offer = OneOffer();
+  double cpus = 0;
+  double mem = 0;
+  for (const auto& r : offer.resources()) {
+    if (r.name() == "cpus") cpus += r.scalar().value();
+    if (r.name() == "mem") mem += r.scalar().value();
+  }
+  EXPECT_NEAR(cpus, 4 - 1, 1e-9);
+  EXPECT_NEAR(mem, 4096 - 128, 1e-9);
+  EXPECT_EQ(offer.executor_ids_size(), 0);
+  ASSERT_EQ(core_.View().frameworks[0].tasks.size(), 1u);  // the task is kept
+}
+
 TEST_F(MasterRecoveryTest, AgentUpdatesOfRecoveredTasksReachTheFramework) {
   (void)Reregister();
   // Before the framework is back: kept, and sent at its subscription.

@@ -109,6 +109,37 @@ TEST_F(CommandServiceTest, InheritsTheExecutorsEnvironment) {
   EXPECT_EQ(Read("stdout"), "31000\n");
 }
 
+TEST_F(CommandServiceTest, ExecsTheExecutableWithArgsAsArgvIncludingArgvZero) {
+  // A Mesos CommandInfo with shell=false: `value` exec'd, `arguments` its argv.
+  ServiceConfig config;
+  config.mutable_command()->set_executable("/bin/sh");
+  config.mutable_command()->add_args("not-sh");
+  config.mutable_command()->add_args("-c");
+  config.mutable_command()->add_args("echo \"$0\"; exit 5");
+  auto service = StartConfig(config);
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(code_, 5);
+  EXPECT_EQ(Read("stdout"), "not-sh\n");
+}
+
+TEST_F(CommandServiceTest, TheCommandsEnvironmentIsSetOverTheExecutors) {
+  ::setenv("KEPT", "executor", 1);
+  ::setenv("REPLACED", "executor", 1);
+  ServiceConfig config;
+  config.mutable_command()->set_shell("echo \"$KEPT $REPLACED $ADDED\"");
+  auto* replaced = config.mutable_command()->add_environment();
+  replaced->set_name("REPLACED");
+  replaced->set_value("task");
+  auto* added = config.mutable_command()->add_environment();
+  added->set_name("ADDED");
+  added->set_value("new");
+  auto service = StartConfig(config);
+  ASSERT_TRUE(service.ok()) << service.message();
+  ASSERT_TRUE(AwaitExit());
+  EXPECT_EQ(Read("stdout"), "executor task new\n");
+}
+
 TEST_F(CommandServiceTest, ASignalToTheGroupEndsTheCommandAndIsReported) {
   auto service = Start("sleep 600 & wait");
   ASSERT_TRUE(service.ok()) << service.message();

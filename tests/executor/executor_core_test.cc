@@ -3,6 +3,7 @@
 #include "executor/executor_core.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace mlaunch::executor {
 namespace {
@@ -28,7 +29,10 @@ class Executor : public ::testing::Test {
 
   void Take(Actions a) {
     calls_.insert(calls_.end(), a.calls.begin(), a.calls.end());
-    for (auto& s : a.start) started_.push_back(s.first.task_id().value());
+    for (auto& s : a.start) {
+      started_.push_back(s.first.task_id().value());
+      configs_.push_back(s.second);
+    }
     stop_.insert(stop_.end(), a.stop.begin(), a.stop.end());
     force_.insert(force_.end(), a.force_stop.begin(), a.force_stop.end());
     checks_.insert(checks_.end(), a.run_check.begin(), a.run_check.end());
@@ -93,6 +97,45 @@ class Executor : public ::testing::Test {
 
   std::unique_ptr<ExecutorCore> core_;
   std::vector<Call> calls_;
+  // A command task as a third-party framework launches it: TaskInfo.command,
+  // no executor, no mesos-launch data, no kill policy.
+  static v1::TaskInfo CommandTask(const std::string& id, const std::string& shell) {
+    v1::TaskInfo t;
+    t.set_name(id);
+    t.mutable_task_id()->set_value(id);
+    t.mutable_agent_id()->set_value("a1");
+    t.mutable_command()->set_value(shell);
+    return t;
+  }
+
+  void Subscribed(bool killing_state) {
+    Event e;
+    e.set_type(Event::SUBSCRIBED);
+    if (killing_state) {
+      e.mutable_subscribed()->mutable_framework_info()->add_capabilities()->set_type(
+          v1::FrameworkInfo::Capability::TASK_KILLING_STATE);
+    }
+    Take(core_->Handle(e, now_));
+  }
+
+  void Kill(const std::string& id, std::optional<Millis> grace = std::nullopt) {
+    Event kill;
+    kill.set_type(Event::KILL);
+    kill.mutable_kill()->mutable_task_id()->set_value(id);
+    if (grace) {
+      kill.mutable_kill()->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(
+          *grace * 1'000'000);
+    }
+    Take(core_->Handle(kill, now_));
+  }
+
+  std::vector<v1::TaskState> States() const {
+    std::vector<v1::TaskState> states;
+    for (const Call& c : Updates()) states.push_back(c.update().status().state());
+    return states;
+  }
+
+  std::vector<ServiceConfig> configs_;
   std::vector<std::string> started_, stop_, force_, checks_;
   std::optional<int> exit_;
   Millis now_ = 100'000;
@@ -256,6 +299,103 @@ TEST_F(Executor, HealthChecksAreTimedCountedAndKillAfterConsecutiveFailures) {
   EXPECT_EQ(last.state(), v1::TASK_KILLED);
   EXPECT_EQ(last.message(), "health check failed 2 times in a row: connection refused");
   EXPECT_FALSE(last.healthy());
+}
+
+}  // namespace
+}  // namespace mlaunch::executor
+
+namespace mlaunch::executor {
+namespace {
+
+// ----- command tasks (TaskInfo.command, Mesos' command executor) -----------
+
+TEST_F(Executor, CommandTaskRunsItsShellCommandThenFinishesOnExitZero) {
+  Take(core_->Connected(now_));
+  Subscribed(false);
+  Launch(CommandTask("c1", "echo hello > out; exit 0"));
+  ASSERT_EQ(started_, std::vector<std::string>{"c1"});
+  ASSERT_TRUE(configs_[0].has_command());
+  EXPECT_EQ(configs_[0].command().shell(), "echo hello > out; exit 0");
+  Take(core_->Started("c1", now_));
+  Take(core_->Exited("c1", 0, std::nullopt, now_));
+  EXPECT_EQ(States(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
+                                                  v1::TASK_FINISHED}));
+  for (const Call& c : Updates()) {
+    EXPECT_EQ(c.update().status().source(), v1::TaskStatus::SOURCE_EXECUTOR);
+    EXPECT_EQ(c.update().status().executor_id().value(), "web.0.x");
+  }
+  EXPECT_FALSE(exit_);
+  AckAll();
+  EXPECT_EQ(exit_, 0);  // one task, ended and acknowledged: the executor is done
+}
+
+TEST_F(Executor, CommandTaskFailsNamingTheExitStatusOrTheSignal) {
+  Launch(CommandTask("code", "exit 3"));
+  Launch(CommandTask("signal", "kill -SEGV $$"));
+  Take(core_->Started("code", now_));
+  Take(core_->Started("signal", now_));
+  Take(core_->Exited("code", 3, std::nullopt, now_));
+  EXPECT_EQ(LastState(), v1::TASK_FAILED);
+  EXPECT_EQ(Updates().back().update().status().message(), "exited with status 3");
+  Take(core_->Exited("signal", std::nullopt, SIGSEGV, now_));
+  EXPECT_EQ(LastState(), v1::TASK_FAILED);
+  EXPECT_EQ(Updates().back().update().status().message(),
+            "killed by signal " + std::to_string(SIGSEGV));
+}
+
+TEST_F(Executor, KilledCommandTaskGetsTheDefaultThreeSecondGraceThenKilled) {
+  Subscribed(false);
+  Launch(CommandTask("c1", "sleep 1000"));
+  Take(core_->Started("c1", now_));
+  Kill("c1");
+  EXPECT_EQ(stop_, std::vector<std::string>{"c1"});
+  Advance(2999);
+  EXPECT_TRUE(force_.empty());
+  Advance(1);
+  EXPECT_EQ(force_, std::vector<std::string>{"c1"});
+  Take(core_->Exited("c1", std::nullopt, SIGKILL, now_));
+  // No TASK_KILLING: the framework did not ask for it.
+  EXPECT_EQ(States(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
+                                                  v1::TASK_KILLED}));
+}
+
+TEST_F(Executor, CommandTaskKillPolicyThenTheKillEventsOverrideTheDefaultGrace) {
+  v1::TaskInfo task = CommandTask("c1", "sleep 1000");
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(1'000'000'000);
+  Launch(task);
+  Launch(CommandTask("c2", "sleep 1000"));
+  Take(core_->Started("c1", now_));
+  Take(core_->Started("c2", now_));
+  Kill("c1");                          // the task's policy: 1 s
+  Kill("c2", /*grace=*/Millis{500});   // the KILL's policy: 0.5 s
+  Advance(499);
+  EXPECT_TRUE(force_.empty());
+  Advance(1);
+  EXPECT_EQ(force_, std::vector<std::string>{"c2"});
+  Advance(499);
+  EXPECT_EQ(force_, std::vector<std::string>{"c2"});
+  Advance(1);
+  EXPECT_EQ(force_, (std::vector<std::string>{"c2", "c1"}));
+}
+
+TEST_F(Executor, CommandTaskReportsKillingOnlyWithTheCapability) {
+  Subscribed(true);
+  Launch(CommandTask("c1", "sleep 1000"));
+  Take(core_->Started("c1", now_));
+  Kill("c1");
+  Take(core_->Exited("c1", std::nullopt, SIGTERM, now_));
+  EXPECT_EQ(States(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
+                                                  v1::TASK_KILLING, v1::TASK_KILLED}));
+}
+
+TEST_F(Executor, TaskWithNeitherServiceNorCommandFailsSayingWhatToGive) {
+  v1::TaskInfo task = CommandTask("c1", "true");
+  task.clear_command();
+  Launch(task);
+  EXPECT_TRUE(started_.empty());
+  EXPECT_EQ(LastState(), v1::TASK_FAILED);
+  EXPECT_NE(Updates().back().update().status().message().find("has no CommandInfo"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -6,10 +6,14 @@
 #   run_test.sh CLUSTER_BINARY NPM_DIR
 #
 # NPM_DIR (in the build tree) receives package.json, package-lock.json, the
-# two scripts and `npm ci`'s node_modules. Passes when the scheduler saw
-# TASK_RUNNING then TASK_FINISHED, acknowledged, tore down; the master's
-# /master/state lists the framework as completed with its task FINISHED; the
-# cluster exits 0 on SIGTERM; and no process is left in the work directory.
+# two scripts and `npm ci`'s node_modules. Passes when the scheduler saw its
+# custom-executor task go TASK_RUNNING then TASK_FINISHED and its command
+# task (no executor: the agent's command executor, mesos-launch-executor
+# from the cluster's --launcher-dir, runs it) go TASK_STARTING, TASK_RUNNING,
+# TASK_FINISHED, acknowledged all five, tore down; the master's
+# /master/state lists the framework as completed with both tasks FINISHED;
+# the command task's sandbox holds the file it wrote; the cluster exits 0 on
+# SIGTERM; and no process is left in the work directory.
 #
 # Exit 77 (ctest's SKIP_RETURN_CODE) when node/npm or the npm packages are
 # unavailable -- except under CI=true, where that is a failure.
@@ -91,8 +95,15 @@ finished_line="$(grep -n '^scheduler: TASK_FINISHED seen; tearing down$' "$work/
 [ -n "$running_line" ] || fail "no TASK_RUNNING seen"
 [ -n "$finished_line" ] || fail "no TASK_FINISHED seen"
 [ "$running_line" -lt "$finished_line" ] || fail "TASK_FINISHED came before TASK_RUNNING"
-[ "$(grep -c '^scheduler: ACKNOWLEDGE accepted$' "$work/scheduler.out")" -eq 2 ] ||
-  fail "expected exactly 2 acknowledgements accepted (TASK_RUNNING, TASK_FINISHED)"
+for state in TASK_STARTING TASK_RUNNING TASK_FINISHED; do
+  grep -q "^scheduler: command task $state seen\$" "$work/scheduler.out" ||
+    fail "the command task's $state was not seen"
+done
+[ "$(grep -c '^scheduler: ACKNOWLEDGE accepted$' "$work/scheduler.out")" -eq 5 ] ||
+  fail "expected exactly 5 acknowledgements accepted (2 of the custom-executor task, 3 of the command task)"
+command_out="$(cat "$work"/cluster/slaves/*/frameworks/*/executors/third-party-command-task-*/runs/latest/out.txt 2>/dev/null)"
+[ "$command_out" = "command task ran" ] ||
+  { show_logs; fail "the command task's sandbox has no out.txt it wrote (got '$command_out')"; }
 grep -q '^scheduler: TEARDOWN accepted$' "$work/scheduler.out" || fail "TEARDOWN not accepted"
 framework_id="$(sed -n 's/^scheduler: SUBSCRIBED as //p' "$work/scheduler.out")"
 [ -n "$framework_id" ] || fail "no framework id"
@@ -107,10 +118,10 @@ function check(state) {
   const done = state.completed_frameworks.filter((f) => f.id === id);
   if (done.length !== 1) throw new Error("framework " + id + " is not in 'completed_frameworks'");
   const states = done[0].completed_tasks.map((t) => t.state);
-  if (states.length !== 1 || states[0] !== "TASK_FINISHED")
+  if (states.length !== 2 || states.some((s) => s !== "TASK_FINISHED"))
     throw new Error("completed tasks: " + JSON.stringify(states));
   if (done[0].tasks.length !== 0) throw new Error("tasks left: " + JSON.stringify(done[0].tasks));
-  console.log("master/state: framework " + id + " completed, its task TASK_FINISHED");
+  console.log("master/state: framework " + id + " completed, both its tasks TASK_FINISHED");
 }
 require("http").get(stateUrl, (res) => {
   let body = "";
@@ -145,4 +156,4 @@ for proc in /proc/[0-9]*; do
 done
 [ -z "$left" ] || fail "processes left behind:$left"
 
-echo "PASS: third-party framework and executor ran a task to TASK_FINISHED on mesos-launch-cluster"
+echo "PASS: third-party framework ran a custom-executor task and a command task to TASK_FINISHED on mesos-launch-cluster"

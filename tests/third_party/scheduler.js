@@ -3,16 +3,24 @@
 //
 //   node scheduler.js MASTER_URL EXECUTOR_JS NODE_PATH LOG_DIR
 //
-// Subscribes, launches ONE task with a custom executor (node EXECUTOR_JS,
-// fetched by the agent into the sandbox from a file:// URI), declines every
-// other offer, acknowledges every update carrying a uuid, and on
-// TASK_FINISHED tears the framework down and exits 0. Any other terminal
-// state, an ERROR event or the deadline exits 1.
+// Subscribes and, on the first offer big enough, launches TWO tasks: one
+// with a custom executor (node EXECUTOR_JS, fetched by the agent into the
+// sandbox from a file:// URI), and one plain command task (TaskInfo.command,
+// no executor; built with the library's own TaskInfo and CommandInfo
+// messages, as its built-in task launcher builds them), which the agent must
+// run under a command executor of its own as Mesos does. Declines every
+// other offer, acknowledges every update carrying a uuid, and once both
+// tasks are TASK_FINISHED (the command task through TASK_STARTING and
+// TASK_RUNNING, its updates naming the task id as executor id) tears the
+// framework down and exits 0. Any other terminal state, an ERROR event, a
+// FAILURE for the command task's executor or the deadline exits 1.
 "use strict";
 
 const crypto = require("crypto");
 const path = require("path");
 const Scheduler = require("mesos-framework").Scheduler;
+const Mesos = require("mesos-framework").Mesos.getMesos();
+const helpers = require("mesos-framework").helpers;
 
 const [masterUrl, executorJs, nodePath, logDir] = process.argv.slice(2);
 if (!masterUrl || !executorJs || !nodePath || !logDir) {
@@ -30,22 +38,25 @@ function fail(text) {
   process.exit(1);
 }
 
-const deadline = setTimeout(() => fail("no TASK_FINISHED within 60 s"), 60000);
+const deadline = setTimeout(() => fail("not both tasks TASK_FINISHED within 60 s"), 60000);
 deadline.unref();
 
 const taskId = "third-party-task-" + crypto.randomBytes(4).toString("hex");
+const commandTaskId = "third-party-command-task-" + crypto.randomBytes(4).toString("hex");
 const executorId = "third-party-executor";
 let launched = false;
 let sawRunning = false;
 let tornDown = false;
 let finished = false;
+let commandStates = [];  // the command task's states, in order
+let commandFinished = false;
 let acksSent = 0;
 let acksAccepted = 0;
 
 // TEARDOWN only once every ACKNOWLEDGE was answered 202: after a teardown
 // the master knows the framework no more (400 "Framework cannot be found").
 function teardownWhenAcknowledged() {
-  if (!finished || tornDown || acksAccepted < acksSent) return;
+  if (!finished || !commandFinished || tornDown || acksAccepted < acksSent) return;
   tornDown = true;
   scheduler.teardown();
 }
@@ -78,7 +89,8 @@ const scheduler = new Scheduler({
       for (const offer of offers) {
         const cpusT = take(offer, "cpus", 0.1), memT = take(offer, "mem", 32);
         const cpusE = take(offer, "cpus", 0.1), memE = take(offer, "mem", 32);
-        if (launched || !cpusT || !memT || offer.resources.find((r) => r.name === "cpus").scalar.value < 0.2) {
+        const cpusC = take(offer, "cpus", 0.1), memC = take(offer, "mem", 32);
+        if (launched || !cpusT || !memT || offer.resources.find((r) => r.name === "cpus").scalar.value < 0.3) {
           this.decline([offer.id], { refuse_seconds: 0.5 });
           continue;
         }
@@ -101,7 +113,17 @@ const scheduler = new Scheduler({
             resources: [cpusE, memE],
           },
         };
-        this.accept([offer.id], [{ type: "LAUNCH", launch: { task_infos: [task] } }], { refuse_seconds: 0.5 });
+        // A command task: the library's TaskInfo(name, task_id, agent_id,
+        // resources, executor, command, ...) with a shell CommandInfo(uris,
+        // environment, shell, value, arguments, user) and no executor.
+        const commandTask = helpers.stringifyEnumsRecursive(new Mesos.TaskInfo(
+            "third-party command task", new Mesos.TaskID(commandTaskId), offer.agent_id,
+            [cpusC, memC], null,
+            new Mesos.CommandInfo(null, null, true,
+                                  "echo command task ran > out.txt && test -s out.txt", null, null)));
+        say("launching command task " + commandTaskId);
+        this.accept([offer.id], [{ type: "LAUNCH", launch: { task_infos: [task, commandTask] } }],
+                    { refuse_seconds: 0.5 });
       }
     },
     UPDATE: function (update) {
@@ -111,6 +133,21 @@ const scheduler = new Scheduler({
           (status.uuid ? "" : " [no uuid]"));
       if (status.uuid) acksSent += 1;
       this.acknowledge(update);  // skips updates without uuid, as it must
+      if (status.task_id.value === commandTaskId) {
+        if (!status.executor_id || status.executor_id.value !== commandTaskId)
+          fail("command task update without the task id as executor id: " + JSON.stringify(status));
+        commandStates.push(status.state);
+        say("command task " + status.state + " seen");
+        if (status.state === "TASK_FINISHED") {
+          if (commandStates.join(",") !== "TASK_STARTING,TASK_RUNNING,TASK_FINISHED")
+            fail("command task states " + commandStates.join(","));
+          commandFinished = true;
+          teardownWhenAcknowledged();
+        } else if (!["TASK_STARTING", "TASK_RUNNING"].includes(status.state)) {
+          fail("command task ended " + status.state + ": " + (status.message || "no message"));
+        }
+        return;
+      }
       if (status.task_id.value !== taskId) return;
       if (status.state === "TASK_RUNNING") {
         sawRunning = true;
@@ -127,6 +164,9 @@ const scheduler = new Scheduler({
     },
     FAILURE: function (failure) {
       say("FAILURE " + JSON.stringify(failure));
+      // Mesos sends none for the executor it made for a command task.
+      if (failure.executor_id && failure.executor_id.value === commandTaskId)
+        fail("FAILURE for the command task's executor");
     },
     RESCIND: function (rescind) {
       say("RESCIND " + JSON.stringify(rescind));
