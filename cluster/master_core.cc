@@ -1148,6 +1148,12 @@ void MasterCore::Reconcile(Framework& framework,
     if (task.info.has_executor()) {
       *status.mutable_executor_id() = task.info.executor().executor_id();
     }
+    if (task.latest.has_healthy()) status.set_healthy(task.latest.healthy());
+    if (task.latest.has_labels()) *status.mutable_labels() = task.latest.labels();
+    if (task.latest.has_check_status()) *status.mutable_check_status() = task.latest.check_status();
+    if (task.latest.has_container_status()) {
+      *status.mutable_container_status() = task.latest.container_status();
+    }
     return status;
   };
   if (reconcile.tasks_size() == 0) {
@@ -1264,7 +1270,10 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
       if (queued.uuid() == status.uuid()) return out;  // a duplicate
     }
   }
-  if (!IsTerminal(task.state)) task.state = status.state();
+  if (!IsTerminal(task.state)) {
+    task.state = status.state();
+    task.latest = status;
+  }
   if (!status.has_uuid()) {
     SendUpdate(framework, status, &out);
     return out;
@@ -1277,6 +1286,7 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
 MasterOutput MasterCore::ExecutorTerminated(
     const std::string& agent_id, const std::string& framework_id,
     const mesos::v1::ExecutorID& executor_id, int wait_status, Millis now) {
+  (void)now;
   MasterOutput out;
   if (agents_.count(agent_id) == 0) return out;  // e.g. marked gone: ignored
   auto fit = frameworks_.find(framework_id);

@@ -254,6 +254,9 @@ class MasterCore {
     mesos::v1::TaskInfo info;
     std::string agent_id;
     mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
+    // What the latest update said besides the state, which reconciliation
+    // repeats as Mesos does: healthy, labels, check and container status.
+    mesos::v1::TaskStatus latest;
     std::deque<mesos::v1::TaskStatus> pending;  // head forwarded, unacked
     Millis next_retry = 0;
     Millis retry_interval = 0;

@@ -367,6 +367,36 @@ TEST_F(MasterCoreTest, AcceptedTaskIsStagingWithoutAnEventAndGoesToTheAgent) {
   EXPECT_FALSE(updates[0].has_uuid());
 }
 
+// Reconciliation repeats what the latest update said besides the state, as
+// Mesos does: whether the task is healthy, its labels.
+TEST_F(MasterCoreTest, ReconciliationRepeatsTheLatestHealthAndLabels) {
+  const std::string agent = LaunchOneTask(Framework());
+  TaskStatus running = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a');
+  running.set_healthy(true);
+  auto* label = running.mutable_labels()->add_labels();
+  label->set_key("phase");
+  label->set_value("warm");
+  core_.StatusUpdate(agent, framework_id_, running, now_);
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("t1");
+  auto updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+  ASSERT_TRUE(updates[0].has_healthy());
+  EXPECT_TRUE(updates[0].healthy());
+  ASSERT_EQ(updates[0].labels().labels_size(), 1);
+  EXPECT_EQ(updates[0].labels().labels(0).value(), "warm");
+
+  TaskStatus unhealthy = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'b');
+  unhealthy.set_healthy(false);
+  core_.StatusUpdate(agent, framework_id_, unhealthy, now_);
+  updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  ASSERT_TRUE(updates[0].has_healthy());
+  EXPECT_FALSE(updates[0].healthy());
+  EXPECT_FALSE(updates[0].has_labels());  // the latest update had none
+}
+
 TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskLostWithoutUuid) {
   AddAgent();
   Subscribe(Framework());
