@@ -18,9 +18,9 @@
 //     this executor, so the allowance is not taken from offers (a small
 //     overcommit, as in Mesos).
 //
-// IsCommandExecutor() tells such an executor from a custom one by its
-// tasks: one of them has TaskInfo.command. The agent reports no executor
-// termination for it (the scheduler gets no FAILURE, §3.7).
+// The agent tells such an executor from a custom one by its tasks (one of
+// them has TaskInfo.command) and reports no executor termination for it:
+// the scheduler gets no FAILURE (§3.7).
 #ifndef MLAUNCH_CLUSTER_COMMAND_EXECUTOR_H_
 #define MLAUNCH_CLUSTER_COMMAND_EXECUTOR_H_
 
