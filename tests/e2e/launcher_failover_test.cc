@@ -77,7 +77,9 @@ tasks:
   EXPECT_TRUE(EventsSaying("web.0", "LAUNCHED").empty()) << "a duplicate\n" << LauncherOutput();
   const auto running = EventsSaying("web.0", "RUNNING on ");
   ASSERT_EQ(running.size(), 1u) << LauncherOutput();
-  EXPECT_EQ(running[0].value("text", ""), "RUNNING on 127.0.0.2");
+  // The master's reconciliation answer repeats the latest health, as Mesos'
+  // does: the task was healthy (it served) before the SIGKILL.
+  EXPECT_EQ(running[0].value("text", ""), "RUNNING on 127.0.0.2, healthy");
 
   // The master: one framework, one task, running.
   std::optional<nlohmann::json> state = State();
