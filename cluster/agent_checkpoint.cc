@@ -202,8 +202,10 @@ Result<ProcessRecord> ParseProcessRecord(std::string_view text) {
   }
   auto session = json.find("session");
   if (session == json.end() || !session->is_number_integer() ||
-      session->get<std::int64_t>() <= 0 || session->get<std::int64_t>() > INT32_MAX) {
-    return Status::InvalidData("'session' must be a positive integer");
+      session->get<std::int64_t>() < 0 || session->get<std::int64_t>() > INT32_MAX) {
+    // 0 is a real value: getsid() and /proc both say 0 for a session whose
+    // leader is outside our pid namespace, as in a container.
+    return Status::InvalidData("'session' must be a non-negative integer");
   }
   ProcessRecord record;
   record.session = static_cast<pid_t>(session->get<std::int64_t>());

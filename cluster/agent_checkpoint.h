@@ -15,7 +15,8 @@
 // it does not recover):
 //   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<container_id>/process.json
 //   {"pid": P, "start_time": T, "session": S}
-// (the pid is also the executor's process group id; S its session). RemoveCheckpoint()
+// (the pid is also the executor's process group id; S its session, 0 when the
+// session leader is outside our pid namespace). RemoveCheckpoint()
 // removes the records of the executor too.
 //
 // Text <-> ExecutorCheckpoint and ProcessRecord is pure; the rest is the

@@ -158,7 +158,14 @@ TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
   EXPECT_EQ(ParseProcessRecord(R"({"pid": 9, "start_time": -1, "session": 1})").message(),
             "'start_time' must be a non-negative integer");
   EXPECT_EQ(ParseProcessRecord(R"({"pid": 9, "start_time": 1})").message(),
-            "'session' must be a positive integer");
+            "'session' must be a non-negative integer");
+  EXPECT_EQ(ParseProcessRecord(R"({"pid": 9, "start_time": 1, "session": -1})").message(),
+            "'session' must be a non-negative integer");
+  // In a container whose session leader is outside its pid namespace,
+  // getsid() says 0: such a record is still a record.
+  auto outside = ParseProcessRecord(R"({"pid": 9, "start_time": 1, "session": 0})");
+  ASSERT_TRUE(outside.ok()) << outside.message();
+  EXPECT_EQ(outside.value().session, 0);
 
   char pattern[] = "/tmp/process_record_test.XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
