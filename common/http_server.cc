@@ -198,14 +198,17 @@ class HttpServerConnection {
   virtual void Begin() = 0;
   // Closes the socket now and ends the stream, if any.
   virtual void Shutdown() = 0;
+  // Closes the connection if its deadline has passed.
+  virtual void Expire() = 0;
 };
 
 namespace {
 
-// Steady-clock ticks, never 0 (0 means "not waiting" below).
-std::int64_t WaitingStamp() {
-  return std::max<std::int64_t>(
-      1, std::chrono::steady_clock::now().time_since_epoch().count());
+// Steady-clock ticks of `when`, never 0 (0 means "not waiting" and "no
+// deadline" below).
+std::int64_t Ticks(std::chrono::steady_clock::time_point when =
+                       std::chrono::steady_clock::now()) {
+  return std::max<std::int64_t>(1, when.time_since_epoch().count());
 }
 
 }  // namespace
@@ -218,12 +221,18 @@ struct ConnectionEntry {
   // turn out to be the last owner, and the connection's destructor takes the
   // mutex.
   std::weak_ptr<HttpServerConnection> connection;
-  // Since when (WaitingStamp()) the connection has waited for a request to
+  // Since when (Ticks()) the connection has waited for a request to
   // arrive whole: in its TLS handshake, idle between requests, or reading a
   // slow one; 0 while it is busy (a handler running, a response being
   // written or streamed, an error response lingering). Written by the
   // connection on its thread, read by the acceptor: a hint, not a guard.
   std::atomic<std::int64_t> waiting_since{0};
+  // When (Ticks()) the connection's current wait runs out: its handshake, a
+  // request, a response's write, the linger after an error; 0 when it has
+  // none (a handler running, a stream open). Written by the connection on
+  // its thread; the server's sweep reads it and asks the connection, on
+  // that thread, to close if it has passed.
+  std::atomic<std::int64_t> deadline{0};
   // Counted against the limit. Guarded by the server's mutex.
   bool admitted = false;
   // Chosen to make room for a newer connection; closing. Guarded by the
@@ -249,12 +258,15 @@ struct HttpServerShared {
   std::unordered_map<std::uint64_t, ConnectionEntry> connections;
 };
 
-// HttpConnection: one accepted socket, over plain TCP (beast::tcp_stream)
-// or TLS (beast::ssl_stream<beast::tcp_stream>). Everything it does runs on
-// the one thread of its io_context, so its members need no lock.
+// HttpConnection: one accepted socket, over plain TCP or TLS
+// (beast::ssl_stream). Everything it does runs on the one thread of its
+// io_context, so its members need no lock. Its deadlines are kept in its
+// entry and enforced by the server's sweep rather than by a timer armed
+// around every read and write (beast::tcp_stream's way, a cost on every
+// request).
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = tcp::socket;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 template <typename Stream>
 class HttpConnection
@@ -274,8 +286,11 @@ class HttpConnection
         entry_(entry),
         admitted_(entry->admitted) {
     beast::error_code ec;
-    tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
+    tcp::endpoint remote = Lowest().remote_endpoint(ec);
     if (!ec) peer_ = EndpointText(remote);
+    // Each response and chunk leaves in one write; Nagle's algorithm would
+    // only hold small ones back behind the client's delayed ACK.
+    Lowest().set_option(tcp::no_delay(true), ec);
   }
 
   ~HttpConnection() override {
@@ -289,7 +304,7 @@ class HttpConnection
 
   void Begin() override {
     if constexpr (kTls) {
-      Lowest().expires_after(shared_->options.tls_handshake_timeout);
+      SetDeadline(shared_->options.tls_handshake_timeout);
       stream_.async_handshake(
           net::ssl::stream_base::server,
           [self = this->shared_from_this()](beast::error_code ec) {
@@ -311,8 +326,22 @@ class HttpConnection
     Close();
   }
 
+  void Expire() override {
+    const std::int64_t deadline =
+        entry_->deadline.load(std::memory_order_relaxed);
+    if (deadline != 0 && deadline <= Ticks()) Close();
+  }
+
  private:
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void SetDeadline(std::chrono::steady_clock::duration after) {
+    entry_->deadline.store(Ticks(std::chrono::steady_clock::now() + after),
+                           std::memory_order_relaxed);
+  }
+  void ClearDeadline() {
+    entry_->deadline.store(0, std::memory_order_relaxed);
+  }
 
   void Serve() {
     if (admitted_) {
@@ -331,8 +360,8 @@ class HttpConnection
     parser_->body_limit(shared_->options.max_body_bytes);
     // One deadline for the whole request, headers and body: a client that
     // dribbles its bytes is closed when it runs out, however steady.
-    Lowest().expires_after(shared_->options.idle_timeout);
-    entry_->waiting_since.store(WaitingStamp(), std::memory_order_relaxed);
+    SetDeadline(shared_->options.idle_timeout);
+    entry_->waiting_since.store(Ticks(), std::memory_order_relaxed);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -342,6 +371,7 @@ class HttpConnection
 
   void OnRead(beast::error_code ec) {
     entry_->waiting_since.store(0, std::memory_order_relaxed);
+    ClearDeadline();  // a handler takes the time it takes
     if (closed_) return;
     if (ec == http::error::header_limit) {
       return SendError(http::status::request_header_fields_too_large,
@@ -356,7 +386,7 @@ class HttpConnection
                            " bytes\n");
     }
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
         ec == net::error::connection_reset ||
         ec == net::ssl::error::stream_truncated) {
       return Close();
@@ -415,7 +445,7 @@ class HttpConnection
       message->body() = std::move(from.body);
       message->prepare_payload();
     }
-    Lowest().expires_after(shared_->options.idle_timeout);
+    SetDeadline(shared_->options.idle_timeout);
     http::async_write(stream_, *message,
                       [self = this->shared_from_this(), message, keep_alive](
                           beast::error_code ec, std::size_t) {
@@ -434,7 +464,7 @@ class HttpConnection
     message->body() = std::move(text);
     message->keep_alive(false);
     message->prepare_payload();
-    Lowest().expires_after(shared_->options.idle_timeout);
+    SetDeadline(shared_->options.idle_timeout);
     http::async_write(stream_, *message,
                       [self = this->shared_from_this(), message](beast::error_code ec,
                                                            std::size_t) {
@@ -449,8 +479,8 @@ class HttpConnection
   // and drop what is left for a moment, then close.
   void LingerAndClose() {
     beast::error_code ignored;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    Lowest().expires_after(std::chrono::seconds(1));
+    Lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    SetDeadline(std::chrono::seconds(1));
     DrainAndClose();
   }
 
@@ -472,7 +502,7 @@ class HttpConnection
     auto serializer =
         std::make_shared<http::response_serializer<http::empty_body>>(*message);
     writing_ = true;
-    Lowest().expires_never();
+    ClearDeadline();
     http::async_write_header(stream_, *serializer,
                              [self = this->shared_from_this(), message, serializer](
                                  beast::error_code ec, std::size_t) {
@@ -535,7 +565,7 @@ class HttpConnection
             self->writing_ = false;
             // A stream uses up its connection (see the header).
             beast::error_code ignored;
-            self->Lowest().socket().shutdown(tcp::socket::shutdown_send,
+            self->Lowest().shutdown(tcp::socket::shutdown_send,
                                             ignored);
             self->Shutdown();
           });
@@ -545,7 +575,9 @@ class HttpConnection
   void Close() {
     if (closed_) return;
     closed_ = true;
-    Lowest().close();
+    ClearDeadline();
+    beast::error_code ignored;
+    Lowest().close(ignored);
   }
 
   Stream stream_;
@@ -581,7 +613,8 @@ class HttpServer::Impl {
         contexts_(MakeContexts(std::max(1, shared_->options.threads))),
         accept_strand_(net::make_strand(*contexts_.front())),
         acceptor_(accept_strand_),
-        retry_timer_(accept_strand_) {
+        retry_timer_(accept_strand_),
+        sweep_timer_(accept_strand_) {
     for (const auto& context : contexts_) {
       work_.emplace_back(context->get_executor());
     }
@@ -641,6 +674,7 @@ class HttpServer::Impl {
       beast::error_code ignored;
       acceptor_.close(ignored);
       retry_timer_.cancel();
+      sweep_timer_.cancel();
     });
     for (const std::weak_ptr<HttpServerConnection>& weak : open) {
       if (auto connection = weak.lock()) {
@@ -678,6 +712,10 @@ class HttpServer::Impl {
                 return;
               }
               Admit(std::move(socket));
+              if (!sweeping_) {
+                sweeping_ = true;
+                Sweep();
+              }
               DoAccept();
             }));
   }
@@ -697,7 +735,7 @@ class HttpServer::Impl {
                        ChooseVictimLocked(&victim);
       if (entry.admitted) {
         ++shared_->admitted;
-        entry.waiting_since.store(WaitingStamp(), std::memory_order_relaxed);
+        entry.waiting_since.store(Ticks(), std::memory_order_relaxed);
       }
       try {
         if (shared_->tls) {
@@ -723,6 +761,55 @@ class HttpServer::Impl {
       net::dispatch(connection->executor(),
                     [connection] { connection->Begin(); });
     }
+  }
+
+  // Every SweepPeriod() while connections are open, closes those whose
+  // deadline has passed (on their own threads: Expire() looks again there).
+  // Runs on the accept strand; stops when the last connection is gone and
+  // starts again with the next one accepted.
+  void Sweep() {
+    std::vector<std::weak_ptr<HttpServerConnection>> due;
+    bool idle;
+    {
+      std::lock_guard<std::mutex> lock(shared_->mutex);
+      const std::int64_t now = Ticks();
+      for (auto& [id, entry] : shared_->connections) {
+        const std::int64_t deadline =
+            entry.deadline.load(std::memory_order_relaxed);
+        if (deadline != 0 && deadline <= now) due.push_back(entry.connection);
+      }
+      idle = shared_->connections.empty() || shared_->stopping;
+    }
+    for (const std::weak_ptr<HttpServerConnection>& weak : due) {
+      if (auto connection = weak.lock()) {
+        net::post(connection->executor(),
+                  [connection] { connection->Expire(); });
+      }
+    }
+    if (idle) {
+      sweeping_ = false;
+      return;
+    }
+    sweep_timer_.expires_after(SweepPeriod());
+    sweep_timer_.async_wait([this](beast::error_code ec) {
+      if (ec) {
+        sweeping_ = false;
+        return;
+      }
+      Sweep();
+    });
+  }
+
+  // A tenth of the shortest timeout, from 1 ms to 1 s: how late a deadline
+  // may be enforced.
+  std::chrono::milliseconds SweepPeriod() const {
+    const Options& options = shared_->options;
+    std::chrono::milliseconds shortest = options.idle_timeout;
+    if (shared_->tls) {
+      shortest = std::min(shortest, options.tls_handshake_timeout);
+    }
+    return std::clamp(shortest / 10, std::chrono::milliseconds(1),
+                      std::chrono::milliseconds(1000));
   }
 
   // At the limit, room is made by closing the admitted connection that has
@@ -762,6 +849,8 @@ class HttpServer::Impl {
   net::strand<net::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
+  net::steady_timer sweep_timer_;
+  bool sweeping_ = false;  // the accept strand's
   std::size_t next_context_ = 0;  // the accept strand's
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
