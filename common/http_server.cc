@@ -386,7 +386,8 @@ class HttpConnection
                            " bytes\n");
     }
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
-        ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
+        ec == net::error::operation_aborted ||
+        ec == net::error::bad_descriptor ||  // the socket already closed
         ec == net::error::connection_reset ||
         ec == net::ssl::error::stream_truncated) {
       return Close();

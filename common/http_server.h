@@ -20,10 +20,10 @@
 // for a request (idle between requests, sending one slowly, or silent), so
 // idle and slow clients cannot keep others out; only when every connection
 // is busy (a handler running, a response being written or streamed) is the
-// new one answered 503. Deadlines (a request's, a response's write,
-// the TLS handshake's) are kept by a sweep that runs while connections are
-// open, so a connection is closed up to a tenth of the shortest timeout
-// (at most 1 s) after its time ran out. Start() and Stop() are called from one owning
+// new one answered 503. Deadlines (a request's, a response's write, the TLS
+// handshake's) are kept by a sweep that runs while connections are open, so
+// a connection is closed up to a tenth of the shortest timeout (at most 1 s)
+// after its time ran out. Start() and Stop() are called from one owning
 // thread; Stop() closes every connection, ends every stream and joins the
 // server threads.
 // Errors (cannot bind, bad address) are values; no exception leaves here.
