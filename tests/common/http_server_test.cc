@@ -28,6 +28,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace mlaunch {
@@ -483,6 +484,60 @@ TEST(HttpServer, SlowClientIsClosedWhenItsRequestTimeRunsOut) {
               ec == net::error::broken_pipe)
       << ec.message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(HttpServer, ClientThatStopsReadingIsClosedWhenTheWriteTimeRunsOut) {
+  // One slot. The first client asks for a body far larger than the socket
+  // buffers and reads none of it, so its response's write cannot finish and
+  // its connection stays busy: a busy connection never makes room, so only
+  // the write's deadline can free the slot for the second client.
+  HttpServer::Options options;
+  options.max_connections = 1;
+  options.idle_timeout = std::chrono::milliseconds(500);
+  std::mutex mutex;
+  std::condition_variable called;
+  bool big_asked = false;
+  auto server = StartServer(
+      [&](const HttpServer::Request& request) {
+        if (request.path() != "/big") {
+          return HttpServer::Response::Text(200, "small");
+        }
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          big_asked = true;
+        }
+        called.notify_all();
+        return HttpServer::Response::Text(200, std::string(32 << 20, 'x'));
+      },
+      options);
+  ASSERT_TRUE(server);
+  TestClient stalled(server->port());
+  ASSERT_FALSE(stalled.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"s));
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(called.wait_for(lock, kDeadline, [&] { return big_asked; }));
+  }
+
+  // Refused (503) while the write is stuck; served once the deadline has
+  // closed it. Each try is a new connection, 20 ms apart.
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (status != 200 && std::chrono::steady_clock::now() - start < kDeadline) {
+    TestClient client(server->port());
+    http::response<http::string_body> response;
+    if (!client.Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"s) &&
+        !client.Read(&response)) {
+      status = response.result_int();
+    }
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+  // The stalled client gets what was buffered, then the end: not the whole
+  // body followed by a kept-alive connection (which would run into the
+  // client's own 10 s timeout instead).
+  const beast::error_code end = stalled.ReadToEnd();
+  EXPECT_TRUE(end == net::error::eof || end == net::error::connection_reset)
+      << end.message();
 }
 
 TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
