@@ -15,6 +15,7 @@
 
 #include "common/http_server.h"
 #include "common/recordio.h"
+#include "tests/fakes/closed_port.h"
 
 namespace mlaunch {
 namespace {
@@ -210,15 +211,6 @@ class StreamRecorder {
   }
 };
 
-// A port nothing listens on: one a server had, after it stopped.
-std::uint16_t ClosedPort() {
-  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
-  EXPECT_TRUE(server.ok());
-  return server.ok() ? server.value()->port() : 1;
-}
-
 TEST_F(CurlHttpClientAgainstServer, PostRoundTripsHeadersAndBinaryBody) {
   Handle([](const HttpServer::Request&) {
     HttpServer::Response response;
@@ -373,8 +365,9 @@ TEST_F(CurlHttpClientAgainstServer, ResponseBodyOverTheLimitIsAnError) {
 }
 
 TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
-  const std::uint16_t port = ClosedPort();
-  const std::string address = "127.0.0.1:" + std::to_string(port);
+  const ClosedPort closed;
+  const std::uint16_t port = closed.port();
+  const std::string address = closed.endpoint();
   CurlHttpClient client;
   auto result =
       client.Post("http://" + address + "/api/v1/scheduler", {}, "", {});
@@ -388,7 +381,8 @@ TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
 }
 
 TEST(CurlHttpClient, ErrorsDoNotRepeatCredentialsFromTheUrl) {
-  const std::string port = std::to_string(ClosedPort());
+  const ClosedPort closed;
+  const std::string port = std::to_string(closed.port());
   CurlHttpClient client;
   auto result =
       client.Post("http://user:hunter2@127.0.0.1:" + port + "/x", {}, "", {});
@@ -534,7 +528,8 @@ TEST_F(CurlHttpClientAgainstServer, StreamCutByTheServerIsAnError) {
 }
 
 TEST(CurlHttpClient, StreamToAClosedPortEndsWithTheError) {
-  const std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
+  const ClosedPort closed;
+  const std::string address = closed.endpoint();
   CurlHttpClient client;
   StreamRecorder recorder;
   auto stream = client.OpenStream("http://" + address + "/", {}, "", {},

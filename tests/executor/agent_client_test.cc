@@ -11,6 +11,7 @@
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
 #include "common/recordio.h"
+#include "tests/fakes/closed_port.h"
 
 namespace mlaunch::executor {
 namespace {
@@ -182,12 +183,8 @@ TEST(AgentClient, ReportsARefusedSubscribeWithTheAgentsText) {
 }
 
 TEST(AgentClient, ReportsAnAgentThatIsNotThere) {
-  // Bind a port, then free it: nothing listens there.
-  std::string endpoint;
-  {
-    FakeAgent gone;
-    endpoint = gone.endpoint();
-  }
+  const ClosedPort closed;
+  const std::string endpoint = closed.endpoint();
   CurlHttpClient http;
   Reports reports;
   AgentClient client(http, endpoint, reports.Callbacks());

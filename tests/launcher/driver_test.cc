@@ -14,6 +14,7 @@
 #include "common/recordio.h"
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
+#include "tests/fakes/closed_port.h"
 #include "tests/fakes/offer_builder.h"
 
 namespace mlaunch {
@@ -289,11 +290,8 @@ TEST(Driver, ExitsTwoWhenNoMasterAnswers) {
   spec::LoadResult spec =
       spec::Load("version: 1\ntasks: [{name: a, command: x}]\n", "a.yaml");
   Plan plan = Compile(spec.spec, {}, {"u"});
-  std::string url;
-  {
-    ScriptedMaster gone;
-    url = gone.url();
-  }
+  const ClosedPort closed;
+  const std::string url = closed.url();
   CurlHttpClient http;
   CoreOptions core;
   core.new_uuid = [] { return "x"; };

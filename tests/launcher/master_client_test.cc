@@ -17,6 +17,7 @@
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
 #include "common/recordio.h"
+#include "tests/fakes/closed_port.h"
 
 namespace mlaunch {
 namespace {
@@ -365,11 +366,8 @@ TEST(MasterClient, TriesTheNextMasterWhenOneIsDown) {
     stream->Write(Record(Subscribed("fw-1")));
     return r;
   });
-  std::string down;
-  {
-    FakeMaster gone([](const sched::Call&, int) { return HttpServer::Response::Text(500, ""); });
-    down = gone.url();
-  }  // nothing listens there any more
+  const ClosedPort closed;
+  const std::string down = closed.url();
   CurlHttpClient http;
   Reports reports;
   MasterClient client(http, OptionsFor({down, up.url()}), reports.Callbacks());
@@ -573,11 +571,8 @@ TEST(BackoffDelay, DoublesFromTheMinimumUpToTheCapWithJitter) {
 }
 
 TEST(MasterClient, RetriesAreSpreadByJitter) {
-  std::string down;
-  {
-    FakeMaster gone([](const sched::Call&, int) { return HttpServer::Response::Text(500, ""); });
-    down = gone.url();
-  }
+  const ClosedPort closed;
+  const std::string down = closed.url();
   CurlHttpClient http;
   Reports reports;
   MasterClient::Options options = OptionsFor({down});
