@@ -29,6 +29,8 @@
 #include <ctime>
 #include <exception>
 #include <optional>
+#include <sstream>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -184,7 +186,27 @@ void FillHead(const HttpServer::Response& from, unsigned version,
   if (!from.headers.Has("Date")) to->set(http::field::date, HttpDate());
 }
 
+bool SaysClose(const HttpHeaders& headers) {
+  std::optional<std::string> connection = headers.Get("Connection");
+  return connection && EqualsIgnoringCase(*connection, "close");
+}
+
 }  // namespace
+
+HttpServer::Prepared::Prepared(Response response)
+    : response_(std::move(response)),
+      has_date_(response_.headers.Has("Date")),
+      closes_(SaysClose(response_.headers)) {
+  http::response<http::string_body> message;
+  FillHead(response_, 11, &message);
+  if (!has_date_) message.erase(http::field::date);  // added per request
+  message.body() = response_.body;
+  message.prepare_payload();
+  std::ostringstream text;
+  text << message.base();
+  head_ = std::move(text).str();
+  head_.resize(head_.size() - 2);  // the blank line, also added per request
+}
 
 // ---------------------------------------------------------------------------
 // HttpServerConnection: what the server knows of a connection, whatever its
@@ -421,6 +443,12 @@ class HttpConnection
 
     if (response.stream) {
       StartStream(std::move(response), message.version());
+    } else if (response.prepared && message.version() == 11) {
+      SendPrepared(std::move(response.prepared), message.keep_alive(),
+                   message.method() == http::verb::head);
+    } else if (response.prepared) {
+      SendWhole(response.prepared->response_, message.version(),
+                message.keep_alive(), message.method() == http::verb::head);
     } else {
       SendWhole(std::move(response), message.version(), message.keep_alive(),
                 message.method() == http::verb::head);
@@ -433,10 +461,7 @@ class HttpConnection
                  bool head) {
     auto message = std::make_shared<http::response<http::string_body>>();
     FillHead(from, version, message.get());
-    if (auto connection = from.headers.Get("Connection");
-        connection && EqualsIgnoringCase(*connection, "close")) {
-      keep_alive = false;
-    }
+    if (SaysClose(from.headers)) keep_alive = false;
     message->keep_alive(keep_alive);
     if (head) {
       const std::string length = from.headers.Get("Content-Length")
@@ -453,6 +478,30 @@ class HttpConnection
                         if (ec || !keep_alive) return self->Close();
                         self->DoRead();
                       });
+  }
+
+  // An HTTP/1.1 answer from a Prepared response: its bytes as they are,
+  // with this second's Date and the blank line after the headers.
+  void SendPrepared(std::shared_ptr<const HttpServer::Prepared> prepared,
+                    bool keep_alive, bool head) {
+    static constexpr std::string_view kEnd = "\r\n";
+    static constexpr std::string_view kCloseAndEnd = "Connection: close\r\n\r\n";
+    if (prepared->closes_) keep_alive = false;
+    date_line_.clear();
+    if (!prepared->has_date_) date_line_.append("Date: ").append(HttpDate()).append("\r\n");
+    const std::string_view end = keep_alive || prepared->closes_ ? kEnd : kCloseAndEnd;
+    const std::string& body = prepared->response_.body;
+    const std::array<net::const_buffer, 4> buffers{
+        net::buffer(prepared->head_), net::buffer(date_line_),
+        net::buffer(end.data(), end.size()),
+        net::buffer(body.data(), head ? 0 : body.size())};
+    SetDeadline(shared_->options.idle_timeout);
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this(), prepared = std::move(prepared),
+                      keep_alive](beast::error_code ec, std::size_t) {
+                       if (ec || !keep_alive) return self->Close();
+                       self->DoRead();
+                     });
   }
 
   // A response the server writes on its own (limits, malformed requests);
@@ -592,6 +641,7 @@ class HttpConnection
   std::array<char, 4096> scratch_{};
   bool closed_ = false;
   bool writing_ = false;
+  std::string date_line_;  // of the Prepared response being written
 
   // Streamed responses.
   std::shared_ptr<ResponseStream> body_stream_;

@@ -134,6 +134,8 @@ class HttpServer {
     std::string_view path() const;
   };
 
+  class Prepared;
+
   // To a HEAD request the server sends the headers without the body, with
   // the Content-Length the GET would have: the handler's own Content-Length
   // header if it set one (it may then leave the body empty), else the size
@@ -141,11 +143,38 @@ class HttpServer {
   struct Response {
     int status = 200;
     HttpHeaders headers;  // Content-Length and Date are added when missing
-    std::string body;     // ignored when `stream` is set
+    std::string body;     // ignored when `stream` or `prepared` is set
     std::shared_ptr<ResponseStream> stream;
+    // When set, this is the response, and the fields above are ignored.
+    std::shared_ptr<const Prepared> prepared;
 
     // A whole response with a plain-text body.
     static Response Text(int status, std::string text);
+  };
+
+  // A whole response serialized once, for a handler that answers many
+  // requests with the same bytes (a payload). Returned in
+  // Response::prepared, it is written as it stands, straight from its own
+  // buffers: per request only the Date header is added (unless the response
+  // has its own) and, when the connection is to end, "Connection: close".
+  // A HEAD request gets its headers without its body. An HTTP/1.0 request is
+  // answered from the Response it was made from, the slow way. Immutable
+  // once made, so any number of connections may share one.
+  class Prepared {
+   public:
+    // REQUIRES: `response.stream` and `response.prepared` are not set.
+    explicit Prepared(Response response);
+
+   private:
+    template <typename Stream>
+    friend class HttpConnection;
+
+    Response response_;
+    // The status line and headers with Content-Length, but without the
+    // blank line that ends them (or Date, when the response had none).
+    std::string head_;
+    bool has_date_ = false;
+    bool closes_ = false;  // the response says "Connection: close"
   };
 
   using Handler = std::function<Response(const Request&)>;

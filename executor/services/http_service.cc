@@ -133,28 +133,32 @@ HttpServer::Response ServeFile(const std::string& root, std::string_view request
 
 }  // namespace
 
-namespace {
+HttpRoutes::HttpRoutes(ServiceConfig::Http http, std::string root)
+    : http_(std::move(http)),
+      root_(std::move(root)),
+      body_path_(http_.path().empty() ? "/" : http_.path()) {
+  if (http_.has_body()) {
+    HttpServer::Response payload;
+    payload.headers.Add("Content-Type", http_.content_type().empty()
+                                            ? "text/plain; charset=utf-8"
+                                            : http_.content_type());
+    payload.body = http_.body();
+    payload_ = std::make_shared<const HttpServer::Prepared>(std::move(payload));
+  }
+}
 
-HttpServer::Response ServeGet(const ServiceConfig::Http& http, const std::string& root,
-                              const HttpServer::Request& request);
-
-}  // namespace
-
-HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std::string& root,
-                                      const HttpServer::Request& request) {
-  HttpServer::Response response = ServeGet(http, root, request);
-  if (request.method == "HEAD") {
-    // The headers a GET would have, without its body.
+HttpServer::Response HttpRoutes::Serve(const HttpServer::Request& request) const {
+  HttpServer::Response response = ServeGet(request);
+  if (request.method == "HEAD" && !response.prepared) {
+    // The headers a GET would have, without its body (the server does
+    // this itself for a prepared response).
     response.headers.Set("Content-Length", std::to_string(response.body.size()));
     response.body.clear();
   }
   return response;
 }
 
-namespace {
-
-HttpServer::Response ServeGet(const ServiceConfig::Http& http, const std::string& root,
-                              const HttpServer::Request& request) {
+HttpServer::Response HttpRoutes::ServeGet(const HttpServer::Request& request) const {
   if (request.method != "GET" && request.method != "HEAD") {
     HttpServer::Response response = HttpServer::Response::Text(405, "method not allowed\n");
     response.headers.Add("Allow", "GET, HEAD");
@@ -162,20 +166,14 @@ HttpServer::Response ServeGet(const ServiceConfig::Http& http, const std::string
   }
   std::string_view path = request.path();
   if (path == "/health") return HttpServer::Response::Text(200, "ok");
-  std::string body_path = http.path().empty() ? "/" : http.path();
-  if (http.has_body() && path == body_path) {
+  if (payload_ && path == body_path_) {
     HttpServer::Response response;
-    response.headers.Add("Content-Type", http.content_type().empty()
-                                             ? "text/plain; charset=utf-8"
-                                             : http.content_type());
-    response.body = http.body();
+    response.prepared = payload_;
     return response;
   }
-  if (!root.empty()) return ServeFile(root, path);
+  if (!root_.empty()) return ServeFile(root_, path);
   return NotFound();
 }
-
-}  // namespace
 
 Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& config,
                                                         const std::string& address,
@@ -197,11 +195,10 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& con
   options.address = address;
   options.port = port.value();
   options.threads = std::max(1, threads);
-  ServiceConfig::Http http = config.http();
+  auto routes = std::make_shared<const HttpRoutes>(config.http(), std::move(root));
   Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(
-      options, [http, root](const HttpServer::Request& request) {
-        return ServeHttpRequest(http, root, request);
-      });
+      options,
+      [routes](const HttpServer::Request& request) { return routes->Serve(request); });
   if (!server.ok()) return server.status();
   return std::unique_ptr<HttpService>(new HttpService(std::move(server.value())));
 }

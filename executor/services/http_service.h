@@ -12,7 +12,7 @@
 //                  ".." nor through a symlink pointing outside it;
 // and 404 otherwise (405 for other methods).
 //
-// ServeHttpRequest is the pure part (it only reads files); HttpService owns
+// HttpRoutes is the pure part (it only reads files); HttpService owns
 // the listening server. Start() fails, naming the address and the port, when
 // the port cannot be bound (in use, say): the task then fails with that
 // reason. Thread-safe once started; Stop() from the owning thread.
@@ -45,10 +45,25 @@ std::string ContentTypeForPath(std::string_view path);
 // Worker threads for a task given `cpus`: one per started cpu, 1 to 16.
 int HttpThreadsForCpus(double cpus);
 
-// The response to one request. `root` is the absolute, symlink-free path of
-// the directory served (empty: no files).
-HttpServer::Response ServeHttpRequest(const ServiceConfig::Http& http, const std::string& root,
-                                      const HttpServer::Request& request);
+// What the service answers to each request: the pure part, which only
+// reads files. The payload is prepared once (HttpServer::Prepared), so
+// serving it copies nothing. Thread-safe.
+class HttpRoutes {
+ public:
+  // `root` is the absolute, symlink-free path of the directory served
+  // (empty: no files).
+  HttpRoutes(ServiceConfig::Http http, std::string root);
+
+  HttpServer::Response Serve(const HttpServer::Request& request) const;
+
+ private:
+  HttpServer::Response ServeGet(const HttpServer::Request& request) const;
+
+  ServiceConfig::Http http_;
+  std::string root_;
+  std::string body_path_;
+  std::shared_ptr<const HttpServer::Prepared> payload_;  // when http has a body
+};
 
 class HttpService {
  public:

@@ -708,6 +708,116 @@ TEST(HttpServer, HeadKeepsTheHandlersContentLength) {
   EXPECT_EQ(response.count(http::field::content_length), 1u);
 }
 
+// A server that answers every request with one Prepared response.
+std::unique_ptr<HttpServer> StartPrepared(HttpServer::Response response) {
+  auto prepared = std::make_shared<const HttpServer::Prepared>(std::move(response));
+  return StartServer([prepared](const HttpServer::Request&) {
+    HttpServer::Response r;
+    r.prepared = prepared;
+    return r;
+  });
+}
+
+HttpServer::Response Hello() {
+  HttpServer::Response response;
+  response.headers.Add("Content-Type", "text/html");
+  response.body = "Hello from Server";
+  return response;
+}
+
+http::request<http::string_body> Get(unsigned version = 11) {
+  http::request<http::string_body> request(http::verb::get, "/", version);
+  request.set(http::field::host, "127.0.0.1");
+  return request;
+}
+
+TEST(HttpServer, PreparedResponseIsSentAsItStandsWithADateOnEveryRequest) {
+  auto server = StartPrepared(Hello());
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(client.Send(Get()));
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response));
+    EXPECT_EQ(response.version(), 11u);
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.reason(), "OK");
+    EXPECT_EQ(response[http::field::content_type], "text/html");
+    EXPECT_EQ(response[http::field::content_length], "17");
+    EXPECT_EQ(response.count(http::field::date), 1u);
+    EXPECT_FALSE(response[http::field::date].empty());
+    EXPECT_TRUE(response.keep_alive());
+    EXPECT_EQ(response.body(), "Hello from Server");
+  }
+}
+
+TEST(HttpServer, PreparedResponseAnswersHeadWithItsHeadersOnly) {
+  auto server = StartPrepared(Hello());
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  http::request<http::string_body> head(http::verb::head, "/", 11);
+  head.set(http::field::host, "127.0.0.1");
+  ASSERT_FALSE(client.Send(head));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.ReadHeadResponse(&response));
+  EXPECT_EQ(response[http::field::content_length], "17");
+  // Had the body been sent, it would be read here as the next response.
+  ASSERT_FALSE(client.Send(Get()));
+  http::response<http::string_body> after;
+  ASSERT_FALSE(client.Read(&after));
+  EXPECT_EQ(after.result_int(), 200u);
+  EXPECT_EQ(after.body(), "Hello from Server");
+}
+
+TEST(HttpServer, PreparedResponseEndsTheConnectionWhenTheClientAsks) {
+  auto server = StartPrepared(Hello());
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  auto request = Get();
+  request.keep_alive(false);
+  ASSERT_FALSE(client.Send(request));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(response.count(http::field::connection), 1u);
+  EXPECT_EQ(response.body(), "Hello from Server");
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, PreparedResponseWithItsOwnDateAndCloseKeepsThemAlone) {
+  HttpServer::Response own = Hello();
+  own.status = 404;
+  own.headers.Add("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+  own.headers.Add("Connection", "close");
+  auto server = StartPrepared(std::move(own));
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  ASSERT_FALSE(client.Send(Get()));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 404u);
+  EXPECT_EQ(response.reason(), "Not Found");
+  EXPECT_EQ(response.count(http::field::date), 1u);
+  EXPECT_EQ(response[http::field::date], "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(response.count(http::field::connection), 1u);
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+}
+
+TEST(HttpServer, PreparedResponseAnswersHttp10InItsVersion) {
+  auto server = StartPrepared(Hello());
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  ASSERT_FALSE(client.Send(Get(10)));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.version(), 10u);
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response[http::field::content_type], "text/html");
+  EXPECT_EQ(response.body(), "Hello from Server");
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);  // 1.0 without keep-alive
+}
+
 TEST(HttpServer, CannotBindAPortInUse) {
   auto first = StartServer([](const HttpServer::Request&) {
     return HttpServer::Response::Text(200, "");

@@ -1,6 +1,6 @@
 // Feeds arbitrary bytes, as one client's side of a connection, to the
 // executor's built-in HTTP service: the project's HTTP server (Boost.Beast's
-// parser, the limits, keep-alive) in front of ServeHttpRequest serving a
+// parser, the limits, keep-alive) in front of HttpRoutes serving a
 // root directory. The root holds a few files, a symlink to a file outside it
 // and a symlink to a directory outside it; a file also sits next to the root.
 //
@@ -72,10 +72,11 @@ struct Service {
     options.threads = 2;
     options.max_header_bytes = 2048;  // small, so the 431 path is reachable
     options.max_body_bytes = 1024;    // and the 413 path
+    auto routes = std::make_shared<const mlaunch::executor::HttpRoutes>(
+        http, fs::canonical(root).native());
     auto started = mlaunch::HttpServer::Start(
-        options, [http, root = fs::canonical(root).native()](
-                     const mlaunch::HttpServer::Request& request) {
-          return mlaunch::executor::ServeHttpRequest(http, root, request);
+        options, [routes](const mlaunch::HttpServer::Request& request) {
+          return routes->Serve(request);
         });
     if (!started.ok()) Fail("cannot start the server", started.message());
     server = std::move(started).value();
