@@ -8,7 +8,12 @@
 //                         chunks; bytes/s is the decode rate.
 //   BM_SpecLoadCompile/N  spec::Load + Compile of the generated N-task spec
 //                         (bench/spec_generator.h).
+//   BM_ParseOffersEvent/N/A  parsing one scheduler OFFERS event of N offers
+//                         (as BM_MatchOffers's) from its bytes, on the heap
+//                         (A=0, what MasterClient does) or into a protobuf
+//                         arena (A=1); bytes/s is the parse rate.
 #include <benchmark/benchmark.h>
+#include <google/protobuf/arena.h>
 
 #include <string>
 #include <vector>
@@ -18,6 +23,7 @@
 #include "launcher/compile.h"
 #include "launcher/offer_match.h"
 #include "launcher/spec/load.h"
+#include "mesos/v1/scheduler/scheduler.pb.h"
 #include "tests/fakes/offer_builder.h"
 
 namespace {
@@ -34,13 +40,8 @@ mlaunch::Plan CompileOrDie(const std::string& yaml) {
   return mlaunch::Compile(loaded.spec, {}, {"bench"});
 }
 
-void BM_MatchOffers(benchmark::State& state) {
-  const int agents = static_cast<int>(state.range(0));
-  mlaunch::Plan plan = CompileOrDie(
-      "version: 1\ntasks:\n  - name: web\n    instances: 100\n"
-      "    resources: {cpus: 0.5, mem: 128}\n    ports: [{name: http}]\n"
-      "    constraints: [[hostname, UNIQUE]]\n"
-      "    service: {port: http, payload: hello}\n");
+// One offer per agent: 4 cpus, 8 GiB, ports 31000-32000, a rack attribute.
+std::vector<v1::Offer> AgentOffers(int agents) {
   std::vector<v1::Offer> offers;
   for (int a = 0; a < agents; ++a) {
     std::string id = "agent-" + std::to_string(a);
@@ -51,6 +52,17 @@ void BM_MatchOffers(benchmark::State& state) {
                          .Attribute("rack", "rack-" + std::to_string(a % 40))
                          .Build());
   }
+  return offers;
+}
+
+void BM_MatchOffers(benchmark::State& state) {
+  const int agents = static_cast<int>(state.range(0));
+  mlaunch::Plan plan = CompileOrDie(
+      "version: 1\ntasks:\n  - name: web\n    instances: 100\n"
+      "    resources: {cpus: 0.5, mem: 128}\n    ports: [{name: http}]\n"
+      "    constraints: [[hostname, UNIQUE]]\n"
+      "    service: {port: http, payload: hello}\n");
+  std::vector<v1::Offer> offers = AgentOffers(agents);
   std::vector<mlaunch::WaitingInstance> waiting;
   for (const mlaunch::TaskPlan& task : plan.tasks) {
     for (int64_t i = 0; i < task.instances; ++i) waiting.push_back({&task, i});
@@ -62,6 +74,35 @@ void BM_MatchOffers(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * agents);
 }
 BENCHMARK(BM_MatchOffers)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_ParseOffersEvent(benchmark::State& state) {
+  namespace sched = mesos::v1::scheduler;
+  sched::Event event;
+  event.set_type(sched::Event::OFFERS);
+  for (v1::Offer& offer : AgentOffers(static_cast<int>(state.range(0)))) {
+    *event.mutable_offers()->add_offers() = std::move(offer);
+  }
+  const std::string bytes = event.SerializeAsString();
+  const bool arena = state.range(1) != 0;
+  for (auto _ : state) {
+    if (arena) {
+      google::protobuf::Arena on;
+      auto* parsed = google::protobuf::Arena::CreateMessage<sched::Event>(&on);
+      if (!parsed->ParseFromString(bytes)) std::abort();
+      benchmark::DoNotOptimize(parsed);
+    } else {
+      sched::Event parsed;
+      if (!parsed.ParseFromString(bytes)) std::abort();
+      benchmark::DoNotOptimize(parsed);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.counters["event_bytes"] = static_cast<double>(bytes.size());
+}
+BENCHMARK(BM_ParseOffersEvent)
+    ->Args({10000, 0})
+    ->Args({10000, 1})
+    ->Unit(benchmark::kMillisecond);
 
 void BM_RecordIODecode(benchmark::State& state) {
   const size_t record_bytes = static_cast<size_t>(state.range(0));
