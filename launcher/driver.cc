@@ -41,7 +41,7 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
       core_(plan, std::move(core_options)),
       client_(http, std::move(client_options),
               MasterClient::Callbacks{
-                  [this](sched::Event e) { Push(std::move(e)); },
+                  [this](MasterClient::EventPtr e) { Push(std::move(e)); },
                   [this](const std::string& why) { Push(Lost{why}); },
                   [this](const std::string& why) { Push(Fatal{why}); }}),
       options_(options),
@@ -160,7 +160,8 @@ int Driver::Run() {
     Millis now = Now();
     std::optional<int> exit;
     if (item) {
-      if (auto* event = std::get_if<sched::Event>(&*item)) {
+      if (auto* held = std::get_if<MasterClient::EventPtr>(&*item)) {
+        const sched::Event* event = held->get();
         switch (event->type()) {
           case sched::Event::SUBSCRIBED:
             subscribed = true;
@@ -171,15 +172,9 @@ int Driver::Run() {
             exit = Apply(core_.Subscribed(event->subscribed(), now));
             SaveState();
             break;
-          case sched::Event::OFFERS: {
-            std::vector<mesos::v1::Offer> offers;  // moved out, not copied
-            offers.reserve(static_cast<size_t>(event->offers().offers_size()));
-            for (mesos::v1::Offer& offer : *event->mutable_offers()->mutable_offers()) {
-              offers.push_back(std::move(offer));
-            }
-            exit = Apply(core_.Offers(offers, now));
+          case sched::Event::OFFERS:  // read in place, in the event's arena
+            exit = Apply(core_.Offers(event->offers().offers(), now));
             break;
-          }
           case sched::Event::UPDATE:
             exit = Apply(core_.Update(event->update().status(), now));
             break;

@@ -56,7 +56,7 @@ class Driver {
   struct Fatal {
     std::string why;
   };
-  using Item = std::variant<mesos::v1::scheduler::Event, Lost, Fatal, Stop>;
+  using Item = std::variant<MasterClient::EventPtr, Lost, Fatal, Stop>;
 
   void Push(Item item);
   Millis Now() const;

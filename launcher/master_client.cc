@@ -4,6 +4,8 @@
 #include <cmath>
 #include <random>
 
+#include <google/protobuf/arena.h>
+
 #include "common/recordio.h"
 
 namespace mlaunch {
@@ -175,7 +177,7 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
     return true;
   };
   callbacks.on_bytes = [this, attempt](std::string_view bytes) {
-    std::vector<sched::Event> events;
+    std::vector<EventPtr> events;
     {
       std::lock_guard<std::mutex> lock(attempt->mutex);
       attempt->last_bytes = Clock::now();
@@ -186,25 +188,26 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       std::vector<std::string> records;
       Status fed = attempt->decoder.Feed(bytes, &records);
       for (const std::string& record : records) {
-        sched::Event event;
-        if (!event.ParseFromString(record)) {
+        auto arena = std::make_shared<google::protobuf::Arena>();
+        auto* event = google::protobuf::Arena::CreateMessage<sched::Event>(arena.get());
+        if (!event->ParseFromString(record)) {
           attempt->broken = "the master sent an event that is not a scheduler Event";
           break;
         }
-        if (event.type() == sched::Event::SUBSCRIBED) {
+        if (event->type() == sched::Event::SUBSCRIBED) {
           attempt->subscribed = true;
-          if (event.subscribed().has_heartbeat_interval_seconds()) {
-            attempt->heartbeat_seconds = event.subscribed().heartbeat_interval_seconds();
+          if (event->subscribed().has_heartbeat_interval_seconds()) {
+            attempt->heartbeat_seconds = event->subscribed().heartbeat_interval_seconds();
           }
-        } else if (event.type() == sched::Event::ERROR) {
-          attempt->error_event = event.error().message();
+        } else if (event->type() == sched::Event::ERROR) {
+          attempt->error_event = event->error().message();
         }
-        events.push_back(std::move(event));
+        events.push_back(EventPtr(std::move(arena), event));  // owns the arena
       }
       if (!fed.ok() && attempt->broken.empty()) attempt->broken = fed.message();
     }
     attempt->changed.notify_all();
-    for (sched::Event& event : events) {
+    for (EventPtr& event : events) {
       if (callbacks_.on_event) callbacks_.on_event(std::move(event));
     }
     std::lock_guard<std::mutex> lock(attempt->mutex);

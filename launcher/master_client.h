@@ -65,10 +65,14 @@ class MasterClient {
     std::function<double()> jitter;
   };
 
+  // An event as decoded from the stream, in a protobuf arena of its own that
+  // the pointer keeps alive. An OFFERS event of 10,000 offers is some 200,000
+  // small messages; the arena takes them from a few large blocks and frees
+  // them at once, and the event is read in place, never copied.
+  using EventPtr = std::shared_ptr<const mesos::v1::scheduler::Event>;
+
   struct Callbacks {
-    // Each event is handed over (moved): an OFFERS event of 10,000 offers is
-    // megabytes, better not copied.
-    std::function<void(mesos::v1::scheduler::Event event)> on_event;
+    std::function<void(EventPtr event)> on_event;
     // The subscription ended; the client reconnects by itself.
     std::function<void(const std::string& why)> on_disconnected;
     // The master refused the framework; the client has stopped trying.

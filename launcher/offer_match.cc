@@ -355,7 +355,7 @@ std::string MissKindName(Miss::Kind kind) {
   return "?";
 }
 
-MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
+MatchOutcome MatchOffers(const OfferList& offers,
                          const std::vector<WaitingInstance>& waiting,
                          std::vector<Placement> placed) {
   MatchOutcome outcome;
@@ -364,12 +364,12 @@ MatchOutcome MatchOffers(const std::vector<v1::Offer>& offers,
   std::vector<Group> groups;
   std::unordered_map<std::string, size_t> group_of;  // "agent\0role" -> index
   group_of.reserve(offers.size());
-  for (const v1::Offer& offer : offers) {
-    std::string role = AllocationRole(offer);
+  for (const v1::Offer* offer : offers) {
+    std::string role = AllocationRole(*offer);
     auto [it, added] =
-        group_of.try_emplace(offer.agent_id().value() + '\0' + role, groups.size());
-    if (added) groups.push_back({offer.agent_id().value(), role, {}, {}});
-    groups[it->second].offers.push_back(&offer);
+        group_of.try_emplace(offer->agent_id().value() + '\0' + role, groups.size());
+    if (added) groups.push_back({offer->agent_id().value(), role, {}, {}});
+    groups[it->second].offers.push_back(offer);
   }
 
   std::vector<bool> done(waiting.size(), false);

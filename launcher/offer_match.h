@@ -13,6 +13,7 @@
 #define MLAUNCH_LAUNCHER_OFFER_MATCH_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,30 @@
 #include "mesos/v1/mesos.pb.h"
 
 namespace mlaunch {
+
+// The offers of one event, wherever they are kept: in the parsed event
+// itself (the run reads them in place, in the event's arena), or in a vector
+// or a braced list (tests, benchmarks). A view, valid while the offers are.
+class OfferList {
+ public:
+  OfferList(const google::protobuf::RepeatedPtrField<mesos::v1::Offer>& offers)
+      : offers_(offers.pointer_begin(), offers.pointer_end()) {}
+  OfferList(const std::vector<mesos::v1::Offer>& offers) { Take(offers); }
+  OfferList(std::initializer_list<mesos::v1::Offer> offers) { Take(offers); }
+
+  std::size_t size() const { return offers_.size(); }
+  auto begin() const { return offers_.begin(); }  // each a const Offer*
+  auto end() const { return offers_.end(); }
+
+ private:
+  template <typename Offers>
+  void Take(const Offers& offers) {
+    offers_.reserve(offers.size());
+    for (const mesos::v1::Offer& offer : offers) offers_.push_back(&offer);
+  }
+
+  std::vector<const mesos::v1::Offer*> offers_;
+};
 
 // What constraints look at on an agent.
 struct AgentFacts {
@@ -82,7 +107,7 @@ struct MatchOutcome {
   std::map<std::string, std::vector<Miss>> misses;
 };
 
-MatchOutcome MatchOffers(const std::vector<mesos::v1::Offer>& offers,
+MatchOutcome MatchOffers(const OfferList& offers,
                          const std::vector<WaitingInstance>& waiting,
                          std::vector<Placement> placed);
 

@@ -282,7 +282,7 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
   return out;
 }
 
-Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
+Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
   Output out;
   // Adopted from a state file of an older version: where the task runs is
   // known only by agent id, until an offer of that agent says more.
@@ -290,9 +290,9 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
     bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
                 i.state == InstanceState::kKilling;
     if (!live || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
-    for (const v1::Offer& o : offers) {
-      if (o.agent_id().value() != i.agent_id) continue;
-      i.agent = AgentFacts::Of(o);
+    for (const v1::Offer* o : offers) {
+      if (o->agent_id().value() != i.agent_id) continue;
+      i.agent = AgentFacts::Of(*o);
       out.state_changed = true;
       break;
     }
@@ -312,7 +312,7 @@ Output SchedulerCore::Offers(const std::vector<v1::Offer>& offers, Millis now) {
 
   MatchOutcome match;
   if (waiting.empty()) {
-    for (const v1::Offer& o : offers) match.unused.push_back(o.id());
+    for (const v1::Offer* o : offers) match.unused.push_back(o->id());
   } else {
     match = MatchOffers(offers, waiting, placed);
   }

@@ -98,7 +98,7 @@ class SchedulerCore {
   std::vector<KnownTask> KnownTasks() const;
 
   Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
-  Output Offers(const std::vector<mesos::v1::Offer>& offers, Millis now);
+  Output Offers(const OfferList& offers, Millis now);
   Output Update(const mesos::v1::TaskStatus& status, Millis now);
   Output Tick(Millis now);
   // A stop request (SIGINT, SIGTERM, --duration). A second one tears down

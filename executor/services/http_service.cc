@@ -133,16 +133,14 @@ HttpServer::Response ServeFile(const std::string& root, std::string_view request
 
 }  // namespace
 
-HttpRoutes::HttpRoutes(ServiceConfig::Http http, std::string root)
-    : http_(std::move(http)),
-      root_(std::move(root)),
-      body_path_(http_.path().empty() ? "/" : http_.path()) {
-  if (http_.has_body()) {
+HttpRoutes::HttpRoutes(const ServiceConfig::Http& http, std::string root)
+    : root_(std::move(root)), body_path_(http.path().empty() ? "/" : http.path()) {
+  if (http.has_body()) {
     HttpServer::Response payload;
-    payload.headers.Add("Content-Type", http_.content_type().empty()
+    payload.headers.Add("Content-Type", http.content_type().empty()
                                             ? "text/plain; charset=utf-8"
-                                            : http_.content_type());
-    payload.body = http_.body();
+                                            : http.content_type());
+    payload.body = http.body();
     payload_ = std::make_shared<const HttpServer::Prepared>(std::move(payload));
   }
 }

@@ -52,14 +52,13 @@ class HttpRoutes {
  public:
   // `root` is the absolute, symlink-free path of the directory served
   // (empty: no files).
-  HttpRoutes(ServiceConfig::Http http, std::string root);
+  HttpRoutes(const ServiceConfig::Http& http, std::string root);
 
   HttpServer::Response Serve(const HttpServer::Request& request) const;
 
  private:
   HttpServer::Response ServeGet(const HttpServer::Request& request) const;
 
-  ServiceConfig::Http http_;
   std::string root_;
   std::string body_path_;
   std::shared_ptr<const HttpServer::Prepared> payload_;  // when http has a body

@@ -57,7 +57,7 @@ class CommandFramework {
 
   MasterClient::Callbacks Callbacks() {
     MasterClient::Callbacks callbacks;
-    callbacks.on_event = [this](Event event) { OnEvent(std::move(event)); };
+    callbacks.on_event = [this](MasterClient::EventPtr event) { OnEvent(*event); };
     callbacks.on_fatal = [this](const std::string& why) {
       ADD_FAILURE() << "the master refused the framework: " << why;
       std::lock_guard<std::mutex> lock(mutex_);
@@ -67,7 +67,7 @@ class CommandFramework {
     return callbacks;
   }
 
-  void OnEvent(Event event) {
+  void OnEvent(const Event& event) {
     if (event.type() == Event::SUBSCRIBED) {
       framework_id_ = event.subscribed().framework_id();
     } else if (event.type() == Event::OFFERS && !launched_ &&

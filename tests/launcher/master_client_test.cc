@@ -125,7 +125,8 @@ struct Reports {
 
   MasterClient::Callbacks Callbacks() {
     MasterClient::Callbacks c;
-    c.on_event = [this](const sched::Event& e) {
+    c.on_event = [this](MasterClient::EventPtr event) {
+      const sched::Event& e = *event;
       std::lock_guard<std::mutex> lock(mutex);
       events.push_back(e);
       changed.notify_all();

@@ -65,7 +65,8 @@ struct Reports {
 
   MasterClient::Callbacks Callbacks() {
     MasterClient::Callbacks c;
-    c.on_event = [this](const sched::Event& e) {
+    c.on_event = [this](MasterClient::EventPtr event) {
+      const sched::Event& e = *event;
       std::lock_guard<std::mutex> lock(mutex);
       if (e.type() == sched::Event::SUBSCRIBED) subscribed = true;
       changed.notify_all();
