@@ -53,7 +53,20 @@ std::uint16_t FreePort() {
   return port;
 }
 
-ServiceConfig PayloadConfig(std::uint16_t port) {
+// Starts `config`'s service with its port set to one that was free a moment
+// ago. Tests run side by side, so another may bind that port in between;
+// then a fresh one is tried, a few times, and the last failure returned.
+Result<std::unique_ptr<HttpService>> StartOnAFreePort(ServiceConfig config,
+                                                      const std::string& sandbox) {
+  for (int attempt = 1;; ++attempt) {
+    config.mutable_ports(0)->set_number(FreePort());
+    auto service = HttpService::Start(config, "127.0.0.1", sandbox);
+    if (service.ok() || attempt == 5) return service;
+  }
+}
+
+// The payload service on `port` (0: StartOnAFreePort picks it).
+ServiceConfig PayloadConfig(std::uint16_t port = 0) {
   ServiceConfig config;
   config.mutable_http()->set_port_name("http");
   config.mutable_http()->set_path("/");
@@ -67,7 +80,7 @@ ServiceConfig PayloadConfig(std::uint16_t port) {
 
 TEST(HttpService, ServesThePayloadAtItsPathWithItsContentType) {
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   auto response = HttpGet(service.value()->port(), "/");
   EXPECT_EQ(response.status, 200);
@@ -78,7 +91,7 @@ TEST(HttpService, ServesThePayloadAtItsPathWithItsContentType) {
 
 TEST(HttpService, AnswersHeadWithoutABody) {
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   auto response = HttpGet(service.value()->port(), "/", "127.0.0.1", "HEAD");
   EXPECT_EQ(response.status, 200);
@@ -88,7 +101,7 @@ TEST(HttpService, AnswersHeadWithoutABody) {
 
 TEST(HttpService, AnswersHealthWithOk) {
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   auto response = HttpGet(service.value()->port(), "/health");
   EXPECT_EQ(response.status, 200);
@@ -97,7 +110,7 @@ TEST(HttpService, AnswersHealthWithOk) {
 
 TEST(HttpService, RefusesPostWith405ThroughTheProjectsClient) {
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   CurlHttpClient http;
   auto response = http.Post(service.value()->url() + "/", {}, "x", {});
@@ -140,8 +153,7 @@ class HttpServiceRoot : public ::testing::Test {
     config.mutable_http()->set_root("site");
     ServiceConfig::Port* p = config.add_ports();
     p->set_name("http");
-    p->set_number(FreePort());
-    auto service = HttpService::Start(config, "127.0.0.1", sandbox_.path());
+    auto service = StartOnAFreePort(config, sandbox_.path());
     ASSERT_TRUE(service.ok()) << service.message();
     service_ = std::move(service.value());
   }
@@ -255,7 +267,7 @@ TEST(HttpServiceUnderLoad, AThousandIdleOrSlowConnectionsDoNotStopNormalRequests
   const std::string raised = RaiseOpenFileLimit(2 * kHeld + 256);
   ASSERT_EQ(raised, "");
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   const std::uint16_t port = service.value()->port();
   // Half say nothing, half send the start of their headers and stop: far
@@ -278,7 +290,7 @@ TEST(HttpServiceUnderLoad, KeepsConnectionsAliveBetweenRequests) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   TempDir sandbox;
-  auto service = HttpService::Start(PayloadConfig(FreePort()), "127.0.0.1", sandbox.path());
+  auto service = StartOnAFreePort(PayloadConfig(), sandbox.path());
   ASSERT_TRUE(service.ok()) << service.message();
   net::io_context io;
   net::ip::tcp::socket socket(io);
