@@ -158,6 +158,11 @@ class TestClient {
 
   http::response_parser<http::string_body>& parser() { return *parser_; }
   void Close() { stream_.close(); }
+  // Tells the server this client sends nothing more (a FIN).
+  void ShutdownSend() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
   std::uint16_t local_port() const {
     return stream_.socket().local_endpoint().port();
   }
@@ -365,6 +370,84 @@ TEST(HttpServer, MalformedRequestGets400) {
   EXPECT_EQ(response.result_int(), 400);
   EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u)
       << response.body();
+}
+
+// Answers every request with its method, target and body.
+HttpServer::Response Echo(const HttpServer::Request& request) {
+  return HttpServer::Response::Text(
+      200, request.method + " " + request.target + " " + request.body);
+}
+
+TEST(HttpServer, PipelinedRequestsAreAnsweredOneByOneInOrder) {
+  auto server = StartServer(Echo);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  // Three requests in one write: the server reads them in one go and must
+  // answer the second and third from what it has already buffered.
+  ASSERT_FALSE(client.Send(
+      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+      "GET /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthree"));
+  for (const char* expected : {"POST /a one", "GET /b?q=1 ", "POST /c three"}) {
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response)) << expected;
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response.body(), expected);
+  }
+}
+
+TEST(HttpServer, RequestArrivingAByteAtATimeIsAnsweredWhole) {
+  auto server = StartServer(Echo);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  const std::string raw =
+      "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody";
+  for (char c : raw) ASSERT_FALSE(client.Send(std::string(1, c)));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body(), "POST /slow body");
+  // And the connection serves the next request.
+  ASSERT_FALSE(client.Send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n"));
+  http::response<http::string_body> next;
+  ASSERT_FALSE(client.Read(&next));
+  EXPECT_EQ(next.body(), "GET /next ");
+}
+
+TEST(HttpServer, RequestCutOffByTheClientGets400AndNoHandlerRuns) {
+  std::atomic<int> calls{0};
+  auto server = StartServer([&](const HttpServer::Request& request) {
+    ++calls;
+    return Echo(request);
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  ASSERT_FALSE(client.Send(
+      "POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  client.ShutdownSend();
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u)
+      << response.body();
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(HttpServer, ClientThatClosesBetweenRequestsIsClosedQuietly) {
+  std::atomic<int> calls{0};
+  auto server = StartServer([&](const HttpServer::Request& request) {
+    ++calls;
+    return Echo(request);
+  });
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  ASSERT_FALSE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  client.ShutdownSend();
+  // No error response for a connection that ended cleanly: just its end.
+  EXPECT_EQ(client.ReadToEnd(), net::error::eof);
+  EXPECT_EQ(calls.load(), 1);
 }
 
 TEST(HttpServer, ConnectionsBeyondTheLimitGet503WhenEveryOneIsBusy) {
