@@ -4,16 +4,17 @@
 # Ours: a one-task spec (payload "Hello from Server", the machine's cpus)
 # run by `mesos-launch` on its embedded cluster; the URL is read from its
 # "serving" line. nginx: worker_processes = cores, access_log off, the same
-# body and Content-Type from `return 200`, on a free loopback port, as a plain
-# process. Rounds alternate ours/nginx; every ratio is ours/nginx.
+# body and Content-Type from `return 200`, run as a command task by another
+# `mesos-launch` on an embedded cluster of its own. Rounds alternate
+# ours/nginx; every ratio is ours/nginx.
 #
-# Usage: bench/http_vs_nginx.sh [BIN_DIR]   (env: ROUNDS=3 DURATION=10s
+# Usage: bench/http_vs_nginx.sh [BIN_DIR]   (env: ROUNDS=7 DURATION=10s
 #        THREADS=2 CONNECTIONS=64)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 bin="$(cd "${1:-$here/../build-bench/bin}" && pwd)"
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-7}
 duration=${DURATION:-10s}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
@@ -23,11 +24,14 @@ payload="Hello from Server"
 content_type="text/plain; charset=utf-8"
 
 work=$(mktemp -d /tmp/ml-bench-http.XXXXXX)
-ours_pid="" nginx_pid=""
+ours_pid="" nginx_launch_pid=""
 cleanup() {
-  if [ -n "$ours_pid" ]; then kill "$ours_pid" 2>/dev/null || true; wait "$ours_pid" 2>/dev/null || true; fi
-  if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in $ours_pid $nginx_launch_pid; do
+    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  done
   remove_sandboxes "$work/ours.log"
+  remove_sandboxes "$work/nginx.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,31 +67,56 @@ done
 [ -n "$executor_pid" ] || { echo "no executor process under $ours_pid"; exit 1; }
 
 # --- nginx ------------------------------------------------------------------
-nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
+# A task too: a command task on an embedded cluster of its own (the machine's
+# cpus again), nginx supervised by mesos-launch-executor like any command.
+# Both clusters give their first task port 31000 on the agent address
+# (127.0.0.2), where ours listens, so nginx listens on 127.0.0.1 instead.
+cat >"$work/nginx.conf.in" <<CONF
 worker_processes $cores;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+pid nginx.pid;
+error_log error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
+  client_body_temp_path body;
+  proxy_temp_path proxy;
+  fastcgi_temp_path fastcgi;
+  uwsgi_temp_path uwsgi;
+  scgi_temp_path scgi;
   server {
-    listen 127.0.0.1:$nginx_port;
+    listen 127.0.0.1:@PORT@;
     default_type "$content_type";
     location / { return 200 "$payload"; }
   }
 }
 CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx/stderr" &
-nginx_pid=$!
-nginx_url="http://127.0.0.1:$nginx_port/"
-for _ in $(seq 100); do curl -fs -o /dev/null "$nginx_url" && break; sleep 0.05; done
+cat >"$work/nginx.yaml" <<SPEC
+version: 1
+tasks:
+  - name: nginx
+    resources: { cpus: $task_cpus, mem: 128 }
+    ports:
+      - name: http
+    command: >-
+      sed "s/@PORT@/\${ports.http}/" $work/nginx.conf.in > nginx.conf &&
+      exec nginx -p "\$PWD/" -c "\$PWD/nginx.conf" -g 'daemon off;'
+SPEC
+"$bin/mesos-launch" "$work/nginx.yaml" --duration 1h >"$work/nginx.log" 2>&1 &
+nginx_launch_pid=$!
+line=$(wait_for_line "$work/nginx.log" 60 'LAUNCHED on .* http=[0-9]+') ||
+  { echo "nginx was never launched:"; cat "$work/nginx.log"; exit 1; }
+nginx_url="http://127.0.0.1:$(grep -oE 'http=[0-9]+' <<<"$line" | cut -d= -f2)/"
+for _ in $(seq 200); do curl -fs -o /dev/null "$nginx_url" && break; sleep 0.05; done
+nginx_pid=""
+for _ in $(seq 100); do
+  # The master is the nginx process whose parent is not an nginx.
+  for pid in $(descendants_named "$nginx_launch_pid" nginx); do
+    [ "$(cat "/proc/$(awk '{print $4}' "/proc/$pid/stat")/comm")" != nginx ] && nginx_pid=$pid
+  done
+  [ -n "$nginx_pid" ] && break
+  sleep 0.05
+done
+[ -n "$nginx_pid" ] || { echo "no nginx process under $nginx_launch_pid"; cat "$work/nginx.log"; exit 1; }
 
 # The two must answer alike: same status, body and Content-Type.
 for url in "$ours_url" "$nginx_url"; do
@@ -98,7 +127,7 @@ for url in "$ours_url" "$nginx_url"; do
 done
 
 echo "ours:  $ours_url (executor pid $executor_pid, task cpus $task_cpus)"
-echo "nginx: $nginx_url (master pid $nginx_pid, $cores workers)"
+echo "nginx: $nginx_url (a command task; nginx master pid $nginx_pid, $cores workers)"
 echo "wrk -t$threads -c$connections -d$duration --latency URL; $rounds rounds, ours first"
 load_line
 
