@@ -384,9 +384,9 @@ class HttpConnection
     parser_->header_limit(
         static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->eager(true);  // the body in the same pass as the headers
     // One deadline for the whole request, headers and body: a client that
     // dribbles its bytes is closed when it runs out, however steady.
-    parser_->eager(true);  // the body in the same pass as the headers
     SetDeadline(shared_->options.idle_timeout);
     entry_->waiting_since.store(Ticks(), std::memory_order_relaxed);
     ParseOrRead();
