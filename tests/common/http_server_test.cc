@@ -378,6 +378,14 @@ HttpServer::Response Echo(const HttpServer::Request& request) {
       200, request.method + " " + request.target + " " + request.body);
 }
 
+// An Echo server that counts the requests its handler was called for.
+std::unique_ptr<HttpServer> StartCountingEcho(std::atomic<int>* calls) {
+  return StartServer([calls](const HttpServer::Request& request) {
+    ++*calls;
+    return Echo(request);
+  });
+}
+
 TEST(HttpServer, PipelinedRequestsAreAnsweredOneByOneInOrder) {
   auto server = StartServer(Echo);
   ASSERT_TRUE(server);
@@ -416,10 +424,7 @@ TEST(HttpServer, RequestArrivingAByteAtATimeIsAnsweredWhole) {
 
 TEST(HttpServer, RequestCutOffByTheClientGets400AndNoHandlerRuns) {
   std::atomic<int> calls{0};
-  auto server = StartServer([&](const HttpServer::Request& request) {
-    ++calls;
-    return Echo(request);
-  });
+  auto server = StartCountingEcho(&calls);
   ASSERT_TRUE(server);
   TestClient client(server->port());
   ASSERT_FALSE(client.Send(
@@ -435,10 +440,7 @@ TEST(HttpServer, RequestCutOffByTheClientGets400AndNoHandlerRuns) {
 
 TEST(HttpServer, ClientThatClosesBetweenRequestsIsClosedQuietly) {
   std::atomic<int> calls{0};
-  auto server = StartServer([&](const HttpServer::Request& request) {
-    ++calls;
-    return Echo(request);
-  });
+  auto server = StartCountingEcho(&calls);
   ASSERT_TRUE(server);
   TestClient client(server->port());
   ASSERT_FALSE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
