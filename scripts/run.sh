@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target mesos-launch mesos-launch-executor mesos-launch-cluster
+scripts/build.sh mesos-launch mesos-launch-executor mesos-launch-cluster
 
 spec="${1:-specs/webserver.yaml}"
 [ $# -gt 0 ] && shift

@@ -1,25 +1,44 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test, as CI does:
-#   1. one build with clang under ASan + UBSan (the `asan` preset, in
-#      build-asan): the programs, every test and the fuzzers;
-#   2. every test (ctest) under those sanitizers;
-#   3. the specs and examples through --check;
-#   4. the five libFuzzer targets, FUZZ_SECONDS (default 60) each;
-#   5. the threaded transports under TSan (the `tsan` preset, build-tsan).
-# For a quick edit-test loop use a plain build instead (README).
+#   1. the README's build (build/: GCC, RelWithDebInfo), every target,
+#      warnings as errors (scripts/build.sh --werror);
+#   2. the README's first command run as a person does (scripts/smoke.sh);
+#   3. one build with clang under ASan + UBSan, assertions on (the `asan`
+#      preset, in build-asan): the programs, every test and the fuzzers;
+#      every test (ctest) under those sanitizers;
+#   4. the specs and examples through --check;
+#   5. the five libFuzzer targets, FUZZ_SECONDS (default 60) each;
+#   6. every test program labelled `threaded` under TSan (the `tsan`
+#      preset, build-tsan).
+# Each stage prints how long it took. For a quick edit-test loop use a plain
+# build instead (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+start=$SECONDS
+stage() {
+  echo "== [$(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s] $1"
+}
+
+stage "setup"
 scripts/setup.sh
 
-echo "== every test under ASan + UBSan"
+stage "the README's build: every target, GCC, warnings as errors"
+scripts/build.sh --werror
+
+stage "the README's run command, as a person runs it"
+scripts/smoke.sh
+
+stage "every test under ASan + UBSan, assertions on"
 scripts/sanitize.sh asan
 
-echo "== checking specs/ and examples/"
+stage "checking specs/ and examples/"
 build-asan/bin/mesos-launch --check specs/*.yaml examples/*.yaml
 
-echo "== fuzzing, ${FUZZ_SECONDS:-60}s per target"
+stage "fuzzing, ${FUZZ_SECONDS:-60}s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
-echo "== the threaded transports under TSan"
+stage "the threaded test programs under TSan"
 scripts/sanitize.sh tsan
+
+stage "all passed"

@@ -2,9 +2,9 @@
 // the way masters do. ZooKeeperServer runs Debian's `zookeeper` (needs
 // Java) standalone on a loopback port in a directory of the test's, killed
 // at the end or when the test process dies. MissingZooKeeper() says what is
-// not installed; ZooKeeperOrSkip() turns that into a failure under CI=true
-// and a skip elsewhere. ML_ZK_CLIENT_LOG=1 shows the ZooKeeper client's log
-// of ZkClient on stderr.
+// not installed; ML_REQUIRE_ZOOKEEPER turns that into a failure in CI
+// (tests/fakes/ci.h) and a skip elsewhere. ML_ZK_CLIENT_LOG=1 shows the
+// ZooKeeper client's log of ZkClient on stderr.
 //
 // Every wait is bounded; readiness is a served request, never a pause.
 #ifndef MLAUNCH_TESTS_FAKES_ZOOKEEPER_SERVER_H_
@@ -35,6 +35,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/fakes/ci.h"
 
 namespace mlaunch::testing {
 
@@ -345,16 +347,15 @@ inline std::string MissingZooKeeper(std::string* java) {
   return missing;
 }
 
-// In SetUp(): fails (CI=true) or skips the test when ZooKeeper cannot run;
-// otherwise sets *java. Use under ASSERT_NO_FATAL_FAILURE and return when
+// In SetUp(): fails in CI (tests/fakes/ci.h) or skips the test when
+// ZooKeeper cannot run; otherwise sets *java. Use under ASSERT_NO_FATAL_FAILURE and return when
 // IsSkipped().
 #define ML_REQUIRE_ZOOKEEPER(java)                                                             \
   do {                                                                                        \
     std::string ml_missing = ::mlaunch::testing::MissingZooKeeper(java);                      \
     if (!ml_missing.empty()) {                                                                \
-      const char* ml_ci = std::getenv("CI");                                                  \
-      if (ml_ci != nullptr && std::string(ml_ci) == "true") {                                 \
-        FAIL() << "CI=true, so the ZooKeeper tests must run, but: " << ml_missing             \
+      if (::mlaunch::testing::InCi()) {                                                       \
+        FAIL() << "CI is set, so the ZooKeeper tests must run, but: " << ml_missing           \
                << ". Run scripts/setup.sh.";                                                  \
       }                                                                                       \
       GTEST_SKIP() << "needs a real ZooKeeper server: " << ml_missing;                        \

@@ -16,16 +16,25 @@
 # SIGTERM; and no process is left in the work directory.
 #
 # Exit 77 (ctest's SKIP_RETURN_CODE) when node/npm or the npm packages are
-# unavailable -- except under CI=true, where that is a failure.
+# unavailable -- except in CI (any CI value but "", 0 or false), where that
+# is a failure.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 cluster="${1:?usage: run_test.sh CLUSTER_BINARY NPM_DIR}"
 npm_dir="${2:?usage: run_test.sh CLUSTER_BINARY NPM_DIR}"
 
+# CI is on for any value of CI but "", "0" and "false" (any case), as in
+# tests/fakes/ci.h.
+in_ci() {
+  case "${CI:-}" in
+    "" | 0 | [Ff][Aa][Ll][Ss][Ee]) return 1 ;;
+    *) return 0 ;;
+  esac
+}
 unavailable() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "FAIL: $1 (CI=true, so this test does not skip)" >&2
+  if in_ci; then
+    echo "FAIL: $1 (CI=${CI}, so this test does not skip)" >&2
     exit 1
   fi
   echo "SKIP: $1" >&2
