@@ -52,11 +52,17 @@ let commandStates = [];  // the command task's states, in order
 let commandFinished = false;
 let acksSent = 0;
 let acksAccepted = 0;
+let declinesSent = 0;
+let declinesAccepted = 0;
 
-// TEARDOWN only once every ACKNOWLEDGE was answered 202: after a teardown
-// the master knows the framework no more (400 "Framework cannot be found").
+// TEARDOWN only once every ACKNOWLEDGE and DECLINE was answered 202: each
+// call goes on a connection of its own, and one the master handles after
+// the teardown finds the framework gone (400 "Framework cannot be found").
+// Once both tasks finished, offers are no longer declined (the teardown
+// gives them back).
 function teardownWhenAcknowledged() {
-  if (!finished || !commandFinished || tornDown || acksAccepted < acksSent) return;
+  if (!finished || !commandFinished || tornDown || acksAccepted < acksSent ||
+      declinesAccepted < declinesSent) return;
   tornDown = true;
   scheduler.teardown();
 }
@@ -91,6 +97,8 @@ const scheduler = new Scheduler({
         const cpusE = take(offer, "cpus", 0.1), memE = take(offer, "mem", 32);
         const cpusC = take(offer, "cpus", 0.1), memC = take(offer, "mem", 32);
         if (launched || !cpusT || !memT || offer.resources.find((r) => r.name === "cpus").scalar.value < 0.3) {
+          if (finished && commandFinished) continue;
+          declinesSent += 1;
           this.decline([offer.id], { refuse_seconds: 0.5 });
           continue;
         }
@@ -192,6 +200,10 @@ scheduler.on("error", (error) => {
 scheduler.on("sent_acknowledge", () => {
   acksAccepted += 1;
   say("ACKNOWLEDGE accepted");
+  teardownWhenAcknowledged();
+});
+scheduler.on("sent_decline", () => {
+  declinesAccepted += 1;
   teardownWhenAcknowledged();
 });
 scheduler.on("sent_teardown", () => {
