@@ -1,4 +1,6 @@
-// CurlHttpClient: HttpClient on libcurl, the project's one HTTP client.
+// CurlHttpClient: HttpClient on libcurl, the HTTP client of mesos-launch and
+// mesos-launch-cluster (the executor's is BeastHttpClient:
+// docs/architecture.md, "One HTTP client per program").
 //
 // This file and curl_http_client.cc are the only ones that know libcurl;
 // libcurl's header is included nowhere else. On top of the HttpClient contract:

@@ -16,9 +16,11 @@
 // the method, the URL (without any credentials in it) and the cause;
 // nothing throws.
 //
-// The implementation is CurlHttpClient (curl_http_client.h); tests may use a
-// fake. Implementations are thread-safe: any thread may call any operation,
-// and several may do so at once.
+// Two implementations, one per program (docs/architecture.md, "One HTTP
+// client per program"): CurlHttpClient (curl_http_client.h) for mesos-launch
+// and the cluster, BeastHttpClient (beast_http_client.h) for the static
+// executor; tests may use a fake. Implementations are thread-safe: any
+// thread may call any operation, and several may do so at once.
 #ifndef MLAUNCH_COMMON_HTTP_CLIENT_H_
 #define MLAUNCH_COMMON_HTTP_CLIENT_H_
 

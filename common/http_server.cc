@@ -28,6 +28,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <iostream>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -36,7 +37,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "spdlog/spdlog.h"
 
 namespace mlaunch {
 
@@ -335,11 +335,9 @@ class HttpConnection
           net::ssl::stream_base::server,
           [self = this->shared_from_this()](beast::error_code ec) {
             if (self->closed_) return;
-            if (ec) {
-              spdlog::debug("HTTPS: TLS handshake with {} failed: {}",
-                            self->peer_, ec.message());
-              return self->Close();
-            }
+            // A client that fails the handshake learns why from its TLS
+            // alert; the server just lets it go.
+            if (ec) return self->Close();
             self->Serve();
           });
     } else {
@@ -839,7 +837,7 @@ class HttpServer::Impl {
       } catch (const std::exception& e) {
         // No memory, or OpenSSL could not make a session: this client is
         // dropped (the socket closed with the half-built connection).
-        spdlog::warn("HTTP server: cannot take a connection: {}", e.what());
+        std::cerr << "HTTP server: cannot take a connection: " << e.what() << "\n";
         if (entry.admitted) --shared_->admitted;
         shared_->connections.erase(id);
       }

@@ -14,11 +14,18 @@ namespace {
 
 constexpr char kProtobuf[] = "application/x-protobuf";
 
-HttpHeaders ProtobufHeaders() {
+HttpHeaders HeadersFor(const AgentLink& link) {
   HttpHeaders headers;
   headers.Add("Content-Type", kProtobuf);
   headers.Add("Accept", kProtobuf);
+  if (!link.token.empty()) headers.Add("Authorization", "Bearer " + link.token);
   return headers;
+}
+
+HttpClient::Options OptionsFor(const AgentLink& link, HttpClient::Options options) {
+  options.insecure = link.tls && !link.verify_tls;
+  options.ca_file = link.ca_file;
+  return options;
 }
 
 }  // namespace
@@ -33,12 +40,13 @@ struct AgentClient::Attempt {
   std::atomic<bool> silenced{false};  // Stop() or a newer Subscribe()
 };
 
-AgentClient::AgentClient(HttpClient& http, const std::string& endpoint, Callbacks callbacks,
+AgentClient::AgentClient(HttpClient& http, const AgentLink& link, Callbacks callbacks,
                          HttpClient::Options options)
     : http_(http),
-      url_("http://" + endpoint + "/api/v1/executor"),
+      url_(std::string(link.tls ? "https://" : "http://") + link.endpoint + "/api/v1/executor"),
+      headers_(HeadersFor(link)),
       callbacks_(std::move(callbacks)),
-      options_(std::move(options)) {}
+      options_(OptionsFor(link, std::move(options))) {}
 
 AgentClient::~AgentClient() { Stop(); }
 
@@ -89,13 +97,13 @@ void AgentClient::Subscribe(const v1exec::Call& subscribe) {
   };
   std::lock_guard<std::mutex> lock(mutex_);
   current_ = attempt;
-  stream_ = http_.OpenStream(url_, ProtobufHeaders(), subscribe.SerializeAsString(), options_,
+  stream_ = http_.OpenStream(url_, headers_, subscribe.SerializeAsString(), options_,
                              std::move(callbacks));
 }
 
 Status AgentClient::Send(const v1exec::Call& call) {
   Result<HttpClient::Response> response =
-      http_.Post(url_, ProtobufHeaders(), call.SerializeAsString(), options_);
+      http_.Post(url_, headers_, call.SerializeAsString(), options_);
   if (!response.ok()) return response.status();
   if (response->status != 202) {
     return Status::Error(StatusCode::kUnavailable,

@@ -1,7 +1,8 @@
 // AgentClient: the executor's connection to its agent over the v1 Executor
-// HTTP API (mesos-v1-reference.md §3). Transport only: it subscribes,
-// decodes the event stream and sends calls; what to send is the executor
-// core's business.
+// HTTP API (docs/mesos-protocol.md). Transport only: it subscribes, decodes
+// the event stream and sends calls; what to send is the executor core's
+// business. It speaks HTTPS when the link says so, and sends the agent's
+// token, if any, as "Authorization: Bearer" with every request.
 //
 // Subscribe() POSTs a SUBSCRIBE call to `<base>/api/v1/executor` and keeps
 // the response open as a stream: its body is RecordIO-framed protobuf
@@ -25,6 +26,7 @@
 
 #include "common/http_client.h"
 #include "common/status.h"
+#include "executor/agent_config.h"
 #include "mesos/v1/executor/executor.pb.h"
 
 namespace mlaunch::executor {
@@ -36,8 +38,8 @@ class AgentClient {
     std::function<void(const std::string& why)> on_disconnected;
   };
 
-  // `endpoint` is MESOS_AGENT_ENDPOINT: "host:port" of the agent.
-  AgentClient(HttpClient& http, const std::string& endpoint, Callbacks callbacks,
+  // `options` are the requests'; the link's TLS settings replace theirs.
+  AgentClient(HttpClient& http, const AgentLink& link, Callbacks callbacks,
               HttpClient::Options options = {});
   ~AgentClient();  // Stop()
   AgentClient(const AgentClient&) = delete;
@@ -54,7 +56,7 @@ class AgentClient {
   // Ends the subscription without reporting it. Idempotent.
   void Stop();
 
-  // "http://host:port/api/v1/executor".
+  // "http://host:port/api/v1/executor" (https:// over TLS).
   const std::string& url() const { return url_; }
 
  private:
@@ -62,6 +64,7 @@ class AgentClient {
 
   HttpClient& http_;
   std::string url_;
+  HttpHeaders headers_;  // of every request
   Callbacks callbacks_;
   HttpClient::Options options_;
 

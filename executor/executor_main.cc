@@ -69,7 +69,7 @@ class Loop {
         loop_(loop),
         http_(http),
         core_(config, std::move(options)),
-        client_(http, config.agent_endpoint, Callbacks()),
+        client_(http, config.agent, Callbacks()),
         start_(Clock::now()) {}
 
   int Run() {
@@ -184,7 +184,7 @@ class Loop {
       for (const mesos::v1::Resource& r : task.resources()) {
         if (r.name() == "cpus" && r.has_scalar()) cpus += r.scalar().value();
       }
-      auto http = HttpService::Start(config, ListenAddressFor(config_.agent_endpoint),
+      auto http = HttpService::Start(config, ListenAddressFor(config_.agent.endpoint),
                                      config_.sandbox, HttpThreadsForCpus(cpus));
       if (http.ok()) {
         service.http = std::move(http.value());
@@ -233,7 +233,7 @@ class Loop {
     auto it = services_.find(id);
     if (it == services_.end()) return;
     mesos::v1::HealthCheck check = it->second.check;
-    std::string host = ListenAddressFor(config_.agent_endpoint);
+    std::string host = ListenAddressFor(config_.agent.endpoint);
     if (host == "0.0.0.0") host = "127.0.0.1";
     std::string sandbox = config_.sandbox;
     // Finished runners are joined as new ones start.

@@ -1,12 +1,14 @@
 // mesos-launch-executor: wiring only. Reads the agent's environment, then
 // runs the executor loop (executor_main.h) until the executor core exits.
+// Agents start it with no arguments; `--version` prints the version.
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
-#include "common/curl_http_client.h"
+#include "common/beast_http_client.h"
 #include "executor/agent_config.h"
 #include "executor/executor_main.h"
 
@@ -34,7 +36,17 @@ mlaunch::executor::Millis Duration(const char* name, mlaunch::executor::Millis f
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "mesos-launch-executor " << MLAUNCH_VERSION << "\n";
+    return 0;
+  }
+  if (argc > 1) {
+    std::cerr << "mesos-launch-executor: unexpected argument '" << argv[1]
+              << "': a Mesos agent starts this program with its environment and no arguments;"
+                 " --version prints the version\n";
+    return 64;
+  }
   ::signal(SIGPIPE, SIG_IGN);
   // Taken by the loop's signal thread; blocked before any thread starts.
   sigset_t shutdown_signals;
@@ -48,10 +60,12 @@ int main() {
     std::cerr << "mesos-launch-executor: " << error << "\n";
     return 1;
   }
+  // The token is the executor's own: no task it starts inherits it.
+  ::unsetenv(mlaunch::executor::kTokenVariable);
   mlaunch::executor::ExecutorOptions options;
   options.shutdown_grace = Duration("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", options.shutdown_grace);
   options.recovery_timeout = Duration("MESOS_RECOVERY_TIMEOUT", options.recovery_timeout);
-  mlaunch::CurlHttpClient http;
+  mlaunch::BeastHttpClient http;
   mlaunch::executor::LoopOptions loop;
   loop.shutdown_on_signals = true;
   return mlaunch::executor::RunExecutor(*config, std::move(options), http, loop);

@@ -9,7 +9,7 @@ packages=(
   libcurl4-openssl-dev libspdlog-dev libcxxopts-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev openssl
   clang libclang-rt-14-dev
-  python3 python3-jsonschema python3-yaml curl ccache
+  python3 python3-jsonschema python3-yaml curl ccache file zlib1g-dev
   zookeeper default-jre-headless
 )
 

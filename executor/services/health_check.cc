@@ -30,11 +30,14 @@ std::chrono::milliseconds TimeoutOf(const mesos::v1::HealthCheck& check) {
 
 CheckOutcome TcpCheck(const std::string& host, uint32_t port, std::chrono::milliseconds timeout) {
   std::string where = host + ":" + std::to_string(port);
+  // Addresses only: the static executor has no name service, and the
+  // host is the agent's address.
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found) {
-    return {false, "cannot resolve " + host};
+    return {false, "'" + host + "' is not an IP address"};
   }
   std::string error = "cannot connect to " + where;
   for (addrinfo* a = found; a; a = a->ai_next) {

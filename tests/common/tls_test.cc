@@ -1,5 +1,5 @@
-// HTTPS: HttpServer with a certificate, reached by CurlHttpClient (the
-// project's client) and by a bare Boost.Asio TLS client and raw TCP
+// HTTPS: HttpServer with a certificate, reached by both HTTP clients
+// (CurlHttpClient, BeastHttpClient: the TlsClient suites) and by a bare Boost.Asio TLS client and raw TCP
 // sockets (to misbehave). The certificates come from a throwaway CA made
 // with the openssl tool (tests/fakes/test_certificates.h). Waits are bounded;
 // nothing sleeps.
@@ -29,7 +29,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 
+#include "common/beast_http_client.h"
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
 #include "tests/fakes/test_certificates.h"
@@ -173,13 +175,26 @@ TEST(Tls, ServerUrlSaysHttps) {
   EXPECT_EQ(server->url(), "https://127.0.0.1:" + std::to_string(server->port()));
 }
 
-TEST(Tls, PostAndStreamWorkWithTheCaFile) {
+// Both clients: what HttpClient promises over HTTPS.
+template <typename Client>
+class TlsClient : public ::testing::Test {};
+class ClientNames {
+ public:
+  template <typename Client>
+  static std::string GetName(int) {
+    return std::is_same_v<Client, CurlHttpClient> ? "Curl" : "Beast";
+  }
+};
+using Clients = ::testing::Types<CurlHttpClient, BeastHttpClient>;
+TYPED_TEST_SUITE(TlsClient, Clients, ClientNames);
+
+TYPED_TEST(TlsClient, PostAndStreamWorkWithTheCaFile) {
   StreamSlot slot;
   auto server = StartTls([&](const HttpServer::Request& r) {
     return r.path() == "/stream" ? slot.Make() : Echo(r);
   });
   ASSERT_NE(server, nullptr);
-  CurlHttpClient client;
+  TypeParam client;
   Result<HttpClient::Response> response =
       client.Post(server->url() + "/echo", {}, "hello", TrustingOurCa());
   ASSERT_TRUE(response.ok()) << response.message();
@@ -200,10 +215,10 @@ TEST(Tls, PostAndStreamWorkWithTheCaFile) {
   EXPECT_EQ(record.status, 200);
 }
 
-TEST(Tls, AnotherCaIsUntrustedAndTheMessageSaysWhy) {
+TYPED_TEST(TlsClient, AnotherCaIsUntrustedAndTheMessageSaysWhy) {
   auto server = StartTls();
   ASSERT_NE(server, nullptr);
-  CurlHttpClient client;
+  TypeParam client;
   HttpClient::Options options = TrustingOurCa();
   options.ca_file = Certs().other_ca_file;
   Result<HttpClient::Response> response = client.Post(server->url() + "/", {}, "", options);
@@ -222,13 +237,13 @@ TEST(Tls, AnotherCaIsUntrustedAndTheMessageSaysWhy) {
       << end.message();
 }
 
-TEST(Tls, InsecureSkipsVerification) {
+TYPED_TEST(TlsClient, InsecureSkipsVerification) {
   StreamSlot slot;
   auto server = StartTls([&](const HttpServer::Request& r) {
     return r.path() == "/stream" ? slot.Make() : Echo(r);
   });
   ASSERT_NE(server, nullptr);
-  CurlHttpClient client;
+  TypeParam client;
   HttpClient::Options options;
   options.insecure = true;
   Result<HttpClient::Response> response = client.Post(server->url() + "/x", {}, "", options);
@@ -245,10 +260,10 @@ TEST(Tls, InsecureSkipsVerification) {
   EXPECT_TRUE(stream->Wait().ok());
 }
 
-TEST(Tls, SystemCasDoNotKnowOurCa) {
+TYPED_TEST(TlsClient, SystemCasDoNotKnowOurCa) {
   auto server = StartTls();
   ASSERT_NE(server, nullptr);
-  CurlHttpClient client;
+  TypeParam client;
   Result<HttpClient::Response> response = client.Post(server->url() + "/", {}, "", {});
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kUntrusted) << response.message();

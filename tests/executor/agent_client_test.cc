@@ -8,10 +8,11 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "common/curl_http_client.h"
+#include "common/beast_http_client.h"
 #include "common/http_server.h"
 #include "common/recordio.h"
 #include "tests/fakes/closed_port.h"
+#include "tests/fakes/test_certificates.h"
 
 namespace mlaunch::executor {
 namespace {
@@ -37,8 +38,9 @@ std::string Record(v1exec::Event::Type type) {
 // An agent that opens a stream for SUBSCRIBE and records every other call.
 class FakeAgent {
  public:
-  FakeAgent() {
-    auto server = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Handle(r); });
+  explicit FakeAgent(HttpServer::Options options = {}) {
+    auto server =
+        HttpServer::Start(options, [this](const HttpServer::Request& r) { return Handle(r); });
     EXPECT_TRUE(server.ok());
     server_ = std::move(server.value());
   }
@@ -60,6 +62,10 @@ class FakeAgent {
     std::lock_guard<std::mutex> lock(mutex_);
     return content_types_;
   }
+  std::vector<std::string> authorizations() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return authorizations_;
+  }
 
   int subscribe_status = 200;
   int call_status = 202;
@@ -74,6 +80,7 @@ class FakeAgent {
     calls_.push_back(call);
     content_types_.push_back(r.headers.Get("Content-Type").value_or("") + "|" +
                              r.headers.Get("Accept").value_or(""));
+    authorizations_.push_back(r.headers.Get("Authorization").value_or("(none)"));
     if (call.type() == v1exec::Call::SUBSCRIBE) {
       if (subscribe_status != 200) {
         return HttpServer::Response::Text(subscribe_status, "Framework not found");
@@ -96,6 +103,7 @@ class FakeAgent {
   std::condition_variable changed_;
   std::shared_ptr<ResponseStream> stream_;
   std::vector<v1exec::Call> calls_;
+  std::vector<std::string> authorizations_;
   std::vector<std::string> content_types_;
 };
 
@@ -123,11 +131,18 @@ struct Reports {
   }
 };
 
+// A plain-HTTP link to `endpoint`, without a token.
+AgentLink Link(const std::string& endpoint) {
+  AgentLink link;
+  link.endpoint = endpoint;
+  return link;
+}
+
 TEST(AgentClient, SubscribesInProtobufAndDeliversEventsSplitAnywhere) {
   FakeAgent agent;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   auto stream = agent.AwaitStream();
   ASSERT_NE(stream, nullptr);
@@ -144,9 +159,9 @@ TEST(AgentClient, SubscribesInProtobufAndDeliversEventsSplitAnywhere) {
 
 TEST(AgentClient, SendsCallsAndAcceptsOnly202) {
   FakeAgent agent;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   ASSERT_TRUE(client.Send(Call(v1exec::Call::MESSAGE)).ok());
   ASSERT_EQ(agent.calls().size(), 1u);
   EXPECT_EQ(agent.calls()[0].type(), v1exec::Call::MESSAGE);
@@ -160,9 +175,9 @@ TEST(AgentClient, SendsCallsAndAcceptsOnly202) {
 
 TEST(AgentClient, ReportsTheAgentClosingTheStream) {
   FakeAgent agent;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   auto stream = agent.AwaitStream();
   ASSERT_NE(stream, nullptr);
@@ -173,9 +188,9 @@ TEST(AgentClient, ReportsTheAgentClosingTheStream) {
 TEST(AgentClient, ReportsARefusedSubscribeWithTheAgentsText) {
   FakeAgent agent;
   agent.subscribe_status = 404;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() == 1; }));
   EXPECT_NE(reports.disconnects[0].find("404"), std::string::npos) << reports.disconnects[0];
@@ -185,9 +200,9 @@ TEST(AgentClient, ReportsARefusedSubscribeWithTheAgentsText) {
 TEST(AgentClient, ReportsAnAgentThatIsNotThere) {
   const ClosedPort closed;
   const std::string endpoint = closed.endpoint();
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, endpoint, reports.Callbacks());
+  AgentClient client(http, Link(endpoint), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() == 1; }));
   EXPECT_FALSE(client.Send(Call(v1exec::Call::MESSAGE)).ok());
@@ -195,9 +210,9 @@ TEST(AgentClient, ReportsAnAgentThatIsNotThere) {
 
 TEST(AgentClient, StopEndsTheStreamWithoutReportingIt) {
   FakeAgent agent;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   ASSERT_NE(agent.AwaitStream(), nullptr);
   client.Stop();
@@ -206,15 +221,86 @@ TEST(AgentClient, StopEndsTheStreamWithoutReportingIt) {
 
 TEST(AgentClient, ReportsAStreamThatIsNotRecordIO) {
   FakeAgent agent;
-  CurlHttpClient http;
+  BeastHttpClient http;
   Reports reports;
-  AgentClient client(http, agent.endpoint(), reports.Callbacks());
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
   client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
   auto stream = agent.AwaitStream();
   ASSERT_NE(stream, nullptr);
   stream->Write("x\n");
   ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() == 1; }));
   EXPECT_NE(reports.disconnects[0].find("RecordIO"), std::string::npos) << reports.disconnects[0];
+}
+
+TEST(AgentClient, SendsTheAgentsTokenWithEveryRequest) {
+  FakeAgent agent;
+  BeastHttpClient http;
+  Reports reports;
+  AgentLink link = Link(agent.endpoint());
+  link.token = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl";
+  AgentClient client(http, link, reports.Callbacks());
+  client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
+  ASSERT_NE(agent.AwaitStream(), nullptr);
+  ASSERT_TRUE(client.Send(Call(v1exec::Call::MESSAGE)).ok());
+  EXPECT_EQ(agent.authorizations(),
+            (std::vector<std::string>{"Bearer " + link.token, "Bearer " + link.token}));
+}
+
+TEST(AgentClient, SendsNoAuthorizationWithoutAToken) {
+  FakeAgent agent;
+  BeastHttpClient http;
+  Reports reports;
+  AgentClient client(http, Link(agent.endpoint()), reports.Callbacks());
+  ASSERT_TRUE(client.Send(Call(v1exec::Call::MESSAGE)).ok());
+  EXPECT_EQ(agent.authorizations(), std::vector<std::string>{"(none)"});
+}
+
+// An agent that serves HTTPS, with the test CA's certificate for 127.0.0.1.
+HttpServer::Options TlsAgent() {
+  HttpServer::Options options;
+  options.tls_cert_file = TestCertificates::Get().server_cert;
+  options.tls_key_file = TestCertificates::Get().server_key;
+  return options;
+}
+
+TEST(AgentClient, SpeaksHttpsToAnAgentThatServesIt) {
+  ASSERT_EQ(TestCertificates::Get().error, "");
+  for (bool verify : {false, true}) {
+    FakeAgent agent(TlsAgent());
+    BeastHttpClient http;
+    Reports reports;
+    AgentLink link = Link(agent.endpoint());
+    link.tls = true;
+    link.verify_tls = verify;
+    if (verify) link.ca_file = TestCertificates::Get().ca_file;
+    AgentClient client(http, link, reports.Callbacks());
+    EXPECT_EQ(client.url(), "https://" + agent.endpoint() + "/api/v1/executor");
+    client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
+    auto stream = agent.AwaitStream();
+    ASSERT_NE(stream, nullptr) << "verify=" << verify;
+    stream->Write(Record(v1exec::Event::SUBSCRIBED));
+    ASSERT_TRUE(reports.Await([&] { return reports.events.size() == 1; }));
+    EXPECT_TRUE(client.Send(Call(v1exec::Call::MESSAGE)).ok());
+  }
+}
+
+TEST(AgentClient, AnAgentCertificateFromAnotherCaIsRefusedWhenVerifying) {
+  ASSERT_EQ(TestCertificates::Get().error, "");
+  FakeAgent agent(TlsAgent());
+  BeastHttpClient http;
+  Reports reports;
+  AgentLink link = Link(agent.endpoint());
+  link.tls = true;
+  link.verify_tls = true;
+  link.ca_file = TestCertificates::Get().other_ca_file;
+  AgentClient client(http, link, reports.Callbacks());
+  client.Subscribe(Call(v1exec::Call::SUBSCRIBE));
+  ASSERT_TRUE(reports.Await([&] { return reports.disconnects.size() == 1; }));
+  EXPECT_NE(reports.disconnects[0].find("certificate could not be verified"), std::string::npos)
+      << reports.disconnects[0];
+  Status sent = client.Send(Call(v1exec::Call::MESSAGE));
+  EXPECT_EQ(sent.code(), StatusCode::kUntrusted) << sent.message();
+  EXPECT_TRUE(agent.calls().empty());
 }
 
 }  // namespace

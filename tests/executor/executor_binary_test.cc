@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -74,6 +75,10 @@ class FakeAgent {
     });
     return found;
   }
+  std::vector<std::string> authorizations() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return authorizations_;
+  }
   // Ends the current subscription stream, as an agent restarting does.
   void CloseStream() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -98,6 +103,7 @@ class FakeAgent {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     calls_.push_back(call);
+    authorizations_.push_back(r.headers.Get("Authorization").value_or("(none)"));
     changed_.notify_all();
     HttpServer::Response response;
     if (call.type() == v1exec::Call::SUBSCRIBE) {
@@ -115,13 +121,14 @@ class FakeAgent {
   std::condition_variable changed_;
   std::shared_ptr<ResponseStream> stream_;
   std::vector<v1exec::Call> calls_;
+  std::vector<std::string> authorizations_;  // of each call, "(none)" if none
 };
 
 // The executor as a child process, reaped by a thread of its own.
 class ExecutorProcess {
  public:
   ExecutorProcess(const std::string& endpoint, const std::string& sandbox,
-                  bool checkpoint = false) {
+                  bool checkpoint = false, const std::vector<std::string>& more_env = {}) {
     std::string binary = std::string(ML_BINARY_DIR) + "/bin/mesos-launch-executor";
     std::vector<std::string> env = {
         "MESOS_AGENT_ENDPOINT=" + endpoint, "MESOS_FRAMEWORK_ID=fw-1",
@@ -129,6 +136,7 @@ class ExecutorProcess {
         std::string("MESOS_CHECKPOINT=") + (checkpoint ? "1" : "0"), "PATH=/usr/bin:/bin",
         "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=1secs",
     };
+    env.insert(env.end(), more_env.begin(), more_env.end());
     std::vector<char*> envp;
     for (std::string& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -307,6 +315,27 @@ TEST_F(ExecutorBinary, RunsACommandToItsExitStatus) {
   ASSERT_TRUE(failed);
   EXPECT_NE(failed->update().status().message().find("7"), std::string::npos)
       << failed->update().status().message();
+}
+
+TEST_F(ExecutorBinary, SendsTheAgentsTokenAndKeepsItFromItsTasks) {
+  FakeAgent agent;
+  ExecutorProcess executor(agent.endpoint(), sandbox_, false,
+                           {"MESOS_EXECUTOR_AUTHENTICATION_TOKEN=the-agents-jwt"});
+  ASSERT_TRUE(
+      agent.Await([](const v1exec::Call& c) { return c.type() == v1exec::Call::SUBSCRIBE; }));
+  agent.Send(Subscribed());
+  ServiceConfig config;
+  config.mutable_command()->set_shell("env > env.txt");
+  agent.Send(Launch("job-1", config));
+  ASSERT_TRUE(agent.AwaitUpdate(v1::TASK_FINISHED));
+  for (const std::string& authorization : agent.authorizations()) {
+    EXPECT_EQ(authorization, "Bearer the-agents-jwt");
+  }
+  std::ifstream file(fs::path(sandbox_) / "env.txt");
+  std::string env((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(env.find("PATH="), std::string::npos) << env;
+  EXPECT_EQ(env.find("MESOS_EXECUTOR_AUTHENTICATION_TOKEN"), std::string::npos) << env;
+  EXPECT_EQ(env.find("the-agents-jwt"), std::string::npos) << env;
 }
 
 TEST_F(ExecutorBinary, ReportsHealthFlipsAndKillsATaskOutOfChecks) {

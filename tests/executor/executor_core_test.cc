@@ -15,7 +15,12 @@ using Event = v1::executor::Event;
 class Executor : public ::testing::Test {
  protected:
   explicit Executor(bool checkpoint = true) {
-    AgentConfig config{"127.0.0.2:5051", "fw-1", "web.0.x", "/sandbox", checkpoint};
+    AgentConfig config;
+    config.agent.endpoint = "127.0.0.2:5051";
+    config.framework_id = "fw-1";
+    config.executor_id = "web.0.x";
+    config.sandbox = "/sandbox";
+    config.checkpoint = checkpoint;
     ExecutorOptions options;
     options.new_uuid = [this] {
       std::string u(16, '\0');

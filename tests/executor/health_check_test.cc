@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "common/curl_http_client.h"
+#include "common/beast_http_client.h"
 #include "common/http_server.h"
 
 namespace mlaunch::executor {
@@ -48,7 +48,7 @@ v1::HealthCheck Command(const std::string& shell, double timeout = 5) {
 std::string Sandbox() { return std::filesystem::temp_directory_path().native(); }
 
 HttpClient& Client() {
-  static CurlHttpClient client;
+  static BeastHttpClient client;
   return client;
 }
 
@@ -124,7 +124,7 @@ class HttpHealthCheck : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
   }
 
-  CurlHttpClient client_;
+  BeastHttpClient client_;
   std::unique_ptr<HttpServer> server_;
 
  private:

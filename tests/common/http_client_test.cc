@@ -1,5 +1,9 @@
-// CurlHttpClient against the project's HttpServer on a loopback port 0.
-// Waiting is done on condition variables with a deadline, never by sleeping.
+// The HttpClient contract (common/http_client.h), one suite run against
+// both implementations -- CurlHttpClient (mesos-launch, the cluster's
+// fetcher) and BeastHttpClient (the executor) -- and then what each adds,
+// against the project's HttpServer on a loopback port 0. Waiting is done on
+// condition variables with a deadline, never by sleeping.
+#include "common/beast_http_client.h"
 #include "common/curl_http_client.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "common/http_server.h"
@@ -70,8 +75,10 @@ class StreamSlot {
   Latch ended_;
 };
 
-// A server whose handler the test replaces, and which remembers requests.
-class CurlHttpClientAgainstServer : public ::testing::Test {
+// A server whose handler the test replaces, and which remembers requests;
+// `client_` is the implementation under test.
+template <typename Client>
+class HttpClientContract : public ::testing::Test {
  protected:
   void SetUp() override {
     auto started =
@@ -108,7 +115,7 @@ class CurlHttpClientAgainstServer : public ::testing::Test {
 
   std::string Url(const std::string& path) { return server_->url() + path; }
 
-  CurlHttpClient client_;
+  Client client_;
   HttpClient::Options options_;
   StreamSlot slot_;  // for handlers that stream
   Latch release_;    // for handlers that wait
@@ -211,8 +218,21 @@ class StreamRecorder {
   }
 };
 
-TEST_F(CurlHttpClientAgainstServer, PostRoundTripsHeadersAndBinaryBody) {
-  Handle([](const HttpServer::Request&) {
+class ClientNames {
+ public:
+  template <typename Client>
+  static std::string GetName(int) {
+    return std::is_same_v<Client, CurlHttpClient> ? "Curl" : "Beast";
+  }
+};
+using Clients = ::testing::Types<CurlHttpClient, BeastHttpClient>;
+TYPED_TEST_SUITE(HttpClientContract, Clients, ClientNames);
+
+// What only CurlHttpClient does: keep connections for reuse.
+class CurlHttpClientAgainstServer : public HttpClientContract<CurlHttpClient> {};
+
+TYPED_TEST(HttpClientContract, PostRoundTripsHeadersAndBinaryBody) {
+  this->Handle([](const HttpServer::Request&) {
     HttpServer::Response response;
     response.headers.Add("Content-Type", "application/x-protobuf");
     response.headers.Add("Mesos-Stream-Id", "5f1e");
@@ -220,11 +240,11 @@ TEST_F(CurlHttpClientAgainstServer, PostRoundTripsHeadersAndBinaryBody) {
     return response;
   });
   const std::string body = "\x08\x01\x12\x00\xff\n\r\n"s;
-  auto result = client_.Post(Url("/api/v1/scheduler"),
+  auto result = this->client_.Post(this->Url("/api/v1/scheduler"),
                              {{"Content-Type", "application/x-protobuf"},
                               {"Accept", "application/x-protobuf"},
                               {"X-Empty", ""}},
-                             body, options_);
+                             body, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->headers.Get("content-type"), "application/x-protobuf");
@@ -245,12 +265,12 @@ TEST_F(CurlHttpClientAgainstServer, PostRoundTripsHeadersAndBinaryBody) {
   EXPECT_FALSE(request.headers.Has("Authorization"));
 }
 
-TEST_F(CurlHttpClientAgainstServer, LargeBodyIsSentWithoutWaitingForContinue) {
+TYPED_TEST(HttpClientContract, LargeBodyIsSentWithoutWaitingForContinue) {
   // curl would announce a body this size with Expect: 100-continue and then
   // wait a second for an answer Mesos never gives.
   const std::string body(2 * 1024 * 1024, 'p');
-  auto result = client_.Post(
-      Url("/"), {{"Content-Type", "application/x-protobuf"}}, body, options_);
+  auto result = this->client_.Post(
+      this->Url("/"), {{"Content-Type", "application/x-protobuf"}}, body, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   auto requests = this->requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -258,8 +278,8 @@ TEST_F(CurlHttpClientAgainstServer, LargeBodyIsSentWithoutWaitingForContinue) {
   EXPECT_FALSE(requests[0].headers.Has("Expect"));
 }
 
-TEST_F(CurlHttpClientAgainstServer, AddsNoContentTypeOrAcceptOfItsOwn) {
-  auto result = client_.Post(Url("/"), {}, "x", options_);
+TYPED_TEST(HttpClientContract, AddsNoContentTypeOrAcceptOfItsOwn) {
+  auto result = this->client_.Post(this->Url("/"), {}, "x", this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   auto requests = this->requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -267,9 +287,8 @@ TEST_F(CurlHttpClientAgainstServer, AddsNoContentTypeOrAcceptOfItsOwn) {
   EXPECT_FALSE(requests[0].headers.Has("Accept"));
 }
 
-TEST_F(CurlHttpClientAgainstServer,
-       PassesStatusCodesThroughWithoutFollowingRedirects) {
-  Handle([](const HttpServer::Request& request) {
+TYPED_TEST(HttpClientContract, PassesStatusCodesThroughWithoutFollowingRedirects) {
+  this->Handle([](const HttpServer::Request& request) {
     if (request.target == "/accepted") {
       HttpServer::Response response;
       response.status = 202;
@@ -285,28 +304,28 @@ TEST_F(CurlHttpClientAgainstServer,
     return HttpServer::Response::Text(503, "No leader elected");
   });
 
-  auto accepted = client_.Post(Url("/accepted"), {}, "", options_);
+  auto accepted = this->client_.Post(this->Url("/accepted"), {}, "", this->options_);
   ASSERT_TRUE(accepted.ok()) << accepted.message();
   EXPECT_EQ(accepted->status, 202);
   EXPECT_EQ(accepted->body, "");
 
-  auto redirect = client_.Post(Url("/redirect"), {}, "call", options_);
+  auto redirect = this->client_.Post(this->Url("/redirect"), {}, "call", this->options_);
   ASSERT_TRUE(redirect.ok()) << redirect.message();
   EXPECT_EQ(redirect->status, 307);
   EXPECT_EQ(redirect->headers.Get("Location"),
             "//leader.example:5050/api/v1/scheduler");
 
-  auto unavailable = client_.Post(Url("/other"), {}, "", options_);
+  auto unavailable = this->client_.Post(this->Url("/other"), {}, "", this->options_);
   ASSERT_TRUE(unavailable.ok()) << unavailable.message();
   EXPECT_EQ(unavailable->status, 503);
   EXPECT_EQ(unavailable->body, "No leader elected");
 
-  EXPECT_EQ(requests().size(), 3u);  // the redirect was not followed
+  EXPECT_EQ(this->requests().size(), 3u);  // the redirect was not followed
 }
 
 TEST_F(CurlHttpClientAgainstServer, ReusesTheConnectionForConsecutivePosts) {
   for (int i = 0; i < 3; ++i) {
-    auto result = client_.Post(Url("/"), {}, "", options_);
+    auto result = this->client_.Post(this->Url("/"), {}, "", this->options_);
     ASSERT_TRUE(result.ok()) << result.message();
   }
   auto requests = this->requests();
@@ -315,8 +334,8 @@ TEST_F(CurlHttpClientAgainstServer, ReusesTheConnectionForConsecutivePosts) {
   EXPECT_EQ(requests[1].peer, requests[2].peer);
 }
 
-TEST_F(CurlHttpClientAgainstServer, SendsBasicAuthentication) {
-  Handle([](const HttpServer::Request& request) {
+TYPED_TEST(HttpClientContract, SendsBasicAuthentication) {
+  this->Handle([](const HttpServer::Request& request) {
     if (request.headers.Get("Authorization") !=
         "Basic cHJpbmNpcGFsOnNlY3JldA==") {
       HttpServer::Response response = HttpServer::Response::Text(401, "");
@@ -326,42 +345,42 @@ TEST_F(CurlHttpClientAgainstServer, SendsBasicAuthentication) {
     }
     return HttpServer::Response::Text(202, "");
   });
-  auto anonymous = client_.Post(Url("/"), {}, "", options_);
+  auto anonymous = this->client_.Post(this->Url("/"), {}, "", this->options_);
   ASSERT_TRUE(anonymous.ok()) << anonymous.message();
   EXPECT_EQ(anonymous->status, 401);
 
-  options_.username = "principal";
-  options_.password = "secret";
-  auto authenticated = client_.Post(Url("/"), {}, "", options_);
+  this->options_.username = "principal";
+  this->options_.password = "secret";
+  auto authenticated = this->client_.Post(this->Url("/"), {}, "", this->options_);
   ASSERT_TRUE(authenticated.ok()) << authenticated.message();
   EXPECT_EQ(authenticated->status, 202);
-  EXPECT_EQ(requests().size(), 2u);  // the credentials went with the first try
+  EXPECT_EQ(this->requests().size(), 2u);  // the credentials went with the first try
 }
 
-TEST_F(CurlHttpClientAgainstServer, TimeoutIsAnError) {
-  Handle([this](const HttpServer::Request&) {
-    release_.Wait();
+TYPED_TEST(HttpClientContract, TimeoutIsAnError) {
+  this->Handle([this](const HttpServer::Request&) {
+    this->release_.Wait();
     return HttpServer::Response::Text(200, "too late");
   });
-  options_.timeout = std::chrono::milliseconds(100);
-  auto result = client_.Post(Url("/slow"), {}, "", options_);
-  release_.Open();
+  this->options_.timeout = std::chrono::milliseconds(100);
+  auto result = this->client_.Post(this->Url("/slow"), {}, "", this->options_);
+  this->release_.Open();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kTimeout);
-  EXPECT_EQ(result.message().rfind("POST " + Url("/slow") + ": ", 0), 0u)
+  EXPECT_EQ(result.message().rfind("POST " + this->Url("/slow") + ": ", 0), 0u)
       << result.message();
 }
 
-TEST_F(CurlHttpClientAgainstServer, ResponseBodyOverTheLimitIsAnError) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, ResponseBodyOverTheLimitIsAnError) {
+  this->Handle([](const HttpServer::Request&) {
     return HttpServer::Response::Text(200, std::string(1000, 'b'));
   });
-  options_.max_response_bytes = 999;
-  auto result = client_.Post(Url("/"), {}, "", options_);
+  this->options_.max_response_bytes = 999;
+  auto result = this->client_.Post(this->Url("/"), {}, "", this->options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidData);
   EXPECT_EQ(result.message(),
-            "POST " + Url("/") + ": response body exceeds 999 bytes");
+            "POST " + this->Url("/") + ": response body exceeds 999 bytes");
 }
 
 TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
@@ -380,10 +399,58 @@ TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
       << result.message();  // curl's own words, naming it again
 }
 
-TEST(CurlHttpClient, ErrorsDoNotRepeatCredentialsFromTheUrl) {
+TEST(BeastHttpClient, ConnectionRefusedNamesTheAddress) {
+  const ClosedPort closed;
+  const std::string address = closed.endpoint();
+  BeastHttpClient client;
+  auto result = client.Post("http://" + address + "/api/v1/executor", {}, "", {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(result.message().rfind("POST http://" + address + "/api/v1/executor: ", 0), 0u)
+      << result.message();
+  EXPECT_NE(result.message().find("cannot connect to " + address), std::string::npos)
+      << result.message();
+}
+
+TEST(BeastHttpClient, TakesAddressesOnlyNotNames) {
+  BeastHttpClient client;
+  for (const std::string url : {"http://localhost:5051/api/v1/executor",
+                                "http://agent.example:5051/x", "https://[::1/x"}) {
+    auto result = client.Get(url, {}, {});
+    ASSERT_FALSE(result.ok()) << url;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidData) << result.message();
+    EXPECT_EQ(result.message().rfind("GET " + url + ": ", 0), 0u) << result.message();
+  }
+  auto named = client.Get("http://localhost:5051/x", {}, {});
+  EXPECT_NE(named.message().find("'localhost' is not an IP address"), std::string::npos)
+      << named.message();
+  StreamRecorder recorder;
+  auto stream = client.OpenStream("http://localhost:1/x", {}, "", {}, recorder.Callbacks());
+  EXPECT_EQ(stream->Wait().code(), StatusCode::kInvalidData);
+}
+
+TEST(BeastHttpClient, RedirectToANameIsNotFollowed) {
+  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.status = 302;
+    response.headers.Add("Location", "http://elsewhere.example/");
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.message();
+  BeastHttpClient client;
+  HttpClient::Options options;
+  options.follow_redirects = true;
+  auto result = client.Get(server.value()->url() + "/", {}, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData);
+  EXPECT_NE(result.message().find("'elsewhere.example' is not an IP address"), std::string::npos)
+      << result.message();
+}
+
+TYPED_TEST(HttpClientContract, ErrorsDoNotRepeatCredentialsFromTheUrl) {
   const ClosedPort closed;
   const std::string port = std::to_string(closed.port());
-  CurlHttpClient client;
+  TypeParam client;
   auto result =
       client.Post("http://user:hunter2@127.0.0.1:" + port + "/x", {}, "", {});
   ASSERT_FALSE(result.ok());
@@ -394,27 +461,27 @@ TEST(CurlHttpClient, ErrorsDoNotRepeatCredentialsFromTheUrl) {
       << result.message();
 }
 
-TEST(CurlHttpClient, MalformedUrlIsInvalidData) {
-  CurlHttpClient client;
+TYPED_TEST(HttpClientContract, MalformedUrlIsInvalidData) {
+  TypeParam client;
   auto result = client.Post("ftp://127.0.0.1/x", {}, "", {});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidData)
       << result.message();
 }
 
-TEST_F(CurlHttpClientAgainstServer, StreamDeliversBytesAsTheServerSendsThem) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, StreamDeliversBytesAsTheServerSendsThem) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
     response.headers.Add("Content-Type", "application/x-protobuf");
     response.headers.Add("Mesos-Stream-Id", "0b1e");
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     return response;
   });
   StreamRecorder recorder;
-  auto stream = client_.OpenStream(Url("/api/v1/scheduler"),
+  auto stream = this->client_.OpenStream(this->Url("/api/v1/scheduler"),
                                    {{"Content-Type", "application/x-protobuf"}},
-                                   "subscribe", options_, recorder.Callbacks());
-  std::shared_ptr<ResponseStream> server_side = slot_.Wait();
+                                   "subscribe", this->options_, recorder.Callbacks());
+  std::shared_ptr<ResponseStream> server_side = this->slot_.Wait();
   ASSERT_TRUE(server_side);
 
   // One event at a time: each must arrive before the next is even sent.
@@ -433,20 +500,19 @@ TEST_F(CurlHttpClientAgainstServer, StreamDeliversBytesAsTheServerSendsThem) {
   ASSERT_TRUE(recorder.WaitForEnd());
   EXPECT_TRUE(recorder.end_status().ok()) << recorder.end_status().message();
   EXPECT_TRUE(stream->Wait().ok());
-  EXPECT_EQ(requests()[0].body, "subscribe");
+  EXPECT_EQ(this->requests()[0].body, "subscribe");
 }
 
-TEST_F(CurlHttpClientAgainstServer,
-       CancelFromAnotherThreadEndsANeverEndingStreamPromptly) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, CancelFromAnotherThreadEndsANeverEndingStreamPromptly) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     response.stream->Write(RecordIOEncode("\x08\x08"));
     return response;
   });
   StreamRecorder recorder;
   auto stream =
-      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+      this->client_.OpenStream(this->Url("/"), {}, "", this->options_, recorder.Callbacks());
   ASSERT_TRUE(recorder.WaitForRecords(1));
 
   std::chrono::steady_clock::time_point cancelled_at;
@@ -461,76 +527,76 @@ TEST_F(CurlHttpClientAgainstServer,
   // notice at curl's next timer, which here came after about 200 ms.
   EXPECT_LT(recorder.end_time() - cancelled_at, std::chrono::milliseconds(100));
   EXPECT_EQ(stream->Wait().code(), StatusCode::kCancelled);
-  EXPECT_TRUE(slot_.WaitForEnd()) << "the server did not see the client go";
+  EXPECT_TRUE(this->slot_.WaitForEnd()) << "the server did not see the client go";
   stream->Cancel();  // again: harmless
 }
 
-TEST_F(CurlHttpClientAgainstServer, DestroyingAnOpenStreamCancelsIt) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, DestroyingAnOpenStreamCancelsIt) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     return response;
   });
   StreamRecorder recorder;
   auto stream =
-      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+      this->client_.OpenStream(this->Url("/"), {}, "", this->options_, recorder.Callbacks());
   ASSERT_TRUE(recorder.WaitForHeaders());
   stream.reset();
   EXPECT_EQ(recorder.end_status().code(), StatusCode::kCancelled);
-  EXPECT_TRUE(slot_.WaitForEnd());
+  EXPECT_TRUE(this->slot_.WaitForEnd());
 }
 
-TEST_F(CurlHttpClientAgainstServer, CallbackReturningFalseStopsTheStream) {
-  Handle([&](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, CallbackReturningFalseStopsTheStream) {
+  this->Handle([&](const HttpServer::Request&) {
     HttpServer::Response response;
     response.stream = std::make_shared<ResponseStream>();
     response.stream->Write("more than we want");
     return response;
   });
   StreamRecorder recorder;
-  auto stream = client_.OpenStream(Url("/"), {}, "", options_,
+  auto stream = this->client_.OpenStream(this->Url("/"), {}, "", this->options_,
                                    recorder.Callbacks(/*keep_going=*/false));
   EXPECT_EQ(stream->Wait().code(), StatusCode::kCancelled);
   EXPECT_EQ(recorder.bytes(), "more than we want");
 }
 
-TEST_F(CurlHttpClientAgainstServer, StreamReportsAnErrorStatusWithItsBody) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, StreamReportsAnErrorStatusWithItsBody) {
+  this->Handle([](const HttpServer::Request&) {
     return HttpServer::Response::Text(400,
                                       "Subscribe calls should not include the "
                                       "'Mesos-Stream-Id' header");
   });
   StreamRecorder recorder;
-  auto stream = client_.OpenStream(Url("/"), {{"Mesos-Stream-Id", "x"}}, "",
-                                   options_, recorder.Callbacks());
+  auto stream = this->client_.OpenStream(this->Url("/"), {{"Mesos-Stream-Id", "x"}}, "",
+                                   this->options_, recorder.Callbacks());
   EXPECT_TRUE(stream->Wait().ok());
   EXPECT_EQ(recorder.status(), 400);
   EXPECT_EQ(recorder.bytes(),
             "Subscribe calls should not include the 'Mesos-Stream-Id' header");
 }
 
-TEST_F(CurlHttpClientAgainstServer, StreamCutByTheServerIsAnError) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, StreamCutByTheServerIsAnError) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     response.stream->Write("partial");
     return response;
   });
   StreamRecorder recorder;
   auto stream =
-      client_.OpenStream(Url("/"), {}, "", options_, recorder.Callbacks());
+      this->client_.OpenStream(this->Url("/"), {}, "", this->options_, recorder.Callbacks());
   ASSERT_TRUE(recorder.WaitForBytes());
-  server_->Stop();  // the connection closes without the final chunk
+  this->server_->Stop();  // the connection closes without the final chunk
   Status status = stream->Wait();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.message();
-  EXPECT_EQ(status.message().rfind("POST " + Url("/") + ": ", 0), 0u)
+  EXPECT_EQ(status.message().rfind("POST " + this->Url("/") + ": ", 0), 0u)
       << status.message();
 }
 
-TEST(CurlHttpClient, StreamToAClosedPortEndsWithTheError) {
+TYPED_TEST(HttpClientContract, StreamToAClosedPortEndsWithTheError) {
   const ClosedPort closed;
   const std::string address = closed.endpoint();
-  CurlHttpClient client;
+  TypeParam client;
   StreamRecorder recorder;
   auto stream = client.OpenStream("http://" + address + "/", {}, "", {},
                                   recorder.Callbacks());
@@ -544,14 +610,14 @@ TEST(CurlHttpClient, StreamToAClosedPortEndsWithTheError) {
 // ---------------------------------------------------------------------------
 // Get() and Download()
 
-TEST_F(CurlHttpClientAgainstServer, GetSendsAGetWithoutBodyAndReturnsTheResponse) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, GetSendsAGetWithoutBodyAndReturnsTheResponse) {
+  this->Handle([](const HttpServer::Request&) {
     HttpServer::Response response = HttpServer::Response::Text(200, "hello");
     response.headers.Add("X-Served", "yes");
     return response;
   });
-  auto result = client_.Get(Url("/files/a.txt?v=1"), {{"X-Asked", "1"}},
-                            options_);
+  auto result = this->client_.Get(this->Url("/files/a.txt?v=1"), {{"X-Asked", "1"}},
+                            this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->headers.Get("X-Served"), "yes");
@@ -568,12 +634,12 @@ TEST_F(CurlHttpClientAgainstServer, GetSendsAGetWithoutBodyAndReturnsTheResponse
 
 TEST_F(CurlHttpClientAgainstServer, GetAndPostShareTheReusedConnections) {
   // A handle that did a GET must POST again afterwards (and vice versa).
-  Handle([](const HttpServer::Request& request) {
+  this->Handle([](const HttpServer::Request& request) {
     return HttpServer::Response::Text(200, request.method + ":" + request.body);
   });
-  auto get = client_.Get(Url("/"), {}, options_);
-  auto post = client_.Post(Url("/"), {}, "body", options_);
-  auto get_again = client_.Get(Url("/"), {}, options_);
+  auto get = this->client_.Get(this->Url("/"), {}, this->options_);
+  auto post = this->client_.Post(this->Url("/"), {}, "body", this->options_);
+  auto get_again = this->client_.Get(this->Url("/"), {}, this->options_);
   ASSERT_TRUE(get.ok() && post.ok() && get_again.ok());
   EXPECT_EQ(get->body, "GET:");
   EXPECT_EQ(post->body, "POST:body");
@@ -592,52 +658,52 @@ void ServeRedirect(const HttpServer::Request& request,
   }
 }
 
-TEST_F(CurlHttpClientAgainstServer, GetDoesNotFollowRedirectsUnlessAsked) {
-  Handle([](const HttpServer::Request& request) {
+TYPED_TEST(HttpClientContract, GetDoesNotFollowRedirectsUnlessAsked) {
+  this->Handle([](const HttpServer::Request& request) {
     HttpServer::Response response;
     ServeRedirect(request, &response);
     return response;
   });
-  auto result = client_.Get(Url("/old"), {}, options_);
+  auto result = this->client_.Get(this->Url("/old"), {}, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 302);
   EXPECT_EQ(result->headers.Get("Location"), "/new");
-  EXPECT_EQ(requests().size(), 1u);
+  EXPECT_EQ(this->requests().size(), 1u);
 
-  options_.follow_redirects = true;
-  auto followed = client_.Get(Url("/old"), {}, options_);
+  this->options_.follow_redirects = true;
+  auto followed = this->client_.Get(this->Url("/old"), {}, this->options_);
   ASSERT_TRUE(followed.ok()) << followed.message();
   EXPECT_EQ(followed->status, 200);
   EXPECT_EQ(followed->body, "moved here");
-  EXPECT_EQ(requests().size(), 3u);
+  EXPECT_EQ(this->requests().size(), 3u);
 }
 
-TEST_F(CurlHttpClientAgainstServer, RedirectLoopsStopAtTheLimit) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, RedirectLoopsStopAtTheLimit) {
+  this->Handle([](const HttpServer::Request&) {
     HttpServer::Response response;
     response.status = 302;
     response.headers.Add("Location", "/again");
     return response;
   });
-  options_.follow_redirects = true;
-  options_.max_redirects = 3;
-  auto result = client_.Get(Url("/again"), {}, options_);
+  this->options_.follow_redirects = true;
+  this->options_.max_redirects = 3;
+  auto result = this->client_.Get(this->Url("/again"), {}, this->options_);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.message().rfind("GET " + Url("/again") + ": ", 0), 0u)
+  EXPECT_EQ(result.message().rfind("GET " + this->Url("/again") + ": ", 0), 0u)
       << result.message();
-  EXPECT_EQ(requests().size(), 4u);  // the first and three redirects
+  EXPECT_EQ(this->requests().size(), 4u);  // the first and three redirects
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadHandsTheBodyToTheSinkNotMemory) {
+TYPED_TEST(HttpClientContract, DownloadHandsTheBodyToTheSinkNotMemory) {
   std::string big(3 * 1024 * 1024, 'x');
   for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = char('a' + i % 26);
-  Handle([big](const HttpServer::Request&) {
+  this->Handle([big](const HttpServer::Request&) {
     return HttpServer::Response::Text(200, big);
   });
-  options_.max_response_bytes = 1024;  // far less than the body: not kept
+  this->options_.max_response_bytes = 1024;  // far less than the body: not kept
   std::string received;
   int pieces = 0;
-  auto result = client_.Download(Url("/big"), {}, options_,
+  auto result = this->client_.Download(this->Url("/big"), {}, this->options_,
                                  [&](std::string_view bytes) {
                                    received.append(bytes);
                                    ++pieces;
@@ -650,15 +716,15 @@ TEST_F(CurlHttpClientAgainstServer, DownloadHandsTheBodyToTheSinkNotMemory) {
   EXPECT_GT(pieces, 1);
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadFollowsRedirectsWhenAsked) {
-  Handle([](const HttpServer::Request& request) {
+TYPED_TEST(HttpClientContract, DownloadFollowsRedirectsWhenAsked) {
+  this->Handle([](const HttpServer::Request& request) {
     HttpServer::Response response;
     ServeRedirect(request, &response);
     return response;
   });
-  options_.follow_redirects = true;
+  this->options_.follow_redirects = true;
   std::string received;
-  auto result = client_.Download(Url("/old"), {}, options_,
+  auto result = this->client_.Download(this->Url("/old"), {}, this->options_,
                                  [&](std::string_view bytes) {
                                    received.append(bytes);
                                    return true;
@@ -668,12 +734,12 @@ TEST_F(CurlHttpClientAgainstServer, DownloadFollowsRedirectsWhenAsked) {
   EXPECT_EQ(received, "moved here");  // not "see /new"
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadKeepsTheBodyOfAnErrorStatus) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, DownloadKeepsTheBodyOfAnErrorStatus) {
+  this->Handle([](const HttpServer::Request&) {
     return HttpServer::Response::Text(404, "no such file");
   });
   bool sink_called = false;
-  auto result = client_.Download(Url("/missing"), {}, options_,
+  auto result = this->client_.Download(this->Url("/missing"), {}, this->options_,
                                  [&](std::string_view) {
                                    sink_called = true;
                                    return true;
@@ -684,29 +750,29 @@ TEST_F(CurlHttpClientAgainstServer, DownloadKeepsTheBodyOfAnErrorStatus) {
   EXPECT_FALSE(sink_called);
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadSinkReturningFalseCancels) {
-  Handle([](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, DownloadSinkReturningFalseCancels) {
+  this->Handle([](const HttpServer::Request&) {
     return HttpServer::Response::Text(200, std::string(100000, 'z'));
   });
-  auto result = client_.Download(Url("/"), {}, options_,
+  auto result = this->client_.Download(this->Url("/"), {}, this->options_,
                                  [](std::string_view) { return false; });
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kCancelled);
   EXPECT_EQ(result.message(),
-            "GET " + Url("/") + ": stopped by the receiver of the body");
+            "GET " + this->Url("/") + ": stopped by the receiver of the body");
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadThatStallsIsATimeout) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, DownloadThatStallsIsATimeout) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     response.stream->Write("abc");  // and then nothing, ever
     return response;
   });
-  options_.stall_timeout = std::chrono::milliseconds(1000);
+  this->options_.stall_timeout = std::chrono::milliseconds(1000);
   std::string received;
   const auto start = std::chrono::steady_clock::now();
-  auto result = client_.Download(Url("/slow"), {}, options_,
+  auto result = this->client_.Download(this->Url("/slow"), {}, this->options_,
                                  [&](std::string_view bytes) {
                                    received.append(bytes);
                                    return true;
@@ -714,15 +780,15 @@ TEST_F(CurlHttpClientAgainstServer, DownloadThatStallsIsATimeout) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kTimeout) << result.message();
   EXPECT_EQ(result.message(),
-            "GET " + Url("/slow") + ": no data received for 1000 ms");
+            "GET " + this->Url("/slow") + ": no data received for 1000 ms");
   EXPECT_EQ(received, "abc");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
-TEST_F(CurlHttpClientAgainstServer, DownloadCutByTheServerIsAnError) {
-  Handle([this](const HttpServer::Request&) {
+TYPED_TEST(HttpClientContract, DownloadCutByTheServerIsAnError) {
+  this->Handle([this](const HttpServer::Request&) {
     HttpServer::Response response;
-    response.stream = slot_.Make();
+    response.stream = this->slot_.Make();
     response.stream->Write("partial");
     return response;
   });
@@ -730,7 +796,7 @@ TEST_F(CurlHttpClientAgainstServer, DownloadCutByTheServerIsAnError) {
   std::string received;
   Result<HttpClient::Response> result = Status::InvalidData("not run");
   std::thread downloader([&] {
-    result = client_.Download(Url("/cut"), {}, options_,
+    result = this->client_.Download(this->Url("/cut"), {}, this->options_,
                               [&](std::string_view bytes) {
                                 received.append(bytes);
                                 got_bytes.Open();
@@ -738,7 +804,7 @@ TEST_F(CurlHttpClientAgainstServer, DownloadCutByTheServerIsAnError) {
                               });
   });
   ASSERT_TRUE(got_bytes.Wait());
-  server_->Stop();  // the connection closes without the final chunk
+  this->server_->Stop();  // the connection closes without the final chunk
   downloader.join();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kUnavailable)
