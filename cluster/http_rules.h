@@ -23,9 +23,6 @@ struct BasicCredentials {
 // Decodes "Basic base64(principal:secret)"; nullopt when malformed.
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view value);
 
-std::string Base64Encode(std::string_view bytes);
-std::optional<std::string> Base64Decode(std::string_view text);
-
 }  // namespace mlaunch::cluster
 
 #endif  // MLAUNCH_CLUSTER_HTTP_RULES_H_

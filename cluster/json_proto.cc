@@ -5,7 +5,7 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "cluster/http_rules.h"
+#include "common/base64.h"
 
 namespace mlaunch::cluster {
 namespace {

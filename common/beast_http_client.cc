@@ -1,7 +1,6 @@
 #include "common/beast_http_client.h"
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include <atomic>
@@ -21,6 +20,8 @@
 #include <optional>
 #include <thread>
 #include <utility>
+
+#include "common/base64.h"
 
 namespace mlaunch {
 namespace {
@@ -107,15 +108,6 @@ Result<Target> ParseTarget(const std::string& what, const std::string& url) {
   return target;
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 bool IsVerifyFailure(const beast::error_code& ec) {
   return ec.category() == asio::error::get_ssl_category() &&
          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
@@ -151,7 +143,7 @@ class Exchange {
     for (const HttpHeaders::Field& field : headers) request.insert(field.name, field.value);
     if (send_credentials && !options_.username.empty()) {
       request.set(http::field::authorization,
-                  "Basic " + Base64(options_.username + ":" + options_.password));
+                  "Basic " + Base64Encode(options_.username + ":" + options_.password));
     }
     if (verb == http::verb::post) {
       request.body() = std::string(body);

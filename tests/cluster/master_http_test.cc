@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cluster/http_rules.h"
+#include "common/base64.h"
 #include "common/recordio.h"
 #include "nlohmann/json.hpp"
 

@@ -3,8 +3,6 @@
 // fetcher) and BeastHttpClient (the executor) -- and then what each adds,
 // against the project's HttpServer on a loopback port 0. Waiting is done on
 // condition variables with a deadline, never by sleeping.
-#include "common/beast_http_client.h"
-#include "common/curl_http_client.h"
 
 #include <gtest/gtest.h>
 
@@ -15,12 +13,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
+#include "common/beast_http_client.h"
+#include "common/curl_http_client.h"
 #include "common/http_server.h"
 #include "common/recordio.h"
 #include "tests/fakes/closed_port.h"
+#include "tests/fakes/http_clients.h"
 
 namespace mlaunch {
 namespace {
@@ -218,15 +218,7 @@ class StreamRecorder {
   }
 };
 
-class ClientNames {
- public:
-  template <typename Client>
-  static std::string GetName(int) {
-    return std::is_same_v<Client, CurlHttpClient> ? "Curl" : "Beast";
-  }
-};
-using Clients = ::testing::Types<CurlHttpClient, BeastHttpClient>;
-TYPED_TEST_SUITE(HttpClientContract, Clients, ClientNames);
+TYPED_TEST_SUITE(HttpClientContract, testing::HttpClients, testing::HttpClientNames);
 
 // What only CurlHttpClient does: keep connections for reuse.
 class CurlHttpClientAgainstServer : public HttpClientContract<CurlHttpClient> {};

@@ -29,11 +29,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <type_traits>
 
-#include "common/beast_http_client.h"
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
+#include "tests/fakes/http_clients.h"
 #include "tests/fakes/test_certificates.h"
 
 namespace mlaunch {
@@ -178,15 +177,7 @@ TEST(Tls, ServerUrlSaysHttps) {
 // Both clients: what HttpClient promises over HTTPS.
 template <typename Client>
 class TlsClient : public ::testing::Test {};
-class ClientNames {
- public:
-  template <typename Client>
-  static std::string GetName(int) {
-    return std::is_same_v<Client, CurlHttpClient> ? "Curl" : "Beast";
-  }
-};
-using Clients = ::testing::Types<CurlHttpClient, BeastHttpClient>;
-TYPED_TEST_SUITE(TlsClient, Clients, ClientNames);
+TYPED_TEST_SUITE(TlsClient, testing::HttpClients, testing::HttpClientNames);
 
 TYPED_TEST(TlsClient, PostAndStreamWorkWithTheCaFile) {
   StreamSlot slot;
