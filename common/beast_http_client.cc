@@ -402,7 +402,8 @@ Result<HttpClient::Response> Transfer(http::verb verb, const std::string& url,
       }
       std::optional<std::string> next = Resolve(current, *location);
       if (!next) {
-        return Status::InvalidData(what + ": cannot follow the redirect to '" + *location + "'");
+        return Status::InvalidData(what + ": cannot follow the redirect to '" +
+                                   RedactedUrl(*location) + "'");
       }
       Result<Target> next_target = ParseTarget(what + " (redirected)", *next);
       if (!next_target.ok()) return next_target.status();
