@@ -14,6 +14,9 @@
 //   names the address; Options::insecure skips both.
 // - Every request has a connection of its own, closed after the response
 //   (the executor makes a few calls a minute).
+// - Response headers are limited to 64 KiB (kHeaderLimitBytes): more is
+//   kInvalidData. Bodies are limited by Options::max_response_bytes, streams
+//   not at all.
 // - Post(), Get() and Download() run on the calling thread; each stream on a
 //   thread of its own until it ends.
 //

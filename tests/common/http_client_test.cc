@@ -4,7 +4,11 @@
 // against the project's HttpServer on a loopback port 0. Waiting is done on
 // condition variables with a deadline, never by sleeping.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -406,8 +410,10 @@ TEST(BeastHttpClient, ConnectionRefusedNamesTheAddress) {
 
 TEST(BeastHttpClient, TakesAddressesOnlyNotNames) {
   BeastHttpClient client;
-  for (const std::string url : {"http://localhost:5051/api/v1/executor",
-                                "http://agent.example:5051/x", "https://[::1/x"}) {
+  for (const std::string url :
+       {"http://localhost:5051/api/v1/executor", "http://agent.example:5051/x", "https://[::1/x",
+        "http://::1:80/x", "http://127.0.0.1:5o51/x", "http://127.0.0.1:70000/x",
+        "http://127.0.0.1:0/x", "ftp://127.0.0.1/x"}) {
     auto result = client.Get(url, {}, {});
     ASSERT_FALSE(result.ok()) << url;
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidData) << result.message();
@@ -419,6 +425,62 @@ TEST(BeastHttpClient, TakesAddressesOnlyNotNames) {
   StreamRecorder recorder;
   auto stream = client.OpenStream("http://localhost:1/x", {}, "", {}, recorder.Callbacks());
   EXPECT_EQ(stream->Wait().code(), StatusCode::kInvalidData);
+}
+
+// Our HttpServer will not send such headers, so a bare socket does: it
+// answers one request with a 70 KiB header, then closes.
+TEST(BeastHttpClient, ResponseHeadersOverTheLimitAreInvalidData) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::thread server([listener] {
+    const int connection = ::accept(listener, nullptr, nullptr);
+    if (connection < 0) return;
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::read(connection, buffer, sizeof buffer);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<std::size_t>(n));
+    }
+    const std::string response = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'h') +
+                                 "\r\nContent-Length: 2\r\n\r\nok";
+    // The client hangs up mid-way: no SIGPIPE for that.
+    (void)!::send(connection, response.data(), response.size(), MSG_NOSIGNAL);
+    ::close(connection);
+  });
+  BeastHttpClient client;
+  auto result =
+      client.Get("http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/", {}, {});
+  server.join();
+  ::close(listener);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData) << result.message();
+  EXPECT_NE(result.message().find("not valid HTTP"), std::string::npos) << result.message();
+}
+
+TEST(BeastHttpClient, ARedirectToARelativePathIsNotFollowed) {
+  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
+    HttpServer::Response response;
+    response.status = 302;
+    response.headers.Add("Location", "elsewhere");
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.message();
+  BeastHttpClient client;
+  HttpClient::Options options;
+  options.follow_redirects = true;
+  auto result = client.Get(server.value()->url() + "/", {}, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData);
+  EXPECT_NE(result.message().find("cannot follow the redirect to 'elsewhere'"), std::string::npos)
+      << result.message();
 }
 
 TEST(BeastHttpClient, RedirectToANameIsNotFollowed) {

@@ -43,4 +43,8 @@ case "$out" in
   "mesos-launch-executor "[0-9]*) ;;
   *) fail "--version in an empty root printed '$out'" ;;
 esac
-echo "PASS: $described; in an empty root: $out"
+# Agents start it with no argument; anything else is a usage error (64).
+chroot "$root" /mesos-launch-executor --bogus >/dev/null 2>&1
+rc=$?
+[ "$rc" -eq 64 ] || fail "an unknown argument exited $rc, not 64"
+echo "PASS: $described; in an empty root: $out; an unknown argument exits 64"
