@@ -1,6 +1,5 @@
 #include "cluster/fetch_cache.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,26 +11,9 @@
 #include <system_error>
 #include <utility>
 
+#include "common/sha256.h"
+
 namespace mlaunch::cluster {
-namespace {
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(),
-                 nullptr) != 1) {
-    return "";
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
-}  // namespace
 
 FetchCache::FetchCache(std::string directory)
     : directory_(std::move(directory)) {}

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "launcher/compile.h"
 #include "common/master_address.h"
+#include "common/sha256.h"
+#include "launcher/compile.h"
+#include "launcher/executor_server.h"
 #include "launcher/plan_json.h"
 #include "launcher/run.h"
 #include "launcher/spec/docs.h"
@@ -36,14 +38,68 @@ std::string CurrentUser() {
   return "nobody";
 }
 
-// The path of the mesos-launch-executor in this program's directory, or ""
-// when there is none.
-std::string ExecutorBesideSelf() {
-  std::error_code error;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return "";
-  std::filesystem::path executor = self.parent_path() / "mesos-launch-executor";
-  return access(executor.c_str(), X_OK) == 0 ? executor.string() : "";
+bool IsSha256Checksum(const std::string& text) {
+  return text.size() == 7 + 64 && text.rfind("sha256:", 0) == 0 &&
+         text.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
+// The executor of tasks whose spec names none, from the flags and whether a
+// master is named, or a usage error. A served executor's `uri` has the
+// placeholder address ${mesos_launch} until RunSpec serves it.
+Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool named_master,
+                                        const World& world) {
+  ExecutorDelivery d;
+  const bool uri = args.count("executor-uri") > 0;
+  const bool from_path = args.count("executor-from-path") > 0;
+  auto usage = [](const std::string& message) { return Status::InvalidData(message); };
+  if (uri && from_path) return usage("give --executor-uri or --executor-from-path, not both");
+  if (args.count("executor-checksum") && !uri) {
+    return usage("--executor-checksum goes with --executor-uri (a served executor is always "
+                 "checked)");
+  }
+  if (uri) {
+    d.source = ExecutorDelivery::Source::kUri;
+    d.uri = args["executor-uri"].as<std::string>();
+    if (args.count("executor-checksum")) {
+      const std::string checksum = args["executor-checksum"].as<std::string>();
+      if (!IsSha256Checksum(checksum)) {
+        return usage("--executor-checksum must be sha256: followed by 64 lower-case hex digits");
+      }
+      d.sha256 = checksum.substr(7);
+    }
+  } else if (from_path) {
+    d.source = ExecutorDelivery::Source::kAgentPath;
+  } else {
+    d.path = world.executor;
+    if (d.path.empty()) {
+      return usage(named_master
+                       ? "no mesos-launch-executor beside this program to serve to the agents; "
+                         "install it there, or pass --executor-uri URI or --executor-from-path"
+                       : "no master named, and no mesos-launch-executor beside this program for "
+                         "the embedded cluster to run; pass --executor-uri file:///PATH/TO/"
+                         "mesos-launch-executor, or name a master with --master");
+    }
+    d.source = named_master ? ExecutorDelivery::Source::kServed
+                            : ExecutorDelivery::Source::kInPlace;
+  }
+  if (args.count("advertise") && d.source != ExecutorDelivery::Source::kServed) {
+    return usage("--advertise is where agents fetch the executor mesos-launch serves; this run "
+                 "serves none (" + Describe(d) + ")");
+  }
+  if (args.count("advertise")) {
+    Result<HostPort> where = ParseAdvertise(args["advertise"].as<std::string>());
+    if (!where.ok()) return where.status();
+  }
+  if (d.source == ExecutorDelivery::Source::kServed) {
+    std::string bytes;
+    if (!world.read_file(d.path, bytes)) {
+      return usage("cannot serve the executor: cannot read " + d.path + ": " + bytes);
+    }
+    d.sha256 = Sha256Hex(bytes);
+    d.bytes = static_cast<int64_t>(bytes.size());
+    d.uri = "http://${mesos_launch}" + ExecutorServer::PathFor(d.sha256);
+  }
+  return d;
 }
 
 // The spec's `master:` must parse as --master would (common/master_address.h).
@@ -130,16 +186,15 @@ int Check(const std::vector<std::string>& files, bool json, bool strict, const W
   return valid ? kExitOk : kExitInvalidSpec;
 }
 
-int PrintPlan(const std::string& file, bool strict, const World& world, std::ostream& out,
+int PrintPlan(const Checked& c, bool strict, const ExecutorDelivery& executor, std::ostream& out,
               std::ostream& err) {
-  Checked c = CheckFile(file, world);
   const Diagnostics& d = c.loaded.diagnostics;
   for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
   if (!d.ok() || (strict && d.warning_count() > 0)) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
-  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser()});
+  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor});
   out << PlanJson(plan);
   return kExitOk;
 }
@@ -170,8 +225,13 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
        cxxopts::value<std::string>())
       ("insecure", "do not verify the master's TLS certificate")
       ("executor-uri", "where agents fetch mesos-launch-executor for tasks whose spec names no "
-       "executor.uri (e.g. file:///opt/mesos-launch/bin/mesos-launch-executor)",
+       "executor.uri, instead of from mesos-launch (e.g. https://repo.example/mesos-launch-executor)",
        cxxopts::value<std::string>())
+      ("executor-checksum", "sha256:<64 hex digits> of --executor-uri, checked by the agent "
+       "before it runs", cxxopts::value<std::string>())
+      ("executor-from-path", "agents run mesos-launch-executor from their PATH (installed there)")
+      ("advertise", "ADDRESS[:PORT] agents fetch the served executor from (default: this "
+       "machine's address toward the master, any port)", cxxopts::value<std::string>())
       ("h,help", "show this help")
       ("version", "print the version")
       ("files", "spec files", cxxopts::value<std::vector<std::string>>());
@@ -217,13 +277,13 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return Check(files, output == "json", args.count("strict") > 0, world, out);
   }
   if (files.size() > 1) return usage("give one spec file (or use --check for several)");
-  if (args.count("plan")) return PrintPlan(files[0], args.count("strict") > 0, world, out, err);
 
   RunFlags flags;
   if (args.count("master")) flags.master = args["master"].as<std::string>();
   if (args.count("secret-file")) flags.secret_file = args["secret-file"].as<std::string>();
   if (args.count("state-dir")) flags.state_dir = args["state-dir"].as<std::string>();
   if (args.count("ca-file")) flags.ca_file = args["ca-file"].as<std::string>();
+  if (args.count("advertise")) flags.advertise = args["advertise"].as<std::string>();
   flags.insecure = args.count("insecure") > 0;
   flags.json = output == "json";
   for (const char* name : {"duration", "connect-timeout"}) {
@@ -239,34 +299,23 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   }
 
   Checked c = CheckFile(files[0], world);
+  const bool named_master = !NamedMaster(c.loaded.spec, flags, world).empty();
+  Result<ExecutorDelivery> executor = ChooseExecutor(args, named_master, world);
+  if (!executor.ok()) return usage(executor.message());
+  if (args.count("plan")) return PrintPlan(c, args.count("strict") > 0, executor.value(), out, err);
+
   const Diagnostics& d = c.loaded.diagnostics;
   for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
   if (!d.ok()) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
-  CompileOptions compile{CurrentUser(), ""};
-  if (NamedMaster(c.loaded.spec, flags, world).empty()) {
-    // The embedded agent's command executor: the executor beside this program.
-    const std::string beside = ExecutorBesideSelf();
-    if (!beside.empty()) flags.launcher_dir = std::filesystem::path(beside).parent_path().string();
+  // The embedded agent's command executor: the executor beside this program.
+  if (!named_master && !world.executor.empty()) {
+    flags.launcher_dir = std::filesystem::path(world.executor).parent_path().string();
   }
-  if (args.count("executor-uri")) {
-    compile.default_executor_uri = args["executor-uri"].as<std::string>();
-  } else if (NamedMaster(c.loaded.spec, flags, world).empty()) {
-    // The embedded cluster's agent runs on this machine: it runs the
-    // executor installed beside this program, where it is.
-    std::string executor = ExecutorBesideSelf();
-    if (executor.empty()) {
-      err << "mesos-launch: no master named, and no mesos-launch-executor beside this program "
-             "for the embedded cluster to run; pass --executor-uri file:///PATH/TO/"
-             "mesos-launch-executor, or name a master with --master\n";
-      return kExitUsage;
-    }
-    compile.default_executor_path = executor;
-  }
-  Plan plan = Compile(c.loaded.spec, c.inputs, compile);
-  return RunSpec(c.loaded.spec, plan, flags, world, out, err);
+  return RunSpec(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor.value()}, flags, world,
+                 out, err);
 }
 
 }  // namespace mlaunch

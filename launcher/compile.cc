@@ -108,38 +108,64 @@ void CompileEnvironment(const spec::Task& task, const Inputs& inputs, v1::Enviro
   AddVariable(env, "MESOS_LAUNCH_FRAMEWORK_ID", "${framework_id}");
 }
 
+// Single-quoted for the shell: the quote itself is closed, escaped and
+// reopened.
+std::string ShellQuoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::string& user,
-                     const std::string& default_uri, const std::string& default_path,
-                     TaskPlan& plan) {
+                     const ExecutorDelivery& delivery, TaskPlan& plan) {
   v1::ExecutorInfo* executor = plan.task_info.mutable_executor();
   executor->mutable_executor_id()->set_value("${task_id}");
   executor->set_type(v1::ExecutorInfo::CUSTOM);
   executor->set_name("mesos-launch-executor for " + task.name);
   v1::CommandInfo* command = executor->mutable_command();
-  command->set_shell(false);
   if (!user.empty()) command->set_user(user);
 
+  // The spec's own executor wins over the run's default.
+  std::string executor_uri = task.executor.uri;
+  std::string sha256 =
+      task.executor.checksum.empty() ? "" : task.executor.checksum.substr(7);  // "sha256:"
+  double binary_mb = 0;
+  bool cache = false;
+  if (executor_uri.empty() && (delivery.source == ExecutorDelivery::Source::kUri ||
+                               delivery.source == ExecutorDelivery::Source::kServed)) {
+    executor_uri = delivery.uri;
+    sha256 = delivery.sha256;
+    // Content-addressed: the agents' fetch caches may keep it for good.
+    cache = delivery.source == ExecutorDelivery::Source::kServed;
+    binary_mb = std::ceil(static_cast<double>(delivery.bytes) / (1024.0 * 1024.0));
+  }
   std::string program = task.executor.command;
-  const std::string& executor_uri = task.executor.uri.empty() ? default_uri : task.executor.uri;
+  std::string fetched;  // the executor's file in the sandbox
   if (!executor_uri.empty()) {
     v1::CommandInfo::URI* uri = command->add_uris();
     uri->set_value(executor_uri);
     uri->set_executable(true);
     uri->set_extract(false);
-    std::string file = Basename(executor_uri);
+    uri->set_cache(cache);
+    fetched = Basename(executor_uri);
     // The fetcher would keep a query string in the file's name.
-    if (executor_uri.find_first_of("?#") != std::string::npos) uri->set_output_file(file);
-    if (program.empty()) program = "./" + file;
-    if (!task.executor.checksum.empty()) {
-      ServiceConfig::Checksum* c = plan.service.add_checksums();
-      c->set_uri(executor_uri);
-      c->set_file(file);
-      c->set_sha256(task.executor.checksum.substr(7));
-    }
+    if (executor_uri.find_first_of("?#") != std::string::npos) uri->set_output_file(fetched);
+    if (program.empty()) program = "./" + fetched;
   }
-  if (program.empty()) program = default_path.empty() ? "mesos-launch-executor" : default_path;
-  command->set_value(program);
-  command->add_arguments(program);
+  if (program.empty()) {
+    program = delivery.source == ExecutorDelivery::Source::kInPlace ? delivery.path
+                                                                      : "mesos-launch-executor";
+  }
+  if (!fetched.empty() && !sha256.empty()) {
+    // Checked by the agent before anything fetched runs.
+    command->set_shell(true);
+    command->set_value(VerifyThenExec(fetched, sha256, program));
+    plan.executor_sha256 = sha256;
+  } else {
+    command->set_shell(false);
+    command->set_value(program);
+    command->add_arguments(program);
+  }
 
   for (const spec::Artifact& a : task.artifacts) {
     v1::CommandInfo::URI* uri = command->add_uris();
@@ -163,7 +189,9 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
 
   AddScalar(executor->mutable_resources(), "cpus", task.executor.resources.cpus);
   AddScalar(executor->mutable_resources(), "mem", task.executor.resources.mem.value);
-  AddScalar(executor->mutable_resources(), "disk", task.executor.resources.disk.value);
+  // The sandbox holds the fetched binary besides what the spec asks for.
+  plan.match.executor.disk = task.executor.resources.disk.value + binary_mb;
+  AddScalar(executor->mutable_resources(), "disk", plan.match.executor.disk);
   executor->mutable_shutdown_grace_period()->set_nanoseconds(
       Nanos(task.kill_grace_period) + Nanos(spec::Seconds(5)));
 }
@@ -289,13 +317,39 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
     }
   }
   CompileService(task, inputs, plan);
-  CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user,
-                  options.default_executor_uri, options.default_executor_path, plan);
+  CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user, options.executor,
+                  plan);
   CompileHealthCheck(task, plan);
   return plan;
 }
 
 }  // namespace
+
+std::string Describe(const ExecutorDelivery& delivery) {
+  switch (delivery.source) {
+    case ExecutorDelivery::Source::kAgentPath:
+      return "mesos-launch-executor from each agent's PATH";
+    case ExecutorDelivery::Source::kInPlace:
+      return delivery.path + ", run in place by the embedded cluster";
+    case ExecutorDelivery::Source::kUri:
+      return "fetched from " + delivery.uri +
+             (delivery.sha256.empty() ? " (not verified)" : ", verified by sha256");
+    case ExecutorDelivery::Source::kServed:
+      return "served by mesos-launch at " + delivery.uri + ", verified by sha256";
+  }
+  return "";
+}
+
+std::string VerifyThenExec(const std::string& file, const std::string& sha256,
+                           const std::string& program) {
+  // sha256sum prints "DIGEST  NAME" (with a leading backslash when NAME
+  // holds one). Only coreutils' sha256sum and a POSIX shell are assumed.
+  return "want=" + sha256 + "; got=$(sha256sum " + ShellQuoted(file) +
+         " 2>/dev/null); got=${got%% *}; got=${got#\\\\}; "
+         "if [ \"$got\" != \"$want\" ]; then "
+         "echo \"executor checksum mismatch (expected $want, got ${got:-no readable file})\" >&2; "
+         "exit " + std::to_string(kExecutorChecksumExit) + "; fi; exec " + ShellQuoted(program);
+}
 
 std::string SecretPlaceholder(const std::string& variable) {
   return "${secret." + variable + "}";
@@ -304,6 +358,7 @@ std::string SecretPlaceholder(const std::string& variable) {
 Plan Compile(const spec::Spec& spec, const Inputs& inputs, const CompileOptions& options) {
   Plan plan;
   plan.placement_timeout = spec.timeouts.placement;
+  plan.executor_source = Describe(options.executor);
   v1::FrameworkInfo& f = plan.framework;
   const spec::Framework& in = spec.framework;
   f.set_user(in.user.empty() ? options.default_user : in.user);

@@ -187,6 +187,7 @@ int Driver::Run() {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});
             }
+            exit = Apply(core_.Failure(event->failure(), now));
             break;
           default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
             break;

@@ -1,8 +1,11 @@
 #include "launcher/inputs.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -28,6 +31,10 @@ World RealWorld() {
     if (!value) return std::nullopt;
     return std::string(value);
   };
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  std::filesystem::path executor = self.parent_path() / "mesos-launch-executor";
+  if (!error && access(executor.c_str(), X_OK) == 0) world.executor = executor.string();
   return world;
 }
 

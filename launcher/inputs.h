@@ -25,6 +25,9 @@ struct World {
   // The file's bytes, or an error text (e.g. "No such file or directory").
   std::function<bool(const std::string& path, std::string& bytes_or_error)> read_file;
   std::function<std::optional<std::string>(const std::string& name)> getenv;
+  // The mesos-launch-executor installed beside this program (an executable
+  // file in its directory), or "" when there is none.
+  std::string executor;
 };
 
 World RealWorld();

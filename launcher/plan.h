@@ -53,12 +53,17 @@ struct TaskPlan {
   // Port names whose numbers go into health_check.{http,tcp}.port.
   std::string health_port;
   spec::Task spec;         // the policy the scheduler follows (restart, ...)
+  // The sha256 the agent checks the fetched executor against; empty: none.
+  std::string executor_sha256;
 };
 
 struct Plan {
   mesos::v1::FrameworkInfo framework;
   std::vector<TaskPlan> tasks;
   spec::Duration placement_timeout;  // 0: wait forever
+  // Where tasks that name no executor.uri get theirs from (Describe() of
+  // CompileOptions::executor), for --plan and the run's first lines.
+  std::string executor_source;
 };
 
 }  // namespace mlaunch

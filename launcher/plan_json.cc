@@ -152,7 +152,9 @@ json Scheduling(const spec::Task& t) {
 }  // namespace
 
 std::string PlanJson(const Plan& plan) {
-  json out = {{"framework_info", ToJson(plan.framework)}, {"tasks", json::array()}};
+  json out = {{"framework_info", ToJson(plan.framework)},
+              {"executor", plan.executor_source},
+              {"tasks", json::array()}};
   for (const TaskPlan& task : plan.tasks) {
     json infos = json::array();
     for (int64_t i = 0; i < task.instances; ++i) infos.push_back(Instance(task, i));

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <boost/uuid/uuid_generators.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "common/curl_http_client.h"
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
+#include "launcher/executor_server.h"
 #include "launcher/inputs.h"
 #include "common/master_address.h"
 #include "launcher/secrets.h"
@@ -55,6 +57,50 @@ class SignalThread {
   std::thread thread_;
 };
 
+// Serves the executor at `file` to the agents: on the --advertise address
+// (or on every interface at its port, when that address is not this
+// machine's), else on this machine's address toward the first master (or
+// ZooKeeper server). Each request is logged to `err`, on a server thread.
+Result<std::unique_ptr<ExecutorServer>> ServeExecutor(const std::string& file,
+                                                      const std::string& advertise,
+                                                      const MasterAddress& master,
+                                                      std::ostream& err) {
+  ExecutorServer::Options options;
+  options.file = file;
+  auto log_mutex = std::make_shared<std::mutex>();
+  options.on_fetch = [log_mutex, &err](const ExecutorServer::Fetch& fetch) {
+    std::lock_guard<std::mutex> lock(*log_mutex);
+    err << "mesos-launch: executor: " << fetch.method << " " << fetch.target << " from "
+        << fetch.peer << ": " << fetch.status << "\n";
+  };
+  if (const char* tampered = std::getenv(kTamperedExecutorVariable)) {
+    options.tampered_file = tampered;
+  }
+  if (!advertise.empty()) {
+    Result<HostPort> where = ParseAdvertise(advertise);
+    if (!where.ok()) return where.status();
+    options.address = where->host;
+    options.port = where->port;
+    Result<std::unique_ptr<ExecutorServer>> here = ExecutorServer::Start(options);
+    if (here.ok()) return here;
+    // Not an address of this machine (NAT): listen everywhere, advertise it.
+    options.advertise = where->host;
+    options.address = where->host.find(':') == std::string::npos ? "0.0.0.0" : "::";
+    return ExecutorServer::Start(options);
+  }
+  const HostPort toward = std::holds_alternative<ZooKeeperTarget>(master.target)
+                              ? std::get<ZooKeeperTarget>(master.target).servers.front()
+                              : std::get<std::vector<MasterEndpoint>>(master.target).front().address;
+  Result<std::string> local = LocalAddressToward(toward.host, toward.port);
+  if (!local.ok()) {
+    return Status::Error(local.status().code(),
+                         "cannot tell which address the agents can reach this machine at (" +
+                             local.message() + "); pass --advertise ADDRESS[:PORT]");
+  }
+  options.address = local.value();
+  return ExecutorServer::Start(options);
+}
+
 }  // namespace
 
 std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world) {
@@ -63,8 +109,8 @@ std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const Wor
   return text.empty() ? spec.master : text;
 }
 
-int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, const World& world,
-            std::ostream& out, std::ostream& err) {
+int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile,
+            const RunFlags& flags, const World& world, std::ostream& out, std::ostream& err) {
   // Lines for people; with --output json stdout carries only events.
   std::ostream& log = flags.json ? err : out;
   // No master named: the embedded cluster, started once signals are taken.
@@ -99,6 +145,23 @@ int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, con
     std::lock_guard<std::mutex> lock(driver_mutex);
     if (driver) driver->RequestStop();
   });
+
+  // After the signals: the server's threads must not take them.
+  std::unique_ptr<ExecutorServer> executor_server;
+  if (compile.executor.source == ExecutorDelivery::Source::kServed) {
+    Result<std::unique_ptr<ExecutorServer>> served =
+        ServeExecutor(compile.executor.path, flags.advertise, *address, err);
+    if (!served.ok()) {
+      err << "mesos-launch: " << served.status().message() << "\n";
+      return 2;
+    }
+    executor_server = std::move(served).value();
+    compile.executor.uri = executor_server->url();
+    compile.executor.sha256 = executor_server->sha256();
+    compile.executor.bytes = executor_server->bytes();
+  }
+  const Plan plan = Compile(spec, inputs, compile);
+  log << "mesos-launch: executor: " << plan.executor_source << "\n";
 
   std::optional<StateStore> store;
   // An embedded cluster ends with the run: no framework id to carry over.

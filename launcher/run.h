@@ -12,6 +12,7 @@
 #include <ostream>
 #include <string>
 
+#include "launcher/compile.h"
 #include "launcher/inputs.h"
 #include "launcher/plan.h"
 #include "launcher/spec/spec.h"
@@ -30,16 +31,19 @@ struct RunFlags {
   // The embedded cluster's: the directory of the mesos-launch-executor its
   // agent runs as the command executor of command tasks (empty: they fail).
   std::string launcher_dir;
+  // --advertise ADDRESS[:PORT]: where agents fetch a served executor.
+  std::string advertise;
 };
 
 // The master the run is pointed at: --master, else MESOS_MASTER, else the
 // spec's `master:`; empty when none is named (the embedded cluster).
 std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world);
 
-// Returns the exit code. `spec` must have been checked and compiled into
-// `plan`.
-int RunSpec(const spec::Spec& spec, const Plan& plan, const RunFlags& flags, const World& world,
-            std::ostream& out, std::ostream& err);
+// Returns the exit code. `spec` must have been checked and `inputs` read for
+// it. A served executor (compile.executor) is served for as long as the run
+// lasts, and the spec compiled with its URL.
+int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile,
+            const RunFlags& flags, const World& world, std::ostream& out, std::ostream& err);
 
 }  // namespace mlaunch
 

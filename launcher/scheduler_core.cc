@@ -1,9 +1,12 @@
 #include "launcher/scheduler_core.h"
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
+#include "launcher/compile.h"
 #include "launcher/instantiate.h"
 
 namespace mlaunch {
@@ -137,6 +140,7 @@ void SchedulerCore::Enter(Instance& i, InstanceState state, Millis now, Output& 
                           std::string note) {
   i.state = state;
   i.since = now;
+  if (state == InstanceState::kRunning) ran_any_ = true;
   if (state == InstanceState::kWaiting) {
     i.offers_seen = 0;
     i.miss_counts.clear();
@@ -206,6 +210,7 @@ void SchedulerCore::AdjustOffers(Output& out) {
 
 void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, Millis now) {
   adopted_ = true;
+  ran_any_ = ran_any_ || !tasks.empty();  // they ran under the earlier run
   for (const KnownTask& known : tasks) {
     // <task>.<index>.<uuid>
     const std::string& task_id = known.task_id;
@@ -554,7 +559,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
 
 void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now, Output& out) {
   HealthyStretchEnds(i, now);
-  std::string reason = ReasonWords(status);
+  std::string reason = i.executor_cause.empty() ? ReasonWords(status) : i.executor_cause;
   std::string note = StateWord(status.state()) + (reason.empty() ? "" : " (" + reason + ")");
   if (stopping_) {
     Enter(i, InstanceState::kDone, now, out, note);
@@ -562,13 +567,15 @@ void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now,
     return;
   }
   bool success = status.state() == v1::TASK_FINISHED;
+  ran_any_ = ran_any_ || success;
   spec::RestartPolicy policy = PolicyOf(*i.task);
   // A kill we started (staging timeout) keeps its own reason.
   if (i.state != InstanceState::kKilling || i.last_failure.empty()) {
     i.last_failure = success ? "finished" : note;
   }
-  if (status.state() == v1::TASK_ERROR) {
-    // Mesos refused the task itself; launching it again would fail again.
+  if (status.state() == v1::TASK_ERROR || !i.executor_cause.empty()) {
+    // Mesos refused the task itself, or the agent the executor's bytes:
+    // launching it again would fail again.
     Enter(i, InstanceState::kGaveUp, now, out, note);
     Finish(4, now, out);
   } else if (success && policy != spec::RestartPolicy::kAlways) {
@@ -605,6 +612,7 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
                  std::pow(policy.backoff.factor, i.failures - 1);
   Millis wait = static_cast<Millis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
   i.restarts.push_back(now);
+  i.ended_task_id = i.task_id;
   i.task_id.clear();
   i.attempt = Attempt(i);
   Enter(i, InstanceState::kBackoff, now, out,
@@ -701,6 +709,31 @@ Output SchedulerCore::Tick(Millis now) {
   return out;
 }
 
+Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure, Millis now) {
+  Output out;
+  if (!failure.has_executor_id() || !failure.has_status()) return out;
+  // Our executors are named after their tasks (compile.cc).
+  const std::string& id = failure.executor_id().value();
+  auto it = std::find_if(instances_.begin(), instances_.end(), [&id](const Instance& i) {
+    return (!i.task_id.empty() && i.task_id == id) || (!i.ended_task_id.empty() && i.ended_task_id == id);
+  });
+  const int status = failure.status();
+  if (it == instances_.end() || it->task->executor_sha256.empty() || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != kExecutorChecksumExit) {
+    return out;
+  }
+  Instance& i = *it;
+  i.executor_cause = "executor checksum mismatch (expected " + it->task->executor_sha256 +
+                     ", got other bytes: the executor's stderr on the agent names their sha256)";
+  if (i.task_id == id) return out;  // its terminal update is still to come (Ended)
+  if (i.state == InstanceState::kBackoff && !stopping_) {
+    i.last_failure = "FAILED (" + i.executor_cause + ")";
+    Enter(i, InstanceState::kGaveUp, now, out, i.last_failure);
+    Finish(4, now, out);
+  }
+  return out;
+}
+
 Output SchedulerCore::Stop(Millis now) {
   Output out;
   if (finished_) return out;
@@ -710,12 +743,17 @@ Output SchedulerCore::Stop(Millis now) {
     Finish(exit_code_after_stop_, now, out);
     return out;
   }
-  bool launched_any = std::any_of(instances_.begin(), instances_.end(), [](const Instance& i) {
-    return !i.task_id.empty() || !i.restarts.empty() || i.state == InstanceState::kDone;
-  });
   out.view.push_back({ViewEvent::Kind::kNote, "",
                       "stopping: killing every task (stop again to tear down at once)"});
-  Finish(launched_any ? 0 : 130, now, out);
+  if (!ran_any_) {
+    std::string last;
+    for (const Instance& i : instances_) {
+      if (!i.last_failure.empty()) last = Name(i) + " " + i.last_failure;
+    }
+    out.view.push_back({ViewEvent::Kind::kNote, "",
+                        "no instance ever ran" + (last.empty() ? "" : " (last: " + last + ")")});
+  }
+  Finish(ran_any_ ? 0 : 130, now, out);
   return out;
 }
 

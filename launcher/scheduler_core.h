@@ -13,7 +13,8 @@
 // reconciliation periodically;
 // staging timeouts; depends_on ordering; the placement timeout (exit 3); a
 // policy given up (exit 4); and a clean stop: KILL everything, wait for the
-// terminal updates (bounded), TEARDOWN.
+// terminal updates (bounded), TEARDOWN; exit 0, or 130 when no instance
+// ever ran (then the last failure is shown).
 //
 // Not thread-safe. The Plan must outlive the core.
 #ifndef MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
@@ -100,6 +101,12 @@ class SchedulerCore {
   Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
   Output Offers(const OfferList& offers, Millis now);
   Output Update(const mesos::v1::TaskStatus& status, Millis now);
+  // An executor ended (or an agent was lost; then nothing changes here).
+  // An executor that refused its fetched binary (kExecutorChecksumExit)
+  // gives its instance that cause and ends the run with exit 4: fetching the
+  // same URI again would fetch the same bytes. It may come before or after
+  // the task's terminal update.
+  Output Failure(const mesos::v1::scheduler::Event::Failure& failure, Millis now);
   Output Tick(Millis now);
   // A stop request (SIGINT, SIGTERM, --duration). A second one tears down
   // at once.
@@ -124,6 +131,8 @@ class SchedulerCore {
     std::vector<Millis> restarts;  // within the policy's window
     std::string attempt;       // "attempt 2 of 10" until the restart is launched
     std::string last_failure;
+    std::string ended_task_id;   // the task ended before a restart, for a late FAILURE
+    std::string executor_cause;  // from a FAILURE before the task's terminal update
     // Why it does not fit, from the offers seen since the last report.
     int offers_seen = 0;
     std::map<Miss::Kind, int> miss_counts;
@@ -174,6 +183,7 @@ class SchedulerCore {
   bool revive_to_clear_filters_ = false;
   bool adopted_ = false;  // Adopt() was called: a failover
   bool stopping_ = false;
+  bool ran_any_ = false;  // an instance reached RUNNING or finished
   Millis stop_deadline_ = 0;
   Millis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit
   // Explicitly reconciled tasks with no update since, by task id -> agent id.

@@ -14,9 +14,6 @@
 
 namespace mlaunch::executor {
 
-// The lower-case hex SHA-256 of the file at `path`.
-Result<std::string> Sha256OfFile(const std::string& path);
-
 // Ok when every checksum of `config` matches its file in `sandbox`; else the
 // first failure: a missing file, or "sha256 mismatch for URI: expected E,
 // got A".

@@ -254,10 +254,11 @@ template <typename V>
 void Visit(V& v, Executor& e) {
   v.Field("uri", e.uri,
           {.doc = "where agents fetch mesos-launch-executor from",
-           .def = "mesos-launch-executor on the agent's PATH",
+           .def = "served by mesos-launch (a named master); in place (embedded cluster)",
            .mesos = "ExecutorInfo.command.uris[]"});
   v.Field("checksum", e.checksum,
-          {.doc = "\"sha256:<64 hex digits>\" of the executor binary",
+          {.doc = "\"sha256:<64 hex digits>\" of the executor binary, checked by the agent "
+                  "before it runs",
            .pattern = kChecksumPattern,
            .pattern_text = kChecksumText});
   v.Field("command", e.command,
@@ -339,7 +340,7 @@ void Visit(V& v, Backoff& b) {
   v.Field("factor", b.factor,
           {.doc = "each further delay is the previous one times this", .def = "2.0",
            .min = 1.0, .max = 100.0});
-  v.Field("max", b.max, {.doc = "the longest delay", .def = "5m"});
+  v.Field("max", b.max, {.doc = "the longest delay", .def = "1m"});
 }
 
 template <typename V>
@@ -350,7 +351,7 @@ void Visit(V& v, Restart& r) {
   v.Field("max_attempts", r.max_attempts,
           {.doc = "give up (exit 4) after this many restarts within `window`; 0: never",
            .def = "10", .min = 0.0, .max = 1e9});
-  v.Field("window", r.window, {.doc = "the span max_attempts is counted over", .def = "10m"});
+  v.Field("window", r.window, {.doc = "the span max_attempts is counted over", .def = "30m"});
   v.Field("backoff", r.backoff, {.doc = "delays between restarts"});
   v.Field("reset_after", r.reset_after,
           {.doc = "after running healthy this long, the backoff starts over", .def = "10m"});

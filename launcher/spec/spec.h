@@ -132,14 +132,16 @@ enum class RestartPolicy { kAlways, kOnFailure, kNever };
 struct Backoff {
   Duration initial = Seconds(1);
   double factor = 2.0;
-  Duration max = Minutes(5);
+  Duration max = Minutes(1);
 };
 
 struct Restart {
   std::optional<RestartPolicy> policy;    // default: always for services,
                                           // on-failure for commands
+  // The defaults give up on an instance that always fails after 10
+  // restarts in about 5 minutes (1+2+4+...+32 s, then 1 min each).
   int64_t max_attempts = 10;              // 0 = no limit
-  Duration window = Minutes(10);
+  Duration window = Minutes(30);
   Backoff backoff;
   Duration reset_after = Minutes(10);
 };

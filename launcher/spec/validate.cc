@@ -44,6 +44,7 @@ class Checker {
 
  private:
   void CheckTask(const Task& task, const std::string& at);
+  void CheckRestartLimit(const Task& task, const std::string& at);
   void CheckPorts(const Task& task, const std::string& at);
   void CheckRunnable(const Task& task, const std::string& at);
   void CheckHealth(const Task& task, const std::string& at);
@@ -142,6 +143,26 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
   if (task.executor.uri.empty() && !task.executor.checksum.empty()) {
     Error(at + ".executor.checksum", "a checksum needs an executor uri to check");
   }
+  CheckRestartLimit(task, at);
+}
+
+void Checker::CheckRestartLimit(const Task& task, const std::string& at) {
+  const Restart& r = task.restart;
+  if (r.max_attempts <= 0 || r.backoff.initial > r.backoff.max) return;
+  // An instance that fails at once is restarted after each delay in turn;
+  // it gives up only when max_attempts restarts fit in one window.
+  double total_ms = 0;
+  double delay = static_cast<double>(r.backoff.initial.ms);
+  for (int64_t n = 0; n < r.max_attempts && total_ms < static_cast<double>(r.window.ms); ++n) {
+    total_ms += std::min(delay, static_cast<double>(r.backoff.max.ms));
+    delay *= r.backoff.factor;
+  }
+  if (total_ms < static_cast<double>(r.window.ms)) return;
+  Warning(at + ".restart.max_attempts",
+          "can never be reached: " + std::to_string(r.max_attempts) + " restarts at the "
+              "backoff's pace take longer than window (" + FormatDuration(r.window) +
+              "), so an instance that always fails is restarted forever",
+          "lengthen restart.window, shorten restart.backoff.max, or lower max_attempts");
 }
 
 void Checker::CheckPorts(const Task& task, const std::string& at) {

@@ -1,5 +1,7 @@
 // FakeWorld: a World (launcher/inputs.h) of in-memory files and environment
 // variables, for tests. Missing files fail with "No such file or directory".
+// Its executor beside the program is kFakeExecutor, with kFakeExecutorBytes
+// unless `files` says otherwise.
 #ifndef MLAUNCH_TESTS_FAKES_FAKE_WORLD_H_
 #define MLAUNCH_TESTS_FAKES_FAKE_WORLD_H_
 
@@ -11,9 +13,14 @@
 
 namespace mlaunch {
 
+inline constexpr const char* kFakeExecutor = "/opt/mesos-launch/bin/mesos-launch-executor";
+inline constexpr const char* kFakeExecutorBytes = "an executor of 1 MiB and a byte";
+
 inline World FakeWorld(std::map<std::string, std::string> files,
                        std::map<std::string, std::string> env = {}) {
   World w;
+  files.emplace(kFakeExecutor, kFakeExecutorBytes);
+  w.executor = kFakeExecutor;
   w.read_file = [files](const std::string& path, std::string& out) {
     auto it = files.find(path);
     if (it == files.end()) {

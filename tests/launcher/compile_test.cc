@@ -4,7 +4,15 @@
 
 #include "launcher/plan_json.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
 #include "launcher/spec/load.h"
 
 namespace mlaunch {
@@ -136,7 +144,9 @@ tasks:
 )",
                                   "t.yaml");
   ASSERT_TRUE(r.diagnostics.ok());
-  Plan plan = Compile(r.spec, {}, {"u", "file:///opt/bin/mesos-launch-executor"});
+  Plan plan = Compile(
+      r.spec, {},
+      {"u", {ExecutorDelivery::Source::kUri, "file:///opt/bin/mesos-launch-executor"}});
   const v1::CommandInfo& a = plan.tasks[0].task_info.executor().command();
   ASSERT_EQ(a.uris_size(), 1);
   EXPECT_EQ(a.uris(0).value(), "file:///opt/bin/mesos-launch-executor");
@@ -146,6 +156,121 @@ tasks:
   EXPECT_EQ(b.uris(0).value(), "http://127.0.0.1/own-executor");
   EXPECT_FALSE(b.uris(0).has_output_file());
   EXPECT_EQ(b.value(), "./own-executor");
+}
+
+const std::string kSha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+Plan CompileWith(const std::string& text, ExecutorDelivery delivery) {
+  spec::LoadResult r = spec::Load(text, "specs/t.yaml");
+  for (const Diagnostic& d : r.diagnostics.Sorted()) ADD_FAILURE() << Render(d);
+  return Compile(r.spec, {}, {"alice", std::move(delivery)});
+}
+
+TEST(Compile, AServedExecutorIsCachedCheckedByTheAgentAndCountedInTheDisk) {
+  ExecutorDelivery served{ExecutorDelivery::Source::kServed,
+                          "http://10.0.0.1:4000/executor/" + kSha + "/mesos-launch-executor", "",
+                          kSha, 9 * 1024 * 1024 + 1};
+  Plan plan = CompileWith("version: 1\ntasks:\n  - {name: a, command: x}\n", served);
+  const TaskPlan& task = plan.tasks[0];
+  const v1::CommandInfo& command = task.task_info.executor().command();
+  ASSERT_EQ(command.uris_size(), 1);
+  EXPECT_EQ(command.uris(0).value(), served.uri);
+  EXPECT_TRUE(command.uris(0).cache());
+  EXPECT_TRUE(command.uris(0).executable());
+  EXPECT_FALSE(command.uris(0).extract());
+  EXPECT_TRUE(command.shell());
+  EXPECT_EQ(command.value(),
+            VerifyThenExec("mesos-launch-executor", kSha, "./mesos-launch-executor"));
+  EXPECT_EQ(task.executor_sha256, kSha);
+  EXPECT_EQ(task.service.checksums_size(), 0);  // the executor checks no file of its own
+  // 9 MiB and a byte: 10 MB on top of the spec's 0.
+  EXPECT_DOUBLE_EQ(Scalar(task.task_info.executor().resources(), "disk"), 10);
+  EXPECT_DOUBLE_EQ(task.match.executor.disk, 10);
+  EXPECT_NE(plan.executor_source.find("served by mesos-launch at " + served.uri),
+            std::string::npos);
+}
+
+TEST(Compile, TheSpecsExecutorChecksumIsCheckedByTheAgentNotByTheExecutor) {
+  Plan plan = CompileWith(R"(version: 1
+tasks:
+  - name: a
+    command: x
+    executor: {uri: "http://127.0.0.1/own-executor", checksum: "sha256:)" + kSha + R"("}
+)",
+                          {ExecutorDelivery::Source::kAgentPath});
+  const v1::CommandInfo& command = plan.tasks[0].task_info.executor().command();
+  EXPECT_FALSE(command.uris(0).cache());  // a URI may change; only served ones are immutable
+  EXPECT_TRUE(command.shell());
+  EXPECT_EQ(command.value(), VerifyThenExec("own-executor", kSha, "./own-executor"));
+  EXPECT_EQ(plan.tasks[0].service.checksums_size(), 0);
+  EXPECT_DOUBLE_EQ(Scalar(plan.tasks[0].task_info.executor().resources(), "disk"), -1);
+}
+
+TEST(Compile, AnUncheckedOrInPlaceExecutorRunsWithoutAShell) {
+  Plan in_place = CompileWith("version: 1\ntasks:\n  - {name: a, command: x}\n",
+                              {ExecutorDelivery::Source::kInPlace, "", "/opt/ml/mesos-launch-executor"});
+  const v1::CommandInfo& command = in_place.tasks[0].task_info.executor().command();
+  EXPECT_FALSE(command.shell());
+  EXPECT_EQ(command.uris_size(), 0);
+  EXPECT_EQ(command.value(), "/opt/ml/mesos-launch-executor");
+  Plan unchecked = CompileWith("version: 1\ntasks:\n  - {name: a, command: x}\n",
+                               {ExecutorDelivery::Source::kUri, "http://h/mesos-launch-executor"});
+  EXPECT_FALSE(unchecked.tasks[0].task_info.executor().command().shell());
+  EXPECT_EQ(unchecked.tasks[0].executor_sha256, "");
+  EXPECT_NE(unchecked.executor_source.find("not verified"), std::string::npos);
+}
+
+// The check itself, run by a real shell with the real sha256sum, as an agent
+// would: a match runs the program, a mismatch names both digests, exits
+// kExecutorChecksumExit and runs nothing.
+class VerifyThenExecInAShell : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ml-verify-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    // A file name a shell would split and expand, unless quoted well.
+    std::ofstream(dir_ / "it's $x") << "#!/bin/sh\necho ran > ran-marker\n";
+    std::filesystem::permissions(dir_ / "it's $x", std::filesystem::perms::owner_all);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  int Run(const std::string& sha256) {
+    const std::string command = VerifyThenExec("it's $x", sha256, "./it's $x");
+    std::ofstream(dir_ / "command.sh") << command;
+    int status = std::system(("cd '" + dir_.string() + "' && /bin/sh command.sh 2>stderr").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string Read(const std::string& name) {
+    std::ifstream in(dir_ / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(VerifyThenExecInAShell, TheRightDigestRunsTheProgram) {
+  Result<std::string> digest = Sha256OfFile((dir_ / "it's $x").string());
+  ASSERT_TRUE(digest.ok()) << digest.message();
+  EXPECT_EQ(Run(digest.value()), 0) << Read("stderr");
+  EXPECT_EQ(Read("ran-marker"), "ran\n");
+}
+
+TEST_F(VerifyThenExecInAShell, AnotherDigestIsNamedAndNothingRuns) {
+  Result<std::string> digest = Sha256OfFile((dir_ / "it's $x").string());
+  ASSERT_TRUE(digest.ok());
+  EXPECT_EQ(Run(kSha), kExecutorChecksumExit);
+  EXPECT_EQ(Read("stderr"), "executor checksum mismatch (expected " + kSha + ", got " +
+                                digest.value() + ")\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ran-marker"));
+}
+
+TEST_F(VerifyThenExecInAShell, AMissingFileIsAMismatchToo) {
+  std::filesystem::remove(dir_ / "it's $x");
+  EXPECT_EQ(Run(kSha), kExecutorChecksumExit);
+  EXPECT_EQ(Read("stderr"),
+            "executor checksum mismatch (expected " + kSha + ", got no readable file)\n");
 }
 
 // The Mesos fetcher keeps a query in the file name: the executor is fetched

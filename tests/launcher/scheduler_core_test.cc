@@ -63,7 +63,7 @@ TEST_F(Scheduler, RestartsWithExponentialBackoffThenGivesUp) {
   Advance(3000);
   Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
   Update(Launched().back(), v1::TASK_FAILED);
-  EXPECT_TRUE(Saw("web.0 gave up: 3 restarts within 10m")) << Lines();
+  EXPECT_TRUE(Saw("web.0 gave up: 3 restarts within 30m")) << Lines();
   EXPECT_FALSE(exit_code_);  // web.1 is still being killed
   ASSERT_FALSE(Calls(Call::KILL).empty());
   EXPECT_EQ(Calls(Call::KILL).back().kill().task_id().value(), "web.1.u2");
@@ -95,7 +95,7 @@ TEST_F(Scheduler, SecondStopTearsDownAtOnceAndAStuckStopEndsAtItsDeadline) {
   Take(core_->Stop(now_));
   EXPECT_FALSE(exit_code_);
   Take(core_->Stop(now_ + 10));
-  EXPECT_EQ(exit_code_, 0);
+  EXPECT_EQ(exit_code_, 130);  // launched, but nothing ever ran
   EXPECT_EQ(Calls(Call::TEARDOWN).size(), 1u);
 
   calls_.clear();
@@ -106,8 +106,18 @@ TEST_F(Scheduler, SecondStopTearsDownAtOnceAndAStuckStopEndsAtItsDeadline) {
   Advance(10'000 + 15'000 - 1);
   EXPECT_FALSE(exit_code_);
   Advance(1);
-  EXPECT_EQ(exit_code_, 0);
+  EXPECT_EQ(exit_code_, 130);
   EXPECT_TRUE(Saw("no end reported for 2 task(s); tearing down")) << Lines();
+}
+
+TEST_F(Scheduler, StopWhenNothingEverRanExits130AndShowsTheLastFailure) {
+  Start(kWeb);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_FAILED);
+  Take(core_->Stop(now_));
+  EXPECT_TRUE(Saw("no instance ever ran (last: web.0 FAILED)")) << Lines();
+  Update("web.1.u2", v1::TASK_KILLED);
+  EXPECT_EQ(exit_code_, 130);
 }
 
 TEST_F(Scheduler, StopBeforeAnythingRanExits130) {

@@ -4,6 +4,7 @@
 // period, and the countdown shown while an instance waits out its delay.
 #include <gtest/gtest.h>
 
+#include "launcher/compile.h"
 #include "tests/launcher/scheduler_fixture.h"
 
 namespace mlaunch {
@@ -238,6 +239,79 @@ tasks:
   ASSERT_GE(lines_.size(), 2u);
   EXPECT_EQ(lines_[lines_.size() - 2], "web.0 RUNNING on host-a1");
   EXPECT_EQ(lines_.back(), "web.0 http://host-a1:31000/");
+}
+
+// An executor whose fetched binary the agent refused (compile.h,
+// VerifyThenExec): its FAILURE, before or after the task's update, ends the
+// run with the cause; relaunching would fetch the same bytes.
+class ExecutorChecksum : public Scheduler {
+ protected:
+  void SetUp() override {
+    Start(R"(version: 1
+tasks:
+  - name: job
+    command: "true"
+    executor: {uri: "http://10.0.0.1/dl/mesos-launch-executor", checksum: "sha256:)" +
+          std::string(64, 'a') + R"("}
+)");
+    Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+    ASSERT_EQ(Launched().size(), 1u);
+  }
+
+  void Failure(const std::string& executor_id, int wait_status) {
+    v1::scheduler::Event::Failure failure;
+    failure.mutable_agent_id()->set_value("a1");
+    failure.mutable_executor_id()->set_value(executor_id);
+    failure.set_status(wait_status);
+    Take(core_->Failure(failure, now_));
+  }
+
+  const std::string kCause = "FAILED (executor checksum mismatch (expected " +
+                             std::string(64, 'a') + ", got other bytes";
+};
+
+TEST_F(ExecutorChecksum, AFailureBeforeTheUpdateGivesTheUpdateItsCause) {
+  Failure("job.0.u1", kExecutorChecksumExit << 8);
+  EXPECT_FALSE(exit_code_);
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 " + kCause)) << Lines();
+  EXPECT_EQ(exit_code_, 4);
+  Advance(60'000);
+  EXPECT_EQ(Launched().size(), 1u);
+}
+
+TEST_F(ExecutorChecksum, AFailureAfterTheUpdateCancelsTheRestart) {
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s")) << Lines();
+  Failure("job.0.u1", kExecutorChecksumExit << 8);
+  EXPECT_TRUE(Saw("job.0 " + kCause)) << Lines();
+  EXPECT_EQ(exit_code_, 4);
+  Advance(60'000);
+  EXPECT_EQ(Launched().size(), 1u);
+}
+
+TEST_F(ExecutorChecksum, OtherExitsAndSignalsRestartAsUsual) {
+  Failure("job.0.u1", 1 << 8);
+  Failure("job.0.u1", 9);  // killed by SIGKILL
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 10, last: FAILED)")) << Lines();
+  Failure("job.0.u1", 2 << 8);
+  EXPECT_FALSE(exit_code_);
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  EXPECT_EQ(Launched().size(), 2u);
+}
+
+TEST_F(Scheduler, ExitCode65OfAnUncheckedExecutorIsJustAFailure) {
+  Start("version: 1\ntasks: [{name: job, command: \"true\"}]\n");
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  v1::scheduler::Event::Failure failure;
+  failure.mutable_executor_id()->set_value("job.0.u1");
+  failure.set_status(kExecutorChecksumExit << 8);
+  Take(core_->Failure(failure, now_));
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 1s")) << Lines();
+  EXPECT_FALSE(exit_code_);
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+// SHA-256 as lower-case hex, the form Mesos' and our checksums are written
+// in (64 characters). OpenSSL's EVP digest underneath. Thread-safe.
+#ifndef MLAUNCH_COMMON_SHA256_H_
+#define MLAUNCH_COMMON_SHA256_H_
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace mlaunch {
+
+std::string Sha256Hex(std::string_view bytes);
+
+// The digest of the file at `path`, read in pieces; an error names the file
+// and the reason it cannot be read.
+Result<std::string> Sha256OfFile(const std::string& path);
+
+}  // namespace mlaunch
+
+#endif  // MLAUNCH_COMMON_SHA256_H_
