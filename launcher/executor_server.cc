@@ -91,6 +91,7 @@ Result<HostPort> ParseAdvertise(const std::string& text) {
   };
   HostPort where;
   std::string port;
+  bool has_port = false;
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
     if (close == std::string::npos) return bad("no closing ]");
@@ -98,16 +99,18 @@ Result<HostPort> ParseAdvertise(const std::string& text) {
     if (close + 1 < text.size()) {
       if (text[close + 1] != ':') return bad("only :PORT may follow ]");
       port = text.substr(close + 2);
+      has_port = true;
     }
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
     where.host = text.substr(0, text.find(':'));
     port = text.substr(text.find(':') + 1);
+    has_port = true;
   } else {
     where.host = text;  // a name, IPv4, or an IPv6 address without a port
   }
   if (where.host.empty()) return bad("no address");
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+  if (has_port) {
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
         std::stoi(port) < 1 || std::stoi(port) > 65535) {
       return bad("the port must be a number from 1 to 65535");
     }

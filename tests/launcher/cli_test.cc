@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/sha256.h"
 #include "launcher/run.h"
 #include "tests/fakes/fake_world.h"
 
@@ -139,6 +140,73 @@ TEST(Cli, PlanPrintsJsonAndRefusesInvalidSpecs) {
   EXPECT_EQ(bad.code, kExitInvalidSpec);
   EXPECT_EQ(bad.out, "");
   EXPECT_NE(bad.err.find("unknown key 'cpu'"), std::string::npos);
+}
+
+// --plan says where the executor comes from, as a run would decide it.
+TEST(Cli, PlanShowsTheExecutorsSource) {
+  World w = Files({{"good.yaml", kGood}});
+  const std::string sha = Sha256Hex(kFakeExecutorBytes);
+  auto executor = [&](std::vector<const char*> args) {
+    CliRun run = Cli(args, w);
+    EXPECT_EQ(run.code, kExitOk) << run.err;
+    nlohmann::json plan = nlohmann::json::parse(run.out, nullptr, false);
+    if (plan.is_discarded()) return std::make_pair(std::string(), nlohmann::json());
+    return std::make_pair(plan["executor"].get<std::string>(),
+                          plan["tasks"][0]["task_infos"][0]["executor"]["command"]);
+  };
+  auto [served, command] = executor({"--plan", "--master", "m:5050", "good.yaml"});
+  const std::string url = "http://${mesos_launch}/executor/" + sha + "/mesos-launch-executor";
+  EXPECT_EQ(served, "served by mesos-launch at " + url + ", verified by sha256");
+  EXPECT_EQ(command["uris"][0]["value"], url);
+  EXPECT_EQ(command["uris"][0]["cache"], true);
+  EXPECT_EQ(command["shell"], true);
+  EXPECT_NE(command["value"].get<std::string>().find("want=" + sha), std::string::npos);
+
+  EXPECT_EQ(executor({"--plan", "good.yaml"}).first,
+            std::string(kFakeExecutor) + ", run in place by the embedded cluster");
+  EXPECT_EQ(executor({"--plan", "--master", "m:5050", "--executor-from-path", "good.yaml"}).first,
+            "mesos-launch-executor from each agent's PATH");
+  const std::string checksum = "sha256:" + std::string(64, 'b');
+  auto [uri, uri_command] = executor({"--plan", "--master", "m:5050", "--executor-uri",
+                                      "https://repo/x/mesos-launch-executor",
+                                      "--executor-checksum", checksum.c_str(), "good.yaml"});
+  EXPECT_EQ(uri, "fetched from https://repo/x/mesos-launch-executor, verified by sha256");
+  EXPECT_NE(uri_command["value"].get<std::string>().find("want=" + std::string(64, 'b')),
+            std::string::npos);
+}
+
+TEST(Cli, ExecutorFlagsThatDoNotFitAreUsageErrors) {
+  World w = Files({{"good.yaml", kGood}});
+  auto err = [&](std::vector<const char*> args) {
+    CliRun run = Cli(args, w);
+    EXPECT_EQ(run.code, kExitUsage) << run.out;
+    return run.err;
+  };
+  EXPECT_NE(err({"--plan", "--executor-uri", "http://h/e", "--executor-from-path", "good.yaml"})
+                .find("give --executor-uri or --executor-from-path, not both"),
+            std::string::npos);
+  const std::string checksum = "sha256:" + std::string(64, 'b');
+  EXPECT_NE(err({"--plan", "--master", "m:5050", "--executor-checksum", checksum.c_str(),
+                 "good.yaml"})
+                .find("--executor-checksum goes with --executor-uri"),
+            std::string::npos);
+  EXPECT_NE(err({"--plan", "--executor-uri", "http://h/e", "--executor-checksum", "md5:00",
+                 "good.yaml"})
+                .find("--executor-checksum must be sha256:"),
+            std::string::npos);
+  EXPECT_NE(err({"--plan", "--advertise", "10.0.0.1", "good.yaml"})
+                .find("--advertise is where agents fetch the executor mesos-launch serves"),
+            std::string::npos);
+  EXPECT_NE(err({"--plan", "--master", "m:5050", "--advertise", "10.0.0.1:99999", "good.yaml"})
+                .find("--advertise '10.0.0.1:99999': the port must be"),
+            std::string::npos);
+  World bare = Files({{"good.yaml", kGood}});
+  bare.executor = "";
+  CliRun none = Cli({"--plan", "--master", "m:5050", "good.yaml"}, bare);
+  EXPECT_EQ(none.code, kExitUsage);
+  EXPECT_NE(none.err.find("no mesos-launch-executor beside this program to serve to the agents"),
+            std::string::npos)
+      << none.err;
 }
 
 TEST(Cli, UsageErrorsExit64) {
