@@ -82,11 +82,11 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
     d.source = named_master ? ExecutorDelivery::Source::kServed
                             : ExecutorDelivery::Source::kInPlace;
   }
-  if (args.count("advertise") && d.source != ExecutorDelivery::Source::kServed) {
-    return usage("--advertise is where agents fetch the executor mesos-launch serves; this run "
-                 "serves none (" + Describe(d) + ")");
-  }
   if (args.count("advertise")) {
+    if (d.source != ExecutorDelivery::Source::kServed) {
+      return usage("--advertise is where agents fetch the executor mesos-launch serves; this "
+                   "run serves none (" + Describe(d) + ")");
+    }
     Result<HostPort> where = ParseAdvertise(args["advertise"].as<std::string>());
     if (!where.ok()) return where.status();
   }
