@@ -6,7 +6,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "cluster/archive.h"
+#include "common/archive.h"
 #include "cluster/fetch_cache.h"
 
 namespace mlaunch::cluster {
@@ -141,18 +141,6 @@ Status Obtain(const Source& source, const std::string& uri,
   return Status::Ok();
 }
 
-// Extracts or decompresses `file` (named `name` in the sandbox) into the
-// sandbox root, per `kind`.
-Status Unpack(ArchiveKind kind, const std::string& file,
-              const std::string& name, const fs::path& sandbox) {
-  if (kind == ArchiveKind::kArchive) return ExtractArchive(file, sandbox);
-  if (kind == ArchiveKind::kGzip) {
-    const std::string base = fs::path(name).filename().string();
-    return Gunzip(file, (sandbox / base.substr(0, base.size() - 3)).string());
-  }
-  return Status::Ok();
-}
-
 Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
                 const FetchOptions& options) {
   const std::string& value = uri.value();
@@ -182,7 +170,7 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
         });
     if (!entry.ok()) return Fail(value, entry.message());
     if (kind != ArchiveKind::kNone) {
-      Status unpacked = Unpack(kind, entry.value(), name.value(), sandbox);
+      Status unpacked = Unpack(kind, entry.value(), name.value(), sandbox.string());
       return unpacked.ok() ? unpacked : Fail(value, unpacked.message());
     }
     fs::copy_file(entry.value(), destination,
@@ -205,7 +193,7 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
                     error);
     if (error) return Fail(value, "cannot chmod 0755: " + error.message());
   }
-  Status unpacked = Unpack(kind, destination.string(), name.value(), sandbox);
+  Status unpacked = Unpack(kind, destination.string(), name.value(), sandbox.string());
   return unpacked.ok() ? unpacked : Fail(value, unpacked.message());
 }
 

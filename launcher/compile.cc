@@ -171,8 +171,11 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
     v1::CommandInfo::URI* uri = command->add_uris();
     uri->set_value(a.uri);
     uri->set_executable(a.executable);
-    uri->set_extract(a.extract == spec::Extract::kYes ||
-                     (a.extract == spec::Extract::kAuto && LooksLikeArchive(a.uri)));
+    const bool extract = a.extract == spec::Extract::kYes ||
+                         (a.extract == spec::Extract::kAuto && LooksLikeArchive(a.uri));
+    // A checksummed archive reaches the sandbox whole, even from the fetch
+    // cache: the executor checks it, then extracts it.
+    uri->set_extract(extract && a.checksum.empty());
     uri->set_cache(a.cache);
     std::string file = a.output_file;
     // A query string would otherwise end up in the file's name.
@@ -183,6 +186,7 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
       c->set_uri(a.uri);
       c->set_file(file.empty() ? Basename(a.uri) : file);
       c->set_sha256(a.checksum.substr(7));
+      c->set_extract(extract);
     }
   }
   CompileEnvironment(task, inputs, command->mutable_environment());

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of mesos-launch from Debian's packages.
+# (The static executor links the .a files of libarchive's own dependencies:
+# nettle, acl, lzma, zstd, bz2, z.)
 # Idempotent: when everything is present it only checks and returns.
 set -euo pipefail
 
@@ -10,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev openssl
   clang libclang-rt-14-dev
   python3 python3-jsonschema python3-yaml curl ccache file zlib1g-dev
+  nettle-dev libacl1-dev liblzma-dev libzstd-dev libbz2-dev
   zookeeper default-jre-headless
 )
 

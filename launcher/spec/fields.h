@@ -223,7 +223,7 @@ void Visit(V& v, Artifact& a) {
            .mesos = "CommandInfo.uris[].output_file"});
   v.Field("checksum", a.checksum,
           {.doc = "\"sha256:<64 hex digits>\", verified by the executor before the "
-                  "service starts",
+                  "archive is extracted and the service starts",
            .pattern = kChecksumPattern,
            .pattern_text = kChecksumText});
   v.Foreign("source", "uri");

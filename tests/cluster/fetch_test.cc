@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "cluster/archive.h"
+#include "common/archive.h"
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
 

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/sha256.h"
 #include "tests/e2e/child_process.h"
 #include "tests/executor/http_get.h"
 
@@ -124,6 +125,8 @@ class EmbeddedRun : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void ServeSiteFromAnArchive(const std::string& artifact_keys, int instances);
 
   std::string WriteSpec(const std::string& text) {
     const std::string path = (dir_ / "spec.yaml").string();
@@ -373,35 +376,53 @@ TEST_F(EmbeddedRun, APortInUseIsNotOffered) {
 // The static-files service end to end: an archive fetched from a file://
 // URI, unpacked by the agent, its directory served (index.html for "/"),
 // nothing outside it.
-TEST_F(EmbeddedRun, StaticSiteFromAnArchiveIsServed) {
+// A site in a tar.gz artifact; `artifact_keys` are added to its entry.
+void EmbeddedRun::ServeSiteFromAnArchive(const std::string& artifact_keys, int instances) {
   std::filesystem::create_directories(dir_ / "content" / "site");
   std::ofstream(dir_ / "content" / "site" / "index.html") << "<h1>static</h1>";
   std::ofstream(dir_ / "content" / "site" / "notes.txt") << "plain";
   ChildProcess tar({"/bin/tar", "-czf", (dir_ / "site.tar.gz").string(), "-C",
                     (dir_ / "content").string(), "site"});
   ASSERT_EQ(tar.WaitForExit(seconds(30)), 0) << tar.output();
+  std::string keys = artifact_keys;
+  if (keys.find("${digest}") != std::string::npos) {
+    Result<std::string> digest = Sha256OfFile((dir_ / "site.tar.gz").string());
+    ASSERT_TRUE(digest.ok());
+    keys.replace(keys.find("${digest}"), 9, digest.value());
+  }
   const std::string spec = WriteSpec("version: 1\n"
                                      "tasks:\n"
                                      "  - name: site\n"
+                                     "    instances: " + std::to_string(instances) + "\n"
                                      "    resources: { cpus: 0.1, mem: 32 }\n"
                                      "    ports: [{ name: http }]\n"
                                      "    artifacts: [{ uri: \"file://" +
                                      (dir_ / "site.tar.gz").string() +
-                                     "\", extract: true }]\n"
+                                     "\", extract: true" + keys + " }]\n"
                                      "    service: { type: http, port: http, root: site }\n");
   ChildProcess launcher({kLaunch, spec}, kNoMaster);
-  std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
-  ASSERT_TRUE(serving) << launcher.output();
-  std::optional<Url> url = ServingUrl(*serving);
-  ASSERT_TRUE(url) << *serving;
-  GetResponse index = HttpGet(url->port, "/", url->host);
-  EXPECT_EQ(index.status, 200);
-  EXPECT_EQ(index.body, "<h1>static</h1>");
-  EXPECT_EQ(HttpGet(url->port, "/notes.txt", url->host).body, "plain");
-  EXPECT_EQ(HttpGet(url->port, "/../site.tar.gz", url->host).status, 404);
+  for (int i = 0; i < instances; ++i) {
+    std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
+    ASSERT_TRUE(serving) << launcher.output();
+    std::optional<Url> url = ServingUrl(*serving);
+    ASSERT_TRUE(url) << *serving;
+    GetResponse index = HttpGet(url->port, "/", url->host);
+    EXPECT_EQ(index.status, 200);
+    EXPECT_EQ(index.body, "<h1>static</h1>");
+    EXPECT_EQ(HttpGet(url->port, "/notes.txt", url->host).body, "plain");
+    EXPECT_EQ(HttpGet(url->port, "/../site.tar.gz", url->host).status, 404);
+  }
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
   ExpectNoProcessLeft(launcher);
+}
+
+TEST_F(EmbeddedRun, StaticSiteFromAnArchiveIsServed) { ServeSiteFromAnArchive("", 1); }
+
+// Checked before extraction, also when the archive comes from the agent's
+// fetch cache (the second instance's does).
+TEST_F(EmbeddedRun, AChecksummedArchiveFromTheFetchCacheIsCheckedThenServed) {
+  ServeSiteFromAnArchive(", cache: true, checksum: \"sha256:${digest}\"", 2);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/sha256.h"
+
 namespace mlaunch::executor {
 namespace {
 
@@ -52,6 +54,51 @@ TEST_F(ChecksumTest, AMissingArtifactFails) {
   Status status = VerifyChecksums(With("gone.tar.gz", kHelloDigest), sandbox_);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("gone.tar.gz"), std::string::npos) << status.message();
+}
+
+// A checksummed archive arrives whole (compile.cc asks the fetcher not to
+// extract it): it is extracted only once every checksum of the task holds.
+TEST_F(ChecksumTest, ArchivesAreExtractedOnlyAfterEveryChecksumHolds) {
+  const fs::path content = fs::path(sandbox_) / "content";
+  fs::create_directories(content / "css");
+  std::ofstream(content / "index.html") << "<h1>hi</h1>\n";
+  std::ofstream(content / "css" / "site.css") << "h1 {}\n";
+  const std::string tar = "tar czf '" + sandbox_ + "/site.tar.gz' -C '" + content.string() +
+                          "' index.html css";
+  ASSERT_EQ(std::system(tar.c_str()), 0);
+  fs::remove_all(content);
+  Result<std::string> digest = Sha256OfFile(sandbox_ + "/site.tar.gz");
+  ASSERT_TRUE(digest.ok());
+
+  ServiceConfig config;
+  ServiceConfig::Checksum* site = config.add_checksums();
+  site->set_uri("https://example.org/site.tar.gz");
+  site->set_sha256(digest.value());
+  site->set_extract(true);
+  ServiceConfig::Checksum* other = config.add_checksums();
+  other->set_uri("https://example.org/dist/app.tar.gz");
+  other->set_sha256(std::string(64, '0'));  // app.tar.gz holds "hello\n"
+
+  Status refused = VerifyChecksums(config, sandbox_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("sha256 mismatch for https://example.org/dist/app.tar.gz"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(sandbox_) / "index.html")) << "extracted before the checks";
+
+  other->set_sha256(kHelloDigest);
+  Status accepted = VerifyChecksums(config, sandbox_);
+  ASSERT_TRUE(accepted.ok()) << accepted.message();
+  EXPECT_TRUE(fs::exists(fs::path(sandbox_) / "index.html"));
+  EXPECT_TRUE(fs::exists(fs::path(sandbox_) / "css" / "site.css"));
+}
+
+TEST_F(ChecksumTest, AnArchiveThatCannotBeExtractedNamesItsUri) {
+  ServiceConfig config = With("app.tar.gz", kHelloDigest);  // "hello\n" is no archive
+  config.mutable_checksums(0)->set_extract(true);
+  Status status = VerifyChecksums(config, sandbox_);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message().rfind("cannot extract https://example.org/dist/app.tar.gz: ", 0), 0u)
+      << status.message();
 }
 
 }  // namespace

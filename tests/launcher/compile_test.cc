@@ -124,7 +124,8 @@ tasks:
   EXPECT_EQ(uris[0].value(), "http://127.0.0.1/mesos-launch-executor");
   EXPECT_TRUE(uris[0].executable());
   EXPECT_FALSE(uris[0].extract());
-  EXPECT_TRUE(uris[1].extract());
+  // Checksummed: fetched whole, checked and extracted by the executor.
+  EXPECT_FALSE(uris[1].extract());
   EXPECT_EQ(uris[1].output_file(), "site.tar.gz");
   EXPECT_FALSE(uris[2].extract());
   EXPECT_TRUE(uris[2].has_extract());  // false must be sent: Mesos' default is true
@@ -134,6 +135,7 @@ tasks:
   ASSERT_EQ(plan.tasks[0].service.checksums_size(), 1);
   EXPECT_EQ(plan.tasks[0].service.checksums(0).file(), "site.tar.gz");
   EXPECT_EQ(plan.tasks[0].service.checksums(0).sha256(), std::string(64, 'a'));
+  EXPECT_TRUE(plan.tasks[0].service.checksums(0).extract());
 }
 
 TEST(Compile, TasksWithoutAnExecutorUriGetTheDefaultOne) {

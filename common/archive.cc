@@ -1,4 +1,4 @@
-#include "cluster/archive.h"
+#include "common/archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -8,7 +8,7 @@
 #include <system_error>
 #include <vector>
 
-namespace mlaunch::cluster {
+namespace mlaunch {
 namespace {
 
 namespace fs = std::filesystem;
@@ -71,11 +71,14 @@ Reader OpenReader(const std::string& path, bool raw, Status* status) {
     *status = Status::Error(StatusCode::kInternal, "cannot set up libarchive");
     return nullptr;
   }
-  archive_read_support_filter_all(reader.get());
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_bzip2(reader.get());
+  archive_read_support_filter_xz(reader.get());
   if (raw) {
     archive_read_support_format_raw(reader.get());
   } else {
-    archive_read_support_format_all(reader.get());
+    archive_read_support_format_tar(reader.get());
+    archive_read_support_format_zip(reader.get());
   }
   if (archive_read_open_filename(reader.get(), path.c_str(), 64 * 1024) !=
       ARCHIVE_OK) {
@@ -262,4 +265,14 @@ Status Gunzip(const std::string& gz, const std::string& destination) {
   return Status::Ok();
 }
 
-}  // namespace mlaunch::cluster
+Status Unpack(ArchiveKind kind, const std::string& file, const std::string& name,
+              const std::string& directory) {
+  if (kind == ArchiveKind::kArchive) return ExtractArchive(file, directory);
+  if (kind == ArchiveKind::kGzip) {
+    const std::string base = fs::path(name).filename().string();
+    return Gunzip(file, (fs::path(directory) / base.substr(0, base.size() - 3)).string());
+  }
+  return Status::Ok();
+}
+
+}  // namespace mlaunch
