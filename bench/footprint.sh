@@ -3,7 +3,7 @@
 # running specs/webserver.yaml, sampled over IDLE seconds (default 60) once
 # the service is serving. Two runs:
 #   external: against a separate mesos-launch-cluster, so mesos-launch's
-#             figure holds the scheduler only;
+#             figure holds the scheduler (and the executor it serves) only;
 #   embedded: no --master, so mesos-launch's figure holds the cluster too.
 # RSS is /proc/PID/status VmRSS at the end (and VmHWM, the peak); CPU is
 # utime+stime from /proc/PID/stat over the window, as % of one core.
@@ -64,7 +64,8 @@ run() {  # MODE
     cluster_pid=$!
     line=$(wait_for_line "$work/cluster.log" 30 'master listening on http') ||
       { cat "$work/cluster.log"; exit 1; }
-    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | awk 'NR == 1')" --executor-uri "file://$bin/mesos-launch-executor")
+    # The executor as users get it: served by mesos-launch, checked by the agent.
+    master_args=(--master "$(grep -oE 'http://[^ ]+' <<<"$line" | awk 'NR == 1')")
   fi
   "$bin/mesos-launch" "$spec" "${master_args[@]}" --duration 1h >"$work/launch.log" 2>&1 &
   launch_pid=$!

@@ -44,8 +44,8 @@ bool IsSha256Checksum(const std::string& text) {
 }
 
 // The executor of tasks whose spec names none, from the flags and whether a
-// master is named, or a usage error. A served executor's `uri` has the
-// placeholder address ${mesos_launch} until RunSpec serves it.
+// master is named, or a usage error. A served executor gets its URI and
+// digest from its server (RunSpec), or for --plan from PlanServed().
 Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool named_master,
                                         const World& world) {
   ExecutorDelivery d;
@@ -89,15 +89,6 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
     }
     Result<HostPort> where = ParseAdvertise(args["advertise"].as<std::string>());
     if (!where.ok()) return where.status();
-  }
-  if (d.source == ExecutorDelivery::Source::kServed) {
-    std::string bytes;
-    if (!world.read_file(d.path, bytes)) {
-      return usage("cannot serve the executor: cannot read " + d.path + ": " + bytes);
-    }
-    d.sha256 = Sha256Hex(bytes);
-    d.bytes = static_cast<int64_t>(bytes.size());
-    d.uri = "http://${mesos_launch}" + ExecutorServer::PathFor(d.sha256);
   }
   return d;
 }
@@ -184,6 +175,20 @@ int Check(const std::vector<std::string>& files, bool json, bool strict, const W
     out << Summary(errors, warnings) << "\n";
   }
   return valid ? kExitOk : kExitInvalidSpec;
+}
+
+// --plan's view of a served executor: its digest and size, and a URI whose
+// address is the placeholder ${mesos_launch} (the port is picked at run time).
+Result<ExecutorDelivery> PlanServed(ExecutorDelivery d, const World& world) {
+  if (d.source != ExecutorDelivery::Source::kServed) return d;
+  std::string bytes;
+  if (!world.read_file(d.path, bytes)) {
+    return Status::InvalidData("cannot serve the executor: cannot read " + d.path + ": " + bytes);
+  }
+  d.sha256 = Sha256Hex(bytes);
+  d.bytes = static_cast<int64_t>(bytes.size());
+  d.uri = "http://${mesos_launch}" + ExecutorServer::PathFor(d.sha256);
+  return d;
 }
 
 int PrintPlan(const Checked& c, bool strict, const ExecutorDelivery& executor, std::ostream& out,
@@ -302,7 +307,11 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   const bool named_master = !NamedMaster(c.loaded.spec, flags, world).empty();
   Result<ExecutorDelivery> executor = ChooseExecutor(args, named_master, world);
   if (!executor.ok()) return usage(executor.message());
-  if (args.count("plan")) return PrintPlan(c, args.count("strict") > 0, executor.value(), out, err);
+  if (args.count("plan")) {
+    Result<ExecutorDelivery> planned = PlanServed(executor.value(), world);
+    if (!planned.ok()) return usage(planned.message());
+    return PrintPlan(c, args.count("strict") > 0, planned.value(), out, err);
+  }
 
   const Diagnostics& d = c.loaded.diagnostics;
   for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);

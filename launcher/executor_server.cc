@@ -9,20 +9,23 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "common/sha256.h"
 
 namespace mlaunch {
 namespace {
 
+// The whole file in one allocation of its size (a growing buffer would
+// leave the heap holding several times the binary).
 Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) return Status::InvalidData("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  if (file.bad()) return Status::InvalidData("cannot read " + path);
-  return bytes.str();
+  std::string bytes(static_cast<std::size_t>(file.tellg()), '\0');
+  file.seekg(0);
+  if (!file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    return Status::InvalidData("cannot read " + path);
+  }
+  return bytes;
 }
 
 }  // namespace
