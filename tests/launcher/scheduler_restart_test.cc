@@ -95,6 +95,29 @@ TEST_F(Scheduler, MoreThanMaxAttemptsWithinTheWindowGiveUp) {
   EXPECT_EQ(exit_code_, 4);
 }
 
+// The defaults end a hopeless run: an instance that fails at once every
+// time gives up after 10 restarts, about 5 minutes in (1+2+...+32 s, then
+// 1 min each), well within the 30 minute window.
+TEST_F(Scheduler, TheDefaultPolicyGivesUpOnAnInstanceThatAlwaysFails) {
+  Start("version: 1\ntasks: [{name: web, ports: [http], service: {payload: hi}}]\n");
+  const Millis start = now_;
+  for (int launch = 1; !exit_code_ && launch <= 20; ++launch) {
+    Take(core_->Offers({MakeOffer("o" + std::to_string(launch), "a1")}, now_));
+    ASSERT_EQ(Launched().size(), static_cast<size_t>(launch)) << Lines();
+    Update(Launched().back(), v1::TASK_FAILED);
+    for (int waited = 0; !exit_code_ && Calls(Call::REVIVE).size() < static_cast<size_t>(launch) &&
+                         waited < 120;
+         ++waited) {
+      Advance(1000);
+    }
+  }
+  EXPECT_TRUE(Saw("web.0 gave up: 10 restarts within 30m")) << Lines();
+  EXPECT_EQ(exit_code_, 4);
+  EXPECT_EQ(Launched().size(), 11u);
+  EXPECT_GE(now_ - start, 303'000);
+  EXPECT_LE(now_ - start, 315'000);
+}
+
 TEST_F(Scheduler, RestartsOlderThanTheWindowNoLongerCount) {
   Start(kTwoInAMinute);
   const Millis start = now_;
