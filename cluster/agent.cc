@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <set>
 #include <system_error>
 
@@ -22,6 +25,7 @@
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
 #include "common/recordio.h"
+#include "common/url_query.h"
 
 namespace mlaunch::cluster {
 
@@ -948,8 +952,62 @@ void LocalAgent::Forward(const Reports& reports,
   }
 }
 
+HttpServer::Response LocalAgent::ServeFile(const HttpServer::Request& request) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto response = HttpServer::Response::Text(405, "only GET reads files here\n");
+    response.headers.Set("Allow", "GET, HEAD");
+    return response;
+  }
+  const std::map<std::string, std::string> query = QueryParameters(request.target);
+  auto number = [&query](const char* name, std::int64_t fallback) -> std::optional<std::int64_t> {
+    auto it = query.find(name);
+    if (it == query.end()) return fallback;
+    if (it->second.empty() || it->second.size() > 12 ||
+        it->second.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(it->second);
+  };
+  const std::optional<std::int64_t> offset = number("offset", 0);
+  const std::optional<std::int64_t> length = number("length", kMaxFileReadBytes);
+  if (!offset || !length) {
+    return HttpServer::Response::Text(400, "offset and length must be whole numbers\n");
+  }
+  // /frameworks/<framework>/executors/<executor>/runs/latest/<stdout|stderr>
+  static const std::regex kVirtual(
+      R"(^/frameworks/([^/]+)/executors/([^/]+)/runs/latest/(stdout|stderr)$)");
+  std::smatch parts;
+  const std::string virtual_path = query.count("path") ? query.at("path") : "";
+  if (!std::regex_match(virtual_path, parts, kVirtual) || parts[1] == "." ||
+      parts[1] == ".." || parts[2] == "." || parts[2] == "..") {
+    return HttpServer::Response::Text(404, "no such file: '" + virtual_path + "'\n");
+  }
+  std::string agent_id;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    agent_id = info_.id().value();
+  }
+  const std::filesystem::path file = std::filesystem::path(options_.work_dir) / "slaves" /
+                                     agent_id / "frameworks" / parts[1].str() / "executors" /
+                                     parts[2].str() / "runs" / "latest" / parts[3].str();
+  std::ifstream in(file, std::ios::binary);
+  if (agent_id.empty() || !in) {
+    return HttpServer::Response::Text(404, "no such file: '" + virtual_path + "'\n");
+  }
+  std::string data(static_cast<std::size_t>(std::min(*length, kMaxFileReadBytes)), '\0');
+  in.seekg(*offset);
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  const nlohmann::json body = {{"data", data}, {"offset", *offset}};
+  auto response = HttpServer::Response::Text(
+      200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  response.headers.Set("Content-Type", "application/json");
+  return response;
+}
+
 HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string_view path = request.path();
+  if (path == "/files/read") return ServeFile(request);
   if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
     return Empty(404);
   }

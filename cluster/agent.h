@@ -1,6 +1,10 @@
 // LocalAgent: an embedded Mesos agent on its own loopback address. It
 // serves the v1 Executor API on POST /api/v1/executor and
-// /slave(1)/api/v1/executor (status codes as in mesos-v1-reference.md §1.3)
+// /slave(1)/api/v1/executor (status codes as in mesos-v1-reference.md §1.3),
+// and, as Mesos agents do, GET /files/read?path=P&offset=N&length=N with
+// {"data", "offset"} for the executors' output: P only of the form
+// /frameworks/<fw>/executors/<id>/runs/latest/(stdout|stderr), at most
+// kMaxFileReadBytes a read, no authentication (a Mesos agent's default)
 // and runs custom executors as real child processes (§3.1, §3.2): one
 // sandbox per run under
 //   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
@@ -96,6 +100,9 @@
 #include "mesos/v1/executor/executor.pb.h"
 
 namespace mlaunch::cluster {
+
+// The most /files/read returns at once (and without a `length`).
+inline constexpr std::int64_t kMaxFileReadBytes = 64 * 1024;
 
 class LocalAgent : public Agent {
  public:
@@ -220,6 +227,7 @@ class LocalAgent : public Agent {
   bool DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const;
   bool RecoveringLocked() const;
   HttpServer::Response Serve(const HttpServer::Request& request);
+  HttpServer::Response ServeFile(const HttpServer::Request& request);
   void WorkLoop();
   // REQUIRES: mutex_ held (all four).
   void Process(const AgentRequest& request, Work& work);

@@ -2,8 +2,8 @@
 // mesos-launch-cluster (the executor's is BeastHttpClient:
 // docs/architecture.md, "One HTTP client per program").
 //
-// This file and curl_http_client.cc are the only ones that know libcurl;
-// libcurl's header is included nowhere else. On top of the HttpClient contract:
+// This file, curl_http_client.cc and url_query.cc are the only ones that
+// know libcurl; its header is included nowhere else. On top of the HttpClient contract:
 // HTTP/1.1 only (no HTTP/2 upgrade), http and https only, no proxy from the
 // environment (a master is reached directly), no signals (safe in threads),
 // no `Expect: 100-continue` (Mesos never answers it, so curl would wait a

@@ -5,11 +5,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/url_query.h"
+
 namespace mlaunch {
 namespace {
 
 namespace v1 = mesos::v1;
 namespace sched = mesos::v1::scheduler;
+
+// For reading agents' files: the master's TLS settings, none of its
+// credentials, and little patience (the run waits meanwhile).
+HttpClient::Options AgentHttpOptions(HttpClient::Options options) {
+  options.username.clear();
+  options.password.clear();
+  options.timeout = std::chrono::seconds(5);
+  options.connect_timeout = std::chrono::seconds(2);
+  options.max_response_bytes = 64 * 1024;
+  return options;
+}
 
 // An executor's wait status (Event.Failure.status) in words: "exited with
 // status 1", "was killed by SIGKILL".
@@ -39,6 +52,8 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
                MasterClient::Options client_options, DriverOptions options, std::ostream& out)
     : plan_(plan),
       core_(plan, std::move(core_options)),
+      http_(http),
+      agent_http_(AgentHttpOptions(client_options.http)),
       client_(http, std::move(client_options),
               MasterClient::Callbacks{
                   [this](MasterClient::EventPtr e) { Push(std::move(e)); },
@@ -47,6 +62,18 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
       options_(options),
       out_(out),
       start_(std::chrono::steady_clock::now()) {}
+
+std::string Driver::ExecutorStderr(const sched::Event::Failure& failure) {
+  std::optional<SchedulerCore::SandboxFile> file = core_.ExecutorStderr(failure);
+  if (!file) return "";
+  const std::string url = file->agent_url + "/files/read?path=" + QueryEscaped(file->path) +
+                          "&offset=0&length=4096";
+  Result<HttpClient::Response> got = http_.Get(url, {}, agent_http_);
+  if (!got.ok() || got->status != 200) return "";
+  nlohmann::json body = nlohmann::json::parse(got->body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("data") || !body["data"].is_string()) return "";
+  return body["data"].get<std::string>();
+}
 
 void Driver::Push(Item item) {
   {
@@ -187,7 +214,7 @@ int Driver::Run() {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});
             }
-            exit = Apply(core_.Failure(event->failure(), now));
+            exit = Apply(core_.Failure(event->failure(), ExecutorStderr(event->failure()), now));
             break;
           default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
             break;

@@ -66,9 +66,15 @@ class Driver {
   void Print(const ViewEvent& event);
   void SaveState();
   mesos::v1::scheduler::Call SubscribeCall();
+  // What the agent has of the stderr of the executor `failure` is about,
+  // when the core asks for it (SchedulerCore::ExecutorStderr); "" when it
+  // cannot be read within a few seconds.
+  std::string ExecutorStderr(const mesos::v1::scheduler::Event::Failure& failure);
 
   const Plan& plan_;
   SchedulerCore core_;
+  HttpClient& http_;
+  HttpClient::Options agent_http_;  // the master's TLS settings, no credentials
   MasterClient client_;
   DriverOptions options_;
   std::ostream& out_;

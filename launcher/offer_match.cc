@@ -242,6 +242,13 @@ AgentFacts AgentFacts::Of(const v1::Offer& offer) {
   AgentFacts facts;
   facts.agent_id = offer.agent_id().value();
   facts.hostname = offer.hostname();
+  if (offer.has_url() && offer.url().address().port() > 0) {
+    const v1::Address& a = offer.url().address();
+    const std::string host = a.has_ip() ? a.ip() : a.hostname();
+    facts.url = (offer.url().scheme().empty() ? "http" : offer.url().scheme()) + "://" +
+                (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                std::to_string(a.port());
+  }
   for (const v1::Attribute& a : offer.attributes()) {
     std::string value;
     switch (a.type()) {

@@ -52,6 +52,9 @@ struct AgentFacts {
   std::string agent_id;
   std::string hostname;
   std::map<std::string, std::string> attributes;  // name -> value as text
+  // The agent's own HTTP endpoint, "http://IP:PORT" (Offer.url); "" when
+  // the offer did not say.
+  std::string url = {};
 
   // From an offer: attributes formatted as Marathon does (text as is,
   // scalars as numbers, ranges "[1-2,5-5]", sets "{a,b}").

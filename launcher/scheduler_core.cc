@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <regex>
 #include <sstream>
 
 #include "launcher/compile.h"
@@ -709,23 +710,46 @@ Output SchedulerCore::Tick(Millis now) {
   return out;
 }
 
-Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure, Millis now) {
-  Output out;
-  if (!failure.has_executor_id() || !failure.has_status()) return out;
+const SchedulerCore::Instance* SchedulerCore::RefusedExecutor(
+    const v1::scheduler::Event::Failure& failure) const {
+  if (!failure.has_executor_id() || !failure.has_status()) return nullptr;
+  const int status = failure.status();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != kExecutorChecksumExit) return nullptr;
   // Our executors are named after their tasks (compile.cc).
   const std::string& id = failure.executor_id().value();
-  auto it = std::find_if(instances_.begin(), instances_.end(), [&id](const Instance& i) {
-    return (!i.task_id.empty() && i.task_id == id) || (!i.ended_task_id.empty() && i.ended_task_id == id);
-  });
-  const int status = failure.status();
-  if (it == instances_.end() || it->task->executor_sha256.empty() || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != kExecutorChecksumExit) {
-    return out;
+  for (const Instance& i : instances_) {
+    if (i.task->executor_sha256.empty()) continue;
+    if ((!i.task_id.empty() && i.task_id == id) || (!i.ended_task_id.empty() && i.ended_task_id == id)) {
+      return &i;
+    }
   }
-  Instance& i = *it;
-  i.executor_cause = "executor checksum mismatch (expected " + it->task->executor_sha256 +
-                     ", got other bytes: the executor's stderr on the agent names their sha256)";
-  if (i.task_id == id) return out;  // its terminal update is still to come (Ended)
+  return nullptr;
+}
+
+std::optional<SchedulerCore::SandboxFile> SchedulerCore::ExecutorStderr(
+    const v1::scheduler::Event::Failure& failure) const {
+  const Instance* i = RefusedExecutor(failure);
+  if (!i || i->agent.url.empty() || framework_id_.empty()) return std::nullopt;
+  return SandboxFile{i->agent.url, "/frameworks/" + framework_id_ + "/executors/" +
+                                       failure.executor_id().value() + "/runs/latest/stderr"};
+}
+
+Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
+                              std::string_view executor_stderr, Millis now) {
+  Output out;
+  const Instance* refused = RefusedExecutor(failure);
+  if (!refused) return out;
+  Instance& i = instances_[static_cast<size_t>(refused - instances_.data())];
+  // The agent's check wrote "executor checksum mismatch (expected E, got G)".
+  static const std::regex kFound(
+      R"(executor checksum mismatch \(expected [0-9a-f]{64}, got ([0-9a-f]{64}|no readable file)\))");
+  std::match_results<std::string_view::const_iterator> found;
+  const std::string got = std::regex_search(executor_stderr.begin(), executor_stderr.end(), found, kFound)
+                              ? found[1].str()
+                              : "other bytes: the executor's stderr on the agent names their sha256";
+  i.executor_cause = "executor checksum mismatch (expected " + i.task->executor_sha256 +
+                     ", got " + got + ")";
+  if (i.task_id == failure.executor_id().value()) return out;  // its update is still to come (Ended)
   if (i.state == InstanceState::kBackoff && !stopping_) {
     i.last_failure = "FAILED (" + i.executor_cause + ")";
     Enter(i, InstanceState::kGaveUp, now, out, i.last_failure);

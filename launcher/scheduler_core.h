@@ -105,8 +105,22 @@ class SchedulerCore {
   // An executor that refused its fetched binary (kExecutorChecksumExit)
   // gives its instance that cause and ends the run with exit 4: fetching the
   // same URI again would fetch the same bytes. It may come before or after
-  // the task's terminal update.
-  Output Failure(const mesos::v1::scheduler::Event::Failure& failure, Millis now);
+  // the task's terminal update. `executor_stderr` is what the driver could
+  // read of the executor's stderr (see ExecutorStderr), where the agent's
+  // check named the digest it found; "" when it could not.
+  Output Failure(const mesos::v1::scheduler::Event::Failure& failure,
+                 std::string_view executor_stderr, Millis now);
+  // A file in an executor's sandbox, as an agent's /files/read serves it
+  // (docs/mesos-protocol.md).
+  struct SandboxFile {
+    std::string agent_url;  // "http://IP:PORT"
+    std::string path;       // "/frameworks/F/executors/E/runs/latest/stderr"
+  };
+  // For a FAILURE that is such a refusal: that executor's stderr, for the
+  // driver to read before calling Failure(). Nothing for any other FAILURE,
+  // or when the agent's URL is not known.
+  std::optional<SandboxFile> ExecutorStderr(
+      const mesos::v1::scheduler::Event::Failure& failure) const;
   Output Tick(Millis now);
   // A stop request (SIGINT, SIGTERM, --duration). A second one tears down
   // at once.
@@ -150,6 +164,9 @@ class SchedulerCore {
  private:
   std::string Name(const Instance& i) const;
   Instance* FindByTaskId(const std::string& task_id);
+  // The instance whose executor `failure` is about, when it ended with
+  // kExecutorChecksumExit after a check of ours.
+  const Instance* RefusedExecutor(const mesos::v1::scheduler::Event::Failure& failure) const;
   mesos::v1::scheduler::Call NewCall(mesos::v1::scheduler::Call::Type type) const;
   // A RECONCILE naming the tasks in `unanswered_`.
   mesos::v1::scheduler::Call ReconcileUnanswered() const;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -415,6 +416,42 @@ TEST_F(AgentTest, LocalUrisAreCopiedIntoTheSandboxBeforeTheExecutorStarts) {
   ASSERT_EQ(terminated.size(), 1u);
   EXPECT_EQ(ReadFile(Sandbox() / "seen"), "payload\npayload\n");
   EXPECT_EQ(ReadFile(Sandbox() / "exec"), "x\n");
+}
+
+// GET /files/read, as Mesos agents serve executors' output: the virtual
+// path of the latest run's stdout or stderr, a piece of it as JSON.
+TEST_F(AgentTest, FilesReadServesTheLatestRunsOutputAndNothingElse) {
+  Launch(Shell("printf 'line one\\nline two\\n' >&2"));
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  const std::string base = "http://" + agent_->endpoint() + "/files/read?path=";
+  auto read = [&](const std::string& query) {
+    auto got = client_.Get(base + query, {}, {});
+    EXPECT_TRUE(got.ok()) << got.message();
+    return got.ok() ? got.value() : HttpClient::Response{};
+  };
+  const std::string stderr_path = "%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr";
+  HttpClient::Response whole = read(stderr_path);
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_EQ(whole.headers.Get("Content-Type").value_or(""), "application/json");
+  nlohmann::json body = nlohmann::json::parse(whole.body);
+  EXPECT_EQ(body["data"], "line one\nline two\n");
+  EXPECT_EQ(body["offset"], 0);
+  nlohmann::json piece = nlohmann::json::parse(read(stderr_path + "&offset=5&length=3").body);
+  EXPECT_EQ(piece["data"], "one");
+  EXPECT_EQ(piece["offset"], 5);
+
+  EXPECT_EQ(read(stderr_path + "&offset=-1").status, 400);
+  EXPECT_EQ(read(stderr_path + "&length=x").status, 400);
+  for (const std::string other :
+       {"%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2F..%2F..%2F..%2F..%2Fstderr",
+        "%2Fframeworks%2F..%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr",
+        "%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fseen",
+        "%2Fframeworks%2FF9%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr", "%2Fetc%2Fpasswd", ""}) {
+    EXPECT_EQ(read(other).status, 404) << other;
+  }
+  auto post = client_.Post(base + stderr_path, {}, "", {});
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->status, 405);
 }
 
 TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {

@@ -4,7 +4,7 @@
 // build/bin). The agent fetches the executor from mesos-launch, checks its
 // sha256 with sha256sum, and runs it; a second instance on the same agent
 // comes from the agent's fetch cache. A tampered download is refused before
-// it runs, and the run ends with the cause.
+// it runs, and the run ends with the cause, both digests named.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -112,8 +112,11 @@ TEST_F(ServedExecutor, ATamperedDownloadIsRefusedBeforeItRuns) {
   EXPECT_EQ(launcher.WaitForExit(seconds(60)), 4) << launcher.output();
   Result<std::string> sha256 = Sha256OfFile(kBin + "mesos-launch-executor");
   ASSERT_TRUE(sha256.ok());
+  // The digest the agent found, read from its /files/read.
+  Result<std::string> found = Sha256OfFile(tampered.string());
+  ASSERT_TRUE(found.ok());
   EXPECT_NE(launcher.output().find("webserver.0  FAILED (executor checksum mismatch (expected " +
-                                   sha256.value() + ", got "),
+                                   sha256.value() + ", got " + found.value() + "))"),
             std::string::npos)
       << launcher.output();
   EXPECT_FALSE(std::filesystem::exists(marker)) << "the tampered executor ran";

@@ -277,16 +277,23 @@ tasks:
     executor: {uri: "http://10.0.0.1/dl/mesos-launch-executor", checksum: "sha256:)" +
           std::string(64, 'a') + R"("}
 )");
-    Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+    v1::Offer offer = MakeOffer("o1", "a1");
+    offer.mutable_url()->set_scheme("http");
+    offer.mutable_url()->mutable_address()->set_ip("10.0.0.9");
+    offer.mutable_url()->mutable_address()->set_port(5051);
+    Take(core_->Offers({offer}, now_));
     ASSERT_EQ(Launched().size(), 1u);
   }
 
-  void Failure(const std::string& executor_id, int wait_status) {
+  static v1::scheduler::Event::Failure Of(const std::string& executor_id, int wait_status) {
     v1::scheduler::Event::Failure failure;
     failure.mutable_agent_id()->set_value("a1");
     failure.mutable_executor_id()->set_value(executor_id);
     failure.set_status(wait_status);
-    Take(core_->Failure(failure, now_));
+    return failure;
+  }
+  void Failure(const std::string& executor_id, int wait_status, std::string stderr_text = "") {
+    Take(core_->Failure(Of(executor_id, wait_status), stderr_text, now_));
   }
 
   const std::string kCause = "FAILED (executor checksum mismatch (expected " +
@@ -313,6 +320,28 @@ TEST_F(ExecutorChecksum, AFailureAfterTheUpdateCancelsTheRestart) {
   EXPECT_EQ(Launched().size(), 1u);
 }
 
+// The agent's check names the digest it found in the executor's stderr;
+// the core asks for that file, and shows the digest.
+TEST_F(ExecutorChecksum, TheDigestTheAgentFoundIsShownWhenItsStderrCouldBeRead) {
+  std::optional<SchedulerCore::SandboxFile> file =
+      core_->ExecutorStderr(Of("job.0.u1", kExecutorChecksumExit << 8));
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->agent_url, "http://10.0.0.9:5051");
+  EXPECT_EQ(file->path, "/frameworks/fw-1/executors/job.0.u1/runs/latest/stderr");
+  EXPECT_FALSE(core_->ExecutorStderr(Of("job.0.u1", 1 << 8)));
+  EXPECT_FALSE(core_->ExecutorStderr(Of("other.0.u9", kExecutorChecksumExit << 8)));
+
+  const std::string found(64, 'b');
+  Failure("job.0.u1", kExecutorChecksumExit << 8,
+          "some noise\nexecutor checksum mismatch (expected " + std::string(64, 'a') + ", got " +
+              found + ")\n");
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 FAILED (executor checksum mismatch (expected " + std::string(64, 'a') +
+                  ", got " + found + "))"))
+      << Lines();
+  EXPECT_EQ(exit_code_, 4);
+}
+
 TEST_F(ExecutorChecksum, OtherExitsAndSignalsRestartAsUsual) {
   Failure("job.0.u1", 1 << 8);
   Failure("job.0.u1", 9);  // killed by SIGKILL
@@ -331,7 +360,7 @@ TEST_F(Scheduler, ExitCode65OfAnUncheckedExecutorIsJustAFailure) {
   v1::scheduler::Event::Failure failure;
   failure.mutable_executor_id()->set_value("job.0.u1");
   failure.set_status(kExecutorChecksumExit << 8);
-  Take(core_->Failure(failure, now_));
+  Take(core_->Failure(failure, "", now_));
   Update("job.0.u1", v1::TASK_FAILED);
   EXPECT_TRUE(Saw("job.0 restarting in 1s")) << Lines();
   EXPECT_FALSE(exit_code_);
