@@ -323,8 +323,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   if (!named_master && !world.executor.empty()) {
     flags.launcher_dir = std::filesystem::path(world.executor).parent_path().string();
   }
-  return RunSpec(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor.value()}, flags, world,
-                 out, err);
+  return RunSpec(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor.value()}, flags,
+                 world, out, err);
 }
 
 }  // namespace mlaunch

@@ -302,7 +302,8 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
   AddScalar(info.mutable_resources(), "mem", m.task.mem);
   AddScalar(info.mutable_resources(), "disk", m.task.disk);
   AddScalar(info.mutable_resources(), "gpus", m.task.gpus);
-  info.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(Nanos(task.kill_grace_period));
+  info.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(
+      Nanos(task.kill_grace_period));
   if (!task.labels.empty()) SetLabels(task.labels, info.mutable_labels());
   // Ports are published even without `discovery:` (at framework visibility),
   // so their names, protocols and labels always reach Mesos.

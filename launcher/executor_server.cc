@@ -113,8 +113,9 @@ Result<HostPort> ParseAdvertise(const std::string& text) {
   }
   if (where.host.empty()) return bad("no address");
   if (has_port) {
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+        std::stoi(port) > 65535) {
       return bad("the port must be a number from 1 to 65535");
     }
     where.port = static_cast<std::uint16_t>(std::stoi(port));
@@ -145,9 +146,10 @@ Result<std::string> LocalAddressToward(const std::string& host, std::uint16_t po
     close(fd);
     if (!ok) continue;
     char text[INET6_ADDRSTRLEN] = {};
-    const void* address = local.ss_family == AF_INET6
-                              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr)
-                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr);
+    const void* address =
+        local.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr);
     if (inet_ntop(local.ss_family, address, text, sizeof text)) return std::string(text);
   }
   return Status::Error(StatusCode::kUnavailable, "no route to " + host + ": " + why);

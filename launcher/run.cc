@@ -88,9 +88,10 @@ Result<std::unique_ptr<ExecutorServer>> ServeExecutor(const std::string& file,
     options.address = where->host.find(':') == std::string::npos ? "0.0.0.0" : "::";
     return ExecutorServer::Start(options);
   }
-  const HostPort toward = std::holds_alternative<ZooKeeperTarget>(master.target)
-                              ? std::get<ZooKeeperTarget>(master.target).servers.front()
-                              : std::get<std::vector<MasterEndpoint>>(master.target).front().address;
+  const HostPort toward =
+      std::holds_alternative<ZooKeeperTarget>(master.target)
+          ? std::get<ZooKeeperTarget>(master.target).servers.front()
+          : std::get<std::vector<MasterEndpoint>>(master.target).front().address;
   Result<std::string> local = LocalAddressToward(toward.host, toward.port);
   if (!local.ok()) {
     return Status::Error(local.status().code(),

@@ -719,7 +719,8 @@ const SchedulerCore::Instance* SchedulerCore::RefusedExecutor(
   const std::string& id = failure.executor_id().value();
   for (const Instance& i : instances_) {
     if (i.task->executor_sha256.empty()) continue;
-    if ((!i.task_id.empty() && i.task_id == id) || (!i.ended_task_id.empty() && i.ended_task_id == id)) {
+    if ((!i.task_id.empty() && i.task_id == id) ||
+        (!i.ended_task_id.empty() && i.ended_task_id == id)) {
       return &i;
     }
   }
@@ -744,12 +745,14 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   static const std::regex kFound(
       R"(executor checksum mismatch \(expected [0-9a-f]{64}, got ([0-9a-f]{64}|no readable file)\))");
   std::match_results<std::string_view::const_iterator> found;
-  const std::string got = std::regex_search(executor_stderr.begin(), executor_stderr.end(), found, kFound)
-                              ? found[1].str()
-                              : "other bytes: the executor's stderr on the agent names their sha256";
-  i.executor_cause = "executor checksum mismatch (expected " + i.task->executor_sha256 +
-                     ", got " + got + ")";
-  if (i.task_id == failure.executor_id().value()) return out;  // its update is still to come (Ended)
+  const std::string got =
+      std::regex_search(executor_stderr.begin(), executor_stderr.end(), found, kFound)
+          ? found[1].str()
+          : "other bytes: the executor's stderr on the agent names their sha256";
+  i.executor_cause =
+      "executor checksum mismatch (expected " + i.task->executor_sha256 + ", got " + got + ")";
+  // Its terminal update is still to come: Ended() gives the cause.
+  if (i.task_id == failure.executor_id().value()) return out;
   if (i.state == InstanceState::kBackoff && !stopping_) {
     i.last_failure = "FAILED (" + i.executor_cause + ")";
     Enter(i, InstanceState::kGaveUp, now, out, i.last_failure);
