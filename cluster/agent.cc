@@ -729,6 +729,13 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       }
       continue;
     }
+    // The master checks ids as Mesos does; this makes sure, whatever it
+    // let through, that no path built below leads out of the work dir.
+    if (!IsDirectoryName(framework_id) || !IsDirectoryName(executor_id) ||
+        !IsDirectoryName(info_.id().value())) {
+      fail(&info.executor_id(), "the framework or executor id cannot name a sandbox directory");
+      continue;
+    }
     auto executor = std::make_unique<Executor>();
     executor->framework = launch.framework;
     executor->info = info;
@@ -978,8 +985,8 @@ HttpServer::Response LocalAgent::ServeFile(const HttpServer::Request& request) {
       R"(^/frameworks/([^/]+)/executors/([^/]+)/runs/latest/(stdout|stderr)$)");
   std::smatch parts;
   const std::string virtual_path = query.count("path") ? query.at("path") : "";
-  if (!std::regex_match(virtual_path, parts, kVirtual) || parts[1] == "." ||
-      parts[1] == ".." || parts[2] == "." || parts[2] == "..") {
+  if (!std::regex_match(virtual_path, parts, kVirtual) || !IsDirectoryName(parts[1]) ||
+      !IsDirectoryName(parts[2])) {
     return HttpServer::Response::Text(404, "no such file: '" + virtual_path + "'\n");
   }
   std::string agent_id;

@@ -44,15 +44,24 @@ Status ParseMessage(const nlohmann::json& json, const char* key,
   return Status::Ok();
 }
 
+// Empty when an id is no IsDirectoryName.
 std::filesystem::path ExecutorDir(const std::string& meta_dir, const std::string& framework_id,
                                   const std::string& executor_id) {
+  if (!IsDirectoryName(framework_id) || !IsDirectoryName(executor_id)) return {};
   return std::filesystem::path(meta_dir) / "frameworks" / framework_id / "executors" /
          executor_id;
 }
 
+// Empty when an id is no IsDirectoryName.
 std::filesystem::path RunDir(const std::string& meta_dir, const ProcessRecord& record) {
-  return ExecutorDir(meta_dir, record.framework_id, record.executor_id) / "runs" /
-         record.container_id;
+  const std::filesystem::path executor =
+      ExecutorDir(meta_dir, record.framework_id, record.executor_id);
+  if (executor.empty() || !IsDirectoryName(record.container_id)) return {};
+  return executor / "runs" / record.container_id;
+}
+
+Status Unusable(const std::string& what) {
+  return Status::InvalidData("ids that cannot name a directory (" + what + ")");
 }
 
 Result<std::string> ReadText(const std::filesystem::path& file) {
@@ -129,6 +138,11 @@ Result<ExecutorCheckpoint> ParseCheckpoint(std::string_view text) {
   return checkpoint;
 }
 
+bool IsDirectoryName(const std::string& id) {
+  return !id.empty() && id.size() <= 255 && id != "." && id != ".." &&
+         id.find_first_of(std::string("/\0", 2)) == std::string::npos;
+}
+
 std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_id) {
   return (std::filesystem::path(work_dir) / "meta" / "slaves" / agent_id).string();
 }
@@ -136,6 +150,7 @@ std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_i
 Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& checkpoint) {
   const std::filesystem::path dir = ExecutorDir(meta_dir, checkpoint.framework.id().value(),
                                                 checkpoint.executor.executor_id().value());
+  if (dir.empty()) return Unusable("framework or executor");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
@@ -147,8 +162,9 @@ Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& ch
 
 void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
                       const std::string& executor_id) {
+  const std::filesystem::path dir = ExecutorDir(meta_dir, framework_id, executor_id);
   std::error_code ignored;
-  std::filesystem::remove_all(ExecutorDir(meta_dir, framework_id, executor_id), ignored);
+  if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
 }
 
 Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_dir) {
@@ -216,6 +232,7 @@ Result<ProcessRecord> ParseProcessRecord(std::string_view text) {
 
 Status WriteProcessRecord(const std::string& meta_dir, const ProcessRecord& record) {
   const std::filesystem::path dir = RunDir(meta_dir, record);
+  if (dir.empty()) return Unusable("framework, executor or container");
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
@@ -226,6 +243,7 @@ Status WriteProcessRecord(const std::string& meta_dir, const ProcessRecord& reco
 }
 
 void RemoveProcessRecord(const std::string& meta_dir, const ProcessRecord& record) {
+  if (RunDir(meta_dir, record).empty()) return;
   std::error_code ignored;
   std::filesystem::remove_all(RunDir(meta_dir, record), ignored);
   const std::filesystem::path executor =

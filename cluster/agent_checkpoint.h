@@ -55,12 +55,21 @@ struct ExecutorCheckpoint {
 std::string CheckpointText(const ExecutorCheckpoint& checkpoint);
 Result<ExecutorCheckpoint> ParseCheckpoint(std::string_view text);
 
+// Whether `id` (a framework, executor, container or agent id) can name one
+// directory of its own: not empty, at most 255 bytes, not "." or "..", no
+// '/' and no NUL. Every path the agent builds from an id is built only from
+// ids that pass, so none leads outside the work dir, whatever the master
+// let through.
+bool IsDirectoryName(const std::string& id);
+
 // <work_dir>/meta/slaves/<agent_id>
 std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_id);
 
-// Creates the directories as needed.
+// Creates the directories as needed. Fails for ids that are no
+// IsDirectoryName.
 Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& checkpoint);
-// Harmless when there is none.
+// Harmless when there is none, and a no-op for ids that are no
+// IsDirectoryName.
 void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
                       const std::string& executor_id);
 // Every executor checkpointed under `meta_dir` (none when it does not

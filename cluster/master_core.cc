@@ -452,6 +452,8 @@ MasterCore::Subscription MasterCore::Subscribe(
   Framework* framework = nullptr;
   if (info.has_id()) {
     const std::string id = info.id().value();
+    // Mesos checks a re-subscribing framework's id as any other id.
+    if (auto error = ValidateId(id)) return refuse("invalid framework id: " + *error);
     if (completed_frameworks_.count(id) > 0) {
       return refuse("Framework has been removed");
     }

@@ -138,6 +138,32 @@ TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
   std::filesystem::remove_all(pattern, ignored);
 }
 
+// Issue #17, attack 1: ids that would lead out of the work dir name no
+// directory; checkpoints with them are refused, and removing them touches
+// nothing.
+TEST(AgentCheckpoint, HostileIdsNameNoDirectory) {
+  for (const std::string& bad : std::vector<std::string>{"", ".", "..", "a/b", "../x", std::string("a\0b", 3),
+                                std::string(256, 'x')}) {
+    EXPECT_FALSE(IsDirectoryName(bad)) << bad;
+  }
+  for (const std::string& good : std::vector<std::string>{"F1", "web.0.3f2a", "...", "a b", std::string(255, 'x')}) {
+    EXPECT_TRUE(IsDirectoryName(good)) << good;
+  }
+  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::filesystem::path root = pattern;
+  const std::string meta = AgentMetaDir((root / "work").string(), "S0");
+  std::filesystem::create_directories(root / "keep");
+  ExecutorCheckpoint hostile = Sample();
+  hostile.framework.mutable_id()->set_value("../../../../../keep");
+  EXPECT_FALSE(WriteCheckpoint(meta, hostile).ok());
+  RemoveCheckpoint(meta, "../../../../..", "keep");
+  EXPECT_TRUE(std::filesystem::exists(root / "keep"));
+  EXPECT_FALSE(std::filesystem::exists(root / "work" / "meta"));
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+}
+
 TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
   ProcessRecord record;
   record.framework_id = "F1";

@@ -454,6 +454,40 @@ TEST_F(AgentTest, FilesReadServesTheLatestRunsOutputAndNothingElse) {
   EXPECT_EQ(post->status, 405);
 }
 
+// Issue #17, attack 1, behind the master's check: whatever executor ids
+// reach the agent, it creates nothing outside its work dir. (Framework ids:
+// AgentCheckpoint.HostileIdsNameNoDirectory; the same check guards both.)
+TEST_F(AgentTest, HostileExecutorIdsFailTheTaskAndCreateNothingOutsideTheWorkDir) {
+  const std::filesystem::path outside =
+      work_dir_.parent_path() / ("escaped-" + work_dir_.filename().string());
+  const std::vector<std::string> ids = {"../../../../../../" + outside.filename().string(), ".",
+                                        ".."};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    LaunchTasks launch;
+    launch.agent_id = "S0";
+    launch.framework.set_user("nobody");
+    launch.framework.set_name("test");
+    launch.framework.mutable_id()->set_value("F1");
+    mesos::v1::TaskInfo task;
+    task.set_name("T" + std::to_string(i));
+    task.mutable_task_id()->set_value("T" + std::to_string(i));
+    task.mutable_agent_id()->set_value("S0");
+    task.mutable_executor()->mutable_executor_id()->set_value(ids[i]);
+    *task.mutable_executor()->mutable_command() = Shell("touch escaped-marker");
+    launch.tasks.push_back(task);
+    agent_->Handle(launch);
+  }
+  const auto updates = recorder_.WaitForUpdates(ids.size());
+  ASSERT_EQ(updates.size(), ids.size());
+  for (const auto& status : updates) {
+    EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED);
+    EXPECT_EQ(status.message(), "the framework or executor id cannot name a sandbox directory");
+  }
+  EXPECT_FALSE(std::filesystem::exists(outside));
+  std::error_code ignored;
+  std::filesystem::remove_all(outside, ignored);
+}
+
 TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {
   const std::filesystem::path source = work_dir_ / "source.tar.gz";
   std::ofstream(source) << "not really";

@@ -971,6 +971,22 @@ TEST_F(MasterCoreTest, MultiRoleFrameworkSettingRoleGetsAnErrorAndAClose) {
   EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
 }
 
+// Issue #17, attack 1: a framework id that would climb out of the agents'
+// work dirs is refused at SUBSCRIBE, as Mesos refuses any such id.
+TEST_F(MasterCoreTest, AFrameworkIdThatIsNoValidIdIsRefused) {
+  for (const std::string& id : std::vector<std::string>{"../../../../x", "..", "a/b", std::string("a\0b", 3), ""}) {
+    auto info = Framework(60);
+    info.mutable_id()->set_value(id);
+    const std::string stream = Subscribe(info);
+    auto events = EventsOn(last_, stream);
+    ASSERT_EQ(events.size(), 1u) << id;
+    EXPECT_EQ(events[0].type(), Event::ERROR) << id;
+    EXPECT_EQ(events[0].error().message().rfind("invalid framework id: ", 0), 0u)
+        << events[0].error().message();
+    EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
+  }
+}
+
 TEST_F(MasterCoreTest, SuppressedRoleOutsideTheRolesGetsAnError) {
   const std::string stream = Subscribe(MultiRoleFramework({"web"}), {"db"});
   auto events = EventsOn(last_, stream);
