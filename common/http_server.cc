@@ -294,6 +294,26 @@ using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 using PlainStream = Socket;
 using TlsStream = beast::ssl_stream<Socket>;
 
+// Why the request's framing cannot be trusted (RFC 9112 sections 3.2 and
+// 6.3), or "": a Transfer-Encoding whose last coding is not chunked (Beast
+// would read the body as the next request: request smuggling), or an
+// HTTP/1.1 request without exactly one Host. (Beast's parser itself refuses
+// two Transfer-Encodings, or one with a Content-Length.) Such a request is
+// answered 400 and its connection closed.
+namespace {
+
+std::string FramingProblem(const http::request<http::string_body>& message) {
+  if (message.version() >= 11 && message.count(http::field::host) != 1) {
+    return "an HTTP/1.1 request needs exactly one Host header";
+  }
+  if (message.count(http::field::transfer_encoding) > 0 && !message.chunked()) {
+    return "a Transfer-Encoding must end in chunked";
+  }
+  return "";
+}
+
+}  // namespace
+
 template <typename Stream>
 class HttpConnection
     : public HttpServerConnection,
@@ -457,6 +477,9 @@ class HttpConnection
                        "malformed HTTP request: " + ec.message() + "\n");
     }
 
+    if (std::string problem = FramingProblem(parser_->get()); !problem.empty()) {
+      return SendError(http::status::bad_request, problem + "\n");
+    }
     http::request<http::string_body> message = parser_->release();
     HttpServer::Request request;
     request.method = std::string(message.method_string());

@@ -372,6 +372,61 @@ TEST(HttpServer, MalformedRequestGets400) {
       << response.body();
 }
 
+// Issue #17, attack 10: a request whose framing is ambiguous would let its
+// body be read as a second request (smuggling). Each is answered 400 and
+// its connection closed; the "body" never reaches the handler.
+TEST(HttpServer, AmbiguousFramingGets400AndNothingIsSmuggled) {
+  std::atomic<int> calls{0};
+  auto server = StartServer([&calls](const HttpServer::Request&) {
+    ++calls;
+    return HttpServer::Response::Text(200, "ok");
+  });
+  ASSERT_TRUE(server);
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string length = std::to_string(smuggled.size());
+  struct Case {
+    std::string head;
+    std::string why;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Transfer-Encoding: xchunked\r\n", "a Transfer-Encoding must end in chunked"},
+           {"Transfer-Encoding: chunked, identity\r\n", "a Transfer-Encoding must end in chunked"},
+           {"Transfer-Encoding: gzip\r\n", "a Transfer-Encoding must end in chunked"},
+           // Refused by Beast's parser itself.
+           {"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+            "malformed HTTP request: bad Transfer-Encoding"},
+           {"Transfer-Encoding: chunked\r\nContent-Length: " + length + "\r\n",
+            "malformed HTTP request: bad Content-Length"}}) {
+    TestClient client(server->port());
+    client.Send("POST / HTTP/1.1\r\nHost: x\r\n" + c.head + "\r\n" + smuggled);
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response)) << c.head;
+    EXPECT_EQ(response.result_int(), 400) << c.head;
+    EXPECT_EQ(response.body(), c.why + "\n") << c.head;
+    EXPECT_FALSE(response.keep_alive()) << c.head;
+  }
+  for (const std::string head : {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    TestClient client(server->port());
+    client.Send(head);
+    http::response<http::string_body> response;
+    ASSERT_FALSE(client.Read(&response)) << head;
+    EXPECT_EQ(response.result_int(), 400) << head;
+    EXPECT_EQ(response.body(), "an HTTP/1.1 request needs exactly one Host header\n");
+  }
+  EXPECT_EQ(calls.load(), 0);
+  // HTTP/1.0 needs no Host; a chunked body is fine.
+  TestClient plain(server->port());
+  plain.Send("GET / HTTP/1.0\r\n\r\n");
+  http::response<http::string_body> response;
+  ASSERT_FALSE(plain.Read(&response));
+  EXPECT_EQ(response.result_int(), 200);
+  TestClient chunked(server->port());
+  chunked.Send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+  ASSERT_FALSE(chunked.Read(&response));
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(calls.load(), 2);
+}
+
 // Answers every request with its method, target and body.
 HttpServer::Response Echo(const HttpServer::Request& request) {
   return HttpServer::Response::Text(
