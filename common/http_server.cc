@@ -399,6 +399,7 @@ class HttpConnection
   void DoRead() {
     if (closed_) return;
     parser_.emplace();
+    line_ended_ = false;
     parser_->header_limit(
         static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
@@ -417,6 +418,12 @@ class HttpConnection
   void ParseOrRead() {
     while (!parser_->is_done()) {
       if (buffer_.size() == 0) return ReadSome();
+      if (!line_ended_) {
+        // The request's bytes start here until the parser takes its line.
+        const std::string_view read(static_cast<const char*>(buffer_.data().data()),
+                                    buffer_.data().size());
+        line_ended_ = read.find("\r\n") != std::string_view::npos;
+      }
       beast::error_code ec;
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -453,6 +460,13 @@ class HttpConnection
     ClearDeadline();  // a handler takes the time it takes
     if (closed_) return;
     if (ec == http::error::header_limit) {
+      // The request line never ended: the target is what is too long
+      // (RFC 9110 section 15.5.15).
+      if (!line_ended_) {
+        return SendError(http::status::uri_too_long,
+                         "the request line exceeds " +
+                             std::to_string(shared_->options.max_header_bytes) + " bytes\n");
+      }
       return SendError(http::status::request_header_fields_too_large,
                        "request headers exceed " +
                            std::to_string(shared_->options.max_header_bytes) +
@@ -697,6 +711,7 @@ class HttpConnection
   const bool admitted_;
   std::string peer_;
   beast::flat_buffer buffer_;
+  bool line_ended_ = false;  // the current request's line has ended
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> scratch_{};
   bool closed_ = false;

@@ -358,6 +358,28 @@ TEST(HttpServer, BodyOverTheLimitGets413) {
   EXPECT_EQ(response.body(), "request body exceeds 10 bytes\n");
 }
 
+// Issue #17 (smaller): a target longer than the header limit is 414, not
+// 431.
+TEST(HttpServer, ARequestLineOverTheLimitGets414) {
+  std::atomic<bool> called = false;
+  HttpServer::Options options;
+  options.max_header_bytes = 1024;
+  auto server = StartServer(
+      [&](const HttpServer::Request&) {
+        called = true;
+        return HttpServer::Response::Text(200, "");
+      },
+      options);
+  ASSERT_TRUE(server);
+  TestClient client(server->port());
+  client.Send("GET /" + std::string(4000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  http::response<http::string_body> response;
+  ASSERT_FALSE(client.Read(&response));
+  EXPECT_EQ(response.result_int(), 414);
+  EXPECT_EQ(response.body(), "the request line exceeds 1024 bytes\n");
+  EXPECT_FALSE(called);
+}
+
 TEST(HttpServer, MalformedRequestGets400) {
   auto server = StartServer([](const HttpServer::Request&) {
     return HttpServer::Response::Text(200, "");
