@@ -128,6 +128,13 @@ Checked CheckFile(const std::string& file, const World& world) {
     failed.diagnostics.Error({}, "", "cannot read the file: " + text);
     return {std::move(failed), {}};
   }
+  if (text.size() > kMaxSpecBytes) {
+    spec::LoadResult failed{spec::Spec{}, Diagnostics(file)};
+    failed.diagnostics.Error({}, "", "the spec is " + std::to_string(text.size()) +
+                                         " bytes; a spec may be at most " +
+                                         std::to_string(kMaxSpecBytes >> 20) + " MiB");
+    return {std::move(failed), {}};
+  }
   Checked c{spec::Load(text, file), {}};
   // Read even when the spec has other errors: every problem in one pass.
   c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);

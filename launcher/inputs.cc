@@ -1,7 +1,9 @@
 #include "launcher/inputs.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,14 +18,34 @@ namespace mlaunch {
 World RealWorld() {
   World world;
   world.read_file = [](const std::string& path, std::string& out) {
+    // Only regular files, of bounded size: /dev/zero, a FIFO or a directory
+    // named in a spec must not exhaust memory or hang the run.
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) {
+      out = std::strerror(errno);
+      return false;
+    }
+    if (S_ISDIR(info.st_mode)) {
+      out = "it is a directory, not a file";
+      return false;
+    }
+    if (!S_ISREG(info.st_mode)) {
+      out = "it is not a regular file (a device, FIFO or socket)";
+      return false;
+    }
+    if (info.st_size > kMaxReadBytes) {
+      out = "it is larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB";
+      return false;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       out = std::strerror(errno);
       return false;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    out = buffer.str();
+    std::string bytes(static_cast<size_t>(info.st_size), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+    out = std::move(bytes);
     return true;
   };
   world.getenv = [](const std::string& name) -> std::optional<std::string> {
@@ -64,7 +86,15 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
       if (inputs.files.count(file)) {
         // Read once, however many tasks serve it.
       } else if (world.read_file(ResolveSpecPath(spec, file), bytes)) {
-        inputs.files[file] = std::move(bytes);
+        if (bytes.size() > kMaxBodyFileBytes) {
+          report(true, at + ".service.body_file",
+                 "'" + ResolveSpecPath(spec, file) + "' is " + std::to_string(bytes.size()) +
+                     " bytes; a body_file travels in every launch and may be at most " +
+                     std::to_string(kMaxBodyFileBytes >> 20) +
+                     " MiB (serve larger files from an artifact with service.root)");
+        } else {
+          inputs.files[file] = std::move(bytes);
+        }
       } else {
         report(true, at + ".service.body_file",
                "cannot read '" + ResolveSpecPath(spec, file) + "': " + bytes);
@@ -78,6 +108,11 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
         if (!ok) {
           report(!var.secret, path + ".from_file",
                  "cannot read '" + ResolveSpecPath(spec, var.from_file) + "': " + bytes);
+        } else if (bytes.size() > kMaxEnvFileBytes) {
+          report(true, path + ".from_file",
+                 "'" + ResolveSpecPath(spec, var.from_file) + "' is " +
+                     std::to_string(bytes.size()) + " bytes; an environment value may be at most " +
+                     std::to_string(kMaxEnvFileBytes >> 10) + " KiB");
         } else if (!var.secret) {
           // A trailing newline is how files end, not part of the value.
           if (!bytes.empty() && bytes.back() == '\n') bytes.pop_back();

@@ -5,6 +5,7 @@
 #ifndef MLAUNCH_LAUNCHER_INPUTS_H_
 #define MLAUNCH_LAUNCHER_INPUTS_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -20,9 +21,16 @@ struct Inputs {
   std::map<std::string, std::string> variables;  // name -> value
 };
 
+// Limits on what a spec makes mesos-launch read (docs/reliability.md).
+inline constexpr std::int64_t kMaxReadBytes = 64 << 20;      // any file (RealWorld)
+inline constexpr std::size_t kMaxSpecBytes = 1 << 20;        // a spec file
+inline constexpr std::size_t kMaxBodyFileBytes = 8 << 20;    // service.body_file
+inline constexpr std::size_t kMaxEnvFileBytes = 64 << 10;    // env.*.from_file
+
 // How the world is read; tests pass fakes.
 struct World {
   // The file's bytes, or an error text (e.g. "No such file or directory").
+  // RealWorld reads only regular files of at most kMaxReadBytes.
   std::function<bool(const std::string& path, std::string& bytes_or_error)> read_file;
   std::function<std::optional<std::string>(const std::string& name)> getenv;
   // The mesos-launch-executor installed beside this program (an executable

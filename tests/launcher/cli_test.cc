@@ -1,7 +1,11 @@
 #include "launcher/cli.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -207,6 +211,63 @@ TEST(Cli, ExecutorFlagsThatDoNotFitAreUsageErrors) {
   EXPECT_NE(none.err.find("no mesos-launch-executor beside this program to serve to the agents"),
             std::string::npos)
       << none.err;
+}
+
+// Issue #17, attack 7: files a spec names are read only when they are
+// regular files of bounded size; /dev/zero, /dev/urandom, a FIFO or a
+// directory is an error at once (before, they exhausted memory or hung).
+TEST(RealWorldFiles, OnlyRegularFilesOfBoundedSizeAreRead) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("ml-realworld-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  std::ofstream(dir / "plain") << "value\n";
+  {
+    std::ofstream big(dir / "big");  // sparse: no disk used
+  }
+  std::filesystem::resize_file(dir / "big", static_cast<std::uintmax_t>(kMaxReadBytes) + 1);
+  World world = RealWorld();
+  std::string out;
+  EXPECT_TRUE(world.read_file((dir / "plain").string(), out));
+  EXPECT_EQ(out, "value\n");
+  for (const std::string& path : {std::string("/dev/zero"), std::string("/dev/urandom"),
+                                 (dir / "fifo").string()}) {
+    EXPECT_FALSE(world.read_file(path, out)) << path;
+    EXPECT_EQ(out, "it is not a regular file (a device, FIFO or socket)") << path;
+  }
+  EXPECT_FALSE(world.read_file(dir.string(), out));
+  EXPECT_EQ(out, "it is a directory, not a file");
+  EXPECT_FALSE(world.read_file((dir / "big").string(), out));
+  EXPECT_EQ(out, "it is larger than 64 MiB");
+  EXPECT_FALSE(world.read_file((dir / "none").string(), out));
+  EXPECT_EQ(out, "No such file or directory");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, SpecsBodyFilesAndEnvironmentFilesHaveSizeLimits) {
+  const std::string spec =
+      "version: 1\ntasks:\n  - name: web\n    ports: [http]\n    service: {body_file: big.html}\n"
+      "    env: {KEY: {from_file: key.txt}}\n";
+  CliRun run = Cli({"--check", "w.yaml"},
+                   Files({{"w.yaml", spec},
+                          {"big.html", std::string(kMaxBodyFileBytes + 1, 'x')},
+                          {"key.txt", std::string(kMaxEnvFileBytes + 1, 'k')}}));
+  EXPECT_EQ(run.code, kExitInvalidSpec);
+  EXPECT_NE(run.out.find("w.yaml:5:26: error: tasks[web].service.body_file: 'big.html' is 8388609 "
+                         "bytes; a body_file travels in every launch and may be at most 8 MiB"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("tasks[web].env.KEY.from_file: 'key.txt' is 65537 bytes; an environment "
+                         "value may be at most 64 KiB"),
+            std::string::npos)
+      << run.out;
+
+  CliRun huge = Cli({"--check", "h.yaml"},
+                    Files({{"h.yaml", "version: 1\n#" + std::string(kMaxSpecBytes, 'x') + "\n"}}));
+  EXPECT_EQ(huge.code, kExitInvalidSpec);
+  EXPECT_NE(huge.out.find("h.yaml: error: the spec is 1048589 bytes; a spec may be at most 1 MiB"),
+            std::string::npos)
+      << huge.out;
 }
 
 TEST(Cli, UsageErrorsExit64) {
