@@ -101,20 +101,46 @@ std::string Render(const Diagnostic& d, std::string_view source) {
   out += "\n";
   if (d.loc.known() && !source.empty()) {
     if (std::optional<std::string_view> text = LineOf(source, d.loc.line)) {
-      std::string_view line = *text;
-      out += "  ";
-      out += Printable(line, /*keep_tabs=*/true);
-      out += "\n  ";
-      // One pad per character before the column (UTF-8 continuation bytes
-      // are not characters); tabs stay tabs so the caret lines up.
-      int chars = 0;
-      for (char c : line) {
-        if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
-        if (++chars >= d.loc.column) break;
-        out += c == '\t' ? '\t' : ' ';
+      // Where each character starts (UTF-8 continuation bytes are not
+      // characters); a long line is cut to a window around the column.
+      const std::string_view line = *text;
+      std::vector<std::size_t> starts;
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) starts.push_back(i);
+      }
+      const int chars = static_cast<int>(starts.size());
+      const int caret = std::max(0, d.loc.column - 1);
+      int first = 0;
+      int last = chars;
+      if (chars > kShownLineChars) {
+        first = std::clamp(caret - kShownLineChars / 2, 0, chars - kShownLineChars);
+        last = first + kShownLineChars;
+      }
+      auto at = [&](int c) { return c < chars ? starts[static_cast<std::size_t>(c)] : line.size(); };
+      const std::string_view shown = line.substr(at(first), at(last) - at(first));
+      out += first > 0 ? "  ..." : "  ";
+      out += Printable(shown, /*keep_tabs=*/true);
+      out += last < chars ? "...\n  " : "\n  ";
+      if (first > 0) out += "   ";
+      // One pad per character before the column; tabs stay tabs so the
+      // caret lines up.
+      for (int c = first; c < std::min(caret, last); ++c) {
+        out += line[at(c)] == '\t' ? '\t' : ' ';
       }
       out += "^\n";
     }
+  }
+  return out;
+}
+
+std::string RenderSome(const std::vector<Diagnostic>& sorted, std::string_view source) {
+  std::string out;
+  for (std::size_t i = 0; i < sorted.size() && i < kShownDiagnostics; ++i) {
+    out += Render(sorted[i], source);
+  }
+  if (sorted.size() > kShownDiagnostics) {
+    out += "(" + std::to_string(sorted.size() - kShownDiagnostics) +
+           " more not shown; the first ones may explain them)\n";
   }
   return out;
 }

@@ -63,9 +63,19 @@ class Diagnostics {
   int warnings_ = 0;
 };
 
+// At most this many characters of a source line are shown, around the
+// caret ("..." marks what is cut), and at most this many diagnostics by
+// RenderSome: a long line or many errors cannot make the output explode.
+inline constexpr int kShownLineChars = 120;
+inline constexpr std::size_t kShownDiagnostics = 50;
+
 // One diagnostic as GCC-style text; when `source` (the whole input) is given
 // and the position is known, the source line and a caret follow.
 std::string Render(const Diagnostic& d, std::string_view source = {});
+
+// The first kShownDiagnostics of `sorted` rendered, then, if there are
+// more, one line saying how many were not shown.
+std::string RenderSome(const std::vector<Diagnostic>& sorted, std::string_view source);
 
 // "2 errors, 1 warning" (empty when there is nothing to count).
 std::string Summary(int errors, int warnings);

@@ -162,12 +162,10 @@ int Check(const std::vector<std::string>& files, bool json, bool strict, const W
     const Diagnostics& d = c.loaded.diagnostics;
     errors += d.error_count();
     warnings += d.warning_count();
-    for (const Diagnostic& diagnostic : d.Sorted()) {
-      if (json) {
-        records.push_back(DiagnosticJson(diagnostic));
-      } else {
-        out << Render(diagnostic, c.loaded.spec.source);
-      }
+    if (json) {
+      for (const Diagnostic& diagnostic : d.Sorted()) records.push_back(DiagnosticJson(diagnostic));
+    } else {
+      out << RenderSome(d.Sorted(), c.loaded.spec.source);
     }
   }
   bool valid = errors == 0 && !(strict && warnings > 0);
@@ -201,7 +199,7 @@ Result<ExecutorDelivery> PlanServed(ExecutorDelivery d, const World& world) {
 int PrintPlan(const Checked& c, bool strict, const ExecutorDelivery& executor, std::ostream& out,
               std::ostream& err) {
   const Diagnostics& d = c.loaded.diagnostics;
-  for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
+  err << RenderSome(d.Sorted(), c.loaded.spec.source);
   if (!d.ok() || (strict && d.warning_count() > 0)) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
@@ -321,7 +319,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   }
 
   const Diagnostics& d = c.loaded.diagnostics;
-  for (const Diagnostic& diagnostic : d.Sorted()) err << Render(diagnostic, c.loaded.spec.source);
+  err << RenderSome(d.Sorted(), c.loaded.spec.source);
   if (!d.ok()) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mlaunch {
 namespace {
 
@@ -23,6 +25,44 @@ TEST(Render, WithoutPositionHasNoSourceLine) {
 TEST(Render, CaretKeepsTabs) {
   Diagnostic d{Severity::kError, "a.yaml", {1, 3}, "", "bad", ""};
   EXPECT_EQ(Render(d, "\tx y"), "a.yaml:1:3: error: bad\n  \tx y\n  \t ^\n");
+}
+
+// Issue #17, attack 9: a long line shows a window of kShownLineChars
+// characters around the caret, "..." where it is cut, the caret still under
+// its character (UTF-8 counted as characters).
+TEST(Render, ALongLineIsCutAroundTheCaret) {
+  std::string line;
+  for (int i = 0; i < 1000; ++i) line += (i == 500 ? "X" : "é");
+  Diagnostic d{Severity::kError, "a.yaml", {1, 501}, "", "bad", ""};
+  const std::string out = Render(d, line);
+  const std::string shown_line = out.substr(out.find('\n') + 1, out.find('\n', out.find('\n') + 1) - out.find('\n') - 1);
+  EXPECT_EQ(shown_line.rfind("  ...", 0), 0u);
+  EXPECT_EQ(shown_line.substr(shown_line.size() - 3), "...");
+  // 60 characters before the caret's, 59 after it.
+  std::string expected = "  ...";
+  for (int i = 0; i < 60; ++i) expected += "é";
+  expected += "X";
+  for (int i = 0; i < 59; ++i) expected += "é";
+  expected += "...";
+  EXPECT_EQ(shown_line, expected);
+  EXPECT_EQ(out.substr(out.rfind('\n', out.size() - 2) + 1), "  " + std::string(3 + 60, ' ') + "^\n");
+  // Near the start, only the end is cut.
+  Diagnostic early{Severity::kError, "a.yaml", {1, 2}, "", "bad", ""};
+  const std::string start = Render(early, line);
+  EXPECT_NE(start.find("\n  éé"), std::string::npos);
+  EXPECT_NE(start.find("...\n   ^\n"), std::string::npos) << start;
+}
+
+TEST(RenderSome, ShowsAtMostTheLimitThenCountsTheRest) {
+  std::vector<Diagnostic> many;
+  for (int i = 0; i < 1000; ++i) {
+    many.push_back({Severity::kError, "a.yaml", {1, i + 1}, "", "bad", ""});
+  }
+  const std::string out = RenderSome(many, std::string(1000, 'x'));
+  EXPECT_EQ(static_cast<size_t>(std::count(out.begin(), out.end(), '^')), kShownDiagnostics);
+  EXPECT_NE(out.find("(950 more not shown; the first ones may explain them)\n"), std::string::npos);
+  EXPECT_LT(out.size(), 50u * 300u);
+  EXPECT_EQ(RenderSome({many[0]}, "x"), Render(many[0], "x"));
 }
 
 TEST(Render, ControlCharactersAreShownAsTheirPictures) {
