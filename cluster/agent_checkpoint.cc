@@ -72,16 +72,35 @@ Result<std::string> ReadText(const std::filesystem::path& file) {
   return text.str();
 }
 
+// Secret values reach the executor's environment once, at launch; a
+// recovering agent re-attaches to the live process and never needs them
+// again, so they are not written to disk (a crash would leave them there).
+// The variable stays, with an empty value, so recovery sees the same names.
+void WithoutSecretValues(mesos::v1::CommandInfo* command) {
+  if (!command->has_environment()) return;
+  for (mesos::v1::Environment::Variable& v :
+       *command->mutable_environment()->mutable_variables()) {
+    if (v.type() == mesos::v1::Environment::Variable::SECRET && v.secret().has_value()) {
+      v.mutable_secret()->mutable_value()->set_data("");  // a required field
+    }
+  }
+}
+
 }  // namespace
 
 std::string CheckpointText(const ExecutorCheckpoint& checkpoint) {
   nlohmann::json tasks = nlohmann::json::array();
   for (const CheckpointedTask& task : checkpoint.tasks) {
-    tasks.push_back({{"info", MessageJson(task.info)},
+    mesos::v1::TaskInfo info = task.info;
+    if (info.has_command()) WithoutSecretValues(info.mutable_command());
+    if (info.has_executor()) WithoutSecretValues(info.mutable_executor()->mutable_command());
+    tasks.push_back({{"info", MessageJson(info)},
                      {"state", mesos::v1::TaskState_Name(task.state)}});
   }
+  mesos::v1::ExecutorInfo executor = checkpoint.executor;
+  WithoutSecretValues(executor.mutable_command());
   nlohmann::json json = {{"framework_info", MessageJson(checkpoint.framework)},
-                         {"executor_info", MessageJson(checkpoint.executor)},
+                         {"executor_info", MessageJson(executor)},
                          {"container_id", checkpoint.container_id},
                          {"sandbox", checkpoint.sandbox},
                          {"pid", checkpoint.pid},

@@ -107,6 +107,34 @@ TEST(ExecutorCheckpointTest, RoundTripsEveryField) {
   EXPECT_EQ(back.tasks[0].state, mesos::v1::TASK_RUNNING);
 }
 
+// Issue #17, attack 13: a secret given to an executor is not written to
+// disk, where a crash would leave it; its variable stays, without a value.
+TEST(ExecutorCheckpointTest, SecretValuesAreNotWritten) {
+  ExecutorCheckpoint sample = Sample();
+  auto add_secret = [](mesos::v1::CommandInfo* command) {
+    auto* v = command->mutable_environment()->add_variables();
+    v->set_name("DB_PASSWORD");
+    v->set_type(mesos::v1::Environment::Variable::SECRET);
+    v->mutable_secret()->set_type(mesos::v1::Secret::VALUE);
+    v->mutable_secret()->mutable_value()->set_data("hunter2-distinctive");
+    auto* plain = command->mutable_environment()->add_variables();
+    plain->set_name("MODE");
+    plain->set_value("prod");
+  };
+  add_secret(sample.executor.mutable_command());
+  add_secret(sample.tasks[0].info.mutable_command());
+  const std::string text = CheckpointText(sample);
+  EXPECT_EQ(text.find("hunter2-distinctive"), std::string::npos);
+  auto parsed = ParseCheckpoint(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  const auto& variables = parsed->executor.command().environment().variables();
+  ASSERT_EQ(variables.size(), 2);
+  EXPECT_EQ(variables[0].name(), "DB_PASSWORD");
+  EXPECT_EQ(variables[0].secret().value().data(), "");
+  EXPECT_EQ(variables[1].value(), "prod");
+  EXPECT_FALSE(parsed->tasks[0].info.has_executor());  // nothing added on the way
+}
+
 TEST(ExecutorCheckpointTest, BadTextIsAnErrorNamingTheField) {
   EXPECT_FALSE(ParseCheckpoint("{").ok());
   std::string text = CheckpointText(Sample());
