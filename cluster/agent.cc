@@ -1,7 +1,9 @@
 #include "cluster/agent.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,10 +11,8 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 #include <set>
 #include <system_error>
 
@@ -980,31 +980,47 @@ HttpServer::Response LocalAgent::ServeFile(const HttpServer::Request& request) {
   if (!offset || !length) {
     return HttpServer::Response::Text(400, "offset and length must be whole numbers\n");
   }
-  // /frameworks/<framework>/executors/<executor>/runs/latest/<stdout|stderr>
-  static const std::regex kVirtual(
-      R"(^/frameworks/([^/]+)/executors/([^/]+)/runs/latest/(stdout|stderr)$)");
-  std::smatch parts;
+  // /frameworks/<framework>/executors/<executor>/runs/latest/<stdout|stderr>,
+  // split by hand (a regex on a long hostile path could exhaust the stack).
   const std::string virtual_path = query.count("path") ? query.at("path") : "";
-  if (!std::regex_match(virtual_path, parts, kVirtual) || !IsDirectoryName(parts[1]) ||
-      !IsDirectoryName(parts[2])) {
-    return HttpServer::Response::Text(404, "no such file: '" + virtual_path + "'\n");
+  auto not_found = [&virtual_path] {
+    return HttpServer::Response::Text(404, "no such file: '" + virtual_path.substr(0, 200) +
+                                               "'\n");
+  };
+  std::vector<std::string> parts;
+  for (std::size_t at = 0; at < virtual_path.size() && parts.size() <= 7;) {
+    const std::size_t slash = virtual_path.find('/', at + 1);
+    parts.push_back(virtual_path.substr(at + 1, slash == std::string::npos ? slash : slash - at - 1));
+    at = slash == std::string::npos ? virtual_path.size() : slash;
+  }
+  if (virtual_path.empty() || virtual_path[0] != '/' || parts.size() != 7 ||
+      parts[0] != "frameworks" || !IsDirectoryName(parts[1]) || parts[2] != "executors" ||
+      !IsDirectoryName(parts[3]) || parts[4] != "runs" || parts[5] != "latest" ||
+      (parts[6] != "stdout" && parts[6] != "stderr")) {
+    return not_found();
   }
   std::string agent_id;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     agent_id = info_.id().value();
   }
+  if (agent_id.empty()) return not_found();
   const std::filesystem::path file = std::filesystem::path(options_.work_dir) / "slaves" /
-                                     agent_id / "frameworks" / parts[1].str() / "executors" /
-                                     parts[2].str() / "runs" / "latest" / parts[3].str();
-  std::ifstream in(file, std::ios::binary);
-  if (agent_id.empty() || !in) {
-    return HttpServer::Response::Text(404, "no such file: '" + virtual_path + "'\n");
+                                     agent_id / "frameworks" / parts[1] / "executors" / parts[3] /
+                                     "runs" / "latest" / parts[6];
+  // The task owns its sandbox and may have put a symlink or a FIFO where
+  // its output was: only a regular file is read, never through a link.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return not_found();
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return not_found();
   }
   std::string data(static_cast<std::size_t>(std::min(*length, kMaxFileReadBytes)), '\0');
-  in.seekg(*offset);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  const ssize_t got = ::pread(fd, data.data(), data.size(), static_cast<off_t>(*offset));
+  ::close(fd);
+  data.resize(static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
   const nlohmann::json body = {{"data", data}, {"offset", *offset}};
   auto response = HttpServer::Response::Text(
       200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

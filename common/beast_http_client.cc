@@ -205,6 +205,7 @@ class Exchange {
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t got = chunk.size() - parser_->get().body().size;
       if (got > 0 && !take(std::string_view(chunk.data(), got))) {
+        Close();
         return Status::Error(StatusCode::kCancelled, what_ + ": stopped by the receiver of the body");
       }
       if (Status read = Check(ec); !read.ok()) return read;
@@ -306,11 +307,15 @@ class Exchange {
     }
   }
 
-  Status Cancelled() const {
+  // The connection ends here too: a Cancel() that came while no operation
+  // ran posted a Close() that would only run at the next one, which never
+  // comes, and the server would not see the client go.
+  Status Cancelled() {
+    Close();
     return Status::Error(StatusCode::kCancelled, what_ + ": cancelled");
   }
 
-  Status Check(const beast::error_code& ec) const {
+  Status Check(const beast::error_code& ec) {
     if (!ec) return cancelled_ ? Cancelled() : Status::Ok();
     if (cancelled_) return Cancelled();
     if (ec == beast::error::timeout) {

@@ -1,5 +1,6 @@
 #include "launcher/inputs.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,38 +16,61 @@
 
 namespace mlaunch {
 
+namespace {
+
+// Reads at most kMaxReadBytes of `path`, or says why not. Never waits on a
+// FIFO nobody writes to (opened non-blocking: it reads as empty), never
+// reads more than the limit (/dev/zero is refused once it is exceeded).
+// With `regular_only`, devices, FIFOs and sockets are refused before any
+// read.
+bool ReadBounded(const std::string& path, bool regular_only, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    out = std::strerror(errno);
+    return false;
+  }
+  struct stat info {};
+  std::string why;
+  if (::fstat(fd, &info) != 0) {
+    why = std::strerror(errno);
+  } else if (S_ISDIR(info.st_mode)) {
+    why = "it is a directory, not a file";
+  } else if (regular_only && !S_ISREG(info.st_mode)) {
+    why = "it is not a regular file (a device, FIFO or socket)";
+  }
+  // Reads block from here on: a pipe's writer (<(command)) is waited for.
+  if (why.empty()) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::string bytes;
+  char buffer[64 * 1024];
+  while (why.empty()) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) why = std::strerror(errno);
+    if (n <= 0) break;
+    if (bytes.size() + static_cast<size_t>(n) > static_cast<size_t>(kMaxReadBytes)) {
+      why = "it is larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB";
+      break;
+    }
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (!why.empty()) {
+    out = why;
+    return false;
+  }
+  out = std::move(bytes);
+  return true;
+}
+
+}  // namespace
+
 World RealWorld() {
   World world;
   world.read_file = [](const std::string& path, std::string& out) {
-    // Only regular files, of bounded size: /dev/zero, a FIFO or a directory
-    // named in a spec must not exhaust memory or hang the run.
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0) {
-      out = std::strerror(errno);
-      return false;
-    }
-    if (S_ISDIR(info.st_mode)) {
-      out = "it is a directory, not a file";
-      return false;
-    }
-    if (!S_ISREG(info.st_mode)) {
-      out = "it is not a regular file (a device, FIFO or socket)";
-      return false;
-    }
-    if (info.st_size > kMaxReadBytes) {
-      out = "it is larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB";
-      return false;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      out = std::strerror(errno);
-      return false;
-    }
-    std::string bytes(static_cast<size_t>(info.st_size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    bytes.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
-    out = std::move(bytes);
-    return true;
+    return ReadBounded(path, /*regular_only=*/false, out);
+  };
+  world.read_regular_file = [](const std::string& path, std::string& out) {
+    return ReadBounded(path, /*regular_only=*/true, out);
   };
   world.getenv = [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
@@ -85,7 +109,7 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
       std::string bytes;
       if (inputs.files.count(file)) {
         // Read once, however many tasks serve it.
-      } else if (world.read_file(ResolveSpecPath(spec, file), bytes)) {
+      } else if (world.read_regular_file(ResolveSpecPath(spec, file), bytes)) {
         if (bytes.size() > kMaxBodyFileBytes) {
           report(true, at + ".service.body_file",
                  "'" + ResolveSpecPath(spec, file) + "' is " + std::to_string(bytes.size()) +
@@ -104,7 +128,7 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
       std::string path = at + ".env." + name;
       if (!var.from_file.empty()) {
         std::string bytes;
-        bool ok = world.read_file(ResolveSpecPath(spec, var.from_file), bytes);
+        bool ok = world.read_regular_file(ResolveSpecPath(spec, var.from_file), bytes);
         if (!ok) {
           report(!var.secret, path + ".from_file",
                  "cannot read '" + ResolveSpecPath(spec, var.from_file) + "': " + bytes);

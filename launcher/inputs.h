@@ -22,7 +22,7 @@ struct Inputs {
 };
 
 // Limits on what a spec makes mesos-launch read (docs/reliability.md).
-inline constexpr std::int64_t kMaxReadBytes = 64 << 20;      // any file (RealWorld)
+inline constexpr std::int64_t kMaxReadBytes = 64 << 20;      // any file RealWorld reads
 inline constexpr std::size_t kMaxSpecBytes = 1 << 20;        // a spec file
 inline constexpr std::size_t kMaxBodyFileBytes = 8 << 20;    // service.body_file
 inline constexpr std::size_t kMaxEnvFileBytes = 64 << 10;    // env.*.from_file
@@ -30,8 +30,12 @@ inline constexpr std::size_t kMaxEnvFileBytes = 64 << 10;    // env.*.from_file
 // How the world is read; tests pass fakes.
 struct World {
   // The file's bytes, or an error text (e.g. "No such file or directory").
-  // RealWorld reads only regular files of at most kMaxReadBytes.
+  // RealWorld reads at most kMaxReadBytes, and no directory; a pipe is read
+  // to its end (--secret-file <(command)), a FIFO nobody writes to is empty.
   std::function<bool(const std::string& path, std::string& bytes_or_error)> read_file;
+  // As read_file, but only regular files: what a spec names to be read
+  // (body_file, from_file), so /dev/zero or a FIFO is an error at once.
+  std::function<bool(const std::string& path, std::string& bytes_or_error)> read_regular_file;
   std::function<std::optional<std::string>(const std::string& name)> getenv;
   // The mesos-launch-executor installed beside this program (an executable
   // file in its directory), or "" when there is none.

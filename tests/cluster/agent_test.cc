@@ -452,6 +452,18 @@ TEST_F(AgentTest, FilesReadServesTheLatestRunsOutputAndNothingElse) {
   auto post = client_.Post(base + stderr_path, {}, "", {});
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(read("%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr%2F").status, 404);
+  EXPECT_EQ(read("%2F" + std::string(8000, 'x')).status, 404);
+
+  // The task owns its sandbox: a link or a FIFO where its output was is
+  // not followed, nor waited on.
+  std::ofstream(work_dir_ / "agent-secret") << "not for tasks";
+  std::filesystem::remove(Sandbox() / "stderr");
+  std::filesystem::create_symlink(work_dir_ / "agent-secret", Sandbox() / "stderr");
+  EXPECT_EQ(read(stderr_path).status, 404);
+  std::filesystem::remove(Sandbox() / "stderr");
+  ASSERT_EQ(::mkfifo((Sandbox() / "stderr").c_str(), 0600), 0);
+  EXPECT_EQ(read(stderr_path).status, 404);
 }
 
 // Issue #17, attack 1, behind the master's check: whatever executor ids

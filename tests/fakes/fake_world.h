@@ -30,6 +30,7 @@ inline World FakeWorld(std::map<std::string, std::string> files,
     out = it->second;
     return true;
   };
+  w.read_regular_file = w.read_file;
   w.getenv = [env](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
     if (it == env.end()) return std::nullopt;

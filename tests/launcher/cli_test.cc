@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "common/sha256.h"
 #include "launcher/run.h"
@@ -213,9 +214,11 @@ TEST(Cli, ExecutorFlagsThatDoNotFitAreUsageErrors) {
       << none.err;
 }
 
-// Issue #17, attack 7: files a spec names are read only when they are
-// regular files of bounded size; /dev/zero, /dev/urandom, a FIFO or a
-// directory is an error at once (before, they exhausted memory or hung).
+// Issue #17, attack 7: files a spec names (body_file, from_file) are read
+// only when they are regular files of bounded size; /dev/zero,
+// /dev/urandom, a FIFO or a directory is an error at once (before, they
+// exhausted memory or hung). Other reads (the spec, --secret-file) also take
+// a pipe, as <(command) gives, but never more than the limit.
 TEST(RealWorldFiles, OnlyRegularFilesOfBoundedSizeAreRead) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("ml-realworld-" + std::to_string(::getpid()));
@@ -228,19 +231,37 @@ TEST(RealWorldFiles, OnlyRegularFilesOfBoundedSizeAreRead) {
   std::filesystem::resize_file(dir / "big", static_cast<std::uintmax_t>(kMaxReadBytes) + 1);
   World world = RealWorld();
   std::string out;
-  EXPECT_TRUE(world.read_file((dir / "plain").string(), out));
-  EXPECT_EQ(out, "value\n");
+  for (const auto& read : {world.read_file, world.read_regular_file}) {
+    EXPECT_TRUE(read((dir / "plain").string(), out));
+    EXPECT_EQ(out, "value\n");
+    EXPECT_FALSE(read(dir.string(), out));
+    EXPECT_EQ(out, "it is a directory, not a file");
+    EXPECT_FALSE(read((dir / "big").string(), out));
+    EXPECT_EQ(out, "it is larger than 64 MiB");
+    EXPECT_FALSE(read((dir / "none").string(), out));
+    EXPECT_EQ(out, "No such file or directory");
+  }
   for (const std::string& path : {std::string("/dev/zero"), std::string("/dev/urandom"),
-                                 (dir / "fifo").string()}) {
-    EXPECT_FALSE(world.read_file(path, out)) << path;
+                                  (dir / "fifo").string()}) {
+    EXPECT_FALSE(world.read_regular_file(path, out)) << path;
     EXPECT_EQ(out, "it is not a regular file (a device, FIFO or socket)") << path;
   }
-  EXPECT_FALSE(world.read_file(dir.string(), out));
-  EXPECT_EQ(out, "it is a directory, not a file");
-  EXPECT_FALSE(world.read_file((dir / "big").string(), out));
+  EXPECT_FALSE(world.read_file("/dev/zero", out));
   EXPECT_EQ(out, "it is larger than 64 MiB");
-  EXPECT_FALSE(world.read_file((dir / "none").string(), out));
-  EXPECT_EQ(out, "No such file or directory");
+  EXPECT_TRUE(world.read_file((dir / "fifo").string(), out));  // nobody writes: empty
+  EXPECT_EQ(out, "");
+  // A pipe with a writer, as --secret-file <(command) gives.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::thread writer([&] {
+    const std::string secret = "s3cret\n";
+    EXPECT_EQ(::write(fds[1], secret.data(), secret.size()), static_cast<ssize_t>(secret.size()));
+    ::close(fds[1]);
+  });
+  EXPECT_TRUE(world.read_file("/dev/fd/" + std::to_string(fds[0]), out)) << out;
+  EXPECT_EQ(out, "s3cret\n");
+  writer.join();
+  ::close(fds[0]);
   std::filesystem::remove_all(dir);
 }
 
