@@ -348,12 +348,17 @@ std::string Describe(const ExecutorDelivery& delivery) {
 std::string VerifyThenExec(const std::string& file, const std::string& sha256,
                            const std::string& program) {
   // sha256sum prints "DIGEST  NAME" (with a leading backslash when NAME
-  // holds one). Only coreutils' sha256sum and a POSIX shell are assumed.
-  return "want=" + sha256 + "; got=$(sha256sum " + ShellQuoted(file) +
-         " 2>/dev/null); got=${got%% *}; got=${got#\\\\}; "
-         "if [ \"$got\" != \"$want\" ]; then "
-         "echo \"executor checksum mismatch (expected $want, got ${got:-no readable file})\" >&2; "
-         "exit " + std::to_string(kExecutorChecksumExit) + "; fi; exec " + ShellQuoted(program);
+  // holds one). Only coreutils' sha256sum and a POSIX shell are assumed;
+  // "./" keeps a name that starts with '-' from reading as an option.
+  const std::string exit = "exit " + std::to_string(kExecutorChecksumExit);
+  return "if ! command -v sha256sum >/dev/null 2>&1; then echo \"executor checksum cannot be "
+         "checked: " + std::string(kNoSha256sum) + "\" >&2; " + exit + "; fi; "
+         "mlaunch_want=" + sha256 + "; mlaunch_got=$(sha256sum " + ShellQuoted("./" + file) +
+         " 2>/dev/null); mlaunch_got=${mlaunch_got%% *}; mlaunch_got=${mlaunch_got#\\\\}; "
+         "if [ \"$mlaunch_got\" != \"$mlaunch_want\" ]; then "
+         "echo \"executor checksum mismatch (expected $mlaunch_want, got "
+         "${mlaunch_got:-no readable file})\" >&2; " + exit + "; fi; "
+         "unset mlaunch_want mlaunch_got; exec " + ShellQuoted(program);
 }
 
 std::string SecretPlaceholder(const std::string& variable) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "launcher/inputs.h"
 #include "launcher/plan.h"
@@ -39,10 +40,15 @@ std::string Describe(const ExecutorDelivery& delivery);
 // reads it from the FAILURE event's wait status.
 inline constexpr int kExecutorChecksumExit = 65;
 
+// What VerifyThenExec writes when the agent has no sha256sum.
+inline constexpr std::string_view kNoSha256sum = "this agent has no sha256sum";
+
 // The shell command the agent runs for an executor fetched as `file` that
 // must have `sha256`: it checks the file with the agent's `sha256sum`, and
 // on a match exec's `program`; on a mismatch it writes "executor checksum
-// mismatch (expected E, got G)" to stderr and exits kExecutorChecksumExit.
+// mismatch (expected E, got G)" to stderr and exits kExecutorChecksumExit
+// (as it does, saying kNoSha256sum, when there is no sha256sum). Its own
+// variables are unset before the exec: the task's environment is the spec's.
 std::string VerifyThenExec(const std::string& file, const std::string& sha256,
                            const std::string& program);
 

@@ -67,7 +67,7 @@ std::string Driver::ExecutorStderr(const sched::Event::Failure& failure) {
   std::optional<SchedulerCore::SandboxFile> file = core_.ExecutorStderr(failure);
   if (!file) return "";
   const std::string url = file->agent_url + "/files/read?path=" + QueryEscaped(file->path) +
-                          "&offset=0&length=4096";
+                          "&offset=0&length=65536";
   Result<HttpClient::Response> got = http_.Get(url, {}, agent_http_);
   if (!got.ok() || got->status != 200) return "";
   nlohmann::json body = nlohmann::json::parse(got->body, nullptr, /*allow_exceptions=*/false);

@@ -123,6 +123,28 @@ Result<HostPort> ParseAdvertise(const std::string& text) {
   return where;
 }
 
+bool IsLocalAddress(const std::string& host) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    length = sizeof(sockaddr_in);
+  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+             inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    length = sizeof(sockaddr_in6);
+  } else {
+    return false;  // a name
+  }
+  const int fd = socket(address.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  // Port 0: only whether the address is ours, not whether a port is free.
+  const bool local = bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0;
+  close(fd);
+  return local;
+}
+
 Result<std::string> LocalAddressToward(const std::string& host, std::uint16_t port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;

@@ -87,6 +87,9 @@ inline constexpr const char* kTamperedExecutorVariable = "MESOS_LAUNCH_TEST_TAMP
 // address; port 0 when none is given. ADDRESS may be a name.
 Result<HostPort> ParseAdvertise(const std::string& text);
 
+// Whether `host` is an IP address of this machine (one a socket can bind).
+bool IsLocalAddress(const std::string& host);
+
 // The address of this machine that its packets to `host`:`port` leave from
 // (the kernel's route; nothing is sent): where agents that reach the master
 // can reach us. `host` may be a name. Fails, naming the host, when it does

@@ -79,13 +79,15 @@ Result<std::unique_ptr<ExecutorServer>> ServeExecutor(const std::string& file,
   if (!advertise.empty()) {
     Result<HostPort> where = ParseAdvertise(advertise);
     if (!where.ok()) return where.status();
-    options.address = where->host;
     options.port = where->port;
-    Result<std::unique_ptr<ExecutorServer>> here = ExecutorServer::Start(options);
-    if (here.ok()) return here;
-    // Not an address of this machine (NAT): listen everywhere, advertise it.
-    options.advertise = where->host;
-    options.address = where->host.find(':') == std::string::npos ? "0.0.0.0" : "::";
+    if (IsLocalAddress(where->host)) {
+      options.address = where->host;
+    } else {
+      // Not an address of this machine (NAT, a name): listen everywhere,
+      // advertise it.
+      options.advertise = where->host;
+      options.address = where->host.find(':') == std::string::npos ? "0.0.0.0" : "::";
+    }
     return ExecutorServer::Start(options);
   }
   const HostPort toward =

@@ -741,19 +741,28 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   const Instance* refused = RefusedExecutor(failure);
   if (!refused) return out;
   Instance& i = instances_[static_cast<size_t>(refused - instances_.data())];
-  // The agent's check wrote "executor checksum mismatch (expected E, got G)".
+  const bool current = i.task_id == failure.executor_id().value();
+  // Too late to matter: the instance was launched again since.
+  if (!current && !i.task_id.empty()) return out;
+  // The agent's check wrote "executor checksum mismatch (expected E, got G)"
+  // (the last one, should the file hold several).
   static const std::regex kFound(
       R"(executor checksum mismatch \(expected [0-9a-f]{64}, got ([0-9a-f]{64}|no readable file)\))");
-  std::match_results<std::string_view::const_iterator> found;
-  const std::string got =
-      std::regex_search(executor_stderr.begin(), executor_stderr.end(), found, kFound)
-          ? found[1].str()
-          : "other bytes: the executor's stderr on the agent names their sha256";
-  i.executor_cause =
-      "executor checksum mismatch (expected " + i.task->executor_sha256 + ", got " + got + ")";
+  std::string got = "other bytes: the executor's stderr on the agent names their sha256";
+  for (auto it = std::regex_iterator<std::string_view::const_iterator>(
+           executor_stderr.begin(), executor_stderr.end(), kFound);
+       it != std::regex_iterator<std::string_view::const_iterator>(); ++it) {
+    got = (*it)[1].str();
+  }
+  if (executor_stderr.find(kNoSha256sum) != std::string_view::npos) {
+    i.executor_cause = "executor checksum cannot be checked: the agent has no sha256sum";
+  } else {
+    i.executor_cause =
+        "executor checksum mismatch (expected " + i.task->executor_sha256 + ", got " + got + ")";
+  }
   // Its terminal update is still to come: Ended() gives the cause.
-  if (i.task_id == failure.executor_id().value()) return out;
-  if (i.state == InstanceState::kBackoff && !stopping_) {
+  if (current) return out;
+  if ((i.state == InstanceState::kBackoff || i.state == InstanceState::kWaiting) && !stopping_) {
     i.last_failure = "FAILED (" + i.executor_cause + ")";
     Enter(i, InstanceState::kGaveUp, now, out, i.last_failure);
     Finish(4, now, out);

@@ -151,12 +151,21 @@ void Checker::CheckRestartLimit(const Task& task, const std::string& at) {
   if (r.max_attempts <= 0 || r.backoff.initial > r.backoff.max) return;
   // An instance that fails at once is restarted after each delay in turn;
   // it gives up only when max_attempts restarts fit in one window.
+  const double window = static_cast<double>(r.window.ms);
+  const double cap = static_cast<double>(r.backoff.max.ms);
   double total_ms = 0;
-  double delay = static_cast<double>(r.backoff.initial.ms);
-  for (int64_t n = 0; n < r.max_attempts && total_ms < static_cast<double>(r.window.ms); ++n) {
-    total_ms += std::min(delay, static_cast<double>(r.backoff.max.ms));
-    delay *= r.backoff.factor;
+  double delay = std::min(static_cast<double>(r.backoff.initial.ms), cap);
+  int64_t n = 0;
+  // Growing delays one by one (a few dozen at most: they double or so),
+  // then the rest at once: each is `delay` from there on (max_attempts
+  // may be a billion).
+  for (; n < r.max_attempts && total_ms < window && delay < cap && n < 1000; ++n) {
+    total_ms += delay;
+    const double next = std::min(delay * r.backoff.factor, cap);
+    if (next == delay) break;  // a factor of 1, or a delay of 0
+    delay = next;
   }
+  if (total_ms < window) total_ms += static_cast<double>(r.max_attempts - n) * delay;
   if (total_ms < static_cast<double>(r.window.ms)) return;
   Warning(at + ".restart.max_attempts",
           "can never be reached: " + std::to_string(r.max_attempts) + " restarts at the "

@@ -233,15 +233,17 @@ class VerifyThenExecInAShell : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     // A file name a shell would split and expand, unless quoted well.
-    std::ofstream(dir_ / "it's $x") << "#!/bin/sh\necho ran > ran-marker\n";
+    std::ofstream(dir_ / "it's $x") << "#!/bin/sh\necho \"ran $want\" > ran-marker\n";
     std::filesystem::permissions(dir_ / "it's $x", std::filesystem::perms::owner_all);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  int Run(const std::string& sha256) {
+  // `env` is put before the shell, as the agent's environment would be.
+  int Run(const std::string& sha256, const std::string& env = "want=mine") {
     const std::string command = VerifyThenExec("it's $x", sha256, "./it's $x");
     std::ofstream(dir_ / "command.sh") << command;
-    int status = std::system(("cd '" + dir_.string() + "' && /bin/sh command.sh 2>stderr").c_str());
+    int status = std::system(
+        ("cd '" + dir_.string() + "' && env " + env + " /bin/sh command.sh 2>stderr").c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   std::string Read(const std::string& name) {
@@ -256,7 +258,8 @@ TEST_F(VerifyThenExecInAShell, TheRightDigestRunsTheProgram) {
   Result<std::string> digest = Sha256OfFile((dir_ / "it's $x").string());
   ASSERT_TRUE(digest.ok()) << digest.message();
   EXPECT_EQ(Run(digest.value()), 0) << Read("stderr");
-  EXPECT_EQ(Read("ran-marker"), "ran\n");
+  // The task's environment is left as it was (a `want` of its own too).
+  EXPECT_EQ(Read("ran-marker"), "ran mine\n");
 }
 
 TEST_F(VerifyThenExecInAShell, AnotherDigestIsNamedAndNothingRuns) {
@@ -265,6 +268,12 @@ TEST_F(VerifyThenExecInAShell, AnotherDigestIsNamedAndNothingRuns) {
   EXPECT_EQ(Run(kSha), kExecutorChecksumExit);
   EXPECT_EQ(Read("stderr"), "executor checksum mismatch (expected " + kSha + ", got " +
                                 digest.value() + ")\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "ran-marker"));
+}
+
+TEST_F(VerifyThenExecInAShell, AnAgentWithoutSha256sumRunsNothingAndSaysSo) {
+  EXPECT_EQ(Run(kSha, "PATH=/nonexistent"), kExecutorChecksumExit);
+  EXPECT_EQ(Read("stderr"), "executor checksum cannot be checked: this agent has no sha256sum\n");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "ran-marker"));
 }
 

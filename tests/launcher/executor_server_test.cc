@@ -155,6 +155,14 @@ TEST(ParseAdvertise, AddressesWithAndWithoutPorts) {
   }
 }
 
+TEST(IsLocalAddress, OnlyThisMachinesAddresses) {
+  EXPECT_TRUE(IsLocalAddress("127.0.0.1"));
+  EXPECT_TRUE(IsLocalAddress("127.0.0.2"));  // all of 127/8 is loopback
+  EXPECT_FALSE(IsLocalAddress("203.0.113.7"));  // TEST-NET-3: nobody's
+  EXPECT_FALSE(IsLocalAddress("gateway.example"));
+  EXPECT_FALSE(IsLocalAddress(""));
+}
+
 TEST(LocalAddressToward, TheLoopbackIsReachedFromTheLoopback) {
   Result<std::string> local = LocalAddressToward("127.0.0.1", 5050);
   ASSERT_TRUE(local.ok()) << local.message();

@@ -342,6 +342,41 @@ TEST_F(ExecutorChecksum, TheDigestTheAgentFoundIsShownWhenItsStderrCouldBeRead) 
   EXPECT_EQ(exit_code_, 4);
 }
 
+TEST_F(ExecutorChecksum, TheLastMismatchInTheStderrCountsAndAMissingSha256sumIsNamed) {
+  Failure("job.0.u1", kExecutorChecksumExit << 8,
+          "executor checksum mismatch (expected " + std::string(64, 'a') + ", got " +
+              std::string(64, 'c') + ")\nexecutor checksum mismatch (expected " +
+              std::string(64, 'a') + ", got " + std::string(64, 'd') + ")\n");
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 FAILED (executor checksum mismatch (expected " + std::string(64, 'a') +
+                  ", got " + std::string(64, 'd') + "))"))
+      << Lines();
+}
+
+TEST_F(ExecutorChecksum, AnAgentWithoutSha256sumIsNamedAsTheCause) {
+  Failure("job.0.u1", kExecutorChecksumExit << 8,
+          "executor checksum cannot be checked: this agent has no sha256sum\n");
+  Update("job.0.u1", v1::TASK_FAILED);
+  EXPECT_TRUE(
+      Saw("job.0 FAILED (executor checksum cannot be checked: the agent has no sha256sum)"))
+      << Lines();
+  EXPECT_EQ(exit_code_, 4);
+}
+
+// A FAILURE for an executor whose instance was launched again since (a
+// slow report) changes nothing: the new launch is not blamed.
+TEST_F(ExecutorChecksum, AFailureAfterTheRelaunchIsIgnored) {
+  Update("job.0.u1", v1::TASK_FAILED);
+  Advance(1000);
+  Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
+  ASSERT_EQ(Launched().size(), 2u);
+  Failure("job.0.u1", kExecutorChecksumExit << 8);
+  EXPECT_FALSE(exit_code_);
+  Update(Launched().back(), v1::TASK_FAILED);
+  EXPECT_TRUE(Saw("job.0 restarting in 2s (attempt 2 of 10, last: FAILED)")) << Lines();
+  EXPECT_FALSE(exit_code_);
+}
+
 TEST_F(ExecutorChecksum, OtherExitsAndSignalsRestartAsUsual) {
   Failure("job.0.u1", 1 << 8);
   Failure("job.0.u1", 9);  // killed by SIGKILL
