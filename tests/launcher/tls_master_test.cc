@@ -255,9 +255,12 @@ class TlsPrograms : public ::testing::Test {
   // mesos-launch on a spec nothing can be placed from (no agents), for one
   // second, with `extra` flags.
   Finished Launch(const std::string& master, std::vector<std::string> extra) {
+    // --executor-from-path: nothing is launched here (no agents), and
+    // serving the executor would first read and hash it, which under TSan
+    // (an unstripped, instrumented binary) takes seconds these tests time.
     std::vector<std::string> argv = {ML_BINARY_DIR "/bin/mesos-launch", "--master", master,
                                      "--duration", "1s", "--connect-timeout", "20s",
-                                     "--state-dir", dir_ + "/state"};
+                                     "--state-dir", dir_ + "/state", "--executor-from-path"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(ML_SOURCE_DIR "/specs/command.yaml");
     return RunProgram(argv, 30s);
