@@ -1,6 +1,6 @@
 // LocalAgent: an embedded Mesos agent on its own loopback address. It
 // serves the v1 Executor API on POST /api/v1/executor and
-// /slave(1)/api/v1/executor (status codes as in mesos-v1-reference.md §1.3),
+// /slave(1)/api/v1/executor (status codes as docs/embedded-cluster.md lists them),
 // and, as Mesos agents do, GET /files/read?path=P&offset=N&length=N with
 // {"data", "offset"} for the executors' output: P only of the form
 // /frameworks/<fw>/executors/<id>/runs/latest/(stdout|stderr), at most

@@ -1,6 +1,6 @@
 // What an agent checkpoints about the executors of checkpointing frameworks
 // (FrameworkInfo.checkpoint), so that the agent started again after a crash
-// can recover them (mesos-v1-reference.md §3.6): one JSON file per executor,
+// can recover them (docs/embedded-cluster.md): one JSON file per executor,
 //   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/executor.json
 // holding the FrameworkInfo (with its id), the ExecutorInfo, the container
 // id, the sandbox, the executor's pid and its start time (field 22 of
