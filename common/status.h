@@ -21,6 +21,7 @@ enum class StatusCode {
   kOk,
   kInvalidData,  // The peer or the input sent bytes we cannot accept.
   kUnavailable,  // The network or the peer failed (refused, reset, DNS).
+  kBusy,         // The peer is up but did nothing for now (HTTP 503): try again.
   kTimeout,      // A deadline passed.
   kCancelled,    // The caller asked us to stop.
   kUntrusted,    // TLS: the peer's certificate could not be verified.

@@ -138,10 +138,7 @@ std::optional<int> Driver::Apply(Output output) {
   // The state first: an ACCEPT that left before its task ids were on disk
   // would, after a crash in between, make the next run launch a duplicate.
   if (output.state_changed) SaveState();
-  for (const sched::Call& call : output.calls) {
-    Status sent = client_.Send(call);
-    if (!sent.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + sent.message()});
-  }
+  for (const sched::Call& call : output.calls) Send(call, 0, Now());
   for (const ViewEvent& event : output.view) Print(event);
   if (output.exit_code && options_.state) {
     // Torn down: there is nothing to fail over to any more.
@@ -149,6 +146,35 @@ std::optional<int> Driver::Apply(Output output) {
     if (!cleared.ok()) Print({ViewEvent::Kind::kNote, "", "warning: " + cleared.message()});
   }
   return output.exit_code;
+}
+
+void Driver::Send(const sched::Call& call, int failed_before, Millis now) {
+  retry_.Sending(call);
+  const Status sent = client_.Send(call);
+  const std::string type = sched::Call::Type_Name(call.type());
+  if (sent.ok()) {
+    if (failed_before > 0) {
+      Print({ViewEvent::Kind::kNote, "",
+             type + " went through at attempt " + std::to_string(failed_before + 1)});
+    }
+    return;
+  }
+  if (!CallRetry::Retryable(call, sent)) {
+    Print({ViewEvent::Kind::kNote, "", "warning: " + sent.message()});
+    return;
+  }
+  std::optional<sched::Call> dropped;
+  const Millis wait = retry_.Add(call, failed_before + 1, now, &dropped);
+  if (failed_before == 0) {
+    Print({ViewEvent::Kind::kNote, "",
+           "warning: " + sent.message() + "; sending it again in " +
+               std::to_string(wait) + "ms, and until it goes through"});
+  }
+  if (dropped) {
+    Print({ViewEvent::Kind::kNote, "",
+           "warning: gave up sending " + sched::Call::Type_Name(dropped->type()) +
+               ": more calls wait to be sent again than the limit"});
+  }
 }
 
 int Driver::Run() {
@@ -178,7 +204,10 @@ int Driver::Run() {
     std::optional<Item> item;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, options_.tick, [this] { return !queue_.empty(); });
+      const Millis until_retry = std::max<Millis>(0, retry_.NextDue() - Now());
+      wake_.wait_for(lock, std::min<std::chrono::milliseconds>(
+                               options_.tick, std::chrono::milliseconds(until_retry)),
+                     [this] { return !queue_.empty(); });
       if (!queue_.empty()) {
         item = std::move(queue_.front());
         queue_.pop_front();
@@ -214,13 +243,20 @@ int Driver::Run() {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});
             }
-            exit = Apply(core_.Failure(event->failure(), ExecutorStderr(event->failure()), now));
+            {
+              // Reading the executor's stderr from the agent takes a round
+              // trip; the backoff starts after it, when "restarting in" is
+              // printed, so the clock is read again.
+              const std::string stderr_tail = ExecutorStderr(event->failure());
+              exit = Apply(core_.Failure(event->failure(), stderr_tail, Now()));
+            }
             break;
           default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
             break;
         }
       } else if (auto* lost = std::get_if<Lost>(&*item)) {
         last_problem = lost->why.substr(0, lost->why.rfind("; retrying in"));
+        retry_.Clear();  // the next SUBSCRIBED restates what is still needed
         Print({ViewEvent::Kind::kNote, "",
                std::string(subscribed ? "disconnected: " : "cannot subscribe: ") + lost->why});
       } else if (auto* fatal = std::get_if<Fatal>(&*item)) {
@@ -253,6 +289,9 @@ int Driver::Run() {
                  std::to_string(options_.connect_timeout.count() / 1000) + "s; last: " +
                  last_problem});
       exit = 2;
+    }
+    if (!exit) {
+      for (CallRetry::Pending& due : retry_.TakeDue(Now())) Send(due.call, due.attempts, Now());
     }
     if (exit) {
       client_.Stop();

@@ -4,7 +4,9 @@
 // the core returns, prints what it has to say, and keeps the failover state
 // file current: written whenever the core says its known tasks changed,
 // before that output's calls are sent (so an ACCEPT never leaves before the
-// task it launches is on disk). It ends when the core sets an exit code, or when the master
+// task it launches is on disk). A call the master did not take (503, or no
+// answer) is sent again with backoff until it goes through or the
+// subscription ends (CallRetry). It ends when the core sets an exit code, or when the master
 // refuses the framework, or when no master could be subscribed to in time.
 //
 // Thread-safety: RequestStop() may be called from any thread (a signal
@@ -21,6 +23,7 @@
 #include <string>
 #include <variant>
 
+#include "launcher/call_retry.h"
 #include "launcher/master_client.h"
 #include "launcher/plan.h"
 #include "launcher/scheduler_core.h"
@@ -64,6 +67,9 @@ class Driver {
   // code if over.
   std::optional<int> Apply(Output output);
   void Print(const ViewEvent& event);
+  // Sends a call that failed `failed_before` times already; one that fails
+  // in a way worth another try goes to retry_.
+  void Send(const mesos::v1::scheduler::Call& call, int failed_before, Millis now);
   void SaveState();
   mesos::v1::scheduler::Call SubscribeCall();
   // What the agent has of the stderr of the executor `failure` is about,
@@ -79,6 +85,7 @@ class Driver {
   DriverOptions options_;
   std::ostream& out_;
   std::chrono::steady_clock::time_point start_;
+  CallRetry retry_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -150,6 +150,10 @@ Status MasterClient::Send(const sched::Call& call) {
       http_.Post(leader + "/api/v1/scheduler", headers, call.SerializeAsString(), options_.http);
   if (!response.ok()) return response.status();
   if (response.value().status == 202) return Status::Ok();
+  if (response.value().status == 503) {
+    return Status::Error(StatusCode::kBusy, "the master answered 503 to " + type + ": " +
+                                                Trimmed(response.value().body));
+  }
   return Status::InvalidData("the master answered " + std::to_string(response.value().status) +
                              " to " + type + ": " + Trimmed(response.value().body));
 }

@@ -86,7 +86,9 @@ class MasterClient {
 
   // Starts subscribing (on a thread of the client's).
   void Start(std::function<mesos::v1::scheduler::Call()> subscribe_call);
-  // Sends a call to the master the subscription is with.
+  // Sends a call to the master the subscription is with. kBusy when the
+  // master answered 503 (it did nothing; the call may be sent again), the
+  // HttpClient's code when no answer came, kInvalidData for any other status.
   Status Send(const mesos::v1::scheduler::Call& call);
   void Stop();
   // The masters() list may have changed (a detector saw a new leader): a

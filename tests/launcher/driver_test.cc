@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -50,6 +52,10 @@ class ScriptedMaster {
   std::string subscribe_error;
   std::vector<sched::Call::Type> calls;
   std::vector<sched::Call> subscribes;
+  // The first busy[type] calls of a type are answered 503 and ignored.
+  std::map<sched::Call::Type, int> busy;
+  // Offers go out on REVIVE only, not with SUBSCRIBED.
+  bool offers_on_revive_only = false;
 
  private:
   void Send(const sched::Event& e) { stream_->Write(RecordIOEncode(e.SerializeAsString())); }
@@ -62,6 +68,13 @@ class ScriptedMaster {
     s.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
     s.set_uuid(std::string(15, 'u') + static_cast<char>('0' + state));
     return s;
+  }
+
+  void SendOffer() {
+    sched::Event offers;
+    offers.set_type(sched::Event::OFFERS);
+    *offers.mutable_offers()->add_offers() = AnOffer();
+    Send(offers);
   }
 
   void Update(const std::string& task_id, v1::TaskState state) {
@@ -96,16 +109,20 @@ class ScriptedMaster {
       subscribed.mutable_subscribed()->mutable_framework_id()->set_value("fw-1");
       subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(15);
       Send(subscribed);
-      sched::Event offers;
-      offers.set_type(sched::Event::OFFERS);
-      *offers.mutable_offers()->add_offers() = AnOffer();
-      Send(offers);
+      if (!offers_on_revive_only) SendOffer();
       return response;
     }
     if (r.headers.Get("Mesos-Stream-Id").value_or("") != "s1") {
       return HttpServer::Response::Text(400, "The stream ID is not valid");
     }
+    if (busy[call.type()] > 0) {
+      --busy[call.type()];
+      return HttpServer::Response::Text(503, "busy for now");
+    }
     switch (call.type()) {
+      case sched::Call::REVIVE:
+        if (offers_on_revive_only) SendOffer();
+        break;
       case sched::Call::ACCEPT:
         task_id_ = call.accept().operations(0).launch().task_infos(0).task_id().value();
         Update(task_id_, v1::TASK_RUNNING);
@@ -307,6 +324,51 @@ TEST(Driver, ExitsTwoWhenNoMasterAnswers) {
   EXPECT_EQ(driver.Run(), 2);
   EXPECT_NE(out.str().find("error: no master answered within 0s; last: "), std::string::npos)
       << out.str();
+}
+
+// Issue #17, item 3: a master that answers 503 to the first calls of a
+// kind (it recovers, or sheds load) must not leave an instance waiting for
+// offers: the REVIVE is sent again, as are the ACCEPT and the SUPPRESS.
+TEST(Driver, CallsAnswered503AreSentAgainUntilTheyGoThrough) {
+  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
+  ASSERT_TRUE(spec.diagnostics.ok());
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  StateStore store(dir.path(), plan.framework.name());
+  // A failover with nothing running: the instance waits, and the core asks
+  // for offers with REVIVE.
+  ASSERT_TRUE(store.Save({"fw-1", {}}).ok());
+  ScriptedMaster master;
+  master.offers_on_revive_only = true;
+  master.busy = {{sched::Call::REVIVE, 3}, {sched::Call::ACCEPT, 2}, {sched::Call::SUPPRESS, 1}};
+  CurlHttpClient http;
+  CoreOptions core;
+  core.new_uuid = [] { return "id1"; };
+  MasterClient::Options client;
+  std::string url = master.url();
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  DriverOptions options;
+  options.connect_timeout = 20s;
+  options.tick = 50ms;
+  options.state = &store;
+  options.duration = 30s;  // without retries it would wait for offers forever
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+  master.on_running_acknowledged = [&driver] { driver.RequestStop(); };
+
+  EXPECT_EQ(driver.Run(), 0) << out.str();
+  const std::string text = out.str();
+  EXPECT_NE(text.find("warning: the master answered 503 to REVIVE: busy for now; sending it "
+                      "again in 100ms"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("REVIVE went through at attempt 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("ACCEPT went through at attempt 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("SUPPRESS went through at attempt 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("web.0        KILLED"), std::string::npos) << text;
+  EXPECT_EQ(std::count(master.calls.begin(), master.calls.end(), sched::Call::REVIVE), 4);
+  EXPECT_EQ(std::count(master.calls.begin(), master.calls.end(), sched::Call::ACCEPT), 3);
 }
 
 }  // namespace
