@@ -24,6 +24,7 @@
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
+#include "common/json_text.h"
 #include "common/recordio.h"
 #include "common/url_query.h"
 
@@ -85,7 +86,7 @@ HttpServer::Response Empty(int status) {
 }
 
 std::string Encode(const Event& event, bool json) {
-  return RecordIOEncode(json ? ProtoToJson(event).dump()
+  return RecordIOEncode(json ? JsonText(ProtoToJson(event))
                              : event.SerializeAsString());
 }
 
@@ -1023,7 +1024,7 @@ HttpServer::Response LocalAgent::ServeFile(const HttpServer::Request& request) {
   data.resize(static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
   const nlohmann::json body = {{"data", data}, {"offset", *offset}};
   auto response = HttpServer::Response::Text(
-      200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      200, JsonText(body));
   response.headers.Set("Content-Type", "application/json");
   return response;
 }

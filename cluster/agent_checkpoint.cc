@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
@@ -106,7 +107,7 @@ std::string CheckpointText(const ExecutorCheckpoint& checkpoint) {
                          {"pid", checkpoint.pid},
                          {"start_time", checkpoint.start_time},
                          {"tasks", tasks}};
-  return json.dump(2) + "\n";
+  return JsonText(json, 2) + "\n";
 }
 
 Result<ExecutorCheckpoint> ParseCheckpoint(std::string_view text) {
@@ -216,10 +217,9 @@ Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_
 }
 
 std::string ProcessRecordText(const ProcessRecord& record) {
-  return nlohmann::json{{"pid", record.pid},
-                        {"start_time", record.start_time},
-                        {"session", record.session}}
-             .dump() +
+  return JsonText({{"pid", record.pid},
+                   {"start_time", record.start_time},
+                   {"session", record.session}}) +
          "\n";
 }
 

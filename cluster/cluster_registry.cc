@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 #include "nlohmann/json.hpp"
 
 namespace mlaunch::cluster {
@@ -29,7 +30,7 @@ std::string RegistryText(const ClusterRegistry& registry) {
     if (agent.gone) entry["gone"] = true;
     agents.push_back(std::move(entry));
   }
-  return nlohmann::json{{"agents", agents}}.dump(2) + "\n";
+  return JsonText({{"agents", agents}}, 2) + "\n";
 }
 
 Result<ClusterRegistry> ParseRegistry(std::string_view text) {

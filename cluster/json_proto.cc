@@ -6,6 +6,7 @@
 #include <google/protobuf/descriptor.pb.h>
 
 #include "common/base64.h"
+#include "common/json_text.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -63,7 +64,7 @@ nlohmann::json ProtoToJson(const Message& message) {
         const FieldDescriptor* key = entry.GetDescriptor()->FindFieldByNumber(1);
         const FieldDescriptor* value = entry.GetDescriptor()->FindFieldByNumber(2);
         nlohmann::json k = FieldValue(entry, key, 0);
-        map[k.is_string() ? k.get<std::string>() : k.dump()] =
+        map[k.is_string() ? k.get<std::string>() : JsonText(k)] =
             FieldValue(entry, value, 0);
       }
       object[f->name()] = std::move(map);

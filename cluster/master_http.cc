@@ -7,6 +7,7 @@
 
 #include "cluster/json_proto.h"
 #include "cluster/state_json.h"
+#include "common/json_text.h"
 #include "common/recordio.h"
 #include "mesos/v1/master/master.pb.h"
 #include "nlohmann/json.hpp"
@@ -190,7 +191,7 @@ void Master::ExecutorMessage(const std::string& agent_id,
 
 std::string Master::StateText() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return StateJson(core_->master_info(), core_->View()).dump();
+  return JsonText(StateJson(core_->master_info(), core_->View()));
 }
 
 void Master::Deliver(const MasterOutput& output) {
@@ -198,7 +199,7 @@ void Master::Deliver(const MasterOutput& output) {
     auto it = streams_.find(event.stream_id);
     if (it == streams_.end()) continue;
     const std::string record = it->second.json
-                                   ? ProtoToJson(event.event).dump()
+                                   ? JsonText(ProtoToJson(event.event))
                                    : event.event.SerializeAsString();
     it->second.stream->Write(RecordIOEncode(record));
   }

@@ -9,6 +9,9 @@
 #include <map>
 #include <istream>
 #include <streambuf>
+#include <string>
+
+#include "common/utf8.h"
 
 namespace mlaunch {
 namespace {
@@ -38,6 +41,12 @@ std::optional<size_t> FirstControlCharacter(std::string_view text) {
   }
   return std::nullopt;
 }
+
+// Thrown from the parser's events to stop a document nested too deeply
+// (before yaml-cpp's own recursion gives up with a puzzling message).
+struct TooDeep {
+  YAML::Mark mark;
+};
 
 // 1-based line and character column of byte `offset` of `text`.
 SourceLoc LocOfOffset(std::string_view text, size_t offset) {
@@ -100,13 +109,13 @@ class TreeBuilder : public YAML::EventHandler {
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
     if (Ignoring()) return;
-    Open(New(YamlNode::Kind::kSequence, mark), anchor);
+    Open(New(YamlNode::Kind::kSequence, mark), anchor, mark);
   }
   void OnSequenceEnd() override { Close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
     if (Ignoring()) return;
-    Open(New(YamlNode::Kind::kMap, mark), anchor);
+    Open(New(YamlNode::Kind::kMap, mark), anchor, mark);
   }
   void OnMapEnd() override { Close(); }
 
@@ -142,7 +151,8 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
-  void Open(YamlNode* node, YAML::anchor_t anchor) {
+  void Open(YamlNode* node, YAML::anchor_t anchor, const YAML::Mark& mark) {
+    if (stack_.size() >= kMaxYamlDepth) throw TooDeep{mark};
     Add(node, anchor);
     stack_.push_back({node});
   }
@@ -170,6 +180,14 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
     where = LocOfOffset(text, *bad);
     return false;
   }
+  if (std::optional<size_t> bad = FirstInvalidUtf8(text)) {
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02X", static_cast<unsigned char>(text[*bad]));
+    error = std::string("byte ") + code +
+            " is not UTF-8 (the text must be UTF-8; convert it, for example with iconv)";
+    where = LocOfOffset(text, *bad);
+    return false;
+  }
   ViewBuffer buffer(text);
   std::istream in(&buffer);
   TreeBuilder builder(document, text);
@@ -179,6 +197,10 @@ bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error
     // forever on some malformed input (found by the fuzzer).
     for (int i = 0; i < 2 && parser.HandleNextDocument(builder); ++i) {
     }
+  } catch (const TooDeep& e) {
+    error = "nested deeper than " + std::to_string(kMaxYamlDepth) + " levels (the limit)";
+    where = Loc(e.mark, text);
+    return false;
   } catch (const YAML::Exception& e) {
     error = e.msg;
     where = Loc(e.mark, text);

@@ -46,7 +46,9 @@ struct YamlDocument {
 // Parses the first document of `text` (and notes whether a second follows).
 // On a syntax error returns false and sets `error` and `where`. Control
 // characters other than tab, line feed and carriage return are errors (YAML
-// streams may not hold them), reported where they are.
+// streams may not hold them), reported where they are; so are bytes that
+// are not UTF-8, and collections nested deeper than kMaxYamlDepth.
+inline constexpr std::size_t kMaxYamlDepth = 64;
 bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error,
                SourceLoc& where);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "common/json_text.h"
 #include "common/master_address.h"
 #include "common/sha256.h"
 #include "launcher/compile.h"
@@ -152,8 +153,10 @@ nlohmann::json DiagnosticJson(const Diagnostic& d) {
           {"hint", d.hint}};
 }
 
+// Diagnostics go to `err` as text, like a compiler's; with --output json the
+// one JSON document goes to `out`, diagnostics and all.
 int Check(const std::vector<std::string>& files, bool json, bool strict, const World& world,
-          std::ostream& out) {
+          std::ostream& out, std::ostream& err) {
   int errors = 0;
   int warnings = 0;
   nlohmann::json records = nlohmann::json::array();
@@ -165,19 +168,19 @@ int Check(const std::vector<std::string>& files, bool json, bool strict, const W
     if (json) {
       for (const Diagnostic& diagnostic : d.Sorted()) records.push_back(DiagnosticJson(diagnostic));
     } else {
-      out << RenderSome(d.Sorted(), c.loaded.spec.source);
+      err << RenderSome(d.Sorted(), c.loaded.spec.source);
     }
   }
   bool valid = errors == 0 && !(strict && warnings > 0);
   if (json) {
-    out << nlohmann::json{{"valid", valid},
-                          {"errors", errors},
-                          {"warnings", warnings},
-                          {"diagnostics", records}}
-               .dump(2)
+    out << JsonText({{"valid", valid},
+                     {"errors", errors},
+                     {"warnings", warnings},
+                     {"diagnostics", records}},
+                    2)
         << "\n";
   } else if (errors + warnings > 0) {
-    out << Summary(errors, warnings) << "\n";
+    err << Summary(errors, warnings) << "\n";
   }
   return valid ? kExitOk : kExitInvalidSpec;
 }
@@ -284,7 +287,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   if (files.empty()) return usage("no spec file given");
 
   if (args.count("check")) {
-    return Check(files, output == "json", args.count("strict") > 0, world, out);
+    return Check(files, output == "json", args.count("strict") > 0, world, out, err);
   }
   if (files.size() > 1) return usage("give one spec file (or use --check for several)");
 

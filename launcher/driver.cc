@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.h"
 #include "common/url_query.h"
 
 namespace mlaunch {
@@ -106,11 +107,10 @@ sched::Call Driver::SubscribeCall() {
 
 void Driver::Print(const ViewEvent& event) {
   if (options_.json) {
-    out_ << nlohmann::json{{"time", static_cast<double>(Now()) / 1000.0},
-                           {"kind", KindName(event.kind)},
-                           {"instance", event.instance},
-                           {"text", event.text}}
-                .dump()
+    out_ << JsonText({{"time", static_cast<double>(Now()) / 1000.0},
+                      {"kind", KindName(event.kind)},
+                      {"instance", event.instance},
+                      {"text", event.text}})
          << "\n";
   } else if (event.instance.empty()) {
     out_ << event.text << "\n";

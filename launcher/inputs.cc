@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/utf8.h"
 #include "launcher/spec/validate.h"
 
 namespace mlaunch {
@@ -90,6 +91,14 @@ std::string ResolveSpecPath(const spec::Spec& spec, const std::string& path) {
   return slash == std::string::npos ? path : spec.file.substr(0, slash + 1) + path;
 }
 
+std::string EnvValueProblem(std::string_view value, const std::string& what) {
+  std::optional<size_t> bad = FirstInvalidUtf8(value);
+  if (!bad) return "";
+  return what + " is not UTF-8 text (byte " + std::to_string(*bad) +
+         "); Mesos carries environment values as strings: encode binary data, for example "
+         "in base64";
+}
+
 Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
   Inputs inputs;
   auto report = [&](bool error, const std::string& path, std::string message) {
@@ -140,7 +149,13 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
         } else if (!var.secret) {
           // A trailing newline is how files end, not part of the value.
           if (!bytes.empty() && bytes.back() == '\n') bytes.pop_back();
-          inputs.files[var.from_file] = std::move(bytes);
+          std::string problem =
+              EnvValueProblem(bytes, "'" + ResolveSpecPath(spec, var.from_file) + "'");
+          if (!problem.empty()) {
+            report(true, path + ".from_file", problem);
+          } else {
+            inputs.files[var.from_file] = std::move(bytes);
+          }
         }
       }
       if (!var.from_env.empty()) {
@@ -149,7 +164,12 @@ Inputs ReadInputs(const spec::Spec& spec, const World& world, Diagnostics& diagn
           report(false, path + ".from_env",
                  "'" + var.from_env + "' is not set in this environment");
         } else if (!var.secret) {
-          inputs.variables[var.from_env] = *value;
+          std::string problem = EnvValueProblem(*value, "the value of '" + var.from_env + "'");
+          if (!problem.empty()) {
+            report(true, path + ".from_env", problem);
+          } else {
+            inputs.variables[var.from_env] = *value;
+          }
         }
       }
     }

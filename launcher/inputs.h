@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/diagnostic.h"
 #include "launcher/spec/spec.h"
@@ -46,6 +47,11 @@ World RealWorld();
 
 // `path` as named in `spec`: absolute, or relative to the spec's directory.
 std::string ResolveSpecPath(const spec::Spec& spec, const std::string& path);
+
+// Why `value` cannot be an environment value, naming it as `what` (and
+// never showing it: it may be a secret); "" when it can. Mesos carries
+// environment values as strings, which must be UTF-8 text.
+std::string EnvValueProblem(std::string_view value, const std::string& what);
 
 // Reads what `spec` refers to; paths are relative to the spec's directory.
 // Problems become diagnostics at the referring key: a missing body_file or

@@ -1,5 +1,7 @@
 #include "launcher/plan_json.h"
 
+#include "common/json_text.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <nlohmann/json.hpp>
@@ -15,10 +17,15 @@ json ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;  // Mesos' own JSON uses these
   std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
-    return json::object();
+  const auto printed = google::protobuf::util::MessageToJsonString(message, &text, options);
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!printed.ok() || value.is_discarded()) {
+    // Not reached with a spec that passed its checks (its strings are
+    // UTF-8); the plan stays JSON and says what went wrong.
+    return {{"error", "cannot show " + message.GetTypeName() + " as JSON: " +
+                          std::string(printed.message())}};
   }
-  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return value;
 }
 
 // Replaces `from` in every string of `value`.
@@ -164,7 +171,7 @@ std::string PlanJson(const Plan& plan) {
                             {"scheduling", Scheduling(task.spec)},
                             {"task_infos", infos}});
   }
-  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return JsonText(out, 2) + "\n";
 }
 
 }  // namespace mlaunch

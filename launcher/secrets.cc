@@ -11,12 +11,6 @@ std::string WithoutNewline(std::string value) {
   return value;
 }
 
-std::string Relative(const spec::Spec& spec, const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  size_t slash = spec.file.find_last_of('/');
-  return slash == std::string::npos ? path : spec.file.substr(0, slash + 1) + path;
-}
-
 }  // namespace
 
 RunSecrets ReadSecrets(const spec::Spec& spec, const World& world,
@@ -29,16 +23,27 @@ RunSecrets ReadSecrets(const spec::Spec& spec, const World& world,
       std::string at = paths[t] + ".env." + name;
       if (!var.from_file.empty()) {
         std::string bytes;
-        std::string file = Relative(spec, var.from_file);
+        std::string file = ResolveSpecPath(spec, var.from_file);
         if (world.read_file(file, bytes)) {
-          secrets.env[name] = WithoutNewline(bytes);
+          std::string problem = EnvValueProblem(WithoutNewline(bytes), "the secret file '" + file + "'");
+          if (!problem.empty()) {
+            diagnostics.Error(spec.where.Find(at + ".from_file"), at + ".from_file", problem);
+          } else {
+            secrets.env[name] = WithoutNewline(bytes);
+          }
         } else {
           diagnostics.Error(spec.where.Find(at + ".from_file"), at + ".from_file",
                             "cannot read the secret file '" + file + "': " + bytes);
         }
       } else if (!var.from_env.empty()) {
         if (std::optional<std::string> value = world.getenv(var.from_env)) {
-          secrets.env[name] = *value;
+          std::string problem =
+              EnvValueProblem(*value, "the secret variable '" + var.from_env + "'");
+          if (!problem.empty()) {
+            diagnostics.Error(spec.where.Find(at + ".from_env"), at + ".from_env", problem);
+          } else {
+            secrets.env[name] = *value;
+          }
         } else {
           diagnostics.Error(spec.where.Find(at + ".from_env"), at + ".from_env",
                             "the secret variable '" + var.from_env + "' is not set");
@@ -49,7 +54,7 @@ RunSecrets ReadSecrets(const spec::Spec& spec, const World& world,
 
   std::string file = !secret_file_flag.empty() ? secret_file_flag
                      : !spec.framework.secret_file.empty()
-                         ? Relative(spec, spec.framework.secret_file)
+                         ? ResolveSpecPath(spec, spec.framework.secret_file)
                          : "";
   if (!file.empty()) {
     std::string bytes;

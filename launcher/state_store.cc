@@ -1,6 +1,7 @@
 #include "launcher/state_store.h"
 
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -101,7 +102,7 @@ Status StateStore::Save(const SavedState& state) const {
                      {"healthy", t.healthy}});
   }
   std::string text =
-      nlohmann::json{{"framework_id", state.framework_id}, {"tasks", tasks}}.dump(2) + "\n";
+      JsonText({{"framework_id", state.framework_id}, {"tasks", tasks}}, 2) + "\n";
   return WriteFileAtomically(path_, text);
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.h"
 #include "launcher/spec/fields.h"
 
 namespace mlaunch::spec {
@@ -195,7 +196,7 @@ std::string JsonSchema() {
                                "Reference: docs/spec.md"}};
   head.update(s);
   s = std::move(head);
-  return s.dump(2) + "\n";
+  return JsonText(s, 2) + "\n";
 }
 
 }  // namespace mlaunch::spec

@@ -402,6 +402,27 @@ TEST_F(MasterHttpTest, SubscribeWithoutAcceptStreamsJson) {
   EXPECT_EQ(client.body().substr(before), "20\n{\"type\":\"HEARTBEAT\"}");
 }
 
+// Issue #17, item 8: protobuf strings are bytes on the wire; a framework
+// named with bytes that are not UTF-8 still gets JSON that parses, from its
+// event stream and from /master/state (the bytes become U+FFFD).
+TEST_F(MasterHttpTest, BytesThatAreNotUtf8StillMakeValidJson) {
+  Call call = SubscribeCall();
+  call.mutable_subscribe()->mutable_framework_info()->set_name("web\xc0\xaf");
+  RawClient client(master_->port());
+  client.Send(Request("POST", "/api/v1/scheduler", {"Content-Type: application/x-protobuf"},
+                      call.SerializeAsString()));
+  ASSERT_EQ(client.ReadHead().status, 200);
+  const auto subscribed = nlohmann::json::parse(client.NextRecord(), nullptr, false);
+  ASSERT_FALSE(subscribed.is_discarded());
+  EXPECT_EQ(subscribed["type"], "SUBSCRIBED");
+  Reply state = Exchange(Request("GET", "/master/state", {}, ""));
+  ASSERT_EQ(state.status, 200);
+  const auto parsed = nlohmann::json::parse(state.body, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << state.body;
+  ASSERT_EQ(parsed["frameworks"].size(), 1u);
+  EXPECT_EQ(parsed["frameworks"][0]["name"], "web\xef\xbf\xbd\xef\xbf\xbd");
+}
+
 // The SUBSCRIBE of the npm `mesos-framework` library (0.5.3): JSON with
 // every unset field null, no Accept header. Mesos reads null as unset.
 TEST_F(MasterHttpTest, JsonSubscribeWithNullFieldsIsAccepted) {

@@ -72,6 +72,35 @@ TEST(ParseYaml, ControlCharactersAndSyntaxErrorsAreReportedWhereTheyAre) {
   EXPECT_TRUE(where.known());
 }
 
+TEST(ParseYaml, BytesThatAreNotUtf8AreErrorsWhereTheyAre) {
+  YamlDocument doc;
+  std::string error;
+  SourceLoc where;
+  EXPECT_FALSE(ParseYaml("a: 1\nb: \xc3\xa9\xc0\xaf\n", doc, error, where));
+  EXPECT_EQ(error, "byte 0xC0 is not UTF-8 (the text must be UTF-8; convert it, for example "
+                   "with iconv)");
+  EXPECT_EQ(where.line, 2);
+  EXPECT_EQ(where.column, 5);  // after "b: " and the one character \xc3\xa9
+}
+
+TEST(ParseYaml, NestingBeyondTheLimitIsAnErrorThatSaysSo) {
+  const auto nested = [](std::size_t depth) {
+    return "a: " + std::string(depth, '[') + std::string(depth, ']') + "\n";
+  };
+  YamlDocument doc;
+  std::string error;
+  SourceLoc where;
+  // The top mapping is one level: 63 lists inside it make 64.
+  EXPECT_TRUE(ParseYaml(nested(kMaxYamlDepth - 1), doc, error, where)) << error;
+  for (std::size_t depth : {kMaxYamlDepth, std::size_t{5000}}) {
+    YamlDocument deep;
+    EXPECT_FALSE(ParseYaml(nested(depth), deep, error, where));
+    EXPECT_EQ(error, "nested deeper than 64 levels (the limit)");
+    EXPECT_EQ(where.line, 1);
+    EXPECT_EQ(where.column, 4 + static_cast<int>(kMaxYamlDepth) - 1);  // the 65th collection
+  }
+}
+
 TEST(ParseYaml, EmptyTextIsANullRoot) {
   YamlDocument doc;
   std::string error;

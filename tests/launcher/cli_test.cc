@@ -57,12 +57,16 @@ TEST(Cli, CheckValidSpecExitsZeroQuietly) {
   CliRun r = Cli({"--check", "good.yaml"}, Files({{"good.yaml", kGood}}));
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
 }
 
+// Diagnostics are for people, on stderr, as a compiler's are; stdout
+// carries only --output json.
 TEST(Cli, CheckInvalidSpecExitsOneWithCompilerStyleOutput) {
   CliRun r = Cli({"--check", "good.yaml", "bad.yaml"}, Files({{"good.yaml", kGood}, {"bad.yaml", kBad}}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
-  EXPECT_EQ(r.out,
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
             "bad.yaml:3:17: error: tasks[web].cpu: unknown key 'cpu'; did you mean 'resources.cpus'?\n"
             "    - {name: web, cpu: 1, command: x}\n"
             "                  ^\n"
@@ -72,6 +76,7 @@ TEST(Cli, CheckInvalidSpecExitsOneWithCompilerStyleOutput) {
 TEST(Cli, CheckJsonOutputHasOneRecordPerProblem) {
   CliRun r = Cli({"--check", "--output", "json", "bad.yaml"}, Files({{"bad.yaml", kBad}}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
+  EXPECT_EQ(r.err, "");
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j["valid"]);
   ASSERT_EQ(j["diagnostics"].size(), 1u);
@@ -82,6 +87,36 @@ TEST(Cli, CheckJsonOutputHasOneRecordPerProblem) {
   EXPECT_EQ(d["path"], "tasks[web].cpu");
   EXPECT_EQ(d["severity"], "error");
   EXPECT_EQ(d["hint"], "did you mean 'resources.cpus'?");
+}
+
+// Issue #17, item 8: bytes that are not UTF-8 in a spec, or in a value it
+// reads, are errors at their position, and the JSON printed stays JSON.
+TEST(Cli, BytesThatAreNotUtf8AreErrorsWhereTheyAreAndJsonStaysJson) {
+  const std::string spec = "version: 1\ntasks:\n  - name: \"a\xc0\xaf" "b\"\n    command: x\n";
+  CliRun json = Cli({"--check", "--output", "json", "u.yaml"}, Files({{"u.yaml", spec}}));
+  EXPECT_EQ(json.code, kExitInvalidSpec);
+  const nlohmann::json j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.out;
+  ASSERT_EQ(j["diagnostics"].size(), 1u);
+  EXPECT_EQ(j["diagnostics"][0]["line"], 3);
+  EXPECT_EQ(j["diagnostics"][0]["column"], 13);
+  EXPECT_NE(j["diagnostics"][0]["message"].get<std::string>().find("byte 0xC0 is not UTF-8"),
+            std::string::npos);
+  EXPECT_EQ(Cli({"--plan", "u.yaml"}, Files({{"u.yaml", spec}})).code, kExitInvalidSpec);
+
+  const std::string reads =
+      "version: 1\ntasks:\n  - name: a\n    command: x\n"
+      "    env: {K: {from_file: k.txt}, V: {from_env: V}}\n";
+  World world = FakeWorld({{"r.yaml", reads}, {"k.txt", "ok\xff\n"}},
+                          {{"V", "\xe0\x80\x80"}});
+  CliRun read = Cli({"--check", "r.yaml"}, world);
+  EXPECT_EQ(read.code, kExitInvalidSpec);
+  EXPECT_NE(read.err.find("tasks[a].env.K.from_file: 'k.txt' is not UTF-8 text (byte 2)"),
+            std::string::npos)
+      << read.err;
+  EXPECT_NE(read.err.find("tasks[a].env.V.from_env: the value of 'V' is not UTF-8 text (byte 0)"),
+            std::string::npos)
+      << read.err;
 }
 
 TEST(Cli, StrictMakesWarningsFail) {
@@ -98,7 +133,7 @@ TEST(Cli, StrictMakesWarningsFail) {
 TEST(Cli, UnreadableFileIsAnInvalidSpec) {
   CliRun r = Cli({"--check", "missing.yaml"}, Files({}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
-  EXPECT_EQ(r.out,
+  EXPECT_EQ(r.err,
             "missing.yaml: error: cannot read the file: No such file or directory\n1 error\n");
 }
 
@@ -108,17 +143,17 @@ TEST(Cli, MissingBodyFileIsReportedAtItsKey) {
       "index.html}\n";
   CliRun r = Cli({"--check", "specs/s.yaml"}, Files({{"specs/s.yaml", spec}}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
-  EXPECT_NE(r.out.find("specs/s.yaml:5:26: error: tasks[web].service.body_file: cannot read "
+  EXPECT_NE(r.err.find("specs/s.yaml:5:26: error: tasks[web].service.body_file: cannot read "
                        "'specs/index.html': No such file or directory"),
             std::string::npos)
-      << r.out;
+      << r.err;
 }
 
 TEST(Cli, MasterThatDoesNotParseIsReportedAtItsKey) {
   std::string spec = "version: 1\nmaster: \"::not a url\"\ntasks: [{name: a, command: x}]\n";
   CliRun r = Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
-  EXPECT_EQ(r.out.rfind("m.yaml:2:9: error: master: ", 0), 0u) << r.out;
+  EXPECT_EQ(r.err.rfind("m.yaml:2:9: error: master: ", 0), 0u) << r.err;
   for (const char* good : {"127.0.0.1:5050", "https://m1:5050,m2:5050", "zk://z1:2181/mesos"}) {
     std::string ok = "version: 1\nmaster: \"" + std::string(good) + "\"\ntasks: [{name: a, command: x}]\n";
     EXPECT_EQ(Cli({"--check", "m.yaml"}, Files({{"m.yaml", ok}})).code, kExitOk) << good;
@@ -130,10 +165,10 @@ TEST(Cli, MasterFileThatCannotBeReadHereIsOnlyAWarning) {
       "version: 1\nmaster: file:///etc/mesos/master\ntasks: [{name: a, command: x}]\n";
   CliRun r = Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}}));
   EXPECT_EQ(r.code, kExitOk);
-  EXPECT_EQ(r.out.rfind("m.yaml:2:9: warning: master: ", 0), 0u) << r.out;
+  EXPECT_EQ(r.err.rfind("m.yaml:2:9: warning: master: ", 0), 0u) << r.err;
   CliRun bad = Cli({"--check", "m.yaml"},
                    Files({{"m.yaml", spec}, {"/etc/mesos/master", "nonsense here"}}));
-  EXPECT_EQ(bad.code, kExitInvalidSpec) << bad.out;
+  EXPECT_EQ(bad.code, kExitInvalidSpec) << bad.err;
 }
 
 TEST(Cli, PlanPrintsJsonAndRefusesInvalidSpecs) {
@@ -274,21 +309,21 @@ TEST(Cli, SpecsBodyFilesAndEnvironmentFilesHaveSizeLimits) {
                           {"big.html", std::string(kMaxBodyFileBytes + 1, 'x')},
                           {"key.txt", std::string(kMaxEnvFileBytes + 1, 'k')}}));
   EXPECT_EQ(run.code, kExitInvalidSpec);
-  EXPECT_NE(run.out.find("w.yaml:5:26: error: tasks[web].service.body_file: 'big.html' is 8388609 "
+  EXPECT_NE(run.err.find("w.yaml:5:26: error: tasks[web].service.body_file: 'big.html' is 8388609 "
                          "bytes; a body_file travels in every launch and may be at most 8 MiB"),
             std::string::npos)
-      << run.out;
-  EXPECT_NE(run.out.find("tasks[web].env.KEY.from_file: 'key.txt' is 65537 bytes; an environment "
+      << run.err;
+  EXPECT_NE(run.err.find("tasks[web].env.KEY.from_file: 'key.txt' is 65537 bytes; an environment "
                          "value may be at most 64 KiB"),
             std::string::npos)
-      << run.out;
+      << run.err;
 
   CliRun huge = Cli({"--check", "h.yaml"},
                     Files({{"h.yaml", "version: 1\n#" + std::string(kMaxSpecBytes, 'x') + "\n"}}));
   EXPECT_EQ(huge.code, kExitInvalidSpec);
-  EXPECT_NE(huge.out.find("h.yaml: error: the spec is 1048589 bytes; a spec may be at most 1 MiB"),
+  EXPECT_NE(huge.err.find("h.yaml: error: the spec is 1048589 bytes; a spec may be at most 1 MiB"),
             std::string::npos)
-      << huge.out;
+      << huge.err;
 }
 
 TEST(Cli, UsageErrorsExit64) {

@@ -62,5 +62,25 @@ TEST(Secrets, MissingSecretsAreErrorsThatNeverShowAValue) {
   EXPECT_EQ(text.find("pw"), std::string::npos);
 }
 
+TEST(Secrets, SecretsThatAreNotUtf8AreErrorsThatNeverShowTheValue) {
+  spec::LoadResult r = spec::Load(kSpec, "specs/app.yaml");
+  Diagnostics d("specs/app.yaml");
+  RunSecrets s = ReadSecrets(
+      r.spec, Fake({{"specs/db.secret", "pa\xffss\n"}, {"specs/ops.secret", "pw"}},
+                   {{"TOKEN", "t\xc3"}}),
+      "", d);
+  EXPECT_EQ(d.error_count(), 2);
+  EXPECT_FALSE(s.env.count("DB_PASSWORD"));
+  EXPECT_FALSE(s.env.count("API_TOKEN"));
+  std::string text;
+  for (const Diagnostic& diagnostic : d.Sorted()) text += Render(diagnostic);
+  EXPECT_NE(text.find("the secret file 'specs/db.secret' is not UTF-8 text (byte 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("the secret variable 'TOKEN' is not UTF-8 text (byte 1)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("pa"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mlaunch
