@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "launcher/offer_match.h"
+
 namespace mlaunch {
 namespace {
 
@@ -293,7 +295,7 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
     if (p.static_port) ask.static_port = static_cast<uint32_t>(*p.static_port);
     m.ports.push_back(ask);
   }
-  m.constraints = task.constraints;
+  for (const spec::Constraint& c : task.constraints) m.constraints.push_back(ForMatching(c));
   m.roles = task.accepted_roles.empty() ? spec.framework.roles : task.accepted_roles;
 
   v1::TaskInfo& info = plan.task_info;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -228,12 +227,8 @@ std::optional<std::string> FieldValue(const std::string& field, const AgentFacts
   return it->second;
 }
 
-bool FullMatch(const std::string& pattern, const std::string& text) {
-  try {
-    return std::regex_match(text, std::regex(pattern));
-  } catch (const std::regex_error&) {
-    return false;  // --check rejects bad patterns; never match one
-  }
+bool FullMatch(const spec::Constraint& c, const std::string& text) {
+  return c.regex && c.regex->FullMatch(text);
 }
 
 }  // namespace
@@ -279,6 +274,14 @@ AgentFacts AgentFacts::Of(const v1::Offer& offer) {
   return facts;
 }
 
+spec::Constraint ForMatching(spec::Constraint c) {
+  if (c.op == spec::ConstraintOp::kLike || c.op == spec::ConstraintOp::kUnlike) {
+    Result<Regex> compiled = Regex::Compile(c.value);
+    if (compiled.ok()) c.regex = std::move(compiled).value();
+  }
+  return c;
+}
+
 bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
                          const AgentFacts& agent, const std::vector<Placement>& placed,
                          std::string& why) {
@@ -311,10 +314,10 @@ bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
       if (*value != c.value) return fail("'" + *value + "' is not " + c.value);
       return true;
     case spec::ConstraintOp::kLike:
-      if (!FullMatch(c.value, *value)) return fail("'" + *value + "' does not match");
+      if (!FullMatch(c, *value)) return fail("'" + *value + "' does not match");
       return true;
     case spec::ConstraintOp::kUnlike:
-      if (FullMatch(c.value, *value)) return fail("'" + *value + "' matches");
+      if (FullMatch(c, *value)) return fail("'" + *value + "' matches");
       return true;
     case spec::ConstraintOp::kMaxPer: {
       int limit = c.value.empty() ? 1 : std::atoi(c.value.c_str());

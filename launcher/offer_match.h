@@ -116,6 +116,11 @@ MatchOutcome MatchOffers(const OfferList& offers,
 
 // Whether `agent` satisfies `constraint` for another instance of `task`,
 // given where its instances are; on failure `why` says what failed.
+// `c` ready for SatisfiesConstraint: a LIKE/UNLIKE pattern compiled, once
+// (copies share it). A pattern that does not compile matches nothing;
+// --check and --plan refuse such a spec first.
+spec::Constraint ForMatching(spec::Constraint c);
+
 bool SatisfiesConstraint(const spec::Constraint& constraint, const std::string& task,
                          const AgentFacts& agent, const std::vector<Placement>& placed,
                          std::string& why);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
 #include <sstream>
 
 #include "launcher/compile.h"
@@ -735,6 +734,39 @@ std::optional<SchedulerCore::SandboxFile> SchedulerCore::ExecutorStderr(
                                        failure.executor_id().value() + "/runs/latest/stderr"};
 }
 
+namespace {
+
+bool IsSha256Hex(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// G of the last "executor checksum mismatch (expected E, got G)" the agent's
+// check wrote (VerifyThenExec): 64 hex digits, or "no readable file".
+std::optional<std::string> DigestTheAgentFound(std::string_view stderr_text) {
+  constexpr std::string_view kStart = "executor checksum mismatch (expected ";
+  constexpr std::string_view kGot = ", got ";
+  constexpr std::string_view kNoFile = "no readable file";
+  for (std::size_t at = stderr_text.rfind(kStart); at != std::string_view::npos;
+       at = at == 0 ? std::string_view::npos : stderr_text.rfind(kStart, at - 1)) {
+    std::string_view rest = stderr_text.substr(at + kStart.size());
+    if (rest.size() < 64 || !IsSha256Hex(rest.substr(0, 64))) continue;
+    rest = rest.substr(64);
+    if (rest.substr(0, kGot.size()) != kGot) continue;
+    rest = rest.substr(kGot.size());
+    if (rest.size() > 64 && IsSha256Hex(rest.substr(0, 64)) && rest[64] == ')') {
+      return std::string(rest.substr(0, 64));
+    }
+    if (rest.substr(0, kNoFile.size() + 1) == std::string(kNoFile) + ")") {
+      return std::string(kNoFile);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
                               std::string_view executor_stderr, Millis now) {
   Output out;
@@ -744,16 +776,8 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   const bool current = i.task_id == failure.executor_id().value();
   // Too late to matter: the instance was launched again since.
   if (!current && !i.task_id.empty()) return out;
-  // The agent's check wrote "executor checksum mismatch (expected E, got G)"
-  // (the last one, should the file hold several).
-  static const std::regex kFound(
-      R"(executor checksum mismatch \(expected [0-9a-f]{64}, got ([0-9a-f]{64}|no readable file)\))");
-  std::string got = "other bytes: the executor's stderr on the agent names their sha256";
-  for (auto it = std::regex_iterator<std::string_view::const_iterator>(
-           executor_stderr.begin(), executor_stderr.end(), kFound);
-       it != std::regex_iterator<std::string_view::const_iterator>(); ++it) {
-    got = (*it)[1].str();
-  }
+  const std::string got = DigestTheAgentFound(executor_stderr).value_or(
+      "other bytes: the executor's stderr on the agent names their sha256");
   if (executor_stderr.find(kNoSha256sum) != std::string_view::npos) {
     i.executor_cause = "executor checksum cannot be checked: the agent has no sha256sum";
   } else {

@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev libspdlog-dev libcxxopts-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev openssl
+  libre2-dev
   clang libclang-rt-14-dev
   python3 python3-jsonschema python3-yaml curl ccache file zlib1g-dev
   nettle-dev libacl1-dev liblzma-dev libzstd-dev libbz2-dev

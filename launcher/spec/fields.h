@@ -29,7 +29,8 @@ struct FieldInfo {
   std::optional<double> min = {};  // numbers: lower bound
   bool min_exclusive = false;      //   ... and whether it is excluded
   std::optional<double> max = {};  // numbers: upper bound (inclusive)
-  std::string_view pattern = {};   // strings: ECMAScript regex, whole value
+  std::string_view pattern = {};   // strings: a regex in the common subset of RE2 (the
+                                   // loader) and ECMAScript (the JSON Schema)
   std::string_view pattern_text = {};  // ... and what it means, for messages
   bool any_scalar = false;         // strings: numbers and booleans are taken as text
 };

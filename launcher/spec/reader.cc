@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -39,9 +40,12 @@ bool Reader::Matches(std::string_view pattern, const std::string& text) {
   if (pattern == kEnvNamePattern) return IsEnvName(text);
   auto it = patterns_.find(pattern);
   if (it == patterns_.end()) {
-    it = patterns_.emplace(pattern, std::regex(std::string(pattern))).first;
+    Result<Regex> compiled = Regex::Compile(pattern);
+    assert(compiled.ok());  // the field table's own patterns (a test compiles each)
+    if (!compiled.ok()) return false;
+    it = patterns_.emplace(pattern, std::move(compiled).value()).first;
   }
-  return std::regex_search(text, it->second);
+  return it->second.PartialMatch(text);
 }
 
 const YamlNode* Lookup(const YamlNode* map, std::string_view key) {

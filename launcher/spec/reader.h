@@ -13,13 +13,13 @@
 #include <concepts>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/diagnostic.h"
+#include "common/regex.h"
 #include "launcher/spec/fields.h"
 #include "launcher/spec/spec.h"
 #include "common/yaml_tree.h"
@@ -53,7 +53,7 @@ class Reader {
  private:
   Diagnostics& diagnostics_;
   SourceMap& where_;
-  std::map<std::string_view, std::regex> patterns_;
+  std::map<std::string_view, Regex> patterns_;
 };
 
 // ---- Values. Each reads `layers` into `out`, or reports and leaves `out`.

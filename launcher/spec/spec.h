@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/diagnostic.h"
+#include "common/regex.h"
 #include "launcher/spec/units.h"
 
 namespace mlaunch::spec {
@@ -67,6 +68,8 @@ struct Constraint {
   std::string field;                      // "hostname" or an agent attribute
   ConstraintOp op = ConstraintOp::kUnique;
   std::string value;                      // empty when the operator takes none
+  // LIKE/UNLIKE: `value` compiled, once, by the compiler (launcher/compile.h).
+  std::optional<Regex> regex;
 };
 
 struct EnvVar {

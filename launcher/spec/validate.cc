@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <regex>
 #include <set>
 
 namespace mlaunch::spec {
@@ -301,10 +300,9 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
         if (c.value.empty()) {
           Error(cp, op + " needs a regular expression", "write [" + c.field + ", " + op + ", \"rack-[12]\"]");
         } else {
-          try {
-            std::regex check(c.value);
-          } catch (const std::regex_error& e) {
-            Error(vp, "'" + c.value + "' is not a valid regular expression: " + e.what());
+          Result<Regex> compiled = Regex::Compile(c.value);
+          if (!compiled.ok()) {
+            Error(vp, "not a usable regular expression (RE2 syntax): " + compiled.message());
           }
         }
         break;

@@ -237,33 +237,45 @@ TEST_P(Constraints, DecideLikeMarathon) {
   AgentFacts agent{"a9", "h9", {}};
   if (!c.rack.empty()) agent.attributes["rack"] = c.rack;
   std::string why;
-  EXPECT_EQ(SatisfiesConstraint(c.constraint, "web", agent, placed, why), c.fits) << why;
+  EXPECT_EQ(SatisfiesConstraint(ForMatching(c.constraint), "web", agent, placed, why), c.fits)
+      << why;
   EXPECT_EQ(why.empty(), c.fits);
 }
 
 using Op = spec::ConstraintOp;
+spec::Constraint C(std::string field, Op op, std::string value) {
+  spec::Constraint c;
+  c.field = std::move(field);
+  c.op = op;
+  c.value = std::move(value);
+  return c;
+}
 INSTANTIATE_TEST_SUITE_P(
     OfferMatch, Constraints,
     ::testing::Values(
-        ConstraintCase{"unique_new", {"rack", Op::kUnique, ""}, {"r1"}, "r2", true},
-        ConstraintCase{"unique_taken", {"rack", Op::kUnique, ""}, {"r1"}, "r1", false},
-        ConstraintCase{"cluster_value", {"rack", Op::kCluster, "r1"}, {}, "r1", true},
-        ConstraintCase{"cluster_other", {"rack", Op::kCluster, "r1"}, {}, "r2", false},
-        ConstraintCase{"cluster_follows_first", {"rack", Op::kCluster, ""}, {"r2"}, "r1", false},
-        ConstraintCase{"is_equal", {"rack", Op::kIs, "r1"}, {}, "r1", true},
-        ConstraintCase{"is_prefix_is_not_equal", {"rack", Op::kIs, "r"}, {}, "r1", false},
-        ConstraintCase{"like_whole_value", {"rack", Op::kLike, "r[12]"}, {}, "r2", true},
-        ConstraintCase{"like_no_partial", {"rack", Op::kLike, "r"}, {}, "r2", false},
-        ConstraintCase{"unlike", {"rack", Op::kUnlike, "r[12]"}, {}, "r3", true},
-        ConstraintCase{"unlike_match", {"rack", Op::kUnlike, "r[12]"}, {}, "r1", false},
-        ConstraintCase{"unlike_missing", {"rack", Op::kUnlike, "r1"}, {}, "", true},
-        ConstraintCase{"missing_attribute", {"rack", Op::kUnique, ""}, {}, "", false},
-        ConstraintCase{"max_per_room", {"rack", Op::kMaxPer, "2"}, {"r1"}, "r1", true},
-        ConstraintCase{"max_per_full", {"rack", Op::kMaxPer, "2"}, {"r1", "r1"}, "r1", false},
-        ConstraintCase{"group_by_new_group", {"rack", Op::kGroupBy, "2"}, {"r1"}, "r2", true},
-        ConstraintCase{"group_by_waits_for_second_group", {"rack", Op::kGroupBy, "2"}, {"r1"}, "r1", false},
-        ConstraintCase{"group_by_even", {"rack", Op::kGroupBy, "2"}, {"r1", "r2"}, "r1", true},
-        ConstraintCase{"group_by_uneven", {"rack", Op::kGroupBy, ""}, {"r1", "r1", "r2"}, "r1", false}),
+        ConstraintCase{"unique_new", C("rack", Op::kUnique, ""), {"r1"}, "r2", true},
+        ConstraintCase{"unique_taken", C("rack", Op::kUnique, ""), {"r1"}, "r1", false},
+        ConstraintCase{"cluster_value", C("rack", Op::kCluster, "r1"), {}, "r1", true},
+        ConstraintCase{"cluster_other", C("rack", Op::kCluster, "r1"), {}, "r2", false},
+        ConstraintCase{"cluster_follows_first", C("rack", Op::kCluster, ""), {"r2"}, "r1", false},
+        ConstraintCase{"is_equal", C("rack", Op::kIs, "r1"), {}, "r1", true},
+        ConstraintCase{"is_prefix_is_not_equal", C("rack", Op::kIs, "r"), {}, "r1", false},
+        ConstraintCase{"like_whole_value", C("rack", Op::kLike, "r[12]"), {}, "r2", true},
+        ConstraintCase{"like_no_partial", C("rack", Op::kLike, "r"), {}, "r2", false},
+        ConstraintCase{"unlike", C("rack", Op::kUnlike, "r[12]"), {}, "r3", true},
+        ConstraintCase{"unlike_match", C("rack", Op::kUnlike, "r[12]"), {}, "r1", false},
+        ConstraintCase{"unlike_missing", C("rack", Op::kUnlike, "r1"), {}, "", true},
+        ConstraintCase{"like_never_backtracks", C("rack", Op::kLike, "(r+)+s"), {},
+                       std::string(100000, 'r'), false},
+        ConstraintCase{"like_uncompilable_matches_nothing", C("rack", Op::kLike, "r("), {}, "r(",
+                       false},
+        ConstraintCase{"missing_attribute", C("rack", Op::kUnique, ""), {}, "", false},
+        ConstraintCase{"max_per_room", C("rack", Op::kMaxPer, "2"), {"r1"}, "r1", true},
+        ConstraintCase{"max_per_full", C("rack", Op::kMaxPer, "2"), {"r1", "r1"}, "r1", false},
+        ConstraintCase{"group_by_new_group", C("rack", Op::kGroupBy, "2"), {"r1"}, "r2", true},
+        ConstraintCase{"group_by_waits_for_second_group", C("rack", Op::kGroupBy, "2"), {"r1"}, "r1", false},
+        ConstraintCase{"group_by_even", C("rack", Op::kGroupBy, "2"), {"r1", "r2"}, "r1", true},
+        ConstraintCase{"group_by_uneven", C("rack", Op::kGroupBy, ""), {"r1", "r1", "r2"}, "r1", false}),
     [](const ::testing::TestParamInfo<ConstraintCase>& p) { return p.param.name; });
 
 TEST(AgentFacts, FormatsAttributesAsText) {

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "common/regex.h"
 #include "launcher/spec/docs.h"
 #include "launcher/spec/schema.h"
 
@@ -40,6 +44,26 @@ TEST(Schema, EveryKeyHasADescription) {
   std::string schema = JsonSchema();
   EXPECT_EQ(schema.find("\"description\": \"\""), std::string::npos);
   EXPECT_NE(schema.find("\"additionalProperties\": false"), std::string::npos);
+}
+
+// The loader matches string values with the same patterns the schema gives
+// editors (Reader::Matches), compiled by RE2: each must compile. (Durations
+// and sizes, strings or numbers, are parsed by units.h; their patterns, with
+// a lookahead, are for editors only.)
+TEST(Schema, EveryPatternOfAStringCompiles) {
+  int patterns = 0;
+  std::function<void(const nlohmann::json&)> visit = [&](const nlohmann::json& node) {
+    if (!node.is_structured()) return;
+    if (node.is_object() && node.contains("pattern") && node["pattern"].is_string() &&
+        (!node.contains("type") || node["type"] == "string")) {
+      ++patterns;
+      const std::string pattern = node["pattern"];
+      EXPECT_TRUE(Regex::Compile(pattern).ok()) << pattern;
+    }
+    for (const auto& child : node) visit(child);
+  };
+  visit(nlohmann::json::parse(JsonSchema()));
+  EXPECT_GE(patterns, 5);
 }
 
 }  // namespace
