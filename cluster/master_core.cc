@@ -20,6 +20,15 @@ using mesos::v1::scheduler::Event;
 
 constexpr int kNameMax = 255;  // NAME_MAX
 
+// kMaxLabelsBytes: labels the master would keep beyond it are refused.
+std::optional<std::string> LabelsTooLarge(const mesos::v1::Labels& labels,
+                                          const std::string& whose) {
+  const std::size_t bytes = labels.ByteSizeLong();
+  if (bytes <= kMaxLabelsBytes) return std::nullopt;
+  return whose + " labels take " + std::to_string(bytes) + " bytes; this master keeps at most " +
+         std::to_string(kMaxLabelsBytes);
+}
+
 bool HasCapability(const FrameworkInfo& info,
                    mesos::v1::FrameworkInfo::Capability::Type type) {
   return std::any_of(info.capabilities().begin(), info.capabilities().end(),
@@ -439,6 +448,7 @@ MasterCore::Subscription MasterCore::Subscribe(
   };
 
   FrameworkInfo info = call.subscribe().framework_info();
+  if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
   if (principal && !info.has_principal()) info.set_principal(*principal);
   if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
   const std::vector<std::string> roles = RolesOf(info);
@@ -640,6 +650,7 @@ MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
                   (known.checkpoint() ? "true" : "false") + ")");
   }
   if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
+  if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
   const std::vector<std::string> roles = RolesOf(info);
   for (const std::string& role : call.update_framework().suppressed_roles()) {
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
@@ -688,12 +699,24 @@ void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
   for (auto& [task_id, task] : framework.tasks) {
     if (!IsTerminal(task.state)) task.state = mesos::v1::TASK_KILLED;
     task.pending.clear();
-    framework.completed_tasks.push_back(std::move(task));
+    Complete(framework, std::move(task));
   }
   framework.tasks.clear();
   framework.executors.clear();
   completed_frameworks_[id] = std::move(framework);
+  completed_order_.push_back(id);
   frameworks_.erase(id);
+  while (completed_order_.size() > options_.max_completed_frameworks) {
+    completed_frameworks_.erase(completed_order_.front());
+    completed_order_.pop_front();
+  }
+}
+
+void MasterCore::Complete(Framework& framework, Task task) {
+  framework.completed_tasks.push_back(std::move(task));
+  while (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
+    framework.completed_tasks.pop_front();
+  }
 }
 
 MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) {
@@ -782,6 +805,7 @@ std::optional<std::string> MasterCore::ValidateTask(
   if (framework.tasks.count(task.task_id().value()) > 0) {
     return "Task has duplicate ID: " + task.task_id().value();
   }
+  if (auto error = LabelsTooLarge(task.labels(), "the task's")) return error;
   if (task.agent_id().value() != agent_id) {
     return "Task uses invalid agent " + task.agent_id().value() +
            " while agent " + agent_id + " is expected";
@@ -1244,7 +1268,7 @@ void MasterCore::Acknowledge(Framework& framework,
   if (IsTerminal(acked)) {
     // Later updates after a terminal one are not forwarded.
     task.pending.clear();
-    framework.completed_tasks.push_back(std::move(task));
+    Complete(framework, std::move(task));
     framework.tasks.erase(it);
     return;
   }
@@ -1355,7 +1379,7 @@ std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_i
         gone.state = state;
       }
       gone.pending.clear();
-      framework.completed_tasks.push_back(std::move(gone));
+      Complete(framework, std::move(gone));
       task = framework.tasks.erase(task);
     }
     if (had_any) {

@@ -46,7 +46,18 @@ struct MasterOptions {
   Millis status_update_retry_min = 10'000;
   Millis status_update_retry_max = 600'000;
   std::function<std::string()> new_uuid;  // 16 random bytes
+  // Ended frameworks and ended tasks are kept for /master/state and to
+  // refuse a removed framework, up to these counts (Mesos' defaults of
+  // --max_completed_frameworks and --max_completed_tasks_per_framework);
+  // beyond them the oldest is forgotten.
+  std::size_t max_completed_frameworks = 50;
+  std::size_t max_completed_tasks_per_framework = 1000;
 };
+
+// The labels of a FrameworkInfo, or of a TaskInfo, may take at most this
+// many bytes (serialized): the master keeps them for as long as it keeps
+// the framework, and more would let one client fill its memory.
+inline constexpr std::size_t kMaxLabelsBytes = 64 * 1024;
 
 // Requests from the master to one agent.
 struct LaunchTasks {  // LAUNCH (one task) or LAUNCH_GROUP (several)
@@ -275,7 +286,7 @@ class MasterCore {
     std::map<std::string, Task> tasks;
     // agent id -> executor id -> executor
     std::map<std::string, std::map<std::string, Executor>> executors;
-    std::vector<Task> completed_tasks;
+    std::deque<Task> completed_tasks;  // oldest first, bounded
   };
   struct Agent {
     mesos::v1::AgentInfo info;
@@ -345,6 +356,9 @@ class MasterCore {
   MasterOptions options_;
   std::map<std::string, Framework> frameworks_;
   std::map<std::string, Framework> completed_frameworks_;
+  std::deque<std::string> completed_order_;  // ids, oldest first
+  // Keeps an ended task, forgetting the oldest beyond the limit.
+  void Complete(Framework& framework, Task task);
   std::map<std::string, Agent> agents_;
   std::set<std::string> gone_agents_;  // marked gone by the operator
   std::map<std::string, OutstandingOffer> offers_;

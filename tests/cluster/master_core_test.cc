@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -985,6 +986,74 @@ TEST_F(MasterCoreTest, AFrameworkIdThatIsNoValidIdIsRefused) {
         << events[0].error().message();
     EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
   }
+}
+
+// Issue #17, item 5: 2,100 subscriptions left 2,374 frameworks in memory.
+TEST_F(MasterCoreTest, OnlyTheLatestFiftyEndedFrameworksAreKept) {
+  std::vector<std::string> ids;
+  for (int n = 0; n < 60; ++n) {
+    Subscribe(Framework(3600));
+    ids.push_back(framework_id_);
+    Handle(NewCall(Call::TEARDOWN));
+  }
+  std::set<std::string> kept;
+  for (const FrameworkView& f : core_.View().completed_frameworks) kept.insert(f.info.id().value());
+  EXPECT_EQ(kept.size(), 50u);
+  EXPECT_EQ(kept.count(ids[9]), 0u);
+  EXPECT_EQ(kept.count(ids[10]), 1u);
+  EXPECT_EQ(kept.count(ids[59]), 1u);
+  // One still kept is still refused.
+  auto info = Framework(3600);
+  info.mutable_id()->set_value(ids[59]);
+  const std::string stream = Subscribe(info);
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].error().message(), "Framework has been removed");
+}
+
+TEST_F(MasterCoreTest, OnlyTheLatestThousandEndedTasksOfAFrameworkAreKept) {
+  const std::string agent = AddAgent();
+  Subscribe(Framework());
+  for (int n = 0; n < 1005; ++n) {
+    now_ += 6'000;  // past the ACCEPT's default 5 s filter on what it left
+    const auto offer = OneOffer();
+    const std::string id = "t" + std::to_string(n);
+    Handle(Launch({offer.id().value()}, {CommandTask(id, offer)}));
+    const TaskStatus finished = AgentStatus(id, mesos::v1::TASK_FINISHED, 'f');
+    core_.StatusUpdate(agent, framework_id_, finished, now_);
+    Handle(Ack(agent, finished));
+  }
+  const MasterView view = core_.View();
+  ASSERT_EQ(view.frameworks.size(), 1u);
+  const auto& tasks = view.frameworks[0].tasks;
+  ASSERT_EQ(tasks.size(), 1000u);
+  EXPECT_EQ(tasks.front().info.task_id().value(), "t5");
+  EXPECT_EQ(tasks.back().info.task_id().value(), "t1004");
+}
+
+TEST_F(MasterCoreTest, LabelsOverTheLimitAreRefused) {
+  auto info = Framework();
+  mesos::v1::Label* big = info.mutable_labels()->add_labels();
+  big->set_key("k");
+  big->set_value(std::string(kMaxLabelsBytes, 'v'));
+  const std::string refused = Subscribe(info);
+  auto events = EventsOn(last_, refused);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].error().message().find("this master keeps at most 65536"),
+            std::string::npos)
+      << events[0].error().message();
+
+  const std::string agent = AddAgent();
+  const std::string stream = Subscribe(Framework());
+  const auto offer = OneOffer();
+  mesos::v1::TaskInfo task = CommandTask("t1", offer);
+  *task.mutable_labels() = info.labels();
+  auto out = Handle(Launch({offer.id().value()}, {task}));
+  EXPECT_TRUE(Requests<LaunchTasks>(out).empty());
+  auto updates = EventsOn(out, stream);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].update().status().state(), mesos::v1::TASK_ERROR);
+  EXPECT_EQ(updates[0].update().status().reason(), TaskStatus::REASON_TASK_INVALID);
 }
 
 TEST_F(MasterCoreTest, SuppressedRoleOutsideTheRolesGetsAnError) {
