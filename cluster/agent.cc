@@ -12,7 +12,6 @@
 #include <climits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <system_error>
 
@@ -25,6 +24,7 @@
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
 #include "common/json_text.h"
+#include "common/random_ids.h"
 #include "common/recordio.h"
 #include "common/url_query.h"
 
@@ -40,33 +40,6 @@ namespace {
 
 constexpr char kProtobuf[] = "application/x-protobuf";
 constexpr char kJson[] = "application/json";
-
-std::string RandomBytes16() {
-  static std::mutex mutex;
-  static std::mt19937_64 engine{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mutex);
-  std::string bytes(16, '\0');
-  for (int i = 0; i < 16; i += 8) {
-    const std::uint64_t word = engine();
-    for (int j = 0; j < 8; ++j)
-      bytes[i + j] = static_cast<char>(word >> (8 * j));
-  }
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122
-  return bytes;
-}
-
-std::string UuidString(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    text += kHex[byte >> 4];
-    text += kHex[byte & 0xf];
-  }
-  return text;
-}
 
 // A descriptor that becomes readable when process `pid` ends; -1 when
 // there is no such process.
@@ -195,7 +168,7 @@ TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
   status.set_source(TaskStatus::SOURCE_AGENT);
   if (agent.has_id()) *status.mutable_agent_id() = agent.id();
   if (executor_id != nullptr) *status.mutable_executor_id() = *executor_id;
-  status.set_uuid(RandomBytes16());
+  status.set_uuid(NewUuidBytes());
   status.set_timestamp(std::chrono::duration<double>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count());
@@ -743,7 +716,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     if (!executor->info.has_framework_id()) {
       *executor->info.mutable_framework_id() = launch.framework.id();
     }
-    executor->container_id = UuidString(RandomBytes16());
+    executor->container_id = NewUuid();
     const std::filesystem::path runs =
         std::filesystem::path(options_.work_dir) / "slaves" /
         info_.id().value() / "frameworks" / framework_id / "executors" /

@@ -1,4 +1,5 @@
 #include "cluster/master_core.h"
+#include "common/random_ids.h"
 
 #include <algorithm>
 #include <cmath>
@@ -218,17 +219,6 @@ bool IsTerminal(TaskState state) {
     default:
       return false;
   }
-}
-
-std::string UuidText(const std::string& bytes) {
-  std::string text;
-  char hex[3];
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(bytes[i]));
-    text += hex;
-  }
-  return text;
 }
 
 std::optional<std::string> ValidateCall(

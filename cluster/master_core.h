@@ -376,8 +376,6 @@ std::optional<std::string> ValidateCall(
     const mesos::v1::scheduler::Call& call,
     const std::optional<std::string>& principal);
 
-// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" for 16 raw bytes.
-std::string UuidText(const std::string& bytes);
 
 bool IsTerminal(mesos::v1::TaskState state);
 

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 #include <utility>
 
 #include "cluster/json_proto.h"
 #include "cluster/state_json.h"
 #include "common/json_text.h"
+#include "common/random_ids.h"
 #include "common/recordio.h"
 #include "mesos/v1/master/master.pb.h"
 #include "nlohmann/json.hpp"
@@ -19,25 +19,6 @@ using mesos::v1::scheduler::Call;
 
 constexpr char kProtobuf[] = "application/x-protobuf";
 constexpr char kJson[] = "application/json";
-
-std::function<std::string()> RandomUuids() {
-  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-  auto mutex = std::make_shared<std::mutex>();
-  return [engine, mutex] {
-    std::lock_guard<std::mutex> lock(*mutex);
-    std::string bytes(16, '\0');
-    for (int half = 0; half < 2; ++half) {
-      std::uint64_t n = (*engine)();
-      for (int i = 0; i < 8; ++i) {
-        bytes[static_cast<std::size_t>(half * 8 + i)] =
-            static_cast<char>((n >> (8 * i)) & 0xff);
-      }
-    }
-    bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4
-    bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122
-    return bytes;
-  };
-}
 
 HttpServer::Response Empty(int status) {
   HttpServer::Response response;
@@ -75,7 +56,7 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
       [self](const HttpServer::Request& request) { return self->Serve(request); });
   if (!server.ok()) return server.status();
   MasterOptions core;
-  core.new_uuid = RandomUuids();
+  core.new_uuid = NewUuidBytes;
   core.master_id = UuidText(core.new_uuid());
   core.hostname = self->options_.hostname;
   core.ip = self->options_.address;

@@ -1,5 +1,5 @@
 // SHA-256 as lower-case hex, the form Mesos' and our checksums are written
-// in (64 characters). OpenSSL's EVP digest underneath. Thread-safe.
+// in (64 characters), and HMAC-SHA256. OpenSSL underneath. Thread-safe.
 #ifndef MLAUNCH_COMMON_SHA256_H_
 #define MLAUNCH_COMMON_SHA256_H_
 
@@ -11,6 +11,9 @@
 namespace mlaunch {
 
 std::string Sha256Hex(std::string_view bytes);
+
+// HMAC-SHA256 of `message` under `key` (RFC 2104), as lower-case hex.
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
 // The digest of the file at `path`, read in pieces; an error names the file
 // and the reason it cannot be read.

@@ -12,9 +12,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <thread>
 
+#include "common/random_ids.h"
 #include "executor/agent_client.h"
 #include "executor/services/checksum.h"
 #include "executor/services/command_service.h"
@@ -44,18 +44,6 @@ std::optional<Millis> ParseMesosDuration(const std::string& text) {
     if (unit == name) return static_cast<Millis>(value * factor);
   }
   return std::nullopt;
-}
-
-std::string RandomUuid() {
-  static std::mutex mutex;
-  static std::mt19937_64 engine{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mutex);
-  std::string bytes(16, '\0');
-  for (int i = 0; i < 2; ++i) {
-    uint64_t word = engine();
-    for (int j = 0; j < 8; ++j) bytes[i * 8 + j] = static_cast<char>(word >> (8 * j));
-  }
-  return bytes;
 }
 
 namespace {
@@ -286,7 +274,7 @@ class Loop {
 
 int RunExecutor(const AgentConfig& config, ExecutorOptions options, HttpClient& http,
                 LoopOptions loop) {
-  if (!options.new_uuid) options.new_uuid = RandomUuid;
+  if (!options.new_uuid) options.new_uuid = NewUuidBytes;
   Loop executor(config, std::move(options), http, loop);
   return executor.Run();
 }

@@ -5,12 +5,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <boost/uuid/uuid_generators.hpp>
-#include <boost/uuid/uuid_io.hpp>
 #include <mutex>
 #include <thread>
 
 #include "common/curl_http_client.h"
+#include "common/random_ids.h"
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
 #include "launcher/executor_server.h"
@@ -228,9 +227,8 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     client.http.password = *secrets.principal;
   }
 
-  boost::uuids::random_generator uuids;
   CoreOptions core;
-  core.new_uuid = [&uuids] { return boost::uuids::to_string(uuids()); };
+  core.new_uuid = NewUuid;
   core.secrets = secrets.env;
 
   DriverOptions options;
