@@ -200,6 +200,14 @@ void FailOpenTasks(const mesos::v1::AgentInfo& agent,
 
 Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   std::unique_ptr<LocalAgent> agent(new LocalAgent(std::move(options)));
+  if (agent->options_.authenticate_executors) {
+    std::error_code ignored;  // Open says what is wrong with the directory
+    std::filesystem::create_directories(agent->options_.work_dir, ignored);
+    auto tokens = ExecutorTokens::Open(
+        (std::filesystem::path(agent->options_.work_dir) / "executor_secret_key").string());
+    if (!tokens.ok()) return tokens.status();
+    agent->tokens_ = std::move(tokens).value();
+  }
   if (!agent->options_.agent_id.empty()) {
     if (Status recovered = agent->Recover(); !recovered.ok()) return recovered;
   }
@@ -759,6 +767,10 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
             ? info.shutdown_grace_period().nanoseconds()
             : std::chrono::nanoseconds(options_.shutdown_grace_period).count();
     input.user = info.command().environment();
+    if (tokens_) {
+      input.authentication_token =
+          tokens_->Issue({framework_id, executor_id, executor->container_id});
+    }
     auto env = ExecutorEnvironment(input);
     if (!env.ok()) {
       fail(&info.executor_id(), env.message());
@@ -1008,6 +1020,22 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
     return Empty(404);
   }
+  // Authentication comes first, as in Mesos (before the method is looked at).
+  std::optional<ExecutorClaims> claims;
+  if (tokens_) {
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string authorization = request.headers.Get("Authorization").value_or("");
+    if (authorization.rfind(kBearer, 0) == 0) {
+      claims = tokens_->Verify(std::string_view(authorization).substr(kBearer.size()));
+    }
+    if (!claims) {
+      auto response = HttpServer::Response::Text(
+          401, "executor calls need the token the agent gave in "
+               "MESOS_EXECUTOR_AUTHENTICATION_TOKEN, as 'Authorization: Bearer <token>'");
+      response.headers.Set("WWW-Authenticate", "Bearer realm=\"mesos-agent-executor\"");
+      return response;
+    }
+  }
   if (request.method != "POST") {
     auto response = HttpServer::Response::Text(
         405,
@@ -1069,6 +1097,9 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   if (it == executors_.end())
     return HttpServer::Response::Text(400, "Executor cannot be found");
   Executor& executor = *it->second;
+  if (claims && *claims != ExecutorClaims{framework_id, executor_id, executor.container_id}) {
+    return HttpServer::Response::Text(403, "the token was given to another executor");
+  }
   if (call.type() != Call::SUBSCRIBE && !executor.subscribed) {
     return HttpServer::Response::Text(403, "Executor is not subscribed");
   }

@@ -5,7 +5,10 @@
 // {"data", "offset"} for the executors' output: P only of the form
 // /frameworks/<fw>/executors/<id>/runs/latest/(stdout|stderr), at most
 // kMaxFileReadBytes a read, no authentication (a Mesos agent's default)
-// and runs custom executors as real child processes (§3.1, §3.2): one
+// Executor calls must carry the token the agent gave that executor
+// (cluster/executor_token.h; 401/403 otherwise), unless
+// Options::authenticate_executors is off. It runs custom executors as real
+// child processes (§3.1, §3.2): one
 // sandbox per run under
 //   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
 // with `stdout` and `stderr` files, the environment of §3.2 and nothing of
@@ -93,6 +96,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/executor_token.h"
 #include "cluster/master_http.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
@@ -154,6 +158,9 @@ class LocalAgent : public Agent {
     // Called once (from the worker, without locks) when recovery is over:
     // how many recovered executors subscribed again, of how many found.
     std::function<void(std::size_t resubscribed, std::size_t recovered)> on_recovered;
+    // Executors get a token and must send it with every call
+    // (cluster/executor_token.h), as with Mesos' --authenticate_http_executors.
+    bool authenticate_executors = true;
   };
 
   // Recovers the checkpoints (with Options::agent_id), then binds the
@@ -251,6 +258,7 @@ class LocalAgent : public Agent {
   void Flush(const Reports& reports, Work& work);
 
   Options options_;
+  std::optional<ExecutorTokens> tokens_;  // with authenticate_executors
   std::unique_ptr<HttpServer> server_;
   Reports reports_;
   mesos::v1::AgentInfo info_;

@@ -61,6 +61,10 @@ Result<std::map<std::string, std::string>> ExecutorEnvironment(
     }
   }
   if (env.find("PATH") == env.end()) env["PATH"] = kDefaultExecutorPath;
+  // After the task's own variables, which may not replace it.
+  if (!input.authentication_token.empty()) {
+    env["MESOS_EXECUTOR_AUTHENTICATION_TOKEN"] = input.authentication_token;
+  }
   return env;
 }
 

@@ -35,6 +35,7 @@ struct ExecutorEnvironmentInput {
   std::int64_t subscription_backoff_max_ns = 2'000'000'000;
   bool http_command_executor = false;
   mesos::v1::Environment user;  // CommandInfo.environment
+  std::string authentication_token;  // MESOS_EXECUTOR_AUTHENTICATION_TOKEN, when set
 };
 
 // Fails when a variable is a SECRET whose value cannot be resolved here

@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
        "directory of mesos-launch-executor, the command executor of tasks with only a "
        "CommandInfo (default: this program's directory)",
        cxxopts::value<std::string>())
+      ("no-executor-authentication",
+       "let executors call their agent without the token it gives them in "
+       "MESOS_EXECUTOR_AUTHENTICATION_TOKEN (for executors built on a Mesos library that "
+       "cannot send it); by default a call without it is refused with 401")
       ("h,help", "show this help");
   cxxopts::ParseResult args;
   try {
@@ -158,6 +162,7 @@ int main(int argc, char** argv) {
   }
   const double reregistration_timeout = args["executor-reregistration-timeout"].as<double>();
   const double recovery_timeout = args["recovery-timeout"].as<double>();
+  const bool authenticate_executors = args.count("no-executor-authentication") == 0;
   if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) ||
       !(recovery_timeout > 0)) {
     std::cerr << "mesos-launch-cluster: --executor-reregistration-timeout must be in (0, 15] "
@@ -355,6 +360,7 @@ int main(int argc, char** argv) {
         static_cast<std::int64_t>(reregistration_timeout * 1000));
     agent_options.recovery_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(recovery_timeout * 1000));
+    agent_options.authenticate_executors = authenticate_executors;
     if (i < saved_agents) {
       agent_options.on_recovered = [id = agent_options.agent_id](std::size_t resubscribed,
                                                                  std::size_t recovered) {

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -234,6 +235,17 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   HttpHeaders headers;
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Accept", "application/x-protobuf");
+  // As an executor does: the token the agent put in its environment.
+  const std::optional<pid_t> pid = agent.value()->ExecutorPid(fw, "e1");
+  ASSERT_TRUE(pid.has_value());
+  std::ifstream environ("/proc/" + std::to_string(*pid) + "/environ", std::ios::binary);
+  std::string token;
+  for (std::string entry; std::getline(environ, entry, '\0');) {
+    const std::string name = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=";
+    if (entry.rfind(name, 0) == 0) token = entry.substr(name.size());
+  }
+  ASSERT_FALSE(token.empty());
+  headers.Set("Authorization", "Bearer " + token);
   HttpClient::StreamCallbacks callbacks;
   callbacks.on_headers = [](int, const HttpHeaders&) { return true; };
   callbacks.on_bytes = [&](std::string_view bytes) {

@@ -33,6 +33,7 @@
 #include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
 #include "cluster/command_executor.h"
+#include "cluster/executor_token.h"
 #include "cluster/orphan_guard.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
@@ -233,6 +234,7 @@ class AgentTest : public ::testing::Test {
     options.registration_timeout = registration;
     options.shutdown_grace_period = grace;
     options.launcher_dir = launcher_dir;
+    options.authenticate_executors = authenticate_executors_;
     auto agent = LocalAgent::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.message();
     agent_ = std::move(agent).value();
@@ -279,11 +281,36 @@ class AgentTest : public ::testing::Test {
     return "http://" + agent_->endpoint() + "/api/v1/executor";
   }
 
+  // 'Bearer <token>' with the token the agent gave the executor of
+  // `executor_id` of F1, for its latest run or for `container_id`; "" when
+  // it has none.
+  std::string Bearer(const std::string& executor_id = "E1",
+                     std::string container_id = "") const {
+    if (container_id.empty()) {
+      std::error_code error;
+      container_id = std::filesystem::read_symlink(
+                         work_dir_ / "slaves/S0/frameworks/F1/executors" / executor_id /
+                             "runs/latest",
+                         error)
+                         .string();
+      if (error) container_id = checkpointed_container_;
+      if (container_id.empty()) return "";
+    }
+    auto tokens = ExecutorTokens::Open((work_dir_ / "executor_secret_key").string());
+    if (!tokens.ok()) return "";
+    return "Bearer " + tokens->Issue({"F1", executor_id, container_id});
+  }
+
+  // Posts `call` as its executor would, with its token (E1's for an
+  // executor that has none).
   HttpClient::Response PostCall(
       const Call& call,
       const std::string& content_type = "application/x-protobuf") {
     HttpHeaders headers;
     if (!content_type.empty()) headers.Set("Content-Type", content_type);
+    std::string bearer = Bearer(call.executor_id().value());
+    if (bearer.empty()) bearer = Bearer();
+    if (!bearer.empty()) headers.Set("Authorization", bearer);
     auto response =
         client_.Post(Url(), headers, call.SerializePartialAsString(), {});
     EXPECT_TRUE(response.ok()) << response.message();
@@ -299,6 +326,8 @@ class AgentTest : public ::testing::Test {
   }
 
   std::filesystem::path work_dir_;
+  std::string checkpointed_container_;  // of a checkpoint written by the test
+  bool authenticate_executors_ = true;
   Recorder recorder_;
   std::unique_ptr<LocalAgent> agent_;
   CurlHttpClient client_;
@@ -326,6 +355,7 @@ TEST_F(AgentTest, ExecutorGetsExactlyTheMesosEnvironment) {
       "MESOS_AGENT_ENDPOINT=" + endpoint,
       "MESOS_CHECKPOINT=0",
       "MESOS_DIRECTORY=" + sandbox,
+      "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=" + Bearer().substr(std::string("Bearer ").size()),
       "MESOS_EXECUTOR_ID=E1",
       "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=5secs",
       "MESOS_FRAMEWORK_ID=F1",
@@ -594,6 +624,7 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
   HttpHeaders headers;
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Accept", "text/html");
+  headers.Set("Authorization", Bearer());
   auto refused =
       client_.Post(Url(), headers, subscribe.SerializeAsString(), {});
   ASSERT_TRUE(refused.ok());
@@ -637,11 +668,12 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
 // Events of one subscription, decoded as they arrive.
 class EventStream {
  public:
-  EventStream(HttpClient& client, const std::string& url, const Call& subscribe,
-              bool json = false)
+  EventStream(HttpClient& client, const std::string& url, const std::string& bearer,
+              const Call& subscribe, bool json = false)
       : json_(json) {
     HttpHeaders headers;
     headers.Set("Content-Type", "application/x-protobuf");
+    if (!bearer.empty()) headers.Set("Authorization", bearer);
     headers.Set("Accept", json ? "application/json" : "application/x-protobuf");
     HttpClient::StreamCallbacks callbacks;
     callbacks.on_headers = [this](int status, const HttpHeaders&) {
@@ -711,7 +743,7 @@ TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
 
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), subscribe);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   auto events = stream.WaitFor(2);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(stream.status(), 200);
@@ -786,6 +818,7 @@ TEST_F(AgentTest, JsonExecutorCallsFollowMesosRules) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   HttpHeaders headers;
   headers.Set("Content-Type", "application/json");
+  headers.Set("Authorization", Bearer());
   auto no_subscribe = client_.Post(
       Url(), headers,
       R"({"type":"SUBSCRIBE","framework_id":{"value":"F1"},"executor_id":{"value":"E1"}})", {});
@@ -810,7 +843,7 @@ TEST_F(AgentTest, JsonSubscriptionGetsJsonEventsAndLaterTasksAtOnce) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), subscribe, /*json=*/true);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe, /*json=*/true);
   auto events = stream.WaitFor(2);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
@@ -828,9 +861,9 @@ TEST_F(AgentTest, SecondSubscribeReplacesTheFirstStream) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream first(client_, Url(), subscribe);
+  EventStream first(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   ASSERT_EQ(first.WaitFor(2).size(), 2u);
-  EventStream second(client_, Url(), subscribe);
+  EventStream second(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   const auto events = second.WaitFor(1);
   ASSERT_GE(events.size(), 1u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
@@ -857,20 +890,105 @@ TEST_F(AgentTest, SubscribeOfAnExecutorBeingShutDownGetsShutdown) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream first(client_, Url(), subscribe);
+  EventStream first(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   ASSERT_EQ(first.WaitFor(2).size(), 2u);
   ShutdownFramework shutdown;
   shutdown.framework_id = "F1";
   agent_->Handle(shutdown);
   ASSERT_EQ(first.WaitFor(3).size(), 3u);
-  EventStream again(client_, Url(), subscribe);
+  EventStream again(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   const auto events = again.WaitFor(1);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type(), Event::SHUTDOWN);
   EXPECT_TRUE(again.WaitForEnd());
 }
 
+// Issue #17, item 2: any local process could POST an UPDATE for a healthy
+// task and fail it. Executor calls need the token the agent gave that
+// executor: 401 without one it signed, 403 with another executor's.
+TEST_F(AgentTest, ExecutorCallsWithoutTheExecutorsTokenAreRefused) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), Bearer(), subscribe);
+  ASSERT_EQ(stream.WaitFor(2).size(), 2u);  // SUBSCRIBED, LAUNCH
+  Call update = NewCall(Call::UPDATE);
+  auto* status = update.mutable_update()->mutable_status();
+  status->mutable_task_id()->set_value("T1");
+  status->set_state(mesos::v1::TASK_FAILED);
+  status->set_source(TaskStatus::SOURCE_EXECUTOR);
+  status->set_uuid(std::string(16, 'u'));
+  const auto post = [&](const std::string& authorization) {
+    HttpHeaders headers;
+    headers.Set("Content-Type", "application/x-protobuf");
+    if (!authorization.empty()) headers.Set("Authorization", authorization);
+    auto response = client_.Post(Url(), headers, update.SerializeAsString(), {});
+    EXPECT_TRUE(response.ok()) << response.message();
+    return response.ok() ? response.value() : HttpClient::Response{};
+  };
+  const std::string token = Bearer().substr(std::string("Bearer ").size());
+  ASSERT_FALSE(token.empty());
+  // Another key (another agent's work dir) signs nothing this agent takes.
+  const std::filesystem::path elsewhere = work_dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  auto other_key = ExecutorTokens::Open((elsewhere / "executor_secret_key").string());
+  ASSERT_TRUE(other_key.ok()) << other_key.message();
+  std::string container = std::filesystem::read_symlink(RunsDir() / "latest").string();
+  std::string tampered = token;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  for (const std::string& forged : std::vector<std::string>{
+           "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + tampered,
+        "Bearer " + other_key->Issue({"F1", "E1", container}), "Bearer not-a-token",
+        "bearer " + token}) {
+    SCOPED_TRACE(forged);
+    const HttpClient::Response refused = post(forged);
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(refused.headers.Get("WWW-Authenticate").value_or(""),
+              "Bearer realm=\"mesos-agent-executor\"");
+  }
+  // Signed by this agent, for another executor or another run of this one.
+  auto tokens = ExecutorTokens::Open((work_dir_ / "executor_secret_key").string());
+  ASSERT_TRUE(tokens.ok());
+  for (const ExecutorClaims& other : {ExecutorClaims{"F1", "E2", container},
+                                      ExecutorClaims{"F1", "E1", "an-earlier-run"}}) {
+    const HttpClient::Response refused = post("Bearer " + tokens->Issue(other));
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(refused.body, "the token was given to another executor");
+  }
+  // None of them reached the master; the executor's own update, sent with
+  // its token, is the first that does.
+  status->set_state(mesos::v1::TASK_RUNNING);
+  status->set_uuid(std::string(16, 'r'));
+  EXPECT_EQ(post("Bearer " + token).status, 202);
+  const std::vector<TaskStatus> updates = recorder_.WaitForUpdates(1);
+  ASSERT_GE(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+}
+
+// mesos-launch-cluster --no-executor-authentication: no token is given and
+// none is asked for.
+TEST_F(AgentTest, WithoutExecutorAuthenticationCallsNeedNoToken) {
+  authenticate_executors_ = false;
+  StartAgent();
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  HttpHeaders headers;
+  headers.Set("Content-Type", "application/x-protobuf");
+  auto heartbeat = client_.Post(Url(), headers, NewCall(Call::HEARTBEAT).SerializeAsString(), {});
+  ASSERT_TRUE(heartbeat.ok());
+  EXPECT_EQ(heartbeat.value().status, 202);
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), /*bearer=*/"", subscribe);
+  const auto events = stream.WaitFor(1);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+}
+
 TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
+  Launch(Shell("exec sleep 60"));
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   sockaddr_in address{};
@@ -879,8 +997,8 @@ TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
   inet_pton(AF_INET, agent_->address().c_str(), &address.sin_addr);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
             0);
-  const std::string request =
-      "GET /slave(1)/api/v1/executor HTTP/1.1\r\nHost: agent\r\n\r\n";
+  const std::string request = "GET /slave(1)/api/v1/executor HTTP/1.1\r\nHost: agent\r\n"
+                              "Authorization: " + Bearer() + "\r\n\r\n";
   ASSERT_EQ(write(fd, request.data(), request.size()),
             static_cast<ssize_t>(request.size()));
   std::string reply;
@@ -902,7 +1020,7 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream first(client_, Url(), subscribe);
+  EventStream first(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   ASSERT_EQ(first.WaitFor(2).size(), 2u);
 
   Call running = NewCall(Call::UPDATE);
@@ -923,7 +1041,7 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
       running.update();
   *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
       finished.update();
-  EventStream second(client_, Url(), resubscribe);
+  EventStream second(client_, Url(), Bearer(resubscribe.executor_id().value()), resubscribe);
   const auto events = second.WaitFor(3);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
@@ -960,7 +1078,7 @@ TEST_F(AgentTest, CheckpointingFrameworkExecutorIsCheckpointedWithItsTaskStates)
 
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), subscribe);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   ASSERT_EQ(stream.WaitFor(2).size(), 2u);
   Call update = NewCall(Call::UPDATE);
   auto* status = update.mutable_update()->mutable_status();
@@ -1019,7 +1137,7 @@ TEST_F(AgentTest, FrameworkMessageReachesTheSubscribedExecutor) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), subscribe);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   ASSERT_EQ(stream.WaitFor(2).size(), 2u);  // SUBSCRIBED, LAUNCH
   FrameworkToExecutor message;
   message.agent_id = "S0";
@@ -1078,6 +1196,7 @@ class AgentRecoveryTest : public AgentTest {
     checkpoint.executor.mutable_executor_id()->set_value("E1");
     checkpoint.executor.mutable_framework_id()->set_value("F1");
     checkpoint.container_id = "c-1";
+    checkpointed_container_ = checkpoint.container_id;
     checkpoint.sandbox = (work_dir_ / "sandbox").string();
     checkpoint.pid = pid;
     checkpoint.start_time = start_time;
@@ -1153,7 +1272,8 @@ TEST_F(AgentRecoveryTest, LiveExecutorResubscribesAndIsKeptWithItsTasks) {
   running.set_source(TaskStatus::SOURCE_EXECUTOR);
   running.set_uuid("0123456789abcdef");
   *subscribe.mutable_subscribe()->add_unacknowledged_updates()->mutable_status() = running;
-  EventStream stream(client_, Url(), subscribe);
+  // The key in the work dir outlived the crash: the token from before holds.
+  EventStream stream(client_, Url(), Bearer(), subscribe);
   const auto events = stream.WaitFor(2);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
@@ -1515,7 +1635,7 @@ TEST_F(AgentCommandTaskTest, CommandExecutorSubscribesWithTheSynthesizedExecutor
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_executor_id()->set_value("c1");
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), subscribe);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe);
   const auto events = stream.WaitFor(2);
   ASSERT_EQ(events.size(), 2u);
   ASSERT_EQ(events[0].type(), Event::SUBSCRIBED);

@@ -15,8 +15,17 @@ const Executor = require("mesos-framework").Executor;
 // SUBSCRIBE call omits the `subscribe` sub-message, which Mesos requires
 // even when empty (400 "Expecting 'subscribe' to be present"). Add
 // `"subscribe": {}` to that one request body on its way out.
+//
+// The library also predates executor authentication: it never sends the
+// token the agent gives in MESOS_EXECUTOR_AUTHENTICATION_TOKEN, which a
+// Mesos agent with --authenticate_http_executors requires, as ours does.
+// Add `Authorization: Bearer <token>` to every request when it is set.
+const token = process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
 const originalRequest = http.request;
 http.request = function (options, callback) {
+  if (token && typeof options === "object") {
+    options.headers = Object.assign({}, options.headers, {Authorization: "Bearer " + token});
+  }
   const request = originalRequest.call(http, options, callback);
   const originalWrite = request.write;
   request.write = function (chunk, ...rest) {
