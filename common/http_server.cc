@@ -1,5 +1,7 @@
 #include "common/http_server.h"
 
+#include <unistd.h>
+
 // clang-format off
 // Boost 1.74's asio uses std::exchange without including <utility>; under
 // GCC 12 in C++20 that fails unless <utility> comes first.
@@ -186,12 +188,56 @@ void FillHead(const HttpServer::Response& from, unsigned version,
   if (!from.headers.Has("Date")) to->set(http::field::date, HttpDate());
 }
 
+// A Beast body that reads a FileSlice with pread(), one piece per get():
+// the serializer holds one piece at a time.
+struct FileSliceBody {
+  using value_type = std::shared_ptr<const HttpServer::FileSlice>;
+
+  static std::uint64_t size(const value_type& slice) { return slice ? slice->length : 0; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(http::header<isRequest, Fields>&, const value_type& slice) : slice_(slice) {}
+
+    void init(beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (!slice_ || sent_ >= slice_->length) return boost::none;
+      const std::size_t want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(piece_.size(), slice_->length - sent_));
+      const ssize_t got = pread(slice_->fd, piece_.data(), want,
+                                static_cast<off_t>(slice_->offset + sent_));
+      if (got <= 0) {  // an error, or the file shrank: end the connection
+        ec = got < 0 ? beast::error_code(errno, beast::system_category())
+                     : beast::error_code(http::error::partial_message);
+        return boost::none;
+      }
+      sent_ += static_cast<std::uint64_t>(got);
+      return std::make_pair(net::const_buffer(piece_.data(), static_cast<std::size_t>(got)),
+                            sent_ < slice_->length);
+    }
+
+   private:
+    value_type slice_;
+    std::uint64_t sent_ = 0;
+    std::vector<char> piece_ = std::vector<char>(HttpServer::FileSlice::kPieceBytes);
+  };
+};
+
 bool SaysClose(const HttpHeaders& headers) {
   std::optional<std::string> connection = headers.Get("Connection");
   return connection && EqualsIgnoringCase(*connection, "close");
 }
 
 }  // namespace
+
+HttpServer::FileSlice::~FileSlice() {
+  if (fd >= 0) ::close(fd);
+}
 
 HttpServer::Prepared::Prepared(Response response)
     : response_(std::move(response)),
@@ -517,6 +563,9 @@ class HttpConnection
 
     if (response.stream) {
       StartStream(std::move(response), message.version());
+    } else if (response.file && !response.prepared) {
+      SendFile(std::move(response), message.version(), message.keep_alive(),
+               message.method() == http::verb::head);
     } else if (response.prepared && message.version() == 11) {
       SendPrepared(std::move(response.prepared), message.keep_alive(),
                    message.method() == http::verb::head);
@@ -552,6 +601,43 @@ class HttpConnection
                         if (ec || !keep_alive) return self->Close();
                         self->DoRead();
                       });
+  }
+
+  // A body from a file, written piece by piece; each piece renews the
+  // idle deadline, so a large file reaches a slow but steady client, and a
+  // client that stops reading is dropped after idle_timeout. A HEAD request
+  // gets the headers only; the file is not read.
+  void SendFile(HttpServer::Response from, unsigned version, bool keep_alive, bool head) {
+    std::shared_ptr<const HttpServer::FileSlice> slice = std::move(from.file);
+    if (head) {
+      from.headers.Set("Content-Length", std::to_string(slice->length));
+      return SendWhole(std::move(from), version, keep_alive, /*head=*/true);
+    }
+    auto message = std::make_shared<http::response<FileSliceBody>>();
+    FillHead(from, version, message.get());
+    if (SaysClose(from.headers)) keep_alive = false;
+    message->keep_alive(keep_alive);
+    message->body() = std::move(slice);
+    message->prepare_payload();
+    auto serializer = std::make_shared<http::response_serializer<FileSliceBody>>(*message);
+    WriteFilePiece(std::move(message), std::move(serializer), keep_alive);
+  }
+
+  void WriteFilePiece(std::shared_ptr<http::response<FileSliceBody>> message,
+                      std::shared_ptr<http::response_serializer<FileSliceBody>> serializer,
+                      bool keep_alive) {
+    SetDeadline(shared_->options.idle_timeout);
+    http::async_write_some(
+        stream_, *serializer,
+        [self = this->shared_from_this(), message, serializer, keep_alive](
+            beast::error_code ec, std::size_t) mutable {
+          if (ec) return self->Close();
+          if (!serializer->is_done()) {
+            return self->WriteFilePiece(std::move(message), std::move(serializer), keep_alive);
+          }
+          if (!keep_alive) return self->Close();
+          self->DoRead();
+        });
   }
 
   // An HTTP/1.1 answer from a Prepared response: its bytes as they are,

@@ -136,17 +136,36 @@ class HttpServer {
 
   class Prepared;
 
+  // A body read from an open file while it is sent: `length` bytes from
+  // `offset`, in pieces of kPieceBytes, so a response costs one piece of
+  // memory whatever the file's size. Owns the descriptor. If the file
+  // shrinks meanwhile, the connection is closed (the client sees a short
+  // body, never other bytes).
+  struct FileSlice {
+    static constexpr std::size_t kPieceBytes = 64 * 1024;
+    FileSlice(int open_fd, std::uint64_t first, std::uint64_t bytes)
+        : fd(open_fd), offset(first), length(bytes) {}
+    ~FileSlice();
+    FileSlice(const FileSlice&) = delete;
+    FileSlice& operator=(const FileSlice&) = delete;
+    const int fd;
+    const std::uint64_t offset;
+    const std::uint64_t length;
+  };
+
   // To a HEAD request the server sends the headers without the body, with
   // the Content-Length the GET would have: the handler's own Content-Length
   // header if it set one (it may then leave the body empty), else the size
-  // of the body it returned.
+  // of the body (or file slice) it returned; a file is not read.
   struct Response {
     int status = 200;
     HttpHeaders headers;  // Content-Length and Date are added when missing
-    std::string body;     // ignored when `stream` or `prepared` is set
+    std::string body;     // ignored when `stream`, `prepared` or `file` is set
     std::shared_ptr<ResponseStream> stream;
     // When set, this is the response, and the fields above are ignored.
     std::shared_ptr<const Prepared> prepared;
+    // When set, the body is this slice of a file.
+    std::shared_ptr<const FileSlice> file;
 
     // A whole response with a plain-text body.
     static Response Text(int status, std::string text);

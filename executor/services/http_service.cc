@@ -1,11 +1,15 @@
 #include "executor/services/http_service.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "executor/services/http_range.h"
 
 namespace mlaunch::executor {
 
@@ -105,8 +109,10 @@ bool Inside(const fs::path& path, const std::string& root) {
 
 HttpServer::Response NotFound() { return HttpServer::Response::Text(404, "not found\n"); }
 
-HttpServer::Response ServeFile(const std::string& root, std::string_view request_path) {
-  std::optional<std::string> decoded = DecodePath(request_path);
+// The file under `root` that `request_path` names, streamed from an open
+// descriptor (never read into memory), with Range support.
+HttpServer::Response ServeFile(const std::string& root, const HttpServer::Request& request) {
+  std::optional<std::string> decoded = DecodePath(request.path());
   if (!decoded || decoded->empty() || decoded->front() != '/') return NotFound();
   // Refuse ".." outright rather than trusting normalisation.
   for (const auto& part : fs::path(*decoded)) {
@@ -120,14 +126,46 @@ HttpServer::Response ServeFile(const std::string& root, std::string_view request
     real = fs::canonical(real / "index.html", error);
     if (error || !Inside(real, root)) return NotFound();
   }
-  if (!fs::is_regular_file(real, error)) return NotFound();
-  std::ifstream file(real, std::ios::binary);
-  if (!file) return NotFound();
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
+  // O_NONBLOCK: a FIFO must not hang the open (it is refused below).
+  const int fd = open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return NotFound();
+  auto slice_of = [fd](std::uint64_t first, std::uint64_t length) {
+    return std::make_shared<const HttpServer::FileSlice>(fd, first, length);
+  };
+  // The file opened must be the one inside the root even if a symlink on
+  // the way was swapped since the check: the same inode as the path,
+  // resolved again, that is still inside.
+  struct stat opened {};
+  struct stat named {};
+  const fs::path again = fs::canonical(real, error);
+  if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || error || !Inside(again, root) ||
+      stat(again.c_str(), &named) != 0 || named.st_dev != opened.st_dev ||
+      named.st_ino != opened.st_ino) {
+    close(fd);
+    return NotFound();
+  }
+  const auto size = static_cast<std::uint64_t>(opened.st_size);
   HttpServer::Response response;
   response.headers.Add("Content-Type", ContentTypeForPath(real.native()));
-  response.body = bytes.str();
+  response.headers.Add("Accept-Ranges", "bytes");
+  const ByteRange range = RangeOf(request.headers.Get("Range").value_or(""), size);
+  switch (range.kind) {
+    case ByteRange::Kind::kUnsatisfiable:
+      close(fd);
+      response = HttpServer::Response::Text(416, "range not satisfiable\n");
+      response.headers.Add("Content-Range", "bytes */" + std::to_string(size));
+      return response;
+    case ByteRange::Kind::kPart:
+      response.status = 206;
+      response.headers.Add("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                std::to_string(range.last) + "/" +
+                                                std::to_string(size));
+      response.file = slice_of(range.first, range.last - range.first + 1);
+      return response;
+    case ByteRange::Kind::kWhole:
+      break;
+  }
+  response.file = slice_of(0, size);
   return response;
 }
 
@@ -147,7 +185,7 @@ HttpRoutes::HttpRoutes(const ServiceConfig::Http& http, std::string root)
 
 HttpServer::Response HttpRoutes::Serve(const HttpServer::Request& request) const {
   HttpServer::Response response = ServeGet(request);
-  if (request.method == "HEAD" && !response.prepared) {
+  if (request.method == "HEAD" && !response.prepared && !response.file) {
     // The headers a GET would have, without its body (the server does
     // this itself for a prepared response).
     response.headers.Set("Content-Length", std::to_string(response.body.size()));
@@ -169,7 +207,7 @@ HttpServer::Response HttpRoutes::ServeGet(const HttpServer::Request& request) co
     response.prepared = payload_;
     return response;
   }
-  if (!root_.empty()) return ServeFile(root_, path);
+  if (!root_.empty()) return ServeFile(root_, request);
   return NotFound();
 }
 

@@ -9,7 +9,11 @@
 //   anything else  a file under `http.root` (a directory in the sandbox),
 //                  index.html for directories, the content type from the
 //                  extension; the request may not leave the root, neither by
-//                  ".." nor through a symlink pointing outside it;
+//                  ".." nor through a symlink pointing outside it; regular
+//                  files only, sent from an open descriptor a piece at a time
+//                  (HttpServer::FileSlice: memory per request does not grow
+//                  with the file), one `Range` of bytes as 206
+//                  (executor/services/http_range.h);
 // and 404 otherwise (405 for other methods).
 //
 // HttpRoutes is the pure part (it only reads files); HttpService owns

@@ -24,9 +24,11 @@ struct GetResponse {
   std::string body;
 };
 
+// `extra_headers`: more header lines, each ending in "\r\n".
 inline GetResponse HttpGet(std::uint16_t port, const std::string& target,
                            const std::string& host = "127.0.0.1",
-                           const std::string& method = "GET") {
+                           const std::string& method = "GET",
+                           const std::string& extra_headers = "") {
   GetResponse out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return out;
@@ -41,7 +43,7 @@ inline GetResponse HttpGet(std::uint16_t port, const std::string& target,
     return out;
   }
   std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host +
-                        "\r\nConnection: close\r\n\r\n";
+                        "\r\nConnection: close\r\n" + extra_headers + "\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     ::close(fd);
