@@ -20,6 +20,14 @@ using mesos::v1::scheduler::Call;
 constexpr char kProtobuf[] = "application/x-protobuf";
 constexpr char kJson[] = "application/json";
 
+// The IP of a peer "ip:port" or "[ipv6]:port".
+std::string AddressOf(const std::string& peer) {
+  const std::size_t colon = peer.rfind(':');
+  std::string ip = colon == std::string::npos ? peer : peer.substr(0, colon);
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  return ip;
+}
+
 HttpServer::Response Empty(int status) {
   HttpServer::Response response;
   response.status = status;
@@ -49,6 +57,7 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
   server_options.address = self->options_.address;
   server_options.port = self->options_.port;
   server_options.threads = 4;
+  server_options.max_connections = self->options_.max_connections;
   server_options.tls_cert_file = self->options_.tls_cert_file;
   server_options.tls_key_file = self->options_.tls_key_file;
   auto server = HttpServer::Start(
@@ -357,6 +366,28 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
   return Empty(200);
 }
 
+std::string Master::StreamLimitReached(const std::string& address,
+                                       const std::optional<std::string>& principal) const {
+  std::size_t from_address = 0;
+  std::size_t of_principal = 0;
+  for (const auto& [id, stream] : streams_) {
+    if (stream.address == address) ++from_address;
+    if (principal && stream.principal == principal) ++of_principal;
+  }
+  const auto says = [](std::size_t n, const std::string& what) {
+    return "the master holds " + std::to_string(n) + " subscription streams" + what +
+           ", its limit";
+  };
+  if (streams_.size() >= options_.max_streams) return says(streams_.size(), "");
+  if (from_address >= options_.max_streams_per_address) {
+    return says(from_address, " from " + address);
+  }
+  if (principal && of_principal >= options_.max_streams_per_principal) {
+    return says(of_principal, " of principal '" + *principal + "'");
+  }
+  return "";
+}
+
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
   std::optional<std::string> principal;
   if (auto refused = Refuse(request, "mesos-master-scheduler", &principal)) return *refused;
@@ -406,13 +437,17 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     }
     auto stream = std::make_shared<ResponseStream>();
     std::string id;
+    const std::string address = AddressOf(request.peer);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
+      if (std::string limit = StreamLimitReached(address, principal); !limit.empty()) {
+        return HttpServer::Response::Text(503, limit + "; try again once one has ended");
+      }
       const Millis now = Now();
       MasterCore::Subscription sub = core_->Subscribe(call, principal, now);
       id = sub.stream_id;
-      streams_[id] = {stream, json};
+      streams_[id] = {stream, json, address, principal};
       Deliver(sub.output);
       Deliver(core_->Tick(now));
     }

@@ -95,6 +95,15 @@ class Master {
     // the registry), before the 200 is sent; must not call back into the
     // Master.
     std::function<void(const std::string& agent_id)> on_agent_gone;
+    // Connections the master serves at once, and how many of them may be
+    // held by SUBSCRIBE streams: the rest stay for /health, /master/state
+    // and the calls of the frameworks subscribed. A SUBSCRIBE beyond a limit
+    // gets 503 naming it (clients retry), as does one beyond the streams
+    // one client address, or one principal, may hold.
+    std::size_t max_connections = 256;
+    std::size_t max_streams = 192;
+    std::size_t max_streams_per_address = 32;
+    std::size_t max_streams_per_principal = 32;
   };
 
   // The outcome of an election, as this master should act on it.
@@ -147,7 +156,13 @@ class Master {
   struct Stream {
     std::shared_ptr<ResponseStream> stream;
     bool json = false;
+    std::string address;                   // the client's IP
+    std::optional<std::string> principal;  // when authenticated
   };
+  // Why one more subscription stream from `address` and `principal` would
+  // pass a limit of Options; "" when it would not. REQUIRES: mutex_ held.
+  std::string StreamLimitReached(const std::string& address,
+                                 const std::optional<std::string>& principal) const;
 
   explicit Master(Options options);
   HttpServer::Response Serve(const HttpServer::Request& request);

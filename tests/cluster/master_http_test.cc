@@ -53,8 +53,11 @@ struct Reply {
 // One client connection; reads fail the test instead of hanging it.
 class RawClient {
  public:
-  explicit RawClient(std::uint16_t port) : stream_(io_) {
+  // `from`: the loopback address the connection comes from.
+  explicit RawClient(std::uint16_t port, const std::string& from = "127.0.0.1") : stream_(io_) {
     stream_.expires_after(kDeadline);
+    stream_.socket().open(net::ip::tcp::v4());
+    stream_.socket().bind(net::ip::tcp::endpoint(net::ip::make_address(from), 0));
     stream_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   }
 
@@ -552,6 +555,57 @@ TEST_F(MasterHttpTest, CredentialsAreRequiredWhenConfigured) {
                       SubscribeCall().SerializeAsString()));
   EXPECT_EQ(stream.ReadHead().status, 200);
   EXPECT_EQ(stream.NextEvent().type(), Event::SUBSCRIBED);
+}
+
+// Issue #17, item 4: 255 held SUBSCRIBE streams made every other request
+// 503, /health included. Streams now have limits -- per client address, per
+// principal, in all -- that leave connections for everything else, and the
+// 503 says which limit refused the SUBSCRIBE.
+TEST_F(MasterHttpTest, SubscriptionStreamsHaveLimitsThatLeaveRoomForEverythingElse) {
+  Master::Options options;
+  options.allocation_interval = 20;
+  options.heartbeat_interval = 60'000;
+  options.credentials = {{"ops", "pw"}, {"dev", "pw"}};
+  options.max_connections = 8;
+  options.max_streams = 4;
+  options.max_streams_per_address = 3;
+  options.max_streams_per_principal = 2;
+  master_.reset();
+  auto started = Master::Start(options);
+  ASSERT_TRUE(started.ok()) << started.message();
+  master_ = std::move(started).value();
+
+  std::vector<std::unique_ptr<RawClient>> held;
+  const auto subscribe = [&](const std::string& from, const std::string& principal) {
+    held.push_back(std::make_unique<RawClient>(master_->port(), from));
+    held.back()->Send(Request("POST", "/api/v1/scheduler",
+                              {"Content-Type: application/x-protobuf",
+                               "Accept: application/x-protobuf",
+                               "Authorization: Basic " + Base64Encode(principal + ":pw")},
+                              SubscribeCall().SerializeAsString()));
+    Reply reply = held.back()->Read();  // a stream has no Content-Length: the head only
+    if (reply.status != 200) return std::to_string(reply.status) + reply.body;
+    EXPECT_EQ(held.back()->NextEvent().type(), Event::SUBSCRIBED);
+    return std::string("200");
+  };
+  EXPECT_EQ(subscribe("127.0.0.1", "ops"), "200");
+  EXPECT_EQ(subscribe("127.0.0.1", "ops"), "200");
+  EXPECT_EQ(subscribe("127.0.0.1", "ops"),
+            "503the master holds 2 subscription streams of principal 'ops', its limit; try "
+            "again once one has ended");
+  EXPECT_EQ(subscribe("127.0.0.1", "dev"), "200");
+  EXPECT_EQ(subscribe("127.0.0.1", "dev"),
+            "503the master holds 3 subscription streams from 127.0.0.1, its limit; try again "
+            "once one has ended");
+  EXPECT_EQ(subscribe("127.0.0.3", "dev"), "200");
+  EXPECT_EQ(subscribe("127.0.0.4", "dev"),
+            "503the master holds 4 subscription streams, its limit; try again once one has "
+            "ended");
+  // Four connections hold streams; the others still serve.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Exchange(Request("GET", "/health", {}, "")).status, 200);
+    EXPECT_EQ(Exchange(Request("GET", "/master/state", {}, "")).status, 200);
+  }
 }
 
 TEST_F(MasterHttpTest, OfferAcceptLaunchUpdateAndAcknowledgeOverTheWire) {
