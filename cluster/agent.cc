@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,9 +152,28 @@ struct LocalAgent::Work {
   };
   std::vector<Terminated> terminated;
   bool recovery_over = false;
+  std::vector<std::string> sandboxes_to_remove;  // removed without the lock
 };
 
 namespace {
+
+// The part of the filesystem holding `dir` that is in use, 0..1 (0 when it
+// cannot be told).
+double DiskUse(const std::string& dir) {
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) != 0 || fs.f_blocks == 0) return 0;
+  return 1.0 - static_cast<double>(fs.f_bavail) / static_cast<double>(fs.f_blocks);
+}
+
+// Removes a run's sandbox, and its executor's directory when that run was
+// the executor's latest (nothing of it is left to read).
+void RemoveSandbox(const std::string& sandbox) {
+  const std::filesystem::path run(sandbox);
+  const std::filesystem::path runs = run.parent_path();
+  std::error_code error;
+  const bool latest = std::filesystem::read_symlink(runs / "latest", error) == run.filename();
+  std::filesystem::remove_all(latest && !error ? runs.parent_path() : run, error);
+}
 
 TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
                        const std::string& task_id,
@@ -225,7 +245,9 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
 }
 
 LocalAgent::LocalAgent(Options options)
-    : options_(std::move(options)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+    : options_(std::move(options)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      gc_(options_.sandbox_gc) {}
 
 void LocalAgent::Wake() {
   const std::uint64_t one = 1;
@@ -583,6 +605,7 @@ bool LocalAgent::WaitForRequests(std::chrono::milliseconds timeout) {
 }
 
 void LocalAgent::Flush(const Reports& reports, Work& work) {
+  for (const std::string& sandbox : work.sandboxes_to_remove) RemoveSandbox(sandbox);
   for (auto& [framework_id, status] : work.updates) {
     if (reports.status_update)
       reports.status_update(framework_id, std::move(status));
@@ -836,6 +859,7 @@ std::optional<Clock::time_point> LocalAgent::NextDeadlineLocked() const {
     }
     if (executor->kill_deadline) consider(*executor->kill_deadline);
   }
+  if (auto gc = gc_.NextDue()) consider(*gc);
   return next;
 }
 
@@ -891,6 +915,10 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
                     "Executor terminated", work);
       RemoveCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()),
                        it->first.first, it->first.second);
+      // Only sandboxes this agent made (a recovered checkpoint could name
+      // any directory).
+      const std::string slaves = (std::filesystem::path(options_.work_dir) / "slaves").string();
+      if (executor.sandbox.rfind(slaves + "/", 0) == 0) gc_.Ended(executor.sandbox, now);
       // The scheduler hears of custom executors' ends only (§3.7).
       if (!IsCommandExecutor(executor)) {
         work.terminated.push_back(
@@ -900,6 +928,9 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
       continue;
     }
     ++it;
+  }
+  for (std::string& sandbox : gc_.Due(now, DiskUse(options_.work_dir))) {
+    work.sandboxes_to_remove.push_back(std::move(sandbox));
   }
 }
 

@@ -98,6 +98,7 @@
 
 #include "cluster/executor_token.h"
 #include "cluster/master_http.h"
+#include "cluster/sandbox_gc.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/status.h"
@@ -161,6 +162,8 @@ class LocalAgent : public Agent {
     // Executors get a token and must send it with every call
     // (cluster/executor_token.h), as with Mesos' --authenticate_http_executors.
     bool authenticate_executors = true;
+    // When the sandboxes of ended executors are removed (SandboxGc).
+    SandboxGc::Options sandbox_gc;
   };
 
   // Recovers the checkpoints (with Options::agent_id), then binds the
@@ -276,6 +279,7 @@ class LocalAgent : public Agent {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
       executors_;  // by (framework id, executor id)
   bool attached_ = false;  // Tick() waits for somewhere to report to
+  SandboxGc gc_;                   // guarded by mutex_
   std::size_t recovered_ = 0;      // executors found in checkpoints
   std::size_t resubscribed_ = 0;   // of those, subscribed again
   std::size_t killed_at_recovery_ = 0;  // recorded, not recovered, still alive

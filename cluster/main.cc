@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
        "directory of mesos-launch-executor, the command executor of tasks with only a "
        "CommandInfo (default: this program's directory)",
        cxxopts::value<std::string>())
+      ("sandbox-gc-delay",
+       "seconds a sandbox is kept after its executor ended (sooner when the disk is over 90% "
+       "full; the latest 10 are always kept)",
+       cxxopts::value<double>()->default_value("3600"))
       ("no-executor-authentication",
        "let executors call their agent without the token it gives them in "
        "MESOS_EXECUTOR_AUTHENTICATION_TOKEN (for executors built on a Mesos library that "
@@ -163,6 +167,11 @@ int main(int argc, char** argv) {
   const double reregistration_timeout = args["executor-reregistration-timeout"].as<double>();
   const double recovery_timeout = args["recovery-timeout"].as<double>();
   const bool authenticate_executors = args.count("no-executor-authentication") == 0;
+  const double gc_delay = args["sandbox-gc-delay"].as<double>();
+  if (!(gc_delay >= 0)) {
+    std::cerr << "mesos-launch-cluster: --sandbox-gc-delay must be 0 or more seconds\n";
+    return kUsage;
+  }
   if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) ||
       !(recovery_timeout > 0)) {
     std::cerr << "mesos-launch-cluster: --executor-reregistration-timeout must be in (0, 15] "
@@ -361,6 +370,8 @@ int main(int argc, char** argv) {
     agent_options.recovery_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(recovery_timeout * 1000));
     agent_options.authenticate_executors = authenticate_executors;
+    agent_options.sandbox_gc.delay =
+        std::chrono::milliseconds(static_cast<std::int64_t>(gc_delay * 1000));
     if (i < saved_agents) {
       agent_options.on_recovered = [id = agent_options.agent_id](std::size_t resubscribed,
                                                                  std::size_t recovered) {

@@ -35,6 +35,7 @@
 #include "cluster/command_executor.h"
 #include "cluster/executor_token.h"
 #include "cluster/orphan_guard.h"
+#include "cluster/sandbox_gc.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
 #include "google/protobuf/util/json_util.h"
@@ -235,6 +236,7 @@ class AgentTest : public ::testing::Test {
     options.shutdown_grace_period = grace;
     options.launcher_dir = launcher_dir;
     options.authenticate_executors = authenticate_executors_;
+    if (sandbox_gc_) options.sandbox_gc = *sandbox_gc_;
     auto agent = LocalAgent::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.message();
     agent_ = std::move(agent).value();
@@ -328,6 +330,7 @@ class AgentTest : public ::testing::Test {
   std::filesystem::path work_dir_;
   std::string checkpointed_container_;  // of a checkpoint written by the test
   bool authenticate_executors_ = true;
+  std::optional<SandboxGc::Options> sandbox_gc_;
   Recorder recorder_;
   std::unique_ptr<LocalAgent> agent_;
   CurlHttpClient client_;
@@ -984,6 +987,30 @@ TEST_F(AgentTest, WithoutExecutorAuthenticationCallsNeedNoToken) {
   const auto events = stream.WaitFor(1);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
+}
+
+// Issue #17, item 12: 27 launches with --executor-uri left 2.7 GB of
+// executor copies. The sandbox of an ended executor is removed after the
+// GC delay (here none), with its executor's directory once nothing of it
+// is left; until then its output can be read.
+TEST_F(AgentTest, SandboxesOfEndedExecutorsAreRemovedAfterTheDelay) {
+  SandboxGc::Options gc;
+  gc.delay = milliseconds(0);
+  gc.keep_latest = 0;
+  sandbox_gc_ = gc;
+  StartAgent();
+  Launch(Shell("head -c 1000000 /dev/zero > copy-of-an-executor; exit 3"));
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  // Removed before the agent reported the end.
+  EXPECT_FALSE(std::filesystem::exists(work_dir_ / "slaves/S0/frameworks/F1/executors/E1"));
+  EXPECT_TRUE(std::filesystem::exists(work_dir_ / "slaves/S0/frameworks/F1/executors"));
+
+  // With the default policy (an hour, the latest ten kept) it stays.
+  sandbox_gc_.reset();
+  StartAgent();
+  Launch(Shell("exit 3"));
+  ASSERT_EQ(recorder_.WaitForTerminated(2).size(), 2u);
+  EXPECT_TRUE(std::filesystem::exists(RunsDir() / "latest" / "stdout"));
 }
 
 TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
