@@ -225,6 +225,7 @@ int Driver::Run() {
               std::lock_guard<std::mutex> lock(mutex_);
               framework_id_ = event->subscribed().framework_id().value();
             }
+            retry_.Clear();  // calls of no subscription; the core restates what counts
             exit = Apply(core_.Subscribed(event->subscribed(), now));
             SaveState();
             break;
