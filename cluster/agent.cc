@@ -24,6 +24,7 @@
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
+#include "cluster/port_leases.h"
 #include "common/json_text.h"
 #include "common/random_ids.h"
 #include "common/recordio.h"
@@ -136,6 +137,7 @@ struct LocalAgent::Executor {
   std::vector<std::string> queued;    // task ids waiting for SUBSCRIBE
   std::map<std::string, Task> tasks;  // by task id
   std::set<std::string> seen_uuids;   // updates already forwarded
+  std::vector<PortLease> leases;      // its tasks' ports, until it ends
 
   void Send(const Event& event) {
     if (stream) stream->Write(Encode(event, json));
@@ -276,6 +278,11 @@ Status LocalAgent::Recover() {
     executor->start_time = checkpoint.start_time;
     executor->registration_deadline = Clock::time_point::max();
     for (CheckpointedTask& task : checkpoint.tasks) {
+      // Its ports again: they went with the crashed agent's process.
+      auto leased = LeaseTaskPorts(task.info);
+      if (leased.ok()) {
+        for (PortLease& lease : leased.value()) executor->leases.push_back(std::move(lease));
+      }
       Executor::Task& recovered = executor->tasks[task.info.task_id().value()];
       recovered.info = std::move(task.info);
       recovered.state = task.state;
@@ -673,6 +680,13 @@ void LocalAgent::Process(const AgentRequest& request, Work& work) {
   // AcknowledgeUpdate: the master retries updates itself; nothing to do.
 }
 
+Result<std::vector<PortLease>> LocalAgent::LeaseTaskPorts(const mesos::v1::TaskInfo& task) const {
+  if (options_.port_lease_dir.empty()) return std::vector<PortLease>{};
+  std::vector<std::uint32_t> ports = PortsOf(task.resources());
+  for (std::uint32_t port : PortsOf(task.executor().resources())) ports.push_back(port);
+  return LeasePorts(options_.port_lease_dir, options_.address, ports);
+}
+
 void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
   const std::string framework_id = launch.framework.id().value();
   for (const mesos::v1::TaskInfo& task : launch.tasks) {
@@ -722,6 +736,12 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
         fail(&info.executor_id(), "the executor is shutting down");
         continue;
       }
+      auto leased = LeaseTaskPorts(task);
+      if (!leased.ok()) {
+        fail(&info.executor_id(), leased.message());
+        continue;
+      }
+      for (PortLease& lease : leased.value()) executor.leases.push_back(std::move(lease));
       executor.tasks[task.task_id().value()].info = task;
       (void)Checkpoint(executor);  // a failure keeps the previous one
       if (executor.subscribed) {
@@ -741,7 +761,13 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(&info.executor_id(), "the framework or executor id cannot name a sandbox directory");
       continue;
     }
+    auto leased = LeaseTaskPorts(task);
+    if (!leased.ok()) {
+      fail(&info.executor_id(), leased.message());
+      continue;
+    }
     auto executor = std::make_unique<Executor>();
+    executor->leases = std::move(leased).value();
     executor->framework = launch.framework;
     executor->info = info;
     if (!executor->info.has_framework_id()) {

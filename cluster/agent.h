@@ -98,6 +98,7 @@
 
 #include "cluster/executor_token.h"
 #include "cluster/master_http.h"
+#include "cluster/port_leases.h"
 #include "cluster/sandbox_gc.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
@@ -164,6 +165,9 @@ class LocalAgent : public Agent {
     bool authenticate_executors = true;
     // When the sandboxes of ended executors are removed (SandboxGc).
     SandboxGc::Options sandbox_gc;
+    // Where tasks' ports are leased between processes (cluster/port_leases.h;
+    // DefaultPortLeaseDir() for a real agent); empty: not leased.
+    std::string port_lease_dir;
   };
 
   // Recovers the checkpoints (with Options::agent_id), then binds the
@@ -242,6 +246,8 @@ class LocalAgent : public Agent {
   // REQUIRES: mutex_ held (all four).
   void Process(const AgentRequest& request, Work& work);
   void Launch(const LaunchTasks& launch, Work& work);
+  // The ports of `task` (and of its executor) leased for it.
+  Result<std::vector<PortLease>> LeaseTaskPorts(const mesos::v1::TaskInfo& task) const;
   void Shutdown(Executor& executor);
   void Tick(std::chrono::steady_clock::time_point now, Work& work);
   // The earliest deadline Tick() acts on, if any. REQUIRES: mutex_ held.

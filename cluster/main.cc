@@ -46,6 +46,7 @@
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
+#include "cluster/port_leases.h"
 #include "common/curl_http_client.h"
 #include "common/master_address.h"
 #include "common/zk_detector.h"
@@ -370,6 +371,7 @@ int main(int argc, char** argv) {
     agent_options.recovery_timeout = std::chrono::milliseconds(
         static_cast<std::int64_t>(recovery_timeout * 1000));
     agent_options.authenticate_executors = authenticate_executors;
+    agent_options.port_lease_dir = mlaunch::cluster::DefaultPortLeaseDir();
     agent_options.sandbox_gc.delay =
         std::chrono::milliseconds(static_cast<std::int64_t>(gc_delay * 1000));
     if (i < saved_agents) {

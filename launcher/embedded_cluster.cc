@@ -17,6 +17,7 @@
 #include "cluster/agent_spec.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
+#include "cluster/port_leases.h"
 #include "common/curl_http_client.h"
 
 namespace mlaunch {
@@ -36,12 +37,15 @@ namespace {
 
 constexpr const char* kAgentAddress = "127.0.0.2";
 
-// The ports of [first, last] that can be listened on at `address` now, as
-// ranges text ("[31001-32000]"); empty when none can. The agent offers only
-// those: another mesos-launch on this machine (whose embedded agent offers
-// the same ports on the same address) or any other program may hold some,
-// and a task given a port in use could only fail, again and again.
-std::string FreePortRanges(const std::string& address, std::uint16_t first, std::uint16_t last) {
+// The ports of [first, last] that can be listened on at `address` now and
+// that no other agent leased to a task (cluster/port_leases.h), as ranges
+// text ("[31001-32000]"); empty when none can. The agent offers only those:
+// another mesos-launch on this machine (whose embedded agent offers the same
+// ports on the same address) or any other program may hold some, and a task
+// given a port in use could only fail, again and again. Ports leased later,
+// by a run started at the same time, are refused at launch by the lease.
+std::string FreePortRanges(const std::string& address, std::uint16_t first, std::uint16_t last,
+                           const std::string& lease_dir) {
   sockaddr_in probe{};
   probe.sin_family = AF_INET;
   if (::inet_pton(AF_INET, address.c_str(), &probe.sin_addr) != 1) return "";
@@ -58,7 +62,8 @@ std::string FreePortRanges(const std::string& address, std::uint16_t first, std:
     const int on = 1;  // as the executor's server binds: TIME_WAIT is no obstacle
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     probe.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&probe), sizeof probe) == 0;
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&probe), sizeof probe) == 0 &&
+                      !cluster::LeasedElsewhere(lease_dir, address, port);
     ::close(fd);
     if (free && !open_from) open_from = static_cast<std::uint16_t>(port);
     if (!free) close_range(static_cast<std::uint16_t>(port - 1));
@@ -85,7 +90,9 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::strin
   parts->resources = cluster::MachineResources(parts->work_dir);
   constexpr std::string_view kPorts = "ports:[31000-32000]";
   if (const size_t at = parts->resources.find(kPorts); at != std::string::npos) {
-    if (std::string free = FreePortRanges(kAgentAddress, 31000, 32000); !free.empty()) {
+    if (std::string free =
+            FreePortRanges(kAgentAddress, 31000, 32000, cluster::DefaultPortLeaseDir());
+        !free.empty()) {
       parts->resources.replace(at, kPorts.size(), "ports:" + free);
     }
   }
@@ -108,6 +115,7 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::strin
   agent_options.executors_die_with_agent = true;  // however mesos-launch ends
   agent_options.fetch_cache_dir = parts->work_dir + "/fetch-cache";
   agent_options.launcher_dir = launcher_dir;
+  agent_options.port_lease_dir = cluster::DefaultPortLeaseDir();
   auto agent = LocalAgent::Start(agent_options);
   if (!agent.ok()) {
     parts->master->Stop();

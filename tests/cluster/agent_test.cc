@@ -35,6 +35,7 @@
 #include "cluster/command_executor.h"
 #include "cluster/executor_token.h"
 #include "cluster/orphan_guard.h"
+#include "cluster/port_leases.h"
 #include "cluster/sandbox_gc.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
@@ -237,6 +238,7 @@ class AgentTest : public ::testing::Test {
     options.launcher_dir = launcher_dir;
     options.authenticate_executors = authenticate_executors_;
     if (sandbox_gc_) options.sandbox_gc = *sandbox_gc_;
+    options.port_lease_dir = port_lease_dir_;
     auto agent = LocalAgent::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.message();
     agent_ = std::move(agent).value();
@@ -331,6 +333,7 @@ class AgentTest : public ::testing::Test {
   std::string checkpointed_container_;  // of a checkpoint written by the test
   bool authenticate_executors_ = true;
   std::optional<SandboxGc::Options> sandbox_gc_;
+  std::string port_lease_dir_;
   Recorder recorder_;
   std::unique_ptr<LocalAgent> agent_;
   CurlHttpClient client_;
@@ -1011,6 +1014,55 @@ TEST_F(AgentTest, SandboxesOfEndedExecutorsAreRemovedAfterTheDelay) {
   Launch(Shell("exit 3"));
   ASSERT_EQ(recorder_.WaitForTerminated(2).size(), 2u);
   EXPECT_TRUE(std::filesystem::exists(RunsDir() / "latest" / "stdout"));
+}
+
+// Issue #17, item 11: a port another agent on this machine (another
+// mesos-launch) gave a task is refused at launch, saying so, rather than
+// given twice; once released it can be given again.
+TEST_F(AgentTest, APortLeasedElsewhereFailsTheLaunchSayingSo) {
+  port_lease_dir_ = (work_dir_ / "leases").string();
+  StartAgent();
+  std::optional<std::vector<PortLease>> elsewhere;
+  {
+    auto held = LeasePorts(port_lease_dir_, "127.0.0.2", {31000});
+    ASSERT_TRUE(held.ok()) << held.message();
+    elsewhere = std::move(held).value();
+  }
+  const auto launch_on_port = [&](const std::string& executor_id) {
+    LaunchTasks launch;
+    launch.agent_id = "S0";
+    launch.framework.set_name("test");
+    launch.framework.mutable_id()->set_value("F1");
+    mesos::v1::TaskInfo task;
+    task.set_name("web");
+    task.mutable_task_id()->set_value("T-" + executor_id);
+    task.mutable_agent_id()->set_value("S0");
+    mesos::v1::Resource* ports = task.add_resources();
+    ports->set_name("ports");
+    ports->set_type(mesos::v1::Value::RANGES);
+    auto* range = ports->mutable_ranges()->add_range();
+    range->set_begin(31000);
+    range->set_end(31000);
+    task.mutable_executor()->mutable_executor_id()->set_value(executor_id);
+    task.mutable_executor()->mutable_command()->set_value("exec sleep 60");
+    launch.tasks.push_back(task);
+    agent_->Handle(launch);
+  };
+  launch_on_port("E1");
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_EQ(updates[0].message(),
+            "port 31000 of 127.0.0.2 is taken by a task of another mesos-launch or "
+            "mesos-launch-cluster on this machine");
+  EXPECT_FALSE(agent_->ExecutorPid("F1", "E1").has_value());
+
+  elsewhere.reset();
+  launch_on_port("E2");
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  EXPECT_TRUE(agent_->ExecutorPid("F1", "E2").has_value());
+  EXPECT_TRUE(LeasedElsewhere(port_lease_dir_, "127.0.0.2", 31000));  // now this agent's
 }
 
 TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
