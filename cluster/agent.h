@@ -8,7 +8,7 @@
 // Executor calls must carry the token the agent gave that executor
 // (cluster/executor_token.h; 401/403 otherwise), unless
 // Options::authenticate_executors is off. It runs custom executors as real
-// child processes (§3.1, §3.2): one
+// child processes (docs/embedded-cluster.md, "Agents"): one
 // sandbox per run under
 //   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
 // with `stdout` and `stderr` files, the environment of §3.2 and nothing of

@@ -1,5 +1,5 @@
-// The environment an agent gives a custom executor (mesos-v1-reference.md
-// §3.1, §3.2): the agent's variables, then CommandInfo.environment on top
+// The environment an agent gives a custom executor (docs/mesos-protocol.md,
+// "The executor's environment"): the agent's variables, then CommandInfo.environment on top
 // (the task's values win), then PATH when still unset. The agent's own
 // environment is never inherited. Also stout's duration format ("5secs").
 //

@@ -1,4 +1,4 @@
-// The allocator's pure parts (mesos-v1-reference.md §2.2, §2.6, §2.7):
+// The allocator's pure parts (docs/embedded-cluster.md, "Allocation is simple"):
 // refusal filters and the choice of which framework role gets which agent's
 // free resources in one allocation cycle.
 //

@@ -1,5 +1,5 @@
 // The command executor an agent synthesizes for a task that has only
-// TaskInfo.command (mesos-v1-reference.md §3.1, §8): pure code, no I/O.
+// TaskInfo.command (docs/embedded-cluster.md, "Command tasks"): pure code, no I/O.
 //
 // CommandExecutorInfo() is the ExecutorInfo the agent starts for such a
 // task and the executor sees in SUBSCRIBED, made as Mesos' agent makes its

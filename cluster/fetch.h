@@ -1,4 +1,4 @@
-// Fetching CommandInfo.uris into a sandbox (mesos-v1-reference.md §4).
+// Fetching CommandInfo.uris into a sandbox (docs/embedded-cluster.md, "Fetching").
 //
 // Sources: `file://` URIs (absolute, an optional "localhost" host) and
 // absolute paths are copied; `http://` and `https://` URIs are downloaded
