@@ -17,13 +17,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster/agent.h"
+#include "cluster/executor_token.h"
 #include "cluster/master_http.h"
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
@@ -235,15 +235,19 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   HttpHeaders headers;
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Accept", "application/x-protobuf");
-  // As an executor does: the token the agent put in its environment.
-  const std::optional<pid_t> pid = agent.value()->ExecutorPid(fw, "e1");
-  ASSERT_TRUE(pid.has_value());
-  std::ifstream environ("/proc/" + std::to_string(*pid) + "/environ", std::ios::binary);
-  std::string token;
-  for (std::string entry; std::getline(environ, entry, '\0');) {
-    const std::string name = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=";
-    if (entry.rfind(name, 0) == 0) token = entry.substr(name.size());
-  }
+  // As an executor does: the token the agent gives it, made here with the
+  // agent's key for the container the agent started (its environment may
+  // not be readable yet: the child can still be between fork and exec).
+  std::error_code error;
+  const std::string container_id =
+      std::filesystem::read_symlink(std::filesystem::path(work_dir) / "slaves" / agent_id /
+                                        "frameworks" / fw / "executors/e1/runs/latest",
+                                    error)
+          .string();
+  ASSERT_FALSE(error) << error.message();
+  auto tokens = ExecutorTokens::Open(work_dir + "/executor_secret_key");
+  ASSERT_TRUE(tokens.ok()) << tokens.message();
+  const std::string token = tokens->Issue({fw, "e1", container_id});
   ASSERT_FALSE(token.empty());
   headers.Set("Authorization", "Bearer " + token);
   HttpClient::StreamCallbacks callbacks;
