@@ -80,9 +80,11 @@ std::optional<std::string> ValidateCall(const Call& call) {
       if (!call.has_update())
         return std::string("Expecting 'update' to be present");
       const TaskStatus& status = call.update().status();
-      if (!status.has_uuid() || status.uuid().size() != 16) {
+      if (!status.has_uuid() || !IsVersionedUuid(status.uuid())) {
+        // The framework could never acknowledge it (its ACKNOWLEDGE would
+        // be refused), so neither does the agent take it.
         return std::string(
-            "'TaskStatus.uuid' must be present and 16 bytes long");
+            "'TaskStatus.uuid' must be a uuid: 16 bytes with an RFC 4122 version");
       }
       if (status.source() != TaskStatus::SOURCE_EXECUTOR) {
         return std::string(

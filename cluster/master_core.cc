@@ -20,6 +20,8 @@ using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
 
 constexpr int kNameMax = 255;  // NAME_MAX
+// The longest duration in int64 nanoseconds, in whole seconds.
+constexpr double kMaxFailoverTimeoutSeconds = 9223372036.0;
 
 // kMaxLabelsBytes: labels the master would keep beyond it are refused.
 std::optional<std::string> LabelsTooLarge(const mesos::v1::Labels& labels,
@@ -122,6 +124,20 @@ std::optional<std::string> ValidateFrameworkRoles(const FrameworkInfo& info) {
                               : "'FrameworkInfo.role' is not a valid role: ") +
              *error;
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ValidateFrameworkInfo(const FrameworkInfo& info) {
+  if (auto error = ValidateFrameworkRoles(info)) return error;
+  // As a duration in nanoseconds it must fit 64 bits, as Mesos requires;
+  // NaN and the infinities do not.
+  if (!(std::fabs(info.failover_timeout()) <= kMaxFailoverTimeoutSeconds)) {
+    std::ostringstream message;
+    message << "failover_timeout " << info.failover_timeout()
+            << " is no duration this master can keep: give seconds between 0 and "
+            << kMaxFailoverTimeoutSeconds;
+    return message.str();
   }
   return std::nullopt;
 }
@@ -263,7 +279,7 @@ std::optional<std::string> ValidateCall(
       return expect(call.has_shutdown(), "shutdown");
     case Call::ACKNOWLEDGE:
       if (!call.has_acknowledge()) return expect(false, "acknowledge");
-      if (call.acknowledge().uuid().size() != 16) {
+      if (!IsVersionedUuid(call.acknowledge().uuid())) {
         return std::string("Not a valid UUID");
       }
       return std::nullopt;
@@ -272,7 +288,7 @@ std::optional<std::string> ValidateCall(
         return expect(false, "acknowledge_operation_status");
       }
       const auto& ack = call.acknowledge_operation_status();
-      if (ack.uuid().size() != 16) return std::string("Not a valid UUID");
+      if (!IsVersionedUuid(ack.uuid())) return std::string("Not a valid UUID");
       return expect(ack.has_agent_id(), "agent_id");
     }
     case Call::RECONCILE:
@@ -440,7 +456,7 @@ MasterCore::Subscription MasterCore::Subscribe(
   FrameworkInfo info = call.subscribe().framework_info();
   if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
   if (principal && !info.has_principal()) info.set_principal(*principal);
-  if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
+  if (auto error = ValidateFrameworkInfo(info)) return refuse(*error);
   const std::vector<std::string> roles = RolesOf(info);
   for (const std::string& role : call.subscribe().suppressed_roles()) {
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
@@ -450,6 +466,7 @@ MasterCore::Subscription MasterCore::Subscribe(
   }
 
   Framework* framework = nullptr;
+  if (info.has_id() && info.id().value().empty()) info.clear_id();  // a new framework
   if (info.has_id()) {
     const std::string id = info.id().value();
     // Mesos checks a re-subscribing framework's id as any other id.
@@ -639,7 +656,7 @@ MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
     return refuse(std::string("UPDATE_FRAMEWORK cannot change FrameworkInfo.checkpoint (it is ") +
                   (known.checkpoint() ? "true" : "false") + ")");
   }
-  if (auto error = ValidateFrameworkRoles(info)) return refuse(*error);
+  if (auto error = ValidateFrameworkInfo(info)) return refuse(*error);
   if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
   const std::vector<std::string> roles = RolesOf(info);
   for (const std::string& role : call.update_framework().suppressed_roles()) {
@@ -716,7 +733,6 @@ MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) 
     framework.connected = false;
     DiscardOffers(id);
     double seconds = framework.info.failover_timeout();
-    if (!std::isfinite(seconds) || seconds > 9.2e9) seconds = 0;  // Mesos: 0
     if (seconds <= 0) {
       RemoveFramework(framework, &out);
     } else {
@@ -1157,19 +1173,20 @@ void MasterCore::Reconcile(Framework& framework,
                            MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
   auto latest = [&](const Task& task) {
+    // The state the framework was last sent (Mesos' status_update_state):
+    // while an update waits for its acknowledgement, the newer ones queued
+    // behind it are not yet the framework's to know.
+    const TaskState state = task.pending.empty() ? task.state : task.pending.front().state();
     TaskStatus status = MasterStatus(
-        framework_id, task.info.task_id(), task.agent_id, task.state,
+        framework_id, task.info.task_id(), task.agent_id, state,
         TaskStatus::REASON_RECONCILIATION, "Reconciliation: Latest task state",
         now);
     if (task.info.has_executor()) {
       *status.mutable_executor_id() = task.info.executor().executor_id();
     }
     if (task.latest.has_healthy()) status.set_healthy(task.latest.healthy());
-    if (task.latest.has_labels()) *status.mutable_labels() = task.latest.labels();
     if (task.latest.has_check_status()) *status.mutable_check_status() = task.latest.check_status();
-    if (task.latest.has_container_status()) {
-      *status.mutable_container_status() = task.latest.container_status();
-    }
+    if (task.container_status) *status.mutable_container_status() = *task.container_status;
     return status;
   };
   if (reconcile.tasks_size() == 0) {
@@ -1289,6 +1306,7 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
   if (!IsTerminal(task.state)) {
     task.state = status.state();
     task.latest = status;
+    if (status.has_container_status()) task.container_status = status.container_status();
   }
   if (!status.has_uuid()) {
     SendUpdate(framework, status, &out);

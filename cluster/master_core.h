@@ -265,9 +265,11 @@ class MasterCore {
     mesos::v1::TaskInfo info;
     std::string agent_id;
     mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
-    // What the latest update said besides the state, which reconciliation
-    // repeats as Mesos does: healthy, labels, check and container status.
+    // The newest update received: reconciliation repeats its healthy and
+    // check_status (not its labels), ...
     mesos::v1::TaskStatus latest;
+    // ... and the container status of the newest update that had one.
+    std::optional<mesos::v1::ContainerStatus> container_status;
     std::deque<mesos::v1::TaskStatus> pending;  // head forwarded, unacked
     Millis next_retry = 0;
     Millis retry_interval = 0;

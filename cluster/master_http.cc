@@ -296,7 +296,8 @@ std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& re
     // 1: not the leader. 2: still recovering.
     if (leadership_.role == Leadership::Role::kFollowing) {
       HttpServer::Response response = Empty(307);
-      response.headers.Set("Location", "//" + leadership_.leader + std::string(request.path()));
+      // The whole target: a query string the caller sent goes with it.
+      response.headers.Set("Location", "//" + leadership_.leader + request.target);
       return response;
     }
     if (leadership_.role == Leadership::Role::kNoLeader) {

@@ -29,6 +29,13 @@ std::string UuidText(std::string_view bytes) {
   return boost::uuids::to_string(id);
 }
 
+bool IsVersionedUuid(std::string_view bytes) {
+  if (bytes.size() != 16) return false;
+  boost::uuids::uuid id{};
+  std::copy_n(bytes.begin(), id.size(), id.begin());
+  return id.version() != boost::uuids::uuid::version_unknown;
+}
+
 std::string NewSecretKey(std::size_t n) {
   std::string key(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(n)) != 1) {

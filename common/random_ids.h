@@ -20,6 +20,9 @@ std::string NewUuidBytes();
 std::string NewUuid();
 // The text form of 16 uuid bytes. REQUIRES: bytes.size() == 16.
 std::string UuidText(std::string_view bytes);
+// Whether `bytes` are 16 bytes with a known RFC 4122 version (1 to 5), as
+// Mesos requires of the uuid an acknowledgement carries.
+bool IsVersionedUuid(std::string_view bytes);
 
 // `n` random bytes for a secret key. Aborts if the source fails, which it
 // does not once the kernel's pool is initialised (getrandom blocks until

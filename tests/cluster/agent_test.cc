@@ -643,7 +643,7 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
   status->mutable_task_id()->set_value("T1");
   status->set_state(mesos::v1::TASK_RUNNING);
   status->set_source(TaskStatus::SOURCE_EXECUTOR);
-  status->set_uuid(std::string(16, 'u'));
+  status->set_uuid(std::string(16, 'U'));
   Call other_framework = update;
   other_framework.mutable_framework_id()->set_value("F9");
   auto unknown = PostCall(other_framework);
@@ -924,7 +924,7 @@ TEST_F(AgentTest, ExecutorCallsWithoutTheExecutorsTokenAreRefused) {
   status->mutable_task_id()->set_value("T1");
   status->set_state(mesos::v1::TASK_FAILED);
   status->set_source(TaskStatus::SOURCE_EXECUTOR);
-  status->set_uuid(std::string(16, 'u'));
+  status->set_uuid(std::string(16, 'U'));
   const auto post = [&](const std::string& authorization) {
     HttpHeaders headers;
     headers.Set("Content-Type", "application/x-protobuf");
@@ -965,7 +965,7 @@ TEST_F(AgentTest, ExecutorCallsWithoutTheExecutorsTokenAreRefused) {
   // None of them reached the master; the executor's own update, sent with
   // its token, is the first that does.
   status->set_state(mesos::v1::TASK_RUNNING);
-  status->set_uuid(std::string(16, 'r'));
+  status->set_uuid(std::string(16, 'R'));
   EXPECT_EQ(post("Bearer " + token).status, 202);
   const std::vector<TaskStatus> updates = recorder_.WaitForUpdates(1);
   ASSERT_GE(updates.size(), 1u);
@@ -1107,14 +1107,14 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   status->mutable_task_id()->set_value("T1");
   status->set_state(mesos::v1::TASK_RUNNING);
   status->set_source(TaskStatus::SOURCE_EXECUTOR);
-  status->set_uuid("aaaaaaaaaaaaaaaa");
+  status->set_uuid("AAAAAAAAAAAAAAAA");
   EXPECT_EQ(PostCall(running).status, 202);
   ASSERT_EQ(recorder_.WaitForUpdates(1).size(), 1u);
 
   Call finished = running;
   finished.mutable_update()->mutable_status()->set_state(
       mesos::v1::TASK_FINISHED);
-  finished.mutable_update()->mutable_status()->set_uuid("bbbbbbbbbbbbbbbb");
+  finished.mutable_update()->mutable_status()->set_uuid("BBBBBBBBBBBBBBBB");
   Call resubscribe = NewCall(Call::SUBSCRIBE);
   *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
       running.update();
@@ -1125,13 +1125,13 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
   EXPECT_EQ(events[1].type(), Event::ACKNOWLEDGED);
-  EXPECT_EQ(events[1].acknowledged().uuid(), "aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(events[1].acknowledged().uuid(), "AAAAAAAAAAAAAAAA");
   EXPECT_EQ(events[2].type(), Event::ACKNOWLEDGED);
-  EXPECT_EQ(events[2].acknowledged().uuid(), "bbbbbbbbbbbbbbbb");
+  EXPECT_EQ(events[2].acknowledged().uuid(), "BBBBBBBBBBBBBBBB");
   const auto updates = recorder_.WaitForUpdates(2);
   ASSERT_EQ(updates.size(), 2u);
   EXPECT_EQ(updates[1].state(), mesos::v1::TASK_FINISHED);
-  EXPECT_EQ(updates[1].uuid(), "bbbbbbbbbbbbbbbb");
+  EXPECT_EQ(updates[1].uuid(), "BBBBBBBBBBBBBBBB");
   EXPECT_TRUE(first.WaitForEnd());
 }
 

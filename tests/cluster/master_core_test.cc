@@ -190,7 +190,7 @@ class MasterCoreTest : public ::testing::Test {
     status.mutable_task_id()->set_value(task_id);
     status.set_state(state);
     status.set_source(TaskStatus::SOURCE_EXECUTOR);
-    status.set_uuid(std::string(15, 'u') + uuid_tag);
+    status.set_uuid(std::string(15, 'U') + uuid_tag);
     return status;
   }
 
@@ -368,16 +368,19 @@ TEST_F(MasterCoreTest, AcceptedTaskIsStagingWithoutAnEventAndGoesToTheAgent) {
   EXPECT_FALSE(updates[0].has_uuid());
 }
 
-// Reconciliation repeats what the latest update said besides the state, as
-// Mesos does: whether the task is healthy, its labels.
-TEST_F(MasterCoreTest, ReconciliationRepeatsTheLatestHealthAndLabels) {
+// Issue #18: reconciliation repeats whether the task is healthy and its
+// check status from the newest update, the container status of the newest
+// update that had one, and never labels (Mesos sends none).
+TEST_F(MasterCoreTest, ReconciliationRepeatsHealthAndContainerStatusButNoLabels) {
   const std::string agent = LaunchOneTask(Framework());
   TaskStatus running = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a');
   running.set_healthy(true);
   auto* label = running.mutable_labels()->add_labels();
   label->set_key("phase");
   label->set_value("warm");
+  running.mutable_container_status()->set_executor_pid(4242);
   core_.StatusUpdate(agent, framework_id_, running, now_);
+  Handle(Ack(agent, running));
   Call reconcile = NewCall(Call::RECONCILE);
   reconcile.mutable_reconcile()->add_tasks()->mutable_task_id()->set_value("t1");
   auto updates = UpdatesIn(Handle(reconcile));
@@ -385,17 +388,38 @@ TEST_F(MasterCoreTest, ReconciliationRepeatsTheLatestHealthAndLabels) {
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
   ASSERT_TRUE(updates[0].has_healthy());
   EXPECT_TRUE(updates[0].healthy());
-  ASSERT_EQ(updates[0].labels().labels_size(), 1);
-  EXPECT_EQ(updates[0].labels().labels(0).value(), "warm");
+  EXPECT_FALSE(updates[0].has_labels());
+  EXPECT_EQ(updates[0].container_status().executor_pid(), 4242u);
 
   TaskStatus unhealthy = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'b');
   unhealthy.set_healthy(false);
   core_.StatusUpdate(agent, framework_id_, unhealthy, now_);
+  Handle(Ack(agent, unhealthy));
   updates = UpdatesIn(Handle(reconcile));
   ASSERT_EQ(updates.size(), 1u);
   ASSERT_TRUE(updates[0].has_healthy());
   EXPECT_FALSE(updates[0].healthy());
-  EXPECT_FALSE(updates[0].has_labels());  // the latest update had none
+  // The newest update had no container status: the one before it holds.
+  EXPECT_EQ(updates[0].container_status().executor_pid(), 4242u);
+}
+
+// Issue #18: reconciliation answers with the state last sent to the
+// framework, as Mesos answers with status_update_state: a FINISHED queued
+// behind an unacknowledged RUNNING is not yet the framework's to know.
+TEST_F(MasterCoreTest, ReconciliationAnswersTheStateForwardedNotTheNewestReceived) {
+  const std::string agent = LaunchOneTask(Framework());
+  TaskStatus running = AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a');
+  core_.StatusUpdate(agent, framework_id_, running, now_);
+  core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_FINISHED, 'b'), now_);
+  Call reconcile = NewCall(Call::RECONCILE);
+  reconcile.mutable_reconcile();
+  auto updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_RUNNING);
+  Handle(Ack(agent, running));  // FINISHED is forwarded now
+  updates = UpdatesIn(Handle(reconcile));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FINISHED);
 }
 
 TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskLostWithoutUuid) {
@@ -975,7 +999,7 @@ TEST_F(MasterCoreTest, MultiRoleFrameworkSettingRoleGetsAnErrorAndAClose) {
 // Issue #17, attack 1: a framework id that would climb out of the agents'
 // work dirs is refused at SUBSCRIBE, as Mesos refuses any such id.
 TEST_F(MasterCoreTest, AFrameworkIdThatIsNoValidIdIsRefused) {
-  for (const std::string& id : std::vector<std::string>{"../../../../x", "..", "a/b", std::string("a\0b", 3), ""}) {
+  for (const std::string& id : std::vector<std::string>{"../../../../x", "..", "a/b", std::string("a\0b", 3)}) {
     auto info = Framework(60);
     info.mutable_id()->set_value(id);
     const std::string stream = Subscribe(info);
@@ -986,6 +1010,44 @@ TEST_F(MasterCoreTest, AFrameworkIdThatIsNoValidIdIsRefused) {
         << events[0].error().message();
     EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
   }
+}
+
+// Issue #18: an empty id is no id: the framework is new and gets one.
+TEST_F(MasterCoreTest, SubscribeWithAnEmptyIdIsANewFramework) {
+  auto info = Framework(60);
+  info.mutable_id()->set_value("");
+  const std::string stream = Subscribe(info);
+  auto events = EventsOn(last_, stream);
+  ASSERT_EQ(Types(events), (std::vector<Event::Type>{Event::SUBSCRIBED, Event::HEARTBEAT}));
+  EXPECT_EQ(events[0].subscribed().framework_id().value(), "M-0000");
+  ASSERT_EQ(core_.View().frameworks.size(), 1u);
+  EXPECT_EQ(core_.View().frameworks[0].info.id().value(), "M-0000");
+}
+
+// Issue #18: a failover_timeout that is no 64-bit duration in nanoseconds
+// is refused, as Mesos refuses it (it was taken as 0, and the framework
+// removed at its first disconnect); also by UPDATE_FRAMEWORK.
+TEST_F(MasterCoreTest, AFailoverTimeoutThatIsNoDurationIsRefused) {
+  for (double seconds : std::vector<double>{std::nan(""), INFINITY, -INFINITY, 1e10, -1e10}) {
+    const std::string stream = Subscribe(Framework(seconds));
+    auto events = EventsOn(last_, stream);
+    ASSERT_EQ(events.size(), 1u) << seconds;
+    EXPECT_EQ(events[0].type(), Event::ERROR) << seconds;
+    EXPECT_NE(events[0].error().message().find("failover_timeout"), std::string::npos)
+        << events[0].error().message();
+    EXPECT_EQ(last_.close_streams, std::vector<std::string>{stream});
+  }
+  EXPECT_TRUE(core_.View().frameworks.empty());
+  const std::string stream = Subscribe(Framework(9e9));  // 285 years: a duration
+  EXPECT_EQ(Types(EventsOn(last_, stream)),
+            (std::vector<Event::Type>{Event::SUBSCRIBED, Event::HEARTBEAT}));
+  Call update = NewCall(Call::UPDATE_FRAMEWORK);
+  auto info = core_.View().frameworks[0].info;
+  info.set_failover_timeout(std::nan(""));
+  *update.mutable_update_framework()->mutable_framework_info() = info;
+  const auto refused = core_.UpdateFramework(update);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("failover_timeout"), std::string::npos) << refused.body;
 }
 
 // Issue #17, item 5: 2,100 subscriptions left 2,374 frameworks in memory.

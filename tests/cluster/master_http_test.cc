@@ -636,7 +636,7 @@ TEST_F(MasterHttpTest, OfferAcceptLaunchUpdateAndAcknowledgeOverTheWire) {
   running.mutable_task_id()->set_value("t1");
   running.set_state(mesos::v1::TASK_RUNNING);
   running.set_source(mesos::v1::TaskStatus::SOURCE_EXECUTOR);
-  running.set_uuid(std::string(16, 'r'));
+  running.set_uuid(std::string(16, 'R'));
   master_->StatusUpdate(agent_id, framework_id, running);
   Event update = stream.NextEventOfType(Event::UPDATE);
   EXPECT_EQ(update.update().status().state(), mesos::v1::TASK_RUNNING);
@@ -682,7 +682,7 @@ TEST_F(MasterHttpTest, UnacknowledgedUpdateIsSentAgainAfterReconnecting) {
     ASSERT_TRUE(agent_.WaitFor<LaunchTasks>().has_value());
     running.mutable_task_id()->set_value("t1");
     running.set_state(mesos::v1::TASK_RUNNING);
-    running.set_uuid(std::string(16, 'r'));
+    running.set_uuid(std::string(16, 'R'));
     master_->StatusUpdate(agent_id, framework_id, running);
     EXPECT_EQ(stream.NextEventOfType(Event::UPDATE).update().status().uuid(), running.uuid());
   }  // dropped before acknowledging
@@ -947,6 +947,12 @@ TEST_F(MasterHttpTest, WithoutALeaderItAnswers503ThenRedirectsToTheLeader) {
                            SubscribeCall().SerializeAsString()));
   EXPECT_EQ(reply.status, 307);
   EXPECT_EQ(reply.Header("location"), "//leader.example:5050/master/api/v1/scheduler");
+  // Issue #18: the query string goes with the redirect.
+  reply = Exchange(Request("POST", "/master/api/v1/scheduler?a=1&b=2",
+                           {"Content-Type: application/x-protobuf"},
+                           SubscribeCall().SerializeAsString()));
+  EXPECT_EQ(reply.status, 307);
+  EXPECT_EQ(reply.Header("location"), "//leader.example:5050/master/api/v1/scheduler?a=1&b=2");
   master_->SetLeadership(Master::Leadership{});
   RawClient stream(master_->port());
   std::string framework_id;

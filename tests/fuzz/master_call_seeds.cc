@@ -107,7 +107,7 @@ Call Acknowledge(const std::string& task_id) {
   Call call = NewCall(Call::ACKNOWLEDGE);
   call.mutable_acknowledge()->mutable_agent_id()->set_value(kAgent);
   call.mutable_acknowledge()->mutable_task_id()->set_value(task_id);
-  call.mutable_acknowledge()->set_uuid(std::string(16, 'u'));
+  call.mutable_acknowledge()->set_uuid(std::string(16, 'U'));
   return call;
 }
 

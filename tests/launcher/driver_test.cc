@@ -66,7 +66,7 @@ class ScriptedMaster {
     s.set_state(state);
     s.mutable_agent_id()->set_value("a1");
     s.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
-    s.set_uuid(std::string(15, 'u') + static_cast<char>('0' + state));
+    s.set_uuid(std::string(15, 'U') + static_cast<char>('0' + state));
     return s;
   }
 
