@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,7 @@
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
 #include "cluster/port_leases.h"
+#include "cluster/rule_table.h"
 #include "common/json_text.h"
 #include "common/random_ids.h"
 #include "common/recordio.h"
@@ -40,8 +42,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr char kProtobuf[] = "application/x-protobuf";
-constexpr char kJson[] = "application/json";
 
 // A descriptor that becomes readable when process `pid` ends; -1 when
 // there is no such process.
@@ -65,52 +65,62 @@ std::string Encode(const Event& event, bool json) {
                              : event.SerializeAsString());
 }
 
-// Mesos' validation of an executor Call (§3.4); the message, if invalid.
-std::optional<std::string> ValidateCall(const Call& call) {
-  if (!call.IsInitialized()) {
-    return "Not initialized: " + call.InitializationErrorString();
-  }
-  if (!call.has_type()) return std::string("Expecting 'type' to be present");
-  switch (call.type()) {
-    case Call::SUBSCRIBE:
-      if (!call.has_subscribe())
-        return std::string("Expecting 'subscribe' to be present");
-      break;
-    case Call::UPDATE: {
-      if (!call.has_update())
-        return std::string("Expecting 'update' to be present");
-      const TaskStatus& status = call.update().status();
-      if (!status.has_uuid() || !IsVersionedUuid(status.uuid())) {
-        // The framework could never acknowledge it (its ACKNOWLEDGE would
-        // be refused), so neither does the agent take it.
-        return std::string(
-            "'TaskStatus.uuid' must be a uuid: 16 bytes with an RFC 4122 version");
-      }
-      if (status.source() != TaskStatus::SOURCE_EXECUTOR) {
-        return std::string(
-                   "Received Call from executor with invalid source, '") +
-               TaskStatus::Source_Name(status.source()) + "'";
-      }
-      if (status.state() == mesos::v1::TASK_STAGING) {
-        return std::string("Received TASK_STAGING from executor");
-      }
-      if (status.has_executor_id() &&
-          status.executor_id().value() != call.executor_id().value()) {
-        return "ExecutorID in Call: " + call.executor_id().value() +
-               " does not match ExecutorID in TaskStatus: " +
-               status.executor_id().value();
-      }
-      break;
-    }
-    case Call::MESSAGE:
-      if (!call.has_message())
-        return std::string("Expecting 'message' to be present");
-      break;
-    default:
-      break;
-  }
-  return std::nullopt;
-}
+// What the agent requires of an executor's call before it looks at the
+// executor (rule_table.h); a broken rule is answered 400.
+const Rule<Call> kExecutorCallRules[] = {
+    {"type",
+     [](const Call& call) -> std::optional<std::string> {
+       if (call.has_type()) return std::nullopt;
+       return "the call has no type";
+     }},
+    {"parameters",
+     [](const Call& call) -> std::optional<std::string> {
+       const bool missing = (call.type() == Call::SUBSCRIBE && !call.has_subscribe()) ||
+                            (call.type() == Call::UPDATE && !call.has_update()) ||
+                            (call.type() == Call::MESSAGE && !call.has_message());
+       if (!missing) return std::nullopt;
+       std::string field = Call::Type_Name(call.type());
+       std::transform(field.begin(), field.end(), field.begin(),
+                      [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+       return "a " + Call::Type_Name(call.type()) + " call carries its parameters in '" + field +
+              "', which is missing";
+     }},
+    {"uuid",
+     [](const Call& call) -> std::optional<std::string> {
+       // The framework could never acknowledge an update without a uuid
+       // (its ACKNOWLEDGE would be refused), so the agent takes none.
+       if (call.type() != Call::UPDATE || IsVersionedUuid(call.update().status().uuid())) {
+         return std::nullopt;
+       }
+       return std::string("an update needs a uuid (16 bytes with an RFC 4122 version)");
+     }},
+    {"source",
+     [](const Call& call) -> std::optional<std::string> {
+       if (call.type() != Call::UPDATE ||
+           call.update().status().source() == TaskStatus::SOURCE_EXECUTOR) {
+         return std::nullopt;
+       }
+       return "an executor's update has source SOURCE_EXECUTOR, not " +
+              TaskStatus::Source_Name(call.update().status().source());
+     }},
+    {"not-staging",
+     [](const Call& call) -> std::optional<std::string> {
+       if (call.type() != Call::UPDATE || call.update().status().state() != mesos::v1::TASK_STAGING) {
+         return std::nullopt;
+       }
+       return std::string("TASK_STAGING is the agent's to report, not an executor's");
+     }},
+    {"same-executor",
+     [](const Call& call) -> std::optional<std::string> {
+       const TaskStatus& status = call.update().status();
+       if (call.type() != Call::UPDATE || !status.has_executor_id() ||
+           status.executor_id().value() == call.executor_id().value()) {
+         return std::nullopt;
+       }
+       return "the update names executor " + status.executor_id().value() +
+              " but the call comes from executor " + call.executor_id().value();
+     }},
+};
 
 }  // namespace
 
@@ -898,7 +908,7 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
         now >= executor.registration_deadline) {
       FailOpenTasks(
           info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT,
-          "Executor did not register within the registration timeout", work);
+          "the executor never subscribed: its registration timeout ran out", work);
       executor.shutting_down = true;
       KillProcessGroup(executor.pid);
     }
@@ -906,8 +916,8 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
         !executor.shutting_down && now >= *executor.reregistration_deadline) {
       FailOpenTasks(info_, executor,
                     TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
-                    "Executor did not re-register within the re-registration "
-                    "timeout after the agent restarted",
+                    "the executor did not subscribe again in time after the agent "
+                    "restarted",
                     work);
       executor.shutting_down = true;
       KillProcessGroup(executor.pid);
@@ -1096,48 +1106,28 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
     }
   }
   if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(
-        405,
-        "Expecting one of { 'POST' }, but received '" + request.method + "'");
+    auto response = HttpServer::Response::Text(405, OnlyPost(request.method));
     response.headers.Set("Allow", "POST");
     return response;
   }
-  const std::optional<std::string> content_type =
-      request.headers.Get("Content-Type");
-  if (!content_type) {
-    return HttpServer::Response::Text(400,
-                                      "Expecting 'Content-Type' to be present");
-  }
-  if (*content_type != kProtobuf && *content_type != kJson) {
-    return HttpServer::Response::Text(
-        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " +
-                 kProtobuf);
+  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
+  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
+    return HttpServer::Response::Text(refused->status, refused->message);
   }
   Call call;
-  if (*content_type == kProtobuf) {
-    if (!call.ParsePartialFromString(request.body)) {
-      return HttpServer::Response::Text(
-          400, "Failed to parse body into Call protobuf");
-    }
-  } else {
-    auto parsed = ExecutorCallFromJson(request.body);
-    if (!parsed.ok()) return HttpServer::Response::Text(400, parsed.message());
-    call = std::move(parsed).value();
+  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
+    return HttpServer::Response::Text(400, decoded.message());
   }
-  if (auto error = ValidateCall(call)) {
-    return HttpServer::Response::Text(
-        400, "Failed to validate executor::Call: " + *error);
+  if (Verdict broken = FirstBroken(kExecutorCallRules, call)) {
+    return HttpServer::Response::Text(400, Malformed(broken->message));
   }
   bool json = false;
   if (call.type() == Call::SUBSCRIBE) {
-    const std::optional<std::string> accept = request.headers.Get("Accept");
-    if (AcceptsMediaType(accept, kJson)) {
-      json = true;
-    } else if (!AcceptsMediaType(accept, kProtobuf)) {
-      return HttpServer::Response::Text(
-          406, std::string("Expecting 'Accept' to allow '") + kJson + "' or '" +
-                   kProtobuf + "'");
+    const auto stream_json = StreamIsJson(request.headers.Get("Accept"));
+    if (const auto* refused = std::get_if<HttpRefusal>(&stream_json)) {
+      return HttpServer::Response::Text(refused->status, refused->message);
     }
+    json = std::get<bool>(stream_json);
   }
   if (call.type() == Call::HEARTBEAT) return Empty(202);
 
@@ -1145,28 +1135,31 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string executor_id = call.executor_id().value();
   std::unique_lock<std::mutex> lock(mutex_);
   if (call.type() != Call::SUBSCRIBE && RecoveringLocked()) {
-    return HttpServer::Response::Text(503, "Agent has not finished recovery");
+    return HttpServer::Response::Text(503, "the agent is still recovering; try again shortly");
   }
   const bool known_framework = std::any_of(
       executors_.begin(), executors_.end(),
       [&](const auto& entry) { return entry.first.first == framework_id; });
   if (!known_framework)
-    return HttpServer::Response::Text(400, "Framework cannot be found");
+    return HttpServer::Response::Text(
+        400, "no executor of framework " + framework_id + " is on this agent");
   auto it = executors_.find({framework_id, executor_id});
   if (it == executors_.end())
-    return HttpServer::Response::Text(400, "Executor cannot be found");
+    return HttpServer::Response::Text(
+        400, "executor " + executor_id + " of framework " + framework_id + " is not on this agent");
   Executor& executor = *it->second;
   if (claims && *claims != ExecutorClaims{framework_id, executor_id, executor.container_id}) {
     return HttpServer::Response::Text(403, "the token was given to another executor");
   }
   if (call.type() != Call::SUBSCRIBE && !executor.subscribed) {
-    return HttpServer::Response::Text(403, "Executor is not subscribed");
+    return HttpServer::Response::Text(
+        403, "executor " + executor_id + " has not subscribed: SUBSCRIBE first");
   }
   switch (call.type()) {
     case Call::SUBSCRIBE: {
       HttpServer::Response response;
       response.status = 200;
-      response.headers.Set("Content-Type", json ? kJson : kProtobuf);
+      response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
       response.stream = std::make_shared<ResponseStream>();
       if (executor.shutting_down) {
         Event event;
@@ -1229,7 +1222,7 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
           changed = true;
           forward.push_back(AgentStatus(info_, id, &executor.info.executor_id(),
                                         lost, TaskStatus::REASON_AGENT_RESTARTED,
-                                        "Task launched during agent restart"));
+                                        "the agent restarted before the task reached its executor"));
         }
         if (changed) (void)Checkpoint(executor);
       }

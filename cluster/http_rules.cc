@@ -29,6 +29,30 @@ std::vector<std::string_view> Split(std::string_view s, char separator) {
 
 }  // namespace
 
+std::variant<bool, HttpRefusal> CallIsJson(const std::optional<std::string>& content_type) {
+  if (!content_type) {
+    return HttpRefusal{400, std::string("a call needs a Content-Type header: ") + kProtobufMedia +
+                                " or " + kJsonMedia};
+  }
+  if (*content_type == kJsonMedia) return true;
+  if (*content_type == kProtobufMedia) return false;
+  return HttpRefusal{415, "calls are taken as " + std::string(kProtobufMedia) + " or " +
+                              kJsonMedia + ", not '" + *content_type + "'"};
+}
+
+std::variant<bool, HttpRefusal> StreamIsJson(const std::optional<std::string>& accept) {
+  if (AcceptsMediaType(accept, kJsonMedia)) return true;
+  if (AcceptsMediaType(accept, kProtobufMedia)) return false;
+  return HttpRefusal{406, std::string("the stream is sent as ") + kJsonMedia + " or " +
+                              kProtobufMedia + ", and the Accept header allows neither"};
+}
+
+std::string OnlyPost(std::string_view method) {
+  return "this endpoint takes POST, not " + std::string(method);
+}
+
+std::string Malformed(std::string_view why) { return "the call is malformed: " + std::string(why); }
+
 bool AcceptsMediaType(const std::optional<std::string>& accept,
                       std::string_view media_type) {
   if (!accept) return true;

@@ -87,8 +87,7 @@ nlohmann::json ProtoToJson(const Message& message) {
 namespace {
 
 Status NotExpecting(const char* what, const FieldDescriptor* f) {
-  return Status::InvalidData(std::string("Not expecting a JSON ") + what +
-                             " for field '" + f->name() + "'");
+  return Status::InvalidData("field '" + f->name() + "' cannot hold a JSON " + what);
 }
 
 // One JSON value into field `f` of `m` (appended when `f` is repeated).
@@ -116,8 +115,8 @@ Status MergeValue(const nlohmann::json& value, const FieldDescriptor* f, Message
       } else if (f->type() == FieldDescriptor::TYPE_BYTES) {
         std::optional<std::string> bytes = Base64Decode(text);
         if (!bytes) {
-          return Status::InvalidData("Failed to base64 decode bytes field '" +
-                                     f->name() + "'");
+          return Status::InvalidData("field '" + f->name() +
+                                     "' holds bytes, which JSON carries as base64; this is not base64");
         }
         repeated ? r->AddString(m, f, *bytes) : r->SetString(m, f, *bytes);
       } else if (f->type() == FieldDescriptor::TYPE_ENUM) {
@@ -125,7 +124,8 @@ Status MergeValue(const nlohmann::json& value, const FieldDescriptor* f, Message
         if (enum_value == nullptr) {
           // proto2: an unknown value of an optional enum is dropped.
           if (f->is_required()) {
-            return Status::InvalidData("Failed to find enum for '" + text + "'");
+            return Status::InvalidData("'" + text + "' is no value of the enum field '" +
+                                       f->name() + "'");
           }
           return Status::Ok();
         }
@@ -177,33 +177,14 @@ Status MergeValue(const nlohmann::json& value, const FieldDescriptor* f, Message
       repeated ? r->AddBool(m, f, value.get<bool>()) : r->SetBool(m, f, value.get<bool>());
       return Status::Ok();
     default:
-      return Status::InvalidData("Unexpected JSON value for field '" + f->name() + "'");
+      return Status::InvalidData("field '" + f->name() + "' cannot hold this JSON value");
   }
-}
-
-template <typename CallT>
-Result<CallT> ParseJsonCall(std::string_view body) {
-  const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) {
-    return Status::InvalidData("Failed to parse body into JSON: syntax error");
-  }
-  CallT call;
-  if (Status merged = MergeFromJson(parsed, &call); !merged.ok()) {
-    return Status::InvalidData("Failed to convert JSON into Call protobuf: " +
-                               merged.message());
-  }
-  if (!call.IsInitialized()) {
-    return Status::InvalidData(
-        "Failed to convert JSON into Call protobuf: Missing required fields: " +
-        call.InitializationErrorString());
-  }
-  return call;
 }
 
 }  // namespace
 
 Status MergeFromJson(const nlohmann::json& object, Message* message) {
-  if (!object.is_object()) return Status::InvalidData("Expecting a JSON object");
+  if (!object.is_object()) return Status::InvalidData("a JSON object was expected");
   const google::protobuf::Descriptor* descriptor = message->GetDescriptor();
   for (const auto& [name, value] : object.items()) {
     const FieldDescriptor* f = descriptor->FindFieldByName(name);
@@ -213,12 +194,22 @@ Status MergeFromJson(const nlohmann::json& object, Message* message) {
   return Status::Ok();
 }
 
-Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body) {
-  return ParseJsonCall<mesos::v1::scheduler::Call>(body);
-}
-
-Result<mesos::v1::executor::Call> ExecutorCallFromJson(std::string_view body) {
-  return ParseJsonCall<mesos::v1::executor::Call>(body);
+Status DecodeCall(std::string_view body, bool json, Message* call) {
+  const std::string type = call->GetDescriptor()->name();
+  if (json) {
+    const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_discarded()) return Status::InvalidData("the body is not valid JSON");
+    if (Status merged = MergeFromJson(parsed, call); !merged.ok()) {
+      return Status::InvalidData("the JSON is no " + type + ": " + merged.message());
+    }
+  } else if (!call->ParsePartialFromArray(body.data(), static_cast<int>(body.size()))) {
+    return Status::InvalidData("the body is no protobuf " + type);
+  }
+  if (!call->IsInitialized()) {
+    return Status::InvalidData("the " + type + " lacks required fields: " +
+                               call->InitializationErrorString());
+  }
+  return Status::Ok();
 }
 
 }  // namespace mlaunch::cluster

@@ -29,17 +29,14 @@ namespace mlaunch::cluster {
 
 nlohmann::json ProtoToJson(const google::protobuf::Message& message);
 
-// Parses a JSON scheduler Call. The message of a failure is the text the
-// master sends after "400 Bad Request": "Failed to parse body into JSON: ..."
-// or "Failed to convert JSON into Call protobuf: ...".
-Result<mesos::v1::scheduler::Call> CallFromJson(std::string_view body);
-
-// The same for an executor Call (the agent's messages are the same).
-Result<mesos::v1::executor::Call> ExecutorCallFromJson(std::string_view body);
+// Decodes a call's body, JSON (`json`) or protobuf, into `call`, and checks
+// its required fields. The message of a failure says what is wrong with
+// the body, for a 400.
+Status DecodeCall(std::string_view body, bool json, google::protobuf::Message* call);
 
 // Fills `message` from a JSON object by the rules above; does not check
-// required fields. The message of a failure is stout's, e.g. "Not expecting
-// a JSON string for field 'value'".
+// required fields. The message of a failure names the field, e.g. "field
+// 'value' cannot hold a JSON number".
 Status MergeFromJson(const nlohmann::json& object, google::protobuf::Message* message);
 
 }  // namespace mlaunch::cluster

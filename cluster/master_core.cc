@@ -19,19 +19,6 @@ using mesos::v1::TaskStatus;
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
 
-constexpr int kNameMax = 255;  // NAME_MAX
-// The longest duration in int64 nanoseconds, in whole seconds.
-constexpr double kMaxFailoverTimeoutSeconds = 9223372036.0;
-
-// kMaxLabelsBytes: labels the master would keep beyond it are refused.
-std::optional<std::string> LabelsTooLarge(const mesos::v1::Labels& labels,
-                                          const std::string& whose) {
-  const std::size_t bytes = labels.ByteSizeLong();
-  if (bytes <= kMaxLabelsBytes) return std::nullopt;
-  return whose + " labels take " + std::to_string(bytes) + " bytes; this master keeps at most " +
-         std::to_string(kMaxLabelsBytes);
-}
-
 bool HasCapability(const FrameworkInfo& info,
                    mesos::v1::FrameworkInfo::Capability::Type type) {
   return std::any_of(info.capabilities().begin(), info.capabilities().end(),
@@ -51,164 +38,8 @@ std::vector<std::string> RolesOf(const FrameworkInfo& info) {
   return {info.role()};
 }
 
-// Mesos' common::validation::validateID.
-std::optional<std::string> ValidateId(const std::string& id) {
-  if (id.empty()) return "ID must not be empty";
-  if (id.size() > kNameMax) {
-    return "an id may have at most " + std::to_string(kNameMax) +
-           " characters";
-  }
-  if (id == "." || id == "..") return "'" + id + "' is disallowed";
-  for (char c : id) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == '/' || c == '\\') {
-      return "'" + id + "' contains invalid characters";
-    }
-  }
-  return std::nullopt;
-}
-
-// Mesos' roles::validate.
-std::optional<std::string> ValidateRole(const std::string& role) {
-  if (role == "*") return std::nullopt;
-  if (role.empty()) return "a role name may not be empty";
-  if (role.front() == '/' || role.back() == '/') {
-    return "Role '" + role + "' cannot start or end with a slash";
-  }
-  std::size_t begin = 0;
-  while (begin <= role.size()) {
-    std::size_t end = role.find('/', begin);
-    if (end == std::string::npos) end = role.size();
-    const std::string part = role.substr(begin, end - begin);
-    if (part.empty()) return "Role '" + role + "' cannot contain '//'";
-    if (part == "." || part == "..") {
-      return "Role '" + role + "' cannot contain '.' or '..' as a component";
-    }
-    if (part == "*") return "Role '" + role + "' cannot contain '*'";
-    if (part.front() == '-') {
-      return "Role '" + role + "' cannot have a component starting with '-'";
-    }
-    for (char c : part) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u <= 0x20 || u == 0x7f || c == '\\') {
-        return "Role '" + role + "' cannot contain whitespace or backslash";
-      }
-    }
-    begin = end + 1;
-  }
-  return std::nullopt;
-}
-
-// Mesos' validation::framework::validateRoles.
-std::optional<std::string> ValidateFrameworkRoles(const FrameworkInfo& info) {
-  if (MultiRole(info)) {
-    if (info.has_role()) {
-      return std::string(
-          "'FrameworkInfo.role' must not be set when the framework is "
-          "MULTI_ROLE capable");
-    }
-  } else if (info.roles_size() > 0) {
-    return std::string(
-        "'FrameworkInfo.roles' must not be set when the framework is not "
-        "MULTI_ROLE capable");
-  }
-  std::set<std::string> seen;
-  for (const std::string& role : info.roles()) {
-    if (!seen.insert(role).second) {
-      return "'FrameworkInfo.roles' contains duplicate items: " + role;
-    }
-  }
-  for (const std::string& role : RolesOf(info)) {
-    if (auto error = ValidateRole(role)) {
-      return (MultiRole(info) ? "'FrameworkInfo.roles' contains invalid role: "
-                              : "'FrameworkInfo.role' is not a valid role: ") +
-             *error;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> ValidateFrameworkInfo(const FrameworkInfo& info) {
-  if (auto error = ValidateFrameworkRoles(info)) return error;
-  // As a duration in nanoseconds it must fit 64 bits, as Mesos requires;
-  // NaN and the infinities do not.
-  if (!(std::fabs(info.failover_timeout()) <= kMaxFailoverTimeoutSeconds)) {
-    std::ostringstream message;
-    message << "failover_timeout " << info.failover_timeout()
-            << " is no duration this master can keep: give seconds between 0 and "
-            << kMaxFailoverTimeoutSeconds;
-    return message.str();
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> ValidateEnvironment(
-    const mesos::v1::CommandInfo& command) {
-  for (const auto& v : command.environment().variables()) {
-    switch (v.type()) {
-      case mesos::v1::Environment::Variable::VALUE:
-        if (!v.has_value()) {
-          return "Environment variable '" + v.name() +
-                 "' of type 'VALUE' must have a value set";
-        }
-        if (v.has_secret()) {
-          return "Environment variable '" + v.name() +
-                 "' of type 'VALUE' must not have a secret set";
-        }
-        break;
-      case mesos::v1::Environment::Variable::SECRET:
-        if (!v.has_secret()) {
-          return "Environment variable '" + v.name() +
-                 "' of type 'SECRET' must have a secret set";
-        }
-        if (v.has_value()) {
-          return "Environment variable '" + v.name() +
-                 "' of type 'SECRET' must not have a value set";
-        }
-        break;
-      default:
-        return "Environment variable '" + v.name() +
-               "' of type 'UNKNOWN' is not allowed";
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> ValidateHealthCheck(
-    const mesos::v1::HealthCheck& check) {
-  using mesos::v1::HealthCheck;
-  if (!check.has_type() || check.type() == HealthCheck::UNKNOWN) {
-    return std::string("the health check has no 'type'");
-  }
-  if (check.type() == HealthCheck::COMMAND && !check.has_command()) {
-    return std::string("a COMMAND health check needs 'command'");
-  }
-  if (check.type() == HealthCheck::HTTP) {
-    if (!check.has_http()) {
-      return std::string("an HTTP health check needs 'http'");
-    }
-    const auto& http = check.http();
-    if (http.has_scheme() && http.scheme() != "http" &&
-        http.scheme() != "https") {
-      return "HTTP health checks use http or https, not '" + http.scheme() + "'";
-    }
-    if (http.has_path() && (http.path().empty() || http.path()[0] != '/')) {
-      return "The path '" + http.path() +
-             "' of HTTP health check must start with '/'";
-    }
-  }
-  if (check.type() == HealthCheck::TCP && !check.has_tcp()) {
-    return std::string("a TCP health check needs 'tcp'");
-  }
-  const std::pair<const char*, double> timings[] = {
-      {"delay_seconds", check.delay_seconds()},
-      {"interval_seconds", check.interval_seconds()},
-      {"timeout_seconds", check.timeout_seconds()},
-      {"grace_period_seconds", check.grace_period_seconds()}};
-  for (const auto& [name, value] : timings) {
-    if (value < 0) return "Expecting '" + std::string(name) + "' to be non-negative";
-  }
-  return std::nullopt;
+std::string SuppressedRoleNotOwn(const std::string& role) {
+  return "suppressed role '" + role + "' is not one of the framework's roles";
 }
 
 void InjectAllocation(
@@ -234,81 +65,6 @@ bool IsTerminal(TaskState state) {
       return true;
     default:
       return false;
-  }
-}
-
-std::optional<std::string> ValidateCall(
-    const Call& call, const std::optional<std::string>& principal) {
-  if (!call.has_type()) return std::string("Expecting 'type' to be present");
-  if (call.type() == Call::SUBSCRIBE) {
-    if (!call.has_subscribe()) {
-      return std::string("Expecting 'subscribe' to be present");
-    }
-    const FrameworkInfo& info = call.subscribe().framework_info();
-    if (info.id().value() != call.framework_id().value()) {
-      return std::string(
-          "'framework_id' differs from 'subscribe.framework_info.id'");
-    }
-    if (principal && info.has_principal() && *principal != info.principal()) {
-      return "Authenticated principal '" + *principal +
-             "' does not match principal '" + info.principal() +
-             "' set in `FrameworkInfo`";
-    }
-    return std::nullopt;
-  }
-  if (!call.has_framework_id()) {
-    return std::string("Expecting 'framework_id' to be present");
-  }
-  auto expect = [](bool present, const char* name) -> std::optional<std::string> {
-    if (present) return std::nullopt;
-    return "Expecting '" + std::string(name) + "' to be present";
-  };
-  switch (call.type()) {
-    case Call::ACCEPT:
-      return expect(call.has_accept(), "accept");
-    case Call::DECLINE:
-      return expect(call.has_decline(), "decline");
-    case Call::ACCEPT_INVERSE_OFFERS:
-      return expect(call.has_accept_inverse_offers(), "accept_inverse_offers");
-    case Call::DECLINE_INVERSE_OFFERS:
-      return expect(call.has_decline_inverse_offers(),
-                    "decline_inverse_offers");
-    case Call::KILL:
-      return expect(call.has_kill(), "kill");
-    case Call::SHUTDOWN:
-      return expect(call.has_shutdown(), "shutdown");
-    case Call::ACKNOWLEDGE:
-      if (!call.has_acknowledge()) return expect(false, "acknowledge");
-      if (!IsVersionedUuid(call.acknowledge().uuid())) {
-        return std::string("Not a valid UUID");
-      }
-      return std::nullopt;
-    case Call::ACKNOWLEDGE_OPERATION_STATUS: {
-      if (!call.has_acknowledge_operation_status()) {
-        return expect(false, "acknowledge_operation_status");
-      }
-      const auto& ack = call.acknowledge_operation_status();
-      if (!IsVersionedUuid(ack.uuid())) return std::string("Not a valid UUID");
-      return expect(ack.has_agent_id(), "agent_id");
-    }
-    case Call::RECONCILE:
-      return expect(call.has_reconcile(), "reconcile");
-    case Call::RECONCILE_OPERATIONS:
-      return expect(call.has_reconcile_operations(), "reconcile_operations");
-    case Call::MESSAGE:
-      return expect(call.has_message(), "message");
-    case Call::REQUEST:
-      return expect(call.has_request(), "request");
-    case Call::UPDATE_FRAMEWORK:
-      if (!call.has_update_framework()) return expect(false, "update_framework");
-      if (call.update_framework().framework_info().id().value() !=
-          call.framework_id().value()) {
-        return std::string(
-            "'framework_id' differs from 'update_framework.framework_info.id'");
-      }
-      return std::nullopt;
-    default:  // TEARDOWN, REVIVE, SUPPRESS, UNKNOWN
-      return std::nullopt;
   }
 }
 
@@ -454,14 +210,12 @@ MasterCore::Subscription MasterCore::Subscribe(
   };
 
   FrameworkInfo info = call.subscribe().framework_info();
-  if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
   if (principal && !info.has_principal()) info.set_principal(*principal);
-  if (auto error = ValidateFrameworkInfo(info)) return refuse(*error);
+  if (auto broken = CheckFrameworkInfo(info)) return refuse(broken->message);
   const std::vector<std::string> roles = RolesOf(info);
   for (const std::string& role : call.subscribe().suppressed_roles()) {
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
-      return refuse("Suppressed role '" + role +
-                    "' is not contained in the list of roles");
+      return refuse(SuppressedRoleNotOwn(role));
     }
   }
 
@@ -470,8 +224,10 @@ MasterCore::Subscription MasterCore::Subscribe(
   if (info.has_id()) {
     const std::string id = info.id().value();
     // Mesos checks a re-subscribing framework's id as any other id.
-    if (auto error = ValidateId(id)) return refuse("invalid framework id: " + *error);
+    if (auto problem = IdProblem(id)) return refuse("the framework id " + *problem);
     if (completed_frameworks_.count(id) > 0) {
+      // Mesos' words, kept: clients match on them to stop re-subscribing
+      // (our driver, launcher/driver.cc; Marathon; the Jenkins plugin).
       return refuse("Framework has been removed");
     }
     auto it = frameworks_.find(id);
@@ -487,7 +243,8 @@ MasterCore::Subscription MasterCore::Subscribe(
       if (known.connected) {
         Event failed_over;
         failed_over.set_type(Event::ERROR);
-        failed_over.mutable_error()->set_message("Framework failed over");
+        failed_over.mutable_error()->set_message(
+            "another scheduler subscribed as this framework; this one is replaced");
         out.events.push_back({known.stream_id, failed_over});
         out.close_streams.push_back(known.stream_id);
       }
@@ -538,25 +295,25 @@ std::optional<CallRejection> MasterCore::CheckCaller(
     const Call& call, const std::optional<std::string>& principal,
     const std::optional<std::string>& stream_id) const {
   auto it = frameworks_.find(call.framework_id().value());
-  if (it == frameworks_.end()) return CallRejection{400, "Framework cannot be found"};
+  const std::string& id = call.framework_id().value();
+  if (it == frameworks_.end()) {
+    return CallRejection{400, "this master knows no framework " + id + "; SUBSCRIBE first"};
+  }
   const Framework& framework = it->second;
   if (principal && *principal != framework.info.principal()) {
-    return CallRejection{400, "Authenticated principal '" + *principal +
-                                  "' does not match principal '" +
-                                  framework.info.principal() +
-                                  "' set in `FrameworkInfo`"};
+    return CallRejection{400, "you authenticated as '" + *principal + "' but framework " + id +
+                                  " belongs to principal '" + framework.info.principal() + "'"};
   }
-  if (!framework.connected) return CallRejection{403, "Framework is not subscribed"};
+  if (!framework.connected) {
+    return CallRejection{403, "framework " + id + " has no open subscription; SUBSCRIBE first"};
+  }
   if (!stream_id) {
-    return CallRejection{
-        400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header"};
+    return CallRejection{400, "calls other than SUBSCRIBE carry the Mesos-Stream-Id header "
+                              "their SUBSCRIBE's response gave"};
   }
   if (*stream_id != framework.stream_id) {
-    return CallRejection{
-        400, "The stream ID '" + *stream_id +
-                 "' included in this request didn't match the stream ID "
-                 "currently associated with framework ID " +
-                 framework.info.id().value()};
+    return CallRejection{400, "Mesos-Stream-Id '" + *stream_id + "' is not the stream of framework " +
+                                  id + " (it subscribed again since?)"};
   }
   return std::nullopt;
 }
@@ -585,8 +342,8 @@ MasterOutput MasterCore::Handle(const Call& call, Millis now) {
       std::vector<std::string> chosen(listed.begin(), listed.end());
       if (chosen.empty()) chosen = roles;
       for (const std::string& role : chosen) {
-        if (ValidateRole(role) ||
-            std::find(roles.begin(), roles.end(), role) == roles.end()) {
+        // The framework's roles were checked at SUBSCRIBE: one of them is valid.
+        if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
           return out;  // the whole call is dropped
         }
       }
@@ -640,7 +397,9 @@ MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
     return update;
   };
   auto it = frameworks_.find(call.framework_id().value());
-  if (it == frameworks_.end()) return refuse("Framework cannot be found");
+  if (it == frameworks_.end()) {
+    return refuse("this master knows no framework " + call.framework_id().value());
+  }
   Framework& framework = it->second;
   const FrameworkInfo& info = call.update_framework().framework_info();
   const FrameworkInfo& known = framework.info;
@@ -656,12 +415,11 @@ MasterCore::Update MasterCore::UpdateFramework(const Call& call) {
     return refuse(std::string("UPDATE_FRAMEWORK cannot change FrameworkInfo.checkpoint (it is ") +
                   (known.checkpoint() ? "true" : "false") + ")");
   }
-  if (auto error = ValidateFrameworkInfo(info)) return refuse(*error);
-  if (auto error = LabelsTooLarge(info.labels(), "the framework's")) return refuse(*error);
+  if (auto broken = CheckFrameworkInfo(info)) return refuse(broken->message);
   const std::vector<std::string> roles = RolesOf(info);
   for (const std::string& role : call.update_framework().suppressed_roles()) {
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
-      return refuse("Suppressed role '" + role + "' is not contained in the list of roles");
+      return refuse(SuppressedRoleNotOwn(role));
     }
   }
 
@@ -769,190 +527,15 @@ void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
   }
 }
 
-std::optional<std::string> MasterCore::ValidateLimits(const TaskInfo& task,
-                                                      const std::string& agent_id) const {
-  if (task.limits().empty()) return std::nullopt;
-  // In name order, so the message does not depend on the map's order.
-  const std::map<std::string, mesos::v1::Value::Scalar> limits(task.limits().begin(),
-                                                               task.limits().end());
-  for (const auto& [name, limit] : limits) {
-    if (name != "cpus" && name != "mem") {
-      return "the task's limits name '" + name + "': only 'cpus' and 'mem' may be limited";
-    }
-    double request = 0;
-    for (const auto& resource : task.resources()) {
-      if (resource.name() == name) request += resource.scalar().value();
-    }
-    // Also false for NaN; an infinite limit means none.
-    if (!(limit.value() >= request)) {
-      std::ostringstream message;
-      message << "the task's " << name << " limit " << limit.value()
-              << " is below its request " << request;
-      return message.str();
-    }
-  }
-  auto agent = agents_.find(agent_id);
-  if (agent == agents_.end() || !agent->second.capabilities.task_resource_limits) {
-    return "the task sets resource limits but agent " + agent_id +
-           " does not have the TASK_RESOURCE_LIMITS capability (the embedded agents "
-           "enforce no limits: leave TaskInfo.limits out)";
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> MasterCore::ValidateTask(
-    const Framework& framework, const TaskInfo& task,
-    const std::string& agent_id, const Resources& offered,
-    Resources* consumed) const {
-  const std::string framework_id = framework.info.id().value();
-  if (auto error = ValidateId(task.task_id().value())) {
-    return "'TaskInfo.task_id' is invalid: " + *error;
-  }
-  if (framework.tasks.count(task.task_id().value()) > 0) {
-    return "Task has duplicate ID: " + task.task_id().value();
-  }
-  if (auto error = LabelsTooLarge(task.labels(), "the task's")) return error;
-  if (task.agent_id().value() != agent_id) {
-    return "Task uses invalid agent " + task.agent_id().value() +
-           " while agent " + agent_id + " is expected";
-  }
-  if (task.kill_policy().has_grace_period() &&
-      task.kill_policy().grace_period().nanoseconds() < 0) {
-    return std::string("the task's kill_policy.grace_period is negative");
-  }
-  if (task.has_max_completion_time() &&
-      task.max_completion_time().nanoseconds() < 0) {
-    return std::string("the task's max_completion_time is negative");
-  }
-  if (task.has_health_check()) {
-    if (auto error = ValidateHealthCheck(task.health_check())) {
-      return "the task's health check is invalid: " + *error;
-    }
-  }
-  if (task.resources().empty()) return std::string("the task asks for no resources");
-  if (auto error = ValidateResources(task.resources())) {
-    return "the task's resources are invalid: " + *error;
-  }
-  if (auto error = ValidateLimits(task, agent_id)) return *error;
-  if (task.has_command()) {
-    if (auto error = ValidateEnvironment(task.command())) {
-      return "the task's CommandInfo is invalid: " + *error;
-    }
-  }
-  if (task.has_executor() == task.has_command()) {
-    return std::string(
-        "a task needs either a CommandInfo or an ExecutorInfo, not both and not "
-        "neither");
-  }
-  Resources total(task.resources());
-  if (task.has_executor()) {
-    const ExecutorInfo& executor = task.executor();
-    if (auto error = ValidateId(executor.executor_id().value())) {
-      return "'ExecutorInfo.executor_id' is invalid: " + *error;
-    }
-    if (executor.type() == ExecutorInfo::DEFAULT && executor.has_command()) {
-      return std::string(
-          "'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
-    }
-    if (executor.type() == ExecutorInfo::CUSTOM && !executor.has_command()) {
-      return std::string(
-          "'ExecutorInfo.command' must be set for 'CUSTOM' executor");
-    }
-    if (executor.framework_id().value() != framework_id) {
-      return "the ExecutorInfo names framework " +
-             executor.framework_id().value() + ", not " + framework_id;
-    }
-    if (executor.shutdown_grace_period().nanoseconds() < 0) {
-      return std::string(
-          "the executor's shutdown_grace_period is negative");
-    }
-    if (auto error = ValidateResources(executor.resources())) {
-      return "the executor's resources are invalid: " + *error;
-    }
-    if (executor.has_command()) {
-      if (auto error = ValidateEnvironment(executor.command())) {
-        return "the executor's CommandInfo is invalid: " + *error;
-      }
-    }
-    bool running = false;
-    auto on_agent = framework.executors.find(agent_id);
-    if (on_agent != framework.executors.end()) {
-      auto known = on_agent->second.find(executor.executor_id().value());
-      if (known != on_agent->second.end()) {
-        running = true;
-        if (known->second.info.SerializeAsString() !=
-            executor.SerializeAsString()) {
-          return std::string(
-              "ExecutorInfo is not compatible with existing ExecutorInfo "
-              "with same ExecutorID).");
-        }
-      }
-    }
-    if (executor.has_type() && executor.type() != ExecutorInfo::CUSTOM) {
-      return std::string("'ExecutorInfo.type' must be 'CUSTOM'");
-    }
-    if (!executor.has_command()) {
-      return std::string("'ExecutorInfo.command' must be set");
-    }
-    if (!running) total.Add(Resources(executor.resources()));
-  }
-  if (!offered.Contains(total)) {
-    return "Total resources " + total.ToString() +
-           " required by task and its executor is more than available " +
-           offered.ToString();
-  }
-  *consumed = total;
-  return std::nullopt;
-}
-
 void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
                         Millis now, MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
-  std::optional<std::string> error;
-  if (accept.offer_ids_size() == 0) error = "No offers specified";
-  std::set<std::string> seen;
-  std::string agent_id, role, first_offer;
+  std::map<std::string, std::pair<const mesos::v1::Offer*, std::string>> outstanding;
   for (const auto& offer_id : accept.offer_ids()) {
-    if (error) break;
-    const std::string& id = offer_id.value();
-    if (!seen.insert(id).second) {
-      error = "Duplicate offer " + id + " in offer list";
-    }
+    auto it = offers_.find(offer_id.value());
+    if (it != offers_.end()) outstanding[offer_id.value()] = {&it->second.offer, it->second.role};
   }
-  for (const auto& offer_id : accept.offer_ids()) {
-    if (error) break;
-    if (offers_.count(offer_id.value()) == 0) {
-      error = "Offer " + offer_id.value() + " is no longer valid";
-    }
-  }
-  for (const auto& offer_id : accept.offer_ids()) {
-    if (error) break;
-    const mesos::v1::Offer& offer = offers_.at(offer_id.value()).offer;
-    if (offer.framework_id().value() != framework_id) {
-      error = "Offer " + offer_id.value() + " has invalid framework " +
-              offer.framework_id().value() + " while framework " +
-              framework_id + " is expected";
-    }
-  }
-  for (const auto& offer_id : accept.offer_ids()) {
-    if (error) break;
-    const OutstandingOffer& offer = offers_.at(offer_id.value());
-    if (first_offer.empty()) {
-      first_offer = offer_id.value();
-      role = offer.role;
-      agent_id = offer.offer.agent_id().value();
-    } else if (offer.role != role) {
-      error = "offers accepted together must be allocated to one role; offer " +
-              offer_id.value() + " uses role " + offer.role + " and offer " +
-              first_offer + " uses role " + role;
-    } else if (offer.offer.agent_id().value() != agent_id) {
-      error = "offers accepted together must come from one agent; offer " +
-              offer_id.value() + " uses agent " +
-              offer.offer.agent_id().value() + " and agent " + agent_id;
-    }
-  }
-
-  if (error) {
+  if (Verdict broken = CheckOffers({accept, framework_id, outstanding})) {
     for (const auto& offer_id : accept.offer_ids()) {
       auto it = offers_.find(offer_id.value());
       if (it != offers_.end() &&
@@ -977,7 +560,7 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
                    MasterStatus(framework_id, task->task_id(),
                                 task->agent_id().value(), state,
                                 TaskStatus::REASON_INVALID_OFFERS,
-                                "the offers accepted are invalid: " + *error,
+                                "the offers accepted are invalid: " + broken->message,
                                 now),
                    out);
       }
@@ -985,11 +568,24 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
     return;
   }
 
+  const OutstandingOffer& first = offers_.at(accept.offer_ids(0).value());
+  const std::string agent_id = first.offer.agent_id().value();
+  const std::string role = first.role;
   Resources offered;
   for (const auto& offer_id : accept.offer_ids()) {
     offered.Add(Resources(offers_.at(offer_id.value()).offer.resources()));
     offers_.erase(offer_id.value());
   }
+  auto agent = agents_.find(agent_id);
+  const bool takes_limits =
+      agent != agents_.end() && agent->second.capabilities.task_resource_limits;
+  // The executor with this id the framework already has on the agent.
+  auto running_executor = [&](const std::string& executor_id) -> const ExecutorInfo* {
+    auto on_agent = framework.executors.find(agent_id);
+    if (on_agent == framework.executors.end()) return nullptr;
+    auto known = on_agent->second.find(executor_id);
+    return known == on_agent->second.end() ? nullptr : &known->second.info;
+  };
 
   auto task_error = [&](const TaskInfo& task, TaskStatus::Reason reason,
                         const std::string& message) {
@@ -1011,6 +607,10 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
       }
     }
   };
+  auto fits = [&](const Resources& needed) -> Verdict {
+    if (offered.Contains(needed)) return std::nullopt;
+    return BrokenRule{"fits-offers", DoesNotFit(needed, offered)};
+  };
 
   for (const auto& operation : accept.operations()) {
     if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
@@ -1022,13 +622,22 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
             *task.mutable_executor()->mutable_framework_id() = framework.info.id();
           }
         }
-        Resources consumed;
-        if (auto invalid = ValidateTask(framework, task, agent_id, offered,
-                                        &consumed)) {
-          task_error(task, TaskStatus::REASON_TASK_INVALID, *invalid);
+        TaskCheck check{task, framework_id, agent_id};
+        check.id_taken = framework.tasks.count(task.task_id().value()) > 0;
+        check.agent_takes_limits = takes_limits;
+        Verdict broken = CheckTask(check);
+        Resources needed(task.resources());
+        if (!broken && task.has_executor()) {
+          const ExecutorInfo* running = running_executor(task.executor().executor_id().value());
+          broken = CheckExecutor({task.executor(), framework_id, running, /*group=*/false});
+          if (running == nullptr) needed.Add(Resources(task.executor().resources()));
+        }
+        if (!broken) broken = fits(needed);
+        if (broken) {
+          task_error(task, TaskStatus::REASON_TASK_INVALID, broken->message);
           continue;
         }
-        offered.Subtract(consumed);
+        offered.Subtract(needed);
         add_task(task);
         out->agent_requests.push_back(
             LaunchTasks{agent_id, framework.info, std::nullopt, {task}});
@@ -1050,112 +659,40 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
         }
         tasks.push_back(std::move(task));
       }
-      std::optional<std::string> invalid;
-      Resources total;
+      Verdict broken;
+      Resources needed;
       std::set<std::string> ids;
       for (const TaskInfo& task : tasks) {
-        if (invalid) break;
-        std::optional<std::string> e;
-        if (auto id_error = ValidateId(task.task_id().value())) {
-          e = "'TaskInfo.task_id' is invalid: " + *id_error;
-        } else if (framework.tasks.count(task.task_id().value()) > 0 ||
-                   !ids.insert(task.task_id().value()).second) {
-          e = "Task has duplicate ID: " + task.task_id().value();
-        } else if (task.agent_id().value() != agent_id) {
-          e = "Task uses invalid agent " + task.agent_id().value() +
-              " while agent " + agent_id + " is expected";
-        } else if (task.resources().empty()) {
-          e = "the task asks for no resources";
-        } else if (auto r = ValidateResources(task.resources())) {
-          e = "the task's resources are invalid: " + *r;
-        } else if (task.has_command() && ValidateEnvironment(task.command())) {
-          e = "the task's CommandInfo is invalid: " +
-              *ValidateEnvironment(task.command());
-        } else if (task.has_health_check() &&
-                   ValidateHealthCheck(task.health_check())) {
-          e = "the task's health check is invalid: " +
-              *ValidateHealthCheck(task.health_check());
-        } else if (task.has_executor() &&
-                   task.executor().SerializeAsString() !=
-                       executor.SerializeAsString()) {
-          e = "The `ExecutorInfo` of task '" + task.task_id().value() +
-              "' is different from executor '" +
-              executor.executor_id().value() + "'";
-        }
-        if (e) invalid = "Task '" + task.task_id().value() + "' is invalid: " + *e;
-        total.Add(Resources(task.resources()));
-      }
-      const Resources executor_resources(executor.resources());
-      const std::string executor_id = executor.executor_id().value();
-      if (!invalid) {
-        if (auto e = ValidateId(executor_id)) {
-          invalid = "'ExecutorInfo.executor_id' is invalid: " + *e;
-        } else if (executor.framework_id().value() != framework_id) {
-          invalid = "the ExecutorInfo names framework " +
-                    executor.framework_id().value() + ", not " + framework_id;
-        } else if (!executor.has_type()) {
-          invalid = "'ExecutorInfo.type' must be set";
-        } else if (executor.type() == ExecutorInfo::UNKNOWN) {
-          invalid = "the executor's type is unknown";
-        } else if (executor.type() == ExecutorInfo::DEFAULT &&
-                   executor.has_command()) {
-          invalid = "'ExecutorInfo.command' must not be set for 'DEFAULT' executor";
-        } else if (executor.type() == ExecutorInfo::CUSTOM &&
-                   !executor.has_command()) {
-          invalid = "'ExecutorInfo.command' must be set for 'CUSTOM' executor";
-        } else if (auto r = ValidateResources(executor.resources())) {
-          invalid = "the executor's resources are invalid: " + *r;
-        } else if (executor_resources.Scalar("cpus").value_or(0) < 0.01) {
-          invalid = "Executor '" + executor_id +
-                    "' uses less CPUs (" +
-                    (executor_resources.Scalar("cpus")
-                         ? std::to_string(*executor_resources.Scalar("cpus"))
-                         : std::string("None")) +
-                    ") than the minimum required (0.01)";
-        } else if (executor_resources.Scalar("mem").value_or(0) < 32) {
-          invalid = "Executor '" + executor_id +
-                    "' uses less memory (" +
-                    (executor_resources.Scalar("mem")
-                         ? std::to_string(*executor_resources.Scalar("mem"))
-                         : std::string("None")) +
-                    ") than the minimum required (32MB)";
-        } else if (!executor_resources.Scalar("disk")) {
-          invalid = "Executor '" + executor_id + "' uses no disk";
-        }
-      }
-      bool running = false;
-      auto on_agent = framework.executors.find(agent_id);
-      if (on_agent != framework.executors.end()) {
-        auto known = on_agent->second.find(executor_id);
-        if (known != on_agent->second.end()) {
-          running = true;
-          if (!invalid && known->second.info.SerializeAsString() !=
-                              executor.SerializeAsString()) {
-            invalid =
-                "ExecutorInfo is not compatible with existing ExecutorInfo "
-                "with same ExecutorID).";
+        const std::string& id = task.task_id().value();
+        TaskCheck check{task, framework_id, agent_id};
+        check.id_taken = framework.tasks.count(id) > 0 || !ids.insert(id).second;
+        check.agent_takes_limits = takes_limits;
+        check.group_executor = &executor;
+        if (!broken) {
+          if (Verdict task_broken = CheckTask(check)) {
+            broken = BrokenRule{task_broken->rule, "task '" + id + "': " + task_broken->message};
           }
         }
+        needed.Add(Resources(task.resources()));
       }
-      if (!running) total.Add(executor_resources);
-      if (!invalid && !offered.Contains(total)) {
-        invalid = "Total resources " + total.ToString() +
-                  " required by task group and its executor are more than "
-                  "available " +
-                  offered.ToString();
-      }
-      if (invalid) {
+      const std::string executor_id = executor.executor_id().value();
+      const Resources executor_resources(executor.resources());
+      const ExecutorInfo* running = running_executor(executor_id);
+      if (!broken) broken = CheckExecutor({executor, framework_id, running, /*group=*/true});
+      if (running == nullptr) needed.Add(executor_resources);
+      if (!broken) broken = fits(needed);
+      if (broken) {
         for (const TaskInfo& task : tasks) {
-          task_error(task, TaskStatus::REASON_TASK_GROUP_INVALID, *invalid);
+          task_error(task, TaskStatus::REASON_TASK_GROUP_INVALID, broken->message);
         }
         continue;
       }
-      offered.Subtract(total);
+      offered.Subtract(needed);
       for (TaskInfo& task : tasks) {
         if (!task.has_executor()) *task.mutable_executor() = executor;
         add_task(task);
       }
-      if (!running) {
+      if (running == nullptr) {
         framework.executors[agent_id][executor_id] = {executor, executor_resources};
       }
       out->agent_requests.push_back(
@@ -1179,7 +716,7 @@ void MasterCore::Reconcile(Framework& framework,
     const TaskState state = task.pending.empty() ? task.state : task.pending.front().state();
     TaskStatus status = MasterStatus(
         framework_id, task.info.task_id(), task.agent_id, state,
-        TaskStatus::REASON_RECONCILIATION, "Reconciliation: Latest task state",
+        TaskStatus::REASON_RECONCILIATION, "Reconciliation: the latest state sent",
         now);
     if (task.info.has_executor()) {
       *status.mutable_executor_id() = task.info.executor().executor_id();
@@ -1208,13 +745,15 @@ void MasterCore::Reconcile(Framework& framework,
                  MasterStatus(framework_id, wanted.task_id(), agent_id,
                               aware ? mesos::v1::TASK_GONE_BY_OPERATOR : mesos::v1::TASK_LOST,
                               TaskStatus::REASON_RECONCILIATION,
-                              "Reconciliation: Agent was marked gone", now),
+                              "Reconciliation: the agent was marked gone", now),
                  out);
     } else if (wanted.has_agent_id() && agents_.count(agent_id) > 0) {
       SendUpdate(framework,
                  MasterStatus(framework_id, wanted.task_id(), agent_id,
                               aware ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST,
                               TaskStatus::REASON_RECONCILIATION,
+                              // Mesos' words, kept: Marathon tells a task
+                              // its agent does not know by this message.
                               "Reconciliation: Task is unknown to the agent",
                               now),
                  out);
@@ -1224,6 +763,8 @@ void MasterCore::Reconcile(Framework& framework,
                               wanted.has_agent_id() ? agent_id : "",
                               aware ? mesos::v1::TASK_UNKNOWN : mesos::v1::TASK_LOST,
                               TaskStatus::REASON_RECONCILIATION,
+                              // Mesos' words, kept for the clients that
+                              // match the one above by its beginning.
                               "Reconciliation: Task is unknown", now),
                  out);
     }

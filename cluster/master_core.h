@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cluster/allocator.h"
+#include "cluster/master_rules.h"
 #include "cluster/resources.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
 
@@ -53,11 +54,6 @@ struct MasterOptions {
   std::size_t max_completed_frameworks = 50;
   std::size_t max_completed_tasks_per_framework = 1000;
 };
-
-// The labels of a FrameworkInfo, or of a TaskInfo, may take at most this
-// many bytes (serialized): the master keeps them for as long as it keeps
-// the framework, and more would let one client fill its memory.
-inline constexpr std::size_t kMaxLabelsBytes = 64 * 1024;
 
 // Requests from the master to one agent.
 struct LaunchTasks {  // LAUNCH (one task) or LAUNCH_GROUP (several)
@@ -211,7 +207,7 @@ class MasterCore {
   // registry remembers it): reconciliation answers for it as above.
   void RememberGoneAgent(const std::string& agent_id);
 
-  // SUBSCRIBE, already validated by ValidateCall. Always yields a stream:
+  // SUBSCRIBE, already checked by CheckCall (master_rules.h). Always yields a stream:
   // SUBSCRIBED then HEARTBEAT, or ERROR and a close (§2.1 step 5).
   // `principal`: the authenticated principal, if any.
   struct Subscription {
@@ -333,15 +329,6 @@ class MasterCore {
   void Acknowledge(Framework& framework,
                    const mesos::v1::scheduler::Call::Acknowledge& ack,
                    Millis now, MasterOutput* out);
-  // TaskInfo.limits (§2.3): only cpus and mem, each at least the task's
-  // request, and only on an agent with TASK_RESOURCE_LIMITS.
-  std::optional<std::string> ValidateLimits(const mesos::v1::TaskInfo& task,
-                                            const std::string& agent_id) const;
-  std::optional<std::string> ValidateTask(const Framework& framework,
-                                          const mesos::v1::TaskInfo& task,
-                                          const std::string& agent_id,
-                                          const Resources& offered,
-                                          Resources* consumed) const;
   void Refuse(const std::string& framework_id, const std::string& role,
               const std::string& agent_id, const Resources& resources,
               std::optional<double> refuse_seconds, Millis now);
@@ -371,13 +358,6 @@ class MasterCore {
   bool allocation_wanted_ = false;
   Millis next_allocation_ = 0;
 };
-
-// Call validation (§1.3 "Call validation rules"): nullopt when valid, else
-// the reason, to be sent as 400 "Failed to validate scheduler::Call: ...".
-std::optional<std::string> ValidateCall(
-    const mesos::v1::scheduler::Call& call,
-    const std::optional<std::string>& principal);
-
 
 bool IsTerminal(mesos::v1::TaskState state);
 

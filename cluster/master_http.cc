@@ -17,8 +17,6 @@ namespace {
 
 using mesos::v1::scheduler::Call;
 
-constexpr char kProtobuf[] = "application/x-protobuf";
-constexpr char kJson[] = "application/json";
 
 // The IP of a peer "ip:port" or "[ipv6]:port".
 std::string AddressOf(const std::string& peer) {
@@ -252,8 +250,7 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   if (!state && !health) return Empty(404);
   if (request.method != "GET" && request.method != "HEAD") {
     auto response = HttpServer::Response::Text(
-        405, "Expecting one of { 'GET', 'HEAD' }, but received '" +
-                 request.method + "'");
+        405, "this endpoint takes GET or HEAD, not " + request.method);
     response.headers.Set("Allow", "GET, HEAD");
     return response;
   }
@@ -301,16 +298,16 @@ std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& re
       return response;
     }
     if (leadership_.role == Leadership::Role::kNoLeader) {
-      return HttpServer::Response::Text(503, "No leader elected");
+      return HttpServer::Response::Text(503, "no master is elected leader yet; try again shortly");
     }
     if (recovering_) {
-      return HttpServer::Response::Text(503, "Master has not finished recovery");
+      return HttpServer::Response::Text(
+          503, "the master is still recovering its state; try again shortly");
     }
   }
   // 3: method.
   if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(
-        405, "Expecting one of { 'POST' }, but received '" + request.method + "'");
+    auto response = HttpServer::Response::Text(405, OnlyPost(request.method));
     response.headers.Set("Allow", "POST");
     return response;
   }
@@ -320,28 +317,13 @@ std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& re
 HttpServer::Response Master::Operator(const HttpServer::Request& request) {
   std::optional<std::string> principal;
   if (auto refused = Refuse(request, "mesos-master-readwrite", &principal)) return *refused;
-  const std::optional<std::string> content_type = request.headers.Get("Content-Type");
-  if (!content_type) {
-    return HttpServer::Response::Text(400, "Expecting 'Content-Type' to be present");
-  }
-  if (*content_type != kProtobuf && *content_type != kJson) {
-    return HttpServer::Response::Text(
-        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " + kProtobuf);
+  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
+  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
+    return HttpServer::Response::Text(refused->status, refused->message);
   }
   mesos::v1::master::Call call;
-  if (*content_type == kProtobuf) {
-    if (!call.ParseFromString(request.body)) {
-      return HttpServer::Response::Text(400, "Failed to parse body into Call protobuf");
-    }
-  } else {
-    const nlohmann::json json = nlohmann::json::parse(request.body, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) {
-      return HttpServer::Response::Text(400, "Failed to parse body into JSON");
-    }
-    if (Status merged = MergeFromJson(json, &call); !merged.ok()) {
-      return HttpServer::Response::Text(400, "Failed to convert JSON into Call protobuf: " +
-                                                 merged.message());
-    }
+  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
+    return HttpServer::Response::Text(400, decoded.message());
   }
   if (call.type() != mesos::v1::master::Call::MARK_AGENT_GONE) {
     return HttpServer::Response::Text(
@@ -349,7 +331,8 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
   }
   if (!call.has_mark_agent_gone() || !call.mark_agent_gone().has_agent_id()) {
     return HttpServer::Response::Text(
-        400, "Failed to validate master::Call: Expecting 'mark_agent_gone' to be present");
+        400, Malformed("a MARK_AGENT_GONE call names its agent in mark_agent_gone.agent_id, "
+                       "which is missing"));
   }
   const std::string agent_id = call.mark_agent_gone().agent_id().value();
   {
@@ -392,49 +375,31 @@ std::string Master::StreamLimitReached(const std::string& address,
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
   std::optional<std::string> principal;
   if (auto refused = Refuse(request, "mesos-master-scheduler", &principal)) return *refused;
-  // 4: Content-Type, compared as an exact string.
-  const std::optional<std::string> content_type =
-      request.headers.Get("Content-Type");
-  if (!content_type) {
-    return HttpServer::Response::Text(400, "Expecting 'Content-Type' to be present");
+  // 4: Content-Type, compared as an exact string. 5: the body.
+  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
+  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
+    return HttpServer::Response::Text(refused->status, refused->message);
   }
-  if (*content_type != kProtobuf && *content_type != kJson) {
-    return HttpServer::Response::Text(
-        415, std::string("Expecting 'Content-Type' of ") + kJson + " or " + kProtobuf);
-  }
-  // 5: the body.
   Call call;
-  if (*content_type == kProtobuf) {
-    if (!call.ParseFromString(request.body)) {
-      return HttpServer::Response::Text(400, "Failed to parse body into Call protobuf");
-    }
-  } else {
-    auto parsed = CallFromJson(request.body);
-    if (!parsed.ok()) return HttpServer::Response::Text(400, parsed.message());
-    call = std::move(parsed).value();
+  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
+    return HttpServer::Response::Text(400, decoded.message());
   }
-  // 6: call validation.
-  if (auto error = ValidateCall(call, principal)) {
-    return HttpServer::Response::Text(400, "Failed to validate scheduler::Call: " + *error);
+  // 6: the call's shape (master_rules.h).
+  if (Verdict broken = CheckCall(call, principal)) {
+    return HttpServer::Response::Text(400, Malformed(broken->message));
   }
   const std::optional<std::string> stream_id = request.headers.Get("Mesos-Stream-Id");
 
   if (call.type() == Call::SUBSCRIBE) {
     // 7: Accept, JSON first. 8: no stream id on SUBSCRIBE.
-    const std::optional<std::string> accept = request.headers.Get("Accept");
-    bool json;
-    if (AcceptsMediaType(accept, kJson)) {
-      json = true;
-    } else if (AcceptsMediaType(accept, kProtobuf)) {
-      json = false;
-    } else {
-      return HttpServer::Response::Text(
-          406, std::string("Expecting 'Accept' to allow '") + kJson + "' or '" +
-                   kProtobuf + "'");
+    const auto stream_json = StreamIsJson(request.headers.Get("Accept"));
+    if (const auto* refused = std::get_if<HttpRefusal>(&stream_json)) {
+      return HttpServer::Response::Text(refused->status, refused->message);
     }
+    const bool json = std::get<bool>(stream_json);
     if (stream_id) {
       return HttpServer::Response::Text(
-          400, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+          400, "a SUBSCRIBE opens a new stream: send it without a Mesos-Stream-Id header");
     }
     auto stream = std::make_shared<ResponseStream>();
     std::string id;
@@ -454,7 +419,7 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     }
     stream->OnEnd([this, id] { StreamEnded(id); });
     HttpServer::Response response;
-    response.headers.Set("Content-Type", json ? kJson : kProtobuf);
+    response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
     response.headers.Set("Mesos-Stream-Id", id);
     response.stream = std::move(stream);
     return response;

@@ -317,35 +317,29 @@ bool operator==(const Resources& a, const Resources& b) {
 std::optional<std::string> ValidateResources(
     const google::protobuf::RepeatedPtrField<Resource>& resources) {
   for (const Resource& r : resources) {
-    if (r.name().empty()) return "Empty resource name";
+    if (r.name().empty()) return std::string("resources include one without a name");
+    const std::string name = "resource '" + r.name() + "'";
+    const int kinds = int{r.has_scalar()} + int{r.has_ranges()} + int{r.has_set()};
     switch (r.type()) {
       case Value::SCALAR:
-        if (!r.has_scalar() || r.has_ranges() || r.has_set()) {
-          return "Invalid scalar resource " + r.name();
-        }
+        if (kinds != 1 || !r.has_scalar()) return name + " is SCALAR: give a scalar value, only";
         if (!std::isfinite(r.scalar().value()) || r.scalar().value() < 0) {
-          return "Invalid scalar resource " + r.name() +
-                 ": value must be a finite non-negative number";
+          return name + " must be a finite amount, not negative";
         }
         break;
       case Value::RANGES:
-        if (!r.has_ranges() || r.has_scalar() || r.has_set()) {
-          return "Invalid ranges resource " + r.name();
-        }
+        if (kinds != 1 || !r.has_ranges()) return name + " is RANGES: give ranges, only";
         for (const Value::Range& range : r.ranges().range()) {
           if (range.begin() > range.end()) {
-            return "Invalid ranges resource " + r.name() +
-                   ": begin is greater than end";
+            return name + " has a range that ends before it begins";
           }
         }
         break;
       case Value::SET:
-        if (!r.has_set() || r.has_scalar() || r.has_ranges()) {
-          return "Invalid set resource " + r.name();
-        }
+        if (kinds != 1 || !r.has_set()) return name + " is SET: give a set, only";
         break;
       default:
-        return "Unsupported resource type " + r.name();
+        return name + " has a type this master does not know";
     }
   }
   return std::nullopt;

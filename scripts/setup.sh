@@ -15,6 +15,12 @@ packages=(
   python3 python3-jsonschema python3-yaml curl ccache file zlib1g-dev
   nettle-dev libacl1-dev liblzma-dev libzstd-dev libbz2-dev
   zookeeper default-jre-headless
+  # mesos-go's copy of the Mesos v1 protos (with gogo.proto), to decode our
+  # scheduler calls with (tests/third_party/mesos_go_calls_test.sh). Its
+  # dependencies are Go sources only; --no-install-recommends below keeps
+  # out the gogoprotobuf tools (~42 MB) that golang-github-gogo-protobuf-dev
+  # recommends.
+  golang-github-mesos-mesos-go-dev
 )
 
 missing=()

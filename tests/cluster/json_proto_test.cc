@@ -1,4 +1,4 @@
-// JSON <-> protobuf by stout's rules (mesos-v1-reference.md §1.10), the
+// JSON <-> protobuf by stout's rules (docs/mesos-protocol.md), the
 // shapes third-party JSON clients send and expect: e.g. the npm
 // `mesos-framework` library sends every unset field as `null`.
 #include "cluster/json_proto.h"
@@ -13,6 +13,17 @@ namespace mlaunch::cluster {
 namespace {
 
 using mesos::v1::scheduler::Call;
+
+template <typename T>
+Result<T> FromJson(std::string_view body) {
+  T call;
+  if (Status decoded = DecodeCall(body, /*json=*/true, &call); !decoded.ok()) return decoded;
+  return call;
+}
+Result<Call> CallFromJson(std::string_view body) { return FromJson<Call>(body); }
+Result<mesos::v1::executor::Call> ExecutorCallFromJson(std::string_view body) {
+  return FromJson<mesos::v1::executor::Call>(body);
+}
 
 // Unset optional fields with a declared default appear, as stout writes
 // them; deprecated ones and fields without a default do not.
@@ -63,8 +74,7 @@ TEST(CallFromJson, OnlyProtoFieldNamesCount) {
       R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})");
   ASSERT_FALSE(call.ok());
   EXPECT_EQ(call.message(),
-            "Failed to convert JSON into Call protobuf: Missing required fields: "
-            "subscribe.framework_info");
+            "the Call lacks required fields: subscribe.framework_info");
   EXPECT_TRUE(CallFromJson(R"({"type":"REVIVE","framework_id":{"value":"f"},"extra":1})").ok());
 }
 
@@ -74,31 +84,27 @@ TEST(CallFromJson, ValuesMustHaveTheFieldsJsonType) {
       R"("decline":{"offer_ids":[{"value":"o"}],"filters":{"refuse_seconds":"5"}}})");
   ASSERT_FALSE(quoted_number.ok());
   EXPECT_EQ(quoted_number.message(),
-            "Failed to convert JSON into Call protobuf: "
-            "Not expecting a JSON string for field 'refuse_seconds'");
+            "the JSON is no Call: field 'refuse_seconds' cannot hold a JSON string");
 
   auto enum_number = CallFromJson(R"({"type":3,"framework_id":{"value":"f"}})");
   ASSERT_FALSE(enum_number.ok());
   EXPECT_EQ(enum_number.message(),
-            "Failed to convert JSON into Call protobuf: "
-            "Not expecting a JSON number for field 'type'");
+            "the JSON is no Call: field 'type' cannot hold a JSON number");
 
   auto array_for_single = CallFromJson(R"({"type":"REVIVE","framework_id":[{"value":"f"}]})");
   ASSERT_FALSE(array_for_single.ok());
   EXPECT_EQ(array_for_single.message(),
-            "Failed to convert JSON into Call protobuf: "
-            "Not expecting a JSON array for field 'framework_id'");
+            "the JSON is no Call: field 'framework_id' cannot hold a JSON array");
 
   auto object_for_string = CallFromJson(R"({"type":"REVIVE","framework_id":{"value":{}}})");
   ASSERT_FALSE(object_for_string.ok());
   EXPECT_EQ(object_for_string.message(),
-            "Failed to convert JSON into Call protobuf: "
-            "Not expecting a JSON object for field 'value'");
+            "the JSON is no Call: field 'value' cannot hold a JSON object");
 
   auto not_an_object = CallFromJson("[1]");
   ASSERT_FALSE(not_an_object.ok());
   EXPECT_EQ(not_an_object.message(),
-            "Failed to convert JSON into Call protobuf: Expecting a JSON object");
+            "the JSON is no Call: a JSON object was expected");
 }
 
 TEST(CallFromJson, EnumsBytesAndRepeatedFieldsAsStoutReadsThem) {
@@ -122,15 +128,15 @@ TEST(CallFromJson, EnumsBytesAndRepeatedFieldsAsStoutReadsThem) {
       R"("update":{"status":{"task_id":{"value":"t"},"state":"NOPE"}}})");
   ASSERT_FALSE(required_state.ok());
   EXPECT_EQ(required_state.message(),
-            "Failed to convert JSON into Call protobuf: Failed to find enum for 'NOPE'");
+            "the JSON is no Call: 'NOPE' is no value of the enum field 'state'");
 
   auto bad_base64 = CallFromJson(
       R"({"type":"ACKNOWLEDGE","framework_id":{"value":"f"},"acknowledge":)"
       R"({"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"***"}})");
   ASSERT_FALSE(bad_base64.ok());
   EXPECT_EQ(bad_base64.message(),
-            "Failed to convert JSON into Call protobuf: "
-            "Failed to base64 decode bytes field 'uuid'");
+            "the JSON is no Call: field 'uuid' holds bytes, which JSON carries as base64; "
+            "this is not base64");
 
   // A single value for a repeated field is one element; null elements are
   // skipped.
@@ -161,8 +167,7 @@ TEST(ExecutorCallFromJson, ParsesTheLibrarysShapes) {
       R"("update":{"status":{"taskId":{"value":"t"},"state":"TASK_RUNNING"}}})");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.message(),
-            "Failed to convert JSON into Call protobuf: Missing required fields: "
-            "update.status.task_id");
+            "the Call lacks required fields: update.status.task_id");
 }
 
 }  // namespace

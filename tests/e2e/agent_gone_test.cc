@@ -206,7 +206,7 @@ TEST_F(FaultRun, MarkingAnUnknownAgentGoneIsNotFound) {
                        R"({"type":"MARK_AGENT_GONE"})", "application/json");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 400);
-  EXPECT_NE(reply->body.find("'mark_agent_gone'"), std::string::npos) << reply->body;
+  EXPECT_NE(reply->body.find("mark_agent_gone.agent_id"), std::string::npos) << reply->body;
   reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
                        "{not json", "application/json");
   ASSERT_TRUE(reply);

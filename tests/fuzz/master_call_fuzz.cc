@@ -1,6 +1,6 @@
 // Feeds arbitrary scheduler Calls to the embedded master's pure core, the
 // way its HTTP edge (cluster/master_http.cc) does: parse (protobuf or JSON),
-// ValidateCall, then Subscribe, or CheckCaller and Handle, then Tick.
+// CheckCall, then Subscribe, or CheckCaller and Handle, then Tick.
 //
 // Every input starts from a master with one agent (cpus, mem, disk, ports)
 // and one subscribed framework holding offers, so that mutated ACCEPT,
@@ -126,15 +126,9 @@ class Driver {
   void Step(std::uint8_t flags, const std::string& bytes) {
     if (flags & fuzz::kAdvanceClock) now_ += 10'000;
     Call call;
-    if (flags & fuzz::kJson) {
-      auto parsed = mlaunch::cluster::CallFromJson(bytes);
-      if (!parsed.ok()) return;
-      call = std::move(parsed).value();
-    } else if (!call.ParseFromString(bytes)) {
-      return;
-    }
+    if (!mlaunch::cluster::DecodeCall(bytes, (flags & fuzz::kJson) != 0, &call).ok()) return;
     Patch(flags, &call);
-    if (!mlaunch::cluster::ValidateCall(call, std::nullopt)) {
+    if (!mlaunch::cluster::CheckCall(call, std::nullopt)) {
       if (call.type() == Call::SUBSCRIBE) {
         SubscribeAndTick(call);
       } else {

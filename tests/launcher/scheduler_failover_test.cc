@@ -25,7 +25,7 @@ v1::TaskStatus Reconciled(const std::string& task_id, v1::TaskState state) {
   s.set_state(state);
   s.set_source(v1::TaskStatus::SOURCE_MASTER);
   s.set_reason(v1::TaskStatus::REASON_RECONCILIATION);
-  s.set_message("Reconciliation: Latest task state");
+  s.set_message("Reconciliation: the latest state sent");
   return s;
 }
 

@@ -13,7 +13,7 @@ const Executor = require("mesos-framework").Executor;
 
 // Work-around for a bug of the library (0.5.3), not of the agent: its
 // SUBSCRIBE call omits the `subscribe` sub-message, which Mesos requires
-// even when empty (400 "Expecting 'subscribe' to be present"). Add
+// even when empty (a 400 naming the missing 'subscribe'). Add
 // `"subscribe": {}` to that one request body on its way out.
 //
 // The library also predates executor authentication: it never sends the

@@ -57,7 +57,7 @@ let declinesAccepted = 0;
 
 // TEARDOWN only once every ACKNOWLEDGE and DECLINE was answered 202: each
 // call goes on a connection of its own, and one the master handles after
-// the teardown finds the framework gone (400 "Framework cannot be found").
+// the teardown finds the framework gone (a 400 naming it).
 // Once both tasks finished, offers are no longer declined (the teardown
 // gives them back).
 function teardownWhenAcknowledged() {
