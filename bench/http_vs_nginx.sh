@@ -6,10 +6,13 @@
 # "serving" line. nginx: worker_processes = cores, access_log off, the same
 # body and Content-Type from `return 200`, run as a command task by another
 # `mesos-launch` on an embedded cluster of its own. Rounds alternate
-# ours/nginx; every ratio is ours/nginx.
+# ours/nginx; every ratio is ours/nginx. With NGINX_REUSEPORT=1 nginx
+# listens with `reuseport` (one accept queue per worker, the kernel spreading
+# connections), its best configuration for many short connections; bench/run
+# runs both.
 #
 # Usage: bench/http_vs_nginx.sh [BIN_DIR]   (env: ROUNDS=7 DURATION=10s
-#        THREADS=2 CONNECTIONS=64)
+#        THREADS=2 CONNECTIONS=64 NGINX_REUSEPORT=0)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
@@ -18,6 +21,8 @@ rounds=${ROUNDS:-7}
 duration=${DURATION:-10s}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
+listen_options=""
+[ "${NGINX_REUSEPORT:-0}" = 1 ] && listen_options=" reuseport"
 cores=$(nproc)
 payload="Hello from Server"
 # What ours sends for a payload with no content_type (http_service.cc).
@@ -84,7 +89,7 @@ http {
   uwsgi_temp_path uwsgi;
   scgi_temp_path scgi;
   server {
-    listen 127.0.0.1:@PORT@;
+    listen 127.0.0.1:@PORT@$listen_options;
     default_type "$content_type";
     location / { return 200 "$payload"; }
   }
@@ -127,7 +132,8 @@ for url in "$ours_url" "$nginx_url"; do
 done
 
 echo "ours:  $ours_url (executor pid $executor_pid, task cpus $task_cpus)"
-echo "nginx: $nginx_url (a command task; nginx master pid $nginx_pid, $cores workers)"
+echo "nginx: $nginx_url (a command task; nginx master pid $nginx_pid, $cores workers," \
+  "listen${listen_options:- without reuseport})"
 echo "wrk -t$threads -c$connections -d$duration --latency URL; $rounds rounds, ours first"
 load_line
 

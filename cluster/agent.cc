@@ -248,7 +248,9 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   HttpServer::Options server_options;
   server_options.address = agent->options_.address;
   server_options.port = agent->options_.port;
+  server_options.max_connections = agent->options_.max_connections;
   LocalAgent* raw = agent.get();
+  server_options.on_refused = [raw] { ++raw->refused_connections_; };
   auto server = HttpServer::Start(
       server_options,
       [raw](const HttpServer::Request& r) { return raw->Serve(r); });
@@ -906,9 +908,14 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
     Executor& executor = *it->second;
     if (!executor.subscribed && !executor.shutting_down &&
         now >= executor.registration_deadline) {
-      FailOpenTasks(
-          info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT,
-          "the executor never subscribed: its registration timeout ran out", work);
+      std::string why = "the executor never subscribed: its registration timeout ran out";
+      if (const std::uint64_t refused = refused_connections_.load(); refused > 0) {
+        why += " (the agent refused " + std::to_string(refused) +
+               " connections at its limit of " + std::to_string(options_.max_connections) +
+               "; mesos-launch-cluster --agent-max-connections raises it)";
+      }
+      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT, why,
+                    work);
       executor.shutting_down = true;
       KillProcessGroup(executor.pid);
     }

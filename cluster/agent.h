@@ -83,6 +83,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -168,6 +169,11 @@ class LocalAgent : public Agent {
     // Where tasks' ports are leased between processes (cluster/port_leases.h;
     // DefaultPortLeaseDir() for a real agent); empty: not leased.
     std::string port_lease_dir;
+    // Connections the executor endpoint holds at once. Every executor keeps
+    // one open (its subscription) and opens another for each call, so this
+    // bounds the executors an agent can run; beyond it a connection gets 503
+    // and a registration timeout says why.
+    std::size_t max_connections = 4096;
   };
 
   // Recovers the checkpoints (with Options::agent_id), then binds the
@@ -269,6 +275,8 @@ class LocalAgent : public Agent {
   Options options_;
   std::optional<ExecutorTokens> tokens_;  // with authenticate_executors
   std::unique_ptr<HttpServer> server_;
+  // Connections the endpoint refused at max_connections (server threads).
+  std::atomic<std::uint64_t> refused_connections_{0};
   Reports reports_;
   mesos::v1::AgentInfo info_;
 

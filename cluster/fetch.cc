@@ -40,7 +40,7 @@ Result<Source> ResolveSource(const std::string& value) {
   const std::string rest = value.substr(scheme_end + 3);
   const std::size_t path_start = rest.find('/');
   if (path_start == std::string::npos) {
-    return Fail(value, "Malformed URI (missing path)");
+    return Fail(value, "the URI has no path after its host");
   }
   if (scheme == "file") {
     const std::string host = rest.substr(0, path_start);

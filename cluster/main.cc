@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
        "directory of mesos-launch-executor, the command executor of tasks with only a "
        "CommandInfo (default: this program's directory)",
        cxxopts::value<std::string>())
+      ("agent-max-connections",
+       "connections each agent's executor endpoint holds at once (every executor keeps one "
+       "open): bounds the executors an agent runs",
+       cxxopts::value<std::size_t>()->default_value("4096"))
       ("sandbox-gc-delay",
        "seconds a sandbox is kept after its executor ended (sooner when the disk is over 90% "
        "full; the latest 10 are always kept)",
@@ -168,6 +172,11 @@ int main(int argc, char** argv) {
   const double reregistration_timeout = args["executor-reregistration-timeout"].as<double>();
   const double recovery_timeout = args["recovery-timeout"].as<double>();
   const bool authenticate_executors = args.count("no-executor-authentication") == 0;
+  const std::size_t agent_max_connections = args["agent-max-connections"].as<std::size_t>();
+  if (agent_max_connections < 16) {
+    std::cerr << "mesos-launch-cluster: --agent-max-connections must be 16 or more\n";
+    return kUsage;
+  }
   const double gc_delay = args["sandbox-gc-delay"].as<double>();
   if (!(gc_delay >= 0)) {
     std::cerr << "mesos-launch-cluster: --sandbox-gc-delay must be 0 or more seconds\n";
@@ -372,6 +381,7 @@ int main(int argc, char** argv) {
         static_cast<std::int64_t>(recovery_timeout * 1000));
     agent_options.authenticate_executors = authenticate_executors;
     agent_options.port_lease_dir = mlaunch::cluster::DefaultPortLeaseDir();
+    agent_options.max_connections = agent_max_connections;
     agent_options.sandbox_gc.delay =
         std::chrono::milliseconds(static_cast<std::int64_t>(gc_delay * 1000));
     if (i < saved_agents) {

@@ -438,7 +438,9 @@ class HttpConnection
       DoRead();
     } else {
       SendError(http::status::service_unavailable,
-                "too many connections; try again later\n");
+                "this server holds its limit of " +
+                    std::to_string(shared_->options.max_connections) +
+                    " connections, all busy; try again later\n");
     }
   }
 
@@ -938,6 +940,7 @@ class HttpServer::Impl {
   void Admit(Socket socket) {
     std::shared_ptr<HttpServerConnection> connection;
     std::weak_ptr<HttpServerConnection> victim;
+    bool refused = false;
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       if (shared_->stopping) return;  // the socket closes here
@@ -945,6 +948,7 @@ class HttpServer::Impl {
       ConnectionEntry& entry = shared_->connections[id];
       entry.admitted = shared_->admitted < shared_->options.max_connections ||
                        ChooseVictimLocked(&victim);
+      refused = !entry.admitted;
       if (entry.admitted) {
         ++shared_->admitted;
         entry.waiting_since.store(Ticks(), std::memory_order_relaxed);
@@ -969,6 +973,7 @@ class HttpServer::Impl {
     if (auto evicted = victim.lock()) {
       net::post(evicted->executor(), [evicted] { evicted->Shutdown(); });
     }
+    if (refused && shared_->options.on_refused) shared_->options.on_refused();
     if (connection) {
       net::dispatch(connection->executor(),
                     [connection] { connection->Begin(); });

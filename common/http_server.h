@@ -207,6 +207,10 @@ class HttpServer {
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
     std::size_t max_connections = 256;
+    // Called on a server thread, no lock held, each time a connection is
+    // refused (503) because every one of `max_connections` is busy: so the
+    // owner can say which limit was reached. Must not block.
+    std::function<void()> on_refused;
     // Also the deadline of each request, see above.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
     // HTTPS when both are set: a PEM certificate chain (the server's

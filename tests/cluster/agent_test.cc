@@ -239,6 +239,7 @@ class AgentTest : public ::testing::Test {
     options.authenticate_executors = authenticate_executors_;
     if (sandbox_gc_) options.sandbox_gc = *sandbox_gc_;
     options.port_lease_dir = port_lease_dir_;
+    options.max_connections = max_connections_;
     auto agent = LocalAgent::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.message();
     agent_ = std::move(agent).value();
@@ -250,7 +251,8 @@ class AgentTest : public ::testing::Test {
 
   // LAUNCH of task T1 on executor E1 of framework F1 running `command`.
   void Launch(mesos::v1::CommandInfo command,
-              const std::string& task_id = "T1", bool checkpoint = false) {
+              const std::string& task_id = "T1", bool checkpoint = false,
+              const std::string& executor_id = "E1") {
     LaunchTasks launch;
     launch.agent_id = "S0";
     launch.framework.set_checkpoint(checkpoint);
@@ -262,7 +264,7 @@ class AgentTest : public ::testing::Test {
     task.mutable_task_id()->set_value(task_id);
     task.mutable_agent_id()->set_value("S0");
     auto* executor = task.mutable_executor();
-    executor->mutable_executor_id()->set_value("E1");
+    executor->mutable_executor_id()->set_value(executor_id);
     *executor->mutable_command() = std::move(command);
     launch.tasks.push_back(task);
     agent_->Handle(launch);
@@ -332,6 +334,7 @@ class AgentTest : public ::testing::Test {
   std::filesystem::path work_dir_;
   std::string checkpointed_container_;  // of a checkpoint written by the test
   bool authenticate_executors_ = true;
+  std::size_t max_connections_ = 4096;
   std::optional<SandboxGc::Options> sandbox_gc_;
   std::string port_lease_dir_;
   Recorder recorder_;
@@ -743,6 +746,36 @@ class EventStream {
   std::unique_ptr<HttpClient::Stream> stream_;
   bool json_;
 };
+
+// Issue #20: beyond 256 executors on one agent, new ones could not
+// subscribe (every connection busy with a subscription) and timed out with
+// no word of why. The limit is an option now, and the timeout names it.
+TEST_F(AgentTest, AnExecutorRefusedAtTheConnectionLimitTimesOutSayingSo) {
+  max_connections_ = 1;
+  // Long enough for the refusal below to come first, even under TSan.
+  StartAgent(milliseconds(2000));
+  Launch(Shell("exec sleep 60"));
+  Launch(Shell("exec sleep 60"), "T2", false, "E2");
+  ASSERT_TRUE(agent_->WaitForRequests(kWait));
+  Call subscribe = NewCall(Call::SUBSCRIBE);
+  subscribe.mutable_subscribe();
+  EventStream stream(client_, Url(), Bearer("E1"), subscribe);  // the one connection
+  ASSERT_FALSE(stream.WaitFor(1).empty());
+  Call subscribe_e2 = subscribe;
+  subscribe_e2.mutable_executor_id()->set_value("E2");
+  const auto refused = PostCall(subscribe_e2);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("limit of 1 connections"), std::string::npos) << refused.body;
+
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].task_id().value(), "T2");
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+  EXPECT_NE(updates[0].message().find("refused 1 connections at its limit of 1"),
+            std::string::npos)
+      << updates[0].message();
+  EXPECT_NE(updates[0].message().find("--agent-max-connections"), std::string::npos);
+}
 
 TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
   StartAgent(std::chrono::minutes(1), milliseconds(100));

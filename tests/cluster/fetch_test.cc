@@ -311,7 +311,7 @@ TEST_F(FetchTest, WithoutAnHttpClientDownloadsFail) {
 
 TEST_F(FetchTest, BadUrisAndDestinationsAreRefused) {
   const std::map<std::string, std::string> cases = {
-      {"http://127.0.0.1", "Malformed URI (missing path)"},
+      {"http://127.0.0.1", "the URI has no path after its host"},
       {"hdfs://nn/x", "hdfs:// URIs are not supported"},
       {"relative/x", "needs --frameworks_home"},
       {"file://otherhost/x", "must name a local path"},

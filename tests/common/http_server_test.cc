@@ -532,6 +532,8 @@ TEST(HttpServer, ClientThatClosesBetweenRequestsIsClosedQuietly) {
 TEST(HttpServer, ConnectionsBeyondTheLimitGet503WhenEveryOneIsBusy) {
   HttpServer::Options options;
   options.max_connections = 1;
+  std::atomic<int> refusals{0};
+  options.on_refused = [&] { ++refusals; };
   StreamBox box;
   auto server = StartServer(
       [&](const HttpServer::Request&) {
@@ -551,7 +553,9 @@ TEST(HttpServer, ConnectionsBeyondTheLimitGet503WhenEveryOneIsBusy) {
   http::response<http::string_body> refused;
   ASSERT_FALSE(second.Read(&refused));
   EXPECT_EQ(refused.result_int(), 503);
-  EXPECT_EQ(refused.body(), "too many connections; try again later\n");
+  EXPECT_EQ(refused.body(),
+            "this server holds its limit of 1 connections, all busy; try again later\n");
+  EXPECT_EQ(refusals.load(), 1);  // told before the 503 was sent
 }
 
 TEST(HttpServer, IdleSlowAndSilentClientsMakeRoomForNewRequests) {

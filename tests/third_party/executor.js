@@ -48,7 +48,13 @@ function say(text) {
 const sent = new Map();  // uuid (base64) -> state
 
 function report(executor, taskId, state) {
-  const uuid = crypto.randomBytes(16).toString("base64");
+  // A version-4 uuid: agents (Mesos' and ours) refuse 16 bytes without the
+  // RFC 4122 version and variant bits, as the framework could never
+  // acknowledge them.
+  const bytes = crypto.randomBytes(16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const uuid = bytes.toString("base64");
   sent.set(uuid, { taskId: taskId, state: state });
   say("sending " + state + " for " + taskId.value);
   executor.update({
