@@ -8,7 +8,8 @@
 #      preset, in build-asan): the programs, every test and the fuzzers;
 #      every test (ctest) under those sanitizers;
 #   4. the specs and examples through --check;
-#   5. the five libFuzzer targets, FUZZ_SECONDS (default 60) each;
+#   5. the five libFuzzer targets, FUZZ_SECONDS (default 30) each (their
+#      corpora are also replayed by ctest in stage 3);
 #   6. every test program labelled `threaded` under TSan (the `tsan`
 #      preset, build-tsan).
 # Each stage prints how long it took. For a quick edit-test loop use a plain
@@ -39,8 +40,8 @@ scripts/sanitize.sh asan
 stage "checking specs/ and examples/"
 build-asan/bin/mesos-launch --check specs/*.yaml examples/*.yaml
 
-stage "fuzzing, ${FUZZ_SECONDS:-60}s per target"
-scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+stage "fuzzing, ${FUZZ_SECONDS:-30}s per target"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 stage "the threaded test programs under TSan"
 scripts/sanitize.sh tsan
