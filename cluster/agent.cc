@@ -716,7 +716,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(nullptr, "task groups are not supported by this agent yet");
       continue;
     }
-    // A command task runs under a command executor made for it (§3.1).
+    // A command task runs under a command executor made for it.
     mesos::v1::ExecutorInfo command_executor;
     if (!task.has_executor()) {
       const std::string executable =
@@ -964,7 +964,7 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
       // any directory).
       const std::string slaves = (std::filesystem::path(options_.work_dir) / "slaves").string();
       if (executor.sandbox.rfind(slaves + "/", 0) == 0) gc_.Ended(executor.sandbox, now);
-      // The scheduler hears of custom executors' ends only (§3.7).
+      // The scheduler hears of custom executors' ends only.
       if (!IsCommandExecutor(executor)) {
         work.terminated.push_back(
             {it->first.first, executor.info.executor_id(), wait_status});
@@ -1195,7 +1195,7 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
         executor.Send(launch);
       }
       executor.queued.clear();
-      // Updates the executor still waits to see acknowledged (§3.6): new
+      // Updates the executor still waits to see acknowledged: new
       // ones are forwarded, all are acknowledged on the new stream.
       std::vector<TaskStatus> forward;
       std::vector<Event> acknowledgements;

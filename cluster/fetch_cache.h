@@ -1,5 +1,5 @@
-// FetchCache: the fetcher's cache of downloaded URIs (mesos-v1-reference.md
-// §4, `CommandInfo.URI.cache`), one directory per cluster.
+// FetchCache: the fetcher's cache of downloaded URIs (docs/embedded-cluster.md,
+// "What it implements"; `CommandInfo.URI.cache`), one directory per cluster.
 //
 // An entry is the content of one URI, in a file named by the SHA-256 of the
 // URI (OpenSSL). Entries are never refreshed: a URI whose content changes

@@ -1,5 +1,5 @@
-// Protobuf <-> JSON the way Mesos (stout) maps them (mesos-v1-reference.md
-// §1.10). Output: keys are the proto field names, enums their names, bytes
+// Protobuf <-> JSON the way Mesos (stout) maps them (docs/embedded-cluster.md,
+// "What it implements"). Output: keys are the proto field names, enums their names, bytes
 // base64, 64-bit integers plain JSON numbers; the fields that are set plus,
 // as stout does, every unset optional field that declares a default and is
 // not deprecated (e.g. CommandInfo.shell: true, URI.extract: true).

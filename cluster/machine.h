@@ -1,5 +1,5 @@
 // The size of this machine as an agent offers it when no resources are
-// given: what Mesos' agent computes by default (mesos-v1-reference.md §8:
+// given: what Mesos' agent computes by default (docs/embedded-cluster.md:
 // all CPUs; memory less 1 GB when there are at least 2 GB, else half of it;
 // the *size* of the work directory's filesystem -- not its free space --
 // less 5 GB when it has at least 10 GB, else half of it; ports

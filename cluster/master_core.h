@@ -1,7 +1,8 @@
-// The Mesos master's decisions, as a pure state machine (v1 Scheduler API,
-// mesos-v1-reference.md §2 and the checklist in §9). Scheduler calls, agent
-// reports and the clock go in; events for subscription streams, streams to
-// close and requests for agents come out. No I/O, no clock, no threads: the
+// The Mesos master's decisions, as a pure state machine (v1 Scheduler API;
+// docs/embedded-cluster.md, "What it implements" and "What the master
+// refuses"). Scheduler calls, agent reports and the clock go in; events
+// for subscription streams, streams to close and requests for agents come
+// out. No I/O, no clock, no threads: the
 // HTTP edge (master_http.h) parses and checks requests and moves the output
 // onto sockets; agents are reached through AgentRequest values.
 //
@@ -104,8 +105,9 @@ struct MasterOutput {
   std::vector<AgentRequest> agent_requests;
 };
 
-// A refusal of a non-SUBSCRIBE call before it is processed (§1.3, rows
-// 10-15): the HTTP status and the text body.
+// A refusal of a non-SUBSCRIBE call before it is processed (the framework
+// unknown, not subscribed, another principal's, a missing or stale stream
+// id): the HTTP status and the text body.
 struct CallRejection {
   int status;
   std::string body;
@@ -162,7 +164,7 @@ class MasterCore {
                        AgentCapabilities capabilities = {});
 
   // An agent known before a restart of the master comes back (`info.id`
-  // set) with what it recovered (§2.13: the new master learns frameworks
+  // set) with what it recovered (as after a Mesos master failover: it learns frameworks
   // from re-subscriptions and from agents re-registering with their tasks).
   // A framework the master does not know is added, disconnected and
   // without a failover timer, until it re-SUBSCRIBEs; one the master
@@ -191,7 +193,7 @@ class MasterCore {
                                const mesos::v1::ExecutorID& executor_id,
                                std::string data);
 
-  // The operator's MARK_AGENT_GONE (§2.8 row 5): the agent will not come
+  // The operator's MARK_AGENT_GONE: the agent will not come
   // back. Every task on it ends TASK_GONE_BY_OPERATOR (TASK_LOST for a
   // framework that is not PARTITION_AWARE), reason
   // REASON_AGENT_REMOVED_BY_OPERATOR, from the master and without uuid (so
@@ -208,7 +210,7 @@ class MasterCore {
   void RememberGoneAgent(const std::string& agent_id);
 
   // SUBSCRIBE, already checked by CheckCall (master_rules.h). Always yields a stream:
-  // SUBSCRIBED then HEARTBEAT, or ERROR and a close (§2.1 step 5).
+  // SUBSCRIBED then HEARTBEAT, or ERROR and a close.
   // `principal`: the authenticated principal, if any.
   struct Subscription {
     std::string stream_id;  // canonical UUID text
@@ -218,7 +220,8 @@ class MasterCore {
                          const std::optional<std::string>& principal,
                          Millis now);
 
-  // Rows 10-15 of §1.3 for a validated non-SUBSCRIBE call.
+  // The checks of a validated non-SUBSCRIBE call against the framework it
+  // names (see CallRejection).
   std::optional<CallRejection> CheckCaller(
       const mesos::v1::scheduler::Call& call,
       const std::optional<std::string>& principal,
@@ -227,7 +230,7 @@ class MasterCore {
   // Processes a non-SUBSCRIBE call that passed CheckCaller (202 on the wire).
   MasterOutput Handle(const mesos::v1::scheduler::Call& call, Millis now);
 
-  // UPDATE_FRAMEWORK (§2.15) for a call that passed CheckCaller. It is
+  // UPDATE_FRAMEWORK for a call that passed CheckCaller. It is
   // answered synchronously: 200 when applied (the new FrameworkInfo, roles
   // and suppressed roles; outstanding offers of a role the framework no
   // longer has are rescinded), or 400 with the reason and nothing changed

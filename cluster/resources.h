@@ -1,5 +1,5 @@
 // Resources: a bag of mesos.v1.Resource values with the arithmetic the master
-// needs (mesos-v1-reference.md §2.3, §6.5): add, subtract, "contains", and the
+// needs (docs/embedded-cluster.md): add, subtract, "contains", and the
 // text Mesos prints in validation messages.
 //
 // Two resources are "the same kind" when every field except the value

@@ -91,6 +91,8 @@ TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
       {{"--zk", "zk://no-port/mesos"}, "mesos-launch-cluster: --zk: "},
       {{"--heartbeat-interval", "0"}, "--heartbeat-interval must be in [0.01, 3600]"},
       {{"--zk-session-timeout", "9999"}, "--zk-session-timeout in [0.1, 600]"},
+      {{"--agent-max-connections", "8"}, "--agent-max-connections must be 16 or more"},
+      {{"--sandbox-gc-delay", "-1"}, "--sandbox-gc-delay must be 0 or more seconds"},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> argv = {kCluster, "--port", "0", "--agents", "0", "--work-dir",
