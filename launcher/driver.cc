@@ -124,6 +124,8 @@ void Driver::Print(const ViewEvent& event) {
 }
 
 void Driver::SaveState() {
+  state_unsaved_ = false;
+  saved_at_ = Now();
   if (!options_.state || core_.framework_id().empty()) return;
   Status saved = options_.state->Save({core_.framework_id(), core_.KnownTasks()});
   if (!saved.ok()) {
@@ -137,7 +139,8 @@ void Driver::SaveState() {
 std::optional<int> Driver::Apply(Output output) {
   // The state first: an ACCEPT that left before its task ids were on disk
   // would, after a crash in between, make the next run launch a duplicate.
-  if (output.state_changed) SaveState();
+  if (output.save == Output::Save::kBeforeCalls) SaveState();
+  if (output.save == Output::Save::kSoon) state_unsaved_ = true;
   for (const sched::Call& call : output.calls) Send(call, 0, Now());
   for (const ViewEvent& event : output.view) Print(event);
   if (output.exit_code && options_.state) {
@@ -262,6 +265,7 @@ int Driver::Run() {
                std::string(subscribed ? "disconnected: " : "cannot subscribe: ") + lost->why});
       } else if (auto* fatal = std::get_if<Fatal>(&*item)) {
         Print({ViewEvent::Kind::kNote, "", "error: " + fatal->why});
+        if (state_unsaved_) SaveState();
         if (fatal->why.find("Framework has been removed") != std::string::npos && options_.state) {
           (void)options_.state->Clear();
           Print({ViewEvent::Kind::kNote, "",
@@ -284,6 +288,7 @@ int Driver::Run() {
       next_tick = now + options_.tick.count();
       exit = Apply(core_.Tick(now));
     }
+    if (!exit && state_unsaved_ && now - saved_at_ >= options_.save_every.count()) SaveState();
     if (!exit && !subscribed && now >= options_.connect_timeout.count()) {
       Print({ViewEvent::Kind::kNote, "",
              "error: no master answered within " +

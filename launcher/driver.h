@@ -2,9 +2,9 @@
 // the clock and the screen meet. Events from the master and stop requests
 // are queued; the loop hands each to the core with the time, sends the calls
 // the core returns, prints what it has to say, and keeps the failover state
-// file current: written whenever the core says its known tasks changed,
-// before that output's calls are sent (so an ACCEPT never leaves before the
-// task it launches is on disk). A call the master did not take (503, or no
+// file current: a launch is written before that output's calls are sent (so
+// an ACCEPT never leaves before the task it launches is on disk); other
+// changes at most `save_every` later, many in one write. A call the master did not take (503, or no
 // answer) is sent again with backoff until it goes through or the
 // subscription ends (CallRetry). It ends when the core sets an exit code, or when the master
 // refuses the framework, or when no master could be subscribed to in time.
@@ -33,6 +33,7 @@ namespace mlaunch {
 
 struct DriverOptions {
   std::chrono::milliseconds tick{250};
+  std::chrono::milliseconds save_every{1000};         // changes other than launches
   std::optional<std::chrono::milliseconds> duration;  // stop after this long
   std::chrono::milliseconds connect_timeout{60000};   // exit 2 if never subscribed
   bool json = false;                                  // one JSON object per line
@@ -90,6 +91,8 @@ class Driver {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
+  bool state_unsaved_ = false;  // a change waits for save_every
+  Millis saved_at_ = 0;
   std::string framework_id_;  // guarded by mutex_: read by the subscribe call
 };
 

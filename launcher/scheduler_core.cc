@@ -298,7 +298,7 @@ Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
     for (const v1::Offer* o : offers) {
       if (o->agent_id().value() != i.agent_id) continue;
       i.agent = AgentFacts::Of(*o);
-      out.state_changed = true;
+      out.SaveAtLeast(Output::Save::kSoon);
       break;
     }
   }
@@ -360,7 +360,7 @@ Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
       i->attempt.clear();
       Enter(*i, InstanceState::kLaunched, now, out,
             "LAUNCHED on " + launch.agent.hostname + ports + attempt);
-      out.state_changed = true;
+      out.SaveAtLeast(Output::Save::kBeforeCalls);
     }
     a->mutable_filters()->set_refuse_seconds(AnyWaiting() ? options_.decline_seconds
                                                           : options_.decline_idle_seconds);
@@ -496,7 +496,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
           bool was = i->healthy;
           i->healthy = status.has_healthy() ? status.healthy() : (!health_checked || i->healthy);
           if (i->healthy) i->healthy_since = now;
-          out.state_changed = out.state_changed || was != i->healthy;
+          if (was != i->healthy) out.SaveAtLeast(Output::Save::kSoon);
           std::string note = "RUNNING on " + Where(*i);
           if (status.has_healthy()) note += i->healthy ? ", healthy" : ", unhealthy";
           Enter(*i, InstanceState::kRunning, now, out, note);
@@ -508,7 +508,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
           } else {
             HealthyStretchEnds(*i, now);
           }
-          out.state_changed = true;
+          out.SaveAtLeast(Output::Save::kSoon);
           std::string why = ReasonWords(status);
           out.view.push_back({ViewEvent::Kind::kInstance, Name(*i),
                               i->healthy ? "healthy" : "unhealthy" + (why.empty() ? "" : ": " + why)});

@@ -20,6 +20,7 @@
 #ifndef MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
 #define MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,10 +63,14 @@ struct Output {
   std::vector<mesos::v1::scheduler::Call> calls;
   std::vector<ViewEvent> view;
   std::optional<int> exit_code;  // set once: the run is over
-  // KnownTasks() changed (a launch, a change of health): the failover
-  // state is to be saved before `calls` are sent, so that a crash cannot
-  // leave a launched task unknown to the next run.
-  bool state_changed = false;
+  // How soon KnownTasks() must reach the failover state file. A launch:
+  // before `calls` are sent, so that a crash cannot leave a launched task
+  // unknown to the next run. Other changes (health, where an adopted task
+  // runs): soon, with others, so that thousands of updates do not each
+  // rewrite a file of thousands of tasks (DriverOptions::save_every).
+  enum class Save { kNo, kSoon, kBeforeCalls };
+  Save save = Save::kNo;
+  void SaveAtLeast(Save at_least) { save = std::max(save, at_least); }
 };
 
 struct CoreOptions {

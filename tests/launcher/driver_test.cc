@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
@@ -260,6 +261,46 @@ TEST(Driver, SavesTheNewTaskBeforeItsAcceptIsSent) {
   EXPECT_EQ(at_accept->tasks[0].ports, (std::map<std::string, uint32_t>{{"http", 31000}}));
   // Torn down: nothing to fail over to.
   EXPECT_FALSE(std::filesystem::exists(store.path()));
+}
+
+// Changes other than launches wait up to save_every and go together: a
+// change of health reaches the file with no launch to carry it.
+TEST(Driver, SavesAChangeOfHealthWithinSaveEvery) {
+  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
+  ASSERT_TRUE(spec.diagnostics.ok());
+  Plan plan = Compile(spec.spec, {}, {"u"});
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  StateStore store(dir.path(), plan.framework.name());
+  ScriptedMaster master;
+  CurlHttpClient http;
+  CoreOptions core;
+  core.new_uuid = [] { return "id1"; };
+  MasterClient::Options client;
+  std::string url = master.url();
+  client.masters = [url] { return std::vector<std::string>{url}; };
+  DriverOptions options;
+  options.connect_timeout = 20s;
+  options.tick = 50ms;
+  options.save_every = 100ms;
+  options.state = &store;
+  std::ostringstream out;
+  Driver driver(plan, core, http, client, options, out);
+  int code = -1;
+  std::thread run([&] { code = driver.Run(); });
+
+  bool healthy_on_disk = false;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!healthy_on_disk && std::chrono::steady_clock::now() < deadline) {
+    Result<std::optional<SavedState>> loaded = store.Load();
+    healthy_on_disk = loaded.ok() && loaded.value() && loaded.value()->tasks.size() == 1 &&
+                      loaded.value()->tasks[0].healthy;
+    if (!healthy_on_disk) std::this_thread::sleep_for(10ms);  // polls the file
+  }
+  driver.RequestStop();
+  run.join();
+  EXPECT_TRUE(healthy_on_disk) << "the RUNNING task never showed as healthy in the state file";
+  EXPECT_EQ(code, 0) << out.str();
 }
 
 TEST(Driver, AFrameworkTheMasterRemovedClearsTheSavedIdAndSaysSo) {

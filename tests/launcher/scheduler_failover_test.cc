@@ -122,9 +122,9 @@ TEST_F(Scheduler, AnAdoptedTaskWithNoHostnameLearnsItFromAnOfferOfItsAgent) {
   Take(core_->Update(Reconciled("web.0.old", v1::TASK_RUNNING), now_));
   EXPECT_TRUE(Saw("web.0 RUNNING on agent a1")) << Lines();
   Take(core_->Offers({MakeOffer("o1", "a2")}, now_));
-  EXPECT_FALSE(state_changed_);
+  EXPECT_EQ(save_, Output::Save::kNo);
   Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
-  EXPECT_TRUE(state_changed_);
+  EXPECT_EQ(save_, Output::Save::kSoon);
   ASSERT_EQ(core_->KnownTasks().size(), 1u);
   EXPECT_EQ(core_->KnownTasks()[0].hostname, "host-a1");
 }
@@ -132,7 +132,7 @@ TEST_F(Scheduler, AnAdoptedTaskWithNoHostnameLearnsItFromAnOfferOfItsAgent) {
 TEST_F(Scheduler, KnownTasksChangeWithLaunchesAndHealthAndAdoptTakesThemBack) {
   Start(kChecked);
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
-  EXPECT_TRUE(state_changed_) << "a launch is saved (before its ACCEPT is sent)";
+  EXPECT_EQ(save_, Output::Save::kBeforeCalls) << "a launch is saved before its ACCEPT is sent";
   ASSERT_EQ(core_->KnownTasks().size(), 1u);
   KnownTask launched = core_->KnownTasks()[0];
   EXPECT_EQ(launched.task_id, "web.0.u1");
@@ -141,9 +141,9 @@ TEST_F(Scheduler, KnownTasksChangeWithLaunchesAndHealthAndAdoptTakesThemBack) {
   EXPECT_EQ(launched.ports, (std::map<std::string, uint32_t>{{"http", 31000}}));
   EXPECT_FALSE(launched.healthy);
   Update("web.0.u1", v1::TASK_RUNNING);
-  EXPECT_FALSE(state_changed_);
+  EXPECT_EQ(save_, Output::Save::kNo);
   Update("web.0.u1", v1::TASK_RUNNING, true, true);
-  EXPECT_TRUE(state_changed_) << "a change of health is saved";
+  EXPECT_EQ(save_, Output::Save::kSoon) << "a change of health is saved, with others";
   ASSERT_EQ(core_->KnownTasks().size(), 1u);
   EXPECT_TRUE(core_->KnownTasks()[0].healthy);
 

@@ -67,7 +67,7 @@ class Scheduler : public ::testing::Test {
   }
 
   void Take(Output out) {
-    state_changed_ = out.state_changed;
+    save_ = out.save;
     calls_.insert(calls_.end(), out.calls.begin(), out.calls.end());
     for (const ViewEvent& v : out.view) lines_.push_back(v.instance + " " + v.text);
     if (out.exit_code) exit_code_ = out.exit_code;
@@ -138,7 +138,7 @@ class Scheduler : public ::testing::Test {
   std::vector<Call> calls_;
   std::vector<std::string> lines_;
   std::optional<int> exit_code_;
-  bool state_changed_ = false;  // of the last output taken
+  Output::Save save_ = Output::Save::kNo;  // of the last output taken
   Millis now_ = 1'000'000;
   int uuids_ = 0;
   int updates_ = 0;
