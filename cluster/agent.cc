@@ -589,10 +589,15 @@ void LocalAgent::WorkLoop() {
       requests.swap(queue_);
     }
     Work work;
+    for (const AgentRequest& request : requests) {
+      // The lock for one request at a time: an executor's call waits for
+      // one launch, not for the thousand queued with it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      Process(request, work);
+    }
     Reports reports;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (const AgentRequest& request : requests) Process(request, work);
       if (attached_) Tick(Clock::now(), work);
       if (attached_ && !recovery_reported_ && !RecoveringLocked()) {
         recovery_reported_ = true;

@@ -285,6 +285,25 @@ Actions ExecutorCore::Tick(Millis now) {
   return out;
 }
 
+// The same conditions as Tick()'s.
+std::optional<Millis> ExecutorCore::NextDeadline() const {
+  if (exited_) return std::nullopt;
+  std::optional<Millis> next;
+  auto consider = [&next](Millis at) { next = next ? std::min(*next, at) : at; };
+  for (const auto& [id, task] : tasks_) {
+    if (task.force_at > 0 && !task.ended) consider(task.force_at);
+    if (task.running && !task.ended && !task.kill_requested && task.next_check > 0 &&
+        !task.check_in_flight) {
+      consider(task.next_check);
+    }
+  }
+  if (!connected_ && config_.checkpoint && disconnected_at_ > 0) {
+    consider(disconnected_at_ + options_.recovery_timeout);
+  }
+  if (shutting_down_) consider(shutdown_deadline_);
+  return next;
+}
+
 void ExecutorCore::MaybeExit(Millis, Actions& out) {
   if (exited_) return;
   bool all_ended = std::all_of(tasks_.begin(), tasks_.end(),

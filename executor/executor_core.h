@@ -67,6 +67,11 @@ class ExecutorCore {
   Actions CheckResult(const std::string& task_id, bool healthy, const std::string& detail,
                       Millis now);
   Actions Tick(Millis now);
+  // The earliest time at which Tick() has something to do (a kill turning
+  // into SIGKILL, a health check, the end of a shutdown's grace or of
+  // recovery); nullopt while nothing is due until the next event, so an
+  // idle executor sleeps.
+  std::optional<Millis> NextDeadline() const;
 
   size_t unacknowledged_updates() const { return unacked_updates_.size(); }
 

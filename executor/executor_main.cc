@@ -63,13 +63,20 @@ class Loop {
   int Run() {
     if (loop_.shutdown_on_signals) WatchSignals();
     Apply(core_.Connected(Now()));
-    Millis next_tick = Now() + loop_.tick;
     while (!exit_code_) {
       std::function<Actions(Millis)> work;
       {
+        // Asleep until work is posted or the core or a reconnection has
+        // something due: an idle executor does not wake at all.
+        std::optional<Millis> due = core_.NextDeadline();
+        if (reconnect_at_) due = due ? std::min(*due, *reconnect_at_) : *reconnect_at_;
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait_until(lock, start_ + std::chrono::milliseconds(next_tick),
-                         [&] { return !queue_.empty(); });
+        auto posted = [&] { return !queue_.empty(); };
+        if (due) {
+          wake_.wait_until(lock, start_ + std::chrono::milliseconds(*due), posted);
+        } else {
+          wake_.wait(lock, posted);
+        }
         if (!queue_.empty()) {
           work = std::move(queue_.front());
           queue_.pop_front();
@@ -81,9 +88,9 @@ class Loop {
         reconnect_at_.reset();
         Apply(core_.Connected(now));
       }
-      if (!exit_code_ && now >= next_tick) {
-        Apply(core_.Tick(now));
-        next_tick = now + loop_.tick;
+      if (!exit_code_) {
+        std::optional<Millis> due = core_.NextDeadline();
+        if (due && now >= *due) Apply(core_.Tick(now));
       }
     }
     Shutdown();

@@ -3,7 +3,8 @@
 //
 // One thread -- the caller's -- owns the core. Everything else (events from
 // the agent, service exits, health-check results) is posted to it as work and
-// applied in arrival order; the clock ticks the core every `tick`. The
+// applied in arrival order; the core is ticked when its NextDeadline() is
+// due, and the thread sleeps while nothing is posted or due. The
 // actions the core returns are carried out here: calls go to the agent,
 // services are started (HTTP in process, commands as child process groups)
 // and stopped (the task's kill signal, SIGKILL when forced), health checks
@@ -23,7 +24,6 @@
 namespace mlaunch::executor {
 
 struct LoopOptions {
-  Millis tick = 100;
   Millis reconnect_delay = 1000;
   // SIGTERM and SIGINT shut the executor down as the agent's SHUTDOWN does
   // (services stopped with their grace, then exit). REQUIRES: both signals

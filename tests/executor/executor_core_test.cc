@@ -403,5 +403,35 @@ TEST_F(Executor, TaskWithNeitherServiceNorCommandFailsSayingWhatToGive) {
             std::string::npos);
 }
 
+// The run loop sleeps until NextDeadline(): it must name the moment Tick()
+// acts, and nothing while nothing is due.
+TEST_F(Executor, NextDeadlineIsWhenTickActsAndNothingWhileIdle) {
+  Take(core_->Connected(now_));
+  Launch(TaskWith("plain"));
+  Take(core_->Started("plain", now_));
+  EXPECT_EQ(core_->NextDeadline(), std::nullopt) << "an idle service needs no tick";
+
+  Launch(TaskWith("checked", /*health=*/true));
+  Take(core_->Started("checked", now_));
+  ASSERT_EQ(core_->NextDeadline(), now_ + 1000) << "the check's delay";
+  Advance(1000);
+  ASSERT_EQ(checks_.size(), 1u);
+  EXPECT_EQ(core_->NextDeadline(), std::nullopt) << "the check runs; the next waits for it";
+  Take(core_->CheckResult("checked", true, "", now_));
+  EXPECT_EQ(core_->NextDeadline(), now_ + 2000) << "the interval";
+
+  Kill("plain");
+  const Millis forced_at = now_ + 2000;  // the task's grace
+  EXPECT_EQ(core_->NextDeadline(), forced_at);
+  Advance(1999);
+  EXPECT_TRUE(force_.empty());
+  Advance(1);
+  EXPECT_EQ(force_, std::vector<std::string>{"plain"});
+
+  Take(core_->Disconnected(now_));
+  ASSERT_TRUE(core_->NextDeadline().has_value());
+  EXPECT_LE(*core_->NextDeadline(), now_ + 60'000) << "the recovery timeout at the latest";
+}
+
 }  // namespace
 }  // namespace mlaunch::executor
