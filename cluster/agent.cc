@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
+#include <unordered_set>
 
 #include "cluster/agent_checkpoint.h"
 #include "cluster/agent_environment.h"
@@ -47,11 +48,6 @@ namespace {
 // there is no such process.
 int OpenPidfd(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-}
-
-bool PidfdEnded(int pidfd) {
-  pollfd ready{pidfd, POLLIN, 0};
-  return poll(&ready, 1, 0) == 1;
 }
 
 HttpServer::Response Empty(int status) {
@@ -580,6 +576,12 @@ void LocalAgent::WorkLoop() {
     }
     while (poll(fds.data(), fds.size(), timeout) < 0 && errno == EINTR) {
     }
+    // Only these executors are asked whether they ended: asking all of
+    // them at every wake would cost a system call per executor per launch.
+    std::unordered_set<int> ended;
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) ended.insert(fds[i].fd);
+    }
     std::uint64_t wakes = 0;
     if (wake_fd_ >= 0) (void)!read(wake_fd_, &wakes, sizeof wakes);
     std::deque<AgentRequest> requests;
@@ -598,7 +600,7 @@ void LocalAgent::WorkLoop() {
     Reports reports;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (attached_) Tick(Clock::now(), work);
+      if (attached_) Tick(Clock::now(), ended, work);
       if (attached_ && !recovery_reported_ && !RecoveringLocked()) {
         recovery_reported_ = true;
         work.recovery_over = true;
@@ -908,7 +910,8 @@ std::optional<Clock::time_point> LocalAgent::NextDeadlineLocked() const {
   return next;
 }
 
-void LocalAgent::Tick(Clock::time_point now, Work& work) {
+void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ended_pidfds,
+                      Work& work) {
   for (auto it = executors_.begin(); it != executors_.end();) {
     Executor& executor = *it->second;
     if (!executor.subscribed && !executor.shutting_down &&
@@ -940,12 +943,13 @@ void LocalAgent::Tick(Clock::time_point now, Work& work) {
     }
     int wait_status = 0;
     bool ended = false;
+    const bool may_have_ended = executor.pidfd < 0 || ended_pidfds.count(executor.pidfd) > 0;
     if (executor.recovered) {
       // Found dead at recovery, or its pidfd says it ended; its wait
       // status belongs to whoever reaps it.
-      ended = executor.pidfd < 0 || PidfdEnded(executor.pidfd);
+      ended = may_have_ended;
       wait_status = -1;
-    } else if (executor.pid > 0) {
+    } else if (executor.pid > 0 && may_have_ended) {
       const pid_t reaped = waitpid(executor.pid, &wait_status, WNOHANG);
       ended = reaped == executor.pid;
       if (reaped < 0 && errno == ECHILD) {

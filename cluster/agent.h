@@ -94,6 +94,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -255,7 +256,10 @@ class LocalAgent : public Agent {
   // The ports of `task` (and of its executor) leased for it.
   Result<std::vector<PortLease>> LeaseTaskPorts(const mesos::v1::TaskInfo& task) const;
   void Shutdown(Executor& executor);
-  void Tick(std::chrono::steady_clock::time_point now, Work& work);
+  // Deadlines, and the executors whose pidfd said they ended (or that have
+  // none) reaped.
+  void Tick(std::chrono::steady_clock::time_point now, const std::unordered_set<int>& ended_pidfds,
+            Work& work);
   // The earliest deadline Tick() acts on, if any. REQUIRES: mutex_ held.
   std::optional<std::chrono::steady_clock::time_point> NextDeadlineLocked() const;
   // Wakes the worker (a request queued, a state it waits on changed).
