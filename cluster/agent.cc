@@ -50,15 +50,57 @@ int OpenPidfd(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
+std::string Encode(const Event& event, bool json) {
+  return RecordIOEncode(json ? JsonText(ProtoToJson(event))
+                             : event.SerializeAsString());
+}
+
+// The ACKNOWLEDGED events of one executor call, written to its stream once
+// the master has the updates and, when a checkpoint of them is queued, once
+// it is on disk, whichever comes last: an update the executor saw
+// acknowledged is lost by neither, and one it did not is sent again when
+// it subscribes again.
+class Acknowledgements : public std::enable_shared_from_this<Acknowledgements> {
+ public:
+  Acknowledgements(std::shared_ptr<ResponseStream> stream, bool json, std::vector<Event> events)
+      : stream_(std::move(stream)), json_(json), events_(std::move(events)) {}
+
+  // Waits also for what `queue` queues, when it does: it is given the
+  // callback to run once done and returns whether it will run.
+  template <typename Queue>
+  void AlsoAfter(Queue queue) {
+    Hold();
+    if (!queue([self = shared_from_this()] { self->Release(); })) Release();
+  }
+  // One of the things waited for is done (the first: the master has them).
+  void Release() {
+    std::vector<Event> events;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--holds_ > 0) return;
+      events.swap(events_);
+    }
+    if (!stream_) return;
+    for (const Event& event : events) stream_->Write(Encode(event, json_));
+  }
+
+ private:
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++holds_;
+  }
+
+  const std::shared_ptr<ResponseStream> stream_;
+  const bool json_;
+  std::mutex mutex_;
+  int holds_ = 1;  // the master's
+  std::vector<Event> events_;
+};
+
 HttpServer::Response Empty(int status) {
   HttpServer::Response response;
   response.status = status;
   return response;
-}
-
-std::string Encode(const Event& event, bool json) {
-  return RecordIOEncode(json ? JsonText(ProtoToJson(event))
-                             : event.SerializeAsString());
 }
 
 // What the agent requires of an executor's call before it looks at the
@@ -371,11 +413,7 @@ Status LocalAgent::RecordStart(const Executor& executor) {
       return guarded;
     }
   }
-  if (Status saved = Checkpoint(executor); !saved.ok()) {
-    UnguardProcessGroup(executor.pid);
-    RemoveProcessRecord(meta_dir, record);
-    return saved;
-  }
+  Checkpoint(executor);
   return Status::Ok();
 }
 
@@ -413,8 +451,8 @@ bool LocalAgent::Recovering() const {
   return RecoveringLocked();
 }
 
-Status LocalAgent::Checkpoint(const Executor& executor) const {
-  if (!executor.framework.checkpoint() || executor.pid <= 0) return Status::Ok();
+bool LocalAgent::Checkpoint(const Executor& executor, std::function<void()> written) {
+  if (!executor.framework.checkpoint() || executor.pid <= 0) return false;
   ExecutorCheckpoint checkpoint;
   checkpoint.framework = executor.framework;
   checkpoint.executor = executor.info;
@@ -425,7 +463,19 @@ Status LocalAgent::Checkpoint(const Executor& executor) const {
   for (const auto& [id, task] : executor.tasks) {
     checkpoint.tasks.push_back({task.info, task.state});
   }
-  return WriteCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()), checkpoint);
+  checkpoints_.Put(AgentMetaDir(options_.work_dir, info_.id().value()), std::move(checkpoint),
+                   std::move(written));
+  return true;
+}
+
+void LocalAgent::Forget(const Executor& executor) {
+  const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
+  ProcessRecord record;
+  record.framework_id = executor.framework.id().value();
+  record.executor_id = executor.info.executor_id().value();
+  record.container_id = executor.container_id;
+  RemoveProcessRecord(meta_dir, record);
+  checkpoints_.Remove(meta_dir, record.framework_id, record.executor_id);
 }
 
 LocalAgent::~LocalAgent() {
@@ -542,10 +592,11 @@ void LocalAgent::Stop() {
       if (executor->pidfd >= 0) close(executor->pidfd);
       if (executor->stream) executor->stream->Close();
       // Nothing is left to recover.
-      RemoveCheckpoint(meta_dir, key.first, key.second);
+      Forget(*executor);
     }
     executors_.clear();
   }
+  checkpoints_.Flush();
   if (server_) server_->Stop();
 }
 
@@ -764,7 +815,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       }
       for (PortLease& lease : leased.value()) executor.leases.push_back(std::move(lease));
       executor.tasks[task.task_id().value()].info = task;
-      (void)Checkpoint(executor);  // a failure keeps the previous one
+      Checkpoint(executor);
       if (executor.subscribed) {
         Event event;
         event.set_type(Event::LAUNCH);
@@ -967,8 +1018,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
       if (executor.stream) executor.stream->Close();
       FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_TERMINATED,
                     "Executor terminated", work);
-      RemoveCheckpoint(AgentMetaDir(options_.work_dir, info_.id().value()),
-                       it->first.first, it->first.second);
+      Forget(executor);
       // Only sandboxes this agent made (a recovered checkpoint could name
       // any directory).
       const std::string slaves = (std::filesystem::path(options_.work_dir) / "slaves").string();
@@ -988,7 +1038,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
   }
 }
 
-void LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
+bool LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
                             std::vector<TaskStatus>& forward,
                             std::vector<Event>& acknowledgements) {
   Event acknowledged;
@@ -997,7 +1047,7 @@ void LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
   acknowledged.mutable_acknowledged()->set_uuid(status.uuid());
   acknowledgements.push_back(std::move(acknowledged));
   // A uuid seen before is acknowledged again but not forwarded again.
-  if (!executor.seen_uuids.insert(status.uuid()).second) return;
+  if (!executor.seen_uuids.insert(status.uuid()).second) return false;
   if (!status.has_agent_id()) *status.mutable_agent_id() = info_.id();
   *status.mutable_executor_id() = executor.info.executor_id();
   if (!status.has_timestamp()) {
@@ -1007,26 +1057,18 @@ void LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
             .count());
   }
   auto task = executor.tasks.find(status.task_id().value());
-  if (task != executor.tasks.end() && task->second.state != status.state()) {
-    task->second.state = status.state();
-    (void)Checkpoint(executor);  // a failure keeps the previous state
-  }
+  const bool changed = task != executor.tasks.end() && task->second.state != status.state();
+  if (changed) task->second.state = status.state();
   forward.push_back(std::move(status));
+  return changed;
 }
 
 void LocalAgent::Forward(const Reports& reports,
                          const std::string& framework_id,
-                         std::vector<TaskStatus>& forward,
-                         const std::shared_ptr<ResponseStream>& stream,
-                         bool json,
-                         const std::vector<Event>& acknowledgements) {
+                         std::vector<TaskStatus>& forward) {
   for (TaskStatus& status : forward) {
     if (reports.status_update)
       reports.status_update(framework_id, std::move(status));
-  }
-  // Acknowledged only once the master has taken the update.
-  for (const Event& acknowledged : acknowledgements) {
-    if (stream) stream->Write(Encode(acknowledged, json));
   }
 }
 
@@ -1208,9 +1250,10 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       // ones are forwarded, all are acknowledged on the new stream.
       std::vector<TaskStatus> forward;
       std::vector<Event> acknowledgements;
+      bool changed = false;
       for (const auto& update : call.subscribe().unacknowledged_updates()) {
         if (update.status().uuid().size() != 16) continue;
-        TakeUpdate(executor, update.status(), forward, acknowledgements);
+        changed = TakeUpdate(executor, update.status(), forward, acknowledgements) || changed;
       }
       if (executor.reregistration_deadline) {
         // Back after an agent restart: a task still staging that the
@@ -1227,7 +1270,6 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
               return c.type() ==
                      mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
             });
-        bool changed = false;
         for (auto& [id, task] : executor.tasks) {
           if (task.state != mesos::v1::TASK_STAGING || known.count(id) > 0) {
             continue;
@@ -1240,24 +1282,31 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
                                         lost, TaskStatus::REASON_AGENT_RESTARTED,
                                         "the agent restarted before the task reached its executor"));
         }
-        if (changed) (void)Checkpoint(executor);
+      }
+      auto acks = std::make_shared<Acknowledgements>(response.stream, json,
+                                                     std::move(acknowledgements));
+      if (changed) {
+        acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
       }
       const Reports reports = reports_;
       lock.unlock();
-      Forward(reports, framework_id, forward, response.stream, json,
-              acknowledgements);
+      Forward(reports, framework_id, forward);
+      acks->Release();
       return response;
     }
     case Call::UPDATE: {
       std::vector<TaskStatus> forward;
       std::vector<Event> acknowledgements;
-      TakeUpdate(executor, call.update().status(), forward, acknowledgements);
-      const std::shared_ptr<ResponseStream> stream = executor.stream;
-      const bool stream_json = executor.json;
+      const bool changed = TakeUpdate(executor, call.update().status(), forward, acknowledgements);
+      auto acks = std::make_shared<Acknowledgements>(executor.stream, executor.json,
+                                                     std::move(acknowledgements));
+      if (changed) {
+        acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
+      }
       const Reports reports = reports_;
       lock.unlock();
-      Forward(reports, framework_id, forward, stream, stream_json,
-              acknowledgements);
+      Forward(reports, framework_id, forward);
+      acks->Release();
       return Empty(202);
     }
     case Call::MESSAGE: {

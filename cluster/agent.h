@@ -98,6 +98,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/checkpoint_writer.h"
 #include "cluster/executor_token.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
@@ -221,6 +222,8 @@ class LocalAgent : public Agent {
   // Blocks until every request Handle() took so far has been acted upon
   // (executors started, events sent); false after `timeout`.
   bool WaitForRequests(std::chrono::milliseconds timeout);
+  // Blocks until every checkpoint write and removal queued so far is done.
+  void WaitForCheckpoints() { checkpoints_.Flush(); }
 
   // The process (and process group) id of a running executor.
   std::optional<pid_t> ExecutorPid(const std::string& framework_id,
@@ -233,12 +236,17 @@ class LocalAgent : public Agent {
   explicit LocalAgent(Options options);
   Status Recover();
   void AttachReports(Master& master, const std::string& id);
-  // Writes the executor's checkpoint when its framework checkpoints.
-  // REQUIRES: mutex_ held (all four).
-  Status Checkpoint(const Executor& executor) const;
-  // A started executor: its process record, the orphan guard when it dies
-  // with the agent, then its checkpoint; on failure none of them is left.
+  // Queues the executor's checkpoint when its framework checkpoints
+  // (CheckpointWriter); then true, and `written` runs once it is on disk
+  // (or failed, the previous one kept). False, `written` dropped, when
+  // there is nothing to checkpoint. REQUIRES: mutex_ held (all four).
+  bool Checkpoint(const Executor& executor, std::function<void()> written = {});
+  // A started executor: its process record and the orphan guard when it
+  // dies with the agent (on failure neither is left), then its checkpoint.
   Status RecordStart(const Executor& executor);
+  // Removes what is on disk of an executor that ended: its process record
+  // at once, its checkpoint through the writer. REQUIRES: mutex_ held.
+  void Forget(const Executor& executor);
   // At recovery: kills (process group, SIGKILL) every recorded executor
   // that is not recovered and removes its record.
   Status KillUnrecovered(const std::string& meta_dir);
@@ -265,15 +273,14 @@ class LocalAgent : public Agent {
   // Wakes the worker (a request queued, a state it waits on changed).
   void Wake();
   // An executor's update (validated): to forward when new, and its
-  // ACKNOWLEDGED event. REQUIRES: mutex_ held.
-  void TakeUpdate(Executor& executor, mesos::v1::TaskStatus status,
+  // ACKNOWLEDGED event; true when a task's state changed (a checkpoint is
+  // due). REQUIRES: mutex_ held.
+  bool TakeUpdate(Executor& executor, mesos::v1::TaskStatus status,
                   std::vector<mesos::v1::TaskStatus>& forward,
                   std::vector<mesos::v1::executor::Event>& acknowledgements);
   // REQUIRES: mutex_ not held (both).
   void Forward(const Reports& reports, const std::string& framework_id,
-               std::vector<mesos::v1::TaskStatus>& forward,
-               const std::shared_ptr<ResponseStream>& stream, bool json,
-               const std::vector<mesos::v1::executor::Event>& acknowledgements);
+               std::vector<mesos::v1::TaskStatus>& forward);
   void Flush(const Reports& reports, Work& work);
 
   Options options_;
@@ -304,6 +311,9 @@ class LocalAgent : public Agent {
   bool recovery_reported_ = false;
   std::thread worker_;
   bool stopped_ = false;
+  // Last: its thread runs callbacks that use the members above, so it is
+  // joined first.
+  CheckpointWriter checkpoints_;
 };
 
 }  // namespace mlaunch::cluster

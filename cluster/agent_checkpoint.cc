@@ -183,8 +183,15 @@ Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& ch
 void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
                       const std::string& executor_id) {
   const std::filesystem::path dir = ExecutorDir(meta_dir, framework_id, executor_id);
+  if (dir.empty()) return;
   std::error_code ignored;
-  if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  std::filesystem::remove(dir / kFileName, ignored);
+  // Then each directory up to the framework's, when empty (remove() leaves
+  // one that is not): a process record of a later run keeps its own.
+  std::filesystem::remove(dir / "runs", ignored);
+  std::filesystem::remove(dir, ignored);
+  std::filesystem::remove(dir.parent_path(), ignored);
+  std::filesystem::remove(dir.parent_path().parent_path(), ignored);
 }
 
 Result<std::vector<ExecutorCheckpoint>> ReadCheckpoints(const std::string& meta_dir) {

@@ -7,7 +7,8 @@
 // /proc/PID/stat, to tell the executor from a later process that got the
 // same pid), and its tasks with their TaskInfo and latest state. Messages
 // are stored in protobuf's JSON mapping; every write replaces the file
-// atomically.
+// atomically. The agent writes them through a CheckpointWriter
+// (cluster/checkpoint_writer.h), off its lock.
 //
 // Every executor the agent starts, whatever its framework, also leaves a
 // process record, so that an agent started again on the same work dir can
@@ -16,8 +17,7 @@
 //   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<container_id>/process.json
 //   {"pid": P, "start_time": T, "session": S}
 // (the pid is also the executor's process group id; S its session, 0 when the
-// session leader is outside our pid namespace). RemoveCheckpoint()
-// removes the records of the executor too.
+// session leader is outside our pid namespace).
 //
 // Text <-> ExecutorCheckpoint and ProcessRecord is pure; the rest is the
 // file-system and /proc edge. Errors are values naming the file.
@@ -68,8 +68,9 @@ std::string AgentMetaDir(const std::string& work_dir, const std::string& agent_i
 // Creates the directories as needed. Fails for ids that are no
 // IsDirectoryName.
 Status WriteCheckpoint(const std::string& meta_dir, const ExecutorCheckpoint& checkpoint);
-// Harmless when there is none, and a no-op for ids that are no
-// IsDirectoryName.
+// Removes the checkpoint, and the directories above it that are left
+// empty (a process record keeps its own). Harmless when there is none, and
+// a no-op for ids that are no IsDirectoryName.
 void RemoveCheckpoint(const std::string& meta_dir, const std::string& framework_id,
                       const std::string& executor_id);
 // Every executor checkpointed under `meta_dir` (none when it does not

@@ -7,9 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <vector>
 
+#include "cluster/checkpoint_writer.h"
 #include "cluster/cluster_registry.h"
 
 namespace mlaunch::cluster {
@@ -164,6 +168,140 @@ TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
   EXPECT_TRUE(read.value().empty());
   std::error_code ignored;
   std::filesystem::remove_all(pattern, ignored);
+}
+
+// The agent removes an ended run's checkpoint behind its back; a record of
+// a later run of the same executor id, written meanwhile, stays.
+TEST(ExecutorCheckpointTest, RemovingACheckpointKeepsTheRecordOfALaterRun) {
+  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string meta = AgentMetaDir(pattern, "S0");
+  ASSERT_TRUE(WriteCheckpoint(meta, Sample()).ok());
+  ProcessRecord later;
+  later.framework_id = "F1";
+  later.executor_id = "E1";
+  later.container_id = "c-2";
+  later.pid = 4243;
+  later.start_time = 1;
+  later.session = 0;
+  ASSERT_TRUE(WriteProcessRecord(meta, later).ok());
+  RemoveCheckpoint(meta, "F1", "E1");
+  auto checkpoints = ReadCheckpoints(meta);
+  ASSERT_TRUE(checkpoints.ok());
+  EXPECT_TRUE(checkpoints.value().empty());
+  auto records = ReadProcessRecords(meta);
+  ASSERT_TRUE(records.ok()) << records.message();
+  ASSERT_EQ(records.value().size(), 1u);
+  EXPECT_EQ(records.value()[0].container_id, "c-2");
+  RemoveProcessRecord(meta, later);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(meta) / "frameworks" / "F1"))
+      << "nothing left: the directories went with the last file";
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+}
+
+class CheckpointWriterTest : public ::testing::Test {
+ protected:
+  CheckpointWriterTest() {
+    char pattern[] = "/tmp/checkpoint_writer_test.XXXXXX";
+    if (mkdtemp(pattern) != nullptr) root_ = pattern;
+    meta_ = AgentMetaDir(root_, "S0");
+  }
+  ~CheckpointWriterTest() override {
+    std::error_code ignored;
+    if (!root_.empty()) std::filesystem::remove_all(root_, ignored);
+  }
+  static ExecutorCheckpoint WithState(mesos::v1::TaskState state) {
+    ExecutorCheckpoint checkpoint = Sample();
+    checkpoint.tasks[0].state = state;
+    return checkpoint;
+  }
+  std::vector<ExecutorCheckpoint> OnDisk() const {
+    auto read = ReadCheckpoints(meta_);
+    EXPECT_TRUE(read.ok()) << read.message();
+    return read.ok() ? read.value() : std::vector<ExecutorCheckpoint>{};
+  }
+
+  std::string root_;
+  std::string meta_;
+};
+
+TEST_F(CheckpointWriterTest, TheLatestStateIsOnDiskWhenItsCallbacksRun) {
+  ASSERT_FALSE(root_.empty());
+  CheckpointWriter writer;
+  std::atomic<int> written{0};
+  std::vector<mesos::v1::TaskState> seen_at_callback;
+  std::mutex seen_mutex;
+  auto record = [&] {
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    auto read = ReadCheckpoints(meta_);
+    seen_at_callback.push_back(read.ok() && read.value().size() == 1
+                                   ? read.value()[0].tasks[0].state
+                                   : mesos::v1::TASK_UNKNOWN);
+    ++written;
+  };
+  writer.Put(meta_, WithState(mesos::v1::TASK_STAGING), record);
+  writer.Put(meta_, WithState(mesos::v1::TASK_STARTING), record);
+  writer.Put(meta_, WithState(mesos::v1::TASK_RUNNING), record);
+  writer.Flush();
+  EXPECT_EQ(written.load(), 3);
+  ASSERT_EQ(OnDisk().size(), 1u);
+  EXPECT_EQ(OnDisk()[0].tasks[0].state, mesos::v1::TASK_RUNNING);
+  // Each callback saw its own state or a newer one on disk, never an older.
+  ASSERT_EQ(seen_at_callback.size(), 3u);
+  EXPECT_NE(seen_at_callback[0], mesos::v1::TASK_UNKNOWN) << "nothing on disk yet";
+  EXPECT_NE(seen_at_callback[1], mesos::v1::TASK_STAGING);
+  EXPECT_NE(seen_at_callback[1], mesos::v1::TASK_UNKNOWN);
+  EXPECT_EQ(seen_at_callback[2], mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(writer.failures(), 0u);
+}
+
+TEST_F(CheckpointWriterTest, ARemovalDropsWhatWasPendingAndAPutAfterItWritesAgain) {
+  ASSERT_FALSE(root_.empty());
+  CheckpointWriter writer;
+  int written = 0;
+  writer.Put(meta_, WithState(mesos::v1::TASK_RUNNING), [&] { ++written; });
+  writer.Remove(meta_, "F1", "E1");
+  writer.Flush();
+  EXPECT_EQ(written, 1) << "a dropped state's callback runs too";
+  EXPECT_TRUE(OnDisk().empty());
+
+  writer.Put(meta_, WithState(mesos::v1::TASK_RUNNING));
+  writer.Flush();
+  ASSERT_EQ(OnDisk().size(), 1u);
+  writer.Remove(meta_, "F1", "E1");
+  writer.Put(meta_, WithState(mesos::v1::TASK_STAGING));  // the same id, started again
+  writer.Flush();
+  ASSERT_EQ(OnDisk().size(), 1u);
+  EXPECT_EQ(OnDisk()[0].tasks[0].state, mesos::v1::TASK_STAGING);
+}
+
+TEST_F(CheckpointWriterTest, AFailedWriteIsCountedItsCallbackRunsAndTheOldFileStays) {
+  ASSERT_FALSE(root_.empty());
+  CheckpointWriter writer;
+  writer.Put(meta_, WithState(mesos::v1::TASK_STAGING));
+  writer.Flush();
+  // A directory where the temporary file would go: the rename cannot happen.
+  const std::filesystem::path dir =
+      std::filesystem::path(meta_) / "frameworks" / "F1" / "executors" / "E1";
+  std::filesystem::create_directory(dir / "executor.json.tmp");
+  bool called = false;
+  writer.Put(meta_, WithState(mesos::v1::TASK_RUNNING), [&] { called = true; });
+  writer.Flush();
+  EXPECT_TRUE(called);
+  EXPECT_EQ(writer.failures(), 1u);
+  ASSERT_EQ(OnDisk().size(), 1u);
+  EXPECT_EQ(OnDisk()[0].tasks[0].state, mesos::v1::TASK_STAGING);
+}
+
+TEST_F(CheckpointWriterTest, TheDestructorWritesWhatIsPending) {
+  ASSERT_FALSE(root_.empty());
+  {
+    CheckpointWriter writer;
+    writer.Put(meta_, WithState(mesos::v1::TASK_RUNNING));
+  }
+  ASSERT_EQ(OnDisk().size(), 1u);
+  EXPECT_EQ(OnDisk()[0].tasks[0].state, mesos::v1::TASK_RUNNING);
 }
 
 // Issue #17, attack 1: ids that would lead out of the work dir name no

@@ -1184,6 +1184,7 @@ TEST_F(AgentTest, CheckpointingFrameworkExecutorIsCheckpointedWithItsTaskStates)
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   const auto pid = agent_->ExecutorPid("F1", "E1");
   ASSERT_TRUE(pid.has_value());
+  agent_->WaitForCheckpoints();  // written behind the launch
   auto read = ReadCheckpoints((work_dir_ / "meta/slaves/S0").string());
   ASSERT_TRUE(read.ok()) << read.message();
   ASSERT_EQ(read.value().size(), 1u);
@@ -1204,6 +1205,10 @@ TEST_F(AgentTest, CheckpointingFrameworkExecutorIsCheckpointedWithItsTaskStates)
   status->set_source(TaskStatus::SOURCE_EXECUTOR);
   status->set_uuid(std::string("0123456789abcdef"));
   EXPECT_EQ(PostCall(update).status, 202);
+  // Acknowledged once on disk.
+  const auto events = stream.WaitFor(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type(), Event::ACKNOWLEDGED);
   read = ReadCheckpoints((work_dir_ / "meta/slaves/S0").string());
   ASSERT_TRUE(read.ok() && read.value().size() == 1u);
   EXPECT_EQ(read.value()[0].tasks[0].state, mesos::v1::TASK_RUNNING);
@@ -1415,6 +1420,7 @@ TEST_F(AgentRecoveryTest, LiveExecutorResubscribesAndIsKeptWithItsTasks) {
   updates = ByTask(recorder_.WaitForUpdates(3));
   EXPECT_EQ(updates["T1"].state(), mesos::v1::TASK_FAILED);
   EXPECT_EQ(updates["T1"].reason(), TaskStatus::REASON_EXECUTOR_TERMINATED);
+  agent_->WaitForCheckpoints();  // removed behind the reaping
   EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
 }
 
@@ -1450,6 +1456,7 @@ TEST_F(AgentRecoveryTest, DeadExecutorFailsItsTasksAndAReusedPidIsLeftAlone) {
     EXPECT_EQ(status.reason(), TaskStatus::REASON_EXECUTOR_TERMINATED) << id;
   }
   EXPECT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  agent_->WaitForCheckpoints();  // removed behind the reaping
   EXPECT_FALSE(std::filesystem::exists(CheckpointFile(work_dir_)));
   EXPECT_EQ(kill(other, 0), 0);  // not killed: not ours
 }
