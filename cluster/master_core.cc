@@ -467,6 +467,7 @@ void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
     Complete(framework, std::move(task));
   }
   framework.tasks.clear();
+  framework.retries.clear();
   framework.executors.clear();
   completed_frameworks_[id] = std::move(framework);
   completed_order_.push_back(id);
@@ -792,11 +793,21 @@ void MasterCore::Kill(Framework& framework, const Call::Kill& kill, Millis now,
                                          kill.task_id(), policy});
 }
 
+void MasterCore::ScheduleRetry(Framework& framework, Task& task, Millis at) {
+  CancelRetry(framework, task);
+  task.next_retry = at;
+  framework.retries.emplace(at, task.info.task_id().value());
+}
+
+void MasterCore::CancelRetry(Framework& framework, Task& task) {
+  framework.retries.erase({task.next_retry, task.info.task_id().value()});
+}
+
 void MasterCore::ForwardHead(Framework& framework, Task& task, Millis now,
                              MasterOutput* out) {
   SendUpdate(framework, task.pending.front(), out);
   task.retry_interval = options_.status_update_retry_min;
-  task.next_retry = now + task.retry_interval;
+  ScheduleRetry(framework, task, now + task.retry_interval);
 }
 
 void MasterCore::Acknowledge(Framework& framework,
@@ -811,6 +822,7 @@ void MasterCore::Acknowledge(Framework& framework,
   }
   const TaskState acked = task.pending.front().state();
   task.pending.pop_front();
+  if (task.pending.empty() || IsTerminal(acked)) CancelRetry(framework, task);
   out->agent_requests.push_back(AcknowledgeUpdate{
       task.agent_id, framework.info.id().value(), ack.task_id(), ack.uuid()});
   if (IsTerminal(acked)) {
@@ -927,6 +939,7 @@ std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_i
         SendUpdate(framework, status, &out);
         gone.state = state;
       }
+      CancelRetry(framework, gone);
       gone.pending.clear();
       Complete(framework, std::move(gone));
       task = framework.tasks.erase(task);
@@ -1092,12 +1105,19 @@ MasterOutput MasterCore::Tick(Millis now) {
       Send(framework, heartbeat, &out);
       framework.next_heartbeat = now + options_.heartbeat_interval;
     }
-    for (auto& [task_id, task] : framework.tasks) {
-      if (task.pending.empty() || now < task.next_retry) continue;
+    while (!framework.retries.empty() && framework.retries.begin()->first <= now) {
+      const auto [at, task_id] = *framework.retries.begin();
+      framework.retries.erase(framework.retries.begin());
+      auto it = framework.tasks.find(task_id);
+      if (it == framework.tasks.end() || it->second.pending.empty() ||
+          it->second.next_retry != at) {
+        continue;  // no longer waiting (a task replaced under its id)
+      }
+      Task& task = it->second;
       SendUpdate(framework, task.pending.front(), &out);
       task.retry_interval = std::min(task.retry_interval * 2,
                                      options_.status_update_retry_max);
-      task.next_retry = now + task.retry_interval;
+      ScheduleRetry(framework, task, now + task.retry_interval);
     }
   }
   for (const std::string& id : expired) RemoveFramework(frameworks_.at(id), &out);
@@ -1119,9 +1139,7 @@ std::optional<Millis> MasterCore::NextTick() const {
       continue;
     }
     consider(framework.next_heartbeat);
-    for (const auto& [task_id, task] : framework.tasks) {
-      if (!task.pending.empty()) consider(task.next_retry);
-    }
+    if (!framework.retries.empty()) consider(framework.retries.begin()->first);
     // The same test as Allocate()'s for a framework that takes offers.
     for (const std::string& role : Roles(framework)) {
       if (framework.suppressed_roles.count(role) == 0) {

@@ -270,7 +270,7 @@ class MasterCore {
     // ... and the container status of the newest update that had one.
     std::optional<mesos::v1::ContainerStatus> container_status;
     std::deque<mesos::v1::TaskStatus> pending;  // head forwarded, unacked
-    Millis next_retry = 0;
+    Millis next_retry = 0;  // in Framework::retries while `pending` is not empty
     Millis retry_interval = 0;
   };
   struct Executor {
@@ -285,6 +285,9 @@ class MasterCore {
     std::optional<Millis> failover_deadline;
     std::set<std::string> suppressed_roles;
     std::map<std::string, Task> tasks;
+    // (next_retry, task id) of each task with an update unacknowledged:
+    // Tick() and NextTick() look at the due ones only, not at every task.
+    std::set<std::pair<Millis, std::string>> retries;
     // agent id -> executor id -> executor
     std::map<std::string, std::map<std::string, Executor>> executors;
     std::deque<Task> completed_tasks;  // oldest first, bounded
@@ -315,6 +318,9 @@ class MasterCore {
             MasterOutput* out) const;
   void SendUpdate(Framework& framework, const mesos::v1::TaskStatus& status,
                   MasterOutput* out) const;
+  // Enters the task in framework.retries at `at`, or takes it out.
+  static void ScheduleRetry(Framework& framework, Task& task, Millis at);
+  static void CancelRetry(Framework& framework, Task& task);
   void ForwardHead(Framework& framework, Task& task, Millis now,
                    MasterOutput* out);
   void DiscardOffers(const std::string& framework_id);
