@@ -113,9 +113,23 @@ SchedulerCore::SchedulerCore(const Plan& plan, CoreOptions options)
       Instance instance;
       instance.task = &task;
       instance.index = i;
+      by_name_[Name(instance)] = instances_.size();
       instances_.push_back(instance);
+      ++in_state_[static_cast<std::size_t>(instance.state)];
     }
   }
+}
+
+void SchedulerCore::SetState(Instance& i, InstanceState state) {
+  --in_state_[static_cast<std::size_t>(i.state)];
+  ++in_state_[static_cast<std::size_t>(state)];
+  i.state = state;
+}
+
+void SchedulerCore::SetTaskId(Instance& i, std::string task_id) {
+  if (!i.task_id.empty()) by_task_id_.erase(i.task_id);
+  i.task_id = std::move(task_id);
+  if (!i.task_id.empty()) by_task_id_[i.task_id] = static_cast<std::size_t>(&i - instances_.data());
 }
 
 std::string SchedulerCore::Name(const Instance& i) const {
@@ -123,10 +137,8 @@ std::string SchedulerCore::Name(const Instance& i) const {
 }
 
 SchedulerCore::Instance* SchedulerCore::FindByTaskId(const std::string& task_id) {
-  for (Instance& i : instances_) {
-    if (!i.task_id.empty() && i.task_id == task_id) return &i;
-  }
-  return nullptr;
+  auto it = by_task_id_.find(task_id);
+  return it == by_task_id_.end() ? nullptr : &instances_[it->second];
 }
 
 Call SchedulerCore::NewCall(Call::Type type) const {
@@ -138,7 +150,7 @@ Call SchedulerCore::NewCall(Call::Type type) const {
 
 void SchedulerCore::Enter(Instance& i, InstanceState state, Millis now, Output& out,
                           std::string note) {
-  i.state = state;
+  SetState(i, state);
   i.since = now;
   if (state == InstanceState::kRunning) ran_any_ = true;
   if (state == InstanceState::kWaiting) {
@@ -174,7 +186,7 @@ bool SchedulerCore::DependenciesMet(const Instance& i) const {
 }
 
 void SchedulerCore::Unblock(Millis now, Output& out) {
-  if (stopping_) return;
+  if (stopping_ || in_state_[static_cast<std::size_t>(InstanceState::kBlocked)] == 0) return;
   for (Instance& i : instances_) {
     if (i.state == InstanceState::kBlocked && DependenciesMet(i)) {
       Enter(i, InstanceState::kWaiting, now, out);
@@ -183,16 +195,16 @@ void SchedulerCore::Unblock(Millis now, Output& out) {
 }
 
 bool SchedulerCore::AnyWaiting() const {
-  return std::any_of(instances_.begin(), instances_.end(),
-                     [](const Instance& i) { return i.state == InstanceState::kWaiting; });
+  return in_state_[static_cast<std::size_t>(InstanceState::kWaiting)] > 0;
 }
 
 bool SchedulerCore::AllEnded() const {
-  return std::all_of(instances_.begin(), instances_.end(), [this](const Instance& i) {
-    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                i.state == InstanceState::kKilling;
-    return stopping_ ? !live : i.state == InstanceState::kDone;
-  });
+  auto in = [this](InstanceState state) { return in_state_[static_cast<std::size_t>(state)]; };
+  if (stopping_) {
+    return in(InstanceState::kLaunched) + in(InstanceState::kRunning) +
+               in(InstanceState::kKilling) == 0;
+  }
+  return in(InstanceState::kDone) == instances_.size();
 }
 
 void SchedulerCore::AdjustOffers(Output& out) {
@@ -217,18 +229,17 @@ void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, Millis now) {
     size_t first = task_id.find('.');
     size_t second = first == std::string::npos ? first : task_id.find('.', first + 1);
     if (second == std::string::npos) continue;
-    std::string name = task_id.substr(0, first);
-    std::string index = task_id.substr(first + 1, second - first - 1);
-    for (Instance& i : instances_) {
-      if (i.task->name != name || std::to_string(i.index) != index || !i.task_id.empty()) continue;
-      i.task_id = task_id;
-      i.agent_id = known.agent_id;
-      i.agent = AgentFacts{known.agent_id, known.hostname, known.attributes};
-      i.ports = known.ports;
-      i.healthy = known.healthy;  // until an update says otherwise
-      i.state = InstanceState::kLaunched;
-      i.since = now;
-    }
+    auto named = by_name_.find(task_id.substr(0, second));
+    if (named == by_name_.end()) continue;
+    Instance& i = instances_[named->second];
+    if (!i.task_id.empty()) continue;
+    SetTaskId(i, task_id);
+    i.agent_id = known.agent_id;
+    i.agent = AgentFacts{known.agent_id, known.hostname, known.attributes};
+    i.ports = known.ports;
+    i.healthy = known.healthy;  // until an update says otherwise
+    SetState(i, InstanceState::kLaunched);
+    i.since = now;
   }
 }
 
@@ -342,7 +353,7 @@ Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
         if (w->task == launch.instance.task && w->index == launch.instance.index) i = w;
       }
       if (!i) continue;
-      i->task_id = Name(*i) + "." + options_.new_uuid();
+      SetTaskId(*i, Name(*i) + "." + options_.new_uuid());
       i->agent_id = accept.agent_id;
       i->agent = launch.agent;
       i->ports = launch.ports;
@@ -613,7 +624,7 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
   Millis wait = static_cast<Millis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
   i.restarts.push_back(now);
   i.ended_task_id = i.task_id;
-  i.task_id.clear();
+  SetTaskId(i, "");
   i.attempt = Attempt(i);
   Enter(i, InstanceState::kBackoff, now, out,
         "restarting in " + Seconds(wait) + " (" + i.attempt + ", last: " + i.last_failure + ")");

@@ -21,11 +21,13 @@
 #define MLAUNCH_LAUNCHER_SCHEDULER_CORE_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "launcher/known_task.h"
@@ -178,6 +180,10 @@ class SchedulerCore {
   // KILL of the instance's task, with its task's kill policy.
   mesos::v1::scheduler::Call KillCall(const Instance& i) const;
   void Enter(Instance& i, InstanceState state, Millis now, Output& out, std::string note = {});
+  // The one place an instance's state changes: keeps in_state_.
+  void SetState(Instance& i, InstanceState state);
+  // The one place an instance's task id changes: keeps by_task_id_.
+  void SetTaskId(Instance& i, std::string task_id);
   void Unblock(Millis now, Output& out);
   bool DependenciesMet(const Instance& i) const;
   void Ended(Instance& i, const mesos::v1::TaskStatus& status, Millis now, Output& out);
@@ -198,7 +204,13 @@ class SchedulerCore {
 
   const Plan& plan_;
   CoreOptions options_;
-  std::vector<Instance> instances_;
+  std::vector<Instance> instances_;  // never resized after construction
+  // Indexes, so that an update or an adopted task costs the same with ten
+  // instances as with ten thousand: "web.3" -> instance, task id ->
+  // instance, and how many instances are in each state.
+  std::unordered_map<std::string, std::size_t> by_name_;
+  std::unordered_map<std::string, std::size_t> by_task_id_;
+  std::array<std::size_t, static_cast<std::size_t>(InstanceState::kGaveUp) + 1> in_state_{};
   std::string framework_id_;
   bool suppressed_ = false;
   // Re-subscribed: the master may still filter our offers (see Subscribed).
