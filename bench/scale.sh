@@ -70,14 +70,15 @@ tasks:
       payload: "Hello from Server"
 SPEC
   start=$(now_ms)
-  "$bin/mesos-launch" --master "$master" --executor-from-path "$work/web.yaml" \
-    >"$work/launch.log" 2>&1 &
+  # One JSON event a line: the text output sums up a task of many instances.
+  "$bin/mesos-launch" --master "$master" --executor-from-path --output json "$work/web.yaml" \
+    >"$work/launch.log" 2>"$work/launch.err" &
   launch_pid=$!
-  until [ "$(count ' RUNNING on ')" -ge "$n" ]; do
+  until [ "$(count '"RUNNING on ')" -ge "$n" ]; do
     kill -0 "$launch_pid" 2>/dev/null ||
-      { echo "mesos-launch ended:" >&2; tail -20 "$work/launch.log" >&2; exit 1; }
+      { echo "mesos-launch ended:" >&2; tail -20 "$work/launch.log" "$work/launch.err" >&2; exit 1; }
     if [ $(( $(now_ms) - start )) -gt $(( timeout * 1000 )) ]; then
-      echo "N=$n: $(count ' RUNNING on ') of $n RUNNING after ${timeout}s" >&2
+      echo "N=$n: $(count '"RUNNING on ') of $n RUNNING after ${timeout}s" >&2
       tail -5 "$work/launch.log" >&2
       exit 1
     fi

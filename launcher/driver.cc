@@ -62,7 +62,13 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
                   [this](const std::string& why) { Push(Fatal{why}); }}),
       options_(options),
       out_(out),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(std::chrono::steady_clock::now()) {
+  if (!options_.json) {
+    std::map<std::string, std::int64_t> instances;
+    for (const TaskPlan& task : plan_.tasks) instances[task.name] = task.instances;
+    view_.emplace(out_, std::move(instances), options_.view);
+  }
+}
 
 std::string Driver::ExecutorStderr(const sched::Event::Failure& failure) {
   std::optional<SchedulerCore::SandboxFile> file = core_.ExecutorStderr(failure);
@@ -112,15 +118,10 @@ void Driver::Print(const ViewEvent& event) {
                       {"instance", event.instance},
                       {"text", event.text}})
          << "\n";
-  } else if (event.instance.empty()) {
-    out_ << event.text << "\n";
+    out_.flush();
   } else {
-    std::string name = event.instance;
-    if (name.size() < 12) name.resize(12, ' ');
-    out_ << name << " " << (event.kind == ViewEvent::Kind::kServing ? "serving " : "")
-         << event.text << "\n";
+    view_->Show(event);
   }
-  out_.flush();
 }
 
 void Driver::SaveState() {
@@ -240,9 +241,13 @@ int Driver::Run() {
             break;
           case sched::Event::FAILURE:
             if (event->failure().has_executor_id()) {
+              // An executor that exited 0 ended with its tasks: routine.
+              const int status = event->failure().status();
               Print({ViewEvent::Kind::kNote, "",
                      "executor " + event->failure().executor_id().value() + " " +
-                         WaitStatusWords(event->failure().status())});
+                         WaitStatusWords(status),
+                     event->failure().has_status() && WIFEXITED(status) &&
+                         WEXITSTATUS(status) == 0});
             } else {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});
@@ -287,6 +292,7 @@ int Driver::Run() {
     if (!exit && now >= next_tick) {
       next_tick = now + options_.tick.count();
       exit = Apply(core_.Tick(now));
+      if (view_ && view_->Due(now)) view_->Summarize(core_.Counts(), now);
     }
     if (!exit && state_unsaved_ && now - saved_at_ >= options_.save_every.count()) SaveState();
     if (!exit && !subscribed && now >= options_.connect_timeout.count()) {
@@ -300,6 +306,7 @@ int Driver::Run() {
       for (CallRetry::Pending& due : retry_.TakeDue(Now())) Send(due.call, due.attempts, Now());
     }
     if (exit) {
+      if (view_) view_->Summarize(core_.Counts(), Now(), /*final=*/true);
       client_.Stop();
       return *exit;
     }

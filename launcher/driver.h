@@ -24,6 +24,7 @@
 #include <variant>
 
 #include "launcher/call_retry.h"
+#include "launcher/live_view.h"
 #include "launcher/master_client.h"
 #include "launcher/plan.h"
 #include "launcher/scheduler_core.h"
@@ -37,6 +38,7 @@ struct DriverOptions {
   std::optional<std::chrono::milliseconds> duration;  // stop after this long
   std::chrono::milliseconds connect_timeout{60000};   // exit 2 if never subscribed
   bool json = false;                                  // one JSON object per line
+  LiveView::Options view;                             // the text output's summaries
   const StateStore* state = nullptr;                  // failover state, when kept
 };
 
@@ -85,6 +87,7 @@ class Driver {
   MasterClient client_;
   DriverOptions options_;
   std::ostream& out_;
+  std::optional<LiveView> view_;  // text output (not --output json)
   std::chrono::steady_clock::time_point start_;
   CallRetry retry_;
 

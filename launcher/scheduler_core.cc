@@ -160,7 +160,24 @@ void SchedulerCore::Enter(Instance& i, InstanceState state, Millis now, Output& 
     i.constraint_misses.clear();
     i.reported_at = now;
   }
-  if (!note.empty()) out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note});
+  if (note.empty()) return;
+  const bool routine = state == InstanceState::kLaunched || state == InstanceState::kRunning ||
+                       (stopping_ && (state == InstanceState::kKilling ||
+                                      state == InstanceState::kDone));
+  out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note, routine});
+}
+
+CountsByTask SchedulerCore::Counts() const {
+  std::map<std::string, std::array<std::size_t, kStates>> by_task;
+  for (const Instance& i : instances_) ++by_task[i.task->name][static_cast<std::size_t>(i.state)];
+  CountsByTask counts;
+  for (const auto& [task, n] : by_task) {
+    auto& row = counts[task];
+    for (std::size_t s = 0; s < kStates; ++s) {
+      if (n[s] > 0) row.emplace_back(StateName(static_cast<InstanceState>(s)), n[s]);
+    }
+  }
+  return counts;
 }
 
 bool SchedulerCore::DependenciesMet(const Instance& i) const {
@@ -531,7 +548,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
           if (port != i->ports.end() && !i->agent.hostname.empty()) {
             out.view.push_back({ViewEvent::Kind::kServing, Name(*i),
                                 "http://" + i->agent.hostname + ":" +
-                                    std::to_string(port->second) + "/"});
+                                    std::to_string(port->second) + "/", true});
             i->announced = true;
           }
         }

@@ -27,7 +27,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "launcher/known_task.h"
@@ -59,7 +61,15 @@ struct ViewEvent {
   Kind kind = Kind::kNote;
   std::string instance;  // "web.0", or empty
   std::string text;
+  // What every instance goes through (launched, running, serving, ended by
+  // a stop): a view may sum these up for a task of many instances.
+  bool routine = false;
 };
+
+// Per task name, how many of its instances are in each state, in the order
+// of InstanceState, states with none left out.
+using CountsByTask =
+    std::map<std::string, std::vector<std::pair<std::string_view, std::size_t>>>;
 
 struct Output {
   std::vector<mesos::v1::scheduler::Call> calls;
@@ -167,6 +177,7 @@ class SchedulerCore {
     Millis reported_at = 0;    // the last waiting report or backoff countdown
   };
   const std::vector<Instance>& instances() const { return instances_; }
+  CountsByTask Counts() const;
 
  private:
   std::string Name(const Instance& i) const;
@@ -210,7 +221,8 @@ class SchedulerCore {
   // instance, and how many instances are in each state.
   std::unordered_map<std::string, std::size_t> by_name_;
   std::unordered_map<std::string, std::size_t> by_task_id_;
-  std::array<std::size_t, static_cast<std::size_t>(InstanceState::kGaveUp) + 1> in_state_{};
+  static constexpr std::size_t kStates = static_cast<std::size_t>(InstanceState::kGaveUp) + 1;
+  std::array<std::size_t, kStates> in_state_{};
   std::string framework_id_;
   bool suppressed_ = false;
   // Re-subscribed: the master may still filter our offers (see Subscribed).

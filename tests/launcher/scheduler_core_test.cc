@@ -41,6 +41,24 @@ TEST_F(Scheduler, AcknowledgesUpdatesWithAUuidAndShowsTheServiceUrl) {
   EXPECT_TRUE(Saw("web.0 http://host-a1:31000/")) << Lines();
 }
 
+// A view may sum up what every instance goes through; the rest it shows.
+TEST_F(Scheduler, RoutineEventsAreMarkedAndInstancesCountedByStateInLifecycleOrder) {
+  Start(kWeb);
+  Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
+  Update("web.0.u1", v1::TASK_RUNNING);
+  Update("web.0.u1", v1::TASK_FAILED);
+  EXPECT_EQ(routine_, (std::vector<std::string>{"web.0 LAUNCHED on host-a1 http=31000",
+                                                "web.1 LAUNCHED on host-a1 http=31001",
+                                                "web.0 RUNNING on host-a1",
+                                                "web.0 http://host-a1:31000/"}))
+      << Lines();
+  EXPECT_TRUE(Saw("web.0 restarting in 1s")) << "shown, and not routine";
+  const CountsByTask counts = core_->Counts();
+  ASSERT_EQ(counts.count("web"), 1u);
+  using Row = std::vector<std::pair<std::string_view, std::size_t>>;
+  EXPECT_EQ(counts.at("web"), (Row{{"backoff", 1}, {"launched", 1}}));
+}
+
 TEST_F(Scheduler, RestartsWithExponentialBackoffThenGivesUp) {
   Start(kWeb);
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));

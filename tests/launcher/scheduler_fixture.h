@@ -69,7 +69,10 @@ class Scheduler : public ::testing::Test {
   void Take(Output out) {
     save_ = out.save;
     calls_.insert(calls_.end(), out.calls.begin(), out.calls.end());
-    for (const ViewEvent& v : out.view) lines_.push_back(v.instance + " " + v.text);
+    for (const ViewEvent& v : out.view) {
+      lines_.push_back(v.instance + " " + v.text);
+      if (v.routine) routine_.push_back(lines_.back());
+    }
     if (out.exit_code) exit_code_ = out.exit_code;
   }
 
@@ -137,6 +140,7 @@ class Scheduler : public ::testing::Test {
   std::unique_ptr<SchedulerCore> core_;
   std::vector<Call> calls_;
   std::vector<std::string> lines_;
+  std::vector<std::string> routine_;  // the lines of routine events
   std::optional<int> exit_code_;
   Output::Save save_ = Output::Save::kNo;  // of the last output taken
   Millis now_ = 1'000'000;
