@@ -12,6 +12,9 @@
 # seconds; seconds to stop (SIGINT to mesos-launch until it exits) and the
 # executors left after it. One row per N; bench/scale_plot.sh draws them.
 #
+# With AGENTS above 1 each agent has room for a little more than its share,
+# so that the instances spread over all of them.
+#
 # Usage: bench/scale.sh [BIN_DIR]   (env: SIZES="1 10 100 300 1000" AGENTS=1
 #        TIMEOUT=120 OUT=FILE for the rows)
 set -euo pipefail
@@ -44,8 +47,13 @@ executors() { descendants_named "$cluster_pid" mesos-launch-ex | xargs; }
 run_size() {
   local n=$1 start running serving urls rss_exec rss_launch rss_cluster cpu stop left
   rm -rf "$work/cluster" && mkdir -p "$work/cluster"
+  # One agent: room for far more than N. Several: each with room for a
+  # little more than its share, so that the instances spread over all of
+  # them (the scheduler fills one offer before the next).
+  local cpus=32
+  [ "$agents" -gt 1 ] && cpus=$(awk -v n="$n" -v a="$agents" 'BEGIN {printf "%.2f", n * 0.02 / a * 1.1 + 0.1}')
   "$bin/mesos-launch-cluster" --port 0 --agents "$agents" \
-    --agent-resources "cpus:32;mem:65536;disk:100000;ports:[20000-29999]" \
+    --agent-resources "cpus:$cpus;mem:65536;disk:100000;ports:[20000-29999]" \
     --work-dir "$work/cluster" >"$work/cluster.log" 2>&1 &
   cluster_pid=$!
   local line

@@ -37,7 +37,10 @@
 //
 // Checkpointing and recovery (§3.6). For a framework with
 // FrameworkInfo.checkpoint the agent checkpoints each executor it starts and
-// every change of its tasks (cluster/agent_checkpoint.h). An agent started
+// every change of its tasks (cluster/agent_checkpoint.h), written behind its
+// lock by a CheckpointWriter; an executor's update is acknowledged to it
+// once its checkpoint is on disk, so an update the agent could still lose
+// is sent again by the executor when it subscribes again. An agent started
 // with Options::agent_id (the same work dir, address and port as before a
 // crash) recovers them: an executor whose process still lives (same pid,
 // same start time; watched through a pidfd, as it is no child of ours) has
