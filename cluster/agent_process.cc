@@ -13,6 +13,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/file_limit.h"
+
 namespace mlaunch::cluster {
 namespace {
 
@@ -112,6 +114,7 @@ Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
       for (long fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd)
         close(static_cast<int>(fd));
     }
+    RestoreOpenFileLimitInChild();
     if (chdir(sandbox.c_str()) != 0) _exit(127);
     execve(program.c_str(), argv_ptrs.data(), env_ptrs.data());
     const char message[] = "mesos-launch-cluster: cannot exec the executor\n";

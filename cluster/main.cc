@@ -48,6 +48,7 @@
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
 #include "common/curl_http_client.h"
+#include "common/file_limit.h"
 #include "common/master_address.h"
 #include "common/zk_detector.h"
 #include "google/protobuf/util/json_util.h"
@@ -66,6 +67,8 @@ constexpr int kUsage = 64;
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Its agents may hold connections to many executors (common/file_limit.h).
+  mlaunch::RaiseOpenFileLimit();
   cxxopts::Options options("mesos-launch-cluster",
                            "A Mesos master and agents in one process, on loopback.");
   options.add_options()
