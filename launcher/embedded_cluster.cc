@@ -140,6 +140,14 @@ void EmbeddedCluster::Stop() {
   parts_->master->Stop();
 }
 
+void EmbeddedCluster::RemoveWorkDir() {
+  Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(parts_->work_dir, ignored);
+}
+
+const std::string& EmbeddedCluster::work_dir() const { return parts_->work_dir; }
+
 std::string EmbeddedCluster::master_url() const { return parts_->master->url(); }
 
 std::string EmbeddedCluster::Describe() const {

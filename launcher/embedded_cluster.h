@@ -5,8 +5,10 @@
 // scheduler reaches it over HTTP like any other master; nothing is
 // short-circuited.
 //
-// Sandboxes go under a new temporary directory (kept after the run, for the
-// tasks' stdout and stderr). Stop() kills every executor the agent started;
+// Sandboxes go under a new temporary directory, which RemoveWorkDir()
+// removes (mesos-launch does after a clean run, and keeps it, for the tasks'
+// stdout and stderr, after one that failed). Stop() kills every executor
+// the agent started;
 // should mesos-launch die without stopping (SIGKILL), its executors get
 // SIGKILL from the kernel.
 #ifndef MLAUNCH_LAUNCHER_EMBEDDED_CLUSTER_H_
@@ -34,6 +36,9 @@ class EmbeddedCluster {
 
   // Kills every executor, then stops the agent and the master. Idempotent.
   void Stop();
+  // Stop(), then removes the sandboxes' directory and everything in it.
+  void RemoveWorkDir();
+  const std::string& work_dir() const;
 
   std::string master_url() const;
   // One line for the log: where the master listens, what the agent offers

@@ -250,6 +250,17 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     std::lock_guard<std::mutex> lock(driver_mutex);
     driver = nullptr;
   }
+  if (cluster) {
+    // Nothing to look at after a clean run; after a failed one, the
+    // tasks' stdout and stderr.
+    if (code == 0) {
+      cluster->RemoveWorkDir();
+    } else {
+      cluster->Stop();
+      log << "mesos-launch: the sandboxes (the tasks' stdout and stderr) are kept under "
+          << cluster->work_dir() << "\n";
+    }
+  }
   return code;
 }
 

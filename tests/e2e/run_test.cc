@@ -258,6 +258,7 @@ TEST_F(EmbeddedRun, PrimaryAndReplicasComeUpInOrder) {
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
   ExpectNoProcessLeft(launcher);
+  EXPECT_FALSE(std::filesystem::exists(sandboxes)) << "a clean run leaves no sandbox behind";
 }
 
 TEST_F(EmbeddedRun, KilledWithSigkillItLeavesNoExecutorOrCommandBehind) {
@@ -300,6 +301,12 @@ tasks:
   ChildProcess launcher({kLaunch, spec}, kNoMaster);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 3) << launcher.output();
   EXPECT_NE(launcher.output().find("not placed"), std::string::npos) << launcher.output();
+  // A failed run keeps its sandboxes, and says where.
+  const std::string kept = After(launcher.output(), "the sandboxes (the tasks' stdout and stderr) are kept under ");
+  EXPECT_TRUE(!kept.empty() && std::filesystem::is_directory(kept.substr(0, kept.find('\n'))))
+      << launcher.output();
+  std::error_code ignored;
+  if (!kept.empty()) std::filesystem::remove_all(kept.substr(0, kept.find('\n')), ignored);
   EXPECT_NE(launcher.output().find("1 short on mem (best "), std::string::npos)
       << launcher.output();
   EXPECT_NE(launcher.output().find(" < 900.0 TB incl. executor"), std::string::npos)
