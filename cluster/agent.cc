@@ -397,12 +397,17 @@ bool LocalAgent::DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const 
   return options_.executors_die_with_agent || !framework.checkpoint();
 }
 
-Status LocalAgent::RecordStart(const Executor& executor) {
-  const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
+ProcessRecord LocalAgent::RecordOf(const Executor& executor) {
   ProcessRecord record;
   record.framework_id = executor.framework.id().value();
   record.executor_id = executor.info.executor_id().value();
   record.container_id = executor.container_id;
+  return record;
+}
+
+Status LocalAgent::RecordStart(const Executor& executor) {
+  const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
+  ProcessRecord record = RecordOf(executor);
   record.pid = executor.pid;
   record.start_time = executor.start_time;
   record.session = getsid(0);  // the executor's too: it only left our process group
@@ -470,10 +475,7 @@ bool LocalAgent::Checkpoint(const Executor& executor, std::function<void()> writ
 
 void LocalAgent::Forget(const Executor& executor) {
   const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
-  ProcessRecord record;
-  record.framework_id = executor.framework.id().value();
-  record.executor_id = executor.info.executor_id().value();
-  record.container_id = executor.container_id;
+  const ProcessRecord record = RecordOf(executor);
   RemoveProcessRecord(meta_dir, record);
   checkpoints_.Remove(meta_dir, record.framework_id, record.executor_id);
 }

@@ -247,6 +247,8 @@ class LocalAgent : public Agent {
   // A started executor: its process record and the orphan guard when it
   // dies with the agent (on failure neither is left), then its checkpoint.
   Status RecordStart(const Executor& executor);
+  // The ids of the executor's process record (no pid, start time or session).
+  static ProcessRecord RecordOf(const Executor& executor);
   // Removes what is on disk of an executor that ended: its process record
   // at once, its checkpoint through the writer. REQUIRES: mutex_ held.
   void Forget(const Executor& executor);

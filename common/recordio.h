@@ -1,4 +1,4 @@
-// RecordIO: the framing of Mesos v1 event streams (mesos-v1-reference.md §1.4).
+// RecordIO: the framing of Mesos v1 event streams (docs/mesos-protocol.md, "Event streams").
 //
 // A stream is a sequence of records, each `<decimal length>\n<length bytes>`,
 // with nothing between records: "5\nhello6\nworld!" holds "hello" and

@@ -1,5 +1,5 @@
 // The executor's decisions, as a pure state machine (v1 Executor API,
-// mesos-v1-reference.md §3). Events from the agent, from the running
+// docs/mesos-protocol.md, "The executor API"). Events from the agent, from the running
 // services and from the clock go in with the current time; actions come
 // out: calls to send to the agent, services to start or stop, health checks
 // to run, and when to exit. No I/O, no clock, no threads.

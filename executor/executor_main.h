@@ -1,5 +1,5 @@
 // The executor's run loop: the one place where the agent connection, the
-// executor core, the services and the clock meet (aesthetics §8.2).
+// executor core, the services and the clock meet (docs/architecture.md).
 //
 // One thread -- the caller's -- owns the core. Everything else (events from
 // the agent, service exits, health-check results) is posted to it as work and

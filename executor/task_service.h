@@ -3,7 +3,7 @@
 //   - TaskInfo.data holding a mesos-launch ServiceConfig (an `http` or a
 //     `command` service): that service, as mesos-launch compiled it;
 //   - otherwise TaskInfo.command (a command task, for which the agent made
-//     this executor its command executor, mesos-v1-reference.md §3.1): a
+//     this executor its command executor, docs/mesos-protocol.md): a
 //     command service running it as Mesos' command executor does --
 //     `shell` (the default) through /bin/sh -c `value`, else `value` exec'd
 //     with `arguments` (arguments[0] is argv[0]; `value` alone when there

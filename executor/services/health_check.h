@@ -1,7 +1,7 @@
 // Health-check runners: one check of a task, run to its end (blocking) and
 // judged healthy or not, with a detail for the status message. The executor
 // core decides when checks run and what their results mean; this only runs
-// them (mesos-v1-reference.md §3, HealthCheck).
+// them (docs/mesos-protocol.md, "Health checks").
 //
 //   TCP      connect to `host`:port within the timeout.
 //   COMMAND  /bin/sh -c the command's value (or its arguments exec'd) in the

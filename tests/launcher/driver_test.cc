@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -219,39 +220,54 @@ tasks:
     service: {payload: Hello from Server}
 )";
 
+// kFailoverWeb run by a Driver against a ScriptedMaster, its failover state
+// kept in a temporary directory.
+struct FailoverRun {
+  FailoverRun()
+      : spec(spec::Load(kFailoverWeb, "web.yaml")),
+        plan(Compile(spec.spec, {}, {"u"})),
+        store(dir.path(), plan.framework.name()) {}
+
+  // Tick 50 ms, connect timeout 20 s, the state kept; task ids end in "id1".
+  std::unique_ptr<Driver> MakeDriver(DriverOptions options = {}) {
+    CoreOptions core;
+    core.new_uuid = [] { return "id1"; };
+    MasterClient::Options client;
+    std::string url = master.url();
+    client.masters = [url] { return std::vector<std::string>{url}; };
+    options.connect_timeout = 20s;
+    options.tick = 50ms;
+    options.state = &store;
+    return std::make_unique<Driver>(plan, core, http, client, options, out);
+  }
+
+  spec::LoadResult spec;
+  Plan plan;
+  TempDir dir;
+  StateStore store;
+  ScriptedMaster master;
+  CurlHttpClient http;
+  std::ostringstream out;
+};
+
 // The task ids of an ACCEPT must be on disk before the ACCEPT leaves: a
 // crash in between would otherwise make the next run launch a duplicate.
 TEST(Driver, SavesTheNewTaskBeforeItsAcceptIsSent) {
-  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
-  ASSERT_TRUE(spec.diagnostics.ok());
-  Plan plan = Compile(spec.spec, {}, {"u"});
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
-  StateStore store(dir.path(), plan.framework.name());
-  ScriptedMaster master;
+  FailoverRun run;
+  ASSERT_TRUE(run.spec.diagnostics.ok());
+  ASSERT_FALSE(run.dir.path().empty());
   std::optional<SavedState> at_accept;
   std::string accepted;
-  master.on_call = [&](const sched::Call& call) {
+  run.master.on_call = [&](const sched::Call& call) {
     if (call.type() != sched::Call::ACCEPT) return;
     accepted = call.accept().operations(0).launch().task_infos(0).task_id().value();
-    Result<std::optional<SavedState>> loaded = store.Load();
+    Result<std::optional<SavedState>> loaded = run.store.Load();
     if (loaded.ok() && loaded.value()) at_accept = *loaded.value();
   };
-  CurlHttpClient http;
-  CoreOptions core;
-  core.new_uuid = [] { return "id1"; };
-  MasterClient::Options client;
-  std::string url = master.url();
-  client.masters = [url] { return std::vector<std::string>{url}; };
-  DriverOptions options;
-  options.connect_timeout = 20s;
-  options.tick = 50ms;
-  options.state = &store;
-  std::ostringstream out;
-  Driver driver(plan, core, http, client, options, out);
-  master.on_running_acknowledged = [&driver] { driver.RequestStop(); };
+  std::unique_ptr<Driver> driver = run.MakeDriver();
+  run.master.on_running_acknowledged = [&driver] { driver->RequestStop(); };
 
-  EXPECT_EQ(driver.Run(), 0) << out.str();
+  EXPECT_EQ(driver->Run(), 0) << run.out.str();
   EXPECT_EQ(accepted, "web.0.id1");
   ASSERT_TRUE(at_accept.has_value()) << "no state file when the ACCEPT arrived";
   EXPECT_EQ(at_accept->framework_id, "fw-1");
@@ -260,47 +276,33 @@ TEST(Driver, SavesTheNewTaskBeforeItsAcceptIsSent) {
   EXPECT_EQ(at_accept->tasks[0].hostname, "127.0.0.2");
   EXPECT_EQ(at_accept->tasks[0].ports, (std::map<std::string, uint32_t>{{"http", 31000}}));
   // Torn down: nothing to fail over to.
-  EXPECT_FALSE(std::filesystem::exists(store.path()));
+  EXPECT_FALSE(std::filesystem::exists(run.store.path()));
 }
 
 // Changes other than launches wait up to save_every and go together: a
 // change of health reaches the file with no launch to carry it.
 TEST(Driver, SavesAChangeOfHealthWithinSaveEvery) {
-  spec::LoadResult spec = spec::Load(kFailoverWeb, "web.yaml");
-  ASSERT_TRUE(spec.diagnostics.ok());
-  Plan plan = Compile(spec.spec, {}, {"u"});
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
-  StateStore store(dir.path(), plan.framework.name());
-  ScriptedMaster master;
-  CurlHttpClient http;
-  CoreOptions core;
-  core.new_uuid = [] { return "id1"; };
-  MasterClient::Options client;
-  std::string url = master.url();
-  client.masters = [url] { return std::vector<std::string>{url}; };
+  FailoverRun run;
+  ASSERT_TRUE(run.spec.diagnostics.ok());
+  ASSERT_FALSE(run.dir.path().empty());
   DriverOptions options;
-  options.connect_timeout = 20s;
-  options.tick = 50ms;
   options.save_every = 100ms;
-  options.state = &store;
-  std::ostringstream out;
-  Driver driver(plan, core, http, client, options, out);
+  std::unique_ptr<Driver> driver = run.MakeDriver(options);
   int code = -1;
-  std::thread run([&] { code = driver.Run(); });
+  std::thread thread([&] { code = driver->Run(); });
 
   bool healthy_on_disk = false;
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (!healthy_on_disk && std::chrono::steady_clock::now() < deadline) {
-    Result<std::optional<SavedState>> loaded = store.Load();
+    Result<std::optional<SavedState>> loaded = run.store.Load();
     healthy_on_disk = loaded.ok() && loaded.value() && loaded.value()->tasks.size() == 1 &&
                       loaded.value()->tasks[0].healthy;
     if (!healthy_on_disk) std::this_thread::sleep_for(10ms);  // polls the file
   }
-  driver.RequestStop();
-  run.join();
+  driver->RequestStop();
+  thread.join();
   EXPECT_TRUE(healthy_on_disk) << "the RUNNING task never showed as healthy in the state file";
-  EXPECT_EQ(code, 0) << out.str();
+  EXPECT_EQ(code, 0) << run.out.str();
 }
 
 TEST(Driver, AFrameworkTheMasterRemovedClearsTheSavedIdAndSaysSo) {
