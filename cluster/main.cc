@@ -47,6 +47,7 @@
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
+#include "common/build_info.h"
 #include "common/curl_http_client.h"
 #include "common/file_limit.h"
 #include "common/master_address.h"
@@ -123,7 +124,8 @@ int main(int argc, char** argv) {
        "let executors call their agent without the token it gives them in "
        "MESOS_EXECUTOR_AUTHENTICATION_TOKEN (for executors built on a Mesos library that "
        "cannot send it); by default a call without it is refused with 401")
-      ("h,help", "show this help");
+      ("h,help", "show this help")
+      ("version", "print the version");
   cxxopts::ParseResult args;
   try {
     args = options.parse(argc, argv);
@@ -133,6 +135,10 @@ int main(int argc, char** argv) {
   }
   if (args.count("help")) {
     std::cout << options.help();
+    return 0;
+  }
+  if (args.count("version")) {
+    std::cout << mlaunch::ThisBuild().VersionText("mesos-launch-cluster");
     return 0;
   }
   // Logs go to stderr; stdout carries only the "listening" line.

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "common/beast_http_client.h"
+#include "common/build_info.h"
 #include "executor/agent_config.h"
 #include "executor/executor_main.h"
 
@@ -39,7 +40,7 @@ mlaunch::executor::Millis Duration(const char* name, mlaunch::executor::Millis f
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::cout << "mesos-launch-executor " << MLAUNCH_VERSION << "\n";
+    std::cout << mlaunch::ThisBuild().VersionText("mesos-launch-executor");
     return 0;
   }
   if (argc > 1) {

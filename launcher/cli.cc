@@ -12,16 +12,13 @@
 #include "common/master_address.h"
 #include "common/sha256.h"
 #include "launcher/compile.h"
+#include "common/build_info.h"
 #include "launcher/executor_server.h"
 #include "launcher/plan_json.h"
 #include "launcher/run.h"
 #include "launcher/spec/docs.h"
 #include "launcher/spec/load.h"
 #include "launcher/spec/schema.h"
-
-#ifndef MLAUNCH_VERSION
-#define MLAUNCH_VERSION "0.0.0"
-#endif
 
 namespace mlaunch {
 namespace {
@@ -263,7 +260,7 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return kExitOk;
   }
   if (args.count("version")) {
-    out << "mesos-launch " << MLAUNCH_VERSION << "\n";
+    out << ThisBuild().VersionText("mesos-launch");
     return kExitOk;
   }
   if (args.count("schema")) {
