@@ -10,12 +10,7 @@
 set -uo pipefail
 executor="${1:?usage: static_binary_test.sh EXECUTOR}"
 fail() { echo "FAIL: $1" >&2; exit 1; }
-in_ci() {
-  case "${CI:-}" in
-    "" | 0 | [Ff][Aa][Ll][Ss][Ee]) return 1 ;;
-    *) return 0 ;;
-  esac
-}
+source "$(dirname "$0")/../fakes/ci.sh"
 
 command -v file >/dev/null || fail "no 'file' command (Debian: file; scripts/setup.sh installs it)"
 described="$(file -b "$executor")" || fail "file could not read $executor"

@@ -28,22 +28,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source_dir="$(cd "$here/../.." && pwd)"
 protos="${MESOS_GO_PROTOS:-/usr/share/gocode/src}"
 
-# CI is on for any value of CI but "", "0" and "false" (any case), as in
-# tests/fakes/ci.h and tests/third_party/run_test.sh.
-in_ci() {
-  case "${CI:-}" in
-    "" | 0 | [Ff][Aa][Ll][Ss][Ee]) return 1 ;;
-    *) return 0 ;;
-  esac
-}
-unavailable() {
-  if in_ci; then
-    echo "FAIL: $1 (CI=${CI}, so this test does not skip)" >&2
-    exit 1
-  fi
-  echo "SKIP: $1" >&2
-  exit 77
-}
+source "$here/../fakes/ci.sh"
+unavailable() { ci_or_skip "$1"; }
 fail() {
   echo "FAIL: $1" >&2
   exit 1
