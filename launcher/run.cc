@@ -68,9 +68,11 @@ Result<std::unique_ptr<ExecutorServer>> ServeExecutor(const std::string& file,
   options.file = file;
   auto log_mutex = std::make_shared<std::mutex>();
   options.on_fetch = [log_mutex, &err](const ExecutorServer::Fetch& fetch) {
+    // One write, so the line stays whole beside the run's other output.
+    const std::string line = "mesos-launch: executor: " + fetch.method + " " + fetch.target +
+                             " from " + fetch.peer + ": " + std::to_string(fetch.status) + "\n";
     std::lock_guard<std::mutex> lock(*log_mutex);
-    err << "mesos-launch: executor: " << fetch.method << " " << fetch.target << " from "
-        << fetch.peer << ": " << fetch.status << "\n";
+    err << line << std::flush;
   };
   if (const char* tampered = std::getenv(kTamperedExecutorVariable)) {
     options.tampered_file = tampered;
