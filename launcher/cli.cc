@@ -221,7 +221,9 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("check", "validate the specs and exit")
       ("plan", "print the FrameworkInfo and TaskInfos that would be sent, and exit")
       ("schema", "print the JSON Schema of the spec language")
-      ("spec-reference", "print the key reference of docs/spec.md")
+      ("spec-reference", "print the key reference of the spec language: as the table of "
+       "docs/spec.md, or with =man as the KEYS section of mesos-launch-spec(5)",
+       cxxopts::value<std::string>()->implicit_value("markdown"))
       ("output", "diagnostics as text or json", cxxopts::value<std::string>()->default_value("text"))
       ("strict", "with --check or --plan: warnings make a spec invalid")
       ("master", "Mesos master: host:port, http(s)://host:port, a comma list, or zk://...",
@@ -268,7 +270,16 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     return kExitOk;
   }
   if (args.count("spec-reference")) {
-    out << spec::ReferenceTables();
+    const std::string format = args["spec-reference"].as<std::string>();
+    if (format == "markdown") {
+      out << spec::ReferenceTables();
+    } else if (format == "man") {
+      out << spec::ReferenceManSection();
+    } else {
+      err << "mesos-launch: --spec-reference is markdown (the default) or man, not '" << format
+          << "'\n";
+      return kExitUsage;
+    }
     return kExitOk;
   }
 

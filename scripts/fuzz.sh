@@ -36,7 +36,7 @@ fuzz_one() {
   mkdir "$corpus/$target"
   cp tests/fuzz/corpus/"$target"/* "$corpus/$target"/
   if [ "$target" = spec_load ]; then
-    # Named by their path: specs/ and examples/ share file names.
+    # Named by their path, so that two folders may hold the same file name.
     for spec in specs/*.yaml examples/*.yaml tests/data/specs/{bad,good,fuzz}/*.yaml; do
       cp "$spec" "$corpus/$target/${spec//\//_}"
     done

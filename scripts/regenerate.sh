@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates what the field table (launcher/spec/fields.h) produces:
-# schema/mesos-launch.schema.json and the key reference in docs/spec.md.
+# schema/mesos-launch.schema.json, the key reference in docs/spec.md and
+# the KEYS section of man/mesos-launch-spec.5.
 # Run after changing the table; tests fail until these are current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,13 +9,18 @@ bin=${MESOS_LAUNCH:-build/bin/mesos-launch}
 "$bin" --schema > schema/mesos-launch.schema.json
 python3 - "$bin" <<'PY'
 import subprocess, sys
-begin = "<!-- BEGIN GENERATED: mesos-launch --spec-reference -->\n"
-end = "<!-- END GENERATED -->"
-doc = open("docs/spec.md").read()
-table = subprocess.run([sys.argv[1], "--spec-reference"], check=True,
-                       capture_output=True, text=True).stdout
-i = doc.index(begin) + len(begin)
-j = doc.index(end)
-open("docs/spec.md", "w").write(doc[:i] + table + doc[j:])
+
+def fill(path, flag, begin, end):
+    text = open(path).read()
+    generated = subprocess.run([sys.argv[1], flag], check=True,
+                               capture_output=True, text=True).stdout
+    i = text.index(begin) + len(begin)
+    j = text.index(end)
+    open(path, "w").write(text[:i] + generated + text[j:])
+
+fill("docs/spec.md", "--spec-reference",
+     "<!-- BEGIN GENERATED: mesos-launch --spec-reference -->\n", "<!-- END GENERATED -->")
+fill("man/mesos-launch-spec.5", "--spec-reference=man",
+     '.\\" BEGIN GENERATED: mesos-launch --spec-reference=man\n', '.\\" END GENERATED')
 PY
-echo "regenerated schema/mesos-launch.schema.json and docs/spec.md's key reference"
+echo "regenerated schema/mesos-launch.schema.json, docs/spec.md's key reference and man/mesos-launch-spec.5's keys"

@@ -2,8 +2,10 @@
 # Sets up, builds and runs every test, as CI does:
 #   1. the README's build (build/: GCC, RelWithDebInfo), every target,
 #      warnings as errors (scripts/build.sh --werror);
-#   2. the static executor checked as agents get it (ctest -L static), and
-#      the README's first command run as a person does (scripts/smoke.sh);
+#   2. the static executor checked as agents get it (ctest -L static), the
+#      .deb packages made, checked by lintian, unpacked and run as a user
+#      gets them (ctest -L package), and the README's first command run as
+#      a person does (scripts/smoke.sh);
 #   3. one build with clang under ASan + UBSan, assertions on (the `asan`
 #      preset, in build-asan): the programs, every test and the fuzzers;
 #      every test (ctest) under those sanitizers;
@@ -30,6 +32,9 @@ scripts/build.sh --werror
 
 stage "the executor as agents get it: static, runs in an empty root"
 ctest --test-dir build -L static --no-tests=error --output-on-failure
+
+stage "the .deb packages: made, checked by lintian, installed and run"
+ctest --test-dir build -L package --no-tests=error --output-on-failure
 
 stage "the README's run command, as a person runs it"
 scripts/smoke.sh

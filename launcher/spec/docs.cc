@@ -39,7 +39,7 @@ std::string TypeName(const double&) { return "number"; }
 std::string TypeName(const std::string&) { return "string"; }
 std::string TypeName(const Duration&) { return "duration"; }
 std::string TypeName(const Megabytes&) { return "size (MB)"; }
-std::string TypeName(const Extract&) { return "`auto` \\| `true` \\| `false`"; }
+std::string TypeName(const Extract&) { return "`auto` | `true` | `false`"; }
 std::string TypeName(const Labels&) { return "mapping of strings"; }
 std::string TypeName(const std::map<std::string, EnvVar>&) {
   return "mapping of NAME to a value or a mapping";
@@ -52,7 +52,7 @@ template <SpecEnum E>
 std::string TypeName(const E&) {
   std::string out;
   for (const auto& [value, name] : EnumTable<E>::kValues) {
-    out += (out.empty() ? "`" : " \\| `") + std::string(name) + "`";
+    out += (out.empty() ? "`" : " | `") + std::string(name) + "`";
   }
   return out;
 }
@@ -70,29 +70,21 @@ std::string TypeName(const T&) {
   return "mapping";
 }
 
-// One table row per key, children after their parent.
+// One row per key, children after their parent.
 class Rows {
  public:
-  Rows(std::ostringstream& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
+  Rows(std::vector<KeyRow>& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
 
   template <typename T>
   void Field(std::string_view key, T& member, const FieldInfo& info) {
     std::string path = prefix_ + std::string(key);
-    out_ << "| `" << path << "`" << (info.required ? " (required)" : "") << " | "
-         << TypeName(member) << " | " << Cell(info.def) << " | " << Cell(info.mesos) << " | "
-         << info.doc << " |\n";
+    out_.push_back(KeyRow{path, info.required, TypeName(member), std::string(info.def),
+                          std::string(info.mesos), std::string(info.doc)});
     Children(member, path);
   }
   void Foreign(std::string_view, std::string_view) {}
 
  private:
-  static std::string Cell(std::string_view text) {
-    if (text.empty()) return "";
-    std::string out;
-    for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-    return out;
-  }
-
   template <typename T>
   void Children(T&, const std::string&) {}
   template <typename T>
@@ -117,20 +109,72 @@ class Rows {
   }
   void Children(TaskDefaults&, const std::string&) {}
 
-  std::ostringstream& out_;
+  std::vector<KeyRow>& out_;
   std::string prefix_;
 };
 
+// A Markdown table cell: '|' would end the cell.
+std::string Cell(std::string_view text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+// Text for roff(7) in a man(7) page: backslashes escaped, a '.' or '\''
+// that would open a line escaped, and Markdown's `code` in bold.
+std::string Roff(std::string_view text) {
+  std::string out;
+  bool code = false;
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\e";
+    } else if (c == '`') {
+      out += code ? "\\fR" : "\\fB";
+      code = !code;
+    } else if (c == '-') {
+      out += "\\-";
+    } else {
+      out += c;
+    }
+  }
+  if (code) out += "\\fR";
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out.insert(0, "\\&");
+  return out;
+}
+
 }  // namespace
+
+std::vector<KeyRow> KeyRows() {
+  std::vector<KeyRow> rows;
+  Rows visitor(rows, "");
+  Spec spec;
+  TaskDefaults defaults;
+  Visit(visitor, spec, defaults);
+  return rows;
+}
 
 std::string ReferenceTables() {
   std::ostringstream out;
   out << "| key | type | default | becomes in Mesos | meaning |\n"
       << "|---|---|---|---|---|\n";
-  Rows rows(out, "");
-  Spec spec;
-  TaskDefaults defaults;
-  Visit(rows, spec, defaults);
+  for (const KeyRow& row : KeyRows()) {
+    out << "| `" << row.path << "`" << (row.required ? " (required)" : "") << " | "
+        << Cell(row.type) << " | " << Cell(row.def) << " | " << Cell(row.mesos) << " | "
+        << Cell(row.doc) << " |\n";
+  }
+  return out.str();
+}
+
+std::string ReferenceManSection() {
+  std::ostringstream out;
+  for (const KeyRow& row : KeyRows()) {
+    out << ".TP\n.B" << (row.required ? "R " : " ") << Roff(row.path)
+        << (row.required ? " \" (required)\"" : "") << "\n"
+        << Roff(row.doc) << ".\n.br\nType: " << Roff(row.type) << ".";
+    if (!row.def.empty()) out << "\nDefault: " << Roff(row.def) << ".";
+    if (!row.mesos.empty()) out << "\nIn Mesos: " << Roff(row.mesos) << ".";
+    out << "\n";
+  }
   return out.str();
 }
 

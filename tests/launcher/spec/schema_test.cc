@@ -40,6 +40,19 @@ TEST(Docs, SpecReferenceHoldsTheGeneratedTable) {
       << "run scripts/regenerate.sh";
 }
 
+TEST(Docs, SpecManPageHoldsTheGeneratedKeys) {
+  std::string page = ReadAll("man/mesos-launch-spec.5");
+  const std::string begin = ".\\\" BEGIN GENERATED: mesos-launch --spec-reference=man\n";
+  const std::string end = ".\\\" END GENERATED";
+  size_t from = page.find(begin);
+  size_t to = page.find(end);
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  from += begin.size();
+  EXPECT_EQ(page.substr(from, to - from), ReferenceManSection())
+      << "run scripts/regenerate.sh";
+}
+
 TEST(Schema, EveryKeyHasADescription) {
   std::string schema = JsonSchema();
   EXPECT_EQ(schema.find("\"description\": \"\""), std::string::npos);
