@@ -16,9 +16,9 @@ packages=(
   nettle-dev libacl1-dev liblzma-dev libzstd-dev libbz2-dev
   zookeeper default-jre-headless
   # Packaging and its tests (tests/packaging): cpack's dpkg-shlibdeps, lintian,
-  # the man pages rendered, bash completion driven, the systemd unit verified,
+  # the man pages rendered, bash and zsh completion driven, the systemd unit verified,
   # the installed programs traced.
-  dpkg-dev lintian man-db groff-base bash-completion systemd strace procps
+  dpkg-dev lintian man-db groff-base bash-completion zsh systemd strace procps
   # mesos-go's copy of the Mesos v1 protos (with gogo.proto), to decode our
   # scheduler calls with (tests/third_party/mesos_go_calls_test.sh). Its
   # dependencies are Go sources only; --no-install-recommends below keeps

@@ -13,15 +13,17 @@
 #     file of SOURCE_DIR or BUILD_DIR is opened or run; no installed file
 #     names either folder;
 #   - the man pages render with no warning (man --warnings, groff -ww);
-#   - bash completion from the installed files (completion_test.sh);
+#   - bash and zsh completion from the installed files
+#     (bash_completion_test.sh, zsh_completion_test.sh);
 #   - the systemd unit passes systemd-analyze verify in that root, and its
 #     command line starts the installed mesos-launch-cluster;
 #   - `cmake --install --prefix DIR` gives the same tree, working from DIR.
 #
 #   package_test.sh SOURCE_DIR BUILD_DIR
 #
-# Needs dpkg-dev, lintian, strace, groff, man-db, bash-completion, systemd
-# and curl (scripts/setup.sh): without one it skips (77), except under CI.
+# Needs dpkg-dev, lintian, strace, groff, man-db, bash-completion, zsh,
+# systemd and curl (scripts/setup.sh): without one it skips (77), except
+# under CI.
 set -uo pipefail
 source_dir="$(cd "${1:?usage: package_test.sh SOURCE_DIR BUILD_DIR}" && pwd)"
 build_dir="$(cd "${2:?usage: package_test.sh SOURCE_DIR BUILD_DIR}" && pwd)"
@@ -149,11 +151,12 @@ for program in mesos-launch mesos-launch-cluster; do
 done
 
 # --- completion, from the installed files
-bash "$here/completion_test.sh" "$root/usr/share/bash-completion/completions/mesos-launch" \
+bash "$here/bash_completion_test.sh" "$root/usr/share/bash-completion/completions/mesos-launch" \
   "$root/usr/bin" || fail "bash completion (above)"
 [ -f "$root/usr/share/bash-completion/completions/mesos-launch-cluster" ] ||
   fail "no completion for mesos-launch-cluster"
-[ -f "$root/usr/share/zsh/vendor-completions/_mesos-launch" ] || fail "no zsh completion"
+bash "$here/zsh_completion_test.sh" "$root/usr/share/zsh/vendor-completions" "$root/usr/bin" ||
+  fail "zsh completion (above)"
 
 # --- the systemd unit
 unit="$root/usr/lib/systemd/system/mesos-launch-cluster.service"

@@ -2,22 +2,22 @@
 # Drives the bash completion of mesos-launch and mesos-launch-cluster as
 # bash-completion does on <TAB>, and checks what it offers.
 #
-#   completion_test.sh COMPLETION_FILE BIN_DIR
+#   bash_completion_test.sh COMPLETION_FILE BIN_DIR
 #
 # COMPLETION_FILE: the installed share/bash-completion/completions/mesos-launch
 # (or packaging/completion/mesos-launch.bash); BIN_DIR holds the programs,
 # whose --help the completion reads. Needs Debian's bash-completion; without
 # it the test is skipped (77), except under CI, where it fails.
 set -uo pipefail
-completion="${1:?usage: completion_test.sh COMPLETION_FILE BIN_DIR}"
-bin="${2:?usage: completion_test.sh COMPLETION_FILE BIN_DIR}"
+completion="${1:?usage: bash_completion_test.sh COMPLETION_FILE BIN_DIR}"
+bin="${2:?usage: bash_completion_test.sh COMPLETION_FILE BIN_DIR}"
 completion="$(realpath "$completion")"
 bin="$(realpath "$bin")"
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../fakes/ci.sh"
 
 fail() {
-  echo "completion_test: $*" >&2
+  echo "bash_completion_test: $*" >&2
   exit 1
 }
 if [ ! -f /usr/share/bash-completion/bash_completion ]; then
@@ -68,4 +68,4 @@ expect "mesos-launch-cluster --work" "--work-dir"
 expect "mesos-launch-cluster --port " ""
 # mesos-launch-cluster takes no spec.
 expect "mesos-launch-cluster specs/w" ""
-echo "completion_test: ok"
+echo "bash_completion_test: ok"
