@@ -776,6 +776,16 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(nullptr, "task groups are not supported by this agent yet");
       continue;
     }
+    // Running an image needs a container engine this agent does not drive
+    // yet; running the task on the host instead would pretend it did.
+    if (task.has_container() || task.executor().has_container()) {
+      fail(task.has_executor() ? &task.executor().executor_id() : nullptr,
+           "this agent cannot run container images yet (the task's ContainerInfo names " +
+               std::string(task.has_container() ? "an image for the task"
+                                                : "an image for its executor") +
+               "); run the spec on a Mesos cluster whose agents have a containerizer");
+      continue;
+    }
     // A command task runs under a command executor made for it.
     mesos::v1::ExecutorInfo command_executor;
     if (!task.has_executor()) {

@@ -202,6 +202,67 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
       Nanos(task.kill_grace_period) + Nanos(spec::Seconds(5)));
 }
 
+// The image the executor (and so the task) runs in, in the ExecutorInfo:
+// Mesos' containerizer with a Docker image, or the Docker containerizer.
+void CompileContainer(const spec::Task& task, TaskPlan& plan) {
+  if (!task.container) return;
+  const spec::Container& c = *task.container;
+  const bool mesos = c.type == spec::ContainerType::kMesos;
+  v1::ContainerInfo* info = plan.task_info.mutable_executor()->mutable_container();
+  v1::ContainerInfo::DockerInfo* docker = nullptr;
+  if (mesos) {
+    info->set_type(v1::ContainerInfo::MESOS);
+    v1::Image* image = info->mutable_mesos()->mutable_image();
+    image->set_type(v1::Image::DOCKER);
+    image->mutable_docker()->set_name(c.image);
+    if (c.force_pull) image->set_cached(false);
+  } else {
+    info->set_type(v1::ContainerInfo::DOCKER);
+    docker = info->mutable_docker();
+    docker->set_image(c.image);
+    docker->set_network(c.network == spec::ContainerNetwork::kBridge
+                            ? v1::ContainerInfo::DockerInfo::BRIDGE
+                            : v1::ContainerInfo::DockerInfo::HOST);
+    if (c.force_pull) docker->set_force_pull_image(true);
+  }
+  for (const spec::Volume& in : c.volumes) {
+    v1::Volume* v = info->add_volumes();
+    v->set_container_path(in.container_path);
+    v->set_mode(in.mode == spec::VolumeMode::kRo ? v1::Volume::RO : v1::Volume::RW);
+    if (!in.host_path.empty() || !mesos) {
+      // The Docker containerizer reads a relative host_path in the sandbox.
+      v->set_host_path(in.host_path.empty() ? in.sandbox_path : in.host_path);
+    } else {
+      v1::Volume::Source* source = v->mutable_source();
+      source->set_type(v1::Volume::Source::SANDBOX_PATH);
+      source->mutable_sandbox_path()->set_type(v1::Volume::Source::SandboxPath::SELF);
+      source->mutable_sandbox_path()->set_path(in.sandbox_path);
+    }
+  }
+  v1::NetworkInfo* cni = nullptr;
+  if (c.network == spec::ContainerNetwork::kCni) {
+    cni = info->add_network_infos();
+    cni->set_name(c.network_name);
+  }
+  if (c.network == spec::ContainerNetwork::kHost) return;
+  for (const spec::Port& p : task.ports) {
+    const uint32_t inside = p.container_port ? static_cast<uint32_t>(*p.container_port) : 0;
+    plan.port_maps.push_back({p.name, inside});
+    const std::string protocol(spec::Name(p.protocol));
+    if (docker) {
+      auto* m = docker->add_port_mappings();
+      m->set_host_port(0);
+      m->set_container_port(inside);
+      m->set_protocol(protocol);
+    } else {
+      auto* m = cni->add_port_mappings();
+      m->set_host_port(0);
+      m->set_container_port(inside);
+      m->set_protocol(protocol);
+    }
+  }
+}
+
 void CompileService(const spec::Task& task, const Inputs& inputs, TaskPlan& plan) {
   ServiceConfig& s = plan.service;
   s.set_task_name(task.name);
@@ -327,6 +388,7 @@ TaskPlan CompileTask(const spec::Spec& spec, const spec::Task& task, const Input
   CompileExecutor(task, inputs, task.user.empty() ? framework_user : task.user, options.executor,
                   plan);
   CompileHealthCheck(task, plan);
+  CompileContainer(task, plan);
   return plan;
 }
 

@@ -54,6 +54,14 @@ v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,
     auto it = launch.ports.find(name);
     return it == launch.ports.end() ? 0 : it->second;
   };
+  // The port the task's own processes use: inside its container when the
+  // container maps ports, else the host's.
+  auto inside_port_of = [&](const std::string& name) -> uint32_t {
+    for (const TaskPlan::PortMap& m : task.port_maps) {
+      if (m.name == name && m.container_port != 0) return m.container_port;
+    }
+    return port_of(name);
+  };
 
   v1::TaskInfo info = task.task_info;
   info.mutable_task_id()->set_value(context.task_id);
@@ -79,8 +87,8 @@ v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,
 
   if (info.has_health_check()) {
     v1::HealthCheck* h = info.mutable_health_check();
-    if (h->has_http()) h->mutable_http()->set_port(port_of(task.health_port));
-    if (h->has_tcp()) h->mutable_tcp()->set_port(port_of(task.health_port));
+    if (h->has_http()) h->mutable_http()->set_port(inside_port_of(task.health_port));
+    if (h->has_tcp()) h->mutable_tcp()->set_port(inside_port_of(task.health_port));
     if (h->has_command()) h->mutable_command()->set_value(fill(h->command().value()));
   }
   if (info.has_discovery() && info.discovery().has_ports()) {
@@ -89,9 +97,24 @@ v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,
     }
   }
 
+  if (!task.port_maps.empty()) {
+    v1::ContainerInfo* container = executor->mutable_container();
+    auto fill_mappings = [&](auto* mappings) {
+      for (int i = 0; i < mappings->size() && i < static_cast<int>(task.port_maps.size()); ++i) {
+        auto& m = *mappings->Mutable(i);
+        m.set_host_port(port_of(task.port_maps[i].name));
+        m.set_container_port(inside_port_of(task.port_maps[i].name));
+      }
+    };
+    if (container->has_docker()) fill_mappings(container->mutable_docker()->mutable_port_mappings());
+    for (v1::NetworkInfo& n : *container->mutable_network_infos()) {
+      fill_mappings(n.mutable_port_mappings());
+    }
+  }
+
   ServiceConfig service = task.service;
   service.set_instance(static_cast<uint32_t>(launch.instance.index));
-  for (ServiceConfig::Port& p : *service.mutable_ports()) p.set_number(port_of(p.name()));
+  for (ServiceConfig::Port& p : *service.mutable_ports()) p.set_number(inside_port_of(p.name()));
   if (service.has_http() && service.http().has_body()) {
     service.mutable_http()->set_body(fill(service.http().body()));
   }

@@ -52,6 +52,15 @@ struct TaskPlan {
   ServiceConfig service;
   // Port names whose numbers go into health_check.{http,tcp}.port.
   std::string health_port;
+  // A container on a bridge or CNI network: each port's mapping, in the
+  // order of the container's port_mappings (whose host_port is 0 here).
+  // The service, its health check and the mapping's container_port use the
+  // port inside the container; 0 there means the host port's number.
+  struct PortMap {
+    std::string name;
+    uint32_t container_port = 0;
+  };
+  std::vector<PortMap> port_maps;
   spec::Task spec;         // the policy the scheduler follows (restart, ...)
   // The sha256 the agent checks the fetched executor against; empty: none.
   std::string executor_sha256;

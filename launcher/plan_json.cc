@@ -46,11 +46,26 @@ json PortValue(const PortAsk& port) {
   return "${ports." + port.name + "}";
 }
 
+// The port the task's processes use: a container's own when it maps ports
+// (TaskPlan::port_maps), else the host's.
+json InsidePortValue(const TaskPlan& task, const PortAsk& port) {
+  for (const TaskPlan::PortMap& m : task.port_maps) {
+    if (m.name == port.name && m.container_port != 0) return m.container_port;
+  }
+  return PortValue(port);
+}
+
 json Instance(const TaskPlan& task, int64_t index) {
   mesos::v1::TaskInfo info = task.task_info;
   info.mutable_task_id()->set_value("${task_id}");
   info.mutable_agent_id()->set_value("${offer.agent_id}");
   json out = ToJson(info);
+  auto ask_of = [&](const std::string& name) -> const PortAsk* {
+    for (const PortAsk& port : task.match.ports) {
+      if (port.name == name) return &port;
+    }
+    return nullptr;
+  };
 
   json ranges = json::array();
   for (const PortAsk& port : task.match.ports) {
@@ -60,11 +75,29 @@ json Instance(const TaskPlan& task, int64_t index) {
     out["resources"].push_back(
         {{"name", "ports"}, {"type", "RANGES"}, {"ranges", {{"range", ranges}}}});
   }
-  for (const PortAsk& port : task.match.ports) {
-    if (port.name != task.health_port) continue;
+  if (const PortAsk* port = ask_of(task.health_port)) {
     for (const char* kind : {"http", "tcp"}) {
       if (out.contains("health_check") && out["health_check"].contains(kind)) {
-        out["health_check"][kind]["port"] = PortValue(port);
+        out["health_check"][kind]["port"] = InsidePortValue(task, *port);
+      }
+    }
+  }
+  if (!task.port_maps.empty()) {
+    json& container = out["executor"]["container"];
+    auto fill = [&](json& mappings) {
+      for (size_t i = 0; i < mappings.size() && i < task.port_maps.size(); ++i) {
+        if (const PortAsk* port = ask_of(task.port_maps[i].name)) {
+          mappings[i]["host_port"] = PortValue(*port);
+          mappings[i]["container_port"] = InsidePortValue(task, *port);
+        }
+      }
+    };
+    if (container.contains("docker") && container["docker"].contains("port_mappings")) {
+      fill(container["docker"]["port_mappings"]);
+    }
+    if (container.contains("network_infos")) {
+      for (json& network : container["network_infos"]) {
+        if (network.contains("port_mappings")) fill(network["port_mappings"]);
       }
     }
   }
@@ -91,9 +124,7 @@ json Instance(const TaskPlan& task, int64_t index) {
   if (service.has_http() && service.http().has_body()) data["http"]["body"] = service.http().body();
   if (data.contains("ports")) {
     for (json& p : data["ports"]) {
-      for (const PortAsk& port : task.match.ports) {
-        if (p.value("name", "") == port.name) p["number"] = PortValue(port);
-      }
+      if (const PortAsk* port = ask_of(p.value("name", ""))) p["number"] = InsidePortValue(task, *port);
     }
   }
   out["data"] = {{"mlaunch.ServiceConfig", data}};

@@ -37,7 +37,7 @@ fuzz_one() {
   cp tests/fuzz/corpus/"$target"/* "$corpus/$target"/
   if [ "$target" = spec_load ]; then
     # Named by their path, so that two folders may hold the same file name.
-    for spec in specs/*.yaml examples/*.yaml tests/data/specs/{bad,good,fuzz}/*.yaml; do
+    for spec in specs/*.yaml examples/*.yaml tests/data/specs/{bad,good,fuzz}/*.yaml tests/data/plans/*.yaml; do
       cp "$spec" "$corpus/$target/${spec//\//_}"
     done
   fi

@@ -162,6 +162,13 @@ void Visit(V& v, Port& p) {
            .mesos = "TaskInfo.resources: ports (RANGES)",
            .min = 1.0,
            .max = 65535.0});
+  v.Field("container_port", p.container_port,
+          {.doc = "with a container on a bridge or CNI network: the port inside the "
+                  "container that the host port leads to",
+           .def = "the host port's number",
+           .mesos = "DockerInfo.port_mappings[] / NetworkInfo.port_mappings[]",
+           .min = 1.0,
+           .max = 65535.0});
   v.Field("protocol", p.protocol,
           {.doc = "transport protocol", .def = "tcp",
            .mesos = "DiscoveryInfo.ports[].protocol"});
@@ -169,7 +176,8 @@ void Visit(V& v, Port& p) {
           {.doc = "free-form key/value pairs", .mesos = "DiscoveryInfo.ports[].labels"});
   v.Foreign("port", "static");
   v.Foreign("hostPort", "static");
-  v.Foreign("containerPort", "static");
+  v.Foreign("containerPort", "container_port");
+  v.Foreign("targetPort", "container_port");
   v.Foreign("to", "static");
 }
 
@@ -269,6 +277,69 @@ void Visit(V& v, Executor& e) {
   v.Field("resources", e.resources,
           {.doc = "resources of the executor, on top of the task's",
            .mesos = "ExecutorInfo.resources"});
+}
+
+// An image reference as Docker and OCI tools write it: [registry[:port]/]
+// name[:tag][@sha256:digest], the name's parts in lower case.
+inline constexpr std::string_view kImagePattern =
+    "^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*"
+    "[a-zA-Z0-9]))*(:[0-9]+)?/)?[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)"
+    "[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$";
+inline constexpr std::string_view kImageText =
+    "an image reference: [registry[:port]/]name[:tag][@sha256:<64 hex digits>], the name in "
+    "lower case, e.g. redis:7 or registry.example.com/team/app:1.2";
+
+template <typename V>
+void Visit(V& v, Volume& m) {
+  v.Field("container_path", m.container_path,
+          {.doc = "where the volume appears inside the container (an absolute path)",
+           .mesos = "Volume.container_path",
+           .required = true});
+  v.Field("host_path", m.host_path,
+          {.doc = "an absolute path on the agent to mount (or give sandbox_path)",
+           .mesos = "Volume.host_path"});
+  v.Field("sandbox_path", m.sandbox_path,
+          {.doc = "a path in the task's sandbox to mount (or give host_path)",
+           .mesos = "Volume.source.sandbox_path (mesos) / Volume.host_path (docker)"});
+  v.Field("mode", m.mode,
+          {.doc = "read-write or read-only", .def = "rw", .mesos = "Volume.mode"});
+  v.Foreign("containerPath", "container_path");
+  v.Foreign("hostPath", "host_path");
+  v.Foreign("mountPath", "container_path");
+  v.Foreign("readOnly", "mode");
+}
+
+template <typename V>
+void Visit(V& v, Container& c) {
+  v.Field("image", c.image,
+          {.doc = "the image the task and its executor run in",
+           .mesos = "ContainerInfo.mesos.image.docker.name / ContainerInfo.docker.image",
+           .required = true,
+           .pattern = kImagePattern,
+           .pattern_text = kImageText});
+  v.Field("type", c.type,
+          {.doc = "the agent's containerizer: Mesos' own, or Docker's",
+           .def = "mesos",
+           .mesos = "ContainerInfo.type"});
+  v.Field("force_pull", c.force_pull,
+          {.doc = "pull the image even when the agent has a copy",
+           .def = "false",
+           .mesos = "Image.cached (negated) / DockerInfo.force_pull_image"});
+  v.Field("volumes", c.volumes,
+          {.doc = "host or sandbox paths mounted into the container",
+           .mesos = "ContainerInfo.volumes"});
+  v.Field("network", c.network,
+          {.doc = "the agent's network (host), Docker's bridge with the task's ports mapped, "
+                  "or a CNI network (network_name)",
+           .def = "host",
+           .mesos = "DockerInfo.network / ContainerInfo.network_infos"});
+  v.Field("network_name", c.network_name,
+          {.doc = "with network: cni, the CNI network to join",
+           .mesos = "NetworkInfo.name"});
+  v.Foreign("docker", "image");
+  v.Foreign("forcePullImage", "force_pull");
+  v.Foreign("pull", "force_pull");
+  v.Foreign("networks", "network");
 }
 
 template <typename V>
@@ -406,6 +477,9 @@ void Visit(V& v, Task& t) {
           {.doc = "files the fetcher puts in the sandbox", .mesos = "CommandInfo.uris"});
   v.Field("executor", t.executor,
           {.doc = "the executor the task runs under", .mesos = "TaskInfo.executor"});
+  v.Field("container", t.container,
+          {.doc = "run the task in a container image", .def = "the agent's own filesystem",
+           .mesos = "ExecutorInfo.container"});
   v.Field("service", t.service,
           {.doc = "a built-in HTTP service (instead of command/args)",
            .mesos = "TaskInfo.data"});

@@ -58,6 +58,9 @@ enum class Protocol { kTcp, kUdp };
 struct Port {
   std::string name;
   std::optional<int64_t> static_port;     // nullopt: any port from the offer
+  // With a container on a bridge or CNI network: the port inside the
+  // container that the host port leads to. nullopt: the host port's number.
+  std::optional<int64_t> container_port;
   Protocol protocol = Protocol::kTcp;
   Labels labels;
 };
@@ -130,6 +133,27 @@ struct HealthCheck {
   int64_t max_consecutive_failures = 3;
 };
 
+enum class ContainerType { kMesos, kDocker };
+enum class ContainerNetwork { kHost, kBridge, kCni };
+enum class VolumeMode { kRw, kRo };
+
+struct Volume {
+  std::string container_path;             // absolute, inside the container
+  std::string host_path;                  // an absolute path on the agent, or
+  std::string sandbox_path;               // a relative path in the task's sandbox
+  VolumeMode mode = VolumeMode::kRw;
+};
+
+// The image the task (and its executor) runs in.
+struct Container {
+  std::string image;                      // a Docker/OCI reference, e.g. "redis:7"
+  ContainerType type = ContainerType::kMesos;
+  bool force_pull = false;
+  std::vector<Volume> volumes;
+  ContainerNetwork network = ContainerNetwork::kHost;
+  std::string network_name;               // network: cni: the CNI network joined
+};
+
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
 
 struct Backoff {
@@ -174,6 +198,7 @@ struct Task {
   std::map<std::string, EnvVar> env;
   std::vector<Artifact> artifacts;
   Executor executor;
+  std::optional<Container> container;     // nullopt: the agent's own filesystem
   std::optional<Service> service;
   std::string command;                    // shell command, or
   std::vector<std::string> args;          // argv, run without a shell
@@ -242,6 +267,12 @@ MLAUNCH_ENUM_TABLE(ServiceType, {ServiceType::kHttp, "http"});
 MLAUNCH_ENUM_TABLE(HealthType, {HealthType::kHttp, "http"},
                    {HealthType::kTcp, "tcp"},
                    {HealthType::kCommand, "command"});
+MLAUNCH_ENUM_TABLE(ContainerType, {ContainerType::kMesos, "mesos"},
+                   {ContainerType::kDocker, "docker"});
+MLAUNCH_ENUM_TABLE(ContainerNetwork, {ContainerNetwork::kHost, "host"},
+                   {ContainerNetwork::kBridge, "bridge"},
+                   {ContainerNetwork::kCni, "cni"});
+MLAUNCH_ENUM_TABLE(VolumeMode, {VolumeMode::kRw, "rw"}, {VolumeMode::kRo, "ro"});
 MLAUNCH_ENUM_TABLE(RestartPolicy, {RestartPolicy::kAlways, "always"},
                    {RestartPolicy::kOnFailure, "on-failure"},
                    {RestartPolicy::kNever, "never"});

@@ -47,6 +47,7 @@ class Checker {
   void CheckPorts(const Task& task, const std::string& at);
   void CheckRunnable(const Task& task, const std::string& at);
   void CheckHealth(const Task& task, const std::string& at);
+  void CheckContainer(const Task& task, const std::string& at);
   void CheckConstraints(const Task& task, const std::string& at);
   void CheckEnv(const Task& task, const std::string& at);
   void CheckPlaceholders(const Task& task, const std::string& at);
@@ -111,6 +112,7 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
     CheckRunnable(task, at);
     CheckHealth(task, at);
   }
+  CheckContainer(task, at);
   CheckConstraints(task, at);
   CheckEnv(task, at);
   CheckPlaceholders(task, at);
@@ -247,6 +249,76 @@ void Checker::CheckRunnable(const Task& task, const std::string& at) {
     } else if (task.artifacts.empty()) {
       Warning(sp + ".root", "no artifact is declared to put '" + s.root + "' in the sandbox",
               "add artifacts: [{uri: ..., extract: true}]");
+    }
+  }
+}
+
+// A path whose parts include "..".
+bool ClimbsUp(const std::string& path) {
+  size_t from = 0;
+  while (from <= path.size()) {
+    size_t to = path.find('/', from);
+    if (to == std::string::npos) to = path.size();
+    if (path.compare(from, to - from, "..") == 0) return true;
+    from = to + 1;
+  }
+  return false;
+}
+
+void Checker::CheckContainer(const Task& task, const std::string& at) {
+  const bool mapped = task.container && task.container->network != ContainerNetwork::kHost;
+  std::vector<std::string> port_paths = ItemPaths(at + ".ports", task.ports);
+  for (size_t i = 0; i < task.ports.size(); ++i) {
+    if (task.ports[i].container_port && !mapped) {
+      Warning(port_paths[i] + ".container_port",
+              "has no effect: only a container on a bridge or CNI network maps ports",
+              "remove it, or give the task container.network: bridge (docker) or cni");
+    }
+  }
+  if (!task.container) return;
+  const Container& c = *task.container;
+  const std::string cp = at + ".container";
+  if (c.network == ContainerNetwork::kBridge && c.type == ContainerType::kMesos) {
+    Error(cp + ".network", "Mesos' containerizer has no bridge network",
+          "join a CNI network (network: cni, network_name: NAME), or use type: docker");
+  }
+  if (c.network == ContainerNetwork::kCni) {
+    if (c.type == ContainerType::kDocker) {
+      Error(cp + ".network", "CNI networks are joined through Mesos' containerizer",
+            "use type: mesos, or network: bridge with Docker");
+    } else if (c.network_name.empty()) {
+      Error(cp + ".network", "network: cni needs the network's name",
+            "add network_name: NAME (a CNI network the agents know)");
+    }
+  } else if (!c.network_name.empty()) {
+    Error(cp + ".network_name", "names a CNI network, but network is not cni",
+          "add network: cni, or remove network_name");
+  }
+  std::map<std::string, std::string> mounted;  // container path -> its volume's path
+  for (size_t i = 0; i < c.volumes.size(); ++i) {
+    const Volume& v = c.volumes[i];
+    const std::string vp = cp + ".volumes[" + std::to_string(i) + "]";
+    if (!v.container_path.empty()) {
+      if (v.container_path.front() != '/' || ClimbsUp(v.container_path)) {
+        Error(vp + ".container_path", "must be an absolute path without '..' (got '" +
+                                          v.container_path + "')");
+      } else if (auto [first, fresh] = mounted.emplace(v.container_path, vp); !fresh) {
+        Error(vp + ".container_path", "'" + v.container_path +
+                                          "' is mounted twice (first at line " +
+                                          std::to_string(Line(first->second)) + ")");
+      }
+    }
+    if (v.host_path.empty() == v.sandbox_path.empty()) {
+      Error(vp, v.host_path.empty() ? "says nothing to mount" : "gives two things to mount",
+            "give exactly one of host_path (on the agent) and sandbox_path (in the sandbox)");
+    } else if (!v.host_path.empty() && v.host_path.front() != '/') {
+      Error(vp + ".host_path", "must be an absolute path on the agent (got '" + v.host_path +
+                                   "')",
+            "for a path in the task's sandbox, use sandbox_path");
+    } else if (!v.sandbox_path.empty() &&
+               (v.sandbox_path.front() == '/' || ClimbsUp(v.sandbox_path))) {
+      Error(vp + ".sandbox_path", "must be a path inside the sandbox (no leading '/', no '..')",
+            "for a path on the agent, use host_path");
     }
   }
 }

@@ -539,6 +539,43 @@ TEST_F(AgentTest, HostileExecutorIdsFailTheTaskAndCreateNothingOutsideTheWorkDir
   std::filesystem::remove_all(outside, ignored);
 }
 
+// Until the agents drive a container engine, a task that names an image
+// fails saying so rather than running on the host as if it had none.
+TEST_F(AgentTest, ATaskInAContainerImageFailsSayingTheAgentCannotRunIt) {
+  const std::filesystem::path marker = work_dir_ / "ran-on-the-host";
+  for (const bool on_executor : {true, false}) {
+    LaunchTasks launch;
+    launch.agent_id = "S0";
+    launch.framework.set_name("test");
+    launch.framework.mutable_id()->set_value("F1");
+    mesos::v1::TaskInfo task;
+    task.set_name("web");
+    task.mutable_task_id()->set_value(on_executor ? "T-executor" : "T-task");
+    task.mutable_agent_id()->set_value("S0");
+    task.mutable_executor()->mutable_executor_id()->set_value(on_executor ? "E1" : "E2");
+    *task.mutable_executor()->mutable_command() = Shell("touch '" + marker.string() + "'");
+    mesos::v1::ContainerInfo* container = on_executor ? task.mutable_executor()->mutable_container()
+                                                      : task.mutable_container();
+    container->set_type(mesos::v1::ContainerInfo::MESOS);
+    container->mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::DOCKER);
+    container->mutable_mesos()->mutable_image()->mutable_docker()->set_name("busybox:1");
+    launch.tasks.push_back(task);
+    agent_->Handle(launch);
+  }
+  const auto updates = recorder_.WaitForUpdates(2);
+  ASSERT_EQ(updates.size(), 2u);
+  for (const auto& status : updates) {
+    EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED);
+    EXPECT_EQ(status.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+    EXPECT_NE(status.message().find("this agent cannot run container images yet"),
+              std::string::npos)
+        << status.message();
+  }
+  EXPECT_FALSE(agent_->ExecutorPid("F1", "E1").has_value());
+  EXPECT_FALSE(agent_->ExecutorPid("F1", "E2").has_value());
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
 TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {
   const std::filesystem::path source = work_dir_ / "source.tar.gz";
   std::ofstream(source) << "not really";

@@ -41,6 +41,47 @@ std::string Env(const v1::TaskInfo& t, const std::string& name) {
   return "<unset>";
 }
 
+// A container with its own network: each mapping gets the offered host
+// port, and the service and its health check the port inside; the
+// environment and discovery keep the host's, which others reach.
+TEST_F(InstantiateTest, MappedPortsGetTheHostPortOutsideAndTheContainerPortInside) {
+  v1::TaskInfo t = Make(R"(  - name: web
+    ports: [{name: http, container_port: 80}, {name: admin}]
+    container: {image: "nginx:1.25", type: docker, network: bridge}
+    service: {port: http, payload: hi}
+    health_check: {type: http, port: http}
+)",
+                        {"web.0.abc", "fw-1", {}, {}});
+  EXPECT_TRUE(t.IsInitialized()) << t.InitializationErrorString();
+  const v1::ContainerInfo& container = t.executor().container();
+  ASSERT_EQ(container.docker().port_mappings_size(), 2);
+  EXPECT_EQ(container.docker().port_mappings(0).host_port(), 31000u);
+  EXPECT_EQ(container.docker().port_mappings(0).container_port(), 80u);
+  EXPECT_EQ(container.docker().port_mappings(1).host_port(), 31001u);
+  EXPECT_EQ(container.docker().port_mappings(1).container_port(), 31001u);
+  EXPECT_EQ(t.health_check().http().port(), 80u);
+  EXPECT_EQ(Env(t, "PORT_HTTP"), "31000");
+  EXPECT_EQ(t.discovery().ports().ports(0).number(), 31000u);
+  ServiceConfig service;
+  ASSERT_TRUE(service.ParseFromString(t.data()));
+  EXPECT_EQ(service.ports(0).number(), 80u);
+  EXPECT_EQ(service.ports(1).number(), 31001u);
+
+  // The same on a CNI network under Mesos' containerizer.
+  v1::TaskInfo cni = Make(R"(  - name: web
+    ports: [{name: http, container_port: 8080}]
+    container: {image: "nginx:1.25", network: cni, network_name: overlay}
+    command: nginx
+)",
+                          {"web.0.def", "fw-1", {}, {}});
+  ASSERT_EQ(cni.executor().container().network_infos_size(), 1);
+  const v1::NetworkInfo& network = cni.executor().container().network_infos(0);
+  EXPECT_EQ(network.name(), "overlay");
+  ASSERT_EQ(network.port_mappings_size(), 1);
+  EXPECT_EQ(network.port_mappings(0).host_port(), 31000u);
+  EXPECT_EQ(network.port_mappings(0).container_port(), 8080u);
+}
+
 TEST_F(InstantiateTest, FillsIdsPortsAndPlaceholders) {
   v1::TaskInfo t = Make(R"(  - name: web
     instances: 2

@@ -2,7 +2,8 @@
 // `mesos-launch --check`, prints exactly NAME.expected, and (the bad-spec
 // corpus of issue #8, at least 100 files) gives at least one diagnostic,
 // every one positioned as FILE:LINE:COL; every spec under specs/, examples/
-// and tests/data/specs/good/ checks clean.
+// and tests/data/specs/good/ checks clean; every tests/data/plans/NAME.yaml
+// plans exactly NAME.json.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,6 +99,29 @@ TEST(Golden, EveryShippedSpecChecksClean) {
       EXPECT_EQ(Check(relative, out), 0) << relative << "\n" << out;
       EXPECT_EQ(out, "") << relative;
     }
+  }
+}
+
+// What --plan prints for every tests/data/plans/NAME.yaml is exactly
+// NAME.json: the Mesos messages a real agent gets (scripts/regenerate.sh
+// rewrites them; review the diff). The executor comes from a fixed URI so
+// the plan does not depend on where this build is.
+TEST(Golden, EveryPlanIsItsExpectedJson) {
+  fs::current_path(ML_SOURCE_DIR);
+  std::vector<fs::path> plans = Yamls("tests/data/plans");
+  ASSERT_FALSE(plans.empty());
+  for (const fs::path& yaml : plans) {
+    const std::string relative = fs::relative(yaml, ML_SOURCE_DIR).string();
+    fs::path expected = yaml;
+    expected.replace_extension(".json");
+    ASSERT_TRUE(fs::exists(expected)) << "missing " << expected;
+    const std::string checksum = "sha256:" + std::string(64, 'a');
+    const char* argv[] = {"mesos-launch", "--plan", "--executor-uri",
+                          "https://repo.example/mesos-launch-executor", "--executor-checksum",
+                          checksum.c_str(), relative.c_str()};
+    std::ostringstream out, err;
+    EXPECT_EQ(RunCli(7, argv, RealWorld(), out, err), 0) << relative << "\n" << err.str();
+    EXPECT_EQ(out.str(), ReadAll(expected)) << relative << ": run scripts/regenerate.sh";
   }
 }
 
