@@ -171,6 +171,7 @@ struct LocalAgent::Executor {
   mesos::v1::ExecutorInfo info;
   std::string container_id;
   std::string sandbox;
+  std::string container;  // its podman container's name, when it runs in an image
   pid_t pid = -1;
   std::uint64_t start_time = 0;  // of the process, from /proc
   // Recovered after a restart: no child of ours, watched through a pidfd
@@ -282,6 +283,14 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   }
   if (!agent->options_.agent_id.empty()) {
     if (Status recovered = agent->Recover(); !recovered.ok()) return recovered;
+  }
+  // Containers this work dir's agent left running when it ended without
+  // stopping them: executors in images are not recovered (their `podman
+  // run` ended or will end with them).
+  if (std::filesystem::exists(std::filesystem::path(agent->options_.work_dir) /
+                              "containers.conf")) {
+    std::lock_guard<std::mutex> lock(agent->mutex_);
+    if (auto engine = agent->Engine(); engine.ok()) engine.value()->RemoveAll();
   }
   HttpServer::Options server_options;
   server_options.address = agent->options_.address;
@@ -576,7 +585,7 @@ void LocalAgent::Stop() {
     const std::string meta_dir = AgentMetaDir(options_.work_dir, info_.id().value());
     for (auto& [key, executor] : executors_) {
       if (executor->pid > 0) {
-        KillProcessGroup(executor->pid);
+        KillExecutor(*executor);
         if (executor->recovered) {
           // No child of ours: wait on its pidfd (SIGKILL is not ignored).
           pollfd ready{executor->pidfd, POLLIN, 0};
@@ -597,6 +606,7 @@ void LocalAgent::Stop() {
       Forget(*executor);
     }
     executors_.clear();
+    if (engine_) engine_->RemoveAll();
   }
   checkpoints_.Flush();
   if (server_) server_->Stop();
@@ -776,14 +786,10 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(nullptr, "task groups are not supported by this agent yet");
       continue;
     }
-    // Running an image needs a container engine this agent does not drive
-    // yet; running the task on the host instead would pretend it did.
-    if (task.has_container() || task.executor().has_container()) {
+    if (task.has_container()) {
       fail(task.has_executor() ? &task.executor().executor_id() : nullptr,
-           "this agent cannot run container images yet (the task's ContainerInfo names " +
-               std::string(task.has_container() ? "an image for the task"
-                                                : "an image for its executor") +
-               "); run the spec on a Mesos cluster whose agents have a containerizer");
+           "this agent runs images for executors (ExecutorInfo.container), not for tasks "
+           "(TaskInfo.container)");
       continue;
     }
     // A command task runs under a command executor made for it.
@@ -909,7 +915,19 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(&info.executor_id(), env.message());
       continue;
     }
-    auto pid = SpawnExecutor(info.command(), env.value(), executor->sandbox,
+    mesos::v1::CommandInfo command = info.command();
+    std::map<std::string, std::string> process_env = env.value();
+    if (info.has_container()) {
+      process_env["MESOS_SANDBOX"] = kContainerSandbox;  // MESOS_DIRECTORY stays the host's
+      auto container = ContainerCommand(*executor, task, process_env);
+      if (!container.ok()) {
+        fail(&info.executor_id(), container.message());
+        continue;
+      }
+      command = std::move(container).value();
+      process_env = engine_->Environment(std::move(process_env));
+    }
+    auto pid = SpawnExecutor(command, process_env, executor->sandbox,
                              DiesWithAgent(launch.framework));
     if (!pid.ok()) {
       fail(&info.executor_id(), "cannot start the executor: " + pid.message());
@@ -923,7 +941,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     executor->queued.push_back(task.task_id().value());
     if (Status saved = RecordStart(*executor); !saved.ok()) {
       // Unrecoverable after a crash: not started at all.
-      KillProcessGroup(executor->pid);
+      KillExecutor(*executor);
       int ignored = 0;
       while (waitpid(executor->pid, &ignored, 0) < 0 && errno == EINTR) {
       }
@@ -934,6 +952,62 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     executor->pidfd = OpenPidfd(executor->pid);
     executors_[{framework_id, executor_id}] = std::move(executor);
   }
+}
+
+void LocalAgent::KillExecutor(const Executor& executor) {
+  KillProcessGroup(executor.pid);
+  // SIGKILL ends `podman run`, not the container it started.
+  if (!executor.container.empty() && engine_) engine_->Remove(executor.container);
+}
+
+Result<const ContainerEngine*> LocalAgent::Engine() {
+  if (!engine_) {
+    const char* path = std::getenv("PATH");
+    auto found = ContainerEngine::Find(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin",
+                                       options_.work_dir, ContainerLabel());
+    if (!found.ok()) return found.status();
+    engine_ = std::move(found).value();
+  }
+  return &*engine_;
+}
+
+std::string LocalAgent::ContainerLabel() const {
+  return "io.mesos-launch.work-dir=" + options_.work_dir;
+}
+
+Result<mesos::v1::CommandInfo> LocalAgent::ContainerCommand(
+    Executor& executor, const mesos::v1::TaskInfo& task,
+    const std::map<std::string, std::string>& env) {
+  auto engine = Engine();
+  if (!engine.ok()) return engine.status();
+  ContainerRun run;
+  run.name = "mesos-launch-" + executor.container_id;
+  run.label = ContainerLabel();
+  run.info = executor.info.container();
+  run.command = executor.info.command();
+  run.sandbox = executor.sandbox;
+  run.agent_address = options_.address;
+  for (const auto& [name, value] : env) {
+    if (name != "PATH") run.env_names.push_back(name);
+  }
+  for (const auto* resources : {&executor.info.resources(), &task.resources()}) {
+    for (const mesos::v1::Resource& r : *resources) {
+      if (r.name() == "cpus") run.cpus += r.scalar().value();
+      if (r.name() == "mem") run.mem_mb += r.scalar().value();
+    }
+  }
+  // An executor run in place from this host (mesos-launch's embedded
+  // cluster): the same file, read-only, inside the image.
+  const std::string& program = run.command.value();
+  if (!run.command.shell() && !program.empty() && program[0] == '/' &&
+      program.rfind(executor.sandbox + "/", 0) != 0 && access(program.c_str(), X_OK) == 0) {
+    run.host_files.push_back(program);
+  }
+  auto plan = ContainerPlan(run);
+  if (!plan.ok()) return plan.status();
+  if (Status image = engine.value()->HasImage(plan->image); !image.ok()) return image;
+  executor.container = run.name;
+  return engine.value()->RunCommand(plan.value());
 }
 
 void LocalAgent::Shutdown(Executor& executor) {
@@ -952,7 +1026,7 @@ void LocalAgent::Shutdown(Executor& executor) {
                   options_.shutdown_grace_period);
     executor.kill_deadline = Clock::now() + grace;
   } else {
-    KillProcessGroup(executor.pid);
+    KillExecutor(executor);
   }
 }
 
@@ -988,7 +1062,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
       FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT, why,
                     work);
       executor.shutting_down = true;
-      KillProcessGroup(executor.pid);
+      KillExecutor(executor);
     }
     if (executor.reregistration_deadline && !executor.subscribed &&
         !executor.shutting_down && now >= *executor.reregistration_deadline) {
@@ -998,11 +1072,11 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
                     "restarted",
                     work);
       executor.shutting_down = true;
-      KillProcessGroup(executor.pid);
+      KillExecutor(executor);
     }
     if (executor.kill_deadline && now >= *executor.kill_deadline) {
       executor.kill_deadline.reset();
-      KillProcessGroup(executor.pid);
+      KillExecutor(executor);
     }
     int wait_status = 0;
     bool ended = false;
@@ -1022,7 +1096,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
       }
     }
     if (ended) {
-      KillProcessGroup(executor.pid);  // whatever it left behind
+      KillExecutor(executor);  // whatever it left behind
       UnguardProcessGroup(executor.pid);
       executor.pid = -1;
       if (executor.pidfd >= 0) close(executor.pidfd);

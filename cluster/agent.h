@@ -102,6 +102,7 @@
 #include <vector>
 
 #include "cluster/checkpoint_writer.h"
+#include "cluster/container_engine.h"
 #include "cluster/executor_token.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
@@ -269,6 +270,20 @@ class LocalAgent : public Agent {
   // The ports of `task` (and of its executor) leased for it.
   Result<std::vector<PortLease>> LeaseTaskPorts(const mesos::v1::TaskInfo& task) const;
   void Shutdown(Executor& executor);
+  // SIGKILL to the executor's process group, and its container removed
+  // when it runs in one. REQUIRES: mutex_ held.
+  void KillExecutor(const Executor& executor);
+  // The container engine, found on first use (podman); an error says what
+  // to install. REQUIRES: mutex_ held.
+  Result<const ContainerEngine*> Engine();
+  // The label of every container this agent starts (its work dir).
+  std::string ContainerLabel() const;
+  // The executor's process as `podman run` of its ContainerInfo, after the
+  // checks a launch needs (the engine, the image); sets executor.container.
+  // REQUIRES: mutex_ held.
+  Result<mesos::v1::CommandInfo> ContainerCommand(Executor& executor,
+                                                  const mesos::v1::TaskInfo& task,
+                                                  const std::map<std::string, std::string>& env);
   // Deadlines, and the executors whose pidfd said they ended (or that have
   // none) reaped.
   void Tick(std::chrono::steady_clock::time_point now, const std::unordered_set<int>& ended_pidfds,
@@ -290,6 +305,7 @@ class LocalAgent : public Agent {
 
   Options options_;
   std::optional<ExecutorTokens> tokens_;  // with authenticate_executors
+  std::optional<ContainerEngine> engine_;  // once a container was asked for
   std::unique_ptr<HttpServer> server_;
   // Connections the endpoint refused at max_connections (server threads).
   std::atomic<std::uint64_t> refused_connections_{0};
