@@ -172,6 +172,9 @@ struct LocalAgent::Executor {
   std::string container_id;
   std::string sandbox;
   std::string container;  // its podman container's name, when it runs in an image
+  // The container's first process, guarded as the executor's group is (a
+  // SIGKILL of `podman run` does not reach it). -1: none.
+  pid_t container_pid = -1;
   pid_t pid = -1;
   std::uint64_t start_time = 0;  // of the process, from /proc
   // Recovered after a restart: no child of ours, watched through a pidfd
@@ -954,10 +957,14 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
   }
 }
 
-void LocalAgent::KillExecutor(const Executor& executor) {
+void LocalAgent::KillExecutor(Executor& executor) {
   KillProcessGroup(executor.pid);
   // SIGKILL ends `podman run`, not the container it started.
   if (!executor.container.empty() && engine_) engine_->Remove(executor.container);
+  if (executor.container_pid > 0) {
+    UnguardProcessGroup(executor.container_pid);
+    executor.container_pid = -1;
+  }
 }
 
 Result<const ContainerEngine*> LocalAgent::Engine() {
@@ -1316,6 +1323,13 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       executor.stream = response.stream;
       executor.json = json;
       executor.subscribed = true;
+      // Its container runs by now: its processes die with the agent too.
+      if (!executor.container.empty() && executor.container_pid < 0 && engine_ &&
+          DiesWithAgent(executor.framework)) {
+        if (std::optional<pid_t> init = engine_->InitPid(executor.container)) {
+          if (GuardProcessGroup(*init).ok()) executor.container_pid = *init;
+        }
+      }
       Wake();  // its deadline is off; recovery may be over
       Event subscribed;
       subscribed.set_type(Event::SUBSCRIBED);

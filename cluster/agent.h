@@ -272,7 +272,7 @@ class LocalAgent : public Agent {
   void Shutdown(Executor& executor);
   // SIGKILL to the executor's process group, and its container removed
   // when it runs in one. REQUIRES: mutex_ held.
-  void KillExecutor(const Executor& executor);
+  void KillExecutor(Executor& executor);
   // The container engine, found on first use (podman); an error says what
   // to install. REQUIRES: mutex_ held.
   Result<const ContainerEngine*> Engine();

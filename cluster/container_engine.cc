@@ -263,6 +263,21 @@ std::vector<std::string> ContainerEngine::List() const {
   return names;
 }
 
+std::optional<pid_t> ContainerEngine::InitPid(const std::string& name) const {
+  std::string output;
+  if (RunAndWait({podman_, "inspect", "--type=container", "--format={{.State.Pid}}", name},
+                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+                 output) != 0) {
+    return std::nullopt;
+  }
+  try {
+    const long pid = std::stol(output);
+    if (pid > 1) return static_cast<pid_t>(pid);
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 void ContainerEngine::RemoveAll() const {
   for (const std::string& name : List()) Remove(name);
 }

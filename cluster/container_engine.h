@@ -15,7 +15,10 @@
 #ifndef MLAUNCH_CLUSTER_CONTAINER_ENGINE_H_
 #define MLAUNCH_CLUSTER_CONTAINER_ENGINE_H_
 
+#include <sys/types.h>
+
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +78,9 @@ class ContainerEngine {
   void Remove(const std::string& name) const;
   // Removes every container carrying the agent's label.
   void RemoveAll() const;
+  // The host pid of the container's first process (a session and process
+  // group leader), once it runs; nullopt when it does not.
+  std::optional<pid_t> InitPid(const std::string& name) const;
   // The names of the containers carrying the label (for tests).
   std::vector<std::string> List() const;
 

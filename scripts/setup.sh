@@ -19,6 +19,9 @@ packages=(
   # the man pages rendered, bash and zsh completion driven, the systemd unit verified,
   # the installed programs traced.
   dpkg-dev lintian man-db groff-base bash-completion zsh systemd strace procps
+  # Tasks in container images on the embedded cluster (tests/e2e/container_test.cc):
+  # podman with runc, and busybox to make a test image from.
+  podman runc busybox-static
   # mesos-go's copy of the Mesos v1 protos (with gogo.proto), to decode our
   # scheduler calls with (tests/third_party/mesos_go_calls_test.sh). Its
   # dependencies are Go sources only; --no-install-recommends below keeps

@@ -35,6 +35,7 @@
 #include "cluster/command_executor.h"
 #include "cluster/executor_token.h"
 #include "cluster/orphan_guard.h"
+#include "tests/fakes/ci.h"
 #include "cluster/port_leases.h"
 #include "cluster/sandbox_gc.h"
 #include "common/curl_http_client.h"
@@ -539,9 +540,10 @@ TEST_F(AgentTest, HostileExecutorIdsFailTheTaskAndCreateNothingOutsideTheWorkDir
   std::filesystem::remove_all(outside, ignored);
 }
 
-// Until the agents drive a container engine, a task that names an image
-// fails saying so rather than running on the host as if it had none.
-TEST_F(AgentTest, ATaskInAContainerImageFailsSayingTheAgentCannotRunIt) {
+// An image the agent cannot run fails the task, saying why, and nothing runs
+// on the host instead: one missing from podman's local store (or podman
+// itself missing), and an image on the task rather than its executor.
+TEST_F(AgentTest, AnImageTheAgentCannotRunFailsTheTaskSayingWhy) {
   const std::filesystem::path marker = work_dir_ / "ran-on-the-host";
   for (const bool on_executor : {true, false}) {
     LaunchTasks launch;
@@ -558,18 +560,32 @@ TEST_F(AgentTest, ATaskInAContainerImageFailsSayingTheAgentCannotRunIt) {
                                                       : task.mutable_container();
     container->set_type(mesos::v1::ContainerInfo::MESOS);
     container->mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::DOCKER);
-    container->mutable_mesos()->mutable_image()->mutable_docker()->set_name("busybox:1");
+    container->mutable_mesos()->mutable_image()->mutable_docker()->set_name(
+        "localhost/mesos-launch-test/no-such-image:" + std::to_string(::getpid()));
     launch.tasks.push_back(task);
     agent_->Handle(launch);
   }
   const auto updates = recorder_.WaitForUpdates(2);
   ASSERT_EQ(updates.size(), 2u);
+  const bool podman = ::system("command -v podman >/dev/null 2>&1") == 0;
+  if (mlaunch::testing::InCi()) {
+    EXPECT_TRUE(podman) << "CI installs podman (scripts/setup.sh)";
+  }
   for (const auto& status : updates) {
     EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED);
     EXPECT_EQ(status.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
-    EXPECT_NE(status.message().find("this agent cannot run container images yet"),
-              std::string::npos)
-        << status.message();
+    if (status.task_id().value() == "T-task") {
+      EXPECT_EQ(status.message(), "this agent runs images for executors "
+                                  "(ExecutorInfo.container), not for tasks (TaskInfo.container)");
+    } else if (podman) {
+      EXPECT_NE(status.message().find("is not in podman's local store, and this agent has no "
+                                      "registry access"),
+                std::string::npos)
+          << status.message();
+    } else {
+      EXPECT_NE(status.message().find("podman is not installed"), std::string::npos)
+          << status.message();
+    }
   }
   EXPECT_FALSE(agent_->ExecutorPid("F1", "E1").has_value());
   EXPECT_FALSE(agent_->ExecutorPid("F1", "E2").has_value());
