@@ -1,5 +1,7 @@
 #include "cluster/master_rules.h"
 
+#include <google/protobuf/unknown_field_set.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -351,6 +353,40 @@ std::optional<std::string> LimitsProblem(const TaskCheck& c) {
   return std::nullopt;
 }
 
+// What Mesos' master checks of a ContainerInfo: each volume names one
+// source, a source's type says which, and a DOCKER container says how.
+// (The agents refuse what they cannot run, later and saying so.)
+std::optional<std::string> ContainerProblem(const mesos::v1::ContainerInfo& c) {
+  for (const mesos::v1::Volume& v : c.volumes()) {
+    // Volume.image (field 4) is not in our subset: it arrives unknown.
+    const google::protobuf::UnknownFieldSet& unknown = v.GetReflection()->GetUnknownFields(v);
+    bool image = false;
+    for (int i = 0; i < unknown.field_count(); ++i) image |= unknown.field(i).number() == 4;
+    const int sources = (v.has_host_path() ? 1 : 0) + (v.has_source() ? 1 : 0) + (image ? 1 : 0);
+    if (sources != 1) {
+      return "volume " + v.container_path() +
+             " must name exactly one of host_path, image and source";
+    }
+    if (!v.has_source()) continue;
+    switch (v.source().type()) {
+      case mesos::v1::Volume::Source::SANDBOX_PATH:
+        if (!v.source().has_sandbox_path()) {
+          return "volume " + v.container_path() + " is a SANDBOX_PATH without source.sandbox_path";
+        }
+        break;
+      case mesos::v1::Volume::Source::DOCKER_VOLUME:
+      case mesos::v1::Volume::Source::SECRET:
+        break;
+      default:
+        return "volume " + v.container_path() + " has a source of unknown type";
+    }
+  }
+  if (c.type() == mesos::v1::ContainerInfo::DOCKER && !c.has_docker()) {
+    return "a DOCKER container needs ContainerInfo.docker";
+  }
+  return std::nullopt;
+}
+
 const Rule<TaskCheck> kTaskRules[] = {
     {"task-id",
      [](const TaskCheck& c) -> std::optional<std::string> {
@@ -395,6 +431,12 @@ const Rule<TaskCheck> kTaskRules[] = {
      [](const TaskCheck& c) -> std::optional<std::string> {
        if (!c.task.has_command()) return std::nullopt;
        return EnvironmentProblem(c.task.command(), "the task's");
+     }},
+    {"container",
+     [](const TaskCheck& c) -> std::optional<std::string> {
+       if (!c.task.has_container()) return std::nullopt;
+       if (auto problem = ContainerProblem(c.task.container())) return "the task's " + *problem;
+       return std::nullopt;
      }},
     {"command-or-executor",
      [](const TaskCheck& c) -> std::optional<std::string> {
@@ -480,6 +522,14 @@ const Rule<ExecutorCheck> kExecutorRules[] = {
      [](const ExecutorCheck& c) -> std::optional<std::string> {
        if (!c.executor.has_command()) return std::nullopt;
        return EnvironmentProblem(c.executor.command(), "the executor's");
+     }},
+    {"executor-container",
+     [](const ExecutorCheck& c) -> std::optional<std::string> {
+       if (!c.executor.has_container()) return std::nullopt;
+       if (auto problem = ContainerProblem(c.executor.container())) {
+         return "the executor's " + *problem;
+       }
+       return std::nullopt;
      }},
     {"executor-unchanged",
      [](const ExecutorCheck& c) -> std::optional<std::string> {

@@ -171,6 +171,14 @@ TaskInfo ValidTask() {
   return task;
 }
 
+mesos::v1::ContainerInfo MesosImage() {
+  mesos::v1::ContainerInfo c;
+  c.set_type(mesos::v1::ContainerInfo::MESOS);
+  c.mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::DOCKER);
+  c.mutable_mesos()->mutable_image()->mutable_docker()->set_name("busybox:1.36");
+  return c;
+}
+
 TEST(CheckTask, EachRuleAsATable) {
   const std::string framework = "F";
   const std::string agent = "S0";
@@ -246,6 +254,10 @@ TEST(CheckTask, EachRuleAsATable) {
            "environment"},
           {"SECRET with a value", [&](TaskInfo* t) { env(t, Environment::Variable::SECRET, true, true); },
            "environment"},
+          {"an image", [](TaskInfo* t) { *t->mutable_container() = MesosImage(); }, ""},
+          {"DOCKER without DockerInfo",
+           [](TaskInfo* t) { t->mutable_container()->set_type(mesos::v1::ContainerInfo::DOCKER); },
+           "container"},
           {"no command, no executor", [](TaskInfo* t) { t->clear_command(); }, "command-or-executor"},
           {"command and executor", [](TaskInfo* t) { t->mutable_executor(); }, "command-or-executor"},
       },
@@ -332,6 +344,58 @@ TEST(CheckExecutor, EachRuleAsATable) {
                e->mutable_command()->set_value("./other");
              },
              "executor-unchanged"},
+            {"an image", [](ExecutorInfo* e) { *e->mutable_container() = MesosImage(); }, ""},
+            {"a volume with two sources",
+             [](ExecutorInfo* e) {
+               *e->mutable_container() = MesosImage();
+               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+               v->set_container_path("/d");
+               v->set_mode(mesos::v1::Volume::RW);
+               v->set_host_path("/srv/d");
+               v->mutable_source()->set_type(mesos::v1::Volume::Source::SANDBOX_PATH);
+               v->mutable_source()->mutable_sandbox_path()->set_path("d");
+             },
+             "executor-container"},
+            {"a volume with none",
+             [](ExecutorInfo* e) {
+               *e->mutable_container() = MesosImage();
+               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+               v->set_container_path("/d");
+               v->set_mode(mesos::v1::Volume::RW);
+             },
+             "executor-container"},
+            {"an image volume (a field beyond our subset)",
+             [](ExecutorInfo* e) {
+               *e->mutable_container() = MesosImage();
+               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+               v->set_container_path("/d");
+               v->set_mode(mesos::v1::Volume::RO);
+               v->GetReflection()->MutableUnknownFields(v)->AddLengthDelimited(4, "\x08\x02");
+             },
+             ""},
+            {"a SANDBOX_PATH without its path",
+             [](ExecutorInfo* e) {
+               *e->mutable_container() = MesosImage();
+               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+               v->set_container_path("/d");
+               v->set_mode(mesos::v1::Volume::RW);
+               v->mutable_source()->set_type(mesos::v1::Volume::Source::SANDBOX_PATH);
+             },
+             "executor-container"},
+            {"a source of unknown type",
+             [](ExecutorInfo* e) {
+               *e->mutable_container() = MesosImage();
+               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+               v->set_container_path("/d");
+               v->set_mode(mesos::v1::Volume::RW);
+               v->mutable_source();
+             },
+             "executor-container"},
+            {"DOCKER without DockerInfo",
+             [](ExecutorInfo* e) {
+               e->mutable_container()->set_type(mesos::v1::ContainerInfo::DOCKER);
+             },
+             "executor-container"},
         },
         check);
   }
