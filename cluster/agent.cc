@@ -1012,7 +1012,20 @@ Result<mesos::v1::CommandInfo> LocalAgent::ContainerCommand(
   }
   auto plan = ContainerPlan(run);
   if (!plan.ok()) return plan.status();
-  if (Status image = engine.value()->HasImage(plan->image); !image.ok()) return image;
+  Status image = engine.value()->HasImage(plan->image);
+  // Not in the local store: it may have come as an artifact, an image
+  // archive (docker-archive or oci-archive, named *.tar, not extracted).
+  for (const mesos::v1::CommandInfo::URI& uri : run.command.uris()) {
+    if (image.ok()) break;
+    auto name = FetchedName(uri);
+    if (!name.ok() || uri.extract() || !name->ends_with(".tar")) continue;
+    if (Status loaded = engine.value()->Load(executor.sandbox + "/" + name.value());
+        !loaded.ok()) {
+      return loaded;
+    }
+    image = engine.value()->HasImage(plan->image);
+  }
+  if (!image.ok()) return image;
   executor.container = run.name;
   return engine.value()->RunCommand(plan.value());
 }

@@ -227,6 +227,17 @@ Status ContainerEngine::HasImage(const std::string& image) const {
                        "podman cannot look up image " + image + ": " + Trimmed(output));
 }
 
+Status ContainerEngine::Load(const std::string& archive) const {
+  std::string output;
+  if (RunAndWait({podman_, "load", "--quiet", "--input", archive},
+                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+                 output) == 0) {
+    return Status();
+  }
+  return Status::InvalidData("podman cannot load the image archive " + archive + ": " +
+                             Trimmed(output));
+}
+
 mesos::v1::CommandInfo ContainerEngine::RunCommand(const PodmanRun& run) const {
   mesos::v1::CommandInfo command;
   command.set_shell(false);

@@ -70,6 +70,9 @@ class ContainerEngine {
   // OK when podman's local store holds `image`; else kInvalidData saying how to
   // put it there (there is no registry access).
   Status HasImage(const std::string& image) const;
+  // Loads the images of a docker-archive or oci-archive file into the local
+  // store (podman load); an error quotes podman.
+  Status Load(const std::string& archive) const;
   // The command that runs `run` as the executor's process, and the
   // environment it needs besides the executor's (CONTAINERS_CONF).
   mesos::v1::CommandInfo RunCommand(const PodmanRun& run) const;

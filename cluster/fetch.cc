@@ -56,7 +56,9 @@ Result<Source> ResolveSource(const std::string& value) {
                          "https:// and absolute paths)");
 }
 
-Result<std::string> DestinationName(const mesos::v1::CommandInfo::URI& uri) {
+}  // namespace
+
+Result<std::string> FetchedName(const mesos::v1::CommandInfo::URI& uri) {
   std::string name;
   if (uri.has_output_file()) {
     name = uri.output_file();
@@ -81,6 +83,8 @@ Result<std::string> DestinationName(const mesos::v1::CommandInfo::URI& uri) {
   }
   return name;
 }
+
+namespace {
 
 // GETs `uri` into `file`. The error names the status or transport failure
 // and how many bytes arrived; a failed download leaves no `file`.
@@ -146,7 +150,7 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
   const std::string& value = uri.value();
   Result<Source> source = ResolveSource(value);
   if (!source.ok()) return source.status();
-  Result<std::string> name = DestinationName(uri);
+  Result<std::string> name = FetchedName(uri);
   if (!name.ok()) return name.status();
   if (source->http && options.http_client == nullptr) {
     return Fail(value, "this agent has no HTTP client to download with");

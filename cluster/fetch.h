@@ -51,6 +51,10 @@ struct FetchOptions {
   std::chrono::milliseconds stall_timeout = std::chrono::minutes(1);
 };
 
+// The name (relative to the sandbox) `uri` is fetched to, as above, or the
+// error that fails its fetch.
+Result<std::string> FetchedName(const mesos::v1::CommandInfo::URI& uri);
+
 // Fetches every URI of `command` in order; stops at the first failure.
 Status FetchUris(const mesos::v1::CommandInfo& command,
                  const std::string& sandbox, const FetchOptions& options);

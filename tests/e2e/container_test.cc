@@ -140,16 +140,23 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
     container: { image: )" + image_ + R"( }
     service: { payload: "Hello from Server" }
 )")});
-  std::optional<std::string> web = WaitForServing(run, "web.0");
-  ASSERT_TRUE(web) << run.output();
-  EXPECT_EQ(GetServed(*web).body, "Hello from Server");
-  // A command's URL is not shown; its port is, on the LAUNCHED line.
+  // Both up: web serving its URL, httpd healthy (a command's URL is not
+  // shown; its port is, on the LAUNCHED line).
+  std::string web;
+  bool httpd_healthy = false;
   ASSERT_TRUE(run.WaitForLine(
-      [](const std::string& line) {
-        return line.rfind("httpd.0 ", 0) == 0 && line.find(" healthy") != std::string::npos;
+      [&](const std::string& line) {
+        if (line.rfind("web.0 ", 0) == 0 && line.find(" serving http://") != std::string::npos) {
+          web = line;
+        }
+        if (line.rfind("httpd.0 ", 0) == 0 && line.find(" healthy") != std::string::npos) {
+          httpd_healthy = true;
+        }
+        return !web.empty() && httpd_healthy;
       },
       seconds(60)))
       << run.output();
+  EXPECT_EQ(GetServed(web).body, "Hello from Server");
   std::smatch port;
   const std::string output = run.output();
   ASSERT_TRUE(std::regex_search(output, port, std::regex(R"(httpd\.0 +LAUNCHED on ([0-9.]+) http=([0-9]+))")))
@@ -180,6 +187,32 @@ TEST_F(ContainerRun, KilledWithSigkillItLeavesNoContainer) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // podman's own cleanup
   }
   EXPECT_TRUE(OurContainers().empty());
+}
+
+// An image that is not in podman's store may come as an artifact: an image
+// archive (docker-archive here, from podman save), which the agent loads
+// before it runs the task.
+TEST_F(ContainerRun, AnImageArchiveGivenAsAnArtifactIsLoadedThenRun) {
+  const std::string archived = "localhost/mesos-launch-test/archived:" + std::to_string(::getpid());
+  const std::string archive = (dir_ / "image.tar").string();
+  std::string output;
+  ASSERT_TRUE(Shell("podman tag " + image_ + " " + archived + " && podman save --quiet "
+                    "--format docker-archive --output " + archive + " " + archived +
+                    " && podman rmi " + archived + " 2>&1", &output))
+      << output;
+  ChildProcess run({kBin + "mesos-launch", Spec(R"(  - name: web
+    resources: { cpus: 0.1, mem: 32 }
+    ports: [http]
+    artifacts: [{ uri: "file://)" + archive + R"(", extract: false }]
+    container: { image: )" + archived + R"( }
+    service: { payload: "Hello from Server" }
+)")});
+  std::optional<std::string> web = WaitForServing(run, "web.0");
+  ASSERT_TRUE(web) << run.output();
+  EXPECT_EQ(GetServed(*web).body, "Hello from Server");
+  run.Signal(SIGINT);
+  EXPECT_EQ(run.WaitForExit(seconds(60)), 0) << run.output();
+  Shell("podman rmi --force " + archived + " >/dev/null 2>&1");
 }
 
 // An image podman does not have: the task fails at once, saying so, and the
