@@ -789,10 +789,10 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       fail(nullptr, "task groups are not supported by this agent yet");
       continue;
     }
-    if (task.has_container()) {
-      fail(task.has_executor() ? &task.executor().executor_id() : nullptr,
-           "this agent runs images for executors (ExecutorInfo.container), not for tasks "
-           "(TaskInfo.container)");
+    if (task.has_container() && task.has_executor()) {
+      fail(&task.executor().executor_id(),
+           "a task under its own executor runs in the executor's image "
+           "(ExecutorInfo.container), not one of its own (TaskInfo.container)");
       continue;
     }
     // A command task runs under a command executor made for it.
@@ -801,6 +801,9 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       const std::string executable =
           (std::filesystem::path(options_.launcher_dir) / kCommandExecutorName).string();
       command_executor = CommandExecutorInfo(task, launch.framework.id(), executable);
+      // The task's image: the command executor (static, mounted from the
+      // launcher dir) runs in it with the command.
+      if (task.has_container()) *command_executor.mutable_container() = task.container();
       if (options_.launcher_dir.empty() || access(executable.c_str(), X_OK) != 0) {
         fail(&command_executor.executor_id(),
              "cannot run the command executor for a command task: " +

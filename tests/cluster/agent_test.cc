@@ -575,8 +575,9 @@ TEST_F(AgentTest, AnImageTheAgentCannotRunFailsTheTaskSayingWhy) {
     EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED);
     EXPECT_EQ(status.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
     if (status.task_id().value() == "T-task") {
-      EXPECT_EQ(status.message(), "this agent runs images for executors "
-                                  "(ExecutorInfo.container), not for tasks (TaskInfo.container)");
+      EXPECT_EQ(status.message(), "a task under its own executor runs in the executor's image "
+                                  "(ExecutorInfo.container), not one of its own "
+                                  "(TaskInfo.container)");
     } else if (podman) {
       EXPECT_NE(status.message().find("is not in podman's local store, and this agent has no "
                                       "registry access"),
@@ -1705,6 +1706,35 @@ TEST_F(AgentCommandTaskTest, ShellCommandFinishesWithItsFileAndStdoutInItsSandbo
   ASSERT_TRUE(ExecutorGone("echo-1"));
   EXPECT_TRUE(recorder_.WaitForTerminated(0).empty());
   EXPECT_EQ(recorder_.WaitForUpdates(3).size(), 3u);  // no agent-made update
+}
+
+// A command task's image (TaskInfo.container) is its command executor's:
+// the launch goes to the container engine (which knows no such image here)
+// instead of running the command on the host.
+TEST_F(AgentCommandTaskTest, ACommandTaskInAnImageGoesToTheContainerEngine) {
+  const std::filesystem::path marker = work_dir_ / "ran-on-the-host";
+  mesos::v1::TaskInfo task = CommandTask("in-image", Shell("touch '" + marker.string() + "'"));
+  mesos::v1::ContainerInfo* container = task.mutable_container();
+  container->set_type(mesos::v1::ContainerInfo::MESOS);
+  container->mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::DOCKER);
+  container->mutable_mesos()->mutable_image()->mutable_docker()->set_name(
+      "localhost/mesos-launch-test/no-such-image:" + std::to_string(::getpid()));
+  LaunchTasks launch;
+  launch.agent_id = "S0";
+  launch.framework.set_name("test");
+  launch.framework.mutable_id()->set_value("F1");
+  launch.tasks.push_back(task);
+  agent_->Handle(launch);
+  const auto updates = recorder_.WaitForUpdates(1);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].executor_id().value(), "in-image");
+  const bool podman = ::system("command -v podman >/dev/null 2>&1") == 0;
+  EXPECT_NE(updates[0].message().find(podman ? "is not in podman's local store"
+                                             : "podman is not installed"),
+            std::string::npos)
+      << updates[0].message();
+  EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 TEST_F(AgentCommandTaskTest, NonZeroExitFailsTheTaskNamingTheStatus) {

@@ -89,14 +89,21 @@ class ContainerRun : public ::testing::Test {
     return path;
   }
 
-  // Names of podman's containers that mesos-launch's agents started.
-  static std::vector<std::string> OurContainers() {
-    std::string output;
-    Shell("podman ps --all --format '{{.Names}}'", &output);
+  // The containers of `run`'s embedded cluster: those carrying the label of
+  // its work dir (the "sandboxes under DIR" of its first lines), so that
+  // other runs' containers on this machine do not count.
+  static std::vector<std::string> OurContainers(const ChildProcess& run) {
+    std::smatch dir;
+    const std::string output = run.output();
+    if (!std::regex_search(output, dir, std::regex(R"(sandboxes under (\S+))"))) return {"?"};
+    std::string names;
+    Shell("podman ps --all --filter 'label=io.mesos-launch.work-dir=" + dir[1].str() +
+              "' --format '{{.Names}}'",
+          &names);
     std::vector<std::string> ours;
-    std::istringstream lines(output);
+    std::istringstream lines(names);
     for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("mesos-launch-", 0) == 0) ours.push_back(line);
+      if (!line.empty()) ours.push_back(line);
     }
     return ours;
   }
@@ -163,11 +170,20 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
       << output;
   EXPECT_EQ(GetServed("http://" + port[1].str() + ":" + port[2].str() + "/").body,
             "hi from the image");
-  EXPECT_EQ(OurContainers().size(), 2u);
+  // The task's and its executor's cpus (0.1 + 0.05) and mem (32 + 32 MB)
+  // are the container's limits.
+  const std::vector<std::string> containers = OurContainers(run);
+  EXPECT_EQ(containers.size(), 2u);
+  for (const std::string& name : containers) {
+    std::string limits;
+    ASSERT_TRUE(Shell("podman inspect --format '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' " +
+                          name, &limits));
+    EXPECT_EQ(limits, "150000000 67108864\n") << name;
+  }
 
   run.Signal(SIGINT);
   EXPECT_EQ(run.WaitForExit(seconds(60)), 0) << run.output();
-  EXPECT_TRUE(OurContainers().empty());
+  EXPECT_TRUE(OurContainers(run).empty());
 }
 
 // SIGKILL gives mesos-launch no chance to stop its containers; they end
@@ -180,13 +196,14 @@ TEST_F(ContainerRun, KilledWithSigkillItLeavesNoContainer) {
     service: { payload: "Hello from Server" }
 )")});
   ASSERT_TRUE(WaitForServing(run, "web.0")) << run.output();
-  ASSERT_EQ(OurContainers().size(), 1u);
+  ASSERT_EQ(OurContainers(run).size(), 1u)
+      << ::testing::PrintToString(OurContainers(run)) << run.output();
   run.Signal(SIGKILL);
   run.WaitForExit(seconds(10));
-  for (int i = 0; i < 100 && !OurContainers().empty(); ++i) {
+  for (int i = 0; i < 100 && !OurContainers(run).empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // podman's own cleanup
   }
-  EXPECT_TRUE(OurContainers().empty());
+  EXPECT_TRUE(OurContainers(run).empty());
 }
 
 // An image that is not in podman's store may come as an artifact: an image
@@ -229,7 +246,7 @@ TEST_F(ContainerRun, AMissingImageFailsTheTaskSayingSo) {
                               "local store, and this agent has no registry access"),
             std::string::npos)
       << run.output();
-  EXPECT_TRUE(OurContainers().empty());
+  EXPECT_TRUE(OurContainers(run).empty());
 }
 
 }  // namespace
