@@ -996,7 +996,6 @@ Result<mesos::v1::CommandInfo> LocalAgent::ContainerCommand(
   run.info = executor.info.container();
   run.command = executor.info.command();
   run.sandbox = executor.sandbox;
-  run.agent_address = options_.address;
   for (const auto& [name, value] : env) {
     if (name != "PATH") run.env_names.push_back(name);
   }

@@ -100,7 +100,6 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
   if (run.mem_mb > 0) {
     a.push_back("--memory=" + std::to_string(static_cast<long long>(std::ceil(run.mem_mb))) + "m");
   }
-  std::string network = "host";
   if (info.type() == ContainerInfo::MESOS) {
     if (!info.has_mesos() || !info.mesos().has_image()) {
       return Unsupported("Mesos' containerizer without an image is the agent's own filesystem; "
@@ -130,26 +129,17 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
     if (docker.parameters_size() > 0) {
       return Unsupported("DockerInfo.parameters (docker run options) are not passed on here");
     }
-    switch (docker.network()) {
-      case ContainerInfo::DockerInfo::HOST:
-        break;
-      case ContainerInfo::DockerInfo::BRIDGE:
-        network = "bridge";
-        for (const auto& m : docker.port_mappings()) {
-          const std::string protocol = m.has_protocol() ? m.protocol() : "tcp";
-          a.push_back("--publish=" + run.agent_address + ":" + std::to_string(m.host_port()) +
-                      ":" + std::to_string(m.container_port()) + "/" + protocol);
-        }
-        break;
-      case ContainerInfo::DockerInfo::NONE:
-        network = "none";
-        break;
-      default:
-        return Unsupported("Docker's USER networks are not available here");
+    // The executor inside must reach this agent, which listens on a
+    // loopback address: only the host's network can.
+    if (docker.network() != ContainerInfo::DockerInfo::HOST) {
+      return Unsupported("its executor could not reach this agent, which listens on loopback, "
+                         "from a network of its own (DockerInfo.network " +
+                         ContainerInfo::DockerInfo::Network_Name(docker.network()) +
+                         "); use the host's network");
     }
     out.image = docker.image();
   }
-  a.push_back("--network=" + network);
+  a.push_back("--network=host");
   for (const mesos::v1::Volume& v : info.volumes()) {
     std::string source;
     if (v.has_host_path()) {

@@ -39,7 +39,6 @@ struct ContainerRun {
   mesos::v1::CommandInfo command;       // the executor's command
   std::vector<std::string> env_names;   // passed into the container by name
   std::string sandbox;                  // on the host
-  std::string agent_address;            // published ports listen here
   double cpus = 0;                      // limits: the executor's and its task's
   double mem_mb = 0;
   // Absolute paths on the host the command needs (the executor the
@@ -49,7 +48,8 @@ struct ContainerRun {
 
 // The image `info` names and the arguments of `podman run` (after "podman")
 // for `run`, or kInvalidData saying what this agent cannot do (no registry
-// access, so no pull; no CNI networks; no privileged containers, ...).
+// access, so no pull; the host's network only, as the agents listen on
+// loopback; no privileged containers, ...).
 struct PodmanRun {
   std::string image;
   std::vector<std::string> arguments;

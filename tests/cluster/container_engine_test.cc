@@ -20,7 +20,6 @@ ContainerRun MesosRun(const std::string& image) {
   run.command.set_value("/opt/bin/mesos-launch-executor");
   run.command.add_arguments("/opt/bin/mesos-launch-executor");
   run.sandbox = "/w/sandbox";
-  run.agent_address = "127.0.0.2";
   return run;
 }
 
@@ -99,27 +98,15 @@ TEST(ContainerPlan, VolumesComeFromTheHostOrTheSandbox) {
   EXPECT_TRUE(Has(plan->arguments, "--volume=/w/sandbox/site:/site:ro"));
 }
 
-TEST(ContainerPlan, DockersBridgePublishesEachMappedPortOnTheAgentsAddress) {
+TEST(ContainerPlan, DockersHostNetworkRunsAsMesosContainerizersDoes) {
   ContainerRun run = MesosRun("busybox");
   run.info.Clear();
   run.info.set_type(ContainerInfo::DOCKER);
-  auto* docker = run.info.mutable_docker();
-  docker->set_image("nginx:1.25");
-  docker->set_network(ContainerInfo::DockerInfo::BRIDGE);
-  auto* http = docker->add_port_mappings();
-  http->set_host_port(31000);
-  http->set_container_port(80);
-  http->set_protocol("tcp");
-  auto* dns = docker->add_port_mappings();
-  dns->set_host_port(31001);
-  dns->set_container_port(53);
-  dns->set_protocol("udp");
+  run.info.mutable_docker()->set_image("nginx:1.25");
   auto plan = ContainerPlan(run);
   ASSERT_TRUE(plan.ok()) << plan.message();
   EXPECT_EQ(plan->image, "nginx:1.25");
-  EXPECT_TRUE(Has(plan->arguments, "--network=bridge"));
-  EXPECT_TRUE(Has(plan->arguments, "--publish=127.0.0.2:31000:80/tcp"));
-  EXPECT_TRUE(Has(plan->arguments, "--publish=127.0.0.2:31001:53/udp"));
+  EXPECT_TRUE(Has(plan->arguments, "--network=host"));
 }
 
 TEST(ContainerPlan, WhatThisAgentCannotRunIsAnErrorSayingWhat) {
@@ -139,6 +126,13 @@ TEST(ContainerPlan, WhatThisAgentCannotRunIsAnErrorSayingWhat) {
       {"no image", [](ContainerInfo& c) { c.clear_mesos(); }, "without an image"},
       {"DOCKER without DockerInfo",
        [](ContainerInfo& c) { c.set_type(ContainerInfo::DOCKER); }, "needs ContainerInfo.docker"},
+      {"Docker's bridge",
+       [](ContainerInfo& c) {
+         c.set_type(ContainerInfo::DOCKER);
+         c.mutable_docker()->set_image("x");
+         c.mutable_docker()->set_network(ContainerInfo::DockerInfo::BRIDGE);
+       },
+       "listens on loopback"},
       {"a privileged container",
        [](ContainerInfo& c) {
          c.set_type(ContainerInfo::DOCKER);
