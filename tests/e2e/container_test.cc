@@ -186,6 +186,24 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
   EXPECT_TRUE(OurContainers(run).empty());
 }
 
+// specs/container.yaml as shipped, with the test's image under the name the
+// spec gives (tagged for the test unless this machine has that image).
+TEST_F(ContainerRun, TheShippedContainerSpecServesItsUrl) {
+  const std::string demo = "localhost/mesos-launch-demo/busybox:1";
+  const bool tagged = !Shell("podman image exists " + demo) &&
+                      Shell("podman tag " + image_ + " " + demo);
+  ChildProcess run({kBin + "mesos-launch", std::string(ML_SOURCE_DIR) + "/specs/container.yaml"});
+  std::optional<std::string> hello = WaitForServing(run, "hello.0");
+  EXPECT_TRUE(hello) << run.output();
+  if (hello) {
+    EXPECT_EQ(GetServed(*hello).body, "Hello from Server, inside an image");
+  }
+  run.Signal(SIGINT);
+  EXPECT_EQ(run.WaitForExit(seconds(60)), 0) << run.output();
+  EXPECT_TRUE(OurContainers(run).empty());
+  if (tagged) Shell("podman untag " + demo + " >/dev/null 2>&1");
+}
+
 // SIGKILL gives mesos-launch no chance to stop its containers; they end
 // with it all the same (the orphan guard holds their first process).
 TEST_F(ContainerRun, KilledWithSigkillItLeavesNoContainer) {
