@@ -131,14 +131,20 @@ class ContainerRun : public ::testing::Test {
   fs::path dir_;
 };
 
-// A command from the image (busybox httpd serving the image's /www), and
-// the built-in service run by the static executor inside the image; Ctrl-C
+// A command from the image (busybox httpd serving the image's /www, with a
+// host directory mounted read-only in it), and the built-in service run by
+// the static executor inside the image; the limits are the resources'; Ctrl-C
 // stops both and leaves no container.
 TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContainer) {
+  // A host directory mounted read-only under the image's /www.
+  fs::create_directories(dir_ / "extra");
+  std::ofstream(dir_ / "extra/note.txt") << "from a host volume";
   ChildProcess run({kBin + "mesos-launch", Spec(R"(  - name: httpd
     resources: { cpus: 0.1, mem: 32 }
     ports: [http]
-    container: { image: )" + image_ + R"( }
+    container:
+      image: )" + image_ + R"(
+      volumes: [{ container_path: /www/extra, host_path: )" + (dir_ / "extra").string() + R"(, mode: ro }]
     command: exec httpd -f -p ${ports.http} -h /www
     health_check: { type: http, port: http, path: /, interval: 1s, timeout: 1s }
   - name: web
@@ -170,6 +176,10 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
       << output;
   EXPECT_EQ(GetServed("http://" + port[1].str() + ":" + port[2].str() + "/").body,
             "hi from the image");
+  EXPECT_EQ(HttpGet(static_cast<std::uint16_t>(std::stoi(port[2].str())), "/extra/note.txt",
+                    port[1].str())
+                .body,
+            "from a host volume");
   // The task's and its executor's cpus (0.1 + 0.05) and mem (32 + 32 MB)
   // are the container's limits.
   const std::vector<std::string> containers = OurContainers(run);
