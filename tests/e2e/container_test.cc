@@ -211,7 +211,8 @@ TEST_F(ContainerRun, TheShippedContainerSpecServesItsUrl) {
   run.Signal(SIGINT);
   EXPECT_EQ(run.WaitForExit(seconds(60)), 0) << run.output();
   EXPECT_TRUE(OurContainers(run).empty());
-  if (tagged) Shell("podman untag " + demo + " >/dev/null 2>&1");
+  // (untag with no name would take every name of the image, the test's too)
+  if (tagged) Shell("podman untag " + demo + " " + demo + " >/dev/null 2>&1");
 }
 
 // SIGKILL gives mesos-launch no chance to stop its containers; they end
