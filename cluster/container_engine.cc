@@ -1,17 +1,18 @@
 #include "cluster/container_engine.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 
 #include "common/atomic_file.h"
-
-extern char** environ;
 
 namespace mlaunch::cluster {
 namespace {
@@ -34,10 +35,11 @@ constexpr char kContainersConf[] =
     "cgroup_manager = \"cgroupfs\"\n"
     "events_logger = \"file\"\n";
 
-// Runs `argv` with `env` and waits; `output` gets its stdout and stderr.
-// The exit status, or -1 when it could not run or ended by a signal.
+// Runs `argv` with `env` and waits, at most `limit` (then it is killed);
+// `output` gets its stdout and stderr. The exit status, or -1 when it could
+// not run, ended by a signal or ran out of time.
 int RunAndWait(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-               std::string& output) {
+               std::chrono::milliseconds limit, std::string& output) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
   posix_spawn_file_actions_t actions;
@@ -60,12 +62,22 @@ int RunAndWait(const std::vector<std::string>& argv, const std::vector<std::stri
     close(pipe_fds[0]);
     return -1;
   }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   char buffer[4096];
-  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd readable{pipe_fds[0], POLLIN, 0};
+    const int ready = left.count() > 0 ? poll(&readable, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {  // out of time (or poll failed): it is not waited for longer
+      kill(pid, SIGKILL);
+      output += "(podman ran out of time)";
       break;
     }
+    const ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
     if (output.size() < 64 * 1024) output.append(buffer, static_cast<size_t>(n));
   }
   close(pipe_fds[0]);
@@ -174,8 +186,12 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
   return out;
 }
 
-ContainerEngine::ContainerEngine(std::string podman, std::string conf, std::string label)
-    : podman_(std::move(podman)), conf_(std::move(conf)), label_(std::move(label)) {}
+ContainerEngine::ContainerEngine(std::string podman, std::string conf, std::string label,
+                                 std::chrono::milliseconds call_limit)
+    : podman_(std::move(podman)),
+      conf_(std::move(conf)),
+      label_(std::move(label)),
+      call_limit_(call_limit) {}
 
 Result<ContainerEngine> ContainerEngine::Find(const std::string& path,
                                               const std::string& work_dir,
@@ -206,7 +222,7 @@ Status ContainerEngine::HasImage(const std::string& image) const {
   std::string output;
   const int code = RunAndWait({podman_, "image", "exists", image},
                               {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                              output);
+                              call_limit_, output);
   if (code == 0) return Status();
   if (code == 1) {
     return Status::InvalidData("image " + image + " is not in podman's local store, and this "
@@ -221,7 +237,7 @@ Status ContainerEngine::Load(const std::string& archive) const {
   std::string output;
   if (RunAndWait({podman_, "load", "--quiet", "--input", archive},
                  {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 output) == 0) {
+                 call_limit_, output) == 0) {
     return Status();
   }
   return Status::InvalidData("podman cannot load the image archive " + archive + ": " +
@@ -246,7 +262,8 @@ std::map<std::string, std::string> ContainerEngine::Environment(
 void ContainerEngine::Remove(const std::string& name) const {
   std::string ignored;
   RunAndWait({podman_, "rm", "--force", "--time=0", "--ignore", name},
-             {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, ignored);
+             {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, call_limit_,
+             ignored);
 }
 
 std::vector<std::string> ContainerEngine::List() const {
@@ -254,7 +271,7 @@ std::vector<std::string> ContainerEngine::List() const {
   std::vector<std::string> names;
   if (RunAndWait({podman_, "ps", "--all", "--filter=label=" + label_, "--format={{.Names}}"},
                  {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 output) != 0) {
+                 call_limit_, output) != 0) {
     return names;
   }
   std::istringstream lines(output);
@@ -268,7 +285,7 @@ std::optional<pid_t> ContainerEngine::InitPid(const std::string& name) const {
   std::string output;
   if (RunAndWait({podman_, "inspect", "--type=container", "--format={{.State.Pid}}", name},
                  {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 output) != 0) {
+                 call_limit_, output) != 0) {
     return std::nullopt;
   }
   try {

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,11 @@
 #include "mesos/v1/mesos.pb.h"
 
 namespace mlaunch::cluster {
+
+// How long one podman call other than `podman run` (image exists, load,
+// rm, ps, inspect) may take by default before it is killed and counts as
+// failed.
+inline constexpr std::chrono::milliseconds kPodmanCallLimit{120'000};
 
 // Where the sandbox appears inside a container, as on a Mesos agent
 // (its --sandbox_directory default); MESOS_SANDBOX says so to the executor.
@@ -60,7 +66,8 @@ class ContainerEngine {
  public:
   // `podman` is the program's path; `conf` the containers.conf our podman
   // calls read (CONTAINERS_CONF: the system's files are never edited).
-  ContainerEngine(std::string podman, std::string conf, std::string label);
+  ContainerEngine(std::string podman, std::string conf, std::string label,
+                  std::chrono::milliseconds call_limit = kPodmanCallLimit);
 
   // podman found on `path` (a PATH value), with the containers.conf written
   // in `work_dir`; or kUnavailable saying what to install.
@@ -93,6 +100,7 @@ class ContainerEngine {
   std::string podman_;
   std::string conf_;
   std::string label_;
+  std::chrono::milliseconds call_limit_;
 };
 
 }  // namespace mlaunch::cluster

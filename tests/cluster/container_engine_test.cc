@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace mlaunch::cluster {
 namespace {
@@ -183,6 +188,66 @@ TEST(ContainerEngine, WithoutPodmanOnThePathItSaysWhatToInstall) {
   EXPECT_EQ(engine.message(),
             "this agent runs container images with podman and runc, and podman is not "
             "installed (Debian: apt-get install podman runc)");
+}
+
+// A stand-in for podman: a script in a fresh directory.
+class FakePodman : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ml-fake-podman-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Script(const std::string& body) {
+    const std::string path = (dir_ / "podman").string();
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(FakePodman, AnImageItDoesNotHaveIsNamedWithHowToPutItThere) {
+  ContainerEngine engine(Script("exit 1"), (dir_ / "containers.conf").string(), "l=1");
+  Status has = engine.HasImage("localhost/app:1");
+  ASSERT_FALSE(has.ok());
+  EXPECT_EQ(has.message(), "image localhost/app:1 is not in podman's local store, and this agent "
+                           "has no registry access: put it there first (podman load -i ARCHIVE, "
+                           "or podman import)");
+  ContainerEngine broken(Script("echo 'storage is locked' >&2; exit 125"),
+                         (dir_ / "containers.conf").string(), "l=1");
+  EXPECT_EQ(broken.HasImage("localhost/app:1").message(),
+            "podman cannot look up image localhost/app:1: storage is locked");
+}
+
+// A podman call that hangs is killed at the engine's limit and counts as
+// failed; the agent's lock is not held for ever.
+TEST_F(FakePodman, ACallThatHangsIsKilledAtTheLimit) {
+  const std::filesystem::path started = dir_ / "started";
+  ContainerEngine engine(Script("touch '" + started.string() + "'; exec sleep 600"),
+                         (dir_ / "containers.conf").string(), "l=1",
+                         std::chrono::milliseconds(200));
+  Status has = engine.HasImage("localhost/app:1");
+  ASSERT_FALSE(has.ok());
+  EXPECT_TRUE(std::filesystem::exists(started));
+  EXPECT_NE(has.message().find("ran out of time"), std::string::npos) << has.message();
+  EXPECT_TRUE(engine.List().empty());
+  EXPECT_EQ(engine.InitPid("c1"), std::nullopt);
+}
+
+TEST_F(FakePodman, FindWritesTheContainersConfItsCallsRead) {
+  Script("exit 0");
+  auto engine = ContainerEngine::Find("/nonexistent:" + dir_.string(), dir_.string(), "l=1");
+  ASSERT_TRUE(engine.ok()) << engine.message();
+  std::ifstream conf(dir_ / "containers.conf");
+  std::stringstream text;
+  text << conf.rdbuf();
+  EXPECT_NE(text.str().find("default_ulimits = []"), std::string::npos);
+  EXPECT_NE(text.str().find("runtime = \"runc\""), std::string::npos);
+  EXPECT_EQ(engine->Environment({{"A", "1"}}).at("CONTAINERS_CONF"),
+            (dir_ / "containers.conf").string());
 }
 
 }  // namespace
