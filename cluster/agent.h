@@ -11,11 +11,11 @@
 // child processes (docs/embedded-cluster.md, "Agents"): one
 // sandbox per run under
 //   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
-// with `stdout` and `stderr` files, the environment of §3.2 and nothing of
+// with `stdout` and `stderr` files, the environment of docs/mesos-protocol.md ("The executor's environment") and nothing of
 // the cluster's own, each executor in a process group of its own.
 //
 // Tasks wait on the agent until their executor SUBSCRIBEs, then go out as
-// LAUNCH after SUBSCRIBED. Executor UPDATEs are validated (§3.4), reported
+// LAUNCH after SUBSCRIBED. Executor UPDATEs are validated (docs/mesos-protocol.md, "The executor API"), reported
 // through Reports::status_update and then ACKNOWLEDGED to the executor. KILL
 // and SHUTDOWN from the master become executor events; SHUTDOWN is followed,
 // after the grace period, by SIGKILL of the process group. An executor that
@@ -35,7 +35,7 @@
 // A re-SUBSCRIBE replaces the stream; its unacknowledged updates are
 // forwarded when new and acknowledged on the new stream.
 //
-// Checkpointing and recovery (§3.6). For a framework with
+// Checkpointing and recovery (docs/embedded-cluster.md). For a framework with
 // FrameworkInfo.checkpoint the agent checkpoints each executor it starts and
 // every change of its tasks (cluster/agent_checkpoint.h), written behind its
 // lock by a CheckpointWriter; an executor's update is acknowledged to it
@@ -71,7 +71,7 @@
 // agent makes for each (cluster/command_executor.h): executor id = task id,
 // Options::launcher_dir's mesos-launch-executor started as any executor is,
 // the task's URIs fetched and environment given to it. Its end is not
-// reported through Reports::executor_terminated (no FAILURE, §3.7).
+// reported through Reports::executor_terminated (no FAILURE, as from a Mesos agent).
 //
 // Not yet: LAUNCH_GROUP, ftp/hdfs/s3 URIs, executor heartbeats.
 //

@@ -20,7 +20,7 @@
 //
 // The agent tells such an executor from a custom one by its tasks (one of
 // them has TaskInfo.command) and reports no executor termination for it:
-// the scheduler gets no FAILURE (§3.7).
+// the scheduler gets no FAILURE (as from a Mesos agent).
 #ifndef MLAUNCH_CLUSTER_COMMAND_EXECUTOR_H_
 #define MLAUNCH_CLUSTER_COMMAND_EXECUTOR_H_
 

@@ -1,6 +1,6 @@
 // Master: the embedded Mesos master on the network. It serves
 //   POST /api/v1/scheduler and /master/api/v1/scheduler (v1 Scheduler API,
-//        status codes in the order a Mesos master evaluates them, §1.3),
+//        status codes in the order a Mesos master evaluates them),
 //   POST /api/v1 and /master/api/v1: of the operator API only
 //        MARK_AGENT_GONE (MasterCore::MarkAgentGone; the agent is then
 //        forgotten), with the same HTTP Basic authentication,
@@ -18,7 +18,7 @@
 // decides (mesos-launch-cluster --zk); then it starts with no leader known
 // and is told the outcome through SetLeadership(). Only the leader serves
 // the scheduler endpoint. Another master answers 307 with
-// `Location: //<leader host:port><request path>` (the reference's §1.8), or
+// `Location: //<leader host:port><request path>` (as a Mesos master redirects), or
 // 503 "No leader elected" while none is known; a leader that stops leading
 // ends every subscription stream, so schedulers go and find the new one.
 // The embedded master keeps no replicated registry: a new leader learns

@@ -1,5 +1,5 @@
 // The mesos-launch command line: parses flags (cxxopts) and runs --check,
-// --plan, --schema or a spec. Returns the process exit code (DESIGN.md):
+// --plan, --schema or a spec. Returns the process exit code (docs/running.md, "Exit codes"):
 // 0 ok, 1 invalid spec, 2 cannot connect, 64 usage error. Writes only to
 // `out` and `err`, so tests can drive it whole.
 #ifndef MLAUNCH_LAUNCHER_CLI_H_

@@ -47,7 +47,7 @@ class Driver {
   Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
          MasterClient::Options client_options, DriverOptions options, std::ostream& out);
 
-  // Runs the spec; returns the exit code (DESIGN.md).
+  // Runs the spec; returns the exit code (docs/running.md, "Exit codes").
   int Run();
   // Asks the run to stop (SIGINT, SIGTERM); a second request tears down at once.
   void RequestStop();

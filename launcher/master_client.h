@@ -1,5 +1,5 @@
 // MasterClient: the scheduler's connection to a Mesos master over the v1
-// HTTP Scheduler API (mesos-v1-reference.md §1, §2.13). Transport only: it
+// HTTP Scheduler API (docs/mesos-protocol.md, "Event streams (RecordIO)"). Transport only: it
 // subscribes, decodes the event stream and sends calls; what to send is the
 // scheduler core's business.
 //

@@ -1227,7 +1227,7 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   EXPECT_TRUE(first.WaitForEnd());
 }
 
-// ----- checkpointing and recovery (§3.6) ----------------------------------
+// ----- checkpointing and recovery -----------------------------------------
 
 std::filesystem::path CheckpointFile(const std::filesystem::path& work_dir) {
   return work_dir / "meta/slaves/S0/frameworks/F1/executors/E1/executor.json";

@@ -1,4 +1,4 @@
-// The default size of an agent (mesos-v1-reference.md §8): the pure rule,
+// The default size of an agent (docs/embedded-cluster.md): the pure rule,
 // and the machine as read from /proc and statvfs.
 #include "cluster/machine.h"
 

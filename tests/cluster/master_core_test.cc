@@ -538,7 +538,7 @@ TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
   }
 }
 
-// TaskInfo.limits (§2.3): cpus and mem only, never below the request, and
+// TaskInfo.limits: cpus and mem only, never below the request, and
 // only on an agent with TASK_RESOURCE_LIMITS; TASK_ERROR otherwise.
 TEST_F(MasterCoreTest, TaskLimitsAreValidatedAsMesosDoes) {
   mesos::v1::AgentInfo info;

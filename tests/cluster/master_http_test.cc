@@ -5,7 +5,7 @@
 #include "cluster/master_http.h"
 
 // clang-format off
-#include <utility>  // before asio: see DESIGN.md
+#include <utility>  // before asio: Boost 1.74's asio needs it first under GCC 12, C++20
 // clang-format on
 
 #include <gtest/gtest.h>
@@ -696,7 +696,7 @@ TEST_F(MasterHttpTest, UnacknowledgedUpdateIsSentAgainAfterReconnecting) {
   EXPECT_EQ(update.update().status().uuid(), running.uuid());
 }
 
-// The calls of §2.6-§2.12 over the wire: each answers 202 with an empty
+// The other scheduler calls over the wire: each answers 202 with an empty
 // body, and what it does shows as events on the stream or as requests to
 // the agent.
 class MasterCallsTest : public MasterHttpTest {
@@ -921,7 +921,7 @@ TEST_F(MasterHttpTest, RecoveringMasterAnswers503UntilRecoveryIsOver) {
   EXPECT_EQ(reply.status, 503);
   EXPECT_NE(reply.body.find("still recovering"), std::string::npos) << reply.body;
   EXPECT_EQ(reply.Header("content-type"), "text/plain; charset=utf-8");
-  // Before the method check (§1.3 order).
+  // Before the method check (the order a Mesos master checks in).
   EXPECT_EQ(Exchange(Request("GET", "/api/v1/scheduler", {}, "")).status, 503);
   master_->FinishRecovery();
   RawClient stream(master_->port());
@@ -971,7 +971,7 @@ TEST_F(MasterHttpTest, HealthAndStateAnswerGet) {
   EXPECT_EQ(Exchange(Request("GET", "/nowhere", {}, "")).status, 404);
 }
 
-// UPDATE_FRAMEWORK is synchronous (§2.15): 200 with an empty body once
+// UPDATE_FRAMEWORK is synchronous: 200 with an empty body once
 // applied, 400 with the reason for a change Mesos does not allow.
 TEST_F(MasterHttpTest, UpdateFrameworkIs200WhenAppliedAnd400ForAChangedUser) {
   RawClient stream(master_->port());

@@ -5,7 +5,7 @@
 #include "common/http_server.h"
 
 // clang-format off
-#include <utility>  // before asio: see DESIGN.md
+#include <utility>  // before asio: Boost 1.74's asio needs it first under GCC 12, C++20
 // clang-format on
 
 #include <gtest/gtest.h>
@@ -829,7 +829,7 @@ TEST(HttpServer, StopEndsOpenStreamsAndClosesConnections) {
   server->Stop();  // idempotent
 }
 
-// RFC 9110 §9.3.2: a HEAD response carries the GET's Content-Length and no
+// RFC 9110, section 9.3.2: a HEAD response carries the GET's Content-Length and no
 // body. The GET that follows on the same connection proves no stray body
 // bytes were sent.
 TEST(HttpServer, HeadGetsTheContentLengthOfTheBodyButNotTheBody) {

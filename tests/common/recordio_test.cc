@@ -69,7 +69,7 @@ TEST(RecordIODecoder, DecodesTheReferenceExample) {
 }
 
 TEST(RecordIODecoder, DecodesProtobufHeartbeatExactBytes) {
-  // mesos-v1-reference.md §1.4: Event{type: HEARTBEAT} on the wire is
+  // docs/mesos-protocol.md, "Event streams (RecordIO)": Event{type: HEARTBEAT} is
   // 32 0A 08 08; the executor's HEARTBEAT (type 9) is "2\n\x08\x09".
   Decoded d = DecodeWhole("\x32\x0a\x08\x08"s + "2\n\x08\x09"s);
   EXPECT_TRUE(d.status.ok()) << d.status.message();

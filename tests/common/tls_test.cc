@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 
 // clang-format off
-#include <utility>  // before asio: see DESIGN.md
+#include <utility>  // before asio: Boost 1.74's asio needs it first under GCC 12, C++20
 // clang-format on
 
 #include <gtest/gtest.h>

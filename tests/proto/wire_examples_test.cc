@@ -1,5 +1,5 @@
 // Checks that our proto2 subset of the Mesos v1 API produces exactly the wire
-// bytes listed in §10 of mesos-v1-reference.md, and basic proto2 behaviour
+// bytes worked out by hand from Mesos' field numbers below, and basic proto2 behaviour
 // (unknown-field preservation, required-field enforcement) we rely on.
 
 #include <cctype>
@@ -186,7 +186,7 @@ TEST(WireExamples, ScalarResourceWithRole) {
       Serialize(resource));
 }
 
-// proto2 defaults our code relies on (§0 rule 4).
+// proto2 defaults our code relies on.
 TEST(WireExamples, Proto2Defaults) {
   mesos::v1::TaskStatus status;
   EXPECT_EQ(mesos::v1::TASK_STAGING, status.state());
