@@ -222,6 +222,16 @@ TEST_F(FakePodman, AnImageItDoesNotHaveIsNamedWithHowToPutItThere) {
             "podman cannot look up image localhost/app:1: storage is locked");
 }
 
+TEST_F(FakePodman, AnArchiveItCannotLoadIsNamedWithPodmansReason) {
+  ContainerEngine engine(Script("echo 'Error: payload does not match any of the supported image "
+                                "formats' >&2; exit 125"),
+                         (dir_ / "containers.conf").string(), "l=1");
+  Status loaded = engine.Load("/sandbox/site.tar");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.message(), "podman cannot load the image archive /sandbox/site.tar: Error: "
+                              "payload does not match any of the supported image formats");
+}
+
 // A podman call that hangs is killed at the engine's limit and counts as
 // failed; the agent's lock is not held for ever.
 TEST_F(FakePodman, ACallThatHangsIsKilledAtTheLimit) {

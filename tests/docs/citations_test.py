@@ -77,9 +77,9 @@ def self_test():
         with open(os.path.join(root, "README.md"), "w") as f:
             f.write("docs/guide.md\n")
         with open(os.path.join(root, "src", "a.cc"), "w") as f:
-            f.write("// docs/guide.md, \"Guide\"\n// as DESIGN.md says\n// see \u00a73.2\n")
+            f.write("// docs/guide.md, \"Guide\"\n// as notes-elsewhere.md says\n// see \u00a73.2\n")
         found = problems(root)
-        expected = ["src/a.cc:2: cites DESIGN.md, which is not in the repository",
+        expected = ["src/a.cc:2: cites notes-elsewhere.md, which is not in the repository",
                     "src/a.cc:3: cites a section by number (\u00a7); name it instead"]
         if found != expected:
             print("self-test: expected %r, got %r" % (expected, found))

@@ -344,6 +344,13 @@ TEST(Cli, HelpVersionAndSchema) {
   CliRun version = Cli({"--version"}, w);
   EXPECT_EQ(version.code, kExitOk);
   EXPECT_EQ(version.out, ThisBuild().VersionText("mesos-launch"));
+  CliRun man = Cli({"--spec-reference=man"}, w);
+  EXPECT_EQ(man.code, kExitOk);
+  EXPECT_EQ(man.out.rfind(".TP\n", 0), 0u);
+  CliRun bogus = Cli({"--spec-reference=html"}, w);
+  EXPECT_EQ(bogus.code, kExitUsage);
+  EXPECT_EQ(bogus.err, "mesos-launch: --spec-reference is markdown (the default) or man, not "
+                       "'html'\n");
   CliRun schema = Cli({"--schema"}, w);
   EXPECT_EQ(nlohmann::json::parse(schema.out)["title"], "mesos-launch spec, version 1");
 }

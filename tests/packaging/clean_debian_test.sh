@@ -17,6 +17,7 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
+source "$(dirname "$0")/classic_job.sh"
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || fail "needs debootstrap (apt-get install debootstrap)"
 
@@ -55,16 +56,7 @@ in_root sh -c 'mesos-launch --check /usr/share/doc/mesos-launch/examples/*.yaml'
 
 in_root mesos-launch /usr/share/doc/mesos-launch/examples/webserver.yaml >"$work/run.log" 2>&1 &
 pid=$!
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -o 'serving http://[0-9.:]*/' "$work/run.log" | head -1 | cut -d' ' -f2)"
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "mesos-launch ended: $(cat "$work/run.log")"
-  sleep 0.1
-done
-[ -n "$url" ] || fail "no 'serving' line in 60 s: $(cat "$work/run.log")"
-body="$(curl -fsS --max-time 10 "$url")" || fail "GET $url failed"
-[ "$body" = "Hello from Server" ] || fail "$url answered '$body'"
+expect_hello_from_server "$work/run.log" "$pid"
 kill -INT "$(pgrep -P "$pid" -x mesos-launch || echo "$pid")"
 wait "$pid"
 rc=$?

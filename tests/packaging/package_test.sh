@@ -29,6 +29,7 @@ source_dir="$(cd "${1:?usage: package_test.sh SOURCE_DIR BUILD_DIR}" && pwd)"
 build_dir="$(cd "${2:?usage: package_test.sh SOURCE_DIR BUILD_DIR}" && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../fakes/ci.sh"
+source "$here/classic_job.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -111,16 +112,7 @@ grep -q '\$schema=../../../mesos-launch/mesos-launch.schema.json' "$examples/web
   "$(command -v strace)" -f -qq -e trace=execve,open,openat,stat,newfstatat,access -o "$work/trace" \
   mesos-launch "$examples/webserver.yaml" >"$work/run.log" 2>&1) &
 launcher_pid=$!  # strace's, which exits as mesos-launch does
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -o 'serving http://[0-9.:]*/' "$work/run.log" | head -1 | cut -d' ' -f2)"
-  [ -n "$url" ] && break
-  kill -0 "$launcher_pid" 2>/dev/null || fail "mesos-launch ended: $(cat "$work/run.log")"
-  sleep 0.1
-done
-[ -n "$url" ] || fail "no 'serving' line in 60 s: $(cat "$work/run.log")"
-body="$(curl -fsS --max-time 10 "$url")" || fail "GET $url failed"
-[ "$body" = "Hello from Server" ] || fail "$url answered '$body'"
+expect_hello_from_server "$work/run.log" "$launcher_pid"
 kill -INT "$(pgrep -P "$launcher_pid" -x mesos-launch)" || fail "no mesos-launch under strace"
 wait "$launcher_pid"
 rc=$?
