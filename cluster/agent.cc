@@ -23,6 +23,7 @@
 #include "cluster/agent_process.h"
 #include "cluster/command_executor.h"
 #include "cluster/fetch.h"
+#include "cluster/files_http.h"
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
@@ -31,7 +32,6 @@
 #include "common/json_text.h"
 #include "common/random_ids.h"
 #include "common/recordio.h"
-#include "common/url_query.h"
 
 namespace mlaunch::cluster {
 
@@ -544,8 +544,10 @@ void LocalAgent::AttachReports(Master& master, const std::string& id) {
                                      std::string data) {
     m->ExecutorMessage(id, framework_id, executor_id, std::move(data));
   };
+  std::vector<std::string> origins = master.PageOrigins();
   std::lock_guard<std::mutex> lock(mutex_);
   reports_ = std::move(reports);
+  page_origins_ = std::move(origins);
   attached_ = true;
   Wake();  // the worker may now tick
 }
@@ -1180,78 +1182,19 @@ void LocalAgent::Forward(const Reports& reports,
   }
 }
 
-HttpServer::Response LocalAgent::ServeFile(const HttpServer::Request& request) {
-  if (request.method != "GET" && request.method != "HEAD") {
-    auto response = HttpServer::Response::Text(405, "only GET reads files here\n");
-    response.headers.Set("Allow", "GET, HEAD");
-    return response;
-  }
-  const std::map<std::string, std::string> query = QueryParameters(request.target);
-  auto number = [&query](const char* name, std::int64_t fallback) -> std::optional<std::int64_t> {
-    auto it = query.find(name);
-    if (it == query.end()) return fallback;
-    if (it->second.empty() || it->second.size() > 12 ||
-        it->second.find_first_not_of("0123456789") != std::string::npos) {
-      return std::nullopt;
-    }
-    return std::stoll(it->second);
-  };
-  const std::optional<std::int64_t> offset = number("offset", 0);
-  const std::optional<std::int64_t> length = number("length", kMaxFileReadBytes);
-  if (!offset || !length) {
-    return HttpServer::Response::Text(400, "offset and length must be whole numbers\n");
-  }
-  // /frameworks/<framework>/executors/<executor>/runs/latest/<stdout|stderr>,
-  // split by hand (a regex on a long hostile path could exhaust the stack).
-  const std::string virtual_path = query.count("path") ? query.at("path") : "";
-  auto not_found = [&virtual_path] {
-    return HttpServer::Response::Text(404, "no such file: '" + virtual_path.substr(0, 200) +
-                                               "'\n");
-  };
-  std::vector<std::string> parts;
-  for (std::size_t at = 0; at < virtual_path.size() && parts.size() <= 7;) {
-    const std::size_t slash = virtual_path.find('/', at + 1);
-    parts.push_back(virtual_path.substr(at + 1, slash == std::string::npos ? slash : slash - at - 1));
-    at = slash == std::string::npos ? virtual_path.size() : slash;
-  }
-  if (virtual_path.empty() || virtual_path[0] != '/' || parts.size() != 7 ||
-      parts[0] != "frameworks" || !IsDirectoryName(parts[1]) || parts[2] != "executors" ||
-      !IsDirectoryName(parts[3]) || parts[4] != "runs" || parts[5] != "latest" ||
-      (parts[6] != "stdout" && parts[6] != "stderr")) {
-    return not_found();
-  }
-  std::string agent_id;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    agent_id = info_.id().value();
-  }
-  if (agent_id.empty()) return not_found();
-  const std::filesystem::path file = std::filesystem::path(options_.work_dir) / "slaves" /
-                                     agent_id / "frameworks" / parts[1] / "executors" / parts[3] /
-                                     "runs" / "latest" / parts[6];
-  // The task owns its sandbox and may have put a symlink or a FIFO where
-  // its output was: only a regular file is read, never through a link.
-  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return not_found();
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return not_found();
-  }
-  std::string data(static_cast<std::size_t>(std::min(*length, kMaxFileReadBytes)), '\0');
-  const ssize_t got = ::pread(fd, data.data(), data.size(), static_cast<off_t>(*offset));
-  ::close(fd);
-  data.resize(static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-  const nlohmann::json body = {{"data", data}, {"offset", *offset}};
-  auto response = HttpServer::Response::Text(
-      200, JsonText(body));
-  response.headers.Set("Content-Type", "application/json");
-  return response;
-}
-
 HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string_view path = request.path();
-  if (path == "/files/read") return ServeFile(request);
+  if (IsFilesEndpoint(path)) {
+    std::string agent_dir;
+    std::vector<std::string> origins;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // Before the agent has an id, nothing names a sandbox of it.
+      if (!info_.id().value().empty()) agent_dir = options_.work_dir + "/slaves/" + info_.id().value();
+      origins = page_origins_;
+    }
+    return ServeFiles(SandboxFiles(agent_dir), request, origins);
+  }
   if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
     return Empty(404);
   }

@@ -1,10 +1,10 @@
 // LocalAgent: an embedded Mesos agent on its own loopback address. It
 // serves the v1 Executor API on POST /api/v1/executor and
 // /slave(1)/api/v1/executor (status codes as docs/embedded-cluster.md lists them),
-// and, as Mesos agents do, GET /files/read?path=P&offset=N&length=N with
-// {"data", "offset"} for the executors' output: P only of the form
-// /frameworks/<fw>/executors/<id>/runs/latest/(stdout|stderr), at most
-// kMaxFileReadBytes a read, no authentication (a Mesos agent's default)
+// and, as Mesos agents do, the sandboxes' files: GET /files/browse and
+// /files/read, and the operator calls LIST_FILES and READ_FILE on POST
+// /api/v1 (cluster/files_http.h), with no authentication (a Mesos agent's
+// default).
 // Executor calls must carry the token the agent gave that executor
 // (cluster/executor_token.h; 401/403 otherwise), unless
 // Options::authenticate_executors is off. It runs custom executors as real
@@ -106,6 +106,7 @@
 #include "cluster/executor_token.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
+#include "cluster/sandbox_files.h"
 #include "cluster/sandbox_gc.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
@@ -113,9 +114,6 @@
 #include "mesos/v1/executor/executor.pb.h"
 
 namespace mlaunch::cluster {
-
-// The most /files/read returns at once (and without a `length`).
-inline constexpr std::int64_t kMaxFileReadBytes = 64 * 1024;
 
 class LocalAgent : public Agent {
  public:
@@ -262,7 +260,6 @@ class LocalAgent : public Agent {
   bool DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const;
   bool RecoveringLocked() const;
   HttpServer::Response Serve(const HttpServer::Request& request);
-  HttpServer::Response ServeFile(const HttpServer::Request& request);
   void WorkLoop();
   // REQUIRES: mutex_ held (all four).
   void Process(const AgentRequest& request, Work& work);
@@ -325,6 +322,9 @@ class LocalAgent : public Agent {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
       executors_;  // by (framework id, executor id)
   bool attached_ = false;  // Tick() waits for somewhere to report to
+  // Where the master's status page comes from (Master::PageOrigins()): it
+  // may read the sandboxes' files from a browser.
+  std::vector<std::string> page_origins_;
   SandboxGc gc_;                   // guarded by mutex_
   std::size_t recovered_ = 0;      // executors found in checkpoints
   std::size_t resubscribed_ = 0;   // of those, subscribed again

@@ -212,4 +212,8 @@ Status DecodeCall(std::string_view body, bool json, Message* call) {
   return Status::Ok();
 }
 
+std::string EncodeMessage(const Message& message, bool json) {
+  return json ? JsonText(ProtoToJson(message)) : message.SerializeAsString();
+}
+
 }  // namespace mlaunch::cluster

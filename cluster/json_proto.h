@@ -39,6 +39,9 @@ Status DecodeCall(std::string_view body, bool json, google::protobuf::Message* c
 // 'value' cannot hold a JSON number".
 Status MergeFromJson(const nlohmann::json& object, google::protobuf::Message* message);
 
+// An answer's body: ProtoToJson's text when `json`, else the protobuf bytes.
+std::string EncodeMessage(const google::protobuf::Message& message, bool json);
+
 }  // namespace mlaunch::cluster
 
 #endif  // MLAUNCH_CLUSTER_JSON_PROTO_H_

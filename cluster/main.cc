@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("zk-session-timeout", "seconds of the ZooKeeper session that holds the master's node",
        cxxopts::value<double>()->default_value("10"))
-      ("heartbeat-interval", "seconds between HEARTBEAT events to schedulers",
+      ("heartbeat-interval", "seconds between HEARTBEAT events to schedulers and operator streams",
        cxxopts::value<double>()->default_value("15"))
       ("launcher-dir",
        "directory of mesos-launch-executor, the command executor of tasks with only a "
@@ -302,6 +302,8 @@ int main(int argc, char** argv) {
   master_options.port = static_cast<std::uint16_t>(port);
   master_options.heartbeat_interval = static_cast<mlaunch::cluster::Millis>(heartbeat * 1000);
   master_options.elected = zk.has_value();
+  master_options.git_sha = std::string(mlaunch::ThisBuild().commit);
+  master_options.build_version = mlaunch::ThisBuild().Full();
   master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
   if (args.count("credentials")) {
     const std::string path = args["credentials"].as<std::string>();
@@ -454,6 +456,7 @@ int main(int argc, char** argv) {
                  command_executor);
   }
   std::cout << "master listening on " << master->url() << std::endl;
+  std::cout << "status page: " << master->url() << "/" << std::endl;
 
   // The election, once the agents are in: the detector's session holds our
   // node, and every change of leader tells the master how to act.

@@ -479,6 +479,7 @@ void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
 }
 
 void MasterCore::Complete(Framework& framework, Task task) {
+  ++completed_counts_[task.state];
   framework.completed_tasks.push_back(std::move(task));
   while (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
     framework.completed_tasks.pop_front();
@@ -1158,11 +1159,20 @@ MasterView MasterCore::View() const {
     f.info = framework.info;
     f.connected = framework.connected;
     f.active = framework.connected;
+    auto latest = [](const Task& task) -> std::optional<mesos::v1::TaskStatus> {
+      if (!task.latest.has_task_id()) return std::nullopt;
+      return task.latest;
+    };
     for (const auto& [id, task] : framework.tasks) {
-      f.tasks.push_back({task.info, task.state});
+      f.tasks.push_back({task.info, task.state, latest(task), false});
     }
     for (const Task& task : framework.completed_tasks) {
-      f.tasks.push_back({task.info, task.state});
+      f.tasks.push_back({task.info, task.state, latest(task), true});
+    }
+    for (const auto& [agent_id, executors] : framework.executors) {
+      for (const auto& [executor_id, executor] : executors) {
+        f.executors.push_back({agent_id, executor.info});
+      }
     }
     for (const auto& [id, offer] : offers_) {
       if (offer.offer.framework_id().value() == framework.info.id().value()) {
@@ -1182,6 +1192,7 @@ MasterView MasterCore::View() const {
   for (const auto& [id, agent] : agents_) {
     view.agents.push_back({agent.info, used[id], offered[id]});
   }
+  view.completed_counts = completed_counts_;
   return view;
 }
 

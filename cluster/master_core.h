@@ -113,10 +113,14 @@ struct CallRejection {
   std::string body;
 };
 
-// Read-only views for GET /master/state.
+// Read-only views for GET /master/state and the operator API.
 struct TaskView {
   mesos::v1::TaskInfo info;
   mesos::v1::TaskState state;
+  // The newest update received (unset before the first), and whether the
+  // task is completed: terminal with every update acknowledged.
+  std::optional<mesos::v1::TaskStatus> latest = std::nullopt;
+  bool completed = false;
 };
 // An executor an agent still has when it re-registers (the cluster started
 // again with the same work dir), with its tasks and their latest states.
@@ -126,12 +130,17 @@ struct RecoveredExecutor {
   std::vector<TaskView> tasks;
 };
 
+struct ExecutorView {
+  std::string agent_id;
+  mesos::v1::ExecutorInfo info;
+};
 struct FrameworkView {
   mesos::v1::FrameworkInfo info;
   bool connected;
   bool active;
   std::vector<TaskView> tasks;
   std::vector<mesos::v1::Offer> offers;
+  std::vector<ExecutorView> executors;
 };
 struct AgentView {
   mesos::v1::AgentInfo info;
@@ -142,6 +151,9 @@ struct MasterView {
   std::vector<FrameworkView> frameworks;
   std::vector<FrameworkView> completed_frameworks;
   std::vector<AgentView> agents;
+  // Tasks completed since the master started, by their last state: counted
+  // as they complete, so the tasks the views forget still count.
+  std::map<mesos::v1::TaskState, std::uint64_t> completed_counts;
 };
 
 // What an agent can do beyond the basics (Mesos' agent capabilities, sent
@@ -358,6 +370,7 @@ class MasterCore {
   // Keeps an ended task, forgetting the oldest beyond the limit.
   void Complete(Framework& framework, Task task);
   std::map<std::string, Agent> agents_;
+  std::map<mesos::v1::TaskState, std::uint64_t> completed_counts_;
   std::set<std::string> gone_agents_;  // marked gone by the operator
   std::map<std::string, OutstandingOffer> offers_;
   RefusalFilters filters_;

@@ -6,6 +6,7 @@
 
 #include "cluster/json_proto.h"
 #include "cluster/state_json.h"
+#include "cluster/status_page.h"
 #include "common/json_text.h"
 #include "common/random_ids.h"
 #include "common/recordio.h"
@@ -73,6 +74,7 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
   core.status_update_retry_min = self->options_.status_update_retry_min;
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
+    self->started_at_ = self->Now();
     self->core_ = std::make_unique<MasterCore>(std::move(core));
     for (const std::string& gone : self->options_.gone_agents) self->core_->RememberGoneAgent(gone);
     self->server_ = std::move(server).value();
@@ -121,6 +123,7 @@ std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip,
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string id = core_->AddAgent(std::move(info), std::move(ip));
   agents_[id] = agent;
+  Publish();
   wake_.notify_all();
   return id;
 }
@@ -147,7 +150,9 @@ void Master::SetLeadership(Leadership leadership) {
     if (!was_leading || leadership_.role == Leadership::Role::kLeading) return;
     // No longer the leader: the subscriptions end here; StreamEnded() tells
     // the core each framework disconnected.
-    for (auto& [id, stream] : streams_) ending.push_back(stream.stream);
+    for (const auto* streams : {&streams_, &operator_streams_}) {
+      for (const auto& [id, stream] : *streams) ending.push_back(stream.stream);
+    }
   }
   for (const auto& stream : ending) stream->Close();
 }
@@ -204,7 +209,54 @@ void Master::Deliver(const MasterOutput& output) {
     auto it = agents_.find(agent_id);
     if (it != agents_.end() && it->second != nullptr) it->second->Handle(request);
   }
+  Publish();
   wake_.notify_all();  // the core changed: the ticker looks at what is due next
+}
+
+OperatorFacts Master::Facts() const {
+  OperatorFacts facts;
+  facts.master = core_->master_info();
+  facts.version.set_version(facts.master.version());
+  if (!options_.git_sha.empty()) facts.version.set_git_sha(options_.git_sha);
+  facts.started_at = started_at_;
+  facts.now = Now();
+  facts.elected = leadership_.role == Leadership::Role::kLeading;
+  return facts;
+}
+
+void Master::Publish() {
+  if (operator_streams_.empty()) return;
+  MasterView now = core_->View();
+  for (const auto& event : OperatorChanges(published_, now, core_->master_info())) {
+    for (auto& [id, stream] : operator_streams_) {
+      stream.stream->Write(RecordIOEncode(EncodeMessage(event, stream.json)));
+    }
+  }
+  published_ = std::move(now);
+}
+
+void Master::HeartbeatOperators() {
+  mesos::v1::master::Event heartbeat;
+  heartbeat.set_type(mesos::v1::master::Event::HEARTBEAT);
+  for (auto& [id, stream] : operator_streams_) {
+    stream.stream->Write(RecordIOEncode(EncodeMessage(heartbeat, stream.json)));
+  }
+  next_operator_heartbeat_ = Now() + options_.heartbeat_interval;
+}
+
+std::vector<std::string> Master::PageOrigins() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!server_) return {};
+  const std::string scheme = options_.tls_cert_file.empty() ? "http://" : "https://";
+  const std::string port = ":" + std::to_string(server_->port());
+  std::vector<std::string> origins;
+  for (const std::string& host : {options_.address, options_.hostname, std::string("localhost")}) {
+    const std::string origin = scheme + host + port;
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+      origins.push_back(origin);
+    }
+  }
+  return origins;
 }
 
 void Master::StreamEnded(const std::string& stream_id) {
@@ -222,14 +274,18 @@ void Master::TickLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     Deliver(core_->Tick(Now()));
+    if (!operator_streams_.empty() && Now() >= next_operator_heartbeat_) HeartbeatOperators();
     if (custom_clock_) {
       wake_.wait_for(lock, std::chrono::milliseconds(period));
       continue;
     }
-    // Otherwise sleep until the core has something due; whatever changes
-    // the core (a call, an agent, a report) wakes this thread through
-    // Deliver(), and it looks again.
-    const std::optional<Millis> next = core_->NextTick();
+    // Otherwise sleep until the core has something due (or an operator
+    // stream its heartbeat); whatever changes the core (a call, an agent, a
+    // report) wakes this thread through Deliver(), and it looks again.
+    std::optional<Millis> next = core_->NextTick();
+    if (!operator_streams_.empty()) {
+      next = std::min(next.value_or(next_operator_heartbeat_), next_operator_heartbeat_);
+    }
     if (!next) {
       wake_.wait(lock);
     } else if (const Millis wait = *next - Now(); wait > 0) {
@@ -244,6 +300,13 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
     return Scheduler(request);
   }
   if (path == "/api/v1" || path == "/master/api/v1") return Operator(request);
+  if (auto answer = ServeReadOnly(path)) {
+    if (request.method == "GET" || request.method == "HEAD") return *answer;
+    auto response = HttpServer::Response::Text(
+        405, "this endpoint takes GET or HEAD, not " + request.method);
+    response.headers.Set("Allow", "GET, HEAD");
+    return response;
+  }
   const bool state = path == "/master/state" || path == "/state" ||
                      path == "/master/state.json" || path == "/state.json";
   const bool health = path == "/health" || path == "/master/health";
@@ -258,6 +321,40 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   HttpServer::Response response;
   response.headers.Set("Content-Type", "application/json");
   response.body = StateText();
+  return response;
+}
+
+std::optional<HttpServer::Response> Master::ServeReadOnly(std::string_view path) {
+  if (const StatusPageFile* file = FindStatusPageFile(path)) {
+    HttpServer::Response response;
+    response.headers.Set("Content-Type", std::string(file->media_type) + "; charset=utf-8");
+    response.headers.Set("Cache-Control", "no-cache");
+    response.headers.Set("X-Content-Type-Options", "nosniff");
+    // Scripts and styles of its own only; it talks to this master and
+    // reads files from the agents (other ports), nothing else.
+    response.headers.Set("Content-Security-Policy",
+                         "default-src 'self'; connect-src 'self' http: https:; "
+                         "img-src 'self' data:; frame-ancestors 'none'");
+    response.body = std::string(file->body);
+    return response;
+  }
+  const bool metrics = path == "/metrics/snapshot";
+  const bool version = path == "/version" || path == "/master/version";
+  if (!metrics && !version) return std::nullopt;
+  nlohmann::json body;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const OperatorFacts facts = Facts();
+    if (metrics) {
+      body = MetricsJson(OperatorMetrics(core_->View(), facts));
+    } else {
+      body = ProtoToJson(facts.version);
+      if (!options_.build_version.empty()) body["mesos_launch_version"] = options_.build_version;
+    }
+  }
+  HttpServer::Response response;
+  response.headers.Set("Content-Type", kJsonMedia);
+  response.body = JsonText(body);
   return response;
 }
 
@@ -325,10 +422,66 @@ HttpServer::Response Master::Operator(const HttpServer::Request& request) {
   if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
     return HttpServer::Response::Text(400, decoded.message());
   }
-  if (call.type() != mesos::v1::master::Call::MARK_AGENT_GONE) {
-    return HttpServer::Response::Text(
-        501, "Only MARK_AGENT_GONE of the operator API is supported by the embedded master");
+  if (call.type() == mesos::v1::master::Call::MARK_AGENT_GONE) return MarkAgentGone(call);
+  const auto answer_json = StreamIsJson(request.headers.Get("Accept"));
+  if (const auto* refused = std::get_if<HttpRefusal>(&answer_json)) {
+    return HttpServer::Response::Text(refused->status, refused->message);
   }
+  const bool json = std::get<bool>(answer_json);
+  if (call.type() == mesos::v1::master::Call::SUBSCRIBE) {
+    return OperatorSubscribe(request, json, principal);
+  }
+  OperatorAnswer answer;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    answer = AnswerOperatorCall(call, core_->View(), Facts());
+  }
+  if (answer.status != 200) return HttpServer::Response::Text(answer.status, answer.error);
+  HttpServer::Response response;
+  response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
+  response.body = EncodeMessage(answer.response, json);
+  return response;
+}
+
+HttpServer::Response Master::OperatorSubscribe(const HttpServer::Request& request, bool json,
+                                               const std::optional<std::string>& principal) {
+  auto stream = std::make_shared<ResponseStream>();
+  const std::string address = AddressOf(request.peer);
+  std::string id;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return HttpServer::Response::Text(503, "Master is stopping");
+    if (std::string limit = StreamLimitReached(address, principal); !limit.empty()) {
+      return HttpServer::Response::Text(503, limit + "; try again once one has ended");
+    }
+    Publish();  // the streams already open hear of what changed first
+    if (operator_streams_.empty()) published_ = core_->View();
+    mesos::v1::master::Event subscribed;
+    subscribed.set_type(mesos::v1::master::Event::SUBSCRIBED);
+    *subscribed.mutable_subscribed()->mutable_get_state() =
+        OperatorState(published_, core_->master_info());
+    subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(
+        static_cast<double>(options_.heartbeat_interval) / 1000.0);
+    mesos::v1::master::Event heartbeat;
+    heartbeat.set_type(mesos::v1::master::Event::HEARTBEAT);
+    stream->Write(RecordIOEncode(EncodeMessage(subscribed, json)) +
+                  RecordIOEncode(EncodeMessage(heartbeat, json)));
+    id = "operator-" + std::to_string(next_operator_stream_++);
+    if (operator_streams_.empty()) next_operator_heartbeat_ = Now() + options_.heartbeat_interval;
+    operator_streams_[id] = {stream, json, address, principal};
+    wake_.notify_all();  // the ticker now has heartbeats to send
+  }
+  stream->OnEnd([this, id] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    operator_streams_.erase(id);
+  });
+  HttpServer::Response response;
+  response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
+  response.stream = std::move(stream);
+  return response;
+}
+
+HttpServer::Response Master::MarkAgentGone(const mesos::v1::master::Call& call) {
   if (!call.has_mark_agent_gone() || !call.mark_agent_gone().has_agent_id()) {
     return HttpServer::Response::Text(
         400, Malformed("a MARK_AGENT_GONE call names its agent in mark_agent_gone.agent_id, "
@@ -354,15 +507,18 @@ std::string Master::StreamLimitReached(const std::string& address,
                                        const std::optional<std::string>& principal) const {
   std::size_t from_address = 0;
   std::size_t of_principal = 0;
-  for (const auto& [id, stream] : streams_) {
-    if (stream.address == address) ++from_address;
-    if (principal && stream.principal == principal) ++of_principal;
+  for (const auto* streams : {&streams_, &operator_streams_}) {
+    for (const auto& [id, stream] : *streams) {
+      if (stream.address == address) ++from_address;
+      if (principal && stream.principal == principal) ++of_principal;
+    }
   }
+  const std::size_t open = streams_.size() + operator_streams_.size();
   const auto says = [](std::size_t n, const std::string& what) {
     return "the master holds " + std::to_string(n) + " subscription streams" + what +
            ", its limit";
   };
-  if (streams_.size() >= options_.max_streams) return says(streams_.size(), "");
+  if (open >= options_.max_streams) return says(open, "");
   if (from_address >= options_.max_streams_per_address) {
     return says(from_address, " from " + address);
   }

@@ -1,11 +1,17 @@
 // Master: the embedded Mesos master on the network. It serves
 //   POST /api/v1/scheduler and /master/api/v1/scheduler (v1 Scheduler API,
 //        status codes in the order a Mesos master evaluates them),
-//   POST /api/v1 and /master/api/v1: of the operator API only
-//        MARK_AGENT_GONE (MasterCore::MarkAgentGone; the agent is then
-//        forgotten), with the same HTTP Basic authentication,
+//   POST /api/v1 and /master/api/v1: the operator API (cluster/operator_api.h)
+//        with the same HTTP Basic authentication: the read-only calls,
+//        SUBSCRIBE (a RecordIO stream of its events, HEARTBEAT at once and
+//        every Options::heartbeat_interval) and MARK_AGENT_GONE
+//        (MasterCore::MarkAgentGone; the agent is then forgotten),
 //   GET  /master/state (and /state): a JSON subset of Mesos' state,
+//   GET  /metrics/snapshot: Mesos' metric names and values, as JSON,
+//   GET  /version (and /master/version): VersionInfo as JSON,
 //   GET  /health (and /master/health): 200, empty body,
+//   GET  / (and /status.css, /status.js): the status page
+//        (cluster/status_page.h),
 // with the project's HttpServer, and runs the pure MasterCore: every call,
 // agent report and clock tick goes through one mutex into the core, and the
 // core's output is moved onto subscription streams (RecordIO, protobuf or
@@ -44,11 +50,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "cluster/http_rules.h"
 #include "cluster/master_core.h"
+#include "cluster/operator_api.h"
 #include "common/http_server.h"
 #include "common/status.h"
 
@@ -104,6 +112,10 @@ class Master {
     std::size_t max_streams = 192;
     std::size_t max_streams_per_address = 32;
     std::size_t max_streams_per_principal = 32;
+    // What GET_VERSION and /version say of the build beside the Mesos
+    // version it speaks: the git commit, and our own version.
+    std::string git_sha;
+    std::string build_version;
   };
 
   // The outcome of an election, as this master should act on it.
@@ -152,6 +164,11 @@ class Master {
   // The JSON of GET /master/state.
   std::string StateText() const;
 
+  // The origins the status page is loaded from ("http://127.0.0.1:5050",
+  // with the master's address, its hostname and localhost): the agents let
+  // these read sandbox files from a browser.
+  std::vector<std::string> PageOrigins() const;
+
  private:
   struct Stream {
     std::shared_ptr<ResponseStream> stream;
@@ -173,10 +190,24 @@ class Master {
   std::optional<HttpServer::Response> Refuse(const HttpServer::Request& request,
                                              const char* realm,
                                              std::optional<std::string>* principal);
-  // POST /api/v1 (and /master/api/v1), the operator API: MARK_AGENT_GONE
-  // only (200; 404 for an agent not registered; 501 for other calls); a
+  // POST /api/v1 (and /master/api/v1), the operator API: the answer in
+  // the media Accept asks for (JSON without one); MARK_AGENT_GONE answers
+  // 200, or 404 for an agent not registered; 501 for calls not served. A
   // master that does not lead answers 307 or 503 as for the scheduler API.
   HttpServer::Response Operator(const HttpServer::Request& request);
+  // The operator SUBSCRIBE: SUBSCRIBED with the whole state, then HEARTBEAT.
+  HttpServer::Response OperatorSubscribe(const HttpServer::Request& request, bool json,
+                                         const std::optional<std::string>& principal);
+  // The GETs that are neither API nor state: metrics, version, the page.
+  std::optional<HttpServer::Response> ServeReadOnly(std::string_view path);
+  // Sends the operator streams the events of what changed since the last
+  // call, then remembers the view. REQUIRES: mutex_ held.
+  void Publish();
+  // HEARTBEAT to every operator stream. REQUIRES: mutex_ held.
+  void HeartbeatOperators();
+  OperatorFacts Facts() const;  // REQUIRES: mutex_ held
+  // MARK_AGENT_GONE: 200 once done, 404 for an agent not registered.
+  HttpServer::Response MarkAgentGone(const mesos::v1::master::Call& call);
   // HTTP Basic against Options::credentials (always true without them).
   bool Authenticate(const HttpServer::Request& request,
                     std::optional<std::string>* principal) const;
@@ -196,6 +227,13 @@ class Master {
   Leadership leadership_;
   std::unique_ptr<MasterCore> core_;  // set once the port is known
   std::map<std::string, Stream> streams_;
+  // Operator SUBSCRIBE streams by id; the view they were last told of, and
+  // when they are next due a HEARTBEAT.
+  std::map<std::string, Stream> operator_streams_;
+  MasterView published_;
+  Millis next_operator_heartbeat_ = 0;
+  int next_operator_stream_ = 0;
+  Millis started_at_ = 0;
   std::map<std::string, Agent*> agents_;
   std::thread ticker_;
 };

@@ -18,6 +18,7 @@
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
+#include "common/build_info.h"
 #include "common/curl_http_client.h"
 
 namespace mlaunch {
@@ -104,6 +105,8 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::strin
   // Offers follow a new subscription quickly: one machine, nobody to share
   // it with, and a person waiting for the first task.
   master_options.allocation_interval = 100;
+  master_options.git_sha = std::string(ThisBuild().commit);
+  master_options.build_version = ThisBuild().Full();
   auto master = Master::Start(master_options);
   if (!master.ok()) return master.status();
   parts->master = std::move(master).value();

@@ -192,6 +192,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     cluster = std::move(started).value();
     log << "mesos-launch: no master named (--master, MESOS_MASTER or `master:`); started an "
         << cluster->Describe() << "\n";
+    log << "mesos-launch: status page: " << cluster->master_url() << "/\n";
     masters.push_back(cluster->master_url());
   } else if (auto* list = std::get_if<std::vector<MasterEndpoint>>(&address->target)) {
     for (const MasterEndpoint& m : *list) masters.push_back(m.Url());

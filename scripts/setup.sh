@@ -28,6 +28,9 @@ packages=(
   # out the gogoprotobuf tools (~42 MB) that golang-github-gogo-protobuf-dev
   # recommends.
   golang-github-mesos-mesos-go-dev
+  # The status page in a real browser (tests/e2e/status_page_test.sh):
+  # headless Chromium driven by Selenium, with a font to render text.
+  chromium chromium-driver python3-selenium fonts-dejavu-core
 )
 
 missing=()

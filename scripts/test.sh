@@ -5,8 +5,9 @@
 #   2. the static executor checked as agents get it (ctest -L static), the
 #      .deb packages made, checked by lintian, unpacked and run as a user
 #      gets them (ctest -L package), tasks in container images through
-#      podman (ctest -L container), and the README's first command run as
-#      a person does (scripts/smoke.sh);
+#      podman (ctest -L container), the status page in headless Chromium
+#      (ctest -L browser), and the README's first command run as a person
+#      does (scripts/smoke.sh);
 #   3. one build with clang under ASan + UBSan, assertions on (the `asan`
 #      preset, in build-asan): the programs, every test and the fuzzers;
 #      every test (ctest) under those sanitizers;
@@ -39,6 +40,9 @@ ctest --test-dir build -L package --no-tests=error --output-on-failure
 
 stage "tasks in container images (podman), the static executor inside"
 ctest --test-dir build -L container --no-tests=error --output-on-failure
+
+stage "the status page in a real browser (headless Chromium)"
+ctest --test-dir build -L browser --no-tests=error --output-on-failure
 
 stage "the README's run command, as a person runs it"
 scripts/smoke.sh

@@ -1,8 +1,8 @@
 // LocalAgent: executors as real processes (environment, sandbox, output
-// files, exit and registration timeout reported, no survivors) and the
 // executor endpoint spoken to by the project's HTTP client, with the test
 // playing the executor. Waits are bounded and event-driven: no sleeps.
 #include "cluster/agent.h"
+#include "mesos/v1/agent/agent.pb.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -42,6 +42,7 @@
 #include "common/recordio.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "mesos/v1/agent/agent.pb.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -458,52 +459,104 @@ TEST_F(AgentTest, LocalUrisAreCopiedIntoTheSandboxBeforeTheExecutorStarts) {
   EXPECT_EQ(ReadFile(Sandbox() / "exec"), "x\n");
 }
 
-// GET /files/read, as Mesos agents serve executors' output: the virtual
-// path of the latest run's stdout or stderr, a piece of it as JSON.
-TEST_F(AgentTest, FilesReadServesTheLatestRunsOutputAndNothingElse) {
+// The sandboxes' files, as Mesos agents serve them: /files/read with
+// offset and length (-1: the size), /files/browse, and the agent operator
+// API's LIST_FILES and READ_FILE; nothing outside a sandbox; a browser may
+// read them cross-origin only from the master's status page.
+TEST_F(AgentTest, FilesAreReadOnlyFromSandboxesAndOnlyThePageMayReadThemCrossOrigin) {
   Launch(Shell("printf 'line one\\nline two\\n' >&2"));
   ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
-  const std::string base = "http://" + agent_->endpoint() + "/files/read?path=";
-  auto read = [&](const std::string& query) {
-    auto got = client_.Get(base + query, {}, {});
+  const std::string base = "http://" + agent_->endpoint();
+  auto get = [&](const std::string& target, HttpHeaders headers = {}) {
+    auto got = client_.Get(base + target, headers, {});
     EXPECT_TRUE(got.ok()) << got.message();
     return got.ok() ? got.value() : HttpClient::Response{};
   };
   const std::string stderr_path = "%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr";
-  HttpClient::Response whole = read(stderr_path);
+  HttpClient::Response whole = get("/files/read?offset=0&path=" + stderr_path);
   ASSERT_EQ(whole.status, 200) << whole.body;
   EXPECT_EQ(whole.headers.Get("Content-Type").value_or(""), "application/json");
   nlohmann::json body = nlohmann::json::parse(whole.body);
   EXPECT_EQ(body["data"], "line one\nline two\n");
   EXPECT_EQ(body["offset"], 0);
-  nlohmann::json piece = nlohmann::json::parse(read(stderr_path + "&offset=5&length=3").body);
-  EXPECT_EQ(piece["data"], "one");
-  EXPECT_EQ(piece["offset"], 5);
-
-  EXPECT_EQ(read(stderr_path + "&offset=-1").status, 400);
-  EXPECT_EQ(read(stderr_path + "&length=x").status, 400);
-  for (const std::string other :
-       {"%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2F..%2F..%2F..%2F..%2Fstderr",
-        "%2Fframeworks%2F..%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr",
-        "%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fseen",
-        "%2Fframeworks%2FF9%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr", "%2Fetc%2Fpasswd", ""}) {
-    EXPECT_EQ(read(other).status, 404) << other;
+  body = nlohmann::json::parse(get("/files/read?offset=5&length=3&path=" + stderr_path).body);
+  EXPECT_EQ(body["data"], "one");
+  EXPECT_EQ(body["offset"], 5);
+  // No offset, or -1: where the file ends, so a follower starts there.
+  for (const std::string query : {"", "&offset=-1"}) {
+    body = nlohmann::json::parse(get("/files/read?path=" + stderr_path + query).body);
+    EXPECT_EQ(body["data"], "");
+    EXPECT_EQ(body["offset"], 18);
   }
-  auto post = client_.Post(base + stderr_path, {}, "", {});
+  EXPECT_EQ(get("/files/read?offset=-2&path=" + stderr_path).status, 400);
+  EXPECT_EQ(get("/files/read?offset=0&length=x&path=" + stderr_path).status, 400);
+  EXPECT_EQ(get("/files/read?offset=0").status, 400);
+  EXPECT_EQ(get("/files/read?offset=0&path=%2Fetc%2Fpasswd").status, 400);
+  EXPECT_EQ(get("/files/read?offset=0&path=" + stderr_path + "%2F..%2F..%2F..%2F..%2Fstderr")
+                .status,
+            400);
+  auto post = client_.Post(base + "/files/read?path=" + stderr_path, {}, "", {});
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->status, 405);
-  EXPECT_EQ(read("%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%2Fstderr%2F").status, 404);
-  EXPECT_EQ(read("%2F" + std::string(8000, 'x')).status, 404);
+
+  const nlohmann::json listing = nlohmann::json::parse(
+      get("/files/browse?path=%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest").body);
+  std::set<std::string> names;
+  for (const auto& entry : listing) names.insert(entry["path"].get<std::string>());
+  EXPECT_TRUE(names.count("/frameworks/F1/executors/E1/runs/latest/stderr")) << listing;
+  EXPECT_TRUE(names.count("/frameworks/F1/executors/E1/runs/latest/stdout")) << listing;
+
+  // The operator API of the agent, protobuf in and out.
+  mesos::v1::agent::Call call;
+  call.set_type(mesos::v1::agent::Call::READ_FILE);
+  call.mutable_read_file()->set_path("/frameworks/F1/executors/E1/runs/latest/stderr");
+  call.mutable_read_file()->set_offset(5);
+  call.mutable_read_file()->set_length(3);
+  HttpHeaders protobuf;
+  protobuf.Set("Content-Type", "application/x-protobuf");
+  protobuf.Set("Accept", "application/x-protobuf");
+  auto answered = client_.Post(base + "/api/v1", protobuf, call.SerializeAsString(), {});
+  ASSERT_TRUE(answered.ok());
+  ASSERT_EQ(answered->status, 200) << answered->body;
+  mesos::v1::agent::Response response;
+  ASSERT_TRUE(response.ParseFromString(answered->body));
+  EXPECT_EQ(response.type(), mesos::v1::agent::Response::READ_FILE);
+  EXPECT_EQ(response.read_file().data(), "one");
+  EXPECT_EQ(response.read_file().size(), 18u);
+  call.Clear();
+  call.set_type(mesos::v1::agent::Call::LIST_FILES);
+  call.mutable_list_files()->set_path("/frameworks/F1/executors/E1/runs/latest/../../..");
+  answered = client_.Post(base + "/api/v1", protobuf, call.SerializeAsString(), {});
+  ASSERT_TRUE(answered.ok());
+  EXPECT_EQ(answered->status, 400);
+  call.mutable_list_files()->set_path("/frameworks/F1/executors/E1/runs/latest");
+  answered = client_.Post(base + "/api/v1", protobuf, call.SerializeAsString(), {});
+  ASSERT_TRUE(answered.ok());
+  ASSERT_TRUE(response.ParseFromString(answered->body));
+  EXPECT_GE(response.list_files().file_infos_size(), 2);
+  call.Clear();
+  call.set_type(mesos::v1::agent::Call::GET_FLAGS);
+  answered = client_.Post(base + "/api/v1", protobuf, call.SerializeAsString(), {});
+  ASSERT_TRUE(answered.ok());
+  EXPECT_EQ(answered->status, 501);
 
   // The task owns its sandbox: a link or a FIFO where its output was is
   // not followed, nor waited on.
   std::ofstream(work_dir_ / "agent-secret") << "not for tasks";
   std::filesystem::remove(Sandbox() / "stderr");
   std::filesystem::create_symlink(work_dir_ / "agent-secret", Sandbox() / "stderr");
-  EXPECT_EQ(read(stderr_path).status, 404);
+  EXPECT_EQ(get("/files/read?offset=0&path=" + stderr_path).status, 404);
   std::filesystem::remove(Sandbox() / "stderr");
   ASSERT_EQ(::mkfifo((Sandbox() / "stderr").c_str(), 0600), 0);
-  EXPECT_EQ(read(stderr_path).status, 404);
+  EXPECT_EQ(get("/files/read?offset=0&path=" + stderr_path).status, 404);
+
+  // Cross-origin reads: none here (the agent is attached to no master, so
+  // it knows no status page), whatever the Origin.
+  HttpHeaders origin;
+  origin.Set("Origin", "http://evil.example");
+  EXPECT_FALSE(get("/files/read?path=" + stderr_path, origin)
+                   .headers.Get("Access-Control-Allow-Origin")
+                   .has_value());
 }
 
 // Issue #17, attack 1, behind the master's check: whatever executor ids

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "cluster/http_rules.h"
+#include "mesos/v1/master/master.pb.h"
 #include "common/base64.h"
 #include "common/recordio.h"
 #include "nlohmann/json.hpp"
@@ -1000,6 +1002,185 @@ TEST_F(MasterHttpTest, UpdateFrameworkIs200WhenAppliedAnd400ForAChangedUser) {
   EXPECT_NE(reply.body.find("name two frameworks"),
             std::string::npos)
       << reply.body;
+}
+
+// The operator API (issue #24): read calls answered in the media Accept
+// asks for, JSON without one.
+namespace operator_api = mesos::v1::master;
+
+std::string OperatorCall(operator_api::Call::Type type) {
+  operator_api::Call call;
+  call.set_type(type);
+  return call.SerializeAsString();
+}
+
+TEST_F(MasterHttpTest, OperatorReadCallsAnswerInTheMediaAsked) {
+  AddAgent();
+  Reply reply = Exchange(Request("POST", "/api/v1",
+                                 {"Content-Type: application/x-protobuf",
+                                  "Accept: application/x-protobuf"},
+                                 OperatorCall(operator_api::Call::GET_STATE)));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.Header("content-type"), "application/x-protobuf");
+  operator_api::Response response;
+  ASSERT_TRUE(response.ParseFromString(reply.body));
+  EXPECT_EQ(response.type(), operator_api::Response::GET_STATE);
+  ASSERT_EQ(response.get_state().get_agents().agents_size(), 1);
+  EXPECT_EQ(response.get_state().get_agents().agents(0).agent_info().hostname(), "agent1");
+
+  reply = Exchange(Request("POST", "/master/api/v1", {"Content-Type: application/json"},
+                           R"({"type":"GET_HEALTH"})"));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.Header("content-type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(reply.body),
+            nlohmann::json::parse(R"({"type":"GET_HEALTH","get_health":{"healthy":true}})"));
+
+  reply = Exchange(Request("POST", "/api/v1", {"Content-Type: application/json"},
+                           R"({"type":"GET_FLAGS"})"));
+  EXPECT_EQ(reply.status, 501);
+  EXPECT_NE(reply.body.find("GET_FLAGS is not served"), std::string::npos) << reply.body;
+  EXPECT_EQ(Exchange(Request("POST", "/api/v1",
+                             {"Content-Type: application/json", "Accept: text/html"},
+                             R"({"type":"GET_STATE"})"))
+                .status,
+            406);
+  EXPECT_EQ(Exchange(Request("GET", "/api/v1", {}, "")).status, 405);
+}
+
+TEST_F(MasterHttpTest, OperatorCallsNeedTheCredentialsToo) {
+  StartMaster({{"alice", "s3cret"}});
+  Reply reply = Exchange(Request("POST", "/api/v1", {"Content-Type: application/x-protobuf"},
+                                 OperatorCall(operator_api::Call::GET_STATE)));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(reply.Header("www-authenticate"), "Basic realm=\"mesos-master-readwrite\"");
+  reply = Exchange(Request("POST", "/api/v1",
+                           {"Content-Type: application/x-protobuf",
+                            "Authorization: Basic " + Base64Encode("alice:s3cret")},
+                           OperatorCall(operator_api::Call::GET_STATE)));
+  EXPECT_EQ(reply.status, 200);
+  reply = Exchange(Request("POST", "/api/v1", {"Content-Type: application/x-protobuf"},
+                           OperatorCall(operator_api::Call::SUBSCRIBE)));
+  EXPECT_EQ(reply.status, 401);
+}
+
+// SUBSCRIBE: the whole state, HEARTBEAT at once, then each change as it
+// happens: an agent, a framework, a task, the agent marked gone.
+TEST_F(MasterHttpTest, OperatorSubscribeStreamsTheStateThenEachChange) {
+  RawClient watcher(master_->port());
+  watcher.Send(Request("POST", "/api/v1",
+                       {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
+                       OperatorCall(operator_api::Call::SUBSCRIBE)));
+  Reply head = watcher.ReadHead();
+  ASSERT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-type"), "application/x-protobuf");
+  auto next = [&watcher] {
+    operator_api::Event event;
+    EXPECT_TRUE(event.ParseFromString(watcher.NextRecord()));
+    return event;
+  };
+  operator_api::Event subscribed = next();
+  ASSERT_EQ(subscribed.type(), operator_api::Event::SUBSCRIBED);
+  EXPECT_EQ(subscribed.subscribed().get_state().get_agents().agents_size(), 0);
+  EXPECT_EQ(subscribed.subscribed().heartbeat_interval_seconds(), 60);
+  EXPECT_EQ(next().type(), operator_api::Event::HEARTBEAT);
+
+  const std::string agent_id = AddAgent();
+  operator_api::Event added = next();
+  ASSERT_EQ(added.type(), operator_api::Event::AGENT_ADDED);
+  EXPECT_EQ(added.agent_added().agent().agent_info().id().value(), agent_id);
+
+  RawClient scheduler(master_->port());
+  std::string framework_id;
+  const std::string stream_id = Subscribe(&scheduler, SubscribeCall(), &framework_id);
+  operator_api::Event framework = next();
+  ASSERT_EQ(framework.type(), operator_api::Event::FRAMEWORK_ADDED);
+  EXPECT_EQ(framework.framework_added().framework().framework_info().id().value(), framework_id);
+  EXPECT_TRUE(framework.framework_added().framework().connected());
+
+  // A task launched on the offer, then running.
+  Event offers = scheduler.NextEventOfType(Event::OFFERS);
+  ASSERT_EQ(offers.type(), Event::OFFERS);
+  Call accept = NewCall(Call::ACCEPT, framework_id);
+  *accept.mutable_accept()->add_offer_ids() = offers.offers().offers(0).id();
+  auto* operation = accept.mutable_accept()->add_operations();
+  operation->set_type(mesos::v1::Offer::Operation::LAUNCH);
+  mesos::v1::TaskInfo* task = operation->mutable_launch()->add_task_infos();
+  task->set_name("web");
+  task->mutable_task_id()->set_value("web.0");
+  *task->mutable_agent_id() = offers.offers().offers(0).agent_id();
+  *task->add_resources() = Scalar("cpus", 1);
+  task->mutable_command()->set_value("true");
+  ASSERT_EQ(PostCall(accept, stream_id).status, 202);
+  operator_api::Event task_added = next();
+  ASSERT_EQ(task_added.type(), operator_api::Event::TASK_ADDED);
+  EXPECT_EQ(task_added.task_added().task().task_id().value(), "web.0");
+  EXPECT_EQ(task_added.task_added().task().state(), mesos::v1::TASK_STAGING);
+  mesos::v1::TaskStatus running;
+  running.mutable_task_id()->set_value("web.0");
+  running.set_state(mesos::v1::TASK_RUNNING);
+  running.set_source(mesos::v1::TaskStatus::SOURCE_EXECUTOR);
+  running.set_uuid(std::string(16, 'u'));
+  master_->StatusUpdate(agent_id, framework_id, running);
+  operator_api::Event updated = next();
+  ASSERT_EQ(updated.type(), operator_api::Event::TASK_UPDATED);
+  EXPECT_EQ(updated.task_updated().state(), mesos::v1::TASK_RUNNING);
+  EXPECT_EQ(updated.task_updated().framework_id().value(), framework_id);
+
+  Reply gone = Exchange(Request(
+      "POST", "/api/v1", {"Content-Type: application/json"},
+      R"({"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":")" + agent_id + R"("}}})"));
+  ASSERT_EQ(gone.status, 200) << gone.body;
+  operator_api::Event event = next();
+  while (event.type() == operator_api::Event::TASK_UPDATED || event.type() == operator_api::Event::FRAMEWORK_UPDATED) {
+    event = next();
+  }
+  ASSERT_EQ(event.type(), operator_api::Event::AGENT_REMOVED);
+  EXPECT_EQ(event.agent_removed().agent_id().value(), agent_id);
+}
+
+TEST_F(MasterHttpTest, OperatorStreamsGetHeartbeatsAtTheInterval) {
+  StartMaster({}, /*heartbeat_interval=*/50);
+  RawClient watcher(master_->port());
+  watcher.Send(Request("POST", "/api/v1", {"Content-Type: application/json"},
+                       R"({"type":"SUBSCRIBE"})"));
+  ASSERT_EQ(watcher.ReadHead().status, 200);
+  const nlohmann::json subscribed = nlohmann::json::parse(watcher.NextRecord());
+  EXPECT_EQ(subscribed["type"], "SUBSCRIBED");
+  EXPECT_EQ(subscribed["subscribed"]["heartbeat_interval_seconds"], 0.05);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(nlohmann::json::parse(watcher.NextRecord())["type"], "HEARTBEAT");
+  }
+}
+
+TEST_F(MasterHttpTest, MetricsVersionAndTheStatusPageAnswerGet) {
+  AddAgent();
+  Reply metrics = Exchange(Request("GET", "/metrics/snapshot", {}, ""));
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.Header("content-type"), "application/json");
+  const nlohmann::json values = nlohmann::json::parse(metrics.body);
+  EXPECT_EQ(values["master/slaves_active"], 1);
+  EXPECT_EQ(values["master/cpus_total"], 2);
+  EXPECT_EQ(values["master/elected"], 1);
+  EXPECT_TRUE(values["master/uptime_secs"].is_number());
+  const nlohmann::json version =
+      nlohmann::json::parse(Exchange(Request("GET", "/version", {}, "")).body);
+  EXPECT_EQ(version["version"], master_->master_info().version());
+
+  Reply page = Exchange(Request("GET", "/", {}, ""));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("/status.js"), std::string::npos);
+  EXPECT_NE(page.Header("content-security-policy").find("default-src 'self'"), std::string::npos);
+  Reply script = Exchange(Request("GET", "/status.js", {}, ""));
+  ASSERT_EQ(script.status, 200);
+  EXPECT_EQ(script.Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("/api/v1"), std::string::npos);
+  EXPECT_EQ(Exchange(Request("POST", "/metrics/snapshot", {}, "")).status, 405);
+  // Where a page loaded from this master comes from, for the agents.
+  const std::vector<std::string> origins = master_->PageOrigins();
+  EXPECT_NE(std::find(origins.begin(), origins.end(),
+                      "http://127.0.0.1:" + std::to_string(master_->port())),
+            origins.end());
 }
 
 TEST(HttpRules, AcceptNegotiationFollowsLibprocess) {

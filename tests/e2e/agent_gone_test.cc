@@ -197,11 +197,14 @@ TEST_F(FaultRun, MarkingAnUnknownAgentGoneIsNotFound) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 404);
   EXPECT_EQ(reply->body, "Agent nope is not registered");
-  // GET_HEALTH (type 1), a call of the operator API this master does not serve.
+  // GET_FLAGS (type 2), a call of the operator API this master does not
+  // serve: 501, naming those it does.
   reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
-                       std::string("\x08\x01", 2), "application/x-protobuf");
+                       std::string("\x08\x02", 2), "application/x-protobuf");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 501);
+  EXPECT_NE(reply->body.find("GET_FLAGS is not served"), std::string::npos) << reply->body;
+  EXPECT_NE(reply->body.find("GET_STATE"), std::string::npos) << reply->body;
   reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
                        R"({"type":"MARK_AGENT_GONE"})", "application/json");
   ASSERT_TRUE(reply);
