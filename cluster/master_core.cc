@@ -325,7 +325,7 @@ MasterOutput MasterCore::Handle(const Call& call, Millis now) {
   Framework& framework = it->second;
   switch (call.type()) {
     case Call::TEARDOWN:
-      RemoveFramework(framework, &out);
+      RemoveFramework(framework, now, &out);
       break;
     case Call::ACCEPT:
       Accept(framework, call.accept(), now, &out);
@@ -452,7 +452,7 @@ void MasterCore::DiscardOffers(const std::string& framework_id) {
   });
 }
 
-void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
+void MasterCore::RemoveFramework(Framework& framework, Millis now, MasterOutput* out) {
   const std::string id = framework.info.id().value();
   DiscardOffers(id);
   filters_.ClearFramework(id);
@@ -462,7 +462,13 @@ void MasterCore::RemoveFramework(Framework& framework, MasterOutput* out) {
   if (framework.connected) out->close_streams.push_back(framework.stream_id);
   framework.connected = false;
   for (auto& [task_id, task] : framework.tasks) {
-    if (!IsTerminal(task.state)) task.state = mesos::v1::TASK_KILLED;
+    if (!IsTerminal(task.state)) {
+      // Nobody is left to tell; the status is kept as the task's newest.
+      task.state = mesos::v1::TASK_KILLED;
+      task.latest = MasterStatus(id, task.info.task_id(), task.agent_id, task.state,
+                                 TaskStatus::REASON_FRAMEWORK_REMOVED,
+                                 "the framework was removed, so its tasks were killed", now);
+    }
     task.pending.clear();
     Complete(framework, std::move(task));
   }
@@ -494,7 +500,7 @@ MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) 
     DiscardOffers(id);
     double seconds = framework.info.failover_timeout();
     if (seconds <= 0) {
-      RemoveFramework(framework, &out);
+      RemoveFramework(framework, now, &out);
     } else {
       framework.failover_deadline =
           now + static_cast<Millis>(std::llround(seconds * 1000.0));
@@ -939,6 +945,7 @@ std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_i
         }
         SendUpdate(framework, status, &out);
         gone.state = state;
+        gone.latest = std::move(status);
       }
       CancelRetry(framework, gone);
       gone.pending.clear();
@@ -1121,7 +1128,7 @@ MasterOutput MasterCore::Tick(Millis now) {
       ScheduleRetry(framework, task, now + task.retry_interval);
     }
   }
-  for (const std::string& id : expired) RemoveFramework(frameworks_.at(id), &out);
+  for (const std::string& id : expired) RemoveFramework(frameworks_.at(id), now, &out);
   if (allocation_wanted_ || now >= next_allocation_) {
     allocation_wanted_ = false;
     next_allocation_ = now + options_.allocation_interval;

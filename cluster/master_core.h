@@ -336,7 +336,7 @@ class MasterCore {
   void ForwardHead(Framework& framework, Task& task, Millis now,
                    MasterOutput* out);
   void DiscardOffers(const std::string& framework_id);
-  void RemoveFramework(Framework& framework, MasterOutput* out);
+  void RemoveFramework(Framework& framework, Millis now, MasterOutput* out);
   void Accept(Framework& framework,
               const mesos::v1::scheduler::Call::Accept& accept, Millis now,
               MasterOutput* out);

@@ -43,7 +43,8 @@
   const MAX_COMPLETED_TASKS = 1000; // the oldest completed tasks are forgotten
   const FILE_POLL_MS = 1000;
   const FILE_TAIL_BYTES = 64 * 1024; // how much of a file is shown on opening
-  const FILE_READ_BYTES = 64 * 1024; // one read; the agent's own cap (cluster/agent.h)
+  // One read: the agents' own cap (kMaxFileReadBytes, cluster/sandbox_files.h).
+  const FILE_READ_BYTES = 64 * 1024;
   const FILE_READS_PER_POLL = 16; // catching up on a fast writer
   const FILE_KEEP_CHARS = 1024 * 1024; // the most output kept in the panel
 
@@ -86,7 +87,6 @@
       active: agent.active === true,
       version: String(agent.version || ''),
       total: total.length ? total : listOf(info.resources),
-      allocated: listOf(agent.allocated_resources),
       removed: false,
     };
   }
@@ -102,7 +102,6 @@
       roles,
       active: !removed && framework.active === true,
       connected: !removed && framework.connected === true,
-      allocated: listOf(framework.allocated_resources),
       removed,
     };
   }
@@ -124,6 +123,7 @@
       updatedAt: 0, // seconds: the newest status
       message: '',
       reason: '',
+      resources: listOf(task.resources),
       ports: servicePorts(task),
     };
     for (const status of listOf(task.statuses)) applyStatus(record, status);
@@ -395,7 +395,8 @@
     for (const resource of listOf(resources)) {
       if (!resource || !resource.name) continue;
       if (resource.scalar) {
-        scalars[resource.name] = (scalars[resource.name] || 0) + (Number(resource.scalar.value) || 0);
+        const value = Number(resource.scalar.value) || 0;
+        scalars[resource.name] = (scalars[resource.name] || 0) + value;
       } else if (resource.ranges) {
         const list = ranges[resource.name] || (ranges[resource.name] = []);
         for (const range of listOf(resource.ranges.range)) {
@@ -415,7 +416,8 @@
       if (last && begin <= last[1] + 1) last[1] = Math.max(last[1], end);
       else merged.push([begin, end]);
     }
-    return merged.map(([begin, end]) => (begin === end ? `${begin}` : `${begin}–${end}`)).join(', ');
+    return merged.map(([begin, end]) => (begin === end ? `${begin}` : `${begin}–${end}`))
+      .join(', ');
   }
 
   const rangesCount = (ranges) => ranges.reduce((sum, [begin, end]) => sum + (end - begin + 1), 0);
@@ -453,7 +455,8 @@
     const today = date.toDateString() === new Date().toDateString();
     const text = today
       ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      : date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+      : date.toLocaleString([],
+        { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
     return el('td', { class: 'time' },
       el('time', { datetime: date.toISOString(), title: date.toString() }, text));
   }
@@ -500,7 +503,7 @@
     const completed = tasks.filter((task) => TERMINAL.has(task.state))
       .sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
 
-    fillTable('agents', agents.map(agentRow));
+    fillTable('agents', agents.map((agent) => agentRow(agent, active)));
     fillTable('frameworks', frameworks.map((framework) => frameworkRow(framework, active)));
     fillTable('tasks', active.map((task) => taskRow(task, false)));
     fillTable('completed-tasks', completed.map((task) => taskRow(task, true)));
@@ -529,9 +532,15 @@
     if (empty) empty.hidden = rows.length > 0;
   }
 
-  function agentRow(agent) {
+  // What a list of tasks uses. The events do not say when an agent's or a
+  // framework's allocation changes (AGENT_ADDED and FRAMEWORK_ADDED carry it
+  // once), so the use shown is counted from the tasks running: their own
+  // resources, without their executors'.
+  const usedBy = (tasks) => sumResources([].concat(...tasks.map((task) => task.resources)));
+
+  function agentRow(agent, activeTasks) {
     const total = sumResources(agent.total);
-    const used = sumResources(agent.allocated);
+    const used = usedBy(activeTasks.filter((task) => task.agentId === agent.id));
     const scalar = (sums, name) => sums.scalars[name] || 0;
     const ports = total.ranges.ports || [];
     const usedPorts = used.ranges.ports || [];
@@ -544,19 +553,22 @@
       el('td', {}, usage(scalar(used, 'disk'), scalar(total, 'disk'), megabytesText)),
       el('td', {},
         el('span', { class: 'mono' }, ports.length ? rangesText(ports) : '—'),
-        ports.length ? el('span', { class: 'sub' }, `${rangesCount(usedPorts)} of ${rangesCount(ports)} used`) : null),
+        ports.length
+          ? el('span', { class: 'sub' }, `${rangesCount(usedPorts)} of ${rangesCount(ports)} used`)
+          : null),
       el('td', {},
-        el('span', { class: `badge ${agent.active ? 'good' : 'quiet'}` }, agent.active ? 'active' : 'inactive'),
+        el('span', { class: `badge ${agent.active ? 'good' : 'quiet'}` },
+          agent.active ? 'active' : 'inactive'),
         agent.version ? el('span', { class: 'sub' }, `Mesos ${agent.version}`) : null));
   }
 
   function frameworkRow(framework, activeTasks) {
-    const allocated = sumResources(framework.allocated).scalars;
+    const tasks = activeTasks.filter((task) => task.frameworkId === framework.id);
+    const used = usedBy(tasks).scalars;
     const parts = [];
-    if (allocated.cpus) parts.push(`${cpusText(allocated.cpus)} CPUs`);
-    if (allocated.mem) parts.push(megabytesText(allocated.mem));
-    if (allocated.disk) parts.push(`${megabytesText(allocated.disk)} disk`);
-    const count = activeTasks.filter((task) => task.frameworkId === framework.id).length;
+    if (used.cpus) parts.push(`${cpusText(used.cpus)} CPUs`);
+    if (used.mem) parts.push(megabytesText(used.mem));
+    if (used.disk) parts.push(`${megabytesText(used.disk)} disk`);
     let status = 'connected';
     let tone = 'good';
     if (!framework.connected) [status, tone] = ['disconnected', 'bad'];
@@ -566,7 +578,7 @@
       el('td', { class: 'mono id' }, framework.id),
       el('td', { class: 'mono' }, framework.roles.length ? framework.roles.join(', ') : '*'),
       el('td', {}, el('span', { class: `badge ${tone}` }, status)),
-      el('td', { class: 'number' }, String(count)),
+      el('td', { class: 'number' }, String(tasks.length)),
       el('td', {}, parts.length ? parts.join(' · ') : '—'));
   }
 
@@ -595,7 +607,8 @@
       if (agent && agent.hostname && !agent.removed) {
         for (const port of task.ports) {
           const href = `http://${agent.hostname}:${port.number}/`;
-          last.append(el('a', { class: 'service', href, title: href, rel: 'noreferrer' }, port.name));
+          last.append(el('a', { class: 'service', href, title: href, rel: 'noreferrer' },
+            port.name));
         }
       }
       if (!last.childNodes.length) last.append(el('span', { class: 'muted' }, '—'));
@@ -616,7 +629,8 @@
         task.name || '—', el('span', { class: 'sub mono id' }, task.id)),
       el('td', { class: 'nowrap', title: task.frameworkId },
         framework && framework.name ? framework.name : task.frameworkId),
-      el('td', { class: 'mono nowrap', title: task.agentId }, agent ? agent.hostname : task.agentId || '—'),
+      el('td', { class: 'mono nowrap', title: task.agentId },
+        agent ? agent.hostname : task.agentId || '—'),
       el('td', {}, el('span', { class: `badge ${stateTone(task.state)}` }, stateText(task.state))),
       el('td', {}, health),
       timeCell(task.startedAt),
@@ -653,7 +667,8 @@
     Object.assign(output, {
       key, file, offset: -1, chars: 0, dropped: false, opener: opener || '',
       agent: agent && agent.hostname ? `http://${agent.hostname}:${agent.port}` : '',
-      path: `/frameworks/${task.frameworkId}/executors/${task.executorId || task.id}/runs/latest/${file}`,
+      path: `/frameworks/${task.frameworkId}/executors/${task.executorId || task.id}`
+        + `/runs/latest/${file}`,
       controller: new AbortController(),
     });
     const panel = $('output');
@@ -727,8 +742,9 @@
         output.offset += bytes;
         if (bytes < FILE_READ_BYTES) break;
       }
+      const dropped = output.dropped ? ' · older output not shown' : '';
       outputStatus('following', output.offset === 0 ? 'following · empty so far'
-        : `following · ${bytesText(output.offset)}${output.dropped ? ' · older output not shown' : ''}`);
+        : `following · ${bytesText(output.offset)}${dropped}`);
     } catch (error) {
       if (generation !== output.generation) return;
       outputStatus('error', error && error.message ? error.message : String(error));
@@ -753,7 +769,8 @@
         + 'it is gone or unreachable, or does not allow this page\'s address');
     }
     if (response.status === 404) {
-      throw new Error(`the agent has no ${output.file} for this task (404): its sandbox may be gone`);
+      throw new Error(
+        `the agent has no ${output.file} for this task (404): its sandbox may be gone`);
     }
     if (!response.ok) {
       const text = (await response.text()).trim().slice(0, 200);

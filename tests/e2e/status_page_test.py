@@ -223,8 +223,8 @@ def start_browser(chromium, chromedriver):
 
 
 def run(args, folder, console):
-    # The browser starts first, so that the page is open before the task
-    # is launched and sees it come as events, not only in SUBSCRIBED.
+    # The browser starts first, so that the page opens as soon as its URL
+    # is printed.
     driver = start_browser(args.chromium, args.chromedriver)
     env = dict(os.environ, TMPDIR=folder, XDG_STATE_HOME=os.path.join(folder, "state"))
     launcher = Launcher([os.path.join(args.bin_dir, "mesos-launch"),
