@@ -12,7 +12,8 @@
 //
 // Invariants, beyond never crashing, asserting or leaking: an agent's
 // resources in use plus those offered never exceed its total; every event
-// goes to a stream the master handed out; every launch is on the agent.
+// goes to a stream the master handed out; every launch is on the agent;
+// every operator event and the operator state are complete messages.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +26,7 @@
 
 #include "cluster/json_proto.h"
 #include "cluster/master_core.h"
+#include "cluster/operator_api.h"
 #include "cluster/resources.h"
 #include "tests/fuzz/master_call_input.h"
 
@@ -231,10 +233,19 @@ class Driver {
         }
       }
     }
+    // What an operator would be sent of this change (cluster/operator_api.h),
+    // and what GET_STATE would answer: complete messages, whatever the calls.
+    mlaunch::cluster::MasterView view = core_->View();
+    for (const auto& event : mlaunch::cluster::OperatorChanges(seen_, view, core_->master_info())) {
+      Check(event.IsInitialized(), "an operator event lacks a required field");
+    }
+    Check(mlaunch::cluster::OperatorState(view, core_->master_info()).IsInitialized(),
+          "the operator state lacks a required field");
+    seen_ = view;
     // Offers used by an ACCEPT are gone; the master rescinds nothing then,
     // so forget offers the master no longer shows.
     std::set<std::string> live;
-    for (const auto& framework : core_->View().frameworks) {
+    for (const auto& framework : view.frameworks) {
       for (const auto& offer : framework.offers) live.insert(offer.id().value());
     }
     for (auto it = offers_.begin(); it != offers_.end();) {
@@ -295,6 +306,7 @@ class Driver {
   std::set<std::string> streams_;
   std::set<std::string> offers_;
   std::map<std::string, AgentTask> tasks_;
+  mlaunch::cluster::MasterView seen_;  // what an operator was last told of
   unsigned next_uuid_ = 0;
 };
 
