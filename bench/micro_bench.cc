@@ -24,7 +24,7 @@
 #include "launcher/offer_match.h"
 #include "launcher/spec/load.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
-#include "tests/fakes/offer_builder.h"
+#include "testing/offer_builder.h"
 
 namespace {
 

@@ -34,7 +34,7 @@
 #include "launcher/compile.h"
 #include "launcher/scheduler_core.h"
 #include "launcher/spec/load.h"
-#include "tests/fakes/offer_builder.h"
+#include "testing/offer_builder.h"
 
 namespace {
 

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "common/json_text.h"
-#include "common/master_address.h"
-#include "common/sha256.h"
-#include "launcher/compile.h"
 #include "common/build_info.h"
+#include "common/json_text.h"
+#include "common/sha256.h"
+#include "detect/master_address.h"
+#include "launcher/compile.h"
 #include "launcher/executor_server.h"
 #include "launcher/plan_json.h"
 #include "launcher/run.h"
@@ -91,7 +91,7 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
   return d;
 }
 
-// The spec's `master:` must parse as --master would (common/master_address.h).
+// The spec's `master:` must parse as --master would (detect/master_address.h).
 // A file:// address that cannot be read here is only a warning: the file may
 // exist only where the spec runs.
 void CheckMasterAddress(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {

@@ -24,8 +24,8 @@
 #include <string>
 
 #include "common/http_server.h"
-#include "common/master_address.h"
 #include "common/status.h"
+#include "detect/master_address.h"
 
 namespace mlaunch {
 

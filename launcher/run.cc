@@ -10,14 +10,14 @@
 
 #include "common/curl_http_client.h"
 #include "common/random_ids.h"
+#include "detect/master_address.h"
+#include "detect/zk_detector.h"
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
 #include "launcher/executor_server.h"
 #include "launcher/inputs.h"
-#include "common/master_address.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
-#include "common/zk_detector.h"
 
 namespace mlaunch {
 namespace {

@@ -19,7 +19,7 @@
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
 #include "tests/fakes/closed_port.h"
-#include "tests/fakes/offer_builder.h"
+#include "testing/offer_builder.h"
 
 namespace mlaunch {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/master_address.h"
+#include "detect/master_address.h"
 
 #include <cerrno>
 #include <cstring>

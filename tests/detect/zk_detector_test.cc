@@ -4,7 +4,7 @@
 // at the end; with CI=true a missing Java or ZooKeeper fails the tests
 // instead of skipping them. ML_ZK_CLIENT_LOG=1 shows the ZooKeeper client
 // log of the detectors under test on stderr.
-#include "common/zk_detector.h"
+#include "detect/zk_detector.h"
 
 #include "tests/fakes/zookeeper_server.h"
 

@@ -1,7 +1,7 @@
 // Master addresses: what `--master`, MESOS_MASTER and the spec's `master:`
 // may say, turned into a value. Either a static list of masters to try in
 // turn, or a ZooKeeper ensemble and path under which the masters elect a
-// leader (see common/zk_detector.h).
+// leader (see detect/zk_detector.h).
 //
 // Accepted forms (schemes are case-insensitive, spaces around list items are
 // ignored):
@@ -23,8 +23,8 @@
 //
 // Parsing is pure; the only I/O is reading a file:// address, done through
 // the FileReader passed in (ReadWholeFile by default). Thread-compatible.
-#ifndef MLAUNCH_COMMON_MASTER_ADDRESS_H_
-#define MLAUNCH_COMMON_MASTER_ADDRESS_H_
+#ifndef MLAUNCH_DETECT_MASTER_ADDRESS_H_
+#define MLAUNCH_DETECT_MASTER_ADDRESS_H_
 
 #include <cstdint>
 #include <functional>
@@ -99,4 +99,4 @@ Result<MasterAddress> ParseMasterAddress(std::string_view text,
 
 }  // namespace mlaunch
 
-#endif  // MLAUNCH_COMMON_MASTER_ADDRESS_H_
+#endif  // MLAUNCH_DETECT_MASTER_ADDRESS_H_

@@ -48,8 +48,8 @@
 //
 // The free functions below are the pure parts (naming, leader choice,
 // content parsing), exposed for tests; they do no I/O.
-#ifndef MLAUNCH_COMMON_ZK_DETECTOR_H_
-#define MLAUNCH_COMMON_ZK_DETECTOR_H_
+#ifndef MLAUNCH_DETECT_ZK_DETECTOR_H_
+#define MLAUNCH_DETECT_ZK_DETECTOR_H_
 
 #include <chrono>
 #include <cstdint>
@@ -61,7 +61,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "common/master_address.h"
+#include "detect/master_address.h"
 #include "mesos/v1/mesos.pb.h"
 
 namespace mlaunch {
@@ -145,4 +145,4 @@ class ZkDetector {
 
 }  // namespace mlaunch
 
-#endif  // MLAUNCH_COMMON_ZK_DETECTOR_H_
+#endif  // MLAUNCH_DETECT_ZK_DETECTOR_H_

@@ -1,4 +1,4 @@
-#include "common/zk_detector.h"
+#include "detect/zk_detector.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <zookeeper/zookeeper.h>

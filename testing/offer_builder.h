@@ -1,7 +1,9 @@
-// OfferBuilder: offers as a Mesos master sends them, for tests. Resources
-// carry the offer's allocation role, as they do for MULTI_ROLE frameworks.
-#ifndef MLAUNCH_TESTS_FAKES_OFFER_BUILDER_H_
-#define MLAUNCH_TESTS_FAKES_OFFER_BUILDER_H_
+// OfferBuilder: offers as a Mesos master sends them, for tests and
+// benchmarks (testing/ holds what both share; it uses proto/ only).
+// Resources carry the offer's allocation role, as they do for MULTI_ROLE
+// frameworks.
+#ifndef MLAUNCH_TESTING_OFFER_BUILDER_H_
+#define MLAUNCH_TESTING_OFFER_BUILDER_H_
 
 #include <cstdint>
 #include <string>
@@ -57,4 +59,4 @@ class OfferBuilder {
 
 }  // namespace mlaunch
 
-#endif  // MLAUNCH_TESTS_FAKES_OFFER_BUILDER_H_
+#endif  // MLAUNCH_TESTING_OFFER_BUILDER_H_
