@@ -16,6 +16,17 @@ function(ml_add_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# ml_add_core_library(NAME SOURCES... [DEPS ...]): a pure core (docs/
+# architecture.md, "Pure cores, one run loop each"): compiled with
+# MLAUNCH_PURE_CORE, which makes the transport headers (HTTP server and
+# clients, ZooKeeper) refuse to be included, and given no library that does
+# I/O, so a test program that links only the core cannot call one either.
+function(ml_add_core_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  ml_add_library(${name} SOURCES ${ARG_SOURCES} DEPS ${ARG_DEPS})
+  target_compile_definitions(${name} PRIVATE MLAUNCH_PURE_CORE)
+endfunction()
+
 # ml_add_program(NAME SOURCES... [DEPS ...]): an executable placed in bin/.
 function(ml_add_program name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})

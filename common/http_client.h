@@ -24,6 +24,10 @@
 #ifndef MLAUNCH_COMMON_HTTP_CLIENT_H_
 #define MLAUNCH_COMMON_HTTP_CLIENT_H_
 
+#ifdef MLAUNCH_PURE_CORE
+#error "a pure core does no I/O: the network stays in its program's run loop (docs/architecture.md)"
+#endif
+
 #include <chrono>
 #include <cstddef>
 #include <functional>

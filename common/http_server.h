@@ -39,6 +39,10 @@
 #ifndef MLAUNCH_COMMON_HTTP_SERVER_H_
 #define MLAUNCH_COMMON_HTTP_SERVER_H_
 
+#ifdef MLAUNCH_PURE_CORE
+#error "a pure core does no I/O: the network stays in its program's run loop (docs/architecture.md)"
+#endif
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -6,6 +6,10 @@
 #ifndef MLAUNCH_COMMON_URL_QUERY_H_
 #define MLAUNCH_COMMON_URL_QUERY_H_
 
+#ifdef MLAUNCH_PURE_CORE
+#error "a pure core does no I/O: the network stays in its program's run loop (docs/architecture.md)"
+#endif
+
 #include <map>
 #include <string>
 #include <string_view>

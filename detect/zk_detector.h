@@ -51,6 +51,10 @@
 #ifndef MLAUNCH_DETECT_ZK_DETECTOR_H_
 #define MLAUNCH_DETECT_ZK_DETECTOR_H_
 
+#ifdef MLAUNCH_PURE_CORE
+#error "a pure core does no I/O: the network stays in its program's run loop (docs/architecture.md)"
+#endif
+
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -7,6 +7,7 @@
 
 #include "common/json_text.h"
 #include "common/url_query.h"
+#include "launcher/exit_code.h"
 
 namespace mlaunch {
 namespace {
@@ -186,7 +187,7 @@ int Driver::Run() {
     Result<std::optional<SavedState>> saved = options_.state->Load();
     if (!saved.ok()) {
       Print({ViewEvent::Kind::kNote, "", "error: " + saved.status().message()});
-      return 2;
+      return kExitCannotConnect;
     }
     if (saved.value()) {
       const std::vector<KnownTask>& tasks = saved.value()->tasks;
@@ -279,7 +280,7 @@ int Driver::Run() {
                      "cleared, the next run starts a new framework"});
         }
         client_.Stop();
-        return 2;
+        return kExitCannotConnect;
       } else if (std::holds_alternative<Stop>(*item)) {
         stop_requested = true;
         exit = Apply(core_.Stop(now));

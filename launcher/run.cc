@@ -15,6 +15,7 @@
 #include "launcher/driver.h"
 #include "launcher/embedded_cluster.h"
 #include "launcher/executor_server.h"
+#include "launcher/exit_code.h"
 #include "launcher/inputs.h"
 #include "launcher/secrets.h"
 #include "launcher/state_store.h"
@@ -130,7 +131,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     });
     if (!parsed.ok()) {
       err << "mesos-launch: --master: " << parsed.status().message() << "\n";
-      return 64;
+      return kExitUsage;
     }
     address = std::move(parsed).value();
   }
@@ -139,7 +140,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
   RunSecrets secrets = ReadSecrets(spec, world, flags.secret_file, problems);
   if (!problems.ok()) {
     for (const Diagnostic& d : problems.Sorted()) err << Render(d, spec.source);
-    return 1;
+    return kExitInvalidSpec;
   }
 
   // Signals first: every thread started after this inherits the mask.
@@ -157,7 +158,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
         ServeExecutor(compile.executor.path, flags.advertise, *address, err);
     if (!served.ok()) {
       err << "mesos-launch: " << served.status().message() << "\n";
-      return 2;
+      return kExitCannotConnect;
     }
     executor_server = std::move(served).value();
     compile.executor.uri = executor_server->url();
@@ -187,7 +188,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     if (!started.ok()) {
       err << "mesos-launch: no master named, and the embedded cluster cannot start: "
           << started.status().message() << "\n";
-      return 2;
+      return kExitCannotConnect;
     }
     cluster = std::move(started).value();
     log << "mesos-launch: no master named (--master, MESOS_MASTER or `master:`); started an "
@@ -211,7 +212,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
         });
     if (!started.ok()) {
       err << "mesos-launch: " << started.status().message() << "\n";
-      return 2;
+      return kExitCannotConnect;
     }
     detector = std::move(started.value());
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "launcher/compile.h"
+#include "launcher/exit_code.h"
 #include "launcher/instantiate.h"
 
 namespace mlaunch {
@@ -605,13 +606,13 @@ void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now,
     // Mesos refused the task itself, or the agent the executor's bytes:
     // launching it again would fail again.
     Enter(i, InstanceState::kGaveUp, now, out, note);
-    Finish(4, now, out);
+    Finish(kExitTaskFailed, now, out);
   } else if (success && policy != spec::RestartPolicy::kAlways) {
     Enter(i, InstanceState::kDone, now, out, note);
-    if (AllEnded()) Finish(0, now, out);
+    if (AllEnded()) Finish(kExitOk, now, out);
   } else if (!success && policy == spec::RestartPolicy::kNever) {
     Enter(i, InstanceState::kGaveUp, now, out, note + "; restart: never");
-    Finish(4, now, out);
+    Finish(kExitTaskFailed, now, out);
   } else {
     out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note});
     Restart(i, now, out);
@@ -632,7 +633,7 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
     Enter(i, InstanceState::kGaveUp, now, out,
           "gave up: " + std::to_string(i.restarts.size()) + " restarts within " +
               spec::FormatDuration(policy.window) + " (last: " + i.last_failure + ")");
-    Finish(4, now, out);
+    Finish(kExitTaskFailed, now, out);
     return;
   }
   i.failures++;
@@ -713,7 +714,7 @@ Output SchedulerCore::Tick(Millis now) {
       case InstanceState::kWaiting:
         if (plan_.placement_timeout.ms > 0 && now - i.since >= plan_.placement_timeout.ms) {
           ReportWaiting(i, now, out, true);
-          Finish(3, now, out);
+          Finish(kExitPlacementTimeout, now, out);
           return out;
         }
         if (now - i.reported_at >= options_.waiting_report_every) ReportWaiting(i, now, out, false);
@@ -817,7 +818,7 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   if ((i.state == InstanceState::kBackoff || i.state == InstanceState::kWaiting) && !stopping_) {
     i.last_failure = "FAILED (" + i.executor_cause + ")";
     Enter(i, InstanceState::kGaveUp, now, out, i.last_failure);
-    Finish(4, now, out);
+    Finish(kExitTaskFailed, now, out);
   }
   return out;
 }
@@ -841,7 +842,7 @@ Output SchedulerCore::Stop(Millis now) {
     out.view.push_back({ViewEvent::Kind::kNote, "",
                         "no instance ever ran" + (last.empty() ? "" : " (last: " + last + ")")});
   }
-  Finish(ran_any_ ? 0 : 130, now, out);
+  Finish(ran_any_ ? kExitOk : kExitStoppedEarly, now, out);
   return out;
 }
 

@@ -74,7 +74,7 @@ using CountsByTask =
 struct Output {
   std::vector<mesos::v1::scheduler::Call> calls;
   std::vector<ViewEvent> view;
-  std::optional<int> exit_code;  // set once: the run is over
+  std::optional<int> exit_code;  // set once: the run is over (launcher/exit_code.h)
   // How soon KnownTasks() must reach the failover state file. A launch:
   // before `calls` are sent, so that a crash cannot leave a launched task
   // unknown to the next run. Other changes (health, where an adopted task
