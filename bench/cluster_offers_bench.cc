@@ -49,7 +49,7 @@ using Call = v1::scheduler::Call;
 using Event = v1::scheduler::Event;
 using Clock = std::chrono::steady_clock;
 
-double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double UnixMillis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 // Every agent: answers LAUNCH with TASK_RUNNING, from a thread of its own
 // (the master calls Handle() under its lock).
@@ -186,7 +186,7 @@ class WatchingClient : public mlaunch::HttpClient {
           const auto start = Clock::now();
           event.ParseFromString(record);
           std::fprintf(stderr, "OFFERS event: %zu bytes, %d offers, parsed in %.1f ms\n",
-                       record.size(), event.offers().offers_size(), Millis(Clock::now() - start));
+                       record.size(), event.offers().offers_size(), UnixMillis(Clock::now() - start));
           wire_.big_offers_at = Clock::now();
         }
       }
@@ -273,7 +273,7 @@ RunResult RunOnce(const mlaunch::Plan& plan, int agents, int instances, int idle
     Clock::time_point last = *wire.big_offers_at;
     if (std::getenv("BENCH_TRACE")) {
       for (const auto& [at, type] : wire.calls) {
-        std::fprintf(stderr, "%+.1f ms %s\n", Millis(at - *wire.big_offers_at),
+        std::fprintf(stderr, "%+.1f ms %s\n", UnixMillis(at - *wire.big_offers_at),
                      Call::Type_Name(type).c_str());
       }
     }
@@ -282,10 +282,10 @@ RunResult RunOnce(const mlaunch::Plan& plan, int agents, int instances, int idle
       result.event_calls[Call::Type_Name(type)]++;
       last = at;
     }
-    result.event_ms = Millis(last - *wire.big_offers_at);
+    result.event_ms = UnixMillis(last - *wire.big_offers_at);
     for (const Clock::time_point& at : wire.posts) {
       if (at >= *wire.big_offers_at) {
-        result.first_call_ms = Millis(at - *wire.big_offers_at);
+        result.first_call_ms = UnixMillis(at - *wire.big_offers_at);
         break;
       }
     }

@@ -40,7 +40,7 @@ namespace {
 
 namespace v1 = mesos::v1;
 using Call = v1::scheduler::Call;
-using mlaunch::Millis;
+using mlaunch::SteadyMillis;
 
 constexpr double kTaskCpus = 0.5;
 constexpr double kTaskMem = 128;
@@ -90,9 +90,9 @@ struct Tally {
 class Side {
  public:
   virtual ~Side() = default;
-  virtual std::vector<Call> Offers(const std::vector<v1::Offer>& offers, Millis now) = 0;
-  virtual std::vector<Call> Update(const v1::TaskStatus& status, Millis now) = 0;
-  virtual std::vector<Call> Tick(Millis now) = 0;
+  virtual std::vector<Call> Offers(const std::vector<v1::Offer>& offers, SteadyMillis now) = 0;
+  virtual std::vector<Call> Update(const v1::TaskStatus& status, SteadyMillis now) = 0;
+  virtual std::vector<Call> Tick(SteadyMillis now) = 0;
 };
 
 class Ours : public Side {
@@ -102,13 +102,13 @@ class Ours : public Side {
     s.mutable_framework_id()->set_value("fw-1");
     core_.Subscribed(s, 0);
   }
-  std::vector<Call> Offers(const std::vector<v1::Offer>& offers, Millis now) override {
+  std::vector<Call> Offers(const std::vector<v1::Offer>& offers, SteadyMillis now) override {
     return core_.Offers(offers, now).calls;
   }
-  std::vector<Call> Update(const v1::TaskStatus& status, Millis now) override {
+  std::vector<Call> Update(const v1::TaskStatus& status, SteadyMillis now) override {
     return core_.Update(status, now).calls;
   }
-  std::vector<Call> Tick(Millis now) override { return core_.Tick(now).calls; }
+  std::vector<Call> Tick(SteadyMillis now) override { return core_.Tick(now).calls; }
 
  private:
   mlaunch::CoreOptions Options() {
@@ -125,7 +125,7 @@ class Ours : public Side {
 class Classic : public Side {
  public:
   explicit Classic(int instances) : waiting_(instances) {}
-  std::vector<Call> Offers(const std::vector<v1::Offer>& offers, Millis) override {
+  std::vector<Call> Offers(const std::vector<v1::Offer>& offers, SteadyMillis) override {
     std::vector<Call> calls;
     for (const v1::Offer& offer : offers) {
       double cpus = 0, mem = 0;
@@ -165,7 +165,7 @@ class Classic : public Side {
     }
     return calls;
   }
-  std::vector<Call> Update(const v1::TaskStatus& status, Millis) override {
+  std::vector<Call> Update(const v1::TaskStatus& status, SteadyMillis) override {
     std::vector<Call> calls;
     if (status.has_uuid()) {
       Call call;
@@ -178,7 +178,7 @@ class Classic : public Side {
     }
     return calls;
   }
-  std::vector<Call> Tick(Millis) override { return {}; }
+  std::vector<Call> Tick(SteadyMillis) override { return {}; }
 
  private:
   int waiting_;
@@ -204,8 +204,8 @@ double Median(std::vector<double> v) {
 // The master model (see the top of the file). Offers every agent at t=0,
 // answers launches with TASK_RUNNING, then runs `idle_ms` of simulated time
 // and returns the calls the scheduler sent during it.
-Tally SimulateIdle(Side& side, int agents, Millis idle_ms, Tally& placing) {
-  std::vector<Millis> filtered_until(agents, 0);
+Tally SimulateIdle(Side& side, int agents, SteadyMillis idle_ms, Tally& placing) {
+  std::vector<SteadyMillis> filtered_until(agents, 0);
   bool suppressed = false;
   int round = 0;
   int updates = 0;
@@ -214,7 +214,7 @@ Tally SimulateIdle(Side& side, int agents, Millis idle_ms, Tally& placing) {
   // Applies calls to the model; TASK_RUNNING for each launch, answered
   // later in the same step.
   std::vector<v1::TaskStatus> pending;
-  auto apply = [&](const std::vector<Call>& calls, Millis now) {
+  auto apply = [&](const std::vector<Call>& calls, SteadyMillis now) {
     tally->Add(calls);
     for (const Call& c : calls) {
       switch (c.type()) {
@@ -226,13 +226,13 @@ Tally SimulateIdle(Side& side, int agents, Millis idle_ms, Tally& placing) {
         case Call::DECLINE:
           for (const v1::OfferID& id : c.decline().offer_ids()) {
             filtered_until[AgentOf(id.value())] =
-                now + static_cast<Millis>(c.decline().filters().refuse_seconds() * 1000);
+                now + static_cast<SteadyMillis>(c.decline().filters().refuse_seconds() * 1000);
           }
           break;
         case Call::ACCEPT:
           for (const v1::OfferID& id : c.accept().offer_ids()) {
             filtered_until[AgentOf(id.value())] =
-                now + static_cast<Millis>(c.accept().filters().refuse_seconds() * 1000);
+                now + static_cast<SteadyMillis>(c.accept().filters().refuse_seconds() * 1000);
           }
           for (const v1::Offer::Operation& op : c.accept().operations()) {
             for (const v1::TaskInfo& t : op.launch().task_infos()) {
@@ -249,14 +249,14 @@ Tally SimulateIdle(Side& side, int agents, Millis idle_ms, Tally& placing) {
       }
     }
   };
-  auto settle = [&](Millis now) {
+  auto settle = [&](SteadyMillis now) {
     while (!pending.empty()) {
       std::vector<v1::TaskStatus> statuses;
       statuses.swap(pending);
       for (const v1::TaskStatus& s : statuses) apply(side.Update(s, now), now);
     }
   };
-  auto allocate = [&](Millis now) {
+  auto allocate = [&](SteadyMillis now) {
     if (suppressed) return;
     std::vector<v1::Offer> offers;
     ++round;
@@ -272,8 +272,8 @@ Tally SimulateIdle(Side& side, int agents, Millis idle_ms, Tally& placing) {
   apply(side.Tick(100), 100);
   // The idle minute, from the next allocation on.
   tally = &idle;
-  const Millis start = 1000;
-  for (Millis now = start; now < start + idle_ms; now += 100) {
+  const SteadyMillis start = 1000;
+  for (SteadyMillis now = start; now < start + idle_ms; now += 100) {
     if ((now - start) % 1000 == 0) allocate(now);
     settle(now);
     apply(side.Tick(now), now);

@@ -15,7 +15,7 @@
 
 namespace {
 
-double Millis(std::chrono::steady_clock::duration d) {
+double SteadyMillis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
     }
     mlaunch::Plan plan = mlaunch::Compile(result.spec, {}, {"bench"});
     auto compiled = std::chrono::steady_clock::now();
-    check_ms.push_back(Millis(checked - start));
-    compile_ms.push_back(Millis(compiled - checked));
+    check_ms.push_back(SteadyMillis(checked - start));
+    compile_ms.push_back(SteadyMillis(compiled - checked));
   }
   std::sort(check_ms.begin(), check_ms.end());
   std::sort(compile_ms.begin(), compile_ms.end());

@@ -7,21 +7,21 @@
 
 namespace mlaunch::cluster {
 
-std::optional<Millis> RefusalDuration(std::optional<double> refuse_seconds,
-                                      Millis allocation_interval) {
+std::optional<UnixMillis> RefusalDuration(std::optional<double> refuse_seconds,
+                                      UnixMillis allocation_interval) {
   constexpr double kDefaultSeconds = 5.0;
   constexpr double kMaxSeconds = 365.0 * 24 * 60 * 60;
   double seconds = refuse_seconds.value_or(kDefaultSeconds);
   if (std::isnan(seconds) || seconds < 0) seconds = kDefaultSeconds;
   if (seconds == 0) return std::nullopt;
   seconds = std::min(seconds, kMaxSeconds);
-  const auto millis = static_cast<Millis>(std::llround(seconds * 1000.0));
+  const auto millis = static_cast<UnixMillis>(std::llround(seconds * 1000.0));
   return std::max(millis, allocation_interval);
 }
 
 void RefusalFilters::Add(const std::string& framework_id,
                          const std::string& role, const std::string& agent_id,
-                         Resources refused, Millis until) {
+                         Resources refused, UnixMillis until) {
   by_agent_[agent_id].push_back({framework_id, role, refused.Unallocated(), until});
   earliest_until_ = std::min(earliest_until_, until);
 }
@@ -29,7 +29,7 @@ void RefusalFilters::Add(const std::string& framework_id,
 bool RefusalFilters::Filtered(const std::string& framework_id,
                               const std::string& role,
                               const std::string& agent_id,
-                              const Resources& offerable, Millis now) const {
+                              const Resources& offerable, UnixMillis now) const {
   auto agent = by_agent_.find(agent_id);
   if (agent == by_agent_.end()) return false;
   const Resources plain = offerable.Unallocated();
@@ -55,10 +55,10 @@ void RefusalFilters::ClearFramework(const std::string& framework_id) {
   EraseIf([&](const Filter& f) { return f.framework_id == framework_id; });
 }
 
-void RefusalFilters::Expire(Millis now) {
+void RefusalFilters::Expire(UnixMillis now) {
   if (now < earliest_until_) return;  // called on every tick: usually nothing is due
   EraseIf([&](const Filter& f) { return now >= f.until; });
-  earliest_until_ = std::numeric_limits<Millis>::max();
+  earliest_until_ = std::numeric_limits<UnixMillis>::max();
   for (const auto& [agent, filters] : by_agent_) {
     for (const Filter& f : filters) earliest_until_ = std::min(earliest_until_, f.until);
   }
@@ -77,7 +77,7 @@ bool Allocatable(const Resources& resources) {
 
 std::vector<Allocation> Allocate(std::vector<AllocationAgent> agents,
                                  std::vector<AllocationFramework> frameworks,
-                                 const RefusalFilters& filters, Millis now) {
+                                 const RefusalFilters& filters, UnixMillis now) {
   std::vector<Allocation> allocations;
   for (const AllocationAgent& agent : agents) {
     if (!Allocatable(agent.free)) continue;

@@ -22,28 +22,27 @@
 #include <vector>
 
 #include "cluster/resources.h"
+#include "common/millis.h"
 
 namespace mlaunch::cluster {
-
-using Millis = std::int64_t;
 
 // How long a refusal lasts, from Filters.refuse_seconds (default 5 s when
 // unset, negative or not a number; capped at 365 days; at least one
 // allocation interval). nullopt: refuse_seconds is 0, so no filter at all.
-std::optional<Millis> RefusalDuration(std::optional<double> refuse_seconds,
-                                      Millis allocation_interval);
+std::optional<UnixMillis> RefusalDuration(std::optional<double> refuse_seconds,
+                                      UnixMillis allocation_interval);
 
 class RefusalFilters {
  public:
   void Add(const std::string& framework_id, const std::string& role,
-           const std::string& agent_id, Resources refused, Millis until);
+           const std::string& agent_id, Resources refused, UnixMillis until);
   // True when `offerable` of that agent is hidden from that framework role.
   bool Filtered(const std::string& framework_id, const std::string& role,
                 const std::string& agent_id, const Resources& offerable,
-                Millis now) const;
+                UnixMillis now) const;
   void ClearRole(const std::string& framework_id, const std::string& role);
   void ClearFramework(const std::string& framework_id);
-  void Expire(Millis now);
+  void Expire(UnixMillis now);
   std::size_t size() const;
 
  private:
@@ -51,7 +50,7 @@ class RefusalFilters {
     std::string framework_id;
     std::string role;
     Resources refused;  // without allocation_info
-    Millis until;
+    UnixMillis until;
   };
   void EraseIf(const std::function<bool(const Filter&)>& matches);
   // By agent, so that an allocation over many agents looks only at each
@@ -59,7 +58,7 @@ class RefusalFilters {
   std::unordered_map<std::string, std::vector<Filter>> by_agent_;
   // No filter ends before this (a lower bound: cleared filters may have
   // held it), so that Expire() has nothing to look at until then.
-  Millis earliest_until_ = std::numeric_limits<Millis>::max();
+  UnixMillis earliest_until_ = std::numeric_limits<UnixMillis>::max();
 };
 
 struct AllocationAgent {
@@ -85,7 +84,7 @@ bool Allocatable(const Resources& resources);
 
 std::vector<Allocation> Allocate(std::vector<AllocationAgent> agents,
                                  std::vector<AllocationFramework> frameworks,
-                                 const RefusalFilters& filters, Millis now);
+                                 const RefusalFilters& filters, UnixMillis now);
 
 }  // namespace mlaunch::cluster
 

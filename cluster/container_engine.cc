@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/text.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -88,10 +89,7 @@ int RunAndWait(const std::vector<std::string>& argv, const std::vector<std::stri
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string Trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
+std::string Trimmed(std::string_view text) { return std::string(TrimSpace(text)); }
 
 std::string Number(double value) {
   std::ostringstream out;

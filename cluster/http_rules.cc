@@ -6,15 +6,10 @@
 
 #include "common/base64.h"
 #include "common/http_headers.h"
+#include "common/text.h"
 
 namespace mlaunch::cluster {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string_view> Split(std::string_view s, char separator) {
   std::vector<std::string_view> parts;
@@ -59,7 +54,7 @@ bool AcceptsMediaType(const std::optional<std::string>& accept,
   const std::string_view type = media_type.substr(0, media_type.find('/'));
   for (std::string_view item : Split(*accept, ',')) {
     std::vector<std::string_view> parts = Split(item, ';');
-    const std::string_view range = Trim(parts[0]);
+    const std::string_view range = TrimSpace(parts[0]);
     const bool matches =
         EqualsIgnoringCase(range, "*/*") ||
         EqualsIgnoringCase(range, std::string(type) + "/*") ||
@@ -67,7 +62,7 @@ bool AcceptsMediaType(const std::optional<std::string>& accept,
     if (!matches) continue;
     double q = 1.0;
     for (std::size_t i = 1; i < parts.size(); ++i) {
-      const std::string_view param = Trim(parts[i]);
+      const std::string_view param = TrimSpace(parts[i]);
       if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') &&
           param[1] == '=') {
         const std::string number(param.substr(2));
@@ -82,14 +77,14 @@ bool AcceptsMediaType(const std::optional<std::string>& accept,
 }
 
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view value) {
-  value = Trim(value);
+  value = TrimSpace(value);
   const std::size_t space = value.find(' ');
   if (space == std::string_view::npos ||
       !EqualsIgnoringCase(value.substr(0, space), "Basic")) {
     return std::nullopt;
   }
   const std::optional<std::string> decoded =
-      Base64Decode(Trim(value.substr(space + 1)));
+      Base64Decode(TrimSpace(value.substr(space + 1)));
   if (!decoded) return std::nullopt;
   const std::size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

@@ -300,11 +300,11 @@ int main(int argc, char** argv) {
     master_options.tls_key_file = args["tls-key"].as<std::string>();
   }
   master_options.port = static_cast<std::uint16_t>(port);
-  master_options.heartbeat_interval = static_cast<mlaunch::cluster::Millis>(heartbeat * 1000);
+  master_options.heartbeat_interval = static_cast<mlaunch::UnixMillis>(heartbeat * 1000);
   master_options.elected = zk.has_value();
   master_options.git_sha = std::string(mlaunch::ThisBuild().commit);
   master_options.build_version = mlaunch::ThisBuild().Full();
-  master_options.allocation_interval = static_cast<mlaunch::cluster::Millis>(allocation * 1000);
+  master_options.allocation_interval = static_cast<mlaunch::UnixMillis>(allocation * 1000);
   if (args.count("credentials")) {
     const std::string path = args["credentials"].as<std::string>();
     std::ifstream file(path);

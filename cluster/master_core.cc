@@ -182,7 +182,7 @@ TaskStatus MasterCore::MasterStatus(const std::string& framework_id,
                                     TaskState state,
                                     TaskStatus::Reason reason,
                                     const std::string& message,
-                                    Millis now) const {
+                                    UnixMillis now) const {
   (void)framework_id;
   TaskStatus status;
   *status.mutable_task_id() = task_id;
@@ -196,7 +196,7 @@ TaskStatus MasterCore::MasterStatus(const std::string& framework_id,
 }
 
 MasterCore::Subscription MasterCore::Subscribe(
-    const Call& call, const std::optional<std::string>& principal, Millis now) {
+    const Call& call, const std::optional<std::string>& principal, UnixMillis now) {
   Subscription sub;
   sub.stream_id = NewStreamId();
   MasterOutput& out = sub.output;
@@ -318,7 +318,7 @@ std::optional<CallRejection> MasterCore::CheckCaller(
   return std::nullopt;
 }
 
-MasterOutput MasterCore::Handle(const Call& call, Millis now) {
+MasterOutput MasterCore::Handle(const Call& call, UnixMillis now) {
   MasterOutput out;
   auto it = frameworks_.find(call.framework_id().value());
   if (it == frameworks_.end()) return out;
@@ -452,7 +452,7 @@ void MasterCore::DiscardOffers(const std::string& framework_id) {
   });
 }
 
-void MasterCore::RemoveFramework(Framework& framework, Millis now, MasterOutput* out) {
+void MasterCore::RemoveFramework(Framework& framework, UnixMillis now, MasterOutput* out) {
   const std::string id = framework.info.id().value();
   DiscardOffers(id);
   filters_.ClearFramework(id);
@@ -492,7 +492,7 @@ void MasterCore::Complete(Framework& framework, Task task) {
   }
 }
 
-MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) {
+MasterOutput MasterCore::StreamClosed(const std::string& stream_id, UnixMillis now) {
   MasterOutput out;
   for (auto& [id, framework] : frameworks_) {
     if (!framework.connected || framework.stream_id != stream_id) continue;
@@ -503,7 +503,7 @@ MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) 
       RemoveFramework(framework, now, &out);
     } else {
       framework.failover_deadline =
-          now + static_cast<Millis>(std::llround(seconds * 1000.0));
+          now + static_cast<UnixMillis>(std::llround(seconds * 1000.0));
     }
     break;
   }
@@ -512,15 +512,15 @@ MasterOutput MasterCore::StreamClosed(const std::string& stream_id, Millis now) 
 
 void MasterCore::Refuse(const std::string& framework_id, const std::string& role,
                         const std::string& agent_id, const Resources& resources,
-                        std::optional<double> refuse_seconds, Millis now) {
-  const std::optional<Millis> duration =
+                        std::optional<double> refuse_seconds, UnixMillis now) {
+  const std::optional<UnixMillis> duration =
       RefusalDuration(refuse_seconds, options_.allocation_interval);
   if (!duration || resources.empty()) return;
   filters_.Add(framework_id, role, agent_id, resources, now + *duration);
 }
 
 void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
-                         Millis now) {
+                         UnixMillis now) {
   for (const auto& offer_id : decline.offer_ids()) {
     auto it = offers_.find(offer_id.value());
     if (it == offers_.end() ||
@@ -536,7 +536,7 @@ void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
 }
 
 void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
-                        Millis now, MasterOutput* out) {
+                        UnixMillis now, MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
   std::map<std::string, std::pair<const mesos::v1::Offer*, std::string>> outstanding;
   for (const auto& offer_id : accept.offer_ids()) {
@@ -714,7 +714,7 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
 }
 
 void MasterCore::Reconcile(Framework& framework,
-                           const Call::Reconcile& reconcile, Millis now,
+                           const Call::Reconcile& reconcile, UnixMillis now,
                            MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
   auto latest = [&](const Task& task) {
@@ -779,7 +779,7 @@ void MasterCore::Reconcile(Framework& framework,
   }
 }
 
-void MasterCore::Kill(Framework& framework, const Call::Kill& kill, Millis now,
+void MasterCore::Kill(Framework& framework, const Call::Kill& kill, UnixMillis now,
                       MasterOutput* out) {
   auto it = framework.tasks.find(kill.task_id().value());
   if (it == framework.tasks.end()) {
@@ -800,7 +800,7 @@ void MasterCore::Kill(Framework& framework, const Call::Kill& kill, Millis now,
                                          kill.task_id(), policy});
 }
 
-void MasterCore::ScheduleRetry(Framework& framework, Task& task, Millis at) {
+void MasterCore::ScheduleRetry(Framework& framework, Task& task, UnixMillis at) {
   CancelRetry(framework, task);
   task.next_retry = at;
   framework.retries.emplace(at, task.info.task_id().value());
@@ -810,7 +810,7 @@ void MasterCore::CancelRetry(Framework& framework, Task& task) {
   framework.retries.erase({task.next_retry, task.info.task_id().value()});
 }
 
-void MasterCore::ForwardHead(Framework& framework, Task& task, Millis now,
+void MasterCore::ForwardHead(Framework& framework, Task& task, UnixMillis now,
                              MasterOutput* out) {
   SendUpdate(framework, task.pending.front(), out);
   task.retry_interval = options_.status_update_retry_min;
@@ -818,7 +818,7 @@ void MasterCore::ForwardHead(Framework& framework, Task& task, Millis now,
 }
 
 void MasterCore::Acknowledge(Framework& framework,
-                             const Call::Acknowledge& ack, Millis now,
+                             const Call::Acknowledge& ack, UnixMillis now,
                              MasterOutput* out) {
   auto it = framework.tasks.find(ack.task_id().value());
   if (it == framework.tasks.end()) return;
@@ -844,7 +844,7 @@ void MasterCore::Acknowledge(Framework& framework,
 
 MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
                                       const std::string& framework_id,
-                                      TaskStatus status, Millis now) {
+                                      TaskStatus status, UnixMillis now) {
   MasterOutput out;
   auto fit = frameworks_.find(framework_id);
   if (fit == frameworks_.end()) return out;
@@ -879,7 +879,7 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
 
 MasterOutput MasterCore::ExecutorTerminated(
     const std::string& agent_id, const std::string& framework_id,
-    const mesos::v1::ExecutorID& executor_id, int wait_status, Millis now) {
+    const mesos::v1::ExecutorID& executor_id, int wait_status, UnixMillis now) {
   (void)now;
   MasterOutput out;
   if (agents_.count(agent_id) == 0) return out;  // e.g. marked gone: ignored
@@ -901,7 +901,7 @@ MasterOutput MasterCore::ExecutorTerminated(
 }
 
 std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_id,
-                                                     Millis now) {
+                                                     UnixMillis now) {
   auto agent = agents_.find(agent_id);
   if (agent == agents_.end()) return std::nullopt;
   MasterOutput out;
@@ -1017,7 +1017,7 @@ mesos::v1::Offer MasterCore::ForFramework(const Framework& framework,
   return out;
 }
 
-void MasterCore::Allocate(Millis now, MasterOutput* out) {
+void MasterCore::Allocate(UnixMillis now, MasterOutput* out) {
   // Who may get offers first: with every framework suppressed (the steady
   // state of a placed spec) nothing below is worth computing.
   std::vector<AllocationFramework> candidates;
@@ -1096,7 +1096,7 @@ void MasterCore::Allocate(Millis now, MasterOutput* out) {
   }
 }
 
-MasterOutput MasterCore::Tick(Millis now) {
+MasterOutput MasterCore::Tick(UnixMillis now) {
   MasterOutput out;
   filters_.Expire(now);
   std::vector<std::string> expired;
@@ -1137,9 +1137,9 @@ MasterOutput MasterCore::Tick(Millis now) {
   return out;
 }
 
-std::optional<Millis> MasterCore::NextTick() const {
-  std::optional<Millis> next;
-  auto consider = [&](Millis at) { next = next ? std::min(*next, at) : at; };
+std::optional<UnixMillis> MasterCore::NextTick() const {
+  std::optional<UnixMillis> next;
+  auto consider = [&](UnixMillis at) { next = next ? std::min(*next, at) : at; };
   if (allocation_wanted_) consider(0);
   for (const auto& [id, framework] : frameworks_) {
     if (!framework.connected) {

@@ -31,11 +31,10 @@
 #include "cluster/allocator.h"
 #include "cluster/master_rules.h"
 #include "cluster/resources.h"
+#include "common/millis.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
 
 namespace mlaunch::cluster {
-
-using Millis = std::int64_t;  // milliseconds since the Unix epoch
 
 struct MasterOptions {
   std::string master_id;  // a UUID; ids are "<master_id>-0000", "-S0", "-O0"
@@ -43,10 +42,10 @@ struct MasterOptions {
   std::string ip = "127.0.0.1";  // dotted IPv4
   int port = 5050;
   std::string version = "1.12.0";
-  Millis heartbeat_interval = 15'000;
-  Millis allocation_interval = 1'000;
-  Millis status_update_retry_min = 10'000;
-  Millis status_update_retry_max = 600'000;
+  UnixMillis heartbeat_interval = 15'000;
+  UnixMillis allocation_interval = 1'000;
+  UnixMillis status_update_retry_min = 10'000;
+  UnixMillis status_update_retry_max = 600'000;
   std::function<std::string()> new_uuid;  // 16 random bytes
   // Ended frameworks and ended tasks are kept for /master/state and to
   // refuse a removed framework, up to these counts (Mesos' defaults of
@@ -191,14 +190,14 @@ class MasterCore {
   // without one it is forwarded once.
   MasterOutput StatusUpdate(const std::string& agent_id,
                             const std::string& framework_id,
-                            mesos::v1::TaskStatus status, Millis now);
+                            mesos::v1::TaskStatus status, UnixMillis now);
   // A custom executor ended: its resources are free; the scheduler gets
   // FAILURE{agent_id, executor_id, status} (no status when `wait_status` is
   // negative: unknown, for an executor that was not the agent's child).
   MasterOutput ExecutorTerminated(const std::string& agent_id,
                                   const std::string& framework_id,
                                   const mesos::v1::ExecutorID& executor_id,
-                                  int wait_status, Millis now);
+                                  int wait_status, UnixMillis now);
   // MESSAGE from an executor to its scheduler (best effort).
   MasterOutput ExecutorMessage(const std::string& agent_id,
                                const std::string& framework_id,
@@ -216,7 +215,7 @@ class MasterCore {
   // ignored, and an explicit reconciliation of a task on it answers
   // TASK_GONE_BY_OPERATOR (or TASK_LOST). Nullopt when no such agent is
   // registered.
-  std::optional<MasterOutput> MarkAgentGone(const std::string& agent_id, Millis now);
+  std::optional<MasterOutput> MarkAgentGone(const std::string& agent_id, UnixMillis now);
   // An agent marked gone before the master restarted (the cluster's
   // registry remembers it): reconciliation answers for it as above.
   void RememberGoneAgent(const std::string& agent_id);
@@ -230,7 +229,7 @@ class MasterCore {
   };
   Subscription Subscribe(const mesos::v1::scheduler::Call& call,
                          const std::optional<std::string>& principal,
-                         Millis now);
+                         UnixMillis now);
 
   // The checks of a validated non-SUBSCRIBE call against the framework it
   // names (see CallRejection).
@@ -240,7 +239,7 @@ class MasterCore {
       const std::optional<std::string>& stream_id) const;
 
   // Processes a non-SUBSCRIBE call that passed CheckCaller (202 on the wire).
-  MasterOutput Handle(const mesos::v1::scheduler::Call& call, Millis now);
+  MasterOutput Handle(const mesos::v1::scheduler::Call& call, UnixMillis now);
 
   // UPDATE_FRAMEWORK for a call that passed CheckCaller. It is
   // answered synchronously: 200 when applied (the new FrameworkInfo, roles
@@ -256,18 +255,18 @@ class MasterCore {
   Update UpdateFramework(const mesos::v1::scheduler::Call& call);
 
   // The subscription stream ended (client gone, or closed by us).
-  MasterOutput StreamClosed(const std::string& stream_id, Millis now);
+  MasterOutput StreamClosed(const std::string& stream_id, UnixMillis now);
 
   // Heartbeats, failover timeouts, update retries, filter expiry and
   // allocation (every allocation interval, or at once after a subscription,
   // a new agent or a REVIVE).
-  MasterOutput Tick(Millis now);
+  MasterOutput Tick(UnixMillis now);
   // When Tick() next has something to do: the earliest heartbeat, update
   // retry, failover timeout or allocation due (allocation only while some
   // framework takes offers: with every one suppressed it does nothing).
   // nullopt: nothing until a call, a subscription, an agent or an agent's
   // report changes the state. May be in the past: tick now.
-  std::optional<Millis> NextTick() const;
+  std::optional<UnixMillis> NextTick() const;
 
   MasterView View() const;
 
@@ -282,8 +281,8 @@ class MasterCore {
     // ... and the container status of the newest update that had one.
     std::optional<mesos::v1::ContainerStatus> container_status;
     std::deque<mesos::v1::TaskStatus> pending;  // head forwarded, unacked
-    Millis next_retry = 0;  // in Framework::retries while `pending` is not empty
-    Millis retry_interval = 0;
+    UnixMillis next_retry = 0;  // in Framework::retries while `pending` is not empty
+    UnixMillis retry_interval = 0;
   };
   struct Executor {
     mesos::v1::ExecutorInfo info;
@@ -293,13 +292,13 @@ class MasterCore {
     mesos::v1::FrameworkInfo info;  // with id
     bool connected = false;
     std::string stream_id;
-    Millis next_heartbeat = 0;
-    std::optional<Millis> failover_deadline;
+    UnixMillis next_heartbeat = 0;
+    std::optional<UnixMillis> failover_deadline;
     std::set<std::string> suppressed_roles;
     std::map<std::string, Task> tasks;
     // (next_retry, task id) of each task with an update unacknowledged:
     // Tick() and NextTick() look at the due ones only, not at every task.
-    std::set<std::pair<Millis, std::string>> retries;
+    std::set<std::pair<UnixMillis, std::string>> retries;
     // agent id -> executor id -> executor
     std::map<std::string, std::map<std::string, Executor>> executors;
     std::deque<Task> completed_tasks;  // oldest first, bounded
@@ -325,41 +324,41 @@ class MasterCore {
                                      mesos::v1::TaskState state,
                                      mesos::v1::TaskStatus::Reason reason,
                                      const std::string& message,
-                                     Millis now) const;
+                                     UnixMillis now) const;
   void Send(Framework& framework, mesos::v1::scheduler::Event event,
             MasterOutput* out) const;
   void SendUpdate(Framework& framework, const mesos::v1::TaskStatus& status,
                   MasterOutput* out) const;
   // Enters the task in framework.retries at `at`, or takes it out.
-  static void ScheduleRetry(Framework& framework, Task& task, Millis at);
+  static void ScheduleRetry(Framework& framework, Task& task, UnixMillis at);
   static void CancelRetry(Framework& framework, Task& task);
-  void ForwardHead(Framework& framework, Task& task, Millis now,
+  void ForwardHead(Framework& framework, Task& task, UnixMillis now,
                    MasterOutput* out);
   void DiscardOffers(const std::string& framework_id);
-  void RemoveFramework(Framework& framework, Millis now, MasterOutput* out);
+  void RemoveFramework(Framework& framework, UnixMillis now, MasterOutput* out);
   void Accept(Framework& framework,
-              const mesos::v1::scheduler::Call::Accept& accept, Millis now,
+              const mesos::v1::scheduler::Call::Accept& accept, UnixMillis now,
               MasterOutput* out);
   void Decline(Framework& framework,
-               const mesos::v1::scheduler::Call::Decline& decline, Millis now);
+               const mesos::v1::scheduler::Call::Decline& decline, UnixMillis now);
   void Reconcile(Framework& framework,
                  const mesos::v1::scheduler::Call::Reconcile& reconcile,
-                 Millis now, MasterOutput* out);
+                 UnixMillis now, MasterOutput* out);
   void Kill(Framework& framework, const mesos::v1::scheduler::Call::Kill& kill,
-            Millis now, MasterOutput* out);
+            UnixMillis now, MasterOutput* out);
   void Acknowledge(Framework& framework,
                    const mesos::v1::scheduler::Call::Acknowledge& ack,
-                   Millis now, MasterOutput* out);
+                   UnixMillis now, MasterOutput* out);
   void Refuse(const std::string& framework_id, const std::string& role,
               const std::string& agent_id, const Resources& resources,
-              std::optional<double> refuse_seconds, Millis now);
+              std::optional<double> refuse_seconds, UnixMillis now);
   std::vector<std::string> Roles(const Framework& framework) const;
   // By agent id: what tasks and executors use, what outstanding offers
   // hold. One pass each, however many agents (an allocation over 10,000
   // agents must not look at every offer once per agent).
   std::map<std::string, Resources> UsedByAgent() const;
   std::map<std::string, Resources> OfferedByAgent() const;
-  void Allocate(Millis now, MasterOutput* out);
+  void Allocate(UnixMillis now, MasterOutput* out);
   mesos::v1::Offer ForFramework(const Framework& framework,
                                 const OutstandingOffer& offer) const;
 
@@ -378,7 +377,7 @@ class MasterCore {
   int next_agent_ = 0;
   int next_offer_ = 0;
   bool allocation_wanted_ = false;
-  Millis next_allocation_ = 0;
+  UnixMillis next_allocation_ = 0;
 };
 
 bool IsTerminal(mesos::v1::TaskState state);

@@ -116,7 +116,7 @@ mesos::v1::MasterInfo Master::master_info() const {
   return core_->master_info();
 }
 
-Millis Master::Now() const { return options_.clock(); }
+UnixMillis Master::Now() const { return options_.clock(); }
 
 std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip,
                              Agent* agent) {
@@ -268,7 +268,7 @@ void Master::StreamEnded(const std::string& stream_id) {
 
 void Master::TickLoop() {
   // With a clock of the caller's, time may jump without a word: look often.
-  const Millis period = std::clamp<Millis>(
+  const UnixMillis period = std::clamp<UnixMillis>(
       std::min(options_.allocation_interval, options_.heartbeat_interval) / 4,
       1, 100);
   std::unique_lock<std::mutex> lock(mutex_);
@@ -282,13 +282,13 @@ void Master::TickLoop() {
     // Otherwise sleep until the core has something due (or an operator
     // stream its heartbeat); whatever changes the core (a call, an agent, a
     // report) wakes this thread through Deliver(), and it looks again.
-    std::optional<Millis> next = core_->NextTick();
+    std::optional<UnixMillis> next = core_->NextTick();
     if (!operator_streams_.empty()) {
       next = std::min(next.value_or(next_operator_heartbeat_), next_operator_heartbeat_);
     }
     if (!next) {
       wake_.wait(lock);
-    } else if (const Millis wait = *next - Now(); wait > 0) {
+    } else if (const UnixMillis wait = *next - Now(); wait > 0) {
       wake_.wait_for(lock, std::chrono::milliseconds(wait));
     }
   }
@@ -566,7 +566,7 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
       if (std::string limit = StreamLimitReached(address, principal); !limit.empty()) {
         return HttpServer::Response::Text(503, limit + "; try again once one has ended");
       }
-      const Millis now = Now();
+      const UnixMillis now = Now();
       MasterCore::Subscription sub = core_->Subscribe(call, principal, now);
       id = sub.stream_id;
       streams_[id] = {stream, json, address, principal};
@@ -589,7 +589,7 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     }
     // 16: UNKNOWN.
     if (call.type() == Call::UNKNOWN) return Empty(501);
-    const Millis now = Now();
+    const UnixMillis now = Now();
     if (call.type() == Call::UPDATE_FRAMEWORK) {
       MasterCore::Update update = core_->UpdateFramework(call);
       if (update.status != 200) return HttpServer::Response::Text(update.status, update.body);

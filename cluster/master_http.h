@@ -78,16 +78,16 @@ class Master {
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;  // 0: any free port
     std::string hostname = "localhost";
-    Millis heartbeat_interval = 15'000;
-    Millis allocation_interval = 1'000;
-    Millis status_update_retry_min = 10'000;
+    UnixMillis heartbeat_interval = 15'000;
+    UnixMillis allocation_interval = 1'000;
+    UnixMillis status_update_retry_min = 10'000;
     // Empty: no authentication. Otherwise HTTP Basic with one of these.
     std::vector<BasicCredentials> credentials;
     // HTTPS when both are set: PEM certificate chain and private key files.
     std::string tls_cert_file;
     std::string tls_key_file;
     // Milliseconds since the epoch; the system clock when unset.
-    std::function<Millis()> clock;
+    std::function<UnixMillis()> clock;
     // A master started again over a registry of agents: until
     // FinishRecovery() (once they re-registered) the scheduler endpoint
     // answers 503 "Master has not finished recovery", so no framework
@@ -215,7 +215,7 @@ class Master {
   void Deliver(const MasterOutput& output);  // REQUIRES: mutex_ held
   void StreamEnded(const std::string& stream_id);
   void TickLoop();
-  Millis Now() const;
+  UnixMillis Now() const;
 
   Options options_;
   std::unique_ptr<HttpServer> server_;
@@ -231,9 +231,9 @@ class Master {
   // when they are next due a HEARTBEAT.
   std::map<std::string, Stream> operator_streams_;
   MasterView published_;
-  Millis next_operator_heartbeat_ = 0;
+  UnixMillis next_operator_heartbeat_ = 0;
   int next_operator_stream_ = 0;
-  Millis started_at_ = 0;
+  UnixMillis started_at_ = 0;
   std::map<std::string, Agent*> agents_;
   std::thread ticker_;
 };

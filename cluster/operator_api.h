@@ -30,8 +30,8 @@ namespace mlaunch::cluster {
 struct OperatorFacts {
   mesos::v1::MasterInfo master;
   mesos::v1::VersionInfo version;
-  Millis started_at = 0;  // milliseconds since the epoch
-  Millis now = 0;
+  UnixMillis started_at = 0;  // milliseconds since the epoch
+  UnixMillis now = 0;
   bool elected = true;  // this master leads
 };
 

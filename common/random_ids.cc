@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <cstdlib>
 
 namespace mlaunch {
@@ -42,6 +43,13 @@ std::string NewSecretKey(std::size_t n) {
     std::abort();
   }
   return key;
+}
+
+double RandomFraction() {
+  const std::string bytes = NewSecretKey(8);
+  std::uint64_t bits = 0;
+  for (const char b : bytes) bits = (bits << 8) | static_cast<unsigned char>(b);
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // 53 random bits: exactly [0, 1)
 }
 
 }  // namespace mlaunch

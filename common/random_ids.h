@@ -1,4 +1,5 @@
-// Identifiers and keys nobody can guess. Everything here comes from the
+// Identifiers and keys nobody can guess, and the programs' one source of
+// randomness. Everything here comes from the
 // operating system's cryptographic source (getrandom(2), through Boost.Uuid's
 // random generator and OpenSSL's RAND_bytes), never from a seeded engine: a
 // stream id, framework id or executor token that could be predicted would
@@ -28,6 +29,10 @@ bool IsVersionedUuid(std::string_view bytes);
 // does not once the kernel's pool is initialised (getrandom blocks until
 // then): a key that is not random must never be used.
 std::string NewSecretKey(std::size_t n);
+
+// A random number in [0, 1), for spreading retries (jitter): from the same
+// source, so the programs have one source of randomness.
+double RandomFraction();
 
 }  // namespace mlaunch
 

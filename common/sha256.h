@@ -15,6 +15,10 @@ std::string Sha256Hex(std::string_view bytes);
 // HMAC-SHA256 of `message` under `key` (RFC 2104), as lower-case hex.
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
+// Whether `text` is a SHA-256 digest as Sha256Hex writes it: 64 lowercase
+// hex digits.
+bool IsSha256Hex(std::string_view text);
+
 // Whether `a` and `b` hold the same bytes, in a time that depends only on
 // their lengths: for comparing a digest with one that was sent.
 bool SameBytes(std::string_view a, std::string_view b);

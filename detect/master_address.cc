@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace mlaunch {
 namespace {
 
@@ -17,14 +19,6 @@ constexpr uint16_t kUsualMasterPort = 5050;
 constexpr uint16_t kUsualZooKeeperPort = 2181;
 
 Status Invalid(std::string message) { return Status::InvalidData(std::move(message)); }
-
-std::string_view Trim(std::string_view text) {
-  const char* kSpace = " \t\r\n\f\v";
-  size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(kSpace);
-  return text.substr(begin, end - begin + 1);
-}
 
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -169,7 +163,7 @@ Result<MasterEndpoint> ParseEndpoint(std::string_view item) {
 Result<MasterAddress> ParseEndpointList(std::string_view text) {
   std::vector<MasterEndpoint> endpoints;
   for (std::string_view raw : Split(text, ',')) {
-    std::string_view item = Trim(raw);
+    std::string_view item = TrimSpace(raw);
     if (item.empty()) {
       return Invalid("empty entry in master list " + Quote(text) +
                      "; separate masters with single commas");
@@ -224,7 +218,7 @@ Result<MasterAddress> ParseZooKeeper(std::string_view text) {
   if (path.empty()) return Invalid("zk:// needs a path, e.g. zk://h:2181/mesos");
   if (servers.empty()) return Invalid("zk:// needs at least one server, e.g. zk://h:2181/mesos");
   for (std::string_view raw : Split(servers, ',')) {
-    std::string_view item = Trim(raw);
+    std::string_view item = TrimSpace(raw);
     if (item.empty()) {
       return Invalid("empty entry in the zk:// server list; separate servers with single commas");
     }
@@ -291,7 +285,7 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 }
 
 Result<MasterAddress> ParseMasterAddress(std::string_view text, const FileReader& read_file) {
-  text = Trim(text);
+  text = TrimSpace(text);
   if (!StartsWithNoCase(text, kFile)) return ParseDirect(text);
 
   std::string path(text.substr(kFile.size()));
@@ -304,7 +298,7 @@ Result<MasterAddress> ParseMasterAddress(std::string_view text, const FileReader
     return Status::Error(content.status().code(),
                          "cannot read the master address from " + name + ": " + content.message());
   }
-  std::string_view inner = Trim(content.value());
+  std::string_view inner = TrimSpace(content.value());
   if (inner.empty()) {
     return Invalid(name +
                    " is empty; it should hold a master address such as host:5050 or "

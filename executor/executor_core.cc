@@ -11,14 +11,14 @@ namespace v1 = mesos::v1;
 using Call = v1::executor::Call;
 using Event = v1::executor::Event;
 
-constexpr Millis kDefaultKillGrace = 3000;  // Mesos' command executor's
+constexpr SteadyMillis kDefaultKillGrace = 3000;  // Mesos' command executor's
 
-Millis GraceOf(const v1::KillPolicy& policy, Millis fallback) {
+SteadyMillis GraceOf(const v1::KillPolicy& policy, SteadyMillis fallback) {
   if (!policy.has_grace_period()) return fallback;
   return policy.grace_period().nanoseconds() / 1'000'000;
 }
 
-Millis Seconds(double s) { return static_cast<Millis>(s * 1000.0); }
+SteadyMillis Seconds(double s) { return static_cast<SteadyMillis>(s * 1000.0); }
 
 }  // namespace
 
@@ -51,7 +51,7 @@ void ExecutorCore::SendUpdate(Task& task, v1::TaskState state, Actions& out,
   out.calls.push_back(std::move(call));
 }
 
-Actions ExecutorCore::Connected(Millis) {
+Actions ExecutorCore::Connected(SteadyMillis) {
   Actions out;
   connected_ = true;
   Call call = NewCall(Call::SUBSCRIBE);
@@ -66,7 +66,7 @@ Actions ExecutorCore::Connected(Millis) {
   return out;
 }
 
-Actions ExecutorCore::Disconnected(Millis now) {
+Actions ExecutorCore::Disconnected(SteadyMillis now) {
   Actions out;
   if (!connected_ || exited_) return out;
   connected_ = false;
@@ -82,7 +82,7 @@ Actions ExecutorCore::Disconnected(Millis now) {
   return out;
 }
 
-void ExecutorCore::Kill(Task& task, Millis grace, const std::string& why, Millis now,
+void ExecutorCore::Kill(Task& task, SteadyMillis grace, const std::string& why, SteadyMillis now,
                         Actions& out) {
   if (task.ended || task.kill_requested) return;
   task.kill_requested = true;
@@ -97,7 +97,7 @@ void ExecutorCore::Kill(Task& task, Millis grace, const std::string& why, Millis
   }
 }
 
-Actions ExecutorCore::Handle(const Event& event, Millis now) {
+Actions ExecutorCore::Handle(const Event& event, SteadyMillis now) {
   Actions out;
   switch (event.type()) {
     case Event::SUBSCRIBED:
@@ -141,7 +141,7 @@ Actions ExecutorCore::Handle(const Event& event, Millis now) {
     case Event::KILL: {
       auto it = tasks_.find(event.kill().task_id().value());
       if (it == tasks_.end()) break;
-      Millis grace = GraceOf(it->second.info.kill_policy(), kDefaultKillGrace);
+      SteadyMillis grace = GraceOf(it->second.info.kill_policy(), kDefaultKillGrace);
       if (event.kill().has_kill_policy()) grace = GraceOf(event.kill().kill_policy(), grace);
       Kill(it->second, grace, "killed by the scheduler", now, out);
       break;
@@ -159,7 +159,7 @@ Actions ExecutorCore::Handle(const Event& event, Millis now) {
         shutting_down_ = true;
         shutdown_deadline_ = now + options_.shutdown_grace;
         // Leave a little of the agent's grace for the last updates.
-        Millis grace = std::max<Millis>(0, options_.shutdown_grace - 1000);
+        SteadyMillis grace = std::max<SteadyMillis>(0, options_.shutdown_grace - 1000);
         for (auto& [id, task] : tasks_) {
           Kill(task, std::min(grace, GraceOf(task.info.kill_policy(), kDefaultKillGrace)),
                "the executor was shut down", now, out);
@@ -173,7 +173,7 @@ Actions ExecutorCore::Handle(const Event& event, Millis now) {
   return out;
 }
 
-Actions ExecutorCore::Started(const std::string& task_id, Millis now) {
+Actions ExecutorCore::Started(const std::string& task_id, SteadyMillis now) {
   Actions out;
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.ended || it->second.running) return out;
@@ -188,7 +188,7 @@ Actions ExecutorCore::Started(const std::string& task_id, Millis now) {
 }
 
 Actions ExecutorCore::FailedToStart(const std::string& task_id, const std::string& why,
-                                    Millis now) {
+                                    SteadyMillis now) {
   Actions out;
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.ended) return out;
@@ -199,7 +199,7 @@ Actions ExecutorCore::FailedToStart(const std::string& task_id, const std::strin
 }
 
 Actions ExecutorCore::Exited(const std::string& task_id, std::optional<int> exit_code,
-                             std::optional<int> signal, Millis now) {
+                             std::optional<int> signal, SteadyMillis now) {
   Actions out;
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.ended) return out;
@@ -225,7 +225,7 @@ Actions ExecutorCore::Exited(const std::string& task_id, std::optional<int> exit
 }
 
 Actions ExecutorCore::CheckResult(const std::string& task_id, bool healthy,
-                                  const std::string& detail, Millis now) {
+                                  const std::string& detail, SteadyMillis now) {
   Actions out;
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.ended || it->second.kill_requested) return out;
@@ -259,7 +259,7 @@ Actions ExecutorCore::CheckResult(const std::string& task_id, bool healthy,
   return out;
 }
 
-Actions ExecutorCore::Tick(Millis now) {
+Actions ExecutorCore::Tick(SteadyMillis now) {
   Actions out;
   if (exited_) return out;
   for (auto& [id, task] : tasks_) {
@@ -286,10 +286,10 @@ Actions ExecutorCore::Tick(Millis now) {
 }
 
 // The same conditions as Tick()'s.
-std::optional<Millis> ExecutorCore::NextDeadline() const {
+std::optional<SteadyMillis> ExecutorCore::NextDeadline() const {
   if (exited_) return std::nullopt;
-  std::optional<Millis> next;
-  auto consider = [&next](Millis at) { next = next ? std::min(*next, at) : at; };
+  std::optional<SteadyMillis> next;
+  auto consider = [&next](SteadyMillis at) { next = next ? std::min(*next, at) : at; };
   for (const auto& [id, task] : tasks_) {
     if (task.force_at > 0 && !task.ended) consider(task.force_at);
     if (task.running && !task.ended && !task.kill_requested && task.next_check > 0 &&
@@ -304,7 +304,7 @@ std::optional<Millis> ExecutorCore::NextDeadline() const {
   return next;
 }
 
-void ExecutorCore::MaybeExit(Millis, Actions& out) {
+void ExecutorCore::MaybeExit(SteadyMillis, Actions& out) {
   if (exited_) return;
   bool all_ended = std::all_of(tasks_.begin(), tasks_.end(),
                                [](const auto& t) { return t.second.ended; });

@@ -22,13 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "common/millis.h"
 #include "executor/agent_config.h"
 #include "mesos/v1/executor/executor.pb.h"
 #include "mesos_launch/service.pb.h"
 
 namespace mlaunch::executor {
-
-using Millis = int64_t;
 
 struct Actions {
   std::vector<mesos::v1::executor::Call> calls;  // to the agent, in order
@@ -43,8 +42,8 @@ struct Actions {
 
 struct ExecutorOptions {
   std::function<std::string()> new_uuid;  // 16 random bytes per update
-  Millis shutdown_grace = 5000;           // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
-  Millis recovery_timeout = 15 * 60 * 1000;  // MESOS_RECOVERY_TIMEOUT
+  SteadyMillis shutdown_grace = 5000;           // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
+  SteadyMillis recovery_timeout = 15 * 60 * 1000;  // MESOS_RECOVERY_TIMEOUT
 };
 
 class ExecutorCore {
@@ -52,26 +51,26 @@ class ExecutorCore {
   ExecutorCore(AgentConfig config, ExecutorOptions options);
 
   // The subscription connection is open: send SUBSCRIBE.
-  Actions Connected(Millis now);
+  Actions Connected(SteadyMillis now);
   // It broke: without checkpointing, stop everything and exit; with it,
   // keep going and reconnect until the recovery timeout.
-  Actions Disconnected(Millis now);
-  Actions Handle(const mesos::v1::executor::Event& event, Millis now);
+  Actions Disconnected(SteadyMillis now);
+  Actions Handle(const mesos::v1::executor::Event& event, SteadyMillis now);
 
   // Reports from the services.
-  Actions Started(const std::string& task_id, Millis now);
-  Actions FailedToStart(const std::string& task_id, const std::string& why, Millis now);
+  Actions Started(const std::string& task_id, SteadyMillis now);
+  Actions FailedToStart(const std::string& task_id, const std::string& why, SteadyMillis now);
   // `exit_code` for a normal exit, or `signal` when killed by one.
   Actions Exited(const std::string& task_id, std::optional<int> exit_code,
-                 std::optional<int> signal, Millis now);
+                 std::optional<int> signal, SteadyMillis now);
   Actions CheckResult(const std::string& task_id, bool healthy, const std::string& detail,
-                      Millis now);
-  Actions Tick(Millis now);
+                      SteadyMillis now);
+  Actions Tick(SteadyMillis now);
   // The earliest time at which Tick() has something to do (a kill turning
   // into SIGKILL, a health check, the end of a shutdown's grace or of
   // recovery); nullopt while nothing is due until the next event, so an
   // idle executor sleeps.
-  std::optional<Millis> NextDeadline() const;
+  std::optional<SteadyMillis> NextDeadline() const;
 
   size_t unacknowledged_updates() const { return unacked_updates_.size(); }
 
@@ -83,10 +82,10 @@ class ExecutorCore {
     bool ended = false;
     bool kill_requested = false;
     std::string kill_reason;
-    Millis force_at = 0;             // when a stop turns into SIGKILL (0: none)
+    SteadyMillis force_at = 0;             // when a stop turns into SIGKILL (0: none)
     // Health checking.
-    Millis started_at = 0;
-    Millis next_check = 0;           // 0: none scheduled
+    SteadyMillis started_at = 0;
+    SteadyMillis next_check = 0;           // 0: none scheduled
     bool check_in_flight = false;
     int failures = 0;
     std::optional<bool> healthy;
@@ -97,8 +96,8 @@ class ExecutorCore {
                   const std::string& message = {},
                   std::optional<mesos::v1::TaskStatus::Reason> reason = std::nullopt,
                   std::optional<bool> healthy = std::nullopt);
-  void Kill(Task& task, Millis grace, const std::string& why, Millis now, Actions& out);
-  void MaybeExit(Millis now, Actions& out);
+  void Kill(Task& task, SteadyMillis grace, const std::string& why, SteadyMillis now, Actions& out);
+  void MaybeExit(SteadyMillis now, Actions& out);
 
   AgentConfig config_;
   ExecutorOptions options_;
@@ -106,10 +105,10 @@ class ExecutorCore {
   // Sent but not yet acknowledged by the agent, by uuid, in send order.
   std::vector<std::pair<std::string, mesos::v1::executor::Call::Update>> unacked_updates_;
   bool shutting_down_ = false;
-  Millis shutdown_deadline_ = 0;
+  SteadyMillis shutdown_deadline_ = 0;
   bool connected_ = false;
   bool killing_state_ = false;  // the framework wants TASK_KILLING
-  Millis disconnected_at_ = 0;
+  SteadyMillis disconnected_at_ = 0;
   bool exited_ = false;
 };
 

@@ -25,7 +25,7 @@ namespace mlaunch::executor {
 
 namespace v1exec = mesos::v1::executor;
 
-std::optional<Millis> ParseMesosDuration(const std::string& text) {
+std::optional<SteadyMillis> ParseMesosDuration(const std::string& text) {
   size_t end = 0;
   double value;
   try {
@@ -41,7 +41,7 @@ std::optional<Millis> ParseMesosDuration(const std::string& text) {
       {"days", 86400 * 1000.0}, {"weeks", 7 * 86400 * 1000.0},
   };
   for (const auto& [name, factor] : kUnits) {
-    if (unit == name) return static_cast<Millis>(value * factor);
+    if (unit == name) return static_cast<SteadyMillis>(value * factor);
   }
   return std::nullopt;
 }
@@ -64,11 +64,11 @@ class Loop {
     if (loop_.shutdown_on_signals) WatchSignals();
     Apply(core_.Connected(Now()));
     while (!exit_code_) {
-      std::function<Actions(Millis)> work;
+      std::function<Actions(SteadyMillis)> work;
       {
         // Asleep until work is posted or the core or a reconnection has
         // something due: an idle executor does not wake at all.
-        std::optional<Millis> due = core_.NextDeadline();
+        std::optional<SteadyMillis> due = core_.NextDeadline();
         if (reconnect_at_) due = due ? std::min(*due, *reconnect_at_) : *reconnect_at_;
         std::unique_lock<std::mutex> lock(mutex_);
         auto posted = [&] { return !queue_.empty(); };
@@ -83,13 +83,13 @@ class Loop {
         }
       }
       if (work) Apply(work(Now()));
-      Millis now = Now();
+      SteadyMillis now = Now();
       if (!exit_code_ && reconnect_at_ && now >= *reconnect_at_) {
         reconnect_at_.reset();
         Apply(core_.Connected(now));
       }
       if (!exit_code_) {
-        std::optional<Millis> due = core_.NextDeadline();
+        std::optional<SteadyMillis> due = core_.NextDeadline();
         if (due && now >= *due) Apply(core_.Tick(now));
       }
     }
@@ -115,7 +115,7 @@ class Loop {
       sigaddset(&signals, SIGINT);
       int signal = 0;
       while (sigwait(&signals, &signal) == 0) {
-        Post([this, signal](Millis now) {
+        Post([this, signal](SteadyMillis now) {
           std::cerr << "mesos-launch-executor: " << strsignal(signal) << ": shutting down\n";
           v1exec::Event shutdown;
           shutdown.set_type(v1exec::Event::SHUTDOWN);
@@ -125,11 +125,11 @@ class Loop {
     }).detach();
   }
 
-  Millis Now() const {
+  SteadyMillis Now() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
   }
 
-  void Post(std::function<Actions(Millis)> work) {
+  void Post(std::function<Actions(SteadyMillis)> work) {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(std::move(work));
     wake_.notify_one();
@@ -138,10 +138,10 @@ class Loop {
   AgentClient::Callbacks Callbacks() {
     AgentClient::Callbacks callbacks;
     callbacks.on_event = [this](const v1exec::Event& event) {
-      Post([this, event](Millis now) { return core_.Handle(event, now); });
+      Post([this, event](SteadyMillis now) { return core_.Handle(event, now); });
     };
     callbacks.on_disconnected = [this](const std::string& why) {
-      Post([this, why](Millis now) {
+      Post([this, why](SteadyMillis now) {
         std::cerr << "mesos-launch-executor: disconnected from the agent: " << why << "\n";
         reconnect_at_ = now + loop_.reconnect_delay;
         return core_.Disconnected(now);
@@ -189,7 +189,7 @@ class Loop {
     } else {
       auto command = CommandService::Start(
           config, config_.sandbox, [this, id](std::optional<int> code, std::optional<int> signal) {
-            Post([this, id, code, signal](Millis now) {
+            Post([this, id, code, signal](SteadyMillis now) {
               services_.erase(id);  // joins the reaper, which has reported
               return core_.Exited(id, code, signal, now);
             });
@@ -241,7 +241,7 @@ class Loop {
     checks_.push_back({std::thread([this, id, check, host, sandbox, done] {
       CheckOutcome outcome = RunHealthCheck(check, host, sandbox, http_);
       *done = true;
-      Post([this, id, outcome](Millis now) {
+      Post([this, id, outcome](SteadyMillis now) {
         return core_.CheckResult(id, outcome.healthy, outcome.detail, now);
       });
     }), done});
@@ -265,7 +265,7 @@ class Loop {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<Actions(Millis)>> queue_;
+  std::deque<std::function<Actions(SteadyMillis)>> queue_;
 
   std::map<std::string, Service> services_;  // by task id
   struct Check {
@@ -273,7 +273,7 @@ class Loop {
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::vector<Check> checks_;
-  std::optional<Millis> reconnect_at_;
+  std::optional<SteadyMillis> reconnect_at_;
   std::optional<int> exit_code_;
 };
 

@@ -24,7 +24,7 @@
 namespace mlaunch::executor {
 
 struct LoopOptions {
-  Millis reconnect_delay = 1000;
+  SteadyMillis reconnect_delay = 1000;
   // SIGTERM and SIGINT shut the executor down as the agent's SHUTDOWN does
   // (services stopped with their grace, then exit). REQUIRES: both signals
   // blocked in every thread, i.e. blocked before any thread was started.
@@ -37,7 +37,7 @@ int RunExecutor(const AgentConfig& config, ExecutorOptions options, HttpClient& 
 
 // A Mesos duration ("5secs", "15mins", "100ms", "2.5hrs") in milliseconds;
 // nullopt when malformed.
-std::optional<Millis> ParseMesosDuration(const std::string& text);
+std::optional<SteadyMillis> ParseMesosDuration(const std::string& text);
 
 // 16 random bytes (an update's uuid).
 std::string RandomUuid();

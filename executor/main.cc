@@ -24,7 +24,7 @@ std::optional<std::string> Getenv(const std::string& name) {
 
 // A duration variable of the agent's, or `fallback` (with a warning when it
 // is set but unreadable).
-mlaunch::executor::Millis Duration(const char* name, mlaunch::executor::Millis fallback) {
+mlaunch::SteadyMillis Duration(const char* name, mlaunch::SteadyMillis fallback) {
   std::optional<std::string> text = Getenv(name);
   if (!text) return fallback;
   auto millis = mlaunch::executor::ParseMesosDuration(*text);

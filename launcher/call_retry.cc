@@ -25,9 +25,9 @@ bool CallRetry::Retryable(const Call& call, const Status& failure) {
   }
 }
 
-CallRetry::Millis CallRetry::Add(Call call, int attempts, Millis now,
+SteadyMillis CallRetry::Add(Call call, int attempts, SteadyMillis now,
                                  std::optional<Call>* dropped) {
-  Millis wait = options_.initial;
+  SteadyMillis wait = options_.initial;
   for (int i = 1; i < attempts && wait < options_.max; ++i) wait *= 2;
   wait = std::min(wait, options_.max);
   if (pending_.size() >= options_.max_pending && !pending_.empty()) {
@@ -38,8 +38,8 @@ CallRetry::Millis CallRetry::Add(Call call, int attempts, Millis now,
   return wait;
 }
 
-CallRetry::Millis CallRetry::NextDue() const {
-  Millis next = std::numeric_limits<Millis>::max();
+SteadyMillis CallRetry::NextDue() const {
+  SteadyMillis next = std::numeric_limits<SteadyMillis>::max();
   for (const Pending& p : pending_) next = std::min(next, p.due);
   return next;
 }
@@ -51,7 +51,7 @@ void CallRetry::Sending(const Call& call) {
                  pending_.end());
 }
 
-std::vector<CallRetry::Pending> CallRetry::TakeDue(Millis now) {
+std::vector<CallRetry::Pending> CallRetry::TakeDue(SteadyMillis now) {
   std::vector<Pending> due;
   std::deque<Pending> later;
   for (Pending& p : pending_) {

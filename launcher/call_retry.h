@@ -8,7 +8,7 @@
 // worth another try is Retryable(); a REVIVE or SUPPRESS sent later
 // replaces one still waiting (only the latest wish counts).
 //
-// Pure: time is the caller's Millis; not thread-safe (the driver's thread).
+// Pure: time is the caller's SteadyMillis; not thread-safe (the driver's thread).
 #ifndef MLAUNCH_LAUNCHER_CALL_RETRY_H_
 #define MLAUNCH_LAUNCHER_CALL_RETRY_H_
 
@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/millis.h"
 #include "common/status.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
 
@@ -25,19 +26,18 @@ namespace mlaunch {
 
 class CallRetry {
  public:
-  using Millis = int64_t;
   using Call = mesos::v1::scheduler::Call;
 
   struct Options {
-    Millis initial = 100;          // the first wait
-    Millis max = 5000;             // waits double up to this
+    SteadyMillis initial = 100;          // the first wait
+    SteadyMillis max = 5000;             // waits double up to this
     std::size_t max_pending = 1000;  // beyond it the oldest call is given up
   };
 
   struct Pending {
     Call call;
     int attempts = 1;  // sends so far, all failed
-    Millis due = 0;
+    SteadyMillis due = 0;
   };
 
   CallRetry() : CallRetry(Options{}) {}
@@ -53,16 +53,16 @@ class CallRetry {
   // Keeps a call whose send failed for the attempts-th time; returns the
   // wait before it is due. When max_pending calls wait already, the oldest
   // is given up and returned in *dropped.
-  Millis Add(Call call, int attempts, Millis now, std::optional<Call>* dropped);
+  SteadyMillis Add(Call call, int attempts, SteadyMillis now, std::optional<Call>* dropped);
 
   // A call is being sent: a REVIVE or SUPPRESS waiting is superseded by it.
   void Sending(const Call& call);
 
-  // When the earliest call is due; the largest Millis when none waits.
-  Millis NextDue() const;
+  // When the earliest call is due; the largest SteadyMillis when none waits.
+  SteadyMillis NextDue() const;
 
   // Removes and returns the calls due at `now`, oldest first.
-  std::vector<Pending> TakeDue(Millis now);
+  std::vector<Pending> TakeDue(SteadyMillis now);
 
   // The subscription ended: its calls would be refused (their stream id is
   // gone), and the next SUBSCRIBED restates what is needed.

@@ -37,8 +37,7 @@ std::string CurrentUser() {
 }
 
 bool IsSha256Checksum(const std::string& text) {
-  return text.size() == 7 + 64 && text.rfind("sha256:", 0) == 0 &&
-         text.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+  return text.rfind("sha256:", 0) == 0 && IsSha256Hex(std::string_view(text).substr(7));
 }
 
 // The executor of tasks whose spec names none, from the flags and whether a

@@ -93,7 +93,7 @@ void Driver::Push(Item item) {
 
 void Driver::RequestStop() { Push(Stop{}); }
 
-Millis Driver::Now() const {
+SteadyMillis Driver::Now() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now() - start_)
       .count();
@@ -153,7 +153,7 @@ std::optional<int> Driver::Apply(Output output) {
   return output.exit_code;
 }
 
-void Driver::Send(const sched::Call& call, int failed_before, Millis now) {
+void Driver::Send(const sched::Call& call, int failed_before, SteadyMillis now) {
   retry_.Sending(call);
   const Status sent = client_.Send(call);
   const std::string type = sched::Call::Type_Name(call.type());
@@ -169,7 +169,7 @@ void Driver::Send(const sched::Call& call, int failed_before, Millis now) {
     return;
   }
   std::optional<sched::Call> dropped;
-  const Millis wait = retry_.Add(call, failed_before + 1, now, &dropped);
+  const SteadyMillis wait = retry_.Add(call, failed_before + 1, now, &dropped);
   if (failed_before == 0) {
     Print({ViewEvent::Kind::kNote, "",
            "warning: " + sent.message() + "; sending it again in " +
@@ -204,12 +204,12 @@ int Driver::Run() {
   bool subscribed = false;
   bool stop_requested = false;
   std::string last_problem = "no answer";
-  Millis next_tick = 0;
+  SteadyMillis next_tick = 0;
   while (true) {
     std::optional<Item> item;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      const Millis until_retry = std::max<Millis>(0, retry_.NextDue() - Now());
+      const SteadyMillis until_retry = std::max<SteadyMillis>(0, retry_.NextDue() - Now());
       wake_.wait_for(lock, std::min<std::chrono::milliseconds>(
                                options_.tick, std::chrono::milliseconds(until_retry)),
                      [this] { return !queue_.empty(); });
@@ -218,7 +218,7 @@ int Driver::Run() {
         queue_.pop_front();
       }
     }
-    Millis now = Now();
+    SteadyMillis now = Now();
     std::optional<int> exit;
     if (item) {
       if (auto* held = std::get_if<MasterClient::EventPtr>(&*item)) {

@@ -65,14 +65,14 @@ class Driver {
   using Item = std::variant<MasterClient::EventPtr, Lost, Fatal, Stop>;
 
   void Push(Item item);
-  Millis Now() const;
+  SteadyMillis Now() const;
   // Saves state (when changed), sends the calls, prints the lines; the exit
   // code if over.
   std::optional<int> Apply(Output output);
   void Print(const ViewEvent& event);
   // Sends a call that failed `failed_before` times already; one that fails
   // in a way worth another try goes to retry_.
-  void Send(const mesos::v1::scheduler::Call& call, int failed_before, Millis now);
+  void Send(const mesos::v1::scheduler::Call& call, int failed_before, SteadyMillis now);
   void SaveState();
   mesos::v1::scheduler::Call SubscribeCall();
   // What the agent has of the stderr of the executor `failure` is about,
@@ -95,7 +95,7 @@ class Driver {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   bool state_unsaved_ = false;  // a change waits for save_every
-  Millis saved_at_ = 0;
+  SteadyMillis saved_at_ = 0;
   std::string framework_id_;  // guarded by mutex_: read by the subscribe call
 };
 

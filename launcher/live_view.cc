@@ -47,7 +47,7 @@ void LiveView::Show(const ViewEvent& event) {
   out_.flush();
 }
 
-void LiveView::Summarize(const CountsByTask& counts, Millis now, bool final) {
+void LiveView::Summarize(const CountsByTask& counts, SteadyMillis now, bool final) {
   if (!hidden_ || (!final && !Due(now))) return;
   hidden_ = false;
   shown_at_ = now;

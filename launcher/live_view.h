@@ -26,17 +26,17 @@ class LiveView {
  public:
   struct Options {
     std::size_t listed = 20;  // instances of a task shown one by one
-    Millis every = 2000;      // between two summaries of a task
+    SteadyMillis every = 2000;      // between two summaries of a task
   };
   // `instances`: how many instances each task has, by task name.
   LiveView(std::ostream& out, std::map<std::string, std::int64_t> instances, Options options);
 
   void Show(const ViewEvent& event);
   // Whether a summary is due at `now` (routine events were held back).
-  bool Due(Millis now) const { return hidden_ && now - shown_at_ >= options_.every; }
+  bool Due(SteadyMillis now) const { return hidden_ && now - shown_at_ >= options_.every; }
   // Prints the summaries due at `now`, from SchedulerCore::CountsByTask().
   // `final`: every changed one, due or not (the run ends).
-  void Summarize(const CountsByTask& counts, Millis now, bool final = false);
+  void Summarize(const CountsByTask& counts, SteadyMillis now, bool final = false);
 
  private:
   bool Summed(const std::string& task) const;
@@ -47,7 +47,7 @@ class LiveView {
   bool any_summed_ = false;  // a task has more than `listed` instances
   std::map<std::string, std::string> shown_;  // the last summary of each task
   bool hidden_ = false;                       // routine events since it
-  Millis shown_at_ = 0;
+  SteadyMillis shown_at_ = 0;
 };
 
 // "12,345"

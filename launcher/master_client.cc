@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 #include <google/protobuf/arena.h>
 
+#include "common/random_ids.h"
 #include "common/recordio.h"
+#include "common/text.h"
 
 namespace mlaunch {
 namespace {
@@ -32,12 +33,7 @@ std::string Resolve(const std::string& url, const std::string& location) {
   return location;
 }
 
-std::string Trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
-}
+std::string Trimmed(std::string_view text) { return std::string(TrimSpace(text)); }
 
 }  // namespace
 
@@ -71,12 +67,7 @@ struct MasterClient::Attempt {
 
 MasterClient::MasterClient(HttpClient& http, Options options, Callbacks callbacks)
     : http_(http), options_(std::move(options)), callbacks_(std::move(callbacks)) {
-  if (!options_.jitter) {
-    // Only the client's own thread asks, so the engine needs no lock.
-    options_.jitter = [engine = std::mt19937_64(std::random_device{}())]() mutable {
-      return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-    };
-  }
+  if (!options_.jitter) options_.jitter = RandomFraction;
 }
 
 MasterClient::~MasterClient() { Stop(); }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/sha256.h"
 #include "launcher/compile.h"
 #include "launcher/exit_code.h"
 #include "launcher/instantiate.h"
@@ -59,9 +60,9 @@ std::string ReasonWords(const v1::TaskStatus& status) {
 }
 
 // "1.5s", "2s" (never "2.0s"), "45s": tenths below 10 s when there are any.
-std::string Seconds(Millis ms) {
+std::string Seconds(SteadyMillis ms) {
   if (ms >= 10000) return std::to_string(ms / 1000) + "s";
-  Millis tenths = (ms + 50) / 100;
+  SteadyMillis tenths = (ms + 50) / 100;
   return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") + "s";
 }
 
@@ -149,7 +150,7 @@ Call SchedulerCore::NewCall(Call::Type type) const {
   return call;
 }
 
-void SchedulerCore::Enter(Instance& i, InstanceState state, Millis now, Output& out,
+void SchedulerCore::Enter(Instance& i, InstanceState state, SteadyMillis now, Output& out,
                           std::string note) {
   SetState(i, state);
   i.since = now;
@@ -203,7 +204,7 @@ bool SchedulerCore::DependenciesMet(const Instance& i) const {
   return true;
 }
 
-void SchedulerCore::Unblock(Millis now, Output& out) {
+void SchedulerCore::Unblock(SteadyMillis now, Output& out) {
   if (stopping_ || in_state_[static_cast<std::size_t>(InstanceState::kBlocked)] == 0) return;
   for (Instance& i : instances_) {
     if (i.state == InstanceState::kBlocked && DependenciesMet(i)) {
@@ -238,7 +239,7 @@ void SchedulerCore::AdjustOffers(Output& out) {
   }
 }
 
-void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, Millis now) {
+void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, SteadyMillis now) {
   adopted_ = true;
   ran_any_ = ran_any_ || !tasks.empty();  // they ran under the earlier run
   for (const KnownTask& known : tasks) {
@@ -264,9 +265,7 @@ void SchedulerCore::Adopt(const std::vector<KnownTask>& tasks, Millis now) {
 std::vector<KnownTask> SchedulerCore::KnownTasks() const {
   std::vector<KnownTask> known;
   for (const Instance& i : instances_) {
-    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                i.state == InstanceState::kKilling;
-    if (!live || i.task_id.empty()) continue;
+    if (!HasLiveTask(i.state) || i.task_id.empty()) continue;
     known.push_back({i.task_id, i.agent_id, i.agent.hostname, i.agent.attributes, i.ports,
                      i.healthy});
   }
@@ -283,7 +282,7 @@ std::string SchedulerCore::Attempt(const Instance& i) const {
          (max > 0 ? " of " + std::to_string(max) : "");
 }
 
-Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, Millis now) {
+Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, SteadyMillis now) {
   Output out;
   bool again = !framework_id_.empty();
   framework_id_ = subscribed.framework_id().value();
@@ -316,14 +315,12 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
   return out;
 }
 
-Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
+Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
   Output out;
   // Adopted from a state file of an older version: where the task runs is
   // known only by agent id, until an offer of that agent says more.
   for (Instance& i : instances_) {
-    bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                i.state == InstanceState::kKilling;
-    if (!live || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
+    if (!HasLiveTask(i.state) || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
     for (const v1::Offer* o : offers) {
       if (o->agent_id().value() != i.agent_id) continue;
       i.agent = AgentFacts::Of(*o);
@@ -338,8 +335,7 @@ Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
     if (i.state == InstanceState::kWaiting && !stopping_) {
       waiting.push_back({i.task, i.index});
       waiting_instances.push_back(&i);
-    } else if (i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-               i.state == InstanceState::kKilling) {
+    } else if (HasLiveTask(i.state)) {
       placed.push_back({i.task->name, i.agent});
     }
   }
@@ -433,7 +429,7 @@ Output SchedulerCore::Offers(const OfferList& offers, Millis now) {
   return out;
 }
 
-void SchedulerCore::ReportWaiting(Instance& i, Millis now, Output& out, bool final) {
+void SchedulerCore::ReportWaiting(Instance& i, SteadyMillis now, Output& out, bool final) {
   std::string text = "waiting " + Seconds(now - i.since) + ": ";
   if (i.offers_seen == 0) {
     text += "no offers yet";
@@ -489,7 +485,7 @@ Call SchedulerCore::KillCall(const Instance& i) const {
   return kill;
 }
 
-Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
+Output SchedulerCore::Update(const v1::TaskStatus& status, SteadyMillis now) {
   Output out;
   const std::string& task_id = status.task_id().value();
   unanswered_.erase(task_id);
@@ -562,8 +558,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
         break;
       default:
         if (IsTerminal(status.state()) &&
-            (i->state == InstanceState::kLaunched || i->state == InstanceState::kRunning ||
-             i->state == InstanceState::kKilling)) {
+            HasLiveTask(i->state)) {
           Ended(*i, status, now, out);
         }
         break;
@@ -586,7 +581,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, Millis now) {
   return out;
 }
 
-void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now, Output& out) {
+void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, SteadyMillis now, Output& out) {
   HealthyStretchEnds(i, now);
   std::string reason = i.executor_cause.empty() ? ReasonWords(status) : i.executor_cause;
   std::string note = StateWord(status.state()) + (reason.empty() ? "" : " (" + reason + ")");
@@ -619,16 +614,16 @@ void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, Millis now,
   }
 }
 
-void SchedulerCore::HealthyStretchEnds(Instance& i, Millis now) {
+void SchedulerCore::HealthyStretchEnds(Instance& i, SteadyMillis now) {
   if (i.healthy_since < 0) return;
   // A long enough healthy run forgives earlier failures.
   if (now - i.healthy_since >= i.task->spec.restart.reset_after.ms) i.failures = 0;
   i.healthy_since = -1;
 }
 
-void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
+void SchedulerCore::Restart(Instance& i, SteadyMillis now, Output& out) {
   const spec::Restart& policy = i.task->spec.restart;
-  std::erase_if(i.restarts, [&](Millis t) { return now - t >= policy.window.ms; });
+  std::erase_if(i.restarts, [&](SteadyMillis t) { return now - t >= policy.window.ms; });
   if (policy.max_attempts > 0 && static_cast<int64_t>(i.restarts.size()) >= policy.max_attempts) {
     Enter(i, InstanceState::kGaveUp, now, out,
           "gave up: " + std::to_string(i.restarts.size()) + " restarts within " +
@@ -639,7 +634,7 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
   i.failures++;
   double delay = static_cast<double>(policy.backoff.initial.ms) *
                  std::pow(policy.backoff.factor, i.failures - 1);
-  Millis wait = static_cast<Millis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
+  SteadyMillis wait = static_cast<SteadyMillis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
   i.restarts.push_back(now);
   i.ended_task_id = i.task_id;
   SetTaskId(i, "");
@@ -650,18 +645,16 @@ void SchedulerCore::Restart(Instance& i, Millis now, Output& out) {
   i.reported_at = now;
 }
 
-void SchedulerCore::Finish(int code, Millis now, Output& out) {
+void SchedulerCore::Finish(int code, SteadyMillis now, Output& out) {
   if (finished_) return;
   if (!stopping_) {
     stopping_ = true;
     exit_code_after_stop_ = code;
-    Millis grace = 0;
+    SteadyMillis grace = 0;
     for (const Instance& i : instances_) grace = std::max(grace, i.task->spec.kill_grace_period.ms);
     stop_deadline_ = now + grace + options_.stop_wait;
     for (Instance& i : instances_) {
-      bool live = i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                  i.state == InstanceState::kKilling;
-      if (!live) continue;
+      if (!HasLiveTask(i.state)) continue;
       out.calls.push_back(KillCall(i));
       if (i.state != InstanceState::kKilling) Enter(i, InstanceState::kKilling, now, out, "killing");
     }
@@ -670,8 +663,7 @@ void SchedulerCore::Finish(int code, Millis now, Output& out) {
   if (!AllEnded()) {
     int waiting = 0;
     for (const Instance& i : instances_) {
-      waiting += i.state == InstanceState::kLaunched || i.state == InstanceState::kRunning ||
-                 i.state == InstanceState::kKilling;
+      waiting += HasLiveTask(i.state);
     }
     out.view.push_back({ViewEvent::Kind::kNote, "",
                         "no end reported for " + std::to_string(waiting) +
@@ -682,7 +674,7 @@ void SchedulerCore::Finish(int code, Millis now, Output& out) {
   out.exit_code = exit_code_after_stop_;
 }
 
-Output SchedulerCore::Tick(Millis now) {
+Output SchedulerCore::Tick(SteadyMillis now) {
   Output out;
   if (finished_) return out;
   if (stopping_) {
@@ -697,7 +689,7 @@ Output SchedulerCore::Tick(Millis now) {
                 out);
         } else if (now - i.reported_at >= options_.waiting_report_every) {
           // The countdown, in whole seconds (rounded up: never "in 0s").
-          Millis left = (i.ready_at - now + 999) / 1000 * 1000;
+          SteadyMillis left = (i.ready_at - now + 999) / 1000 * 1000;
           out.view.push_back({ViewEvent::Kind::kWaiting, Name(i),
                               "restarting in " + Seconds(left) + " (" + i.attempt + ")"});
           i.reported_at = now;
@@ -765,12 +757,6 @@ std::optional<SchedulerCore::SandboxFile> SchedulerCore::ExecutorStderr(
 
 namespace {
 
-bool IsSha256Hex(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // G of the last "executor checksum mismatch (expected E, got G)" the agent's
 // check wrote (VerifyThenExec): 64 hex digits, or "no readable file".
 std::optional<std::string> DigestTheAgentFound(std::string_view stderr_text) {
@@ -797,7 +783,7 @@ std::optional<std::string> DigestTheAgentFound(std::string_view stderr_text) {
 }  // namespace
 
 Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
-                              std::string_view executor_stderr, Millis now) {
+                              std::string_view executor_stderr, SteadyMillis now) {
   Output out;
   const Instance* refused = RefusedExecutor(failure);
   if (!refused) return out;
@@ -823,7 +809,7 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   return out;
 }
 
-Output SchedulerCore::Stop(Millis now) {
+Output SchedulerCore::Stop(SteadyMillis now) {
   Output out;
   if (finished_) return out;
   if (stopping_) {

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/millis.h"
 #include "launcher/known_task.h"
 #include "launcher/offer_match.h"
 #include "launcher/plan.h"
@@ -39,8 +40,7 @@
 
 namespace mlaunch {
 
-// Milliseconds on the driver's steady clock.
-using Millis = int64_t;
+// Time here is SteadyMillis (common/millis.h): the driver's steady clock.
 
 enum class InstanceState {
   kBlocked,   // waiting for depends_on
@@ -54,6 +54,12 @@ enum class InstanceState {
 };
 
 std::string_view StateName(InstanceState state);
+// Whether the instance has a task the master knows: launched, running or
+// being killed.
+constexpr bool HasLiveTask(InstanceState state) {
+  return state == InstanceState::kLaunched || state == InstanceState::kRunning ||
+         state == InstanceState::kKilling;
+}
 
 // One line for people (and, with --output json, one object for tools).
 struct ViewEvent {
@@ -88,18 +94,18 @@ struct Output {
 struct CoreOptions {
   std::function<std::string()> new_uuid;  // for task ids
   std::map<std::string, std::string> secrets;  // env var name -> value
-  Millis waiting_report_every = 5000;
-  Millis stop_wait = 15000;            // after the longest kill grace
+  SteadyMillis waiting_report_every = 5000;
+  SteadyMillis stop_wait = 15000;            // after the longest kill grace
   double decline_seconds = 5;          // while instances wait
   double decline_idle_seconds = 120;   // when nothing waits
   // Implicit reconciliation (a RECONCILE naming no task: the master answers
   // with every task it has of ours) this often while subscribed, so a lost
   // update or a task we do not know of (then killed) cannot stay unseen.
-  Millis reconcile_every = 10 * 60 * 1000;
+  SteadyMillis reconcile_every = 10 * 60 * 1000;
   // Explicit reconciliation of unanswered tasks: first again after this,
   // then at doubling intervals up to the cap.
-  Millis reconcile_retry = 5000;
-  Millis reconcile_retry_max = 60000;
+  SteadyMillis reconcile_retry = 5000;
+  SteadyMillis reconcile_retry_max = 60000;
 };
 
 class SchedulerCore {
@@ -111,13 +117,13 @@ class SchedulerCore {
   // health, their state unknown until the reconciliation that follows the
   // subscription answers. Task ids naming no instance of the plan are
   // ignored (reconciliation later finds them, and they are killed).
-  void Adopt(const std::vector<KnownTask>& tasks, Millis now);
+  void Adopt(const std::vector<KnownTask>& tasks, SteadyMillis now);
   // The instances launched and not yet ended, as Adopt() takes them.
   std::vector<KnownTask> KnownTasks() const;
 
-  Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, Millis now);
-  Output Offers(const OfferList& offers, Millis now);
-  Output Update(const mesos::v1::TaskStatus& status, Millis now);
+  Output Subscribed(const mesos::v1::scheduler::Event::Subscribed& subscribed, SteadyMillis now);
+  Output Offers(const OfferList& offers, SteadyMillis now);
+  Output Update(const mesos::v1::TaskStatus& status, SteadyMillis now);
   // An executor ended (or an agent was lost; then nothing changes here).
   // An executor that refused its fetched binary (kExecutorChecksumExit)
   // gives its instance that cause and ends the run with exit 4: fetching the
@@ -126,7 +132,7 @@ class SchedulerCore {
   // read of the executor's stderr (see ExecutorStderr), where the agent's
   // check named the digest it found; "" when it could not.
   Output Failure(const mesos::v1::scheduler::Event::Failure& failure,
-                 std::string_view executor_stderr, Millis now);
+                 std::string_view executor_stderr, SteadyMillis now);
   // A file in an executor's sandbox, as an agent's /files/read serves it
   // (docs/mesos-protocol.md).
   struct SandboxFile {
@@ -138,10 +144,10 @@ class SchedulerCore {
   // or when the agent's URL is not known.
   std::optional<SandboxFile> ExecutorStderr(
       const mesos::v1::scheduler::Event::Failure& failure) const;
-  Output Tick(Millis now);
+  Output Tick(SteadyMillis now);
   // A stop request (SIGINT, SIGTERM, --duration). A second one tears down
   // at once.
-  Output Stop(Millis now);
+  Output Stop(SteadyMillis now);
 
   const std::string& framework_id() const { return framework_id_; }
 
@@ -154,12 +160,12 @@ class SchedulerCore {
     AgentFacts agent;
     std::map<std::string, uint32_t> ports;
     bool healthy = false;      // with no health check: while running
-    Millis healthy_since = -1; // when the current healthy stretch began; -1: none
+    SteadyMillis healthy_since = -1; // when the current healthy stretch began; -1: none
     bool announced = false;    // its URL was shown
-    Millis since = 0;          // when the current state began
-    Millis ready_at = 0;       // kBackoff: when it may be placed again
+    SteadyMillis since = 0;          // when the current state began
+    SteadyMillis ready_at = 0;       // kBackoff: when it may be placed again
     int failures = 0;          // since the last reset, for the backoff
-    std::vector<Millis> restarts;  // within the policy's window
+    std::vector<SteadyMillis> restarts;  // within the policy's window
     std::string attempt;       // "attempt 2 of 10" until the restart is launched
     std::string last_failure;
     std::string ended_task_id;   // the task ended before a restart, for a late FAILURE
@@ -174,7 +180,7 @@ class SchedulerCore {
       bool same_detail = true; // every one said the same (e.g. no such attribute)
     };
     std::map<std::string, RuleMisses> constraint_misses;  // by Miss::rule
-    Millis reported_at = 0;    // the last waiting report or backoff countdown
+    SteadyMillis reported_at = 0;    // the last waiting report or backoff countdown
   };
   const std::vector<Instance>& instances() const { return instances_; }
   CountsByTask Counts() const;
@@ -190,26 +196,26 @@ class SchedulerCore {
   mesos::v1::scheduler::Call ReconcileUnanswered() const;
   // KILL of the instance's task, with its task's kill policy.
   mesos::v1::scheduler::Call KillCall(const Instance& i) const;
-  void Enter(Instance& i, InstanceState state, Millis now, Output& out, std::string note = {});
+  void Enter(Instance& i, InstanceState state, SteadyMillis now, Output& out, std::string note = {});
   // The one place an instance's state changes: keeps in_state_.
   void SetState(Instance& i, InstanceState state);
   // The one place an instance's task id changes: keeps by_task_id_.
   void SetTaskId(Instance& i, std::string task_id);
-  void Unblock(Millis now, Output& out);
+  void Unblock(SteadyMillis now, Output& out);
   bool DependenciesMet(const Instance& i) const;
-  void Ended(Instance& i, const mesos::v1::TaskStatus& status, Millis now, Output& out);
-  void Restart(Instance& i, Millis now, Output& out);
+  void Ended(Instance& i, const mesos::v1::TaskStatus& status, SteadyMillis now, Output& out);
+  void Restart(Instance& i, SteadyMillis now, Output& out);
   // The healthy stretch of `i` ends now: when it lasted `reset_after`, the
   // backoff starts over.
-  void HealthyStretchEnds(Instance& i, Millis now);
+  void HealthyStretchEnds(Instance& i, SteadyMillis now);
   // "attempt 3 of 5" (or "attempt 3" with no limit), `restarts` counted.
   std::string Attempt(const Instance& i) const;
   // The agent's hostname, or "agent ID" when it is not known (a task
   // adopted from a state file of an older version).
   static std::string Where(const Instance& i);
-  void Finish(int code, Millis now, Output& out);
+  void Finish(int code, SteadyMillis now, Output& out);
   void AdjustOffers(Output& out);
-  void ReportWaiting(Instance& i, Millis now, Output& out, bool final);
+  void ReportWaiting(Instance& i, SteadyMillis now, Output& out, bool final);
   bool AnyWaiting() const;
   bool AllEnded() const;
 
@@ -230,12 +236,12 @@ class SchedulerCore {
   bool adopted_ = false;  // Adopt() was called: a failover
   bool stopping_ = false;
   bool ran_any_ = false;  // an instance reached RUNNING or finished
-  Millis stop_deadline_ = 0;
-  Millis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit
+  SteadyMillis stop_deadline_ = 0;
+  SteadyMillis reconciled_at_ = 0;  // the last RECONCILE, explicit or implicit
   // Explicitly reconciled tasks with no update since, by task id -> agent id.
   std::map<std::string, std::string> unanswered_;
-  Millis reconcile_retry_at_ = 0;
-  Millis reconcile_backoff_ = 0;
+  SteadyMillis reconcile_retry_at_ = 0;
+  SteadyMillis reconcile_backoff_ = 0;
   int exit_code_after_stop_ = 0;
   bool finished_ = false;
 };

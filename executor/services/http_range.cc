@@ -4,14 +4,10 @@
 #include <charconv>
 #include <optional>
 
+#include "common/text.h"
+
 namespace mlaunch::executor {
 namespace {
-
-std::string_view Trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // A whole decimal number, nothing else; nullopt for "", signs, overflow.
 std::optional<std::uint64_t> Number(std::string_view text) {
@@ -27,14 +23,14 @@ std::optional<std::uint64_t> Number(std::string_view text) {
 ByteRange RangeOf(std::string_view header, std::uint64_t size) {
   constexpr std::string_view kUnit = "bytes=";
   ByteRange whole;
-  header = Trimmed(header);
+  header = TrimSpace(header);
   if (header.substr(0, kUnit.size()) != kUnit) return whole;
-  const std::string_view spec = Trimmed(header.substr(kUnit.size()));
+  const std::string_view spec = TrimSpace(header.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return whole;  // several ranges
   const std::size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return whole;
-  const std::string_view from = Trimmed(spec.substr(0, dash));
-  const std::string_view to = Trimmed(spec.substr(dash + 1));
+  const std::string_view from = TrimSpace(spec.substr(0, dash));
+  const std::string_view to = TrimSpace(spec.substr(dash + 1));
   ByteRange part{ByteRange::Kind::kPart, 0, 0};
   const ByteRange unsatisfiable{ByteRange::Kind::kUnsatisfiable, 0, 0};
   if (from.empty()) {  // "-N": the last N bytes

@@ -19,7 +19,7 @@ using mesos::v1::TaskStatus;
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
 
-constexpr Millis kStart = 1'700'000'000'000;
+constexpr UnixMillis kStart = 1'700'000'000'000;
 
 mesos::v1::Resource Scalar(const std::string& name, double value) {
   mesos::v1::Resource r;
@@ -215,7 +215,7 @@ class MasterCoreTest : public ::testing::Test {
   }
 
   MasterCore core_;
-  Millis now_ = kStart;
+  UnixMillis now_ = kStart;
   MasterOutput last_;
   std::string framework_id_;
 };
@@ -309,7 +309,7 @@ TEST(RefusalDuration, FollowsTheAllocatorRules) {
   EXPECT_EQ(RefusalDuration(std::nan(""), 1000), 5000);
   EXPECT_EQ(RefusalDuration(0.0, 1000), std::nullopt);
   EXPECT_EQ(RefusalDuration(0.2, 1000), 1000);
-  EXPECT_EQ(RefusalDuration(1e12, 1000), Millis{365LL * 24 * 3600 * 1000});
+  EXPECT_EQ(RefusalDuration(1e12, 1000), UnixMillis{365LL * 24 * 3600 * 1000});
 }
 
 TEST_F(MasterCoreTest, SuppressStopsOffersAndReviveResumesThemClearingFilters) {
@@ -766,7 +766,7 @@ TEST_F(MasterCoreTest, AgentMarkedGoneRescindsItsOffersAndGivesGoneByOperatorWhe
 TEST_F(MasterCoreTest, UnacknowledgedUpdateIsResentAfterTenSecondsThenDoubling) {
   const std::string agent = LaunchOneTask(Framework());
   core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_RUNNING, 'a'), now_);
-  const Millis sent = now_;
+  const UnixMillis sent = now_;
   now_ = sent + 9'999;
   EXPECT_TRUE(UpdatesIn(Tick()).empty());
   now_ = sent + 10'000;

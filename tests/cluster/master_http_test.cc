@@ -246,7 +246,7 @@ class MasterHttpTest : public ::testing::Test {
   void SetUp() override { StartMaster({}); }
 
   void StartMaster(std::vector<BasicCredentials> credentials,
-                   Millis heartbeat_interval = 60'000) {
+                   UnixMillis heartbeat_interval = 60'000) {
     Master::Options options;
     options.allocation_interval = 20;
     options.heartbeat_interval = heartbeat_interval;

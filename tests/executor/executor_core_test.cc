@@ -95,7 +95,7 @@ class Executor : public ::testing::Test {
 
   v1::TaskState LastState() const { return Updates().back().update().status().state(); }
 
-  void Advance(Millis ms) {
+  void Advance(SteadyMillis ms) {
     now_ += ms;
     Take(core_->Tick(now_));
   }
@@ -123,7 +123,7 @@ class Executor : public ::testing::Test {
     Take(core_->Handle(e, now_));
   }
 
-  void Kill(const std::string& id, std::optional<Millis> grace = std::nullopt) {
+  void Kill(const std::string& id, std::optional<SteadyMillis> grace = std::nullopt) {
     Event kill;
     kill.set_type(Event::KILL);
     kill.mutable_kill()->mutable_task_id()->set_value(id);
@@ -143,7 +143,7 @@ class Executor : public ::testing::Test {
   std::vector<ServiceConfig> configs_;
   std::vector<std::string> started_, stop_, force_, checks_;
   std::optional<int> exit_;
-  Millis now_ = 100'000;
+  SteadyMillis now_ = 100'000;
   int uuids_ = 0;
 };
 
@@ -372,7 +372,7 @@ TEST_F(Executor, CommandTaskKillPolicyThenTheKillEventsOverrideTheDefaultGrace) 
   Take(core_->Started("c1", now_));
   Take(core_->Started("c2", now_));
   Kill("c1");                          // the task's policy: 1 s
-  Kill("c2", /*grace=*/Millis{500});   // the KILL's policy: 0.5 s
+  Kill("c2", /*grace=*/SteadyMillis{500});   // the KILL's policy: 0.5 s
   Advance(499);
   EXPECT_TRUE(force_.empty());
   Advance(1);
@@ -421,7 +421,7 @@ TEST_F(Executor, NextDeadlineIsWhenTickActsAndNothingWhileIdle) {
   EXPECT_EQ(core_->NextDeadline(), now_ + 2000) << "the interval";
 
   Kill("plain");
-  const Millis forced_at = now_ + 2000;  // the task's grace
+  const SteadyMillis forced_at = now_ + 2000;  // the task's grace
   EXPECT_EQ(core_->NextDeadline(), forced_at);
   Advance(1999);
   EXPECT_TRUE(force_.empty());

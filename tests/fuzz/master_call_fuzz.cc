@@ -36,10 +36,10 @@ using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
 using mlaunch::cluster::MasterCore;
 using mlaunch::cluster::MasterOutput;
-using mlaunch::cluster::Millis;
+using mlaunch::UnixMillis;
 namespace fuzz = mlaunch::fuzz;
 
-constexpr Millis kStart = 1'700'000'000'000;
+constexpr UnixMillis kStart = 1'700'000'000'000;
 constexpr int kMaxSteps = 32;
 
 void Check(bool condition, const char* what) {
@@ -298,7 +298,7 @@ class Driver {
   }
 
   std::unique_ptr<MasterCore> core_;
-  Millis now_ = kStart;
+  UnixMillis now_ = kStart;
   mesos::v1::AgentInfo agent_;
   std::string agent_id_;
   std::string framework_id_;

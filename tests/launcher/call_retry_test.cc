@@ -39,7 +39,7 @@ TEST(CallRetry, A503IsAlwaysWorthAnotherTryARefusalNever) {
 
 TEST(CallRetry, WaitsDoubleUpToTheCapAndComeDueInOrder) {
   CallRetry retry({/*initial=*/100, /*max=*/1000, /*max_pending=*/10});
-  EXPECT_EQ(retry.NextDue(), std::numeric_limits<CallRetry::Millis>::max());
+  EXPECT_EQ(retry.NextDue(), std::numeric_limits<SteadyMillis>::max());
   EXPECT_EQ(retry.Add(Of(Call::KILL), 1, 0, nullptr), 100);
   EXPECT_EQ(retry.Add(Of(Call::ACKNOWLEDGE), 2, 0, nullptr), 200);
   EXPECT_EQ(retry.Add(Of(Call::DECLINE), 4, 0, nullptr), 800);

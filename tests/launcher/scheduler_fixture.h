@@ -131,7 +131,7 @@ class Scheduler : public ::testing::Test {
     return out;
   }
 
-  void Advance(Millis ms) {
+  void Advance(SteadyMillis ms) {
     now_ += ms;
     Take(core_->Tick(now_));
   }
@@ -143,7 +143,7 @@ class Scheduler : public ::testing::Test {
   std::vector<std::string> routine_;  // the lines of routine events
   std::optional<int> exit_code_;
   Output::Save save_ = Output::Save::kNo;  // of the last output taken
-  Millis now_ = 1'000'000;
+  SteadyMillis now_ = 1'000'000;
   int uuids_ = 0;
   int updates_ = 0;
 };

@@ -100,7 +100,7 @@ TEST_F(Scheduler, MoreThanMaxAttemptsWithinTheWindowGiveUp) {
 // 1 min each), well within the 30 minute window.
 TEST_F(Scheduler, TheDefaultPolicyGivesUpOnAnInstanceThatAlwaysFails) {
   Start("version: 1\ntasks: [{name: web, ports: [http], service: {payload: hi}}]\n");
-  const Millis start = now_;
+  const SteadyMillis start = now_;
   for (int launch = 1; !exit_code_ && launch <= 20; ++launch) {
     Take(core_->Offers({MakeOffer("o" + std::to_string(launch), "a1")}, now_));
     ASSERT_EQ(Launched().size(), static_cast<size_t>(launch)) << Lines();
@@ -120,7 +120,7 @@ TEST_F(Scheduler, TheDefaultPolicyGivesUpOnAnInstanceThatAlwaysFails) {
 
 TEST_F(Scheduler, RestartsOlderThanTheWindowNoLongerCount) {
   Start(kTwoInAMinute);
-  const Millis start = now_;
+  const SteadyMillis start = now_;
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
   Update("job.0.u1", v1::TASK_FAILED);  // restart 1, at start
   Advance(1000);
@@ -145,7 +145,7 @@ TEST_F(Scheduler, RestartsOlderThanTheWindowNoLongerCount) {
 
 TEST_F(Scheduler, OneRestartLeavingTheWindowMakesRoomForOneMore) {
   Start(kTwoInAMinute);
-  const Millis start = now_;
+  const SteadyMillis start = now_;
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
   Update("job.0.u1", v1::TASK_FAILED);  // at start
   now_ = start + 30'000;
