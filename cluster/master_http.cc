@@ -300,31 +300,26 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
     return Scheduler(request);
   }
   if (path == "/api/v1" || path == "/master/api/v1") return Operator(request);
-  if (auto answer = ServeReadOnly(path)) {
-    if (request.method == "GET" || request.method == "HEAD") return *answer;
-    auto response = HttpServer::Response::Text(
-        405, "this endpoint takes GET or HEAD, not " + request.method);
-    response.headers.Set("Allow", "GET, HEAD");
-    return response;
-  }
-  const bool state = path == "/master/state" || path == "/state" ||
-                     path == "/master/state.json" || path == "/state.json";
-  const bool health = path == "/health" || path == "/master/health";
-  if (!state && !health) return Empty(404);
+  std::optional<HttpServer::Response> answer = ServeReadOnly(path);
+  if (!answer) return Empty(404);
   if (request.method != "GET" && request.method != "HEAD") {
     auto response = HttpServer::Response::Text(
         405, "this endpoint takes GET or HEAD, not " + request.method);
     response.headers.Set("Allow", "GET, HEAD");
     return response;
   }
-  if (health) return Empty(200);
-  HttpServer::Response response;
-  response.headers.Set("Content-Type", "application/json");
-  response.body = StateText();
-  return response;
+  return *answer;
 }
 
 std::optional<HttpServer::Response> Master::ServeReadOnly(std::string_view path) {
+  if (path == "/health" || path == "/master/health") return Empty(200);
+  if (path == "/master/state" || path == "/state" || path == "/master/state.json" ||
+      path == "/state.json") {
+    HttpServer::Response response;
+    response.headers.Set("Content-Type", kJsonMedia);
+    response.body = StateText();
+    return response;
+  }
   if (const StatusPageFile* file = FindStatusPageFile(path)) {
     HttpServer::Response response;
     response.headers.Set("Content-Type", std::string(file->media_type) + "; charset=utf-8");

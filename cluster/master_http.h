@@ -198,7 +198,8 @@ class Master {
   // The operator SUBSCRIBE: SUBSCRIBED with the whole state, then HEARTBEAT.
   HttpServer::Response OperatorSubscribe(const HttpServer::Request& request, bool json,
                                          const std::optional<std::string>& principal);
-  // The GETs that are neither API nor state: metrics, version, the page.
+  // The answer of a GET endpoint (health, state, metrics, version, the
+  // page), or nothing for a path that is none.
   std::optional<HttpServer::Response> ServeReadOnly(std::string_view path);
   // Sends the operator streams the events of what changed since the last
   // call, then remembers the view. REQUIRES: mutex_ held.
