@@ -455,8 +455,10 @@ int main(int argc, char** argv) {
                  "--launcher-dir the directory holding it",
                  command_executor);
   }
-  std::cout << "master listening on " << master->url() << std::endl;
-  std::cout << "status page: " << master->url() << "/" << std::endl;
+  // Both lines in one write: a reader that stops after the first (and
+  // closes the pipe) must not find a second write failing with SIGPIPE.
+  std::cout << "master listening on " << master->url() << "\nstatus page: " << master->url()
+            << "/" << std::endl;
 
   // The election, once the agents are in: the detector's session holds our
   // node, and every change of leader tells the master how to act.

@@ -150,8 +150,10 @@ run() {
   local proxy
   proxy="$(sed -n 's/^record_calls listening on //p' "$dir/proxy.out")"
 
+  # A failover state of its own: another test running the same spec at the
+  # same time must not make this run resubscribe with that one's framework.
   "$bin/mesos-launch" --master "http://$proxy" --output json --connect-timeout 30s \
-    "$source_dir/$spec" >"$dir/launcher.out" 2>"$dir/launcher.err" &
+    --state-dir "$dir/state" "$source_dir/$spec" >"$dir/launcher.out" 2>"$dir/launcher.err" &
   launcher_pid=$!
   all_said() {
     kill -0 "$launcher_pid" 2>/dev/null || die "$name: mesos-launch exited early"

@@ -1021,7 +1021,10 @@ class Run:
         out = open(os.path.join(self.out, "launcher.out"), "wb")
         err = open(os.path.join(self.out, "launcher.err"), "wb")
         self.launcher = subprocess.Popen(
-            [args.launcher, "--master", "http://%s:%d" % (self.host, self.port), args.spec],
+            # A failover state of its own, so that another run of the same
+            # spec (another test, at the same time) is never taken for this one.
+            [args.launcher, "--master", "http://%s:%d" % (self.host, self.port),
+             "--state-dir", os.path.join(self.out, "state"), args.spec],
             cwd=args.source_dir, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         with open(os.path.join(self.out, "launcher.pid"), "w") as f:
             f.write("%d\n" % self.launcher.pid)
