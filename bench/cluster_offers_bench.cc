@@ -6,7 +6,8 @@
 //
 // A wrapper around the HTTP client watches the wire: it notes when the whole
 // OFFERS event of N offers has arrived on the event stream (before the
-// scheduler sees it), and when every call is POSTed and answered. Per run (a fresh master each run):
+// scheduler sees it), and when every call is POSTed and answered. Per run (a fresh master each
+// run):
 //   event:  from the last byte of the OFFERS event to its first call
 //           leaving (decode + scheduling + encoding: the scheduler's turn)
 //           and to the 202 of the last call it caused (+ every POST's round
@@ -16,6 +17,8 @@
 //           (target 0: the framework has suppressed offers).
 //
 // Usage: cluster_offers_bench [AGENTS=10000] [INSTANCES=100] [RUNS=3] [IDLE=60]
+#include <google/protobuf/io/coded_stream.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -30,8 +33,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <google/protobuf/io/coded_stream.h>
 
 #include "cluster/agent_spec.h"
 #include "cluster/master_http.h"
@@ -49,7 +50,9 @@ using Call = v1::scheduler::Call;
 using Event = v1::scheduler::Event;
 using Clock = std::chrono::steady_clock;
 
-double UnixMillis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double UnixMillis(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // Every agent: answers LAUNCH with TASK_RUNNING, from a thread of its own
 // (the master calls Handle() under its lock).
@@ -112,9 +115,9 @@ class OfferOnlyAgents : public mlaunch::cluster::Agent {
 struct Wire {
   std::mutex mutex;
   std::condition_variable changed;
-  std::optional<Clock::time_point> big_offers_at;  // the first OFFERS of >= N offers
+  std::optional<Clock::time_point> big_offers_at;               // the first OFFERS of >= N offers
   std::vector<std::pair<Clock::time_point, Call::Type>> calls;  // when answered
-  std::vector<Clock::time_point> posts;                        // when each POST began
+  std::vector<Clock::time_point> posts;                         // when each POST began
   int running = 0;
 };
 
@@ -132,10 +135,11 @@ class WatchingClient : public mlaunch::HttpClient {
     }
     auto response = curl_.Post(url, headers, body, options);
     if (std::getenv("BENCH_TRACE") && (!response.ok() || response.value().status != 202)) {
-      std::fprintf(stderr, "POST %s: %s\n", url.c_str(),
-                   response.ok() ? (std::to_string(response.value().status) + " " +
-                                    response.value().body).c_str()
-                                 : response.message().c_str());
+      std::fprintf(
+          stderr, "POST %s: %s\n", url.c_str(),
+          response.ok()
+              ? (std::to_string(response.value().status) + " " + response.value().body).c_str()
+              : response.message().c_str());
     }
     Call call;
     if (response.ok() && call.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
@@ -186,7 +190,8 @@ class WatchingClient : public mlaunch::HttpClient {
           const auto start = Clock::now();
           event.ParseFromString(record);
           std::fprintf(stderr, "OFFERS event: %zu bytes, %d offers, parsed in %.1f ms\n",
-                       record.size(), event.offers().offers_size(), UnixMillis(Clock::now() - start));
+                       record.size(), event.offers().offers_size(),
+                       UnixMillis(Clock::now() - start));
           wire_.big_offers_at = Clock::now();
         }
       }
@@ -215,7 +220,8 @@ struct RunResult {
 
 std::string Describe(const std::map<std::string, int>& by_type) {
   std::string s;
-  for (const auto& [type, n] : by_type) s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + type;
+  for (const auto& [type, n] : by_type)
+    s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + type;
   return s.empty() ? "none" : s;
 }
 
@@ -230,7 +236,8 @@ RunResult RunOnce(const mlaunch::Plan& plan, int agents, int instances, int idle
   std::unique_ptr<mlaunch::cluster::Master> master = std::move(started).value();
   OfferOnlyAgents stand_in;
   stand_in.Attach(master.get());
-  auto resources = mlaunch::cluster::ParseResources("cpus:4;mem:8192;disk:10000;ports:[31000-32000]");
+  auto resources =
+      mlaunch::cluster::ParseResources("cpus:4;mem:8192;disk:10000;ports:[31000-32000]");
   for (int a = 0; a < agents; ++a) {
     v1::AgentInfo info;
     info.set_hostname("host-" + std::to_string(a));
@@ -259,9 +266,8 @@ RunResult RunOnce(const mlaunch::Plan& plan, int agents, int instances, int idle
   std::thread run([&] { driver.Run(); });
 
   std::unique_lock<std::mutex> lock(wire.mutex);
-  const bool placed = wire.changed.wait_for(lock, std::chrono::seconds(120), [&] {
-    return wire.running >= instances;
-  });
+  const bool placed = wire.changed.wait_for(lock, std::chrono::seconds(120),
+                                            [&] { return wire.running >= instances; });
   if (placed && wire.big_offers_at) {
     // Let the event's last calls, the acknowledgements and the suppression
     // go out, then count.
@@ -315,11 +321,11 @@ int main(int argc, char** argv) {
   const int instances = argc > 2 ? std::atoi(argv[2]) : 100;
   const int runs = argc > 3 ? std::atoi(argv[3]) : 3;
   const int idle = argc > 4 ? std::atoi(argv[4]) : 60;
-  const std::string yaml = "version: 1\ntasks:\n  - name: web\n    instances: " +
-                           std::to_string(instances) +
-                           "\n    resources: {cpus: 0.5, mem: 128}\n"
-                           "    constraints: [[hostname, UNIQUE]]\n"
-                           "    command: \"sleep 1000\"\n";
+  const std::string yaml =
+      "version: 1\ntasks:\n  - name: web\n    instances: " + std::to_string(instances) +
+      "\n    resources: {cpus: 0.5, mem: 128}\n"
+      "    constraints: [[hostname, UNIQUE]]\n"
+      "    command: \"sleep 1000\"\n";
   mlaunch::spec::LoadResult loaded = mlaunch::spec::Load(yaml, "bench.yaml");
   if (!loaded.diagnostics.ok()) {
     std::fprintf(stderr, "%s", mlaunch::Render(loaded.diagnostics.Sorted()[0], yaml).c_str());
@@ -335,15 +341,16 @@ int main(int argc, char** argv) {
     if (result.event_ms < 0) return 1;
     first_ms.push_back(result.first_call_ms);
     event_ms.push_back(result.event_ms);
-    std::printf("run %d: OFFERS event received -> first call sent %.1f ms, -> last of its calls "
-                "answered %.1f ms (%s); calls in %d s idle: %d (%s)\n",
-                r + 1, result.first_call_ms, result.event_ms, Describe(result.event_calls).c_str(),
-                idle, result.idle_calls, Describe(result.idle_by_type).c_str());
+    std::printf(
+        "run %d: OFFERS event received -> first call sent %.1f ms, -> last of its calls "
+        "answered %.1f ms (%s); calls in %d s idle: %d (%s)\n",
+        r + 1, result.first_call_ms, result.event_ms, Describe(result.event_calls).c_str(), idle,
+        result.idle_calls, Describe(result.idle_by_type).c_str());
     std::fflush(stdout);
   }
   std::sort(first_ms.begin(), first_ms.end());
   std::sort(event_ms.begin(), event_ms.end());
-  std::printf("median: first call %.1f ms, all calls answered %.1f ms\n", first_ms[first_ms.size() / 2],
-              event_ms[event_ms.size() / 2]);
+  std::printf("median: first call %.1f ms, all calls answered %.1f ms\n",
+              first_ms[first_ms.size() / 2], event_ms[event_ms.size() / 2]);
   return 0;
 }

@@ -99,10 +99,7 @@ void BM_ParseOffersEvent(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
   state.counters["event_bytes"] = static_cast<double>(bytes.size());
 }
-BENCHMARK(BM_ParseOffersEvent)
-    ->Args({10000, 0})
-    ->Args({10000, 1})
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseOffersEvent)->Args({10000, 0})->Args({10000, 1})->Unit(benchmark::kMillisecond);
 
 void BM_RecordIODecode(benchmark::State& state) {
   const size_t record_bytes = static_cast<size_t>(state.range(0));

@@ -24,9 +24,9 @@
 //   packed: no constraint, instances packed onto agents while they fit.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -81,7 +81,8 @@ struct Tally {
   }
   std::string Describe() const {
     std::string s;
-    for (const auto& [type, n] : by_type) s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + type;
+    for (const auto& [type, n] : by_type)
+      s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + type;
     return s.empty() ? "none" : s;
   }
 };
@@ -218,7 +219,9 @@ Tally SimulateIdle(Side& side, int agents, SteadyMillis idle_ms, Tally& placing)
     tally->Add(calls);
     for (const Call& c : calls) {
       switch (c.type()) {
-        case Call::SUPPRESS: suppressed = true; break;
+        case Call::SUPPRESS:
+          suppressed = true;
+          break;
         case Call::REVIVE:
           suppressed = false;
           std::fill(filtered_until.begin(), filtered_until.end(), 0);
@@ -245,7 +248,8 @@ Tally SimulateIdle(Side& side, int agents, SteadyMillis idle_ms, Tally& placing)
             }
           }
           break;
-        default: break;
+        default:
+          break;
       }
     }
   };
@@ -294,11 +298,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::string yaml = "version: 1\ntasks:\n  - name: web\n    instances: " +
-                     std::to_string(instances) +
-                     "\n    resources: {cpus: 0.5, mem: 128}\n"
-                     "    ports: [{name: http}]\n"
-                     "    service: {port: http, payload: \"hello ${instance}\"}\n";
+  std::string yaml =
+      "version: 1\ntasks:\n  - name: web\n    instances: " + std::to_string(instances) +
+      "\n    resources: {cpus: 0.5, mem: 128}\n"
+      "    ports: [{name: http}]\n"
+      "    service: {port: http, payload: \"hello ${instance}\"}\n";
   if (mode == "unique") yaml += "    constraints: [[hostname, UNIQUE]]\n";
   mlaunch::spec::LoadResult loaded = mlaunch::spec::Load(yaml, "bench.yaml");
   if (!loaded.diagnostics.ok()) {
@@ -311,16 +315,18 @@ int main(int argc, char** argv) {
 
   std::printf("one OFFERS event: %d offers (one per agent), %d instances (%s), %d runs\n", agents,
               instances, mode.c_str(), runs);
-  std::printf("%-8s %12s %12s %12s %10s  %s\n", "side", "median ms", "worst ms", "median cpu", "KiB sent",
-              "calls");
+  std::printf("%-8s %12s %12s %12s %10s  %s\n", "side", "median ms", "worst ms", "median cpu",
+              "KiB sent", "calls");
   for (const char* name : {"ours", "classic"}) {
     if (event_only && std::string(name) != "ours") continue;
     std::vector<double> ms, cpu;
     Tally tally;
     for (int r = 0; r < runs; ++r) {
       std::unique_ptr<Side> side;
-      if (std::string(name) == "ours") side = std::make_unique<Ours>(plan);
-      else side = std::make_unique<Classic>(instances);
+      if (std::string(name) == "ours")
+        side = std::make_unique<Ours>(plan);
+      else
+        side = std::make_unique<Classic>(instances);
       auto start = std::chrono::steady_clock::now();
       double cpu_start = CpuMs();
       std::vector<Call> calls = side->Offers(offers, 0);
@@ -330,22 +336,23 @@ int main(int argc, char** argv) {
     }
     std::printf("%-8s %12.2f %12.2f %12.2f %10.0f  %d: %s\n", name, Median(ms),
                 *std::max_element(ms.begin(), ms.end()), Median(cpu),
-                static_cast<double>(tally.bytes) / 1024,
-                tally.total, tally.Describe().c_str());
+                static_cast<double>(tally.bytes) / 1024, tally.total, tally.Describe().c_str());
   }
 
   if (event_only) return 0;
   std::printf("\nafter placement, one simulated idle minute (allocation every 1 s):\n");
-  std::printf("%-8s %10s %10s  %s\n", "side", "calls", "KiB sent", "placing (all calls until RUNNING)");
+  std::printf("%-8s %10s %10s  %s\n", "side", "calls", "KiB sent",
+              "placing (all calls until RUNNING)");
   for (const char* name : {"ours", "classic"}) {
     std::unique_ptr<Side> side;
-    if (std::string(name) == "ours") side = std::make_unique<Ours>(plan);
-    else side = std::make_unique<Classic>(instances);
+    if (std::string(name) == "ours")
+      side = std::make_unique<Ours>(plan);
+    else
+      side = std::make_unique<Classic>(instances);
     Tally placing;
     Tally idle = SimulateIdle(*side, agents, 60 * 1000, placing);
     std::printf("%-8s %10d %10.0f  %d: %s\n", name, idle.total,
-                static_cast<double>(idle.bytes) / 1024, placing.total,
-                placing.Describe().c_str());
+                static_cast<double>(idle.bytes) / 1024, placing.total, placing.Describe().c_str());
     if (idle.total) std::printf("         idle calls: %s\n", idle.Describe().c_str());
   }
   return 0;

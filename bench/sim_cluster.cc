@@ -104,7 +104,8 @@ class StandInAgents : public mlaunch::cluster::Agent {
           running_.erase(it);
           ++killed_;
         }
-      } else if (const auto* shutdown = std::get_if<mlaunch::cluster::ShutdownFramework>(&request)) {
+      } else if (const auto* shutdown =
+                     std::get_if<mlaunch::cluster::ShutdownFramework>(&request)) {
         for (auto it = running_.begin(); it != running_.end();) {
           if (it->second.framework_id != shutdown->framework_id ||
               it->second.agent_id != shutdown->agent_id) {
@@ -146,8 +147,7 @@ class StandInAgents : public mlaunch::cluster::Agent {
 
 int main(int argc, char** argv) {
   const int agents = argc > 1 ? std::atoi(argv[1]) : 1000;
-  const std::string resources_text =
-      argc > 2 ? argv[2] : "cpus:32;mem:65536;ports:[20000-29999]";
+  const std::string resources_text = argc > 2 ? argv[2] : "cpus:32;mem:65536;ports:[20000-29999]";
   auto resources = mlaunch::cluster::ParseResources(resources_text);
   if (agents < 1 || !resources.ok()) {
     std::fprintf(stderr, "usage: sim_cluster [AGENTS>=1] [RESOURCES]\n");

@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   std::sort(check_ms.begin(), check_ms.end());
   std::sort(compile_ms.begin(), compile_ms.end());
   std::printf("spec: %d tasks, %zu bytes, %d runs\n", tasks, yaml.size(), runs);
-  std::printf("check (load + validate): median %.0f ms, worst %.0f ms\n", check_ms[check_ms.size() / 2],
-              check_ms.back());
+  std::printf("check (load + validate): median %.0f ms, worst %.0f ms\n",
+              check_ms[check_ms.size() / 2], check_ms.back());
   std::printf("compile to TaskInfos:    median %.0f ms, worst %.0f ms\n",
               compile_ms[compile_ms.size() / 2], compile_ms.back());
   return 0;

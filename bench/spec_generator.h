@@ -19,12 +19,19 @@ inline std::string GenerateSpec(int tasks) {
       "tasks:\n";
   for (int i = 0; i < tasks; ++i) {
     std::string n = "task-" + std::to_string(i);
-    yaml += "  - name: " + n + "\n"
+    yaml += "  - name: " + n +
+            "\n"
             "    instances: 2\n"
-            "    ports: [{name: http}, {name: admin, static: " + std::to_string(10000 + i % 50000) + "}]\n"
+            "    ports: [{name: http}, {name: admin, static: " +
+            std::to_string(10000 + i % 50000) +
+            "}]\n"
             "    constraints: [[hostname, UNIQUE], [rack, GROUP_BY, 2]]\n"
-            "    env: {MODE: production, INDEX: \"" + std::to_string(i) + "\"}\n"
-            "    service: {port: http, payload: \"hello from " + n + " ${instance}\"}\n"
+            "    env: {MODE: production, INDEX: \"" +
+            std::to_string(i) +
+            "\"}\n"
+            "    service: {port: http, payload: \"hello from " +
+            n +
+            " ${instance}\"}\n"
             "    health_check: {type: http, port: http, interval: 10s, timeout: 2s}\n"
             "    labels: {team: bench}\n";
   }

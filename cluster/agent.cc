@@ -43,16 +43,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-
 // A descriptor that becomes readable when process `pid` ends; -1 when
 // there is no such process.
-int OpenPidfd(pid_t pid) {
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-}
+int OpenPidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
 std::string Encode(const Event& event, bool json) {
-  return RecordIOEncode(json ? JsonText(ProtoToJson(event))
-                             : event.SerializeAsString());
+  return RecordIOEncode(json ? JsonText(ProtoToJson(event)) : event.SerializeAsString());
 }
 
 // The ACKNOWLEDGED events of one executor call, written to its stream once
@@ -118,8 +114,9 @@ const Rule<Call> kExecutorCallRules[] = {
                             (call.type() == Call::MESSAGE && !call.has_message());
        if (!missing) return std::nullopt;
        std::string field = Call::Type_Name(call.type());
-       std::transform(field.begin(), field.end(), field.begin(),
-                      [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+       std::transform(field.begin(), field.end(), field.begin(), [](char c) {
+         return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+       });
        return "a " + Call::Type_Name(call.type()) + " call carries its parameters in '" + field +
               "', which is missing";
      }},
@@ -143,7 +140,8 @@ const Rule<Call> kExecutorCallRules[] = {
      }},
     {"not-staging",
      [](const Call& call) -> std::optional<std::string> {
-       if (call.type() != Call::UPDATE || call.update().status().state() != mesos::v1::TASK_STAGING) {
+       if (call.type() != Call::UPDATE ||
+           call.update().status().state() != mesos::v1::TASK_STAGING) {
          return std::nullopt;
        }
        return std::string("TASK_STAGING is the agent's to report, not an executor's");
@@ -231,11 +229,9 @@ void RemoveSandbox(const std::string& sandbox) {
   std::filesystem::remove_all(latest && !error ? runs.parent_path() : run, error);
 }
 
-TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
-                       const std::string& task_id,
-                       const mesos::v1::ExecutorID* executor_id,
-                       TaskState state, TaskStatus::Reason reason,
-                       const std::string& message) {
+TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent, const std::string& task_id,
+                       const mesos::v1::ExecutorID* executor_id, TaskState state,
+                       TaskStatus::Reason reason, const std::string& message) {
   TaskStatus status;
   status.mutable_task_id()->set_value(task_id);
   status.set_state(state);
@@ -245,9 +241,8 @@ TaskStatus AgentStatus(const mesos::v1::AgentInfo& agent,
   if (agent.has_id()) *status.mutable_agent_id() = agent.id();
   if (executor_id != nullptr) *status.mutable_executor_id() = *executor_id;
   status.set_uuid(NewUuidBytes());
-  status.set_timestamp(std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count());
+  status.set_timestamp(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   return status;
 }
 
@@ -258,16 +253,14 @@ bool IsCommandExecutor(const LocalAgent::Executor& executor) {
 }
 
 // Fails every task of `executor` not yet terminal.
-void FailOpenTasks(const mesos::v1::AgentInfo& agent,
-                   LocalAgent::Executor& executor, TaskStatus::Reason reason,
-                   const std::string& message, LocalAgent::Work& work) {
+void FailOpenTasks(const mesos::v1::AgentInfo& agent, LocalAgent::Executor& executor,
+                   TaskStatus::Reason reason, const std::string& message, LocalAgent::Work& work) {
   for (auto& [id, task] : executor.tasks) {
     if (IsTerminal(task.state)) continue;
     task.state = mesos::v1::TASK_FAILED;
-    work.updates.emplace_back(
-        executor.framework.id().value(),
-        AgentStatus(agent, id, &executor.info.executor_id(),
-                    mesos::v1::TASK_FAILED, reason, message));
+    work.updates.emplace_back(executor.framework.id().value(),
+                              AgentStatus(agent, id, &executor.info.executor_id(),
+                                          mesos::v1::TASK_FAILED, reason, message));
   }
   executor.queued.clear();
 }
@@ -301,9 +294,8 @@ Result<std::unique_ptr<LocalAgent>> LocalAgent::Start(Options options) {
   server_options.max_connections = agent->options_.max_connections;
   LocalAgent* raw = agent.get();
   server_options.on_refused = [raw] { ++raw->refused_connections_; };
-  auto server = HttpServer::Start(
-      server_options,
-      [raw](const HttpServer::Request& r) { return raw->Serve(r); });
+  auto server = HttpServer::Start(server_options,
+                                  [raw](const HttpServer::Request& r) { return raw->Serve(r); });
   if (!server.ok()) return server.status();
   agent->server_ = std::move(server).value();
   agent->worker_ = std::thread([raw] { raw->WorkLoop(); });
@@ -326,9 +318,8 @@ Status LocalAgent::Recover() {
   const std::string meta_dir = AgentMetaDir(options_.work_dir, options_.agent_id);
   auto checkpoints = ReadCheckpoints(meta_dir);
   if (!checkpoints.ok()) {
-    return Status::Error(checkpoints.status().code(),
-                         "cannot recover agent " + options_.agent_id + ": " +
-                             checkpoints.message());
+    return Status::Error(checkpoints.status().code(), "cannot recover agent " + options_.agent_id +
+                                                          ": " + checkpoints.message());
   }
   const Clock::time_point deadline = Clock::now() + options_.reregistration_timeout;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -505,8 +496,7 @@ void LocalAgent::Attach(mesos::v1::AgentInfo info, Reports reports) {
   Wake();  // the worker may now tick
 }
 
-std::string LocalAgent::RegisterWith(Master& master,
-                                     mesos::v1::AgentInfo info) {
+std::string LocalAgent::RegisterWith(Master& master, mesos::v1::AgentInfo info) {
   const std::string id = master.AddAgent(info, options_.address, this);
   info.mutable_id()->set_value(id);
   {
@@ -530,18 +520,15 @@ void LocalAgent::ReregisterWith(Master& master, mesos::v1::AgentInfo info) {
 void LocalAgent::AttachReports(Master& master, const std::string& id) {
   Master* m = &master;
   Reports reports;
-  reports.status_update = [m, id](const std::string& framework_id,
-                                  TaskStatus status) {
+  reports.status_update = [m, id](const std::string& framework_id, TaskStatus status) {
     m->StatusUpdate(id, framework_id, std::move(status));
   };
-  reports.executor_terminated =
-      [m, id](const std::string& framework_id,
-              const mesos::v1::ExecutorID& executor_id, int wait_status) {
-        m->ExecutorTerminated(id, framework_id, executor_id, wait_status);
-      };
+  reports.executor_terminated = [m, id](const std::string& framework_id,
+                                        const mesos::v1::ExecutorID& executor_id, int wait_status) {
+    m->ExecutorTerminated(id, framework_id, executor_id, wait_status);
+  };
   reports.executor_message = [m, id](const std::string& framework_id,
-                                     const mesos::v1::ExecutorID& executor_id,
-                                     std::string data) {
+                                     const mesos::v1::ExecutorID& executor_id, std::string data) {
     m->ExecutorMessage(id, framework_id, executor_id, std::move(data));
   };
   std::vector<std::string> origins = master.PageOrigins();
@@ -554,12 +541,10 @@ void LocalAgent::AttachReports(Master& master, const std::string& id) {
 
 std::uint16_t LocalAgent::port() const { return server_->port(); }
 
-std::string LocalAgent::endpoint() const {
-  return options_.address + ":" + std::to_string(port());
-}
+std::string LocalAgent::endpoint() const { return options_.address + ":" + std::to_string(port()); }
 
-std::optional<pid_t> LocalAgent::ExecutorPid(
-    const std::string& framework_id, const std::string& executor_id) const {
+std::optional<pid_t> LocalAgent::ExecutorPid(const std::string& framework_id,
+                                             const std::string& executor_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = executors_.find({framework_id, executor_id});
   if (it == executors_.end() || it->second->pid <= 0) return std::nullopt;
@@ -703,13 +688,11 @@ bool LocalAgent::WaitForRequests(std::chrono::milliseconds timeout) {
 void LocalAgent::Flush(const Reports& reports, Work& work) {
   for (const std::string& sandbox : work.sandboxes_to_remove) RemoveSandbox(sandbox);
   for (auto& [framework_id, status] : work.updates) {
-    if (reports.status_update)
-      reports.status_update(framework_id, std::move(status));
+    if (reports.status_update) reports.status_update(framework_id, std::move(status));
   }
   for (auto& terminated : work.terminated) {
     if (reports.executor_terminated) {
-      reports.executor_terminated(terminated.framework_id,
-                                  terminated.executor_id,
+      reports.executor_terminated(terminated.framework_id, terminated.executor_id,
                                   terminated.wait_status);
     }
   }
@@ -722,17 +705,15 @@ void LocalAgent::Process(const AgentRequest& request, Work& work) {
     for (auto& [key, executor] : executors_) {
       if (key.first != kill->framework_id) continue;
       auto task = executor->tasks.find(kill->task_id.value());
-      if (task == executor->tasks.end() || IsTerminal(task->second.state))
-        continue;
-      auto queued = std::find(executor->queued.begin(), executor->queued.end(),
-                              kill->task_id.value());
+      if (task == executor->tasks.end() || IsTerminal(task->second.state)) continue;
+      auto queued =
+          std::find(executor->queued.begin(), executor->queued.end(), kill->task_id.value());
       if (queued != executor->queued.end()) {
         executor->queued.erase(queued);
         task->second.state = mesos::v1::TASK_KILLED;
         work.updates.emplace_back(
             kill->framework_id,
-            AgentStatus(info_, task->first, &executor->info.executor_id(),
-                        mesos::v1::TASK_KILLED,
+            AgentStatus(info_, task->first, &executor->info.executor_id(), mesos::v1::TASK_KILLED,
                         TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
                         "Killed before the executor subscribed"));
         if (!executor->subscribed && executor->queued.empty()) {
@@ -749,16 +730,14 @@ void LocalAgent::Process(const AgentRequest& request, Work& work) {
       }
     }
   } else if (const auto* shutdown = std::get_if<ShutdownExecutor>(&request)) {
-    auto it = executors_.find(
-        {shutdown->framework_id, shutdown->executor_id.value()});
+    auto it = executors_.find({shutdown->framework_id, shutdown->executor_id.value()});
     if (it != executors_.end()) Shutdown(*it->second);
   } else if (const auto* framework = std::get_if<ShutdownFramework>(&request)) {
     for (auto& [key, executor] : executors_) {
       if (key.first == framework->framework_id) Shutdown(*executor);
     }
   } else if (const auto* message = std::get_if<FrameworkToExecutor>(&request)) {
-    auto it =
-        executors_.find({message->framework_id, message->executor_id.value()});
+    auto it = executors_.find({message->framework_id, message->executor_id.value()});
     if (it != executors_.end()) {
       Event event;
       event.set_type(Event::MESSAGE);
@@ -779,12 +758,10 @@ Result<std::vector<PortLease>> LocalAgent::LeaseTaskPorts(const mesos::v1::TaskI
 void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
   const std::string framework_id = launch.framework.id().value();
   for (const mesos::v1::TaskInfo& task : launch.tasks) {
-    auto fail = [&](const mesos::v1::ExecutorID* executor_id,
-                    const std::string& why) {
+    auto fail = [&](const mesos::v1::ExecutorID* executor_id, const std::string& why) {
       work.updates.emplace_back(
           framework_id,
-          AgentStatus(info_, task.task_id().value(), executor_id,
-                      mesos::v1::TASK_FAILED,
+          AgentStatus(info_, task.task_id().value(), executor_id, mesos::v1::TASK_FAILED,
                       TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, why));
     };
     if (launch.executor) {
@@ -807,19 +784,19 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       // launcher dir) runs in it with the command.
       if (task.has_container()) *command_executor.mutable_container() = task.container();
       if (options_.launcher_dir.empty() || access(executable.c_str(), X_OK) != 0) {
-        fail(&command_executor.executor_id(),
-             "cannot run the command executor for a command task: " +
-                 (options_.launcher_dir.empty()
-                      ? std::string("this agent has no launcher directory")
-                      : executable + " is missing or not executable") +
-                 "; give mesos-launch-cluster --launcher-dir the directory holding " +
-                 kCommandExecutorName + " (mesos-launch's embedded cluster runs the one "
-                 "installed beside mesos-launch)");
+        fail(
+            &command_executor.executor_id(),
+            "cannot run the command executor for a command task: " +
+                (options_.launcher_dir.empty() ? std::string("this agent has no launcher directory")
+                                               : executable + " is missing or not executable") +
+                "; give mesos-launch-cluster --launcher-dir the directory holding " +
+                kCommandExecutorName +
+                " (mesos-launch's embedded cluster runs the one "
+                "installed beside mesos-launch)");
         continue;
       }
     }
-    const mesos::v1::ExecutorInfo& info =
-        task.has_executor() ? task.executor() : command_executor;
+    const mesos::v1::ExecutorInfo& info = task.has_executor() ? task.executor() : command_executor;
     const std::string executor_id = info.executor_id().value();
     auto existing = executors_.find({framework_id, executor_id});
     if (existing != executors_.end()) {
@@ -872,28 +849,25 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       *executor->info.mutable_framework_id() = launch.framework.id();
     }
     executor->container_id = NewUuid();
-    const std::filesystem::path runs =
-        std::filesystem::path(options_.work_dir) / "slaves" /
-        info_.id().value() / "frameworks" / framework_id / "executors" /
-        executor_id / "runs";
+    const std::filesystem::path runs = std::filesystem::path(options_.work_dir) / "slaves" /
+                                       info_.id().value() / "frameworks" / framework_id /
+                                       "executors" / executor_id / "runs";
     executor->sandbox = (runs / executor->container_id).string();
     std::error_code error;
     std::filesystem::create_directories(executor->sandbox, error);
     if (error) {
-      fail(&info.executor_id(), "cannot create the sandbox " +
-                                    executor->sandbox + ": " + error.message());
+      fail(&info.executor_id(),
+           "cannot create the sandbox " + executor->sandbox + ": " + error.message());
       continue;
     }
     std::filesystem::remove(runs / "latest", error);
-    std::filesystem::create_directory_symlink(executor->container_id,
-                                              runs / "latest", error);
+    std::filesystem::create_directory_symlink(executor->container_id, runs / "latest", error);
 
     FetchOptions fetch_options;
     fetch_options.http_client = options_.http_client;
     fetch_options.cache_dir = options_.fetch_cache_dir;
     fetch_options.stall_timeout = options_.fetcher_stall_timeout;
-    if (Status fetched =
-            FetchUris(info.command(), executor->sandbox, fetch_options);
+    if (Status fetched = FetchUris(info.command(), executor->sandbox, fetch_options);
         !fetched.ok()) {
       fail(&info.executor_id(), fetched.message());
       continue;
@@ -905,8 +879,7 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
     input.sandbox = executor->sandbox;
     input.agent_endpoint = endpoint();
     input.checkpoint = launch.framework.checkpoint();
-    input.recovery_timeout_ns =
-        std::chrono::nanoseconds(options_.recovery_timeout).count();
+    input.recovery_timeout_ns = std::chrono::nanoseconds(options_.recovery_timeout).count();
     input.subscription_backoff_max_ns =
         std::chrono::nanoseconds(options_.reregistration_timeout).count();
     input.shutdown_grace_period_ns =
@@ -935,16 +908,15 @@ void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
       command = std::move(container).value();
       process_env = engine_->Environment(std::move(process_env));
     }
-    auto pid = SpawnExecutor(command, process_env, executor->sandbox,
-                             DiesWithAgent(launch.framework));
+    auto pid =
+        SpawnExecutor(command, process_env, executor->sandbox, DiesWithAgent(launch.framework));
     if (!pid.ok()) {
       fail(&info.executor_id(), "cannot start the executor: " + pid.message());
       continue;
     }
     executor->pid = pid.value();
     executor->start_time = ProcessStartTime(pid.value()).value_or(0);
-    executor->registration_deadline =
-        Clock::now() + options_.registration_timeout;
+    executor->registration_deadline = Clock::now() + options_.registration_timeout;
     executor->tasks[task.task_id().value()].info = task;
     executor->queued.push_back(task.task_id().value());
     if (Status saved = RecordStart(*executor); !saved.ok()) {
@@ -1023,8 +995,7 @@ Result<mesos::v1::CommandInfo> LocalAgent::ContainerCommand(
     if (image.ok()) break;
     auto name = FetchedName(uri);
     if (!name.ok() || uri.extract() || !name->ends_with(".tar")) continue;
-    if (Status loaded = engine.value()->Load(executor.sandbox + "/" + name.value());
-        !loaded.ok()) {
+    if (Status loaded = engine.value()->Load(executor.sandbox + "/" + name.value()); !loaded.ok()) {
       return loaded;
     }
     image = engine.value()->HasImage(plan->image);
@@ -1044,10 +1015,8 @@ void LocalAgent::Shutdown(Executor& executor) {
     const auto grace =
         executor.info.has_shutdown_grace_period()
             ? std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::nanoseconds(
-                      executor.info.shutdown_grace_period().nanoseconds()))
-            : std::chrono::duration_cast<Clock::duration>(
-                  options_.shutdown_grace_period);
+                  std::chrono::nanoseconds(executor.info.shutdown_grace_period().nanoseconds()))
+            : std::chrono::duration_cast<Clock::duration>(options_.shutdown_grace_period);
     executor.kill_deadline = Clock::now() + grace;
   } else {
     KillExecutor(executor);
@@ -1075,23 +1044,20 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
                       Work& work) {
   for (auto it = executors_.begin(); it != executors_.end();) {
     Executor& executor = *it->second;
-    if (!executor.subscribed && !executor.shutting_down &&
-        now >= executor.registration_deadline) {
+    if (!executor.subscribed && !executor.shutting_down && now >= executor.registration_deadline) {
       std::string why = "the executor never subscribed: its registration timeout ran out";
       if (const std::uint64_t refused = refused_connections_.load(); refused > 0) {
-        why += " (the agent refused " + std::to_string(refused) +
-               " connections at its limit of " + std::to_string(options_.max_connections) +
+        why += " (the agent refused " + std::to_string(refused) + " connections at its limit of " +
+               std::to_string(options_.max_connections) +
                "; mesos-launch-cluster --agent-max-connections raises it)";
       }
-      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT, why,
-                    work);
+      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT, why, work);
       executor.shutting_down = true;
       KillExecutor(executor);
     }
-    if (executor.reregistration_deadline && !executor.subscribed &&
-        !executor.shutting_down && now >= *executor.reregistration_deadline) {
-      FailOpenTasks(info_, executor,
-                    TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
+    if (executor.reregistration_deadline && !executor.subscribed && !executor.shutting_down &&
+        now >= *executor.reregistration_deadline) {
+      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
                     "the executor did not subscribe again in time after the agent "
                     "restarted",
                     work);
@@ -1126,8 +1092,8 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
       if (executor.pidfd >= 0) close(executor.pidfd);
       executor.pidfd = -1;
       if (executor.stream) executor.stream->Close();
-      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_TERMINATED,
-                    "Executor terminated", work);
+      FailOpenTasks(info_, executor, TaskStatus::REASON_EXECUTOR_TERMINATED, "Executor terminated",
+                    work);
       Forget(executor);
       // Only sandboxes this agent made (a recovered checkpoint could name
       // any directory).
@@ -1135,8 +1101,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
       if (executor.sandbox.rfind(slaves + "/", 0) == 0) gc_.Ended(executor.sandbox, now);
       // The scheduler hears of custom executors' ends only.
       if (!IsCommandExecutor(executor)) {
-        work.terminated.push_back(
-            {it->first.first, executor.info.executor_id(), wait_status});
+        work.terminated.push_back({it->first.first, executor.info.executor_id(), wait_status});
       }
       it = executors_.erase(it);
       continue;
@@ -1148,8 +1113,7 @@ void LocalAgent::Tick(Clock::time_point now, const std::unordered_set<int>& ende
   }
 }
 
-bool LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
-                            std::vector<TaskStatus>& forward,
+bool LocalAgent::TakeUpdate(Executor& executor, TaskStatus status, std::vector<TaskStatus>& forward,
                             std::vector<Event>& acknowledgements) {
   Event acknowledged;
   acknowledged.set_type(Event::ACKNOWLEDGED);
@@ -1162,9 +1126,7 @@ bool LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
   *status.mutable_executor_id() = executor.info.executor_id();
   if (!status.has_timestamp()) {
     status.set_timestamp(
-        std::chrono::duration<double>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   }
   auto task = executor.tasks.find(status.task_id().value());
   const bool changed = task != executor.tasks.end() && task->second.state != status.state();
@@ -1173,12 +1135,10 @@ bool LocalAgent::TakeUpdate(Executor& executor, TaskStatus status,
   return changed;
 }
 
-void LocalAgent::Forward(const Reports& reports,
-                         const std::string& framework_id,
+void LocalAgent::Forward(const Reports& reports, const std::string& framework_id,
                          std::vector<TaskStatus>& forward) {
   for (TaskStatus& status : forward) {
-    if (reports.status_update)
-      reports.status_update(framework_id, std::move(status));
+    if (reports.status_update) reports.status_update(framework_id, std::move(status));
   }
 }
 
@@ -1190,7 +1150,8 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       // Before the agent has an id, nothing names a sandbox of it.
-      if (!info_.id().value().empty()) agent_dir = options_.work_dir + "/slaves/" + info_.id().value();
+      if (!info_.id().value().empty())
+        agent_dir = options_.work_dir + "/slaves/" + info_.id().value();
       origins = page_origins_;
     }
     return ServeFiles(SandboxFiles(agent_dir), request, origins);
@@ -1208,8 +1169,9 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
     }
     if (!claims) {
       auto response = HttpServer::Response::Text(
-          401, "executor calls need the token the agent gave in "
-               "MESOS_EXECUTOR_AUTHENTICATION_TOKEN, as 'Authorization: Bearer <token>'");
+          401,
+          "executor calls need the token the agent gave in "
+          "MESOS_EXECUTOR_AUTHENTICATION_TOKEN, as 'Authorization: Bearer <token>'");
       response.headers.Set("WWW-Authenticate", "Bearer realm=\"mesos-agent-executor\"");
       return response;
     }
@@ -1246,9 +1208,9 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   if (call.type() != Call::SUBSCRIBE && RecoveringLocked()) {
     return HttpServer::Response::Text(503, "the agent is still recovering; try again shortly");
   }
-  const bool known_framework = std::any_of(
-      executors_.begin(), executors_.end(),
-      [&](const auto& entry) { return entry.first.first == framework_id; });
+  const bool known_framework =
+      std::any_of(executors_.begin(), executors_.end(),
+                  [&](const auto& entry) { return entry.first.first == framework_id; });
   if (!known_framework)
     return HttpServer::Response::Text(
         400, "no executor of framework " + framework_id + " is on this agent");
@@ -1322,27 +1284,25 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
         for (const auto& task : call.subscribe().unacknowledged_tasks()) {
           known.insert(task.task_id().value());
         }
-        const bool aware = std::any_of(
-            executor.framework.capabilities().begin(),
-            executor.framework.capabilities().end(), [](const auto& c) {
-              return c.type() ==
-                     mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
-            });
+        const bool aware =
+            std::any_of(executor.framework.capabilities().begin(),
+                        executor.framework.capabilities().end(), [](const auto& c) {
+                          return c.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
+                        });
         for (auto& [id, task] : executor.tasks) {
           if (task.state != mesos::v1::TASK_STAGING || known.count(id) > 0) {
             continue;
           }
-          const TaskState lost =
-              aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+          const TaskState lost = aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
           task.state = lost;
           changed = true;
-          forward.push_back(AgentStatus(info_, id, &executor.info.executor_id(),
-                                        lost, TaskStatus::REASON_AGENT_RESTARTED,
-                                        "the agent restarted before the task reached its executor"));
+          forward.push_back(AgentStatus(
+              info_, id, &executor.info.executor_id(), lost, TaskStatus::REASON_AGENT_RESTARTED,
+              "the agent restarted before the task reached its executor"));
         }
       }
-      auto acks = std::make_shared<Acknowledgements>(response.stream, json,
-                                                     std::move(acknowledgements));
+      auto acks =
+          std::make_shared<Acknowledgements>(response.stream, json, std::move(acknowledgements));
       if (changed) {
         acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
       }
@@ -1371,8 +1331,7 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       const Reports reports = reports_;
       lock.unlock();
       if (reports.executor_message) {
-        reports.executor_message(framework_id, call.executor_id(),
-                                 call.message().data());
+        reports.executor_message(framework_id, call.executor_id(), call.message().data());
       }
       return Empty(202);
     }

@@ -11,16 +11,15 @@
 // child processes (docs/embedded-cluster.md, "Agents"): one
 // sandbox per run under
 //   <work_dir>/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<uuid>
-// with `stdout` and `stderr` files, the environment of docs/mesos-protocol.md ("The executor's environment") and nothing of
-// the cluster's own, each executor in a process group of its own.
+// with `stdout` and `stderr` files, the environment of docs/mesos-protocol.md ("The executor's
+// environment") and nothing of the cluster's own, each executor in a process group of its own.
 //
 // Tasks wait on the agent until their executor SUBSCRIBEs, then go out as
-// LAUNCH after SUBSCRIBED. Executor UPDATEs are validated (docs/mesos-protocol.md, "The executor API"), reported
-// through Reports::status_update and then ACKNOWLEDGED to the executor. KILL
-// and SHUTDOWN from the master become executor events; SHUTDOWN is followed,
-// after the grace period, by SIGKILL of the process group. An executor that
-// does not subscribe within the registration timeout is killed and its tasks
-// fail with REASON_EXECUTOR_REGISTRATION_TIMEOUT; when an executor exits,
+// LAUNCH after SUBSCRIBED. Executor UPDATEs are validated (docs/mesos-protocol.md, "The executor
+// API"), reported through Reports::status_update and then ACKNOWLEDGED to the executor. KILL and
+// SHUTDOWN from the master become executor events; SHUTDOWN is followed, after the grace period, by
+// SIGKILL of the process group. An executor that does not subscribe within the registration timeout
+// is killed and its tasks fail with REASON_EXECUTOR_REGISTRATION_TIMEOUT; when an executor exits,
 // its process group is killed, its unfinished tasks fail with
 // REASON_EXECUTOR_TERMINATED and Reports::executor_terminated is called.
 // Stop() (and the destructor) kill every process group the agent started.
@@ -119,15 +118,12 @@ class LocalAgent : public Agent {
  public:
   // How the agent talks back to its master.
   struct Reports {
-    std::function<void(const std::string& framework_id,
-                       mesos::v1::TaskStatus status)>
+    std::function<void(const std::string& framework_id, mesos::v1::TaskStatus status)>
         status_update;
-    std::function<void(const std::string& framework_id,
-                       const mesos::v1::ExecutorID& executor_id,
+    std::function<void(const std::string& framework_id, const mesos::v1::ExecutorID& executor_id,
                        int wait_status)>
         executor_terminated;
-    std::function<void(const std::string& framework_id,
-                       const mesos::v1::ExecutorID& executor_id,
+    std::function<void(const std::string& framework_id, const mesos::v1::ExecutorID& executor_id,
                        std::string data)>
         executor_message;
   };
@@ -301,7 +297,7 @@ class LocalAgent : public Agent {
   void Flush(const Reports& reports, Work& work);
 
   Options options_;
-  std::optional<ExecutorTokens> tokens_;  // with authenticate_executors
+  std::optional<ExecutorTokens> tokens_;   // with authenticate_executors
   std::optional<ContainerEngine> engine_;  // once a container was asked for
   std::unique_ptr<HttpServer> server_;
   // Connections the endpoint refused at max_connections (server threads).
@@ -320,14 +316,14 @@ class LocalAgent : public Agent {
 
   mutable std::mutex mutex_;  // the executors
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Executor>>
-      executors_;  // by (framework id, executor id)
+      executors_;          // by (framework id, executor id)
   bool attached_ = false;  // Tick() waits for somewhere to report to
   // Where the master's status page comes from (Master::PageOrigins()): it
   // may read the sandboxes' files from a browser.
   std::vector<std::string> page_origins_;
-  SandboxGc gc_;                   // guarded by mutex_
-  std::size_t recovered_ = 0;      // executors found in checkpoints
-  std::size_t resubscribed_ = 0;   // of those, subscribed again
+  SandboxGc gc_;                        // guarded by mutex_
+  std::size_t recovered_ = 0;           // executors found in checkpoints
+  std::size_t resubscribed_ = 0;        // of those, subscribed again
   std::size_t killed_at_recovery_ = 0;  // recorded, not recovered, still alive
   bool recovery_reported_ = false;
   std::thread worker_;

@@ -49,8 +49,7 @@ Status ParseMessage(const nlohmann::json& json, const char* key,
 std::filesystem::path ExecutorDir(const std::string& meta_dir, const std::string& framework_id,
                                   const std::string& executor_id) {
   if (!IsDirectoryName(framework_id) || !IsDirectoryName(executor_id)) return {};
-  return std::filesystem::path(meta_dir) / "frameworks" / framework_id / "executors" /
-         executor_id;
+  return std::filesystem::path(meta_dir) / "frameworks" / framework_id / "executors" / executor_id;
 }
 
 // Empty when an id is no IsDirectoryName.
@@ -79,8 +78,7 @@ Result<std::string> ReadText(const std::filesystem::path& file) {
 // The variable stays, with an empty value, so recovery sees the same names.
 void WithoutSecretValues(mesos::v1::CommandInfo* command) {
   if (!command->has_environment()) return;
-  for (mesos::v1::Environment::Variable& v :
-       *command->mutable_environment()->mutable_variables()) {
+  for (mesos::v1::Environment::Variable& v : *command->mutable_environment()->mutable_variables()) {
     if (v.type() == mesos::v1::Environment::Variable::SECRET && v.secret().has_value()) {
       v.mutable_secret()->mutable_value()->set_data("");  // a required field
     }
@@ -95,8 +93,8 @@ std::string CheckpointText(const ExecutorCheckpoint& checkpoint) {
     mesos::v1::TaskInfo info = task.info;
     if (info.has_command()) WithoutSecretValues(info.mutable_command());
     if (info.has_executor()) WithoutSecretValues(info.mutable_executor()->mutable_command());
-    tasks.push_back({{"info", MessageJson(info)},
-                     {"state", mesos::v1::TaskState_Name(task.state)}});
+    tasks.push_back(
+        {{"info", MessageJson(info)}, {"state", mesos::v1::TaskState_Name(task.state)}});
   }
   mesos::v1::ExecutorInfo executor = checkpoint.executor;
   WithoutSecretValues(executor.mutable_command());
@@ -243,8 +241,8 @@ Result<ProcessRecord> ParseProcessRecord(std::string_view text) {
     return Status::InvalidData("'start_time' must be a non-negative integer");
   }
   auto session = json.find("session");
-  if (session == json.end() || !session->is_number_integer() ||
-      session->get<std::int64_t>() < 0 || session->get<std::int64_t>() > INT32_MAX) {
+  if (session == json.end() || !session->is_number_integer() || session->get<std::int64_t>() < 0 ||
+      session->get<std::int64_t>() > INT32_MAX) {
     // 0 is a real value: getsid() and /proc both say 0 for a session whose
     // leader is outside our pid namespace, as in a container.
     return Status::InvalidData("'session' must be a non-negative integer");

@@ -37,19 +37,16 @@ Result<std::map<std::string, std::string>> ExecutorEnvironment(
   env["MESOS_SLAVE_PID"] = "slave(1)@" + input.agent_endpoint;
   env["MESOS_SLAVE_ID"] = input.agent_id;
   env["MESOS_CHECKPOINT"] = input.checkpoint ? "1" : "0";
-  env["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"] =
-      StoutDuration(input.shutdown_grace_period_ns);
+  env["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"] = StoutDuration(input.shutdown_grace_period_ns);
   if (input.checkpoint) {
     env["MESOS_RECOVERY_TIMEOUT"] = StoutDuration(input.recovery_timeout_ns);
-    env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] =
-        StoutDuration(input.subscription_backoff_max_ns);
+    env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = StoutDuration(input.subscription_backoff_max_ns);
   }
   env["MESOS_HTTP_COMMAND_EXECUTOR"] = input.http_command_executor ? "1" : "0";
   env["LIBPROCESS_PORT"] = "0";
   for (const auto& variable : input.user.variables()) {
     if (variable.type() == mesos::v1::Environment::Variable::SECRET) {
-      if (!variable.has_secret() ||
-          variable.secret().type() != mesos::v1::Secret::VALUE ||
+      if (!variable.has_secret() || variable.secret().type() != mesos::v1::Secret::VALUE ||
           !variable.secret().has_value()) {
         return Status::InvalidData("environment variable '" + variable.name() +
                                    "' is a secret this agent cannot resolve "

@@ -34,7 +34,7 @@ struct ExecutorEnvironmentInput {
   std::int64_t recovery_timeout_ns = 15LL * 60 * 1'000'000'000;
   std::int64_t subscription_backoff_max_ns = 2'000'000'000;
   bool http_command_executor = false;
-  mesos::v1::Environment user;  // CommandInfo.environment
+  mesos::v1::Environment user;       // CommandInfo.environment
   std::string authentication_token;  // MESOS_EXECUTOR_AUTHENTICATION_TOKEN, when set
 };
 

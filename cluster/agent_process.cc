@@ -67,19 +67,16 @@ Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
 
   const std::string out_path = sandbox + "/stdout";
   const std::string err_path = sandbox + "/stderr";
-  const int out =
-      open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int err =
-      open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out < 0 || err < 0 || null < 0) {
     const std::string why = std::strerror(errno);
     for (int fd : {out, err, null}) {
       if (fd >= 0) close(fd);
     }
-    return Status::Error(
-        StatusCode::kInternal,
-        "cannot open stdout/stderr in " + sandbox + ": " + why);
+    return Status::Error(StatusCode::kInternal,
+                         "cannot open stdout/stderr in " + sandbox + ": " + why);
   }
   const pid_t agent = getpid();
   // vfork, not fork: the child borrows the agent's memory until it execs,
@@ -111,8 +108,7 @@ Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
 #endif
     {
       const long max_fd = sysconf(_SC_OPEN_MAX);
-      for (long fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd)
-        close(static_cast<int>(fd));
+      for (long fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd) close(static_cast<int>(fd));
     }
     RestoreOpenFileLimitInChild();
     if (chdir(sandbox.c_str()) != 0) _exit(127);
@@ -127,8 +123,8 @@ Result<pid_t> SpawnExecutor(const mesos::v1::CommandInfo& command,
   close(err);
   close(null);
   if (pid < 0) {
-    return Status::Error(StatusCode::kInternal, std::string("vfork failed: ") +
-                                                    std::strerror(fork_errno));
+    return Status::Error(StatusCode::kInternal,
+                         std::string("vfork failed: ") + std::strerror(fork_errno));
   }
   setpgid(pid, pid);  // also here, so the group exists before we return
   return pid;

@@ -8,7 +8,7 @@
 namespace mlaunch::cluster {
 
 std::optional<UnixMillis> RefusalDuration(std::optional<double> refuse_seconds,
-                                      UnixMillis allocation_interval) {
+                                          UnixMillis allocation_interval) {
   constexpr double kDefaultSeconds = 5.0;
   constexpr double kMaxSeconds = 365.0 * 24 * 60 * 60;
   double seconds = refuse_seconds.value_or(kDefaultSeconds);
@@ -19,17 +19,15 @@ std::optional<UnixMillis> RefusalDuration(std::optional<double> refuse_seconds,
   return std::max(millis, allocation_interval);
 }
 
-void RefusalFilters::Add(const std::string& framework_id,
-                         const std::string& role, const std::string& agent_id,
-                         Resources refused, UnixMillis until) {
+void RefusalFilters::Add(const std::string& framework_id, const std::string& role,
+                         const std::string& agent_id, Resources refused, UnixMillis until) {
   by_agent_[agent_id].push_back({framework_id, role, refused.Unallocated(), until});
   earliest_until_ = std::min(earliest_until_, until);
 }
 
-bool RefusalFilters::Filtered(const std::string& framework_id,
-                              const std::string& role,
-                              const std::string& agent_id,
-                              const Resources& offerable, UnixMillis now) const {
+bool RefusalFilters::Filtered(const std::string& framework_id, const std::string& role,
+                              const std::string& agent_id, const Resources& offerable,
+                              UnixMillis now) const {
   auto agent = by_agent_.find(agent_id);
   if (agent == by_agent_.end()) return false;
   const Resources plain = offerable.Unallocated();
@@ -46,8 +44,7 @@ void RefusalFilters::EraseIf(const std::function<bool(const Filter&)>& matches) 
   }
 }
 
-void RefusalFilters::ClearRole(const std::string& framework_id,
-                               const std::string& role) {
+void RefusalFilters::ClearRole(const std::string& framework_id, const std::string& role) {
   EraseIf([&](const Filter& f) { return f.framework_id == framework_id && f.role == role; });
 }
 
@@ -71,8 +68,7 @@ std::size_t RefusalFilters::size() const {
 }
 
 bool Allocatable(const Resources& resources) {
-  return resources.Scalar("cpus").value_or(0) >= 0.01 ||
-         resources.Scalar("mem").value_or(0) >= 32;
+  return resources.Scalar("cpus").value_or(0) >= 0.01 || resources.Scalar("mem").value_or(0) >= 32;
 }
 
 std::vector<Allocation> Allocate(std::vector<AllocationAgent> agents,
@@ -82,19 +78,16 @@ std::vector<Allocation> Allocate(std::vector<AllocationAgent> agents,
   for (const AllocationAgent& agent : agents) {
     if (!Allocatable(agent.free)) continue;
     std::stable_sort(frameworks.begin(), frameworks.end(),
-                     [](const AllocationFramework& a,
-                        const AllocationFramework& b) {
+                     [](const AllocationFramework& a, const AllocationFramework& b) {
                        return a.allocated_cpus < b.allocated_cpus;
                      });
     bool given = false;
     for (AllocationFramework& framework : frameworks) {
       for (const std::string& role : framework.roles) {
-        if (filters.Filtered(framework.framework_id, role, agent.agent_id,
-                             agent.free, now)) {
+        if (filters.Filtered(framework.framework_id, role, agent.agent_id, agent.free, now)) {
           continue;
         }
-        allocations.push_back(
-            {framework.framework_id, agent.agent_id, role, agent.free});
+        allocations.push_back({framework.framework_id, agent.agent_id, role, agent.free});
         framework.allocated_cpus += agent.free.Scalar("cpus").value_or(0);
         given = true;
         break;

@@ -30,16 +30,15 @@ namespace mlaunch::cluster {
 // unset, negative or not a number; capped at 365 days; at least one
 // allocation interval). nullopt: refuse_seconds is 0, so no filter at all.
 std::optional<UnixMillis> RefusalDuration(std::optional<double> refuse_seconds,
-                                      UnixMillis allocation_interval);
+                                          UnixMillis allocation_interval);
 
 class RefusalFilters {
  public:
-  void Add(const std::string& framework_id, const std::string& role,
-           const std::string& agent_id, Resources refused, UnixMillis until);
+  void Add(const std::string& framework_id, const std::string& role, const std::string& agent_id,
+           Resources refused, UnixMillis until);
   // True when `offerable` of that agent is hidden from that framework role.
   bool Filtered(const std::string& framework_id, const std::string& role,
-                const std::string& agent_id, const Resources& offerable,
-                UnixMillis now) const;
+                const std::string& agent_id, const Resources& offerable, UnixMillis now) const;
   void ClearRole(const std::string& framework_id, const std::string& role);
   void ClearFramework(const std::string& framework_id);
   void Expire(UnixMillis now);

@@ -82,8 +82,9 @@ Result<std::vector<AgentShape>> ParseClusterFile(const std::string& path, const 
                          "`count` is a whole number from 1 to " + std::to_string(max_agents));
         }
       } else {
-        return Problem(path, *key,
-                       "unknown key `" + key->text + "` (an agent has resources, attributes, count)");
+        return Problem(
+            path, *key,
+            "unknown key `" + key->text + "` (an agent has resources, attributes, count)");
       }
     }
     AgentShape shape;

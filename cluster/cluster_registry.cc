@@ -54,8 +54,7 @@ Result<ClusterRegistry> ParseRegistry(std::string_view text) {
     if (id == entry.end() || !id->is_string() || id->get<std::string>().empty()) {
       return Status::InvalidData(where + ".id must be a non-empty string");
     }
-    if (address == entry.end() || !address->is_string() ||
-        address->get<std::string>().empty()) {
+    if (address == entry.end() || !address->is_string() || address->get<std::string>().empty()) {
       return Status::InvalidData(where + ".address must be a non-empty string");
     }
     if (port == entry.end() || !port->is_number_integer() || port->get<std::int64_t>() < 1 ||
@@ -79,7 +78,8 @@ Result<std::optional<ClusterRegistry>> LoadRegistry(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     if (error) {
-      return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + error.message());
+      return Status::Error(StatusCode::kUnavailable,
+                           "cannot read " + path + ": " + error.message());
     }
     return std::optional<ClusterRegistry>();
   }

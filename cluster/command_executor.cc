@@ -10,8 +10,7 @@ std::string Shortened(const std::string& text) {
   return text.size() > 15 ? text.substr(0, 12) + "..." : text;
 }
 
-mesos::v1::Resource Scalar(const std::string& name, double value,
-                           const mesos::v1::Resource* like) {
+mesos::v1::Resource Scalar(const std::string& name, double value, const mesos::v1::Resource* like) {
   mesos::v1::Resource resource;
   resource.set_name(name);
   resource.set_type(mesos::v1::Value::SCALAR);

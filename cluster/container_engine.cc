@@ -55,8 +55,8 @@ int RunAndWait(const std::vector<std::string>& argv, const std::vector<std::stri
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(),
-                                  envp.data());
+  const int spawned =
+      posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (spawned != 0) {
@@ -103,37 +103,44 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
   const ContainerInfo& info = run.info;
   PodmanRun out;
   std::vector<std::string>& a = out.arguments;
-  a = {"run", "--name", run.name, "--label", run.label, "--rm", "--pull=never",
-       "--log-driver=none", "--volume", run.sandbox + ":" + kContainerSandbox,
-       "--workdir", kContainerSandbox};
+  a = {"run",          "--name",
+       run.name,       "--label",
+       run.label,      "--rm",
+       "--pull=never", "--log-driver=none",
+       "--volume",     run.sandbox + ":" + kContainerSandbox,
+       "--workdir",    kContainerSandbox};
   if (run.cpus > 0) a.push_back("--cpus=" + Number(run.cpus));
   if (run.mem_mb > 0) {
     a.push_back("--memory=" + std::to_string(static_cast<long long>(std::ceil(run.mem_mb))) + "m");
   }
   if (info.type() == ContainerInfo::MESOS) {
     if (!info.has_mesos() || !info.mesos().has_image()) {
-      return Unsupported("Mesos' containerizer without an image is the agent's own filesystem; "
-                         "give ContainerInfo.mesos.image");
+      return Unsupported(
+          "Mesos' containerizer without an image is the agent's own filesystem; "
+          "give ContainerInfo.mesos.image");
     }
     const mesos::v1::Image& image = info.mesos().image();
     if (image.type() != mesos::v1::Image::DOCKER || !image.has_docker()) {
       return Unsupported("only Docker images run here (Image.type DOCKER), not APPC");
     }
     if (!image.cached()) {
-      return Unsupported("the image is to be pulled again (Image.cached is false), and this "
-                         "agent has no registry access");
+      return Unsupported(
+          "the image is to be pulled again (Image.cached is false), and this "
+          "agent has no registry access");
     }
     if (info.network_infos_size() > 0) {
-      return Unsupported("it joins a CNI network (ContainerInfo.network_infos), and this agent "
-                         "has none");
+      return Unsupported(
+          "it joins a CNI network (ContainerInfo.network_infos), and this agent "
+          "has none");
     }
     out.image = image.docker().name();
   } else {
     if (!info.has_docker()) return Unsupported("a DOCKER container needs ContainerInfo.docker");
     const ContainerInfo::DockerInfo& docker = info.docker();
     if (docker.force_pull_image()) {
-      return Unsupported("the image is to be pulled (force_pull_image), and this agent has no "
-                         "registry access");
+      return Unsupported(
+          "the image is to be pulled (force_pull_image), and this agent has no "
+          "registry access");
     }
     if (docker.privileged()) return Unsupported("privileged containers are not run here");
     if (docker.parameters_size() > 0) {
@@ -142,10 +149,10 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
     // The executor inside must reach this agent, which listens on a
     // loopback address: only the host's network can.
     if (docker.network() != ContainerInfo::DockerInfo::HOST) {
-      return Unsupported("its executor could not reach this agent, which listens on loopback, "
-                         "from a network of its own (DockerInfo.network " +
-                         ContainerInfo::DockerInfo::Network_Name(docker.network()) +
-                         "); use the host's network");
+      return Unsupported(
+          "its executor could not reach this agent, which listens on loopback, "
+          "from a network of its own (DockerInfo.network " +
+          ContainerInfo::DockerInfo::Network_Name(docker.network()) + "); use the host's network");
     }
     out.image = docker.image();
   }
@@ -154,12 +161,10 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
     std::string source;
     if (v.has_host_path()) {
       // A relative host path is in the sandbox (Docker's containerizer).
-      source = v.host_path().empty() || v.host_path()[0] != '/'
-                   ? run.sandbox + "/" + v.host_path()
-                   : v.host_path();
+      source = v.host_path().empty() || v.host_path()[0] != '/' ? run.sandbox + "/" + v.host_path()
+                                                                : v.host_path();
     } else if (v.has_source() && v.source().type() == mesos::v1::Volume::Source::SANDBOX_PATH &&
-               v.source().sandbox_path().type() ==
-                   mesos::v1::Volume::Source::SandboxPath::SELF) {
+               v.source().sandbox_path().type() == mesos::v1::Volume::Source::SandboxPath::SELF) {
       source = run.sandbox + "/" + v.source().sandbox_path().path();
     } else {
       return Unsupported("volume " + v.container_path() +
@@ -168,7 +173,8 @@ Result<PodmanRun> ContainerPlan(const ContainerRun& run) {
     a.push_back("--volume=" + source + ":" + v.container_path() +
                 (v.mode() == mesos::v1::Volume::RO ? ":ro" : ":rw"));
   }
-  for (const std::string& file : run.host_files) a.push_back("--volume=" + file + ":" + file + ":ro");
+  for (const std::string& file : run.host_files)
+    a.push_back("--volume=" + file + ":" + file + ":ro");
   for (const std::string& name : run.env_names) a.push_back("--env=" + name);
   const mesos::v1::CommandInfo& command = run.command;
   if (command.shell()) {
@@ -191,8 +197,7 @@ ContainerEngine::ContainerEngine(std::string podman, std::string conf, std::stri
       label_(std::move(label)),
       call_limit_(call_limit) {}
 
-Result<ContainerEngine> ContainerEngine::Find(const std::string& path,
-                                              const std::string& work_dir,
+Result<ContainerEngine> ContainerEngine::Find(const std::string& path, const std::string& work_dir,
                                               const std::string& label) {
   std::string podman;
   std::istringstream dirs(path);
@@ -223,7 +228,8 @@ Status ContainerEngine::HasImage(const std::string& image) const {
                               call_limit_, output);
   if (code == 0) return Status();
   if (code == 1) {
-    return Status::InvalidData("image " + image + " is not in podman's local store, and this "
+    return Status::InvalidData("image " + image +
+                               " is not in podman's local store, and this "
                                "agent has no registry access: put it there first (podman load "
                                "-i ARCHIVE, or podman import)");
   }
@@ -234,8 +240,8 @@ Status ContainerEngine::HasImage(const std::string& image) const {
 Status ContainerEngine::Load(const std::string& archive) const {
   std::string output;
   if (RunAndWait({podman_, "load", "--quiet", "--input", archive},
-                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 call_limit_, output) == 0) {
+                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, call_limit_,
+                 output) == 0) {
     return Status();
   }
   return Status::InvalidData("podman cannot load the image archive " + archive + ": " +
@@ -268,8 +274,8 @@ std::vector<std::string> ContainerEngine::List() const {
   std::string output;
   std::vector<std::string> names;
   if (RunAndWait({podman_, "ps", "--all", "--filter=label=" + label_, "--format={{.Names}}"},
-                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 call_limit_, output) != 0) {
+                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, call_limit_,
+                 output) != 0) {
     return names;
   }
   std::istringstream lines(output);
@@ -282,8 +288,8 @@ std::vector<std::string> ContainerEngine::List() const {
 std::optional<pid_t> ContainerEngine::InitPid(const std::string& name) const {
   std::string output;
   if (RunAndWait({podman_, "inspect", "--type=container", "--format={{.State.Pid}}", name},
-                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-                 call_limit_, output) != 0) {
+                 {"CONTAINERS_CONF=" + conf_, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, call_limit_,
+                 output) != 0) {
     return std::nullopt;
   }
   try {

@@ -39,13 +39,13 @@ inline constexpr char kContainerSandbox[] = "/mnt/mesos/sandbox";
 
 // One executor's container.
 struct ContainerRun {
-  std::string name;                     // unique: "mesos-launch-<container id>"
-  std::string label;                    // "KEY=VALUE" every container of the agent has
+  std::string name;   // unique: "mesos-launch-<container id>"
+  std::string label;  // "KEY=VALUE" every container of the agent has
   mesos::v1::ContainerInfo info;
-  mesos::v1::CommandInfo command;       // the executor's command
-  std::vector<std::string> env_names;   // passed into the container by name
-  std::string sandbox;                  // on the host
-  double cpus = 0;                      // limits: the executor's and its task's
+  mesos::v1::CommandInfo command;      // the executor's command
+  std::vector<std::string> env_names;  // passed into the container by name
+  std::string sandbox;                 // on the host
+  double cpus = 0;                     // limits: the executor's and its task's
   double mem_mb = 0;
   // Absolute paths on the host the command needs (the executor the
   // embedded cluster runs in place): mounted read-only at the same path.

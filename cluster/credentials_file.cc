@@ -12,8 +12,7 @@ Result<std::vector<BasicCredentials>> ParseCredentials(std::string_view text) {
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && text[first] == '{') {
     const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.contains("credentials") ||
-        !json["credentials"].is_array()) {
+    if (json.is_discarded() || !json.contains("credentials") || !json["credentials"].is_array()) {
       return Status::InvalidData(
           "credentials: expected {\"credentials\": [{\"principal\": ..., "
           "\"secret\": ...}]}");
@@ -21,11 +20,10 @@ Result<std::vector<BasicCredentials>> ParseCredentials(std::string_view text) {
     for (const auto& entry : json["credentials"]) {
       if (!entry.is_object() || !entry.value("principal", nlohmann::json()).is_string() ||
           !entry.value("secret", nlohmann::json()).is_string()) {
-        return Status::InvalidData(
-            "credentials: every entry needs a string principal and secret");
+        return Status::InvalidData("credentials: every entry needs a string principal and secret");
       }
-      credentials.push_back({entry["principal"].get<std::string>(),
-                             entry["secret"].get<std::string>()});
+      credentials.push_back(
+          {entry["principal"].get<std::string>(), entry["secret"].get<std::string>()});
     }
   } else {
     std::istringstream lines{std::string(text)};

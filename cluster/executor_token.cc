@@ -4,12 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "common/base64.h"
 #include "common/json_text.h"
@@ -22,8 +21,8 @@ namespace {
 constexpr std::size_t kKeyBytes = 32;
 
 Status Failed(const std::string& what, const std::string& path) {
-  return Status::Error(StatusCode::kInternal,
-                       "cannot " + what + " the executor key " + path + ": " + std::strerror(errno));
+  return Status::Error(StatusCode::kInternal, "cannot " + what + " the executor key " + path +
+                                                  ": " + std::strerror(errno));
 }
 
 Result<std::string> ReadKey(const std::string& path) {
@@ -31,9 +30,9 @@ Result<std::string> ReadKey(const std::string& path) {
   if (!in) return Failed("read", path);
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (key.size() != kKeyBytes) {
-    return Status::InvalidData("the executor key " + path + " holds " +
-                               std::to_string(key.size()) + " bytes, not " +
-                               std::to_string(kKeyBytes) + "; remove it to make a new one");
+    return Status::InvalidData("the executor key " + path + " holds " + std::to_string(key.size()) +
+                               " bytes, not " + std::to_string(kKeyBytes) +
+                               "; remove it to make a new one");
   }
   return key;
 }
@@ -45,8 +44,8 @@ Result<std::string> MakeKey(const std::string& path) {
   const int fd = mkstemp(temp.data());  // mode 0600
   if (fd < 0) return Failed("create", path);
   const std::string key = NewSecretKey(kKeyBytes);
-  const bool written = write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
-                       fsync(fd) == 0;
+  const bool written =
+      write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && fsync(fd) == 0;
   close(fd);
   const bool linked = written && link(temp.c_str(), path.c_str()) == 0;
   const int link_error = errno;

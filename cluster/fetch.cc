@@ -6,8 +6,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "common/archive.h"
 #include "cluster/fetch_cache.h"
+#include "common/archive.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -45,8 +45,7 @@ Result<Source> ResolveSource(const std::string& value) {
   if (scheme == "file") {
     const std::string host = rest.substr(0, path_start);
     if (!host.empty() && host != "localhost") {
-      return Fail(value, "a file:// URI must name a local path, not host '" +
-                             host + "'");
+      return Fail(value, "a file:// URI must name a local path, not host '" + host + "'");
     }
     return Source{false, rest.substr(path_start)};
   }
@@ -73,8 +72,7 @@ Result<std::string> FetchedName(const mesos::v1::CommandInfo::URI& uri) {
                 "output_file)");
   }
   if (name.front() == '/') {
-    return Fail(uri.value(),
-                "output_file '" + name + "' must be a relative path");
+    return Fail(uri.value(), "output_file '" + name + "' must be a relative path");
   }
   for (const fs::path& part : fs::path(name)) {
     if (part == "..") {
@@ -88,8 +86,8 @@ namespace {
 
 // GETs `uri` into `file`. The error names the status or transport failure
 // and how many bytes arrived; a failed download leaves no `file`.
-Status DownloadTo(HttpClient& http, const std::string& uri,
-                  const std::string& file, const FetchOptions& fetch) {
+Status DownloadTo(HttpClient& http, const std::string& uri, const std::string& file,
+                  const FetchOptions& fetch) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   if (!out) return Status::InvalidData("cannot create " + file);
   std::uint64_t bytes = 0;
@@ -97,7 +95,7 @@ Status DownloadTo(HttpClient& http, const std::string& uri,
   HttpClient::Options options;
   options.timeout = std::chrono::milliseconds(0);  // artifacts may be large
   options.stall_timeout = fetch.stall_timeout;
-  options.follow_redirects = true;  // e.g. release downloads
+  options.follow_redirects = true;    // e.g. release downloads
   options.max_response_bytes = 4096;  // of an error page, unused
   auto result = http.Download(uri, {}, options, [&](std::string_view piece) {
     out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
@@ -121,8 +119,7 @@ Status DownloadTo(HttpClient& http, const std::string& uri,
     }
     status = Status::Error(result.status().code(), cause + received);
   } else if (result->status != 200) {
-    status = Status::InvalidData("HTTP " + std::to_string(result->status) +
-                                 received);
+    status = Status::InvalidData("HTTP " + std::to_string(result->status) + received);
   }
   if (!status.ok()) {
     std::error_code error;
@@ -132,15 +129,13 @@ Status DownloadTo(HttpClient& http, const std::string& uri,
 }
 
 // Puts the URI's content in `file`, from wherever it comes.
-Status Obtain(const Source& source, const std::string& uri,
-              const std::string& file, const FetchOptions& options) {
+Status Obtain(const Source& source, const std::string& uri, const std::string& file,
+              const FetchOptions& options) {
   if (source.http) return DownloadTo(*options.http_client, uri, file, options);
   std::error_code error;
-  fs::copy_file(source.path, file, fs::copy_options::overwrite_existing,
-                error);
+  fs::copy_file(source.path, file, fs::copy_options::overwrite_existing, error);
   if (error) {
-    return Status::InvalidData("cannot copy " + source.path + ": " +
-                               error.message());
+    return Status::InvalidData("cannot copy " + source.path + ": " + error.message());
   }
   return Status::Ok();
 }
@@ -155,45 +150,39 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
   if (source->http && options.http_client == nullptr) {
     return Fail(value, "this agent has no HTTP client to download with");
   }
-  const ArchiveKind kind = uri.executable() || !uri.extract()
-                               ? ArchiveKind::kNone
-                               : ArchiveKindOf(name.value());
+  const ArchiveKind kind =
+      uri.executable() || !uri.extract() ? ArchiveKind::kNone : ArchiveKindOf(name.value());
   const fs::path destination = sandbox / name.value();
   std::error_code error;
   fs::create_directories(destination.parent_path(), error);
   if (error) {
-    return Fail(value, "cannot create " + destination.parent_path().string() +
-                           ": " + error.message());
+    return Fail(value,
+                "cannot create " + destination.parent_path().string() + ": " + error.message());
   }
 
   if (uri.cache() && !options.cache_dir.empty()) {
     const FetchCache cache(options.cache_dir);
-    Result<std::string> entry =
-        cache.Get(value, [&](const std::string& temporary) {
-          return Obtain(source.value(), value, temporary, options);
-        });
+    Result<std::string> entry = cache.Get(value, [&](const std::string& temporary) {
+      return Obtain(source.value(), value, temporary, options);
+    });
     if (!entry.ok()) return Fail(value, entry.message());
     if (kind != ArchiveKind::kNone) {
       Status unpacked = Unpack(kind, entry.value(), name.value(), sandbox.string());
       return unpacked.ok() ? unpacked : Fail(value, unpacked.message());
     }
-    fs::copy_file(entry.value(), destination,
-                  fs::copy_options::overwrite_existing, error);
+    fs::copy_file(entry.value(), destination, fs::copy_options::overwrite_existing, error);
     if (error) {
-      return Fail(value, "cannot copy from the fetch cache: " +
-                             error.message());
+      return Fail(value, "cannot copy from the fetch cache: " + error.message());
     }
-  } else if (Status obtained =
-                 Obtain(source.value(), value, destination.string(), options);
+  } else if (Status obtained = Obtain(source.value(), value, destination.string(), options);
              !obtained.ok()) {
     return Fail(value, obtained.message());
   }
 
   if (uri.executable()) {
     fs::permissions(destination,
-                    fs::perms::owner_all | fs::perms::group_read |
-                        fs::perms::group_exec | fs::perms::others_read |
-                        fs::perms::others_exec,
+                    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec,
                     error);
     if (error) return Fail(value, "cannot chmod 0755: " + error.message());
   }
@@ -203,8 +192,8 @@ Status FetchOne(const mesos::v1::CommandInfo::URI& uri, const fs::path& sandbox,
 
 }  // namespace
 
-Status FetchUris(const mesos::v1::CommandInfo& command,
-                 const std::string& sandbox, const FetchOptions& options) {
+Status FetchUris(const mesos::v1::CommandInfo& command, const std::string& sandbox,
+                 const FetchOptions& options) {
   for (const auto& uri : command.uris()) {
     Status status = FetchOne(uri, sandbox, options);
     if (!status.ok()) return status;

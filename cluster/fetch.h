@@ -56,8 +56,8 @@ struct FetchOptions {
 Result<std::string> FetchedName(const mesos::v1::CommandInfo::URI& uri);
 
 // Fetches every URI of `command` in order; stops at the first failure.
-Status FetchUris(const mesos::v1::CommandInfo& command,
-                 const std::string& sandbox, const FetchOptions& options);
+Status FetchUris(const mesos::v1::CommandInfo& command, const std::string& sandbox,
+                 const FetchOptions& options);
 
 }  // namespace mlaunch::cluster
 

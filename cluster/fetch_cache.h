@@ -31,9 +31,8 @@ class FetchCache {
   // with the path of a new empty temporary file to write the content to;
   // if it succeeds the file becomes the entry, otherwise it is removed and
   // its error returned.
-  Result<std::string> Get(
-      const std::string& uri,
-      const std::function<Status(const std::string& temporary)>& fill) const;
+  Result<std::string> Get(const std::string& uri,
+                          const std::function<Status(const std::string& temporary)>& fill) const;
 
  private:
   std::string directory_;

@@ -30,7 +30,8 @@ HttpServer::Response Json(const nlohmann::json& body) {
 // A whole number of at most 15 digits, or -1 when `minus_one`.
 std::optional<std::int64_t> Number(const std::string& text, bool minus_one) {
   if (minus_one && text == "-1") return -1;
-  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 15 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   return std::stoll(text);
@@ -63,8 +64,9 @@ HttpServer::Response Get(const SandboxFiles& files, const HttpServer::Request& r
     return HttpServer::Response::Text(
         400, "offset is a whole number or -1 (the file's size), length a whole number\n");
   }
-  auto read = files.Read(path->second, static_cast<std::uint64_t>(std::max<std::int64_t>(*offset, 0)),
-                         *offset < 0 ? 0 : static_cast<std::uint64_t>(*length));
+  auto read =
+      files.Read(path->second, static_cast<std::uint64_t>(std::max<std::int64_t>(*offset, 0)),
+                 *offset < 0 ? 0 : static_cast<std::uint64_t>(*length));
   if (auto* refused = std::get_if<FileRefusal>(&read)) return Refused(*refused);
   const FileChunk& chunk = std::get<FileChunk>(read);
   if (*offset < 0) return Json({{"data", ""}, {"offset", chunk.size}});
@@ -135,7 +137,8 @@ HttpServer::Response ServeFiles(const SandboxFiles& files, const HttpServer::Req
   HttpServer::Response response = Get(files, request);
   response.headers.Set("Vary", "Origin");
   const std::optional<std::string> origin = request.headers.Get("Origin");
-  if (origin && std::find(page_origins.begin(), page_origins.end(), *origin) != page_origins.end()) {
+  if (origin &&
+      std::find(page_origins.begin(), page_origins.end(), *origin) != page_origins.end()) {
     response.headers.Set("Access-Control-Allow-Origin", *origin);
   }
   return response;

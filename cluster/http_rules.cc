@@ -48,23 +48,20 @@ std::string OnlyPost(std::string_view method) {
 
 std::string Malformed(std::string_view why) { return "the call is malformed: " + std::string(why); }
 
-bool AcceptsMediaType(const std::optional<std::string>& accept,
-                      std::string_view media_type) {
+bool AcceptsMediaType(const std::optional<std::string>& accept, std::string_view media_type) {
   if (!accept) return true;
   const std::string_view type = media_type.substr(0, media_type.find('/'));
   for (std::string_view item : Split(*accept, ',')) {
     std::vector<std::string_view> parts = Split(item, ';');
     const std::string_view range = TrimSpace(parts[0]);
-    const bool matches =
-        EqualsIgnoringCase(range, "*/*") ||
-        EqualsIgnoringCase(range, std::string(type) + "/*") ||
-        EqualsIgnoringCase(range, media_type);
+    const bool matches = EqualsIgnoringCase(range, "*/*") ||
+                         EqualsIgnoringCase(range, std::string(type) + "/*") ||
+                         EqualsIgnoringCase(range, media_type);
     if (!matches) continue;
     double q = 1.0;
     for (std::size_t i = 1; i < parts.size(); ++i) {
       const std::string_view param = TrimSpace(parts[i]);
-      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') &&
-          param[1] == '=') {
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
         const std::string number(param.substr(2));
         char* end = nullptr;
         q = std::strtod(number.c_str(), &end);
@@ -79,12 +76,10 @@ bool AcceptsMediaType(const std::optional<std::string>& accept,
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view value) {
   value = TrimSpace(value);
   const std::size_t space = value.find(' ');
-  if (space == std::string_view::npos ||
-      !EqualsIgnoringCase(value.substr(0, space), "Basic")) {
+  if (space == std::string_view::npos || !EqualsIgnoringCase(value.substr(0, space), "Basic")) {
     return std::nullopt;
   }
-  const std::optional<std::string> decoded =
-      Base64Decode(TrimSpace(value.substr(space + 1)));
+  const std::optional<std::string> decoded = Base64Decode(TrimSpace(value.substr(space + 1)));
   if (!decoded) return std::nullopt;
   const std::size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

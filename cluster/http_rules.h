@@ -15,8 +15,7 @@ namespace mlaunch::cluster {
 // libprocess' Request::acceptsMediaType: a missing Accept header accepts
 // everything; otherwise some listed range ("*/*", "type/*" or the exact
 // type) must match with a q value above zero.
-bool AcceptsMediaType(const std::optional<std::string>& accept,
-                      std::string_view media_type);
+bool AcceptsMediaType(const std::optional<std::string>& accept, std::string_view media_type);
 
 inline constexpr char kProtobufMedia[] = "application/x-protobuf";
 inline constexpr char kJsonMedia[] = "application/json";

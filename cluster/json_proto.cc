@@ -1,9 +1,9 @@
 #include "cluster/json_proto.h"
 
+#include <google/protobuf/descriptor.pb.h>
+
 #include <cstdint>
 #include <optional>
-
-#include <google/protobuf/descriptor.pb.h>
 
 #include "common/base64.h"
 #include "common/json_text.h"
@@ -36,14 +36,12 @@ nlohmann::json FieldValue(const Message& m, const FieldDescriptor* f, int index)
     case FieldDescriptor::CPPTYPE_ENUM:
       return (repeated ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
     case FieldDescriptor::CPPTYPE_STRING: {
-      const std::string value =
-          repeated ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
+      const std::string value = repeated ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
       if (f->type() == FieldDescriptor::TYPE_BYTES) return Base64Encode(value);
       return value;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return ProtoToJson(repeated ? r->GetRepeatedMessage(m, f, index)
-                                  : r->GetMessage(m, f));
+      return ProtoToJson(repeated ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
   }
   return nullptr;
 }
@@ -64,8 +62,7 @@ nlohmann::json ProtoToJson(const Message& message) {
         const FieldDescriptor* key = entry.GetDescriptor()->FindFieldByNumber(1);
         const FieldDescriptor* value = entry.GetDescriptor()->FindFieldByNumber(2);
         nlohmann::json k = FieldValue(entry, key, 0);
-        map[k.is_string() ? k.get<std::string>() : JsonText(k)] =
-            FieldValue(entry, value, 0);
+        map[k.is_string() ? k.get<std::string>() : JsonText(k)] = FieldValue(entry, value, 0);
       }
       object[f->name()] = std::move(map);
     } else if (f->is_repeated()) {
@@ -75,8 +72,7 @@ nlohmann::json ProtoToJson(const Message& message) {
         array.push_back(FieldValue(message, f, i));
       }
       object[f->name()] = std::move(array);
-    } else if (r->HasField(message, f) ||
-               (f->has_default_value() && !f->options().deprecated())) {
+    } else if (r->HasField(message, f) || (f->has_default_value() && !f->options().deprecated())) {
       // Unset: the getter yields the declared default.
       object[f->name()] = FieldValue(message, f, 0);
     }
@@ -115,8 +111,9 @@ Status MergeValue(const nlohmann::json& value, const FieldDescriptor* f, Message
       } else if (f->type() == FieldDescriptor::TYPE_BYTES) {
         std::optional<std::string> bytes = Base64Decode(text);
         if (!bytes) {
-          return Status::InvalidData("field '" + f->name() +
-                                     "' holds bytes, which JSON carries as base64; this is not base64");
+          return Status::InvalidData(
+              "field '" + f->name() +
+              "' holds bytes, which JSON carries as base64; this is not base64");
         }
         repeated ? r->AddString(m, f, *bytes) : r->SetString(m, f, *bytes);
       } else if (f->type() == FieldDescriptor::TYPE_ENUM) {
@@ -206,8 +203,8 @@ Status DecodeCall(std::string_view body, bool json, Message* call) {
     return Status::InvalidData("the body is no protobuf " + type);
   }
   if (!call->IsInitialized()) {
-    return Status::InvalidData("the " + type + " lacks required fields: " +
-                               call->InitializationErrorString());
+    return Status::InvalidData("the " + type +
+                               " lacks required fields: " + call->InitializationErrorString());
   }
   return Status::Ok();
 }

@@ -34,8 +34,7 @@ std::string MachineResources(const std::string& work_dir) {
   std::optional<double> filesystem_mb;
   struct statvfs fs {};
   if (statvfs(work_dir.c_str(), &fs) == 0) {
-    filesystem_mb =
-        static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize) / 1048576.0;
+    filesystem_mb = static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize) / 1048576.0;
   }
   return DefaultResources(std::thread::hardware_concurrency(), memory_mb, filesystem_mb);
 }

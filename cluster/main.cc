@@ -27,21 +27,21 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cxxopts.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
-#include <algorithm>
-#include <filesystem>
 
 #include "cluster/agent.h"
 #include "cluster/agent_spec.h"
-#include "cluster/cluster_registry.h"
 #include "cluster/cluster_file.h"
+#include "cluster/cluster_registry.h"
 #include "cluster/command_executor.h"
 #include "cluster/credentials_file.h"
 #include "cluster/machine.h"
@@ -58,8 +58,8 @@
 
 namespace {
 
-using mlaunch::cluster::ClusterRegistry;
 using mlaunch::cluster::AgentShape;
+using mlaunch::cluster::ClusterRegistry;
 using mlaunch::cluster::LocalAgent;
 using mlaunch::cluster::Master;
 
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   mlaunch::RaiseOpenFileLimit();
   cxxopts::Options options("mesos-launch-cluster",
                            "A Mesos master and agents in one process, on loopback.");
+  // clang-format off
   options.add_options()
       ("port", "master port (0: any free one)", cxxopts::value<int>()->default_value("5050"))
       ("agents", "number of agents", cxxopts::value<int>()->default_value("1"))
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
        "cannot send it); by default a call without it is refused with 401")
       ("h,help", "show this help")
       ("version", "print the version");
+  // clang-format on
   cxxopts::ParseResult args;
   try {
     args = options.parse(argc, argv);
@@ -191,8 +193,7 @@ int main(int argc, char** argv) {
     std::cerr << "mesos-launch-cluster: --sandbox-gc-delay must be 0 or more seconds\n";
     return kUsage;
   }
-  if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) ||
-      !(recovery_timeout > 0)) {
+  if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) || !(recovery_timeout > 0)) {
     std::cerr << "mesos-launch-cluster: --executor-reregistration-timeout must be in (0, 15] "
                  "and --recovery-timeout > 0\n";
     return kUsage;
@@ -253,8 +254,7 @@ int main(int argc, char** argv) {
     std::string resource_text = args["agent-resources"].as<std::string>();
     if (resource_text.empty()) resource_text = machine;
     auto resources = mlaunch::cluster::ParseResources(resource_text);
-    auto attributes =
-        mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
+    auto attributes = mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
     if (!resources.ok() || !attributes.ok()) {
       std::cerr << "mesos-launch-cluster: "
                 << (resources.ok() ? attributes.message() : resources.message()) << "\n";
@@ -384,12 +384,12 @@ int main(int argc, char** argv) {
     agent_options.http_client = &fetch_client;
     agent_options.fetch_cache_dir = fetch_cache_dir;
     agent_options.launcher_dir = launcher_dir;
-    agent_options.registration_timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(registration_timeout * 1000));
-    agent_options.reregistration_timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(reregistration_timeout * 1000));
-    agent_options.recovery_timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(recovery_timeout * 1000));
+    agent_options.registration_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(registration_timeout * 1000));
+    agent_options.reregistration_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(reregistration_timeout * 1000));
+    agent_options.recovery_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(recovery_timeout * 1000));
     agent_options.authenticate_executors = authenticate_executors;
     agent_options.port_lease_dir = mlaunch::cluster::DefaultPortLeaseDir();
     agent_options.max_connections = agent_max_connections;
@@ -424,12 +424,13 @@ int main(int argc, char** argv) {
     std::string id = agent_options.agent_id;
     if (i < saved_agents) {
       local.ReregisterWith(*master, info);
-      spdlog::info("agent {} on {} re-registered with {} recovered executors", id,
-                   local.endpoint(), local.Recovered().size());
+      spdlog::info("agent {} on {} re-registered with {} recovered executors", id, local.endpoint(),
+                   local.Recovered().size());
       if (const std::size_t killed = local.KilledAtRecovery(); killed > 0) {
-        spdlog::info("agent {} killed {} executors it could not recover (their frameworks "
-                     "do not checkpoint, or their checkpoint is gone)",
-                     id, killed);
+        spdlog::info(
+            "agent {} killed {} executors it could not recover (their frameworks "
+            "do not checkpoint, or their checkpoint is gone)",
+            id, killed);
       }
     } else {
       id = local.RegisterWith(*master, info);
@@ -451,14 +452,15 @@ int main(int argc, char** argv) {
   master->FinishRecovery();
   spdlog::info("sandboxes under {}", work_dir);
   if (access(command_executor.c_str(), X_OK) != 0) {
-    spdlog::warn("no executable {}: command tasks (TaskInfo.command) will fail; give "
-                 "--launcher-dir the directory holding it",
-                 command_executor);
+    spdlog::warn(
+        "no executable {}: command tasks (TaskInfo.command) will fail; give "
+        "--launcher-dir the directory holding it",
+        command_executor);
   }
   // Both lines in one write: a reader that stops after the first (and
   // closes the pipe) must not find a second write failing with SIGPIPE.
-  std::cout << "master listening on " << master->url() << "\nstatus page: " << master->url()
-            << "/" << std::endl;
+  std::cout << "master listening on " << master->url() << "\nstatus page: " << master->url() << "/"
+            << std::endl;
 
   // The election, once the agents are in: the detector's session holds our
   // node, and every change of leader tells the master how to act.

@@ -1,5 +1,4 @@
 #include "cluster/master_core.h"
-#include "common/random_ids.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,6 +6,8 @@
 #include <map>
 #include <sstream>
 #include <utility>
+
+#include "common/random_ids.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -19,8 +20,7 @@ using mesos::v1::TaskStatus;
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
 
-bool HasCapability(const FrameworkInfo& info,
-                   mesos::v1::FrameworkInfo::Capability::Type type) {
+bool HasCapability(const FrameworkInfo& info, mesos::v1::FrameworkInfo::Capability::Type type) {
   return std::any_of(info.capabilities().begin(), info.capabilities().end(),
                      [&](const auto& c) { return c.type() == type; });
 }
@@ -42,9 +42,8 @@ std::string SuppressedRoleNotOwn(const std::string& role) {
   return "suppressed role '" + role + "' is not one of the framework's roles";
 }
 
-void InjectAllocation(
-    google::protobuf::RepeatedPtrField<mesos::v1::Resource>* resources,
-    const std::string& role) {
+void InjectAllocation(google::protobuf::RepeatedPtrField<mesos::v1::Resource>* resources,
+                      const std::string& role) {
   for (mesos::v1::Resource& r : *resources) {
     if (!r.has_allocation_info()) r.mutable_allocation_info()->set_role(role);
   }
@@ -85,8 +84,7 @@ mesos::v1::MasterInfo MasterCore::master_info() const {
   info.mutable_address()->set_hostname(options_.hostname);
   info.mutable_address()->set_ip(options_.ip);
   info.mutable_address()->set_port(options_.port);
-  info.add_capabilities()->set_type(
-      mesos::v1::MasterInfo::Capability::AGENT_UPDATE);
+  info.add_capabilities()->set_type(mesos::v1::MasterInfo::Capability::AGENT_UPDATE);
   return info;
 }
 
@@ -158,8 +156,7 @@ std::vector<std::string> MasterCore::Roles(const Framework& framework) const {
   return RolesOf(framework.info);
 }
 
-void MasterCore::Send(Framework& framework, Event event,
-                      MasterOutput* out) const {
+void MasterCore::Send(Framework& framework, Event event, MasterOutput* out) const {
   if (!framework.connected) return;  // dropped, as Mesos does
   out->events.push_back({framework.stream_id, std::move(event)});
 }
@@ -177,12 +174,9 @@ void MasterCore::SendUpdate(Framework& framework, const TaskStatus& status,
 }
 
 TaskStatus MasterCore::MasterStatus(const std::string& framework_id,
-                                    const mesos::v1::TaskID& task_id,
-                                    const std::string& agent_id,
-                                    TaskState state,
-                                    TaskStatus::Reason reason,
-                                    const std::string& message,
-                                    UnixMillis now) const {
+                                    const mesos::v1::TaskID& task_id, const std::string& agent_id,
+                                    TaskState state, TaskStatus::Reason reason,
+                                    const std::string& message, UnixMillis now) const {
   (void)framework_id;
   TaskStatus status;
   *status.mutable_task_id() = task_id;
@@ -195,8 +189,9 @@ TaskStatus MasterCore::MasterStatus(const std::string& framework_id,
   return status;
 }
 
-MasterCore::Subscription MasterCore::Subscribe(
-    const Call& call, const std::optional<std::string>& principal, UnixMillis now) {
+MasterCore::Subscription MasterCore::Subscribe(const Call& call,
+                                               const std::optional<std::string>& principal,
+                                               UnixMillis now) {
   Subscription sub;
   sub.stream_id = NewStreamId();
   MasterOutput& out = sub.output;
@@ -308,12 +303,14 @@ std::optional<CallRejection> MasterCore::CheckCaller(
     return CallRejection{403, "framework " + id + " has no open subscription; SUBSCRIBE first"};
   }
   if (!stream_id) {
-    return CallRejection{400, "calls other than SUBSCRIBE carry the Mesos-Stream-Id header "
-                              "their SUBSCRIBE's response gave"};
+    return CallRejection{400,
+                         "calls other than SUBSCRIBE carry the Mesos-Stream-Id header "
+                         "their SUBSCRIBE's response gave"};
   }
   if (*stream_id != framework.stream_id) {
-    return CallRejection{400, "Mesos-Stream-Id '" + *stream_id + "' is not the stream of framework " +
-                                  id + " (it subscribed again since?)"};
+    return CallRejection{400, "Mesos-Stream-Id '" + *stream_id +
+                                  "' is not the stream of framework " + id +
+                                  " (it subscribed again since?)"};
   }
   return std::nullopt;
 }
@@ -336,8 +333,7 @@ MasterOutput MasterCore::Handle(const Call& call, UnixMillis now) {
     case Call::REVIVE:
     case Call::SUPPRESS: {
       const bool revive = call.type() == Call::REVIVE;
-      const auto& listed =
-          revive ? call.revive().roles() : call.suppress().roles();
+      const auto& listed = revive ? call.revive().roles() : call.suppress().roles();
       const std::vector<std::string> roles = Roles(framework);
       std::vector<std::string> chosen(listed.begin(), listed.end());
       if (chosen.empty()) chosen = roles;
@@ -363,9 +359,9 @@ MasterOutput MasterCore::Handle(const Call& call, UnixMillis now) {
       break;
     case Call::SHUTDOWN:
       if (agents_.count(call.shutdown().agent_id().value()) > 0) {
-        out.agent_requests.push_back(ShutdownExecutor{
-            call.shutdown().agent_id().value(), framework.info.id().value(),
-            call.shutdown().executor_id()});
+        out.agent_requests.push_back(ShutdownExecutor{call.shutdown().agent_id().value(),
+                                                      framework.info.id().value(),
+                                                      call.shutdown().executor_id()});
       }
       break;
     case Call::ACKNOWLEDGE:
@@ -376,9 +372,9 @@ MasterOutput MasterCore::Handle(const Call& call, UnixMillis now) {
       break;
     case Call::MESSAGE:
       if (agents_.count(call.message().agent_id().value()) > 0) {
-        out.agent_requests.push_back(FrameworkToExecutor{
-            call.message().agent_id().value(), framework.info.id().value(),
-            call.message().executor_id(), call.message().data()});
+        out.agent_requests.push_back(
+            FrameworkToExecutor{call.message().agent_id().value(), framework.info.id().value(),
+                                call.message().executor_id(), call.message().data()});
       }
       break;
     default:  // REQUEST, inverse offers, operation feedback: nothing to do
@@ -502,8 +498,7 @@ MasterOutput MasterCore::StreamClosed(const std::string& stream_id, UnixMillis n
     if (seconds <= 0) {
       RemoveFramework(framework, now, &out);
     } else {
-      framework.failover_deadline =
-          now + static_cast<UnixMillis>(std::llround(seconds * 1000.0));
+      framework.failover_deadline = now + static_cast<UnixMillis>(std::llround(seconds * 1000.0));
     }
     break;
   }
@@ -519,24 +514,21 @@ void MasterCore::Refuse(const std::string& framework_id, const std::string& role
   filters_.Add(framework_id, role, agent_id, resources, now + *duration);
 }
 
-void MasterCore::Decline(Framework& framework, const Call::Decline& decline,
-                         UnixMillis now) {
+void MasterCore::Decline(Framework& framework, const Call::Decline& decline, UnixMillis now) {
   for (const auto& offer_id : decline.offer_ids()) {
     auto it = offers_.find(offer_id.value());
     if (it == offers_.end() ||
         it->second.offer.framework_id().value() != framework.info.id().value()) {
       continue;  // stale or foreign: ignored
     }
-    Refuse(framework.info.id().value(), it->second.role,
-           it->second.offer.agent_id().value(),
-           Resources(it->second.offer.resources()),
-           decline.filters().refuse_seconds(), now);
+    Refuse(framework.info.id().value(), it->second.role, it->second.offer.agent_id().value(),
+           Resources(it->second.offer.resources()), decline.filters().refuse_seconds(), now);
     offers_.erase(it);
   }
 }
 
-void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
-                        UnixMillis now, MasterOutput* out) {
+void MasterCore::Accept(Framework& framework, const Call::Accept& accept, UnixMillis now,
+                        MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
   std::map<std::string, std::pair<const mesos::v1::Offer*, std::string>> outstanding;
   for (const auto& offer_id : accept.offer_ids()) {
@@ -546,14 +538,12 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
   if (Verdict broken = CheckOffers({accept, framework_id, outstanding})) {
     for (const auto& offer_id : accept.offer_ids()) {
       auto it = offers_.find(offer_id.value());
-      if (it != offers_.end() &&
-          it->second.offer.framework_id().value() == framework_id) {
+      if (it != offers_.end() && it->second.offer.framework_id().value() == framework_id) {
         offers_.erase(it);  // back to the allocator, no filter
       }
     }
-    const TaskState state = PartitionAware(framework.info)
-                                ? mesos::v1::TASK_DROPPED
-                                : mesos::v1::TASK_LOST;
+    const TaskState state =
+        PartitionAware(framework.info) ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
     for (const auto& operation : accept.operations()) {
       std::vector<const TaskInfo*> tasks;
       if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
@@ -565,11 +555,9 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
       }
       for (const TaskInfo* task : tasks) {
         SendUpdate(framework,
-                   MasterStatus(framework_id, task->task_id(),
-                                task->agent_id().value(), state,
+                   MasterStatus(framework_id, task->task_id(), task->agent_id().value(), state,
                                 TaskStatus::REASON_INVALID_OFFERS,
-                                "the offers accepted are invalid: " + broken->message,
-                                now),
+                                "the offers accepted are invalid: " + broken->message, now),
                    out);
       }
     }
@@ -598,8 +586,8 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
   auto task_error = [&](const TaskInfo& task, TaskStatus::Reason reason,
                         const std::string& message) {
     SendUpdate(framework,
-               MasterStatus(framework_id, task.task_id(), agent_id,
-                            mesos::v1::TASK_ERROR, reason, message, now),
+               MasterStatus(framework_id, task.task_id(), agent_id, mesos::v1::TASK_ERROR, reason,
+                            message, now),
                out);
   };
   auto add_task = [&](const TaskInfo& task) {
@@ -610,8 +598,8 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
     if (task.has_executor()) {
       auto& executors = framework.executors[agent_id];
       if (executors.count(task.executor().executor_id().value()) == 0) {
-        executors[task.executor().executor_id().value()] = {
-            task.executor(), Resources(task.executor().resources())};
+        executors[task.executor().executor_id().value()] = {task.executor(),
+                                                            Resources(task.executor().resources())};
       }
     }
   };
@@ -647,8 +635,7 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
         }
         offered.Subtract(needed);
         add_task(task);
-        out->agent_requests.push_back(
-            LaunchTasks{agent_id, framework.info, std::nullopt, {task}});
+        out->agent_requests.push_back(LaunchTasks{agent_id, framework.info, std::nullopt, {task}});
       }
     } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
       ExecutorInfo executor = operation.launch_group().executor();
@@ -703,18 +690,15 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept,
       if (running == nullptr) {
         framework.executors[agent_id][executor_id] = {executor, executor_resources};
       }
-      out->agent_requests.push_back(
-          LaunchTasks{agent_id, framework.info, executor, tasks});
+      out->agent_requests.push_back(LaunchTasks{agent_id, framework.info, executor, tasks});
     }
     // Other operations (reservations, volumes) are not supported: ignored.
   }
 
-  Refuse(framework_id, role, agent_id, offered,
-         accept.filters().refuse_seconds(), now);
+  Refuse(framework_id, role, agent_id, offered, accept.filters().refuse_seconds(), now);
 }
 
-void MasterCore::Reconcile(Framework& framework,
-                           const Call::Reconcile& reconcile, UnixMillis now,
+void MasterCore::Reconcile(Framework& framework, const Call::Reconcile& reconcile, UnixMillis now,
                            MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
   auto latest = [&](const Task& task) {
@@ -722,10 +706,9 @@ void MasterCore::Reconcile(Framework& framework,
     // while an update waits for its acknowledgement, the newer ones queued
     // behind it are not yet the framework's to know.
     const TaskState state = task.pending.empty() ? task.state : task.pending.front().state();
-    TaskStatus status = MasterStatus(
-        framework_id, task.info.task_id(), task.agent_id, state,
-        TaskStatus::REASON_RECONCILIATION, "Reconciliation: the latest state sent",
-        now);
+    TaskStatus status = MasterStatus(framework_id, task.info.task_id(), task.agent_id, state,
+                                     TaskStatus::REASON_RECONCILIATION,
+                                     "Reconciliation: the latest state sent", now);
     if (task.info.has_executor()) {
       *status.mutable_executor_id() = task.info.executor().executor_id();
     }
@@ -762,13 +745,11 @@ void MasterCore::Reconcile(Framework& framework,
                               TaskStatus::REASON_RECONCILIATION,
                               // Mesos' words, kept: Marathon tells a task
                               // its agent does not know by this message.
-                              "Reconciliation: Task is unknown to the agent",
-                              now),
+                              "Reconciliation: Task is unknown to the agent", now),
                  out);
     } else {
       SendUpdate(framework,
-                 MasterStatus(framework_id, wanted.task_id(),
-                              wanted.has_agent_id() ? agent_id : "",
+                 MasterStatus(framework_id, wanted.task_id(), wanted.has_agent_id() ? agent_id : "",
                               aware ? mesos::v1::TASK_UNKNOWN : mesos::v1::TASK_LOST,
                               TaskStatus::REASON_RECONCILIATION,
                               // Mesos' words, kept for the clients that
@@ -795,9 +776,8 @@ void MasterCore::Kill(Framework& framework, const Call::Kill& kill, UnixMillis n
   }
   std::optional<mesos::v1::KillPolicy> policy;
   if (kill.has_kill_policy()) policy = kill.kill_policy();
-  out->agent_requests.push_back(KillTask{it->second.agent_id,
-                                         framework.info.id().value(),
-                                         kill.task_id(), policy});
+  out->agent_requests.push_back(
+      KillTask{it->second.agent_id, framework.info.id().value(), kill.task_id(), policy});
 }
 
 void MasterCore::ScheduleRetry(Framework& framework, Task& task, UnixMillis at) {
@@ -810,15 +790,13 @@ void MasterCore::CancelRetry(Framework& framework, Task& task) {
   framework.retries.erase({task.next_retry, task.info.task_id().value()});
 }
 
-void MasterCore::ForwardHead(Framework& framework, Task& task, UnixMillis now,
-                             MasterOutput* out) {
+void MasterCore::ForwardHead(Framework& framework, Task& task, UnixMillis now, MasterOutput* out) {
   SendUpdate(framework, task.pending.front(), out);
   task.retry_interval = options_.status_update_retry_min;
   ScheduleRetry(framework, task, now + task.retry_interval);
 }
 
-void MasterCore::Acknowledge(Framework& framework,
-                             const Call::Acknowledge& ack, UnixMillis now,
+void MasterCore::Acknowledge(Framework& framework, const Call::Acknowledge& ack, UnixMillis now,
                              MasterOutput* out) {
   auto it = framework.tasks.find(ack.task_id().value());
   if (it == framework.tasks.end()) return;
@@ -830,8 +808,8 @@ void MasterCore::Acknowledge(Framework& framework,
   const TaskState acked = task.pending.front().state();
   task.pending.pop_front();
   if (task.pending.empty() || IsTerminal(acked)) CancelRetry(framework, task);
-  out->agent_requests.push_back(AcknowledgeUpdate{
-      task.agent_id, framework.info.id().value(), ack.task_id(), ack.uuid()});
+  out->agent_requests.push_back(
+      AcknowledgeUpdate{task.agent_id, framework.info.id().value(), ack.task_id(), ack.uuid()});
   if (IsTerminal(acked)) {
     // Later updates after a terminal one are not forwarded.
     task.pending.clear();
@@ -842,8 +820,7 @@ void MasterCore::Acknowledge(Framework& framework,
   if (!task.pending.empty()) ForwardHead(framework, task, now, out);
 }
 
-MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
-                                      const std::string& framework_id,
+MasterOutput MasterCore::StatusUpdate(const std::string& agent_id, const std::string& framework_id,
                                       TaskStatus status, UnixMillis now) {
   MasterOutput out;
   auto fit = frameworks_.find(framework_id);
@@ -877,9 +854,10 @@ MasterOutput MasterCore::StatusUpdate(const std::string& agent_id,
   return out;
 }
 
-MasterOutput MasterCore::ExecutorTerminated(
-    const std::string& agent_id, const std::string& framework_id,
-    const mesos::v1::ExecutorID& executor_id, int wait_status, UnixMillis now) {
+MasterOutput MasterCore::ExecutorTerminated(const std::string& agent_id,
+                                            const std::string& framework_id,
+                                            const mesos::v1::ExecutorID& executor_id,
+                                            int wait_status, UnixMillis now) {
   (void)now;
   MasterOutput out;
   if (agents_.count(agent_id) == 0) return out;  // e.g. marked gone: ignored
@@ -900,8 +878,7 @@ MasterOutput MasterCore::ExecutorTerminated(
   return out;
 }
 
-std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_id,
-                                                     UnixMillis now) {
+std::optional<MasterOutput> MasterCore::MarkAgentGone(const std::string& agent_id, UnixMillis now) {
   auto agent = agents_.find(agent_id);
   if (agent == agents_.end()) return std::nullopt;
   MasterOutput out;
@@ -1038,8 +1015,7 @@ void MasterCore::Allocate(UnixMillis now, MasterOutput* out) {
     }
     for (const auto& [task_id, task] : framework.tasks) {
       if (!IsTerminal(task.state)) {
-        candidate.allocated_cpus +=
-            Resources(task.info.resources()).Scalar("cpus").value_or(0);
+        candidate.allocated_cpus += Resources(task.info.resources()).Scalar("cpus").value_or(0);
       }
     }
     candidates.push_back(std::move(candidate));
@@ -1059,15 +1035,13 @@ void MasterCore::Allocate(UnixMillis now, MasterOutput* out) {
   }
 
   std::map<std::string, Event> events;
-  for (const Allocation& allocation :
-       cluster::Allocate(agents, candidates, filters_, now)) {
+  for (const Allocation& allocation : cluster::Allocate(agents, candidates, filters_, now)) {
     const Agent& agent = agents_.at(allocation.agent_id);
     Framework& framework = frameworks_.at(allocation.framework_id);
     OutstandingOffer offer;
     offer.role = allocation.role;
     mesos::v1::Offer& o = offer.offer;
-    o.mutable_id()->set_value(options_.master_id + "-O" +
-                              std::to_string(next_offer_++));
+    o.mutable_id()->set_value(options_.master_id + "-O" + std::to_string(next_offer_++));
     *o.mutable_framework_id() = framework.info.id();
     *o.mutable_agent_id() = agent.info.id();
     o.set_hostname(agent.info.hostname());
@@ -1123,8 +1097,7 @@ MasterOutput MasterCore::Tick(UnixMillis now) {
       }
       Task& task = it->second;
       SendUpdate(framework, task.pending.front(), &out);
-      task.retry_interval = std::min(task.retry_interval * 2,
-                                     options_.status_update_retry_max);
+      task.retry_interval = std::min(task.retry_interval * 2, options_.status_update_retry_max);
       ScheduleRetry(framework, task, now + task.retry_interval);
     }
   }

@@ -18,7 +18,6 @@ namespace {
 
 using mesos::v1::scheduler::Call;
 
-
 // The IP of a peer "ip:port" or "[ipv6]:port".
 std::string AddressOf(const std::string& peer) {
   const std::size_t colon = peer.rfind(':');
@@ -60,8 +59,7 @@ Result<std::unique_ptr<Master>> Master::Start(Options options) {
   server_options.tls_cert_file = self->options_.tls_cert_file;
   server_options.tls_key_file = self->options_.tls_key_file;
   auto server = HttpServer::Start(
-      server_options,
-      [self](const HttpServer::Request& request) { return self->Serve(request); });
+      server_options, [self](const HttpServer::Request& request) { return self->Serve(request); });
   if (!server.ok()) return server.status();
   MasterOptions core;
   core.new_uuid = NewUuidBytes;
@@ -118,8 +116,7 @@ mesos::v1::MasterInfo Master::master_info() const {
 
 UnixMillis Master::Now() const { return options_.clock(); }
 
-std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip,
-                             Agent* agent) {
+std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip, Agent* agent) {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string id = core_->AddAgent(std::move(info), std::move(ip));
   agents_[id] = agent;
@@ -157,29 +154,22 @@ void Master::SetLeadership(Leadership leadership) {
   for (const auto& stream : ending) stream->Close();
 }
 
-void Master::StatusUpdate(const std::string& agent_id,
-                          const std::string& framework_id,
+void Master::StatusUpdate(const std::string& agent_id, const std::string& framework_id,
                           mesos::v1::TaskStatus status) {
   std::lock_guard<std::mutex> lock(mutex_);
   Deliver(core_->StatusUpdate(agent_id, framework_id, std::move(status), Now()));
 }
 
-void Master::ExecutorTerminated(const std::string& agent_id,
-                                const std::string& framework_id,
-                                const mesos::v1::ExecutorID& executor_id,
-                                int wait_status) {
+void Master::ExecutorTerminated(const std::string& agent_id, const std::string& framework_id,
+                                const mesos::v1::ExecutorID& executor_id, int wait_status) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Deliver(core_->ExecutorTerminated(agent_id, framework_id, executor_id,
-                                    wait_status, Now()));
+  Deliver(core_->ExecutorTerminated(agent_id, framework_id, executor_id, wait_status, Now()));
 }
 
-void Master::ExecutorMessage(const std::string& agent_id,
-                             const std::string& framework_id,
-                             const mesos::v1::ExecutorID& executor_id,
-                             std::string data) {
+void Master::ExecutorMessage(const std::string& agent_id, const std::string& framework_id,
+                             const mesos::v1::ExecutorID& executor_id, std::string data) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Deliver(core_->ExecutorMessage(agent_id, framework_id, executor_id,
-                                 std::move(data)));
+  Deliver(core_->ExecutorMessage(agent_id, framework_id, executor_id, std::move(data)));
 }
 
 std::string Master::StateText() const {
@@ -191,9 +181,8 @@ void Master::Deliver(const MasterOutput& output) {
   for (const StreamEvent& event : output.events) {
     auto it = streams_.find(event.stream_id);
     if (it == streams_.end()) continue;
-    const std::string record = it->second.json
-                                   ? JsonText(ProtoToJson(event.event))
-                                   : event.event.SerializeAsString();
+    const std::string record =
+        it->second.json ? JsonText(ProtoToJson(event.event)) : event.event.SerializeAsString();
     it->second.stream->Write(RecordIOEncode(record));
   }
   for (const std::string& stream_id : output.close_streams) {
@@ -204,8 +193,7 @@ void Master::Deliver(const MasterOutput& output) {
   }
   for (const AgentRequest& request : output.agent_requests) {
     const std::string& agent_id =
-        std::visit([](const auto& r) -> const std::string& { return r.agent_id; },
-                   request);
+        std::visit([](const auto& r) -> const std::string& { return r.agent_id; }, request);
     auto it = agents_.find(agent_id);
     if (it != agents_.end() && it->second != nullptr) it->second->Handle(request);
   }
@@ -269,8 +257,7 @@ void Master::StreamEnded(const std::string& stream_id) {
 void Master::TickLoop() {
   // With a clock of the caller's, time may jump without a word: look often.
   const UnixMillis period = std::clamp<UnixMillis>(
-      std::min(options_.allocation_interval, options_.heartbeat_interval) / 4,
-      1, 100);
+      std::min(options_.allocation_interval, options_.heartbeat_interval) / 4, 1, 100);
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     Deliver(core_->Tick(Now()));
@@ -303,8 +290,8 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   std::optional<HttpServer::Response> answer = ServeReadOnly(path);
   if (!answer) return Empty(404);
   if (request.method != "GET" && request.method != "HEAD") {
-    auto response = HttpServer::Response::Text(
-        405, "this endpoint takes GET or HEAD, not " + request.method);
+    auto response =
+        HttpServer::Response::Text(405, "this endpoint takes GET or HEAD, not " + request.method);
     response.headers.Set("Allow", "GET, HEAD");
     return response;
   }
@@ -361,10 +348,10 @@ bool Master::Authenticate(const HttpServer::Request& request,
     given = ParseBasicAuthorization(*header);
   }
   const bool valid =
-      given && std::any_of(options_.credentials.begin(), options_.credentials.end(),
-                           [&](const auto& c) {
-                             return c.principal == given->principal && c.secret == given->secret;
-                           });
+      given &&
+      std::any_of(options_.credentials.begin(), options_.credentials.end(), [&](const auto& c) {
+        return c.principal == given->principal && c.secret == given->secret;
+      });
   if (valid) *principal = given->principal;
   return valid;
 }
@@ -510,8 +497,7 @@ std::string Master::StreamLimitReached(const std::string& address,
   }
   const std::size_t open = streams_.size() + operator_streams_.size();
   const auto says = [](std::size_t n, const std::string& what) {
-    return "the master holds " + std::to_string(n) + " subscription streams" + what +
-           ", its limit";
+    return "the master holds " + std::to_string(n) + " subscription streams" + what + ", its limit";
   };
   if (open >= options_.max_streams) return says(open, "");
   if (from_address >= options_.max_streams_per_address) {
@@ -594,8 +580,7 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     }
     if (call.type() == Call::RECONCILE_OPERATIONS) {
       return HttpServer::Response::Text(
-          501, Call::Type_Name(call.type()) +
-                   " is not supported by the embedded master");
+          501, Call::Type_Name(call.type()) + " is not supported by the embedded master");
     }
     Deliver(core_->Handle(call, now));
     Deliver(core_->Tick(now));

@@ -152,14 +152,10 @@ class Master {
   // Reports from agents.
   void StatusUpdate(const std::string& agent_id, const std::string& framework_id,
                     mesos::v1::TaskStatus status);
-  void ExecutorTerminated(const std::string& agent_id,
-                          const std::string& framework_id,
-                          const mesos::v1::ExecutorID& executor_id,
-                          int wait_status);
-  void ExecutorMessage(const std::string& agent_id,
-                       const std::string& framework_id,
-                       const mesos::v1::ExecutorID& executor_id,
-                       std::string data);
+  void ExecutorTerminated(const std::string& agent_id, const std::string& framework_id,
+                          const mesos::v1::ExecutorID& executor_id, int wait_status);
+  void ExecutorMessage(const std::string& agent_id, const std::string& framework_id,
+                       const mesos::v1::ExecutorID& executor_id, std::string data);
 
   // The JSON of GET /master/state.
   std::string StateText() const;
@@ -187,8 +183,7 @@ class Master {
   // What both APIs answer before reading a call, in Mesos' order:
   // 401 (authentication, `realm`), 307 to the leader or 503 (no leader,
   // recovering), 405 (not a POST). Nothing when the call may be read.
-  std::optional<HttpServer::Response> Refuse(const HttpServer::Request& request,
-                                             const char* realm,
+  std::optional<HttpServer::Response> Refuse(const HttpServer::Request& request, const char* realm,
                                              std::optional<std::string>* principal);
   // POST /api/v1 (and /master/api/v1), the operator API: the answer in
   // the media Accept asks for (JSON without one); MARK_AGENT_GONE answers

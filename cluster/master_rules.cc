@@ -51,7 +51,8 @@ std::optional<std::string> LabelsTooLarge(const mesos::v1::Labels& labels, const
 std::optional<std::string> RoleProblem(const std::string& role) {
   if (role == "*") return std::nullopt;
   if (role.empty()) return "a role needs a name";
-  if (role.front() == '/' || role.back() == '/') return "role '" + role + "' begins or ends with '/'";
+  if (role.front() == '/' || role.back() == '/')
+    return "role '" + role + "' begins or ends with '/'";
   std::size_t begin = 0;
   while (begin <= role.size()) {
     std::size_t end = role.find('/', begin);
@@ -86,10 +87,12 @@ std::optional<std::string> EnvironmentProblem(const mesos::v1::CommandInfo& comm
     const std::string name = std::string(whose) + " environment variable '" + v.name() + "'";
     switch (v.type()) {
       case Variable::VALUE:
-        if (!v.has_value() || v.has_secret()) return name + " of type VALUE needs a value and no secret";
+        if (!v.has_value() || v.has_secret())
+          return name + " of type VALUE needs a value and no secret";
         break;
       case Variable::SECRET:
-        if (!v.has_secret() || v.has_value()) return name + " of type SECRET needs a secret and no value";
+        if (!v.has_secret() || v.has_value())
+          return name + " of type SECRET needs a secret and no value";
         break;
       default:
         return name + " has no type (VALUE or SECRET)";
@@ -179,8 +182,8 @@ const Rule<CallSubject> kCallRules[] = {
      [](const CallSubject& s) -> std::optional<std::string> {
        for (const Parameters& p : kParameters) {
          if (p.type == s.call.type() && !(s.call.*p.present)()) {
-           return "a " + Call::Type_Name(p.type) + " call carries its parameters in '" +
-                  p.field + "', which is missing";
+           return "a " + Call::Type_Name(p.type) + " call carries its parameters in '" + p.field +
+                  "', which is missing";
          }
        }
        return std::nullopt;
@@ -289,7 +292,8 @@ const Rule<OfferCheck> kOfferRules[] = {
      [](const OfferCheck& c) -> std::optional<std::string> {
        for (const auto& id : c.accept.offer_ids()) {
          if (c.outstanding.count(id.value()) == 0) {
-           return "offer " + id.value() + " is not outstanding (used, declined, rescinded or never made)";
+           return "offer " + id.value() +
+                  " is not outstanding (used, declined, rescinded or never made)";
          }
        }
        return std::nullopt;
@@ -396,7 +400,8 @@ const Rule<TaskCheck> kTaskRules[] = {
     {"task-id-unique",
      [](const TaskCheck& c) -> std::optional<std::string> {
        if (!c.id_taken) return std::nullopt;
-       return "task id '" + c.task.task_id().value() + "' is taken by another task of the framework";
+       return "task id '" + c.task.task_id().value() +
+              "' is taken by another task of the framework";
      }},
     {"labels-size",
      [](const TaskCheck& c) { return LabelsTooLarge(c.task.labels(), "the task's"); }},
@@ -417,7 +422,8 @@ const Rule<TaskCheck> kTaskRules[] = {
     {"health-check",
      [](const TaskCheck& c) -> std::optional<std::string> {
        if (!c.task.has_health_check()) return std::nullopt;
-       if (auto problem = HealthCheckProblem(c.task.health_check())) return "the task has " + *problem;
+       if (auto problem = HealthCheckProblem(c.task.health_check()))
+         return "the task has " + *problem;
        return std::nullopt;
      }},
     {"resources",
@@ -488,8 +494,8 @@ std::optional<std::string> ExecutorMinimumProblem(const ExecutorCheck& c) {
            Number(kMinExecutorCpus) + " are needed";
   }
   if (mem.value_or(0) < kMinExecutorMem) {
-    return "executor '" + id + "' asks for " + (mem ? Number(*mem) : "no") + " MB of mem; at least " +
-           Number(kMinExecutorMem) + " are needed";
+    return "executor '" + id + "' asks for " + (mem ? Number(*mem) : "no") +
+           " MB of mem; at least " + Number(kMinExecutorMem) + " are needed";
   }
   if (!resources.Scalar("disk")) return "executor '" + id + "' asks for no disk; give it some";
   return std::nullopt;
@@ -498,7 +504,8 @@ std::optional<std::string> ExecutorMinimumProblem(const ExecutorCheck& c) {
 const Rule<ExecutorCheck> kExecutorRules[] = {
     {"executor-id",
      [](const ExecutorCheck& c) -> std::optional<std::string> {
-       if (auto problem = IdProblem(c.executor.executor_id().value())) return "executor id " + *problem;
+       if (auto problem = IdProblem(c.executor.executor_id().value()))
+         return "executor id " + *problem;
        return std::nullopt;
      }},
     {"executor-framework",
@@ -510,11 +517,13 @@ const Rule<ExecutorCheck> kExecutorRules[] = {
     {"executor-type", ExecutorTypeProblem},
     {"executor-shutdown-grace",
      [](const ExecutorCheck& c) {
-       return NegativeDuration(c.executor.shutdown_grace_period(), "the executor's shutdown_grace_period");
+       return NegativeDuration(c.executor.shutdown_grace_period(),
+                               "the executor's shutdown_grace_period");
      }},
     {"executor-resources",
      [](const ExecutorCheck& c) -> std::optional<std::string> {
-       if (auto problem = ValidateResources(c.executor.resources())) return "the executor's " + *problem;
+       if (auto problem = ValidateResources(c.executor.resources()))
+         return "the executor's " + *problem;
        return std::nullopt;
      }},
     {"executor-minimum", ExecutorMinimumProblem},

@@ -61,8 +61,8 @@ Verdict CheckOffers(const OfferCheck& check);
 struct TaskCheck {
   const mesos::v1::TaskInfo& task;
   const std::string& framework_id;
-  const std::string& agent_id;  // the offers'
-  bool id_taken = false;        // by a task the framework has, or earlier in the group
+  const std::string& agent_id;      // the offers'
+  bool id_taken = false;            // by a task the framework has, or earlier in the group
   bool agent_takes_limits = false;  // the agent has TASK_RESOURCE_LIMITS
   const mesos::v1::ExecutorInfo* group_executor = nullptr;
 };

@@ -77,12 +77,12 @@ Response::GetTasks Tasks(const MasterView& view) {
   Response::GetTasks tasks;
   for (const FrameworkView& framework : view.frameworks) {
     for (const TaskView& task : framework.tasks) {
-      *(task.completed ? tasks.add_completed_tasks() : tasks.add_tasks()) =
-          ToTask(framework, task);
+      *(task.completed ? tasks.add_completed_tasks() : tasks.add_tasks()) = ToTask(framework, task);
     }
   }
   for (const FrameworkView& framework : view.completed_frameworks) {
-    for (const TaskView& task : framework.tasks) *tasks.add_completed_tasks() = ToTask(framework, task);
+    for (const TaskView& task : framework.tasks)
+      *tasks.add_completed_tasks() = ToTask(framework, task);
   }
   return tasks;
 }
@@ -133,8 +133,8 @@ Response::GetRoles Roles(const MasterView& view) {
     // A resource belongs to the role it was allocated to (or the only one).
     const Resources used = InUse(framework);
     for (const v1::Resource& resource : used.list()) {
-      const std::string name = resource.has_allocation_info() ? resource.allocation_info().role()
-                                                              : names.front();
+      const std::string name =
+          resource.has_allocation_info() ? resource.allocation_info().role() : names.front();
       if (auto it = roles.find(name); it != roles.end()) *it->second.add_resources() = resource;
     }
   }
@@ -247,8 +247,8 @@ OperatorAnswer AnswerOperatorCall(const Call& call, const MasterView& view,
                                    ? Call::Type_Name(call.type())
                                    : "a call of type " + std::to_string(call.type());
       answer.status = 501;
-      answer.error = name + " is not served by the embedded master; it answers " +
-                     std::string(kAnswered);
+      answer.error =
+          name + " is not served by the embedded master; it answers " + std::string(kAnswered);
       break;
     }
   }
@@ -361,12 +361,18 @@ std::vector<v1::Metric> OperatorMetrics(const MasterView& view, const OperatorFa
   // Gauges for the states a task passes through; counters for the states
   // it ends in (completed ones, plus those terminal but not yet completed).
   const std::map<v1::TaskState, std::string> states = {
-      {v1::TASK_STAGING, "staging"},   {v1::TASK_STARTING, "starting"},
-      {v1::TASK_RUNNING, "running"},   {v1::TASK_KILLING, "killing"},
-      {v1::TASK_UNREACHABLE, "unreachable"}, {v1::TASK_FINISHED, "finished"},
-      {v1::TASK_FAILED, "failed"},     {v1::TASK_KILLED, "killed"},
-      {v1::TASK_LOST, "lost"},         {v1::TASK_ERROR, "error"},
-      {v1::TASK_DROPPED, "dropped"},   {v1::TASK_GONE, "gone"},
+      {v1::TASK_STAGING, "staging"},
+      {v1::TASK_STARTING, "starting"},
+      {v1::TASK_RUNNING, "running"},
+      {v1::TASK_KILLING, "killing"},
+      {v1::TASK_UNREACHABLE, "unreachable"},
+      {v1::TASK_FINISHED, "finished"},
+      {v1::TASK_FAILED, "failed"},
+      {v1::TASK_KILLED, "killed"},
+      {v1::TASK_LOST, "lost"},
+      {v1::TASK_ERROR, "error"},
+      {v1::TASK_DROPPED, "dropped"},
+      {v1::TASK_GONE, "gone"},
       {v1::TASK_GONE_BY_OPERATOR, "gone_by_operator"}};
   std::map<v1::TaskState, double> count;
   for (const auto& [state, n] : view.completed_counts) count[state] += static_cast<double>(n);

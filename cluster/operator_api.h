@@ -60,8 +60,7 @@ std::vector<mesos::v1::master::Event> OperatorChanges(const MasterView& before,
 
 // Mesos' metric names and their values ("master/tasks_running", ...),
 // sorted by name: GET_METRICS and /metrics/snapshot.
-std::vector<mesos::v1::Metric> OperatorMetrics(const MasterView& view,
-                                               const OperatorFacts& facts);
+std::vector<mesos::v1::Metric> OperatorMetrics(const MasterView& view, const OperatorFacts& facts);
 nlohmann::json MetricsJson(const std::vector<mesos::v1::Metric>& metrics);
 
 // The JSON of GET /version: VersionInfo's fields by their names.

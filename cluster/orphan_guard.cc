@@ -30,8 +30,8 @@ constexpr std::int32_t kUnguard = 2;
   std::memset(&ignore, 0, sizeof ignore);
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
-  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1,
-                  SIGUSR2}) {
+  for (int sig :
+       {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2}) {
     sigaction(sig, &ignore, nullptr);
   }
   setsid();
@@ -112,9 +112,9 @@ Status StartLocked(Guard& guard) {
   guard.pid = -1;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return Status::Error(StatusCode::kInternal,
-                         std::string("cannot start the orphan guard: socketpair: ") +
-                             std::strerror(errno));
+    return Status::Error(
+        StatusCode::kInternal,
+        std::string("cannot start the orphan guard: socketpair: ") + std::strerror(errno));
   }
   const pid_t pid = fork();
   if (pid == 0) RunGuard(pair[1]);
@@ -122,9 +122,9 @@ Status StartLocked(Guard& guard) {
   close(pair[1]);
   if (pid < 0) {
     close(pair[0]);
-    return Status::Error(StatusCode::kInternal,
-                         std::string("cannot start the orphan guard: fork: ") +
-                             std::strerror(fork_errno));
+    return Status::Error(
+        StatusCode::kInternal,
+        std::string("cannot start the orphan guard: fork: ") + std::strerror(fork_errno));
   }
   guard.fd = pair[0];
   guard.pid = pid;
@@ -152,9 +152,9 @@ Status GuardProcessGroup(pid_t pgid) {
   std::lock_guard<std::mutex> lock(guard.mutex);
   if (guard.groups.count(pgid) > 0) return Status::Ok();
   if (static_cast<int>(guard.groups.size()) >= kMaxGuardedGroups) {
-    return Status::Error(StatusCode::kUnavailable,
-                         "the orphan guard already guards " +
-                             std::to_string(kMaxGuardedGroups) + " process groups");
+    return Status::Error(
+        StatusCode::kUnavailable,
+        "the orphan guard already guards " + std::to_string(kMaxGuardedGroups) + " process groups");
   }
   guard.groups.insert(pgid);
   if (guard.fd >= 0 && Send(guard.fd, kGuard, pgid)) return Status::Ok();

@@ -73,8 +73,8 @@ Result<std::vector<PortLease>> LeasePorts(const std::string& dir, const std::str
     const int fd = OpenLeaseFile(dir, address, port);
     if (fd < 0) {
       return Status::Error(StatusCode::kInternal, "cannot open the lease of port " +
-                                                      std::to_string(port) + " in " + dir +
-                                                      ": " + std::strerror(errno));
+                                                      std::to_string(port) + " in " + dir + ": " +
+                                                      std::strerror(errno));
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       close(fd);

@@ -145,8 +145,7 @@ std::string ValueText(const Resource& r) {
 
 }  // namespace
 
-Resources::Resources(
-    const google::protobuf::RepeatedPtrField<Resource>& resources) {
+Resources::Resources(const google::protobuf::RepeatedPtrField<Resource>& resources) {
   for (const Resource& r : resources) Add(r);
 }
 
@@ -158,8 +157,7 @@ void Resources::Add(const Resource& resource) {
     switch (resource.type()) {
       case Value::SCALAR:
         mine.mutable_scalar()->set_value(
-            static_cast<double>(Milli(mine.scalar().value()) +
-                                Milli(resource.scalar().value())) /
+            static_cast<double>(Milli(mine.scalar().value()) + Milli(resource.scalar().value())) /
             1000.0);
         break;
       case Value::RANGES: {
@@ -182,8 +180,8 @@ void Resources::Add(const Resource& resource) {
   Resource added = resource;
   added.set_role(resource.role());
   if (added.type() == Value::SCALAR) {
-    added.mutable_scalar()->set_value(
-        static_cast<double>(Milli(resource.scalar().value())) / 1000.0);
+    added.mutable_scalar()->set_value(static_cast<double>(Milli(resource.scalar().value())) /
+                                      1000.0);
   } else if (added.type() == Value::RANGES) {
     FromIntervals(ToIntervals(added.ranges()), added.mutable_ranges());
   } else if (added.type() == Value::SET) {
@@ -202,12 +200,10 @@ void Resources::Subtract(const Resources& other) {
     for (auto it = resources_.begin(); it != resources_.end(); ++it) {
       if (KindKey(*it) != key) continue;
       if (take.type() == Value::SCALAR) {
-        const std::int64_t left =
-            Milli(it->scalar().value()) - Milli(take.scalar().value());
+        const std::int64_t left = Milli(it->scalar().value()) - Milli(take.scalar().value());
         it->mutable_scalar()->set_value(static_cast<double>(left) / 1000.0);
       } else if (take.type() == Value::RANGES) {
-        FromIntervals(SubtractIntervals(ToIntervals(it->ranges()),
-                                        ToIntervals(take.ranges())),
+        FromIntervals(SubtractIntervals(ToIntervals(it->ranges()), ToIntervals(take.ranges())),
                       it->mutable_ranges());
       } else if (take.type() == Value::SET) {
         std::vector<std::string> left;
@@ -240,8 +236,7 @@ bool Resources::Contains(const Resources& other) const {
         }
         break;
       case Value::RANGES:
-        if (!IntervalsContain(ToIntervals(have->ranges()),
-                              ToIntervals(want.ranges()))) {
+        if (!IntervalsContain(ToIntervals(have->ranges()), ToIntervals(want.ranges()))) {
           return false;
         }
         break;
@@ -305,14 +300,11 @@ std::string Resources::ToString() const {
   return text;
 }
 
-void Resources::CopyTo(
-    google::protobuf::RepeatedPtrField<Resource>* out) const {
+void Resources::CopyTo(google::protobuf::RepeatedPtrField<Resource>* out) const {
   for (const Resource& r : resources_) *out->Add() = r;
 }
 
-bool operator==(const Resources& a, const Resources& b) {
-  return a.Contains(b) && b.Contains(a);
-}
+bool operator==(const Resources& a, const Resources& b) { return a.Contains(b) && b.Contains(a); }
 
 std::optional<std::string> ValidateResources(
     const google::protobuf::RepeatedPtrField<Resource>& resources) {

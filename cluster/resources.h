@@ -51,8 +51,7 @@ class Resources {
   // ports(allocated: *):[31000-31005]".
   std::string ToString() const;
 
-  void CopyTo(google::protobuf::RepeatedPtrField<mesos::v1::Resource>* out)
-      const;
+  void CopyTo(google::protobuf::RepeatedPtrField<mesos::v1::Resource>* out) const;
 
   friend bool operator==(const Resources& a, const Resources& b);
 

@@ -57,9 +57,10 @@ std::vector<std::string> Names(const std::string& path) {
 std::variant<Fd, FileRefusal> Open(const std::string& agent_dir, const std::string& path,
                                    struct stat* st) {
   const FileRefusal wrong_form = {
-      400, "a sandbox path is /frameworks/<framework id>/executors/<executor id>/runs/"
-           "<latest or run id>[/<path in the sandbox>], without '.' or '..'; not '" +
-               path.substr(0, 300) + "'"};
+      400,
+      "a sandbox path is /frameworks/<framework id>/executors/<executor id>/runs/"
+      "<latest or run id>[/<path in the sandbox>], without '.' or '..'; not '" +
+          path.substr(0, 300) + "'"};
   if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos) {
     return wrong_form;
   }
@@ -75,8 +76,8 @@ std::variant<Fd, FileRefusal> Open(const std::string& agent_dir, const std::stri
   // The agent made these directories from ids that pass IsDirectoryName
   // and the `latest` link itself: they are followed. From the run's
   // directory on, the names are the task's.
-  const std::string run = agent_dir + "/frameworks/" + names[1] + "/executors/" + names[3] +
-                          "/runs/" + names[5];
+  const std::string run =
+      agent_dir + "/frameworks/" + names[1] + "/executors/" + names[3] + "/runs/" + names[5];
   Fd dir(::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return NotFound(path);
   for (std::size_t i = 6; i < names.size(); ++i) {
@@ -88,16 +89,17 @@ std::variant<Fd, FileRefusal> Open(const std::string& agent_dir, const std::stri
     if (::fstat(next.get(), &info) != 0) return NotFound(path);
     if (!last && !S_ISDIR(info.st_mode)) return NotFound(path);
     if (S_ISLNK(info.st_mode)) {
-      return FileRefusal{404, "'" + path.substr(0, 300) + "' is a symbolic link; links in a "
-                              "sandbox are listed, never followed"};
+      return FileRefusal{404, "'" + path.substr(0, 300) +
+                                  "' is a symbolic link; links in a "
+                                  "sandbox are listed, never followed"};
     }
     dir = std::move(next);
   }
   if (::fstat(dir.get(), st) != 0) return NotFound(path);
   if (path.back() == '/' && !S_ISDIR(st->st_mode)) return NotFound(path);  // "stdout/"
   if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
-    return FileRefusal{404, "'" + path.substr(0, 300) +
-                                "' is neither a regular file nor a directory"};
+    return FileRefusal{404,
+                       "'" + path.substr(0, 300) + "' is neither a regular file nor a directory"};
   }
   // From the O_PATH descriptor to a readable one, through /proc so that no
   // name is looked up again (the task could have swapped it meanwhile).
@@ -156,9 +158,8 @@ std::variant<std::vector<mesos::v1::FileInfo>, FileRefusal> SandboxFiles::List(
     file.set_path(entry_path);
     file.set_nlink(static_cast<std::int32_t>(info.st_nlink));
     file.set_size(static_cast<std::uint64_t>(info.st_size));
-    file.mutable_mtime()->set_nanoseconds(static_cast<std::int64_t>(info.st_mtim.tv_sec) *
-                                              1'000'000'000 +
-                                          info.st_mtim.tv_nsec);
+    file.mutable_mtime()->set_nanoseconds(
+        static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec);
     file.set_mode(info.st_mode);
     file.set_uid(UserName(info.st_uid));
     file.set_gid(GroupName(info.st_gid));

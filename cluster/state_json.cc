@@ -12,8 +12,7 @@ nlohmann::json TaskJson(const std::string& framework_id, const TaskView& task) {
       {"state", mesos::v1::TaskState_Name(task.state)},
       {"resources", ResourcesJson(Resources(task.info.resources()).Unallocated())},
   };
-  out["executor_id"] =
-      task.info.has_executor() ? task.info.executor().executor_id().value() : "";
+  out["executor_id"] = task.info.has_executor() ? task.info.executor().executor_id().value() : "";
   return out;
 }
 
@@ -35,14 +34,12 @@ nlohmann::json FrameworkJson(const FrameworkView& framework) {
   for (const auto& role : info.roles()) out["roles"].push_back(role);
   out["capabilities"] = nlohmann::json::array();
   for (const auto& c : info.capabilities()) {
-    out["capabilities"].push_back(
-        mesos::v1::FrameworkInfo::Capability::Type_Name(c.type()));
+    out["capabilities"].push_back(mesos::v1::FrameworkInfo::Capability::Type_Name(c.type()));
   }
   nlohmann::json tasks = nlohmann::json::array();
   nlohmann::json completed = nlohmann::json::array();
   for (const TaskView& task : framework.tasks) {
-    (IsTerminal(task.state) ? completed : tasks)
-        .push_back(TaskJson(info.id().value(), task));
+    (IsTerminal(task.state) ? completed : tasks).push_back(TaskJson(info.id().value(), task));
   }
   out["tasks"] = std::move(tasks);
   out["completed_tasks"] = std::move(completed);
@@ -74,8 +71,7 @@ nlohmann::json ResourcesJson(const Resources& resources) {
   return out;
 }
 
-nlohmann::json StateJson(const mesos::v1::MasterInfo& master,
-                         const MasterView& view) {
+nlohmann::json StateJson(const mesos::v1::MasterInfo& master, const MasterView& view) {
   nlohmann::json out = {
       {"version", master.version()},
       {"id", master.id()},

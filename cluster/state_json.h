@@ -9,8 +9,7 @@
 
 namespace mlaunch::cluster {
 
-nlohmann::json StateJson(const mesos::v1::MasterInfo& master,
-                         const MasterView& view);
+nlohmann::json StateJson(const mesos::v1::MasterInfo& master, const MasterView& view);
 
 // Mesos' JSON for resources: {"cpus": 4, "mem": 4096, "ports": "[31000-31009]"}.
 nlohmann::json ResourcesJson(const Resources& resources);

@@ -12,7 +12,7 @@
 namespace mlaunch::cluster {
 
 struct StatusPageFile {
-  std::string_view path;          // the URL path it is served at: "/", "/status.js"
+  std::string_view path;        // the URL path it is served at: "/", "/status.js"
   std::string_view media_type;  // "text/html"; every file is UTF-8
   std::string_view body;
 };

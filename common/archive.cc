@@ -14,8 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.substr(text.size() - suffix.size()) == suffix;
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
 struct ReadCloser {
@@ -42,13 +41,11 @@ bool IsWithin(const fs::path& path, const fs::path& root) {
 Status CheckEntryPath(const std::string& name, const char* what) {
   if (name.empty()) return Status::InvalidData(std::string(what) + " is empty");
   if (name.front() == '/') {
-    return Status::InvalidData(std::string(what) + " '" + name +
-                               "' is an absolute path");
+    return Status::InvalidData(std::string(what) + " '" + name + "' is an absolute path");
   }
   for (const fs::path& part : fs::path(name)) {
     if (part == "..") {
-      return Status::InvalidData(std::string(what) + " '" + name +
-                                 "' has a '..' component");
+      return Status::InvalidData(std::string(what) + " '" + name + "' has a '..' component");
     }
   }
   return Status::Ok();
@@ -80,10 +77,8 @@ Reader OpenReader(const std::string& path, bool raw, Status* status) {
     archive_read_support_format_tar(reader.get());
     archive_read_support_format_zip(reader.get());
   }
-  if (archive_read_open_filename(reader.get(), path.c_str(), 64 * 1024) !=
-      ARCHIVE_OK) {
-    *status = Status::InvalidData("cannot read the archive: " +
-                                  ErrorOf(reader.get()));
+  if (archive_read_open_filename(reader.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    *status = Status::InvalidData("cannot read the archive: " + ErrorOf(reader.get()));
     return nullptr;
   }
   return reader;
@@ -115,19 +110,18 @@ Status Place(archive_entry* entry, const fs::path& root) {
   // Nothing on the way may lead elsewhere: a symlink made by an earlier
   // entry, or one that was there before.
   if (!IsWithin(Resolved(target.parent_path()), root)) {
-    return Refuse(name, "would be written through a symlink leading outside "
-                        "the sandbox");
+    return Refuse(name,
+                  "would be written through a symlink leading outside "
+                  "the sandbox");
   }
   if (const char* hardlink = archive_entry_hardlink(entry)) {
     const std::string link = hardlink;
     if (Status ok = CheckEntryPath(link, "hardlink target"); !ok.ok()) {
-      return Refuse(name, "is a hardlink whose target '" + link +
-                              "' leaves the sandbox");
+      return Refuse(name, "is a hardlink whose target '" + link + "' leaves the sandbox");
     }
     const fs::path link_target = (root / link).lexically_normal();
     if (!IsWithin(Resolved(link_target), root)) {
-      return Refuse(name, "is a hardlink to '" + link +
-                              "', which leads outside the sandbox");
+      return Refuse(name, "is a hardlink to '" + link + "', which leads outside the sandbox");
     }
     // Not normalised: libarchive's own ".." guard sees what we saw.
     archive_entry_set_hardlink(entry, (root / link).c_str());
@@ -140,10 +134,8 @@ Status Place(archive_entry* entry, const fs::path& root) {
         const char* raw_link = archive_entry_symlink(entry);
         const std::string link = raw_link != nullptr ? raw_link : "";
         if (link.empty() || link.front() == '/' ||
-            !IsWithin((target.parent_path() / link).lexically_normal(),
-                      root)) {
-          return Refuse(name, "is a symlink to '" + link +
-                                  "', outside the sandbox");
+            !IsWithin((target.parent_path() / link).lexically_normal(), root)) {
+          return Refuse(name, "is a symlink to '" + link + "', outside the sandbox");
         }
         break;
       }
@@ -160,21 +152,19 @@ Status Place(archive_entry* entry, const fs::path& root) {
 }  // namespace
 
 ArchiveKind ArchiveKindOf(std::string_view name) {
-  for (std::string_view suffix : {".tar", ".tgz", ".tar.gz", ".tbz2",
-                                  ".tar.bz2", ".txz", ".tar.xz", ".zip"}) {
+  for (std::string_view suffix :
+       {".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"}) {
     if (EndsWith(name, suffix)) return ArchiveKind::kArchive;
   }
   if (EndsWith(name, ".gz")) return ArchiveKind::kGzip;
   return ArchiveKind::kNone;
 }
 
-Status ExtractArchive(const std::string& archive_path,
-                      const std::string& destination) {
+Status ExtractArchive(const std::string& archive_path, const std::string& destination) {
   std::error_code error;
   const fs::path root = fs::canonical(destination, error);
   if (error) {
-    return Status::InvalidData("cannot extract into " + destination + ": " +
-                               error.message());
+    return Status::InvalidData("cannot extract into " + destination + ": " + error.message());
   }
   Status status;
   Reader reader = OpenReader(archive_path, /*raw=*/false, &status);
@@ -185,10 +175,9 @@ Status ExtractArchive(const std::string& archive_path,
   }
   // libarchive's own guards, besides ours in Place(). Absolute paths are
   // ours to refuse: every path handed to the writer is absolute.
-  archive_write_disk_set_options(
-      writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                        ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                        ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  archive_write_disk_set_options(writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                                                   ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 
   std::vector<std::pair<std::string, fs::path>> symlinks;
   for (;;) {
@@ -196,8 +185,7 @@ Status ExtractArchive(const std::string& archive_path,
     const int read = archive_read_next_header(reader.get(), &entry);
     if (read == ARCHIVE_EOF) break;
     if (read < ARCHIVE_WARN) {
-      return Status::InvalidData("cannot read the archive: " +
-                                 ErrorOf(reader.get()));
+      return Status::InvalidData("cannot read the archive: " + ErrorOf(reader.get()));
     }
     const char* raw_name = archive_entry_pathname(entry);
     const std::string name = raw_name != nullptr ? raw_name : "";
@@ -205,8 +193,7 @@ Status ExtractArchive(const std::string& archive_path,
     if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) {
       return Refuse(name, "cannot be extracted: " + ErrorOf(writer.get()));
     }
-    if (archive_entry_hardlink(entry) == nullptr &&
-        archive_entry_filetype(entry) == AE_IFLNK) {
+    if (archive_entry_hardlink(entry) == nullptr && archive_entry_filetype(entry) == AE_IFLNK) {
       symlinks.emplace_back(name, archive_entry_pathname(entry));
     } else if (archive_entry_size(entry) > 0) {
       if (Status copied = CopyData(reader.get(), writer.get()); !copied.ok()) {
@@ -218,8 +205,7 @@ Status ExtractArchive(const std::string& archive_path,
     }
   }
   if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
-    return Status::InvalidData("cannot finish extracting: " +
-                               ErrorOf(writer.get()));
+    return Status::InvalidData("cannot finish extracting: " + ErrorOf(writer.get()));
   }
   // Chains of symlinks can lead out where each alone stays in: check where
   // each one really leads, now that all exist.
@@ -251,16 +237,14 @@ Status Gunzip(const std::string& gz, const std::string& destination) {
   std::error_code error;
   fs::remove(destination, error);
   if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN) {
-    return Status::InvalidData("cannot create " + destination + ": " +
-                               ErrorOf(writer.get()));
+    return Status::InvalidData("cannot create " + destination + ": " + ErrorOf(writer.get()));
   }
   if (Status copied = CopyData(reader.get(), writer.get()); !copied.ok()) {
     return copied;
   }
   if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN ||
       archive_write_close(writer.get()) < ARCHIVE_WARN) {
-    return Status::InvalidData("cannot write " + destination + ": " +
-                               ErrorOf(writer.get()));
+    return Status::InvalidData("cannot write " + destination + ": " + ErrorOf(writer.get()));
   }
   return Status::Ok();
 }

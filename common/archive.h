@@ -40,8 +40,7 @@ ArchiveKind ArchiveKindOf(std::string_view name);
 
 // Extracts every entry of the archive at `archive` (tar or zip, whatever
 // its name) into the existing directory `destination`, as described above.
-Status ExtractArchive(const std::string& archive,
-                      const std::string& destination);
+Status ExtractArchive(const std::string& archive, const std::string& destination);
 
 // Decompresses the gzip file `gz` into the file `destination` (replaced).
 Status Gunzip(const std::string& gz, const std::string& destination);

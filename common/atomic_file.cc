@@ -36,7 +36,9 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   if (::rename(temporary.c_str(), path.c_str()) != 0) return failed("replace", path);
   // The rename is durable once the directory holding it is synced.
   const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return failed("sync", dir);
   // Some file systems cannot sync a directory (EINVAL): the rename stands.

@@ -110,8 +110,7 @@ Result<Target> ParseTarget(const std::string& what, const std::string& url) {
 
 bool IsVerifyFailure(const beast::error_code& ec) {
   return ec.category() == asio::error::get_ssl_category() &&
-         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
-             SSL_R_CERTIFICATE_VERIFY_FAILED;
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
 // Runs `ioc` until the one asynchronous operation `start` begins has
@@ -131,7 +130,9 @@ class Exchange {
  public:
   Exchange(std::string what, Target target, const HttpClient::Options& options,
            std::optional<Clock::time_point> deadline)
-      : what_(std::move(what)), target_(std::move(target)), options_(options),
+      : what_(std::move(what)),
+        target_(std::move(target)),
+        options_(options),
         deadline_(deadline) {}
 
   // Connects (and shakes hands), then sends the request.
@@ -198,15 +199,15 @@ class Exchange {
               ? std::optional<Clock::duration>(options_.stall_timeout)
               : std::nullopt);
       beast::error_code ec = WithStream([&](auto& stream) {
-        return RunOne(ioc_, [&](auto handler) {
-          http::async_read_some(stream, buffer_, *parser_, handler);
-        });
+        return RunOne(
+            ioc_, [&](auto handler) { http::async_read_some(stream, buffer_, *parser_, handler); });
       });
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t got = chunk.size() - parser_->get().body().size;
       if (got > 0 && !take(std::string_view(chunk.data(), got))) {
         Close();
-        return Status::Error(StatusCode::kCancelled, what_ + ": stopped by the receiver of the body");
+        return Status::Error(StatusCode::kCancelled,
+                             what_ + ": stopped by the receiver of the body");
       }
       if (Status read = Check(ec); !read.ok()) return read;
     }
@@ -244,8 +245,8 @@ class Exchange {
                                std::to_string(options_.connect_timeout.count()) + " ms");
     }
     if (ec) {
-      return Status::Error(StatusCode::kUnavailable,
-                           what_ + ": cannot connect to " + target_.Endpoint() + ": " + ec.message());
+      return Status::Error(StatusCode::kUnavailable, what_ + ": cannot connect to " +
+                                                         target_.Endpoint() + ": " + ec.message());
     }
     plain_.socket().set_option(tcp::no_delay(true), ec);
     if (!target_.tls) return Status::Ok();
@@ -324,9 +325,9 @@ class Exchange {
                              what_ + ": no data received for " +
                                  std::to_string(options_.stall_timeout.count()) + " ms");
       }
-      return Status::Error(StatusCode::kTimeout,
-                           what_ + ": no complete response within " +
-                               std::to_string(options_.timeout.count()) + " ms");
+      return Status::Error(StatusCode::kTimeout, what_ + ": no complete response within " +
+                                                     std::to_string(options_.timeout.count()) +
+                                                     " ms");
     }
     if (IsVerifyFailure(ec)) {
       return Status::Error(StatusCode::kUntrusted,
@@ -401,9 +402,9 @@ Result<HttpClient::Response> Transfer(http::verb verb, const std::string& url,
                         response.status >= 300 && response.status < 400 && location;
     if (follow) {
       if (redirects >= options.max_redirects) {
-        return Status::Error(StatusCode::kUnavailable,
-                             what + ": gave up after " + std::to_string(options.max_redirects) +
-                                 " redirects");
+        return Status::Error(
+            StatusCode::kUnavailable,
+            what + ": gave up after " + std::to_string(options.max_redirects) + " redirects");
       }
       std::optional<std::string> next = Resolve(current, *location);
       if (!next) {
@@ -473,7 +474,8 @@ class BeastStream : public HttpClient::Stream {
   void Run() {
     Status status = target_.ok() ? Converse() : target_.status();
     if (status.code() == StatusCode::kCancelled) {
-      status = Status::Error(StatusCode::kCancelled, "POST " + RedactedUrl(url_) + ": stream cancelled");
+      status =
+          Status::Error(StatusCode::kCancelled, "POST " + RedactedUrl(url_) + ": stream cancelled");
     }
     if (callbacks_.on_end) callbacks_.on_end(status);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -488,7 +490,8 @@ class BeastStream : public HttpClient::Stream {
     }
     exchange_->KeepAlive();
     if (Status read = exchange_->ReadHeaders(); !read.ok()) return read;
-    if (callbacks_.on_headers && !callbacks_.on_headers(exchange_->status(), exchange_->headers())) {
+    if (callbacks_.on_headers &&
+        !callbacks_.on_headers(exchange_->status(), exchange_->headers())) {
       return Status::Error(StatusCode::kCancelled, "stopped by the receiver");
     }
     return exchange_->ReadBody([this](std::string_view bytes) {
@@ -516,8 +519,7 @@ class BeastStream : public HttpClient::Stream {
 
 Result<HttpClient::Response> BeastHttpClient::Post(const std::string& url,
                                                    const HttpHeaders& headers,
-                                                   std::string_view body,
-                                                   const Options& options) {
+                                                   std::string_view body, const Options& options) {
   return Transfer(http::verb::post, url, headers, body, options, nullptr);
 }
 
@@ -529,8 +531,7 @@ Result<HttpClient::Response> BeastHttpClient::Get(const std::string& url,
 
 Result<HttpClient::Response> BeastHttpClient::Download(const std::string& url,
                                                        const HttpHeaders& headers,
-                                                       const Options& options,
-                                                       const Sink& sink) {
+                                                       const Options& options, const Sink& sink) {
   return Transfer(http::verb::get, url, headers, {}, options, &sink);
 }
 

@@ -43,8 +43,8 @@ class BeastHttpClient : public HttpClient {
   BeastHttpClient(const BeastHttpClient&) = delete;
   BeastHttpClient& operator=(const BeastHttpClient&) = delete;
 
-  Result<Response> Post(const std::string& url, const HttpHeaders& headers,
-                        std::string_view body, const Options& options) override;
+  Result<Response> Post(const std::string& url, const HttpHeaders& headers, std::string_view body,
+                        const Options& options) override;
 
   Result<Response> Get(const std::string& url, const HttpHeaders& headers,
                        const Options& options) override;

@@ -47,8 +47,7 @@ class HeaderList {
     for (const HttpHeaders::Field& field : headers) {
       // "Name;" is how curl is told to send a header with an empty value;
       // "Name:" would remove it.
-      Append(field.value.empty() ? field.name + ";"
-                                 : field.name + ": " + field.value);
+      Append(field.value.empty() ? field.name + ";" : field.name + ": " + field.value);
     }
     // Suppress what curl would otherwise add on its own.
     Append("Expect:");
@@ -112,14 +111,11 @@ class HeaderParser {
 
 enum class Method { kGet, kPost };
 
-const char* NameOf(Method method) {
-  return method == Method::kGet ? "GET" : "POST";
-}
+const char* NameOf(Method method) { return method == Method::kGet ? "GET" : "POST"; }
 
 // The options every request shares. Returns false if curl refused one.
-bool Configure(CURL* curl, Method method, const std::string& url,
-               curl_slist* headers, std::string_view body,
-               const HttpClient::Options& options, char* error_buffer) {
+bool Configure(CURL* curl, Method method, const std::string& url, curl_slist* headers,
+               std::string_view body, const HttpClient::Options& options, char* error_buffer) {
   bool ok = true;
   auto set = [&](CURLoption option, auto value) {
     ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
@@ -140,8 +136,7 @@ bool Configure(CURL* curl, Method method, const std::string& url,
   } else {
     set(CURLOPT_HTTPGET, 1L);
   }
-  set(CURLOPT_CONNECTTIMEOUT_MS,
-      static_cast<long>(options.connect_timeout.count()));
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
   set(CURLOPT_SSL_VERIFYPEER, options.insecure ? 0L : 1L);
   set(CURLOPT_SSL_VERIFYHOST, options.insecure ? 0L : 2L);
   if (!options.ca_file.empty()) set(CURLOPT_CAINFO, options.ca_file.c_str());
@@ -154,10 +149,8 @@ bool Configure(CURL* curl, Method method, const std::string& url,
 }
 
 Status TransferError(Method method, CURLcode code, const std::string& url,
-                     const HttpClient::Options& options,
-                     const char* error_buffer) {
-  std::string cause =
-      error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+                     const HttpClient::Options& options, const char* error_buffer) {
+  std::string cause = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
   if (code == CURLE_PEER_FAILED_VERIFICATION) {
     cause = "the server's TLS certificate could not be verified against " +
             (options.ca_file.empty() ? std::string("the system's CAs")
@@ -166,8 +159,8 @@ Status TransferError(Method method, CURLcode code, const std::string& url,
   } else if (code == CURLE_SSL_CACERT_BADFILE) {
     cause = "cannot use the CA file " + options.ca_file + " (" + cause + ")";
   }
-  return Status::Error(CodeFor(code), std::string(NameOf(method)) + " " +
-                                          Redacted(url) + ": " + cause);
+  return Status::Error(CodeFor(code),
+                       std::string(NameOf(method)) + " " + Redacted(url) + ": " + cause);
 }
 
 // ---------------------------------------------------------------------------
@@ -190,9 +183,8 @@ struct TransferState {
 };
 
 // curl calls this at least once a second, and whenever bytes move.
-int TransferProgressCallback(void* user, curl_off_t download_total,
-                             curl_off_t download_now, curl_off_t upload_total,
-                             curl_off_t upload_now) {
+int TransferProgressCallback(void* user, curl_off_t download_total, curl_off_t download_now,
+                             curl_off_t upload_total, curl_off_t upload_now) {
   (void)download_total;
   (void)upload_total;
   auto* state = static_cast<TransferState*>(user);
@@ -210,14 +202,12 @@ int TransferProgressCallback(void* user, curl_off_t download_total,
   return 0;
 }
 
-size_t TransferHeaderCallback(char* data, size_t size, size_t count,
-                              void* user) {
+size_t TransferHeaderCallback(char* data, size_t size, size_t count, void* user) {
   static_cast<TransferState*>(user)->header_parser.Feed({data, size * count});
   return size * count;
 }
 
-size_t TransferWriteCallback(char* data, size_t size, size_t count,
-                             void* user) {
+size_t TransferWriteCallback(char* data, size_t size, size_t count, void* user) {
   auto* state = static_cast<TransferState*>(user);
   const size_t bytes = size * count;
   const int status = state->header_parser.status();
@@ -241,9 +231,8 @@ size_t TransferWriteCallback(char* data, size_t size, size_t count,
 
 class CurlStream : public HttpClient::Stream {
  public:
-  CurlStream(const std::string& url, const HttpHeaders& headers,
-             std::string body, const HttpClient::Options& options,
-             HttpClient::StreamCallbacks callbacks)
+  CurlStream(const std::string& url, const HttpHeaders& headers, std::string body,
+             const HttpClient::Options& options, HttpClient::StreamCallbacks callbacks)
       : url_(url),
         options_(options),
         headers_(headers),
@@ -251,14 +240,12 @@ class CurlStream : public HttpClient::Stream {
         callbacks_(std::move(callbacks)),
         multi_(curl_multi_init()),
         easy_(curl_easy_init()) {
-    bool ok = multi_ != nullptr && easy_ != nullptr &&
-              Configure(easy_, Method::kPost, url_, headers_.get(), body_,
-                        options, error_buffer_.data());
-    ok = ok && curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION,
-                                &HeaderCallback) == CURLE_OK;
+    bool ok =
+        multi_ != nullptr && easy_ != nullptr &&
+        Configure(easy_, Method::kPost, url_, headers_.get(), body_, options, error_buffer_.data());
+    ok = ok && curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &HeaderCallback) == CURLE_OK;
     ok = ok && curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this) == CURLE_OK;
-    ok = ok && curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &WriteCallback) ==
-                   CURLE_OK;
+    ok = ok && curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &WriteCallback) == CURLE_OK;
     ok = ok && curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this) == CURLE_OK;
     ok = ok && curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
     thread_ = std::thread([this, ok] { Run(ok); });
@@ -283,13 +270,11 @@ class CurlStream : public HttpClient::Stream {
   }
 
  private:
-  static size_t HeaderCallback(char* data, size_t size, size_t count,
-                               void* user) {
+  static size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
     auto* self = static_cast<CurlStream*>(user);
     const size_t bytes = size * count;
     if (self->cancelled_) return 0;
-    if (self->header_parser_.Feed({data, bytes}) &&
-        self->callbacks_.on_headers &&
+    if (self->header_parser_.Feed({data, bytes}) && self->callbacks_.on_headers &&
         !self->callbacks_.on_headers(self->header_parser_.status(),
                                      self->header_parser_.headers())) {
       self->stopped_by_callback_ = true;
@@ -298,13 +283,11 @@ class CurlStream : public HttpClient::Stream {
     return bytes;
   }
 
-  static size_t WriteCallback(char* data, size_t size, size_t count,
-                              void* user) {
+  static size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
     auto* self = static_cast<CurlStream*>(user);
     const size_t bytes = size * count;
     if (self->cancelled_) return CURL_WRITEFUNC_ERROR;
-    if (self->callbacks_.on_bytes &&
-        !self->callbacks_.on_bytes({data, bytes})) {
+    if (self->callbacks_.on_bytes && !self->callbacks_.on_bytes({data, bytes})) {
       self->stopped_by_callback_ = true;
       return CURL_WRITEFUNC_ERROR;
     }
@@ -312,10 +295,10 @@ class CurlStream : public HttpClient::Stream {
   }
 
   void Run(bool configured) {
-    Status status = configured ? Transfer()
-                               : Status::Error(StatusCode::kInternal,
-                                               "POST " + Redacted(url_) +
-                                                   ": cannot set up libcurl");
+    Status status = configured
+                        ? Transfer()
+                        : Status::Error(StatusCode::kInternal,
+                                        "POST " + Redacted(url_) + ": cannot set up libcurl");
     if (callbacks_.on_end) callbacks_.on_end(status);
     std::lock_guard<std::mutex> lock(mutex_);
     ended_ = true;
@@ -325,9 +308,8 @@ class CurlStream : public HttpClient::Stream {
 
   Status Transfer() {
     if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
-      return Status::Error(
-          StatusCode::kInternal,
-          "POST " + Redacted(url_) + ": cannot start the transfer");
+      return Status::Error(StatusCode::kInternal,
+                           "POST " + Redacted(url_) + ": cannot start the transfer");
     }
     CURLcode result = CURLE_OK;
     bool finished = false;
@@ -350,12 +332,10 @@ class CurlStream : public HttpClient::Stream {
     }
     curl_multi_remove_handle(multi_, easy_);
     if (cancelled_ || stopped_by_callback_) {
-      return Status::Error(StatusCode::kCancelled,
-                           "POST " + Redacted(url_) + ": stream cancelled");
+      return Status::Error(StatusCode::kCancelled, "POST " + Redacted(url_) + ": stream cancelled");
     }
     if (!finished) {
-      return Status::Error(StatusCode::kInternal,
-                           "POST " + Redacted(url_) + ": libcurl failed");
+      return Status::Error(StatusCode::kInternal, "POST " + Redacted(url_) + ": libcurl failed");
     }
     if (result != CURLE_OK)
       return TransferError(Method::kPost, result, url_, options_, error_buffer_.data());
@@ -387,8 +367,7 @@ class CurlStream : public HttpClient::Stream {
 CurlHttpClient::CurlHttpClient() { InitCurlOnce(); }
 
 CurlHttpClient::~CurlHttpClient() {
-  for (void* handle : idle_handles_)
-    curl_easy_cleanup(static_cast<CURL*>(handle));
+  for (void* handle : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
 void* CurlHttpClient::TakeHandle() {
@@ -416,14 +395,12 @@ void CurlHttpClient::ReturnHandle(void* handle) {
 }
 
 Result<HttpClient::Response> CurlHttpClient::Post(const std::string& url,
-                                                  const HttpHeaders& headers,
-                                                  std::string_view body,
+                                                  const HttpHeaders& headers, std::string_view body,
                                                   const Options& options) {
   return Transfer(/*get=*/false, url, headers, body, options, nullptr);
 }
 
-Result<HttpClient::Response> CurlHttpClient::Get(const std::string& url,
-                                                 const HttpHeaders& headers,
+Result<HttpClient::Response> CurlHttpClient::Get(const std::string& url, const HttpHeaders& headers,
                                                  const Options& options) {
   return Transfer(/*get=*/true, url, headers, {}, options, nullptr);
 }
@@ -435,23 +412,20 @@ Result<HttpClient::Response> CurlHttpClient::Download(
 }
 
 Result<HttpClient::Response> CurlHttpClient::Transfer(
-    bool get, const std::string& url, const HttpHeaders& headers,
-    std::string_view body, const Options& options,
-    const std::function<bool(std::string_view bytes)>* sink) {
+    bool get, const std::string& url, const HttpHeaders& headers, std::string_view body,
+    const Options& options, const std::function<bool(std::string_view bytes)>* sink) {
   const Method method = get ? Method::kGet : Method::kPost;
   const std::string what = std::string(NameOf(method)) + " " + Redacted(url);
   CURL* curl = static_cast<CURL*>(TakeHandle());
   if (curl == nullptr) {
-    return Status::Error(StatusCode::kInternal,
-                         what + ": cannot set up libcurl");
+    return Status::Error(StatusCode::kInternal, what + ": cannot set up libcurl");
   }
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
   HeaderList header_list(headers);
   TransferState state;
   state.max_body_bytes = options.max_response_bytes;
   state.sink = sink;
-  bool ok = Configure(curl, method, url, header_list.get(), body, options,
-                      error_buffer.data());
+  bool ok = Configure(curl, method, url, header_list.get(), body, options, error_buffer.data());
   auto set = [&](CURLoption option, auto value) {
     ok = ok && curl_easy_setopt(curl, option, value) == CURLE_OK;
   };
@@ -475,26 +449,20 @@ Result<HttpClient::Response> CurlHttpClient::Transfer(
   set(CURLOPT_WRITEDATA, &state);
   if (!ok) {
     curl_easy_cleanup(curl);
-    return Status::Error(StatusCode::kInternal,
-                         what + ": cannot set up libcurl");
+    return Status::Error(StatusCode::kInternal, what + ": cannot set up libcurl");
   }
 
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     Status error =
-        state.too_big
-            ? Status::InvalidData(what + ": response body exceeds " +
-                                  std::to_string(state.max_body_bytes) +
-                                  " bytes")
+        state.too_big ? Status::InvalidData(what + ": response body exceeds " +
+                                            std::to_string(state.max_body_bytes) + " bytes")
         : state.sink_stopped
-            ? Status::Error(StatusCode::kCancelled,
-                            what + ": stopped by the receiver of the body")
-        : state.stalled
-            ? Status::Error(StatusCode::kTimeout,
-                            what + ": no data received for " +
-                                std::to_string(options.stall_timeout.count()) +
-                                " ms")
-            : TransferError(method, code, url, options, error_buffer.data());
+            ? Status::Error(StatusCode::kCancelled, what + ": stopped by the receiver of the body")
+        : state.stalled ? Status::Error(StatusCode::kTimeout,
+                                        what + ": no data received for " +
+                                            std::to_string(options.stall_timeout.count()) + " ms")
+                        : TransferError(method, code, url, options, error_buffer.data());
     curl_easy_cleanup(curl);  // its connection may be in any state
     return error;
   }
@@ -506,11 +474,12 @@ Result<HttpClient::Response> CurlHttpClient::Transfer(
   return response;
 }
 
-std::unique_ptr<HttpClient::Stream> CurlHttpClient::OpenStream(
-    const std::string& url, const HttpHeaders& headers, std::string body,
-    const Options& options, StreamCallbacks callbacks) {
-  return std::make_unique<CurlStream>(url, headers, std::move(body), options,
-                                      std::move(callbacks));
+std::unique_ptr<HttpClient::Stream> CurlHttpClient::OpenStream(const std::string& url,
+                                                               const HttpHeaders& headers,
+                                                               std::string body,
+                                                               const Options& options,
+                                                               StreamCallbacks callbacks) {
+  return std::make_unique<CurlStream>(url, headers, std::move(body), options, std::move(callbacks));
 }
 
 }  // namespace mlaunch

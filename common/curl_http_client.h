@@ -38,29 +38,26 @@ class CurlHttpClient : public HttpClient {
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
-  Result<Response> Post(const std::string& url, const HttpHeaders& headers,
-                        std::string_view body, const Options& options) override;
+  Result<Response> Post(const std::string& url, const HttpHeaders& headers, std::string_view body,
+                        const Options& options) override;
 
   Result<Response> Get(const std::string& url, const HttpHeaders& headers,
                        const Options& options) override;
 
-  Result<Response> Download(
-      const std::string& url, const HttpHeaders& headers,
-      const Options& options,
-      const std::function<bool(std::string_view bytes)>& sink) override;
+  Result<Response> Download(const std::string& url, const HttpHeaders& headers,
+                            const Options& options,
+                            const std::function<bool(std::string_view bytes)>& sink) override;
 
-  std::unique_ptr<Stream> OpenStream(const std::string& url,
-                                     const HttpHeaders& headers,
+  std::unique_ptr<Stream> OpenStream(const std::string& url, const HttpHeaders& headers,
                                      std::string body, const Options& options,
                                      StreamCallbacks callbacks) override;
 
  private:
   // Post(), Get() and Download(): one blocking request; `sink`, when not
   // null, takes the body of a 2xx response.
-  Result<Response> Transfer(
-      bool get, const std::string& url, const HttpHeaders& headers,
-      std::string_view body, const Options& options,
-      const std::function<bool(std::string_view bytes)>* sink);
+  Result<Response> Transfer(bool get, const std::string& url, const HttpHeaders& headers,
+                            std::string_view body, const Options& options,
+                            const std::function<bool(std::string_view bytes)>* sink);
 
   // Easy handles of finished transfers, each with its live connections.
   // (void* so that this header does not need <curl/curl.h>.)

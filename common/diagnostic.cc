@@ -5,24 +5,20 @@
 
 namespace mlaunch {
 
-void Diagnostics::Error(SourceLoc loc, std::string path, std::string message,
-                        std::string hint) {
-  Add({Severity::kError, file_, loc, std::move(path), std::move(message),
-       std::move(hint)});
+void Diagnostics::Error(SourceLoc loc, std::string path, std::string message, std::string hint) {
+  Add({Severity::kError, file_, loc, std::move(path), std::move(message), std::move(hint)});
 }
 
-void Diagnostics::Warning(SourceLoc loc, std::string path, std::string message,
-                          std::string hint) {
-  Add({Severity::kWarning, file_, loc, std::move(path), std::move(message),
-       std::move(hint)});
+void Diagnostics::Warning(SourceLoc loc, std::string path, std::string message, std::string hint) {
+  Add({Severity::kWarning, file_, loc, std::move(path), std::move(message), std::move(hint)});
 }
 
 void Diagnostics::Add(Diagnostic d) {
   // The same problem can be reached twice (a `defaults:` value is read for
   // every task); say it once.
   for (const Diagnostic& seen : items_) {
-    if (seen.severity == d.severity && seen.loc == d.loc &&
-        seen.path == d.path && seen.message == d.message) {
+    if (seen.severity == d.severity && seen.loc == d.loc && seen.path == d.path &&
+        seen.message == d.message) {
       return;
     }
   }
@@ -42,12 +38,11 @@ bool Diagnostics::HasErrorUnder(const std::string& path) const {
 
 std::vector<Diagnostic> Diagnostics::Sorted() const {
   std::vector<Diagnostic> out = items_;
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     if (a.loc.known() != b.loc.known()) return a.loc.known();
-                     if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
-                     return a.loc.column < b.loc.column;
-                   });
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.loc.known() != b.loc.known()) return a.loc.known();
+    if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+    return a.loc.column < b.loc.column;
+  });
   return out;
 }
 
@@ -61,8 +56,8 @@ std::optional<std::string_view> LineOf(std::string_view source, int line) {
     start = nl + 1;
   }
   size_t end = source.find('\n', start);
-  std::string_view text = source.substr(
-      start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  std::string_view text =
+      source.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   return text;
 }
@@ -116,7 +111,9 @@ std::string Render(const Diagnostic& d, std::string_view source) {
         first = std::clamp(caret - kShownLineChars / 2, 0, chars - kShownLineChars);
         last = first + kShownLineChars;
       }
-      auto at = [&](int c) { return c < chars ? starts[static_cast<std::size_t>(c)] : line.size(); };
+      auto at = [&](int c) {
+        return c < chars ? starts[static_cast<std::size_t>(c)] : line.size();
+      };
       const std::string_view shown = line.substr(at(first), at(last) - at(first));
       out += first > 0 ? "  ..." : "  ";
       out += Printable(shown, /*keep_tabs=*/true);
@@ -176,8 +173,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string ClosestMatch(std::string_view word,
-                         const std::vector<std::string>& candidates) {
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
   if (word.size() < 3) return best;  // one or two letters are no evidence of a typo
   size_t best_distance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));

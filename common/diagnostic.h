@@ -32,19 +32,17 @@ struct Diagnostic {
   Severity severity = Severity::kError;
   std::string file;
   SourceLoc loc;
-  std::string path;     // empty for problems with the document as a whole
+  std::string path;  // empty for problems with the document as a whole
   std::string message;
-  std::string hint;     // "did you mean ..." or what to do; may be empty
+  std::string hint;  // "did you mean ..." or what to do; may be empty
 };
 
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
 
-  void Error(SourceLoc loc, std::string path, std::string message,
-             std::string hint = {});
-  void Warning(SourceLoc loc, std::string path, std::string message,
-               std::string hint = {});
+  void Error(SourceLoc loc, std::string path, std::string message, std::string hint = {});
+  void Warning(SourceLoc loc, std::string path, std::string message, std::string hint = {});
   void Add(Diagnostic d);
 
   // Sorted by position (unknown positions last, in the order added).
@@ -82,8 +80,7 @@ std::string Summary(int errors, int warnings);
 
 // The candidate closest to `word` by edit distance, if it is close enough to
 // be a plausible typo; empty otherwise.
-std::string ClosestMatch(std::string_view word,
-                         const std::vector<std::string>& candidates);
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace mlaunch
 

@@ -111,14 +111,11 @@ class HttpClient {
   // the response. Only the given headers are sent, besides Host,
   // Content-Length and Authorization (no Accept, Content-Type or Expect
   // unless given).
-  virtual Result<Response> Post(const std::string& url,
-                                const HttpHeaders& headers,
-                                std::string_view body,
-                                const Options& options) = 0;
+  virtual Result<Response> Post(const std::string& url, const HttpHeaders& headers,
+                                std::string_view body, const Options& options) = 0;
 
   // GETs `url` with `headers` and returns the response, as Post() does.
-  virtual Result<Response> Get(const std::string& url,
-                               const HttpHeaders& headers,
+  virtual Result<Response> Get(const std::string& url, const HttpHeaders& headers,
                                const Options& options) = 0;
 
   // GETs `url` and hands the body of a 2xx final response to `sink`, piece
@@ -129,18 +126,15 @@ class HttpClient {
   // stops the transfer: the result is then a kCancelled error. A transfer
   // error after part of the body went to `sink` is an error too; the sink
   // knows how much it got.
-  virtual Result<Response> Download(
-      const std::string& url, const HttpHeaders& headers,
-      const Options& options,
-      const std::function<bool(std::string_view bytes)>& sink) = 0;
+  virtual Result<Response> Download(const std::string& url, const HttpHeaders& headers,
+                                    const Options& options,
+                                    const std::function<bool(std::string_view bytes)>& sink) = 0;
 
   // As Post(), but the response arrives through `callbacks` while it is
   // received. Always returns a Stream; failures, including a bad URL, arrive
   // through on_end.
-  virtual std::unique_ptr<Stream> OpenStream(const std::string& url,
-                                             const HttpHeaders& headers,
-                                             std::string body,
-                                             const Options& options,
+  virtual std::unique_ptr<Stream> OpenStream(const std::string& url, const HttpHeaders& headers,
+                                             std::string body, const Options& options,
                                              StreamCallbacks callbacks) = 0;
 };
 

@@ -20,12 +20,9 @@ namespace mlaunch {
 
 // True when `a` and `b` are equal ignoring ASCII case.
 inline bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  auto lower = [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [&](char x, char y) { return lower(x) == lower(y); });
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 class HttpHeaders {
@@ -51,9 +48,7 @@ class HttpHeaders {
   }
 
   void Remove(std::string_view name) {
-    std::erase_if(fields_, [&](const Field& f) {
-      return EqualsIgnoringCase(f.name, name);
-    });
+    std::erase_if(fields_, [&](const Field& f) { return EqualsIgnoringCase(f.name, name); });
   }
 
   // The value of the first field named `name`, if there is one.

@@ -39,7 +39,6 @@
 #include <unordered_map>
 #include <vector>
 
-
 namespace mlaunch {
 
 namespace net = boost::asio;
@@ -177,8 +176,7 @@ std::string EndpointText(const tcp::endpoint& endpoint) {
 // Copies the handler's status and headers into a Beast response, adding the
 // Date header when the handler did not set one.
 template <typename Body>
-void FillHead(const HttpServer::Response& from, unsigned version,
-              http::response<Body>* to) {
+void FillHead(const HttpServer::Response& from, unsigned version, http::response<Body>* to) {
   to->version(version);
   const bool valid = from.status >= 100 && from.status <= 999;
   to->result(valid ? static_cast<unsigned>(from.status) : 500u);
@@ -207,10 +205,10 @@ struct FileSliceBody {
     boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
       ec = {};
       if (!slice_ || sent_ >= slice_->length) return boost::none;
-      const std::size_t want = static_cast<std::size_t>(
-          std::min<std::uint64_t>(piece_.size(), slice_->length - sent_));
-      const ssize_t got = pread(slice_->fd, piece_.data(), want,
-                                static_cast<off_t>(slice_->offset + sent_));
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(piece_.size(), slice_->length - sent_));
+      const ssize_t got =
+          pread(slice_->fd, piece_.data(), want, static_cast<off_t>(slice_->offset + sent_));
       if (got <= 0) {  // an error, or the file shrank: end the connection
         ec = got < 0 ? beast::error_code(errno, beast::system_category())
                      : beast::error_code(http::error::partial_message);
@@ -274,8 +272,7 @@ namespace {
 
 // Steady-clock ticks of `when`, never 0 (0 means "not waiting" and "no
 // deadline" below).
-std::int64_t Ticks(std::chrono::steady_clock::time_point when =
-                       std::chrono::steady_clock::now()) {
+std::int64_t Ticks(std::chrono::steady_clock::time_point when = std::chrono::steady_clock::now()) {
   return std::max<std::int64_t>(1, when.time_since_epoch().count());
 }
 
@@ -361,17 +358,16 @@ std::string FramingProblem(const http::request<http::string_body>& message) {
 }  // namespace
 
 template <typename Stream>
-class HttpConnection
-    : public HttpServerConnection,
-      public std::enable_shared_from_this<HttpConnection<Stream>> {
+class HttpConnection : public HttpServerConnection,
+                       public std::enable_shared_from_this<HttpConnection<Stream>> {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   // `stream_args` construct the stream: the socket, and for TLS the context.
   // `entry` is the connection's own entry in `shared->connections`.
   template <typename... StreamArgs>
-  HttpConnection(std::shared_ptr<HttpServerShared> shared, std::uint64_t id,
-                 ConnectionEntry* entry, StreamArgs&&... stream_args)
+  HttpConnection(std::shared_ptr<HttpServerShared> shared, std::uint64_t id, ConnectionEntry* entry,
+                 StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         shared_(std::move(shared)),
         id_(id),
@@ -397,15 +393,14 @@ class HttpConnection
   void Begin() override {
     if constexpr (kTls) {
       SetDeadline(shared_->options.tls_handshake_timeout);
-      stream_.async_handshake(
-          net::ssl::stream_base::server,
-          [self = this->shared_from_this()](beast::error_code ec) {
-            if (self->closed_) return;
-            // A client that fails the handshake learns why from its TLS
-            // alert; the server just lets it go.
-            if (ec) return self->Close();
-            self->Serve();
-          });
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (self->closed_) return;
+                                // A client that fails the handshake learns why from its TLS
+                                // alert; the server just lets it go.
+                                if (ec) return self->Close();
+                                self->Serve();
+                              });
     } else {
       Serve();
     }
@@ -417,8 +412,7 @@ class HttpConnection
   }
 
   void Expire() override {
-    const std::int64_t deadline =
-        entry_->deadline.load(std::memory_order_relaxed);
+    const std::int64_t deadline = entry_->deadline.load(std::memory_order_relaxed);
     if (deadline != 0 && deadline <= Ticks()) Close();
   }
 
@@ -429,9 +423,7 @@ class HttpConnection
     entry_->deadline.store(Ticks(std::chrono::steady_clock::now() + after),
                            std::memory_order_relaxed);
   }
-  void ClearDeadline() {
-    entry_->deadline.store(0, std::memory_order_relaxed);
-  }
+  void ClearDeadline() { entry_->deadline.store(0, std::memory_order_relaxed); }
 
   void Serve() {
     if (admitted_) {
@@ -448,8 +440,7 @@ class HttpConnection
     if (closed_) return;
     parser_.emplace();
     line_ended_ = false;
-    parser_->header_limit(
-        static_cast<std::uint32_t>(shared_->options.max_header_bytes));
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
     parser_->eager(true);  // the body in the same pass as the headers
     // One deadline for the whole request, headers and body: a client that
@@ -484,23 +475,22 @@ class HttpConnection
   void ReadSome() {
     const std::size_t size = beast::read_size(buffer_, 65536);
     if (size == 0) return OnRead(http::error::buffer_overflow);
-    stream_.async_read_some(
-        buffer_.prepare(size),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-          self->buffer_.commit(n);
-          if (ec == net::error::eof) {
-            // The client closed: the end of a request that has no length,
-            // a cut-off one, or (nothing begun) the connection's end.
-            if (!self->parser_->got_some()) {
-              return self->OnRead(http::error::end_of_stream);
-            }
-            ec = {};
-            self->parser_->put_eof(ec);
-            return self->OnRead(ec);
-          }
-          if (ec) return self->OnRead(ec);
-          self->ParseOrRead();
-        });
+    stream_.async_read_some(buffer_.prepare(size),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec == net::error::eof) {
+                                // The client closed: the end of a request that has no length,
+                                // a cut-off one, or (nothing begun) the connection's end.
+                                if (!self->parser_->got_some()) {
+                                  return self->OnRead(http::error::end_of_stream);
+                                }
+                                ec = {};
+                                self->parser_->put_eof(ec);
+                                return self->OnRead(ec);
+                              }
+                              if (ec) return self->OnRead(ec);
+                              self->ParseOrRead();
+                            });
   }
 
   void OnRead(beast::error_code ec) {
@@ -517,26 +507,22 @@ class HttpConnection
       }
       return SendError(http::status::request_header_fields_too_large,
                        "request headers exceed " +
-                           std::to_string(shared_->options.max_header_bytes) +
-                           " bytes\n");
+                           std::to_string(shared_->options.max_header_bytes) + " bytes\n");
     }
     if (ec == http::error::body_limit) {
-      return SendError(http::status::payload_too_large,
-                       "request body exceeds " +
-                           std::to_string(shared_->options.max_body_bytes) +
-                           " bytes\n");
+      return SendError(
+          http::status::payload_too_large,
+          "request body exceeds " + std::to_string(shared_->options.max_body_bytes) + " bytes\n");
     }
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::operation_aborted ||
         ec == net::error::bad_descriptor ||  // the socket already closed
-        ec == net::error::connection_reset ||
-        ec == net::ssl::error::stream_truncated) {
+        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated) {
       return Close();
     }
     if (ec) {
       // Anything else the parser rejects is a malformed request.
-      return SendError(http::status::bad_request,
-                       "malformed HTTP request: " + ec.message() + "\n");
+      return SendError(http::status::bad_request, "malformed HTTP request: " + ec.message() + "\n");
     }
 
     if (std::string problem = FramingProblem(parser_->get()); !problem.empty()) {
@@ -547,8 +533,7 @@ class HttpConnection
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     for (const auto& field : message) {
-      request.headers.Add(std::string(field.name_string()),
-                          std::string(field.value()));
+      request.headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(message.body());
     request.peer = peer_;
@@ -557,8 +542,7 @@ class HttpConnection
     try {
       response = shared_->handler(request);
     } catch (const std::exception& e) {
-      response = HttpServer::Response::Text(
-          500, std::string("internal error: ") + e.what() + "\n");
+      response = HttpServer::Response::Text(500, std::string("internal error: ") + e.what() + "\n");
     } catch (...) {
       response = HttpServer::Response::Text(500, "internal error\n");
     }
@@ -572,8 +556,8 @@ class HttpConnection
       SendPrepared(std::move(response.prepared), message.keep_alive(),
                    message.method() == http::verb::head);
     } else if (response.prepared) {
-      SendWhole(response.prepared->response_, message.version(),
-                message.keep_alive(), message.method() == http::verb::head);
+      SendWhole(response.prepared->response_, message.version(), message.keep_alive(),
+                message.method() == http::verb::head);
     } else {
       SendWhole(std::move(response), message.version(), message.keep_alive(),
                 message.method() == http::verb::head);
@@ -582,27 +566,26 @@ class HttpConnection
 
   // `head`: the answer to a HEAD request, which carries the Content-Length
   // of the GET (the handler's own, else its body's size) and no body.
-  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive,
-                 bool head) {
+  void SendWhole(HttpServer::Response from, unsigned version, bool keep_alive, bool head) {
     auto message = std::make_shared<http::response<http::string_body>>();
     FillHead(from, version, message.get());
     if (SaysClose(from.headers)) keep_alive = false;
     message->keep_alive(keep_alive);
     if (head) {
-      const std::string length = from.headers.Get("Content-Length")
-                                     .value_or(std::to_string(from.body.size()));
+      const std::string length =
+          from.headers.Get("Content-Length").value_or(std::to_string(from.body.size()));
       message->set(http::field::content_length, length);
     } else {
       message->body() = std::move(from.body);
       message->prepare_payload();
     }
     SetDeadline(shared_->options.idle_timeout);
-    http::async_write(stream_, *message,
-                      [self = this->shared_from_this(), message, keep_alive](
-                          beast::error_code ec, std::size_t) {
-                        if (ec || !keep_alive) return self->Close();
-                        self->DoRead();
-                      });
+    http::async_write(
+        stream_, *message,
+        [self = this->shared_from_this(), message, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->DoRead();
+        });
   }
 
   // A body from a file, written piece by piece; each piece renews the
@@ -629,23 +612,23 @@ class HttpConnection
                       std::shared_ptr<http::response_serializer<FileSliceBody>> serializer,
                       bool keep_alive) {
     SetDeadline(shared_->options.idle_timeout);
-    http::async_write_some(
-        stream_, *serializer,
-        [self = this->shared_from_this(), message, serializer, keep_alive](
-            beast::error_code ec, std::size_t) mutable {
-          if (ec) return self->Close();
-          if (!serializer->is_done()) {
-            return self->WriteFilePiece(std::move(message), std::move(serializer), keep_alive);
-          }
-          if (!keep_alive) return self->Close();
-          self->DoRead();
-        });
+    http::async_write_some(stream_, *serializer,
+                           [self = this->shared_from_this(), message, serializer, keep_alive](
+                               beast::error_code ec, std::size_t) mutable {
+                             if (ec) return self->Close();
+                             if (!serializer->is_done()) {
+                               return self->WriteFilePiece(std::move(message),
+                                                           std::move(serializer), keep_alive);
+                             }
+                             if (!keep_alive) return self->Close();
+                             self->DoRead();
+                           });
   }
 
   // An HTTP/1.1 answer from a Prepared response: its bytes as they are,
   // with this second's Date and the blank line after the headers.
-  void SendPrepared(std::shared_ptr<const HttpServer::Prepared> prepared,
-                    bool keep_alive, bool head) {
+  void SendPrepared(std::shared_ptr<const HttpServer::Prepared> prepared, bool keep_alive,
+                    bool head) {
     static constexpr std::string_view kEnd = "\r\n";
     static constexpr std::string_view kCloseAndEnd = "Connection: close\r\n\r\n";
     if (prepared->closes_) keep_alive = false;
@@ -654,13 +637,12 @@ class HttpConnection
     const std::string_view end = keep_alive || prepared->closes_ ? kEnd : kCloseAndEnd;
     const std::string& body = prepared->response_.body;
     const std::array<net::const_buffer, 4> buffers{
-        net::buffer(prepared->head_), net::buffer(date_line_),
-        net::buffer(end.data(), end.size()),
+        net::buffer(prepared->head_), net::buffer(date_line_), net::buffer(end.data(), end.size()),
         net::buffer(body.data(), head ? 0 : body.size())};
     SetDeadline(shared_->options.idle_timeout);
     net::async_write(stream_, buffers,
-                     [self = this->shared_from_this(), prepared = std::move(prepared),
-                      keep_alive](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this(), prepared = std::move(prepared), keep_alive](
+                         beast::error_code ec, std::size_t) {
                        if (ec || !keep_alive) return self->Close();
                        self->DoRead();
                      });
@@ -669,20 +651,19 @@ class HttpConnection
   // A response the server writes on its own (limits, malformed requests);
   // the connection closes after it.
   void SendError(http::status status, std::string text) {
-    auto message =
-        std::make_shared<http::response<http::string_body>>(status, 11);
+    auto message = std::make_shared<http::response<http::string_body>>(status, 11);
     message->set(http::field::content_type, "text/plain; charset=utf-8");
     message->set(http::field::date, HttpDate());
     message->body() = std::move(text);
     message->keep_alive(false);
     message->prepare_payload();
     SetDeadline(shared_->options.idle_timeout);
-    http::async_write(stream_, *message,
-                      [self = this->shared_from_this(), message](beast::error_code ec,
-                                                           std::size_t) {
-                        if (ec) return self->Close();
-                        self->LingerAndClose();
-                      });
+    http::async_write(
+        stream_, *message,
+        [self = this->shared_from_this(), message](beast::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->LingerAndClose();
+        });
   }
 
   // After an error response the client may still be sending the request we
@@ -697,12 +678,11 @@ class HttpConnection
   }
 
   void DrainAndClose() {
-    stream_.async_read_some(
-        net::buffer(scratch_),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          if (ec || self->closed_) return self->Close();
-          self->DrainAndClose();
-        });
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec || self->closed_) return self->Close();
+                              self->DrainAndClose();
+                            });
   }
 
   void StartStream(HttpServer::Response from, unsigned version) {
@@ -711,38 +691,35 @@ class HttpConnection
     auto message = std::make_shared<http::response<http::empty_body>>();
     FillHead(from, version, message.get());
     message->chunked(true);
-    auto serializer =
-        std::make_shared<http::response_serializer<http::empty_body>>(*message);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*message);
     writing_ = true;
     ClearDeadline();
-    http::async_write_header(stream_, *serializer,
-                             [self = this->shared_from_this(), message, serializer](
-                                 beast::error_code ec, std::size_t) {
-                               self->writing_ = false;
-                               if (ec) return self->Shutdown();
-                               self->WatchPeer();
-                               std::weak_ptr<HttpConnection> weak = self;
-                               net::any_io_executor executor = self->executor();
-                               self->body_stream_->Attach([weak, executor] {
-                                 net::post(executor, [weak] {
-                                   if (auto connection = weak.lock())
-                                     connection->Pump();
-                                 });
-                               });
-                               self->Pump();
-                             });
+    http::async_write_header(
+        stream_, *serializer,
+        [self = this->shared_from_this(), message, serializer](beast::error_code ec, std::size_t) {
+          self->writing_ = false;
+          if (ec) return self->Shutdown();
+          self->WatchPeer();
+          std::weak_ptr<HttpConnection> weak = self;
+          net::any_io_executor executor = self->executor();
+          self->body_stream_->Attach([weak, executor] {
+            net::post(executor, [weak] {
+              if (auto connection = weak.lock()) connection->Pump();
+            });
+          });
+          self->Pump();
+        });
   }
 
   // While a stream is open the client sends nothing we answer; reading
   // still tells us at once when it goes away.
   void WatchPeer() {
-    stream_.async_read_some(
-        net::buffer(scratch_),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          if (self->closed_) return;
-          if (ec) return self->Shutdown();
-          self->WatchPeer();  // pipelined bytes: dropped
-        });
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->Shutdown();
+                              self->WatchPeer();  // pipelined bytes: dropped
+                            });
   }
 
   // Sends what the stream has queued, one chunk per Write().
@@ -755,32 +732,29 @@ class HttpConnection
     }
     if (next_ == ResponseStream::Next::kAbort) return Shutdown();
     if (!outbox_.empty()) {
-      chunk_.emplace(http::make_chunk(
-          net::const_buffer(outbox_.front().data(), outbox_.front().size())));
+      chunk_.emplace(
+          http::make_chunk(net::const_buffer(outbox_.front().data(), outbox_.front().size())));
       writing_ = true;
-      net::async_write(
-          stream_, *chunk_,
-          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            self->writing_ = false;
-            self->chunk_.reset();
-            if (ec) return self->Shutdown();
-            self->outbox_.pop_front();
-            self->Pump();
-          });
+      net::async_write(stream_, *chunk_,
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->writing_ = false;
+                         self->chunk_.reset();
+                         if (ec) return self->Shutdown();
+                         self->outbox_.pop_front();
+                         self->Pump();
+                       });
       return;
     }
     if (next_ == ResponseStream::Next::kFinalChunk) {
       writing_ = true;
-      net::async_write(
-          stream_, http::make_chunk_last(),
-          [self = this->shared_from_this()](beast::error_code, std::size_t) {
-            self->writing_ = false;
-            // A stream uses up its connection (see the header).
-            beast::error_code ignored;
-            self->Lowest().shutdown(tcp::socket::shutdown_send,
-                                            ignored);
-            self->Shutdown();
-          });
+      net::async_write(stream_, http::make_chunk_last(),
+                       [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                         self->writing_ = false;
+                         // A stream uses up its connection (see the header).
+                         beast::error_code ignored;
+                         self->Lowest().shutdown(tcp::socket::shutdown_send, ignored);
+                         self->Shutdown();
+                       });
     }
   }
 
@@ -839,8 +813,7 @@ class HttpServer::Impl {
     beast::error_code ec;
     net::ip::address ip = net::ip::make_address(options.address, ec);
     if (ec) {
-      return Status::InvalidData("cannot listen on '" + options.address +
-                                 "': not an IP address");
+      return Status::InvalidData("cannot listen on '" + options.address + "': not an IP address");
     }
     tcp::endpoint endpoint(ip, options.port);
     const std::string where = EndpointText(endpoint);
@@ -892,8 +865,7 @@ class HttpServer::Impl {
     });
     for (const std::weak_ptr<HttpServerConnection>& weak : open) {
       if (auto connection = weak.lock()) {
-        net::post(connection->executor(),
-                  [connection] { connection->Shutdown(); });
+        net::post(connection->executor(), [connection] { connection->Shutdown(); });
       }
     }
     open.clear();
@@ -912,26 +884,24 @@ class HttpServer::Impl {
     next_context_ = (next_context_ + 1) % contexts_.size();
     acceptor_.async_accept(
         context.get_executor(),
-        net::bind_executor(
-            accept_strand_, [this](beast::error_code ec, Socket socket) {
-              if (ec == net::error::operation_aborted || !acceptor_.is_open())
-                return;
-              if (ec) {
-                // Out of file descriptors, say: try again shortly rather than
-                // spinning on the error.
-                retry_timer_.expires_after(std::chrono::milliseconds(100));
-                retry_timer_.async_wait([this](beast::error_code wait_ec) {
-                  if (!wait_ec) DoAccept();
-                });
-                return;
-              }
-              Admit(std::move(socket));
-              if (!sweeping_) {
-                sweeping_ = true;
-                Sweep();
-              }
-              DoAccept();
-            }));
+        net::bind_executor(accept_strand_, [this](beast::error_code ec, Socket socket) {
+          if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec) {
+            // Out of file descriptors, say: try again shortly rather than
+            // spinning on the error.
+            retry_timer_.expires_after(std::chrono::milliseconds(100));
+            retry_timer_.async_wait([this](beast::error_code wait_ec) {
+              if (!wait_ec) DoAccept();
+            });
+            return;
+          }
+          Admit(std::move(socket));
+          if (!sweeping_) {
+            sweeping_ = true;
+            Sweep();
+          }
+          DoAccept();
+        }));
   }
 
   // Declared before the lock is taken, `connection` and `victim` are
@@ -946,8 +916,8 @@ class HttpServer::Impl {
       if (shared_->stopping) return;  // the socket closes here
       const std::uint64_t id = shared_->next_id++;
       ConnectionEntry& entry = shared_->connections[id];
-      entry.admitted = shared_->admitted < shared_->options.max_connections ||
-                       ChooseVictimLocked(&victim);
+      entry.admitted =
+          shared_->admitted < shared_->options.max_connections || ChooseVictimLocked(&victim);
       refused = !entry.admitted;
       if (entry.admitted) {
         ++shared_->admitted;
@@ -958,8 +928,8 @@ class HttpServer::Impl {
           connection = std::make_shared<HttpConnection<TlsStream>>(
               shared_, id, &entry, std::move(socket), *shared_->tls);
         } else {
-          connection = std::make_shared<HttpConnection<PlainStream>>(
-              shared_, id, &entry, std::move(socket));
+          connection =
+              std::make_shared<HttpConnection<PlainStream>>(shared_, id, &entry, std::move(socket));
         }
         entry.connection = connection;
       } catch (const std::exception& e) {
@@ -975,8 +945,7 @@ class HttpServer::Impl {
     }
     if (refused && shared_->options.on_refused) shared_->options.on_refused();
     if (connection) {
-      net::dispatch(connection->executor(),
-                    [connection] { connection->Begin(); });
+      net::dispatch(connection->executor(), [connection] { connection->Begin(); });
     }
   }
 
@@ -991,16 +960,14 @@ class HttpServer::Impl {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       const std::int64_t now = Ticks();
       for (auto& [id, entry] : shared_->connections) {
-        const std::int64_t deadline =
-            entry.deadline.load(std::memory_order_relaxed);
+        const std::int64_t deadline = entry.deadline.load(std::memory_order_relaxed);
         if (deadline != 0 && deadline <= now) due.push_back(entry.connection);
       }
       idle = shared_->connections.empty() || shared_->stopping;
     }
     for (const std::weak_ptr<HttpServerConnection>& weak : due) {
       if (auto connection = weak.lock()) {
-        net::post(connection->executor(),
-                  [connection] { connection->Expire(); });
+        net::post(connection->executor(), [connection] { connection->Expire(); });
       }
     }
     if (idle) {
@@ -1025,8 +992,7 @@ class HttpServer::Impl {
     if (shared_->tls) {
       shortest = std::min(shortest, options.tls_handshake_timeout);
     }
-    return std::clamp(shortest / 10, std::chrono::milliseconds(1),
-                      std::chrono::milliseconds(1000));
+    return std::clamp(shortest / 10, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
   }
 
   // At the limit, room is made by closing the admitted connection that has
@@ -1040,8 +1006,7 @@ class HttpServer::Impl {
     std::int64_t oldest_since = 0;
     for (auto& [id, entry] : shared_->connections) {
       if (!entry.admitted || entry.evicted) continue;
-      const std::int64_t since =
-          entry.waiting_since.load(std::memory_order_relaxed);
+      const std::int64_t since = entry.waiting_since.load(std::memory_order_relaxed);
       if (since > 0 && (oldest == nullptr || since < oldest_since)) {
         oldest = &entry;
         oldest_since = since;
@@ -1067,7 +1032,7 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   net::steady_timer sweep_timer_;
-  bool sweeping_ = false;  // the accept strand's
+  bool sweeping_ = false;         // the accept strand's
   std::size_t next_context_ = 0;  // the accept strand's
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
@@ -1088,8 +1053,8 @@ std::string OpenSslReason(const beast::error_code& ec) {
 Status CheckReadable(const std::string& what, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
-    return Status::InvalidData("cannot read the TLS " + what + " file " +
-                               path + ": " + std::strerror(errno));
+    return Status::InvalidData("cannot read the TLS " + what + " file " + path + ": " +
+                               std::strerror(errno));
   }
   std::fclose(file);
   return Status::Ok();
@@ -1097,64 +1062,49 @@ Status CheckReadable(const std::string& what, const std::string& path) {
 
 // The server's TLS context: TLS 1.2 or later, the certificate chain and the
 // private key from their PEM files.
-Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(
-    const HttpServer::Options& options) {
+Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const HttpServer::Options& options) {
   if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
     return Status::InvalidData(
         "HTTPS needs both a certificate file and a private key file; "
         "only the " +
-        std::string(options.tls_cert_file.empty() ? "key" : "certificate") +
-        " file was given");
+        std::string(options.tls_cert_file.empty() ? "key" : "certificate") + " file was given");
   }
-  auto context =
-      std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
   beast::error_code ec;
-  context->set_options(net::ssl::context::default_workarounds |
-                           net::ssl::context::no_sslv2 |
-                           net::ssl::context::no_sslv3 |
-                           net::ssl::context::no_tlsv1 |
-                           net::ssl::context::no_tlsv1_1 |
-                           net::ssl::context::single_dh_use,
+  context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
                        ec);
   if (ec) {
-    return Status::Error(StatusCode::kInternal,
-                         "cannot set up TLS: " + OpenSslReason(ec));
+    return Status::Error(StatusCode::kInternal, "cannot set up TLS: " + OpenSslReason(ec));
   }
-  if (Status readable = CheckReadable("certificate", options.tls_cert_file);
-      !readable.ok()) {
+  if (Status readable = CheckReadable("certificate", options.tls_cert_file); !readable.ok()) {
     return readable;
   }
-  if (Status readable = CheckReadable("private key", options.tls_key_file);
-      !readable.ok()) {
+  if (Status readable = CheckReadable("private key", options.tls_key_file); !readable.ok()) {
     return readable;
   }
   context->use_certificate_chain_file(options.tls_cert_file, ec);
   if (ec) {
-    return Status::InvalidData("cannot use the TLS certificate file " +
-                               options.tls_cert_file + ": " +
-                               OpenSslReason(ec));
+    return Status::InvalidData("cannot use the TLS certificate file " + options.tls_cert_file +
+                               ": " + OpenSslReason(ec));
   }
-  context->use_private_key_file(options.tls_key_file,
-                                net::ssl::context::pem, ec);
+  context->use_private_key_file(options.tls_key_file, net::ssl::context::pem, ec);
   if (ec) {
-    return Status::InvalidData("cannot use the TLS private key file " +
-                               options.tls_key_file + ": " +
-                               OpenSslReason(ec));
+    return Status::InvalidData("cannot use the TLS private key file " + options.tls_key_file +
+                               ": " + OpenSslReason(ec));
   }
   return context;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options,
-                                                      Handler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options, Handler handler) {
   auto shared = std::make_shared<HttpServerShared>();
   shared->options = std::move(options);
   shared->handler = std::move(handler);
-  if (!shared->options.tls_cert_file.empty() ||
-      !shared->options.tls_key_file.empty()) {
-    Result<std::unique_ptr<net::ssl::context>> context =
-        MakeTlsContext(shared->options);
+  if (!shared->options.tls_cert_file.empty() || !shared->options.tls_key_file.empty()) {
+    Result<std::unique_ptr<net::ssl::context>> context = MakeTlsContext(shared->options);
     if (!context.ok()) return context.status();
     shared->tls = std::move(context.value());
   }
@@ -1164,9 +1114,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options,
     impl->Run();
   } catch (const std::exception& e) {  // no threads or sockets to be had
     impl->Stop();
-    return Status::Error(
-        StatusCode::kInternal,
-        std::string("cannot start the HTTP server: ") + e.what());
+    return Status::Error(StatusCode::kInternal,
+                         std::string("cannot start the HTTP server: ") + e.what());
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -73,8 +73,7 @@ class ResponseStream {
  public:
   static constexpr std::size_t kDefaultMaxBufferedBytes = 64 * 1024 * 1024;
 
-  explicit ResponseStream(
-      std::size_t max_buffered_bytes = kDefaultMaxBufferedBytes)
+  explicit ResponseStream(std::size_t max_buffered_bytes = kDefaultMaxBufferedBytes)
       : max_buffered_bytes_(max_buffered_bytes) {}
   ResponseStream(const ResponseStream&) = delete;
   ResponseStream& operator=(const ResponseStream&) = delete;
@@ -229,8 +228,7 @@ class HttpServer {
   // also when only one of the two files is given, or a file cannot be read
   // or used (the message names the file and OpenSSL's reason), or the key
   // does not belong to the certificate.
-  static Result<std::unique_ptr<HttpServer>> Start(Options options,
-                                                   Handler handler);
+  static Result<std::unique_ptr<HttpServer>> Start(Options options, Handler handler);
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

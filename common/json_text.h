@@ -6,9 +6,8 @@
 #ifndef MLAUNCH_COMMON_JSON_TEXT_H_
 #define MLAUNCH_COMMON_JSON_TEXT_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace mlaunch {
 

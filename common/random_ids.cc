@@ -2,11 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <boost/uuid/uuid.hpp>
 #include <boost/uuid/uuid_generators.hpp>
 #include <boost/uuid/uuid_io.hpp>
-
-#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <cstdlib>

@@ -27,8 +27,7 @@ Status RecordIODecoder::Fail(std::string message) {
   return status_;
 }
 
-Status RecordIODecoder::Feed(std::string_view chunk,
-                             std::vector<std::string>* records) {
+Status RecordIODecoder::Feed(std::string_view chunk, std::vector<std::string>* records) {
   if (state_ == State::kFailed) return status_;
   std::size_t i = 0;
   while (i < chunk.size()) {
@@ -36,14 +35,11 @@ Status RecordIODecoder::Feed(std::string_view chunk,
       const char c = chunk[i];
       if (c == '\n') {
         if (length_digits_ == 0) {
-          return Fail("empty length prefix at stream offset " +
-                      std::to_string(offset_));
+          return Fail("empty length prefix at stream offset " + std::to_string(offset_));
         }
         if (length_ > max_record_bytes_) {
-          return Fail("record of " + std::to_string(length_) +
-                      " bytes at stream offset " +
-                      std::to_string(prefix_offset_) +
-                      " exceeds the limit of " +
+          return Fail("record of " + std::to_string(length_) + " bytes at stream offset " +
+                      std::to_string(prefix_offset_) + " exceeds the limit of " +
                       std::to_string(max_record_bytes_) + " bytes");
         }
         ++i;
@@ -60,16 +56,13 @@ Status RecordIODecoder::Feed(std::string_view chunk,
             "at stream offset " +
             std::to_string(offset_) + ", got " + Describe(c));
       } else if (length_digits_ == kMaxLengthDigits) {
-        return Fail("length prefix at stream offset " +
-                    std::to_string(prefix_offset_) + " has more than " +
-                    std::to_string(kMaxLengthDigits) + " digits");
+        return Fail("length prefix at stream offset " + std::to_string(prefix_offset_) +
+                    " has more than " + std::to_string(kMaxLengthDigits) + " digits");
       } else {
         const auto digit = static_cast<std::uint64_t>(c - '0');
-        constexpr std::uint64_t kMax =
-            std::numeric_limits<std::uint64_t>::max();
+        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
         if (length_ > (kMax - digit) / 10) {
-          return Fail("length prefix at stream offset " +
-                      std::to_string(prefix_offset_) +
+          return Fail("length prefix at stream offset " + std::to_string(prefix_offset_) +
                       " does not fit in 64 bits");
         }
         length_ = length_ * 10 + digit;
@@ -79,8 +72,7 @@ Status RecordIODecoder::Feed(std::string_view chunk,
         continue;
       }
     } else {  // State::kPayload
-      const std::size_t wanted =
-          static_cast<std::size_t>(length_) - partial_.size();
+      const std::size_t wanted = static_cast<std::size_t>(length_) - partial_.size();
       const std::size_t take = std::min(wanted, chunk.size() - i);
       if (partial_.empty() && take == wanted) {
         // The whole record is in this chunk: copy it once, straight out.
@@ -88,8 +80,7 @@ Status RecordIODecoder::Feed(std::string_view chunk,
       } else {
         // Grow with the bytes that actually arrive: a length prefix alone
         // must not make us allocate up to the limit.
-        if (partial_.empty())
-          partial_.reserve(std::min(wanted, kInitialReserve));
+        if (partial_.empty()) partial_.reserve(std::min(wanted, kInitialReserve));
         partial_.append(chunk.substr(i, take));
       }
       i += take;
@@ -119,9 +110,8 @@ Status RecordIODecoder::Finish() {
                   std::to_string(prefix_offset_));
     case State::kPayload:
       return Fail("stream ended inside the record at stream offset " +
-                  std::to_string(prefix_offset_) + ": got " +
-                  std::to_string(partial_.size()) + " of " +
-                  std::to_string(length_) + " bytes");
+                  std::to_string(prefix_offset_) + ": got " + std::to_string(partial_.size()) +
+                  " of " + std::to_string(length_) + " bytes");
   }
   return status_;
 }

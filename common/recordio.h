@@ -33,8 +33,7 @@ inline constexpr std::size_t kDefaultMaxRecordBytes = 64 * 1024 * 1024;
 
 class RecordIODecoder {
  public:
-  explicit RecordIODecoder(
-      std::size_t max_record_bytes = kDefaultMaxRecordBytes)
+  explicit RecordIODecoder(std::size_t max_record_bytes = kDefaultMaxRecordBytes)
       : max_record_bytes_(max_record_bytes) {}
 
   // Decodes `chunk` and appends every record it completes to `*records`, in

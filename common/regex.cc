@@ -12,8 +12,8 @@ Result<Regex> Regex::Compile(std::string_view pattern) {
   }
   RE2::Options options;
   options.set_log_errors(false);  // the error is returned, not printed
-  auto re = std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()),
-                                             options);
+  auto re =
+      std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!re->ok()) return Status::InvalidData(re->error());
   return Regex(std::move(re));
 }

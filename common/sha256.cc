@@ -1,7 +1,7 @@
 #include "common/sha256.h"
 
-#include <openssl/evp.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <cerrno>

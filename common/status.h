@@ -49,8 +49,7 @@ class [[nodiscard]] Status {
   friend bool operator==(const Status&, const Status&) = default;
 
  private:
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   StatusCode code_ = StatusCode::kOk;
   std::string message_;

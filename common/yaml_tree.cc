@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
-#include <map>
 #include <istream>
+#include <map>
+#include <optional>
 #include <streambuf>
 #include <string>
 
@@ -22,8 +22,8 @@ SourceLoc Loc(const YAML::Mark& mark, std::string_view text, bool ascii = false)
   if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
   int column = mark.column + 1;
   if (!ascii && mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() && mark.column > 0) {
-    std::string_view before = text.substr(static_cast<size_t>(mark.pos - mark.column),
-                                          static_cast<size_t>(mark.column));
+    std::string_view before =
+        text.substr(static_cast<size_t>(mark.pos - mark.column), static_cast<size_t>(mark.column));
     column = 1 + static_cast<int>(std::count_if(before.begin(), before.end(), [](char c) {
                return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
              }));
@@ -51,7 +51,8 @@ struct TooDeep {
 // 1-based line and character column of byte `offset` of `text`.
 SourceLoc LocOfOffset(std::string_view text, size_t offset) {
   const std::string_view before = text.substr(0, offset);
-  const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  const size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
   const std::string_view line = before.substr(line_start);
   const int line_number = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
   const int column = 1 + static_cast<int>(std::count_if(line.begin(), line.end(), [](char c) {
@@ -75,10 +76,9 @@ class ViewBuffer : public std::streambuf {
 class TreeBuilder : public YAML::EventHandler {
  public:
   TreeBuilder(YamlDocument& document, std::string_view text)
-      : document_(document),
-        text_(text),
-        ascii_(std::all_of(text.begin(), text.end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {}
+      : document_(document), text_(text), ascii_(std::all_of(text.begin(), text.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x80;
+        })) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ == 2) document_.second_start = Loc(mark, text_);

@@ -25,10 +25,10 @@ namespace mlaunch {
 struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
-  bool plain = true;   // a scalar written without quotes or tag
-  std::string text;    // scalars only
+  bool plain = true;  // a scalar written without quotes or tag
+  std::string text;   // scalars only
   SourceLoc loc;
-  std::vector<const YamlNode*> items;                                 // sequences
+  std::vector<const YamlNode*> items;                                // sequences
   std::vector<std::pair<const YamlNode*, const YamlNode*>> entries;  // mappings, in order
 
   bool IsNull() const { return kind == Kind::kNull; }
@@ -49,8 +49,7 @@ struct YamlDocument {
 // streams may not hold them), reported where they are; so are bytes that
 // are not UTF-8, and collections nested deeper than kMaxYamlDepth.
 inline constexpr std::size_t kMaxYamlDepth = 64;
-bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error,
-               SourceLoc& where);
+bool ParseYaml(std::string_view text, YamlDocument& document, std::string& error, SourceLoc& where);
 
 }  // namespace mlaunch
 

@@ -319,8 +319,8 @@ class ZkDetector::Impl {
     }
     if (handle == nullptr) {
       int error = errno;
-      Report(NoLeader("cannot create a ZooKeeper client for " + connect_string_ +
-                                         ": " + std::strerror(error) + "; retrying"));
+      Report(NoLeader("cannot create a ZooKeeper client for " + connect_string_ + ": " +
+                      std::strerror(error) + "; retrying"));
       deadline_ = Clock::now() + options_.retry_delay;
       return;
     }
@@ -397,8 +397,7 @@ class ZkDetector::Impl {
       ReopenSession();
     } else if (state == ZOO_AUTH_FAILED_STATE) {
       Report(NoLeader("ZooKeeper rejected the credentials of user '" +
-                                         target_.credentials.value_or(ZooKeeperCredentials{}).user +
-                                         "'; retrying"));
+                      target_.credentials.value_or(ZooKeeperCredentials{}).user + "'; retrying"));
       CloseSession();
       deadline_ = Clock::now() + options_.retry_delay;
     }
@@ -423,9 +422,9 @@ class ZkDetector::Impl {
     const std::string& data = *options_.contend_with;
     std::string node = target_.path + "/json.info_";
     auto* request = new RequestContext{this, session, 0, node, true};
-    int rc = zoo_acreate(handle_, node.c_str(), data.data(), static_cast<int>(data.size()),
-                         &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL | ZOO_SEQUENCE, &Impl::OnCreated,
-                         request);
+    int rc =
+        zoo_acreate(handle_, node.c_str(), data.data(), static_cast<int>(data.size()),
+                    &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL | ZOO_SEQUENCE, &Impl::OnCreated, request);
     // On failure the session is unusable; its session event decides.
     if (rc != ZOK) delete request;
   }
@@ -439,9 +438,8 @@ class ZkDetector::Impl {
     }
     // Whether a node was made is unknown after a lost connection: closing the
     // session removes it if it was, and the next session contends afresh.
-    Report(NoLeader(
-                     "cannot take part in the election under " + target_.path + ": " +
-                         zerror(event.rc) + "; retrying"));
+    Report(NoLeader("cannot take part in the election under " + target_.path + ": " +
+                    zerror(event.rc) + "; retrying"));
     CloseSession();
     deadline_ = Clock::now() + options_.retry_delay;
   }
@@ -461,7 +459,7 @@ class ZkDetector::Impl {
     if (event.refresh != refresh_) return;  // a newer read is on its way
     if (event.rc == ZNONODE) {
       Report(NoLeader("ZooKeeper path " + target_.path +
-                                         " does not exist; no master has registered there yet"));
+                      " does not exist; no master has registered there yet"));
       auto* request = new RequestContext{this, session_context_->session, refresh_, {}, false};
       int rc = zoo_awexists(handle_, target_.path.c_str(), &Impl::OnNodeEvent,
                             session_context_.get(), &Impl::OnExists, request);
@@ -482,7 +480,8 @@ class ZkDetector::Impl {
       return;
     }
     std::string node = target_.path + "/" + leader->name;
-    auto* request = new RequestContext{this, session_context_->session, refresh_, leader->name, false};
+    auto* request =
+        new RequestContext{this, session_context_->session, refresh_, leader->name, false};
     int rc = zoo_aget(handle_, node.c_str(), 0, &Impl::OnData, request);
     if (rc != ZOK) delete request;
   }

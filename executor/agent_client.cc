@@ -35,8 +35,8 @@ HttpClient::Options OptionsFor(const AgentLink& link, HttpClient::Options option
 struct AgentClient::Attempt {
   RecordIODecoder decoder;
   int status = 0;
-  std::string error_body;  // the body of a refused SUBSCRIBE
-  std::string why;         // set by a callback that stopped the stream
+  std::string error_body;             // the body of a refused SUBSCRIBE
+  std::string why;                    // set by a callback that stopped the stream
   std::atomic<bool> silenced{false};  // Stop() or a newer Subscribe()
 };
 
@@ -60,8 +60,8 @@ void AgentClient::Subscribe(const v1exec::Call& subscribe) {
   };
   callbacks.on_bytes = [this, attempt](std::string_view bytes) {
     if (attempt->status != 200) {
-      attempt->error_body.append(bytes.substr(0, 4096 - std::min<size_t>(
-                                                          4096, attempt->error_body.size())));
+      attempt->error_body.append(
+          bytes.substr(0, 4096 - std::min<size_t>(4096, attempt->error_body.size())));
       return true;
     }
     std::vector<std::string> records;

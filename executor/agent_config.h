@@ -29,10 +29,10 @@ struct AgentLink {
 
 struct AgentConfig {
   AgentLink agent;
-  std::string framework_id;     // MESOS_FRAMEWORK_ID
-  std::string executor_id;      // MESOS_EXECUTOR_ID
-  std::string sandbox;          // MESOS_SANDBOX (or MESOS_DIRECTORY)
-  bool checkpoint = false;      // MESOS_CHECKPOINT == "1"
+  std::string framework_id;  // MESOS_FRAMEWORK_ID
+  std::string executor_id;   // MESOS_EXECUTOR_ID
+  std::string sandbox;       // MESOS_SANDBOX (or MESOS_DIRECTORY)
+  bool checkpoint = false;   // MESOS_CHECKPOINT == "1"
 };
 
 using Getenv = std::function<std::optional<std::string>(const std::string&)>;

@@ -133,8 +133,7 @@ Actions ExecutorCore::Handle(const Event& event, SteadyMillis now) {
         Task& task = tasks_[info.task_id().value()];
         task.info = info;
         task.ended = true;
-        SendUpdate(task, v1::TASK_FAILED, out,
-                   "mesos-launch-executor runs tasks, not task groups",
+        SendUpdate(task, v1::TASK_FAILED, out, "mesos-launch-executor runs tasks, not task groups",
                    v1::TaskStatus::REASON_TASK_GROUP_INVALID);
       }
       break;
@@ -237,8 +236,8 @@ Actions ExecutorCore::CheckResult(const std::string& task_id, bool healthy,
     task.failures = 0;
     if (task.healthy != true) {
       task.healthy = true;
-      SendUpdate(task, v1::TASK_RUNNING, out, {}, v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED,
-                 true);
+      SendUpdate(task, v1::TASK_RUNNING, out, {},
+                 v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, true);
     }
     return out;
   }
@@ -253,8 +252,8 @@ Actions ExecutorCore::CheckResult(const std::string& task_id, bool healthy,
   }
   if (task.failures >= static_cast<int>(check.consecutive_failures())) {
     Kill(task, GraceOf(task.info.kill_policy(), kDefaultKillGrace),
-         "health check failed " + std::to_string(task.failures) + " times in a row: " + detail,
-         now, out);
+         "health check failed " + std::to_string(task.failures) + " times in a row: " + detail, now,
+         out);
   }
   return out;
 }
@@ -306,8 +305,8 @@ std::optional<SteadyMillis> ExecutorCore::NextDeadline() const {
 
 void ExecutorCore::MaybeExit(SteadyMillis, Actions& out) {
   if (exited_) return;
-  bool all_ended = std::all_of(tasks_.begin(), tasks_.end(),
-                               [](const auto& t) { return t.second.ended; });
+  bool all_ended =
+      std::all_of(tasks_.begin(), tasks_.end(), [](const auto& t) { return t.second.ended; });
   if (all_ended && unacked_updates_.empty() && (!tasks_.empty() || shutting_down_)) {
     exited_ = true;
     out.exit_code = 0;

@@ -34,15 +34,15 @@ struct Actions {
   // Services to start: the task and what it runs (executor/task_service.h:
   // its ServiceConfig from TaskInfo.data, or its CommandInfo).
   std::vector<std::pair<mesos::v1::TaskInfo, ServiceConfig>> start;
-  std::vector<std::string> stop;         // task ids: send the stop signal
-  std::vector<std::string> force_stop;   // task ids: SIGKILL now
-  std::vector<std::string> run_check;    // task ids: run one health check now
-  std::optional<int> exit_code;          // exit the process
+  std::vector<std::string> stop;        // task ids: send the stop signal
+  std::vector<std::string> force_stop;  // task ids: SIGKILL now
+  std::vector<std::string> run_check;   // task ids: run one health check now
+  std::optional<int> exit_code;         // exit the process
 };
 
 struct ExecutorOptions {
-  std::function<std::string()> new_uuid;  // 16 random bytes per update
-  SteadyMillis shutdown_grace = 5000;           // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
+  std::function<std::string()> new_uuid;           // 16 random bytes per update
+  SteadyMillis shutdown_grace = 5000;              // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD
   SteadyMillis recovery_timeout = 15 * 60 * 1000;  // MESOS_RECOVERY_TIMEOUT
 };
 
@@ -82,10 +82,10 @@ class ExecutorCore {
     bool ended = false;
     bool kill_requested = false;
     std::string kill_reason;
-    SteadyMillis force_at = 0;             // when a stop turns into SIGKILL (0: none)
+    SteadyMillis force_at = 0;  // when a stop turns into SIGKILL (0: none)
     // Health checking.
     SteadyMillis started_at = 0;
-    SteadyMillis next_check = 0;           // 0: none scheduled
+    SteadyMillis next_check = 0;  // 0: none scheduled
     bool check_in_flight = false;
     int failures = 0;
     std::optional<bool> healthy;

@@ -2,11 +2,10 @@
 
 #include <signal.h>
 
-#include <cstring>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -36,9 +35,14 @@ std::optional<SteadyMillis> ParseMesosDuration(const std::string& text) {
   if (value < 0) return std::nullopt;
   std::string unit = text.substr(end);
   static const std::pair<const char*, double> kUnits[] = {
-      {"ns", 1e-6},    {"us", 1e-3},         {"ms", 1},
-      {"secs", 1000},  {"mins", 60 * 1000},  {"hrs", 3600 * 1000},
-      {"days", 86400 * 1000.0}, {"weeks", 7 * 86400 * 1000.0},
+      {"ns", 1e-6},
+      {"us", 1e-3},
+      {"ms", 1},
+      {"secs", 1000},
+      {"mins", 60 * 1000},
+      {"hrs", 3600 * 1000},
+      {"days", 86400 * 1000.0},
+      {"weeks", 7 * 86400 * 1000.0},
   };
   for (const auto& [name, factor] : kUnits) {
     if (unit == name) return static_cast<SteadyMillis>(value * factor);
@@ -239,12 +243,13 @@ class Loop {
     });
     auto done = std::make_shared<std::atomic<bool>>(false);
     checks_.push_back({std::thread([this, id, check, host, sandbox, done] {
-      CheckOutcome outcome = RunHealthCheck(check, host, sandbox, http_);
-      *done = true;
-      Post([this, id, outcome](SteadyMillis now) {
-        return core_.CheckResult(id, outcome.healthy, outcome.detail, now);
-      });
-    }), done});
+                         CheckOutcome outcome = RunHealthCheck(check, host, sandbox, http_);
+                         *done = true;
+                         Post([this, id, outcome](SteadyMillis now) {
+                           return core_.CheckResult(id, outcome.healthy, outcome.detail, now);
+                         });
+                       }),
+                       done});
   }
 
   void Shutdown() {

@@ -29,8 +29,8 @@ mlaunch::SteadyMillis Duration(const char* name, mlaunch::SteadyMillis fallback)
   if (!text) return fallback;
   auto millis = mlaunch::executor::ParseMesosDuration(*text);
   if (!millis) {
-    std::cerr << "mesos-launch-executor: " << name << "=" << *text
-              << " is not a duration; using " << fallback << " ms\n";
+    std::cerr << "mesos-launch-executor: " << name << "=" << *text << " is not a duration; using "
+              << fallback << " ms\n";
     return fallback;
   }
   return *millis;

@@ -26,7 +26,7 @@ bool CallRetry::Retryable(const Call& call, const Status& failure) {
 }
 
 SteadyMillis CallRetry::Add(Call call, int attempts, SteadyMillis now,
-                                 std::optional<Call>* dropped) {
+                            std::optional<Call>* dropped) {
   SteadyMillis wait = options_.initial;
   for (int i = 1; i < attempts && wait < options_.max; ++i) wait *= 2;
   wait = std::min(wait, options_.max);

@@ -29,8 +29,8 @@ class CallRetry {
   using Call = mesos::v1::scheduler::Call;
 
   struct Options {
-    SteadyMillis initial = 100;          // the first wait
-    SteadyMillis max = 5000;             // waits double up to this
+    SteadyMillis initial = 100;      // the first wait
+    SteadyMillis max = 5000;         // waits double up to this
     std::size_t max_pending = 1000;  // beyond it the oldest call is given up
   };
 

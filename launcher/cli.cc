@@ -51,8 +51,9 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
   auto usage = [](const std::string& message) { return Status::InvalidData(message); };
   if (uri && from_path) return usage("give --executor-uri or --executor-from-path, not both");
   if (args.count("executor-checksum") && !uri) {
-    return usage("--executor-checksum goes with --executor-uri (a served executor is always "
-                 "checked)");
+    return usage(
+        "--executor-checksum goes with --executor-uri (a served executor is always "
+        "checked)");
   }
   if (uri) {
     d.source = ExecutorDelivery::Source::kUri;
@@ -76,13 +77,15 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
                          "the embedded cluster to run; pass --executor-uri file:///PATH/TO/"
                          "mesos-launch-executor, or name a master with --master");
     }
-    d.source = named_master ? ExecutorDelivery::Source::kServed
-                            : ExecutorDelivery::Source::kInPlace;
+    d.source =
+        named_master ? ExecutorDelivery::Source::kServed : ExecutorDelivery::Source::kInPlace;
   }
   if (args.count("advertise")) {
     if (d.source != ExecutorDelivery::Source::kServed) {
-      return usage("--advertise is where agents fetch the executor mesos-launch serves; this "
-                   "run serves none (" + Describe(d) + ")");
+      return usage(
+          "--advertise is where agents fetch the executor mesos-launch serves; this "
+          "run serves none (" +
+          Describe(d) + ")");
     }
     Result<HostPort> where = ParseAdvertise(args["advertise"].as<std::string>());
     if (!where.ok()) return where.status();
@@ -127,9 +130,10 @@ Checked CheckFile(const std::string& file, const World& world) {
   }
   if (text.size() > kMaxSpecBytes) {
     spec::LoadResult failed{spec::Spec{}, Diagnostics(file)};
-    failed.diagnostics.Error({}, "", "the spec is " + std::to_string(text.size()) +
-                                         " bytes; a spec may be at most " +
-                                         std::to_string(kMaxSpecBytes >> 20) + " MiB");
+    failed.diagnostics.Error({}, "",
+                             "the spec is " + std::to_string(text.size()) +
+                                 " bytes; a spec may be at most " +
+                                 std::to_string(kMaxSpecBytes >> 20) + " MiB");
     return {std::move(failed), {}};
   }
   Checked c{spec::Load(text, file), {}};
@@ -253,7 +257,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   try {
     args = options.parse(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {
-    err << "mesos-launch: " << e.what() << "\n" << "try 'mesos-launch --help'\n";
+    err << "mesos-launch: " << e.what() << "\n"
+        << "try 'mesos-launch --help'\n";
     return kExitUsage;
   }
   if (args.count("help")) {
@@ -286,7 +291,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
   if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
   std::string output = args["output"].as<std::string>();
   auto usage = [&](const std::string& message) {
-    err << "mesos-launch: " << message << "\n" << "try 'mesos-launch --help'\n";
+    err << "mesos-launch: " << message << "\n"
+        << "try 'mesos-launch --help'\n";
     return kExitUsage;
   };
   if (output != "text" && output != "json") return usage("--output must be text or json");

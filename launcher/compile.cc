@@ -12,8 +12,8 @@ namespace {
 
 namespace v1 = mesos::v1;
 
-void AddScalar(google::protobuf::RepeatedPtrField<v1::Resource>* resources,
-               const std::string& name, double value) {
+void AddScalar(google::protobuf::RepeatedPtrField<v1::Resource>* resources, const std::string& name,
+               double value) {
   if (value <= 0) return;
   v1::Resource* r = resources->Add();
   r->set_name(name);
@@ -156,7 +156,7 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
   }
   if (program.empty()) {
     program = delivery.source == ExecutorDelivery::Source::kInPlace ? delivery.path
-                                                                      : "mesos-launch-executor";
+                                                                    : "mesos-launch-executor";
   }
   if (!fetched.empty() && !sha256.empty()) {
     // Checked by the agent before anything fetched runs.
@@ -198,8 +198,8 @@ void CompileExecutor(const spec::Task& task, const Inputs& inputs, const std::st
   // The sandbox holds the fetched binary besides what the spec asks for.
   plan.match.executor.disk = task.executor.resources.disk.value + binary_mb;
   AddScalar(executor->mutable_resources(), "disk", plan.match.executor.disk);
-  executor->mutable_shutdown_grace_period()->set_nanoseconds(
-      Nanos(task.kill_grace_period) + Nanos(spec::Seconds(5)));
+  executor->mutable_shutdown_grace_period()->set_nanoseconds(Nanos(task.kill_grace_period) +
+                                                             Nanos(spec::Seconds(5)));
 }
 
 // The image the executor (and so the task) runs in, in the ExecutorInfo:
@@ -332,9 +332,12 @@ void CompileHealthCheck(const spec::Task& task, TaskPlan& plan) {
 
 v1::DiscoveryInfo::Visibility ToMesos(spec::Visibility v) {
   switch (v) {
-    case spec::Visibility::kFramework: return v1::DiscoveryInfo::FRAMEWORK;
-    case spec::Visibility::kCluster: return v1::DiscoveryInfo::CLUSTER;
-    case spec::Visibility::kExternal: return v1::DiscoveryInfo::EXTERNAL;
+    case spec::Visibility::kFramework:
+      return v1::DiscoveryInfo::FRAMEWORK;
+    case spec::Visibility::kCluster:
+      return v1::DiscoveryInfo::CLUSTER;
+    case spec::Visibility::kExternal:
+      return v1::DiscoveryInfo::EXTERNAL;
   }
   return v1::DiscoveryInfo::FRAMEWORK;
 }
@@ -416,18 +419,22 @@ std::string VerifyThenExec(const std::string& file, const std::string& sha256,
   // "./" keeps a name that starts with '-' from reading as an option.
   const std::string exit = "exit " + std::to_string(kExecutorChecksumExit);
   return "if ! command -v sha256sum >/dev/null 2>&1; then echo \"executor checksum cannot be "
-         "checked: " + std::string(kNoSha256sum) + "\" >&2; " + exit + "; fi; "
-         "mlaunch_want=" + sha256 + "; mlaunch_got=$(sha256sum " + ShellQuoted("./" + file) +
+         "checked: " +
+         std::string(kNoSha256sum) + "\" >&2; " + exit +
+         "; fi; "
+         "mlaunch_want=" +
+         sha256 + "; mlaunch_got=$(sha256sum " + ShellQuoted("./" + file) +
          " 2>/dev/null); mlaunch_got=${mlaunch_got%% *}; mlaunch_got=${mlaunch_got#\\\\}; "
          "if [ \"$mlaunch_got\" != \"$mlaunch_want\" ]; then "
          "echo \"executor checksum mismatch (expected $mlaunch_want, got "
-         "${mlaunch_got:-no readable file})\" >&2; " + exit + "; fi; "
-         "unset mlaunch_want mlaunch_got; exec " + ShellQuoted(program);
+         "${mlaunch_got:-no readable file})\" >&2; " +
+         exit +
+         "; fi; "
+         "unset mlaunch_want mlaunch_got; exec " +
+         ShellQuoted(program);
 }
 
-std::string SecretPlaceholder(const std::string& variable) {
-  return "${secret." + variable + "}";
-}
+std::string SecretPlaceholder(const std::string& variable) { return "${secret." + variable + "}"; }
 
 Plan Compile(const spec::Spec& spec, const Inputs& inputs, const CompileOptions& options) {
   Plan plan;

@@ -29,7 +29,7 @@ struct ExecutorDelivery {
   // kUri (--executor-checksum), kServed: 64 lower-case hex digits; the agent
   // checks the fetched file against it before running it. Empty: unchecked.
   std::string sha256 = {};
-  int64_t bytes = 0;      // kServed: the binary's size, added to the executor's disk
+  int64_t bytes = 0;  // kServed: the binary's size, added to the executor's disk
 };
 
 // "served by mesos-launch", "fetched from URI", ... for --plan and the log.
@@ -53,7 +53,7 @@ std::string VerifyThenExec(const std::string& file, const std::string& sha256,
                            const std::string& program);
 
 struct CompileOptions {
-  std::string default_user = {};  // framework.user when the spec gives none
+  std::string default_user = {};   // framework.user when the spec gives none
   ExecutorDelivery executor = {};  // for tasks whose spec names no executor.uri
 };
 

@@ -40,10 +40,14 @@ std::string WaitStatusWords(int status) {
 
 const char* KindName(ViewEvent::Kind kind) {
   switch (kind) {
-    case ViewEvent::Kind::kInstance: return "instance";
-    case ViewEvent::Kind::kWaiting: return "waiting";
-    case ViewEvent::Kind::kServing: return "serving";
-    case ViewEvent::Kind::kNote: return "note";
+    case ViewEvent::Kind::kInstance:
+      return "instance";
+    case ViewEvent::Kind::kWaiting:
+      return "waiting";
+    case ViewEvent::Kind::kServing:
+      return "serving";
+    case ViewEvent::Kind::kNote:
+      return "note";
   }
   return "note";
 }
@@ -57,10 +61,9 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
       http_(http),
       agent_http_(AgentHttpOptions(client_options.http)),
       client_(http, std::move(client_options),
-              MasterClient::Callbacks{
-                  [this](MasterClient::EventPtr e) { Push(std::move(e)); },
-                  [this](const std::string& why) { Push(Lost{why}); },
-                  [this](const std::string& why) { Push(Fatal{why}); }}),
+              MasterClient::Callbacks{[this](MasterClient::EventPtr e) { Push(std::move(e)); },
+                                      [this](const std::string& why) { Push(Lost{why}); },
+                                      [this](const std::string& why) { Push(Fatal{why}); }}),
       options_(options),
       out_(out),
       start_(std::chrono::steady_clock::now()) {
@@ -74,8 +77,8 @@ Driver::Driver(const Plan& plan, CoreOptions core_options, HttpClient& http,
 std::string Driver::ExecutorStderr(const sched::Event::Failure& failure) {
   std::optional<SchedulerCore::SandboxFile> file = core_.ExecutorStderr(failure);
   if (!file) return "";
-  const std::string url = file->agent_url + "/files/read?path=" + QueryEscaped(file->path) +
-                          "&offset=0&length=65536";
+  const std::string url =
+      file->agent_url + "/files/read?path=" + QueryEscaped(file->path) + "&offset=0&length=65536";
   Result<HttpClient::Response> got = http_.Get(url, {}, agent_http_);
   if (!got.ok() || got->status != 200) return "";
   nlohmann::json body = nlohmann::json::parse(got->body, nullptr, /*allow_exceptions=*/false);
@@ -94,8 +97,8 @@ void Driver::Push(Item item) {
 void Driver::RequestStop() { Push(Stop{}); }
 
 SteadyMillis Driver::Now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now() - start_)
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start_)
       .count();
 }
 
@@ -172,8 +175,8 @@ void Driver::Send(const sched::Call& call, int failed_before, SteadyMillis now) 
   const SteadyMillis wait = retry_.Add(call, failed_before + 1, now, &dropped);
   if (failed_before == 0) {
     Print({ViewEvent::Kind::kNote, "",
-           "warning: " + sent.message() + "; sending it again in " +
-               std::to_string(wait) + "ms, and until it goes through"});
+           "warning: " + sent.message() + "; sending it again in " + std::to_string(wait) +
+               "ms, and until it goes through"});
   }
   if (dropped) {
     Print({ViewEvent::Kind::kNote, "",
@@ -210,8 +213,9 @@ int Driver::Run() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       const SteadyMillis until_retry = std::max<SteadyMillis>(0, retry_.NextDue() - Now());
-      wake_.wait_for(lock, std::min<std::chrono::milliseconds>(
-                               options_.tick, std::chrono::milliseconds(until_retry)),
+      wake_.wait_for(lock,
+                     std::min<std::chrono::milliseconds>(options_.tick,
+                                                         std::chrono::milliseconds(until_retry)),
                      [this] { return !queue_.empty(); });
       if (!queue_.empty()) {
         item = std::move(queue_.front());
@@ -244,11 +248,11 @@ int Driver::Run() {
             if (event->failure().has_executor_id()) {
               // An executor that exited 0 ended with its tasks: routine.
               const int status = event->failure().status();
-              Print({ViewEvent::Kind::kNote, "",
-                     "executor " + event->failure().executor_id().value() + " " +
-                         WaitStatusWords(status),
-                     event->failure().has_status() && WIFEXITED(status) &&
-                         WEXITSTATUS(status) == 0});
+              Print(
+                  {ViewEvent::Kind::kNote, "",
+                   "executor " + event->failure().executor_id().value() + " " +
+                       WaitStatusWords(status),
+                   event->failure().has_status() && WIFEXITED(status) && WEXITSTATUS(status) == 0});
             } else {
               Print({ViewEvent::Kind::kNote, "",
                      "agent " + event->failure().agent_id().value() + " was lost"});
@@ -299,8 +303,8 @@ int Driver::Run() {
     if (!exit && !subscribed && now >= options_.connect_timeout.count()) {
       Print({ViewEvent::Kind::kNote, "",
              "error: no master answered within " +
-                 std::to_string(options_.connect_timeout.count() / 1000) + "s; last: " +
-                 last_problem});
+                 std::to_string(options_.connect_timeout.count() / 1000) +
+                 "s; last: " + last_problem});
       exit = 2;
     }
     if (!exit) {

@@ -28,7 +28,7 @@ using cluster::Master;
 
 struct EmbeddedCluster::Parts {
   std::string work_dir;
-  std::string resources;  // as offered, in ParseResources() text
+  std::string resources;        // as offered, in ParseResources() text
   CurlHttpClient fetch_client;  // the agent's, for http(s) artifacts
   std::unique_ptr<Master> master;
   std::unique_ptr<LocalAgent> agent;
@@ -82,10 +82,9 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::strin
   if (error) temp = "/tmp";
   std::string pattern = (temp / "mesos-launch.XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::Error(StatusCode::kUnavailable,
-                         "cannot create a work directory under " + temp.string() + ": " +
-                             std::strerror(errno) +
-                             " (set TMPDIR to a writable directory)");
+    return Status::Error(StatusCode::kUnavailable, "cannot create a work directory under " +
+                                                       temp.string() + ": " + std::strerror(errno) +
+                                                       " (set TMPDIR to a writable directory)");
   }
   parts->work_dir = pattern;
   parts->resources = cluster::MachineResources(parts->work_dir);

@@ -32,16 +32,16 @@ namespace mlaunch {
 class ExecutorServer {
  public:
   struct Fetch {
-    std::string peer;    // "ip:port"
+    std::string peer;  // "ip:port"
     std::string method;
     std::string target;
     int status = 0;
   };
 
   struct Options {
-    std::string file;            // the executor binary
-    std::string address;         // an IP address of this machine to listen on
-    std::uint16_t port = 0;      // 0: any free one
+    std::string file;        // the executor binary
+    std::string address;     // an IP address of this machine to listen on
+    std::uint16_t port = 0;  // 0: any free one
     // The host in the URL; empty: `address`. Differs behind NAT (--advertise).
     std::string advertise;
     std::size_t max_connections = 64;
@@ -62,9 +62,9 @@ class ExecutorServer {
   ExecutorServer& operator=(const ExecutorServer&) = delete;
   ~ExecutorServer();  // stops serving
 
-  const std::string& url() const { return url_; }          // the one URL served
-  const std::string& sha256() const { return sha256_; }    // of the file
-  std::int64_t bytes() const { return bytes_; }            // of the file
+  const std::string& url() const { return url_; }        // the one URL served
+  const std::string& sha256() const { return sha256_; }  // of the file
+  std::int64_t bytes() const { return bytes_; }          // of the file
   // Whole GETs answered 200 so far.
   int downloads() const { return downloads_.load(); }
 

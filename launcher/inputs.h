@@ -23,10 +23,10 @@ struct Inputs {
 };
 
 // Limits on what a spec makes mesos-launch read (docs/reliability.md).
-inline constexpr std::int64_t kMaxReadBytes = 64 << 20;      // any file RealWorld reads
-inline constexpr std::size_t kMaxSpecBytes = 1 << 20;        // a spec file
-inline constexpr std::size_t kMaxBodyFileBytes = 8 << 20;    // service.body_file
-inline constexpr std::size_t kMaxEnvFileBytes = 64 << 10;    // env.*.from_file
+inline constexpr std::int64_t kMaxReadBytes = 64 << 20;    // any file RealWorld reads
+inline constexpr std::size_t kMaxSpecBytes = 1 << 20;      // a spec file
+inline constexpr std::size_t kMaxBodyFileBytes = 8 << 20;  // service.body_file
+inline constexpr std::size_t kMaxEnvFileBytes = 64 << 10;  // env.*.from_file
 
 // How the world is read; tests pass fakes.
 struct World {

@@ -46,9 +46,8 @@ std::optional<std::string> Lookup(const std::string& name, const InstanceLaunch&
 v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,
                          const InstanceContext& context) {
   auto fill = [&](const std::string& text) {
-    return spec::Substitute(text, [&](const std::string& name) {
-      return Lookup(name, launch, context);
-    });
+    return spec::Substitute(text,
+                            [&](const std::string& name) { return Lookup(name, launch, context); });
   };
   auto port_of = [&](const std::string& name) -> uint32_t {
     auto it = launch.ports.find(name);
@@ -106,7 +105,8 @@ v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,
         m.set_container_port(inside_port_of(task.port_maps[i].name));
       }
     };
-    if (container->has_docker()) fill_mappings(container->mutable_docker()->mutable_port_mappings());
+    if (container->has_docker())
+      fill_mappings(container->mutable_docker()->mutable_port_mappings());
     for (v1::NetworkInfo& n : *container->mutable_network_infos()) {
       fill_mappings(n.mutable_port_mappings());
     }

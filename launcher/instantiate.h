@@ -21,10 +21,10 @@ struct TaskAddress {
 };
 
 struct InstanceContext {
-  std::string task_id;                           // <task>.<index>.<uuid>
+  std::string task_id;  // <task>.<index>.<uuid>
   std::string framework_id;
-  std::map<std::string, TaskAddress> tasks;      // task name -> address
-  std::map<std::string, std::string> secrets;    // env var name -> value
+  std::map<std::string, TaskAddress> tasks;    // task name -> address
+  std::map<std::string, std::string> secrets;  // env var name -> value
 };
 
 mesos::v1::TaskInfo Instantiate(const TaskPlan& task, const InstanceLaunch& launch,

@@ -42,8 +42,8 @@ void LiveView::Show(const ViewEvent& event) {
   }
   std::string name = event.instance;
   if (name.size() < 12) name.resize(12, ' ');
-  out_ << name << " " << (event.kind == ViewEvent::Kind::kServing ? "serving " : "")
-       << event.text << "\n";
+  out_ << name << " " << (event.kind == ViewEvent::Kind::kServing ? "serving " : "") << event.text
+       << "\n";
   out_.flush();
 }
 

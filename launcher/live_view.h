@@ -25,8 +25,8 @@ namespace mlaunch {
 class LiveView {
  public:
   struct Options {
-    std::size_t listed = 20;  // instances of a task shown one by one
-    SteadyMillis every = 2000;      // between two summaries of a task
+    std::size_t listed = 20;    // instances of a task shown one by one
+    SteadyMillis every = 2000;  // between two summaries of a task
   };
   // `instances`: how many instances each task has, by task name.
   LiveView(std::ostream& out, std::map<std::string, std::int64_t> instances, Options options);
@@ -44,7 +44,7 @@ class LiveView {
   std::ostream& out_;
   std::map<std::string, std::int64_t> instances_;
   Options options_;
-  bool any_summed_ = false;  // a task has more than `listed` instances
+  bool any_summed_ = false;                   // a task has more than `listed` instances
   std::map<std::string, std::string> shown_;  // the last summary of each task
   bool hidden_ = false;                       // routine events since it
   SteadyMillis shown_at_ = 0;

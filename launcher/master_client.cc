@@ -1,9 +1,9 @@
 #include "launcher/master_client.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <google/protobuf/arena.h>
 
 #include "common/random_ids.h"
 #include "common/recordio.h"
@@ -58,9 +58,9 @@ struct MasterClient::Attempt {
   bool subscribed = false;
   double heartbeat_seconds = 15;
   Clock::time_point last_bytes = Clock::now();
-  std::string error_event;   // the message of an ERROR event
-  std::string left;          // why the client left a working subscription
-  std::string broken;        // why the stream could not be decoded
+  std::string error_event;  // the message of an ERROR event
+  std::string left;         // why the client left a working subscription
+  std::string broken;       // why the stream could not be decoded
   RecordIODecoder decoder;
   std::unique_ptr<HttpClient::Stream> stream;
 };
@@ -177,7 +177,8 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       std::lock_guard<std::mutex> lock(attempt->mutex);
       attempt->last_bytes = Clock::now();
       if (attempt->status != 200) {
-        attempt->error_body.append(bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, attempt->error_body.size())));
+        attempt->error_body.append(
+            bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, attempt->error_body.size())));
         return true;
       }
       std::vector<std::string> records;
@@ -214,7 +215,8 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
     attempt->end_status = status;
     if (status.ok() && attempt->status == 200 && attempt->broken.empty()) {
       Status finished = attempt->decoder.Finish();
-      if (!finished.ok()) attempt->broken = "the stream ended inside an event: " + finished.message();
+      if (!finished.ok())
+        attempt->broken = "the stream ended inside an event: " + finished.message();
     }
     attempt->changed.notify_all();
   };
@@ -244,15 +246,15 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
         attempt->changed.wait(lock);
         continue;
       }
-      auto silence = std::chrono::duration<double>(attempt->heartbeat_seconds *
-                                                   options_.heartbeat_misses);
+      auto silence =
+          std::chrono::duration<double>(attempt->heartbeat_seconds * options_.heartbeat_misses);
       auto deadline = attempt->last_bytes + std::chrono::duration_cast<Clock::duration>(silence);
       if (Clock::now() >= deadline) {
         char text[96];
-        std::snprintf(text, sizeof(text),
-                      attempt->subscribed ? "no heartbeat for %.1fs"
-                                          : "no answer to SUBSCRIBE for %.1fs",
-                      silence.count());
+        std::snprintf(
+            text, sizeof(text),
+            attempt->subscribed ? "no heartbeat for %.1fs" : "no answer to SUBSCRIBE for %.1fs",
+            silence.count());
         watchdog = text;
         attempt->stream->Cancel();
         continue;
@@ -308,17 +310,17 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
       *why = BaseOf(url) + " ended the subscription before SUBSCRIBED";
       return Ended::kFailed;
     }
-    *why = !attempt->left.empty()           ? attempt->left
-           : !watchdog.empty()              ? watchdog
-           : !attempt->broken.empty()       ? attempt->broken
-           : !attempt->end_status.ok()      ? attempt->end_status.message()
-                                            : "the master closed the subscription";
+    *why = !attempt->left.empty()      ? attempt->left
+           : !watchdog.empty()         ? watchdog
+           : !attempt->broken.empty()  ? attempt->broken
+           : !attempt->end_status.ok() ? attempt->end_status.message()
+                                       : "the master closed the subscription";
     return Ended::kDisconnected;
   }
   if (status == 0 && attempt->end_status.code() == StatusCode::kUntrusted) {
     // Trying again cannot help: the same certificate comes back.
-    *why = "the TLS certificate of " + BaseOf(url) + " is not trusted: " +
-           attempt->end_status.message() +
+    *why = "the TLS certificate of " + BaseOf(url) +
+           " is not trusted: " + attempt->end_status.message() +
            "; name the CA that signed it with --ca-file (or the spec's tls.ca_file), "
            "or skip verification with --insecure";
     return Ended::kFatal;
@@ -341,7 +343,8 @@ void MasterClient::Run() {
       if (masters_changed_) failures = 0;
       masters_changed_ = false;  // this round asks for the masters afresh
     }
-    std::vector<std::string> candidates = options_.masters ? options_.masters() : std::vector<std::string>{};
+    std::vector<std::string> candidates =
+        options_.masters ? options_.masters() : std::vector<std::string>{};
     bool was_subscribed = false;
     std::string last_why = candidates.empty() ? "no master is known" : "";
     for (const std::string& base : candidates) {
@@ -371,8 +374,8 @@ void MasterClient::Run() {
       if (was_subscribed) break;
     }
     failures = was_subscribed ? 0 : failures + 1;
-    auto wait = BackoffDelay(failures, options_.backoff_min, options_.backoff_max,
-                             options_.jitter());
+    auto wait =
+        BackoffDelay(failures, options_.backoff_min, options_.backoff_max, options_.jitter());
     if (callbacks_.on_disconnected) {
       char text[48];
       std::snprintf(text, sizeof(text), "; retrying in %.1fs",

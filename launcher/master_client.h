@@ -118,8 +118,8 @@ class MasterClient {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool masters_changed_ = false;  // wakes the backoff; cleared by each round
-  std::string leader_;     // base URL
-  std::string stream_id_;  // of the current subscription
+  std::string leader_;            // base URL
+  std::string stream_id_;         // of the current subscription
   std::shared_ptr<Attempt> current_;
 };
 

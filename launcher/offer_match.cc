@@ -85,8 +85,7 @@ class Pool {
   }
 
   // Takes port `wanted` (or, without one, the lowest free port).
-  std::optional<uint32_t> TakePort(std::optional<uint32_t> wanted,
-                                   std::vector<v1::Resource>& out) {
+  std::optional<uint32_t> TakePort(std::optional<uint32_t> wanted, std::vector<v1::Resource>& out) {
     for (Item& i : items_) {
       if (i.resource.name() != "ports" || i.resource.type() != v1::Value::RANGES) continue;
       auto* ranges = i.resource.mutable_ranges()->mutable_range();
@@ -199,10 +198,9 @@ std::optional<InstanceLaunch> Fit(const WaitingInstance& w, const Group& group, 
   for (const PortAsk& ask : m.ports) {
     std::optional<uint32_t> port = trial.TakePort(ask.static_port, port_pieces);
     if (!port) {
-      std::string detail = ask.static_port ? "port " + std::to_string(*ask.static_port) +
-                                                 " (" + ask.name + ") is not offered"
-                                           : std::to_string(m.ports.size()) +
-                                                 " ports needed, " +
+      std::string detail = ask.static_port ? "port " + std::to_string(*ask.static_port) + " (" +
+                                                 ask.name + ") is not offered"
+                                           : std::to_string(m.ports.size()) + " ports needed, " +
                                                  std::to_string(free_ports) + " offered";
       misses.push_back({Miss::Kind::kPorts, group.facts.hostname,
                         static_cast<double>(m.ports.size()), static_cast<double>(free_ports),
@@ -338,8 +336,8 @@ bool SatisfiesConstraint(const spec::Constraint& c, const std::string& task,
       }
       int here = counts.count(*value) ? counts[*value] : 0;
       if (here > fewest) {
-        return fail("'" + *value + "' has " + std::to_string(here) + " instances, another group has " +
-                    std::to_string(fewest));
+        return fail("'" + *value + "' has " + std::to_string(here) +
+                    " instances, another group has " + std::to_string(fewest));
       }
       return true;
     }
@@ -354,19 +352,25 @@ std::string ConstraintLabel(const spec::Constraint& c) {
 
 std::string MissKindName(Miss::Kind kind) {
   switch (kind) {
-    case Miss::Kind::kRole: return "role";
-    case Miss::Kind::kConstraint: return "constraint";
-    case Miss::Kind::kCpus: return "cpus";
-    case Miss::Kind::kMem: return "mem";
-    case Miss::Kind::kDisk: return "disk";
-    case Miss::Kind::kGpus: return "gpus";
-    case Miss::Kind::kPorts: return "ports";
+    case Miss::Kind::kRole:
+      return "role";
+    case Miss::Kind::kConstraint:
+      return "constraint";
+    case Miss::Kind::kCpus:
+      return "cpus";
+    case Miss::Kind::kMem:
+      return "mem";
+    case Miss::Kind::kDisk:
+      return "disk";
+    case Miss::Kind::kGpus:
+      return "gpus";
+    case Miss::Kind::kPorts:
+      return "ports";
   }
   return "?";
 }
 
-MatchOutcome MatchOffers(const OfferList& offers,
-                         const std::vector<WaitingInstance>& waiting,
+MatchOutcome MatchOffers(const OfferList& offers, const std::vector<WaitingInstance>& waiting,
                          std::vector<Placement> placed) {
   MatchOutcome outcome;
   // Groups in the order their first offer came; found by (agent, role) in a
@@ -376,8 +380,7 @@ MatchOutcome MatchOffers(const OfferList& offers,
   group_of.reserve(offers.size());
   for (const v1::Offer* offer : offers) {
     std::string role = AllocationRole(*offer);
-    auto [it, added] =
-        group_of.try_emplace(offer->agent_id().value() + '\0' + role, groups.size());
+    auto [it, added] = group_of.try_emplace(offer->agent_id().value() + '\0' + role, groups.size());
     if (added) groups.push_back({offer->agent_id().value(), role, {}, {}});
     groups[it->second].offers.push_back(offer);
   }
@@ -427,10 +430,10 @@ MatchOutcome MatchOffers(const OfferList& offers,
           }
           why.clear();
         }
-        known = checked
-                    .insert_or_assign(w.task,
-                                      Checked{placed.size(), std::move(why), std::move(rule)})
-                    .first;
+        known =
+            checked
+                .insert_or_assign(w.task, Checked{placed.size(), std::move(why), std::move(rule)})
+                .first;
       }
       if (!known->second.why.empty()) {
         misses.push_back({Miss::Kind::kConstraint, group.facts.hostname, 0, 0, known->second.why,

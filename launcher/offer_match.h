@@ -110,8 +110,7 @@ struct MatchOutcome {
   std::map<std::string, std::vector<Miss>> misses;
 };
 
-MatchOutcome MatchOffers(const OfferList& offers,
-                         const std::vector<WaitingInstance>& waiting,
+MatchOutcome MatchOffers(const OfferList& offers, const std::vector<WaitingInstance>& waiting,
                          std::vector<Placement> placed);
 
 // Whether `agent` satisfies `constraint` for another instance of `task`,

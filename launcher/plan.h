@@ -22,8 +22,8 @@ namespace mlaunch {
 // Scalar resources asked of one offer for one instance.
 struct ResourceAsk {
   double cpus = 0;
-  double mem = 0;    // MB
-  double disk = 0;   // MB
+  double mem = 0;   // MB
+  double disk = 0;  // MB
   double gpus = 0;
 };
 
@@ -34,8 +34,8 @@ struct PortAsk {
 
 // What an offer must satisfy to take one instance.
 struct MatchRule {
-  ResourceAsk task;        // goes into TaskInfo.resources
-  ResourceAsk executor;    // goes into ExecutorInfo.resources
+  ResourceAsk task;      // goes into TaskInfo.resources
+  ResourceAsk executor;  // goes into ExecutorInfo.resources
   std::vector<PortAsk> ports;
   std::vector<spec::Constraint> constraints;
   std::vector<std::string> roles;  // resources of these roles only
@@ -61,7 +61,7 @@ struct TaskPlan {
     uint32_t container_port = 0;
   };
   std::vector<PortMap> port_maps;
-  spec::Task spec;         // the policy the scheduler follows (restart, ...)
+  spec::Task spec;  // the policy the scheduler follows (restart, ...)
   // The sha256 the agent checks the fetched executor against; empty: none.
   std::string executor_sha256;
 };

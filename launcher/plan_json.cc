@@ -1,12 +1,11 @@
 #include "launcher/plan_json.h"
 
-#include "common/json_text.h"
-
 #include <google/protobuf/util/json_util.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
+#include "common/json_text.h"
 
 namespace mlaunch {
 namespace {
@@ -22,8 +21,8 @@ json ToJson(const google::protobuf::Message& message) {
   if (!printed.ok() || value.is_discarded()) {
     // Not reached with a spec that passed its checks (its strings are
     // UTF-8); the plan stays JSON and says what went wrong.
-    return {{"error", "cannot show " + message.GetTypeName() + " as JSON: " +
-                          std::string(printed.message())}};
+    return {{"error", "cannot show " + message.GetTypeName() +
+                          " as JSON: " + std::string(printed.message())}};
   }
   return value;
 }
@@ -124,7 +123,8 @@ json Instance(const TaskPlan& task, int64_t index) {
   if (service.has_http() && service.http().has_body()) data["http"]["body"] = service.http().body();
   if (data.contains("ports")) {
     for (json& p : data["ports"]) {
-      if (const PortAsk* port = ask_of(p.value("name", ""))) p["number"] = InsidePortValue(task, *port);
+      if (const PortAsk* port = ask_of(p.value("name", "")))
+        p["number"] = InsidePortValue(task, *port);
     }
   }
   out["data"] = {{"mlaunch.ServiceConfig", data}};
@@ -138,13 +138,15 @@ json Instance(const TaskPlan& task, int64_t index) {
 json Match(const MatchRule& m) {
   auto asks = [](const ResourceAsk& a) {
     auto round = [](double v) { return std::round(v * 1000.0) / 1000.0; };
-    return json{{"cpus", round(a.cpus)}, {"mem", round(a.mem)}, {"disk", round(a.disk)},
+    return json{{"cpus", round(a.cpus)},
+                {"mem", round(a.mem)},
+                {"disk", round(a.disk)},
                 {"gpus", round(a.gpus)}};
   };
   json ports = json::array();
   for (const PortAsk& p : m.ports) {
-    ports.push_back({{"name", p.name},
-                     {"static", p.static_port ? json(*p.static_port) : json(nullptr)}});
+    ports.push_back(
+        {{"name", p.name}, {"static", p.static_port ? json(*p.static_port) : json(nullptr)}});
   }
   json constraints = json::array();
   for (const spec::Constraint& c : m.constraints) {
@@ -154,12 +156,9 @@ json Match(const MatchRule& m) {
   }
   ResourceAsk total{m.task.cpus + m.executor.cpus, m.task.mem + m.executor.mem,
                     m.task.disk + m.executor.disk, m.task.gpus + m.executor.gpus};
-  return {{"task", asks(m.task)},
-          {"executor", asks(m.executor)},
-          {"total_per_instance", asks(total)},
-          {"ports", ports},
-          {"constraints", constraints},
-          {"roles", m.roles}};
+  return {
+      {"task", asks(m.task)}, {"executor", asks(m.executor)}, {"total_per_instance", asks(total)},
+      {"ports", ports},       {"constraints", constraints},   {"roles", m.roles}};
 }
 
 // What the scheduler does with the instances (not sent to Mesos).
@@ -169,7 +168,7 @@ json Scheduling(const spec::Task& t) {
     depends.push_back({{"task", d.task}, {"condition", std::string(spec::Name(d.condition))}});
   }
   const spec::Restart& r = t.restart;
-  std::string policy = r.policy ? std::string(spec::Name(*r.policy))
+  std::string policy = r.policy    ? std::string(spec::Name(*r.policy))
                        : t.service ? "always"
                                    : "on-failure";
   return {{"restart",

@@ -122,13 +122,14 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
   const std::string text = NamedMaster(spec, flags, world);
   std::optional<MasterAddress> address;
   if (!text.empty()) {
-    Result<MasterAddress> parsed = ParseMasterAddress(text, [&world](const std::string& path) -> Result<std::string> {
-      std::string bytes;
-      if (!world.read_file(path, bytes)) {
-        return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + bytes);
-      }
-      return bytes;
-    });
+    Result<MasterAddress> parsed =
+        ParseMasterAddress(text, [&world](const std::string& path) -> Result<std::string> {
+          std::string bytes;
+          if (!world.read_file(path, bytes)) {
+            return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + bytes);
+          }
+          return bytes;
+        });
     if (!parsed.ok()) {
       err << "mesos-launch: --master: " << parsed.status().message() << "\n";
       return kExitUsage;
@@ -171,10 +172,10 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
   std::optional<StateStore> store;
   // An embedded cluster ends with the run: no framework id to carry over.
   if (address && plan.framework.failover_timeout() > 0) {
-    std::string dir = !flags.state_dir.empty()
-                          ? flags.state_dir
-                          : StateStore::DefaultDir(world.getenv("XDG_STATE_HOME"),
-                                                   world.getenv("HOME"));
+    std::string dir =
+        !flags.state_dir.empty()
+            ? flags.state_dir
+            : StateStore::DefaultDir(world.getenv("XDG_STATE_HOME"), world.getenv("HOME"));
     store.emplace(dir, plan.framework.name());
   }
 
@@ -199,17 +200,16 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     for (const MasterEndpoint& m : *list) masters.push_back(m.Url());
   } else {
     const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address->target);
-    Result<std::unique_ptr<ZkDetector>> started = ZkDetector::Start(
-        zk, [&](const Detection& d) {
-          {
-            std::lock_guard<std::mutex> lock(masters_mutex);
-            masters.clear();
-            if (d.leader) masters.push_back("http://" + d.leader->address.ToString());
-          }
-          // A new leader is tried at once, not after the current backoff.
-          std::lock_guard<std::mutex> lock(driver_mutex);
-          if (driver) driver->MastersChanged();
-        });
+    Result<std::unique_ptr<ZkDetector>> started = ZkDetector::Start(zk, [&](const Detection& d) {
+      {
+        std::lock_guard<std::mutex> lock(masters_mutex);
+        masters.clear();
+        if (d.leader) masters.push_back("http://" + d.leader->address.ToString());
+      }
+      // A new leader is tried at once, not after the current backoff.
+      std::lock_guard<std::mutex> lock(driver_mutex);
+      if (driver) driver->MastersChanged();
+    });
     if (!started.ok()) {
       err << "mesos-launch: " << started.status().message() << "\n";
       return kExitCannotConnect;

@@ -20,10 +20,10 @@
 namespace mlaunch {
 
 struct RunFlags {
-  std::string master;      // --master; empty: MESOS_MASTER, then the spec's
+  std::string master;  // --master; empty: MESOS_MASTER, then the spec's
   std::optional<std::chrono::milliseconds> duration;
   std::chrono::milliseconds connect_timeout{60000};
-  std::string state_dir;   // empty: StateStore::DefaultDir
+  std::string state_dir;  // empty: StateStore::DefaultDir
   std::string secret_file;
   std::string ca_file;
   bool insecure = false;

@@ -52,8 +52,9 @@ std::string ReasonWords(const v1::TaskStatus& status) {
   // Agents often say the reason again in the message ("Executor
   // terminated"), masters begin with it ("Reconciliation: Task is unknown").
   std::string message = status.message();
-  std::transform(message.begin(), message.end(), message.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(message.begin(), message.end(), message.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   if (status.message().empty() || message == text) return text;
   if (!text.empty() && message.rfind(text, 0) == 0) return status.message();
   return text + (text.empty() ? "" : ": ") + status.message();
@@ -96,14 +97,22 @@ spec::RestartPolicy PolicyOf(const TaskPlan& task) {
 
 std::string_view StateName(InstanceState state) {
   switch (state) {
-    case InstanceState::kBlocked: return "blocked";
-    case InstanceState::kWaiting: return "waiting";
-    case InstanceState::kBackoff: return "backoff";
-    case InstanceState::kLaunched: return "launched";
-    case InstanceState::kRunning: return "running";
-    case InstanceState::kKilling: return "killing";
-    case InstanceState::kDone: return "done";
-    case InstanceState::kGaveUp: return "gave-up";
+    case InstanceState::kBlocked:
+      return "blocked";
+    case InstanceState::kWaiting:
+      return "waiting";
+    case InstanceState::kBackoff:
+      return "backoff";
+    case InstanceState::kLaunched:
+      return "launched";
+    case InstanceState::kRunning:
+      return "running";
+    case InstanceState::kKilling:
+      return "killing";
+    case InstanceState::kDone:
+      return "done";
+    case InstanceState::kGaveUp:
+      return "gave-up";
   }
   return "?";
 }
@@ -163,9 +172,9 @@ void SchedulerCore::Enter(Instance& i, InstanceState state, SteadyMillis now, Ou
     i.reported_at = now;
   }
   if (note.empty()) return;
-  const bool routine = state == InstanceState::kLaunched || state == InstanceState::kRunning ||
-                       (stopping_ && (state == InstanceState::kKilling ||
-                                      state == InstanceState::kDone));
+  const bool routine =
+      state == InstanceState::kLaunched || state == InstanceState::kRunning ||
+      (stopping_ && (state == InstanceState::kKilling || state == InstanceState::kDone));
   out.view.push_back({ViewEvent::Kind::kInstance, Name(i), note, routine});
 }
 
@@ -221,7 +230,8 @@ bool SchedulerCore::AllEnded() const {
   auto in = [this](InstanceState state) { return in_state_[static_cast<std::size_t>(state)]; };
   if (stopping_) {
     return in(InstanceState::kLaunched) + in(InstanceState::kRunning) +
-               in(InstanceState::kKilling) == 0;
+               in(InstanceState::kKilling) ==
+           0;
   }
   return in(InstanceState::kDone) == instances_.size();
 }
@@ -266,8 +276,8 @@ std::vector<KnownTask> SchedulerCore::KnownTasks() const {
   std::vector<KnownTask> known;
   for (const Instance& i : instances_) {
     if (!HasLiveTask(i.state) || i.task_id.empty()) continue;
-    known.push_back({i.task_id, i.agent_id, i.agent.hostname, i.agent.attributes, i.ports,
-                     i.healthy});
+    known.push_back(
+        {i.task_id, i.agent_id, i.agent.hostname, i.agent.attributes, i.ports, i.healthy});
   }
   return known;
 }
@@ -282,7 +292,8 @@ std::string SchedulerCore::Attempt(const Instance& i) const {
          (max > 0 ? " of " + std::to_string(max) : "");
 }
 
-Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed, SteadyMillis now) {
+Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscribed,
+                                 SteadyMillis now) {
   Output out;
   bool again = !framework_id_.empty();
   framework_id_ = subscribed.framework_id().value();
@@ -293,15 +304,15 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
   // for offers again with REVIVE, which also clears the filters.
   suppressed_ = false;
   revive_to_clear_filters_ = again || adopted_;
-  out.view.push_back({ViewEvent::Kind::kNote, "",
-                      std::string(again ? "re-subscribed" : "subscribed") + " framework=" +
-                          framework_id_});
+  out.view.push_back(
+      {ViewEvent::Kind::kNote, "",
+       std::string(again ? "re-subscribed" : "subscribed") + " framework=" + framework_id_});
   // Ask for the state of every task we know: updates may have been lost.
   unanswered_.clear();
   for (const Instance& i : instances_) {
-    if (i.task_id.empty() || (i.state != InstanceState::kLaunched &&
-                              i.state != InstanceState::kRunning &&
-                              i.state != InstanceState::kKilling)) {
+    if (i.task_id.empty() ||
+        (i.state != InstanceState::kLaunched && i.state != InstanceState::kRunning &&
+         i.state != InstanceState::kKilling)) {
       continue;
     }
     unanswered_[i.task_id] = i.agent_id;
@@ -535,17 +546,18 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, SteadyMillis now) {
           }
           out.SaveAtLeast(Output::Save::kSoon);
           std::string why = ReasonWords(status);
-          out.view.push_back({ViewEvent::Kind::kInstance, Name(*i),
-                              i->healthy ? "healthy" : "unhealthy" + (why.empty() ? "" : ": " + why)});
+          out.view.push_back(
+              {ViewEvent::Kind::kInstance, Name(*i),
+               i->healthy ? "healthy" : "unhealthy" + (why.empty() ? "" : ": " + why)});
         }
         // Say where an HTTP service answers, once it does.
         if (i->state == InstanceState::kRunning && i->healthy && !i->announced &&
             i->task->service.has_http()) {
           auto port = i->ports.find(i->task->service.http().port_name());
           if (port != i->ports.end() && !i->agent.hostname.empty()) {
-            out.view.push_back({ViewEvent::Kind::kServing, Name(*i),
-                                "http://" + i->agent.hostname + ":" +
-                                    std::to_string(port->second) + "/", true});
+            out.view.push_back(
+                {ViewEvent::Kind::kServing, Name(*i),
+                 "http://" + i->agent.hostname + ":" + std::to_string(port->second) + "/", true});
             i->announced = true;
           }
         }
@@ -557,8 +569,7 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, SteadyMillis now) {
         }
         break;
       default:
-        if (IsTerminal(status.state()) &&
-            HasLiveTask(i->state)) {
+        if (IsTerminal(status.state()) && HasLiveTask(i->state)) {
           Ended(*i, status, now, out);
         }
         break;
@@ -581,7 +592,8 @@ Output SchedulerCore::Update(const v1::TaskStatus& status, SteadyMillis now) {
   return out;
 }
 
-void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, SteadyMillis now, Output& out) {
+void SchedulerCore::Ended(Instance& i, const v1::TaskStatus& status, SteadyMillis now,
+                          Output& out) {
   HealthyStretchEnds(i, now);
   std::string reason = i.executor_cause.empty() ? ReasonWords(status) : i.executor_cause;
   std::string note = StateWord(status.state()) + (reason.empty() ? "" : " (" + reason + ")");
@@ -634,7 +646,8 @@ void SchedulerCore::Restart(Instance& i, SteadyMillis now, Output& out) {
   i.failures++;
   double delay = static_cast<double>(policy.backoff.initial.ms) *
                  std::pow(policy.backoff.factor, i.failures - 1);
-  SteadyMillis wait = static_cast<SteadyMillis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
+  SteadyMillis wait =
+      static_cast<SteadyMillis>(std::min(delay, static_cast<double>(policy.backoff.max.ms)));
   i.restarts.push_back(now);
   i.ended_task_id = i.task_id;
   SetTaskId(i, "");
@@ -656,7 +669,8 @@ void SchedulerCore::Finish(int code, SteadyMillis now, Output& out) {
     for (Instance& i : instances_) {
       if (!HasLiveTask(i.state)) continue;
       out.calls.push_back(KillCall(i));
-      if (i.state != InstanceState::kKilling) Enter(i, InstanceState::kKilling, now, out, "killing");
+      if (i.state != InstanceState::kKilling)
+        Enter(i, InstanceState::kKilling, now, out, "killing");
     }
   }
   if (!AllEnded() && now < stop_deadline_) return;
@@ -699,7 +713,8 @@ Output SchedulerCore::Tick(SteadyMillis now) {
         if (now - i.since >= i.task->spec.staging_timeout.ms) {
           out.calls.push_back(KillCall(i));
           i.last_failure = "not running after " +
-                           spec::FormatDuration(i.task->spec.staging_timeout) + " (staging timeout)";
+                           spec::FormatDuration(i.task->spec.staging_timeout) +
+                           " (staging timeout)";
           Enter(i, InstanceState::kKilling, now, out, i.last_failure + "; killing");
         }
         break;
@@ -791,8 +806,9 @@ Output SchedulerCore::Failure(const v1::scheduler::Event::Failure& failure,
   const bool current = i.task_id == failure.executor_id().value();
   // Too late to matter: the instance was launched again since.
   if (!current && !i.task_id.empty()) return out;
-  const std::string got = DigestTheAgentFound(executor_stderr).value_or(
-      "other bytes: the executor's stderr on the agent names their sha256");
+  const std::string got =
+      DigestTheAgentFound(executor_stderr)
+          .value_or("other bytes: the executor's stderr on the agent names their sha256");
   if (executor_stderr.find(kNoSha256sum) != std::string_view::npos) {
     i.executor_cause = "executor checksum cannot be checked: the agent has no sha256sum";
   } else {

@@ -49,8 +49,8 @@ enum class InstanceState {
   kLaunched,  // accepted; STAGING or STARTING
   kRunning,
   kKilling,
-  kDone,      // reached its goal (a command that finished)
-  kGaveUp,    // failed and its restart policy is exhausted
+  kDone,    // reached its goal (a command that finished)
+  kGaveUp,  // failed and its restart policy is exhausted
 };
 
 std::string_view StateName(InstanceState state);
@@ -74,8 +74,7 @@ struct ViewEvent {
 
 // Per task name, how many of its instances are in each state, in the order
 // of InstanceState, states with none left out.
-using CountsByTask =
-    std::map<std::string, std::vector<std::pair<std::string_view, std::size_t>>>;
+using CountsByTask = std::map<std::string, std::vector<std::pair<std::string_view, std::size_t>>>;
 
 struct Output {
   std::vector<mesos::v1::scheduler::Call> calls;
@@ -92,12 +91,12 @@ struct Output {
 };
 
 struct CoreOptions {
-  std::function<std::string()> new_uuid;  // for task ids
+  std::function<std::string()> new_uuid;       // for task ids
   std::map<std::string, std::string> secrets;  // env var name -> value
   SteadyMillis waiting_report_every = 5000;
-  SteadyMillis stop_wait = 15000;            // after the longest kill grace
-  double decline_seconds = 5;          // while instances wait
-  double decline_idle_seconds = 120;   // when nothing waits
+  SteadyMillis stop_wait = 15000;     // after the longest kill grace
+  double decline_seconds = 5;         // while instances wait
+  double decline_idle_seconds = 120;  // when nothing waits
   // Implicit reconciliation (a RECONCILE naming no task: the master answers
   // with every task it has of ours) this often while subscribed, so a lost
   // update or a task we do not know of (then killed) cannot stay unseen.
@@ -159,14 +158,14 @@ class SchedulerCore {
     std::string agent_id;
     AgentFacts agent;
     std::map<std::string, uint32_t> ports;
-    bool healthy = false;      // with no health check: while running
-    SteadyMillis healthy_since = -1; // when the current healthy stretch began; -1: none
-    bool announced = false;    // its URL was shown
-    SteadyMillis since = 0;          // when the current state began
-    SteadyMillis ready_at = 0;       // kBackoff: when it may be placed again
-    int failures = 0;          // since the last reset, for the backoff
+    bool healthy = false;                // with no health check: while running
+    SteadyMillis healthy_since = -1;     // when the current healthy stretch began; -1: none
+    bool announced = false;              // its URL was shown
+    SteadyMillis since = 0;              // when the current state began
+    SteadyMillis ready_at = 0;           // kBackoff: when it may be placed again
+    int failures = 0;                    // since the last reset, for the backoff
     std::vector<SteadyMillis> restarts;  // within the policy's window
-    std::string attempt;       // "attempt 2 of 10" until the restart is launched
+    std::string attempt;                 // "attempt 2 of 10" until the restart is launched
     std::string last_failure;
     std::string ended_task_id;   // the task ended before a restart, for a late FAILURE
     std::string executor_cause;  // from a FAILURE before the task's terminal update
@@ -176,11 +175,11 @@ class SchedulerCore {
     std::map<Miss::Kind, Miss> best_miss;  // the closest offer per dimension
     struct RuleMisses {
       int count = 0;
-      std::string detail;      // the first one
-      bool same_detail = true; // every one said the same (e.g. no such attribute)
+      std::string detail;       // the first one
+      bool same_detail = true;  // every one said the same (e.g. no such attribute)
     };
     std::map<std::string, RuleMisses> constraint_misses;  // by Miss::rule
-    SteadyMillis reported_at = 0;    // the last waiting report or backoff countdown
+    SteadyMillis reported_at = 0;  // the last waiting report or backoff countdown
   };
   const std::vector<Instance>& instances() const { return instances_; }
   CountsByTask Counts() const;
@@ -196,7 +195,8 @@ class SchedulerCore {
   mesos::v1::scheduler::Call ReconcileUnanswered() const;
   // KILL of the instance's task, with its task's kill policy.
   mesos::v1::scheduler::Call KillCall(const Instance& i) const;
-  void Enter(Instance& i, InstanceState state, SteadyMillis now, Output& out, std::string note = {});
+  void Enter(Instance& i, InstanceState state, SteadyMillis now, Output& out,
+             std::string note = {});
   // The one place an instance's state changes: keeps in_state_.
   void SetState(Instance& i, InstanceState state);
   // The one place an instance's task id changes: keeps by_task_id_.

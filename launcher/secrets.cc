@@ -25,7 +25,8 @@ RunSecrets ReadSecrets(const spec::Spec& spec, const World& world,
         std::string bytes;
         std::string file = ResolveSpecPath(spec, var.from_file);
         if (world.read_file(file, bytes)) {
-          std::string problem = EnvValueProblem(WithoutNewline(bytes), "the secret file '" + file + "'");
+          std::string problem =
+              EnvValueProblem(WithoutNewline(bytes), "the secret file '" + file + "'");
           if (!problem.empty()) {
             diagnostics.Error(spec.where.Find(at + ".from_file"), at + ".from_file", problem);
           } else {

@@ -19,8 +19,8 @@
 namespace mlaunch {
 
 struct RunSecrets {
-  std::map<std::string, std::string> env;   // variable name -> value
-  std::optional<std::string> principal;     // HTTP basic password, if any
+  std::map<std::string, std::string> env;  // variable name -> value
+  std::optional<std::string> principal;    // HTTP basic password, if any
 };
 
 // `secret_file_flag` is --secret-file ("" when not given). Unreadable

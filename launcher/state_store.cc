@@ -1,8 +1,5 @@
 #include "launcher/state_store.h"
 
-#include "common/atomic_file.h"
-#include "common/json_text.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +9,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "common/atomic_file.h"
+#include "common/json_text.h"
 
 namespace mlaunch {
 namespace {
@@ -58,7 +58,8 @@ Result<std::optional<SavedState>> StateStore::Load() const {
   nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("framework_id") ||
       !j["framework_id"].is_string()) {
-    return Status::InvalidData(path_ + " is not a mesos-launch state file; move it away to start afresh");
+    return Status::InvalidData(path_ +
+                               " is not a mesos-launch state file; move it away to start afresh");
   }
   SavedState state;
   state.framework_id = j["framework_id"].get<std::string>();
@@ -91,7 +92,8 @@ Result<std::optional<SavedState>> StateStore::Load() const {
 Status StateStore::Save(const SavedState& state) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return Status::Error(StatusCode::kUnavailable, "cannot create " + dir_ + ": " + ec.message());
+  if (ec)
+    return Status::Error(StatusCode::kUnavailable, "cannot create " + dir_ + ": " + ec.message());
   nlohmann::json tasks = nlohmann::json::array();
   for (const KnownTask& t : state.tasks) {
     tasks.push_back({{"task_id", t.task_id},
@@ -101,8 +103,7 @@ Status StateStore::Save(const SavedState& state) const {
                      {"ports", t.ports},
                      {"healthy", t.healthy}});
   }
-  std::string text =
-      JsonText({{"framework_id", state.framework_id}, {"tasks", tasks}}, 2) + "\n";
+  std::string text = JsonText({{"framework_id", state.framework_id}, {"tasks", tasks}}, 2) + "\n";
   return WriteFileAtomically(path_, text);
 }
 

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libboost-dev libarchive-dev libzookeeper-mt-dev libssl-dev openssl
   libre2-dev
   clang libclang-rt-14-dev
+  # The house format and lint (scripts/format.sh, scripts/lint.sh).
+  clang-format-14 clang-tidy-14
   python3 python3-jsonschema python3-yaml curl ccache file zlib1g-dev
   nettle-dev libacl1-dev liblzma-dev libzstd-dev libbz2-dev
   zookeeper default-jre-headless

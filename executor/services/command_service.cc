@@ -24,8 +24,8 @@ std::optional<int> SignalNumber(const std::string& name) {
   for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (upper.rfind("SIG", 0) == 0) upper = upper.substr(3);
   static const std::pair<const char*, int> kSignals[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"ALRM", SIGALRM},
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"KILL", SIGKILL},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},   {"ALRM", SIGALRM},
       {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
   };
   for (const auto& [signal_name, number] : kSignals) {
@@ -128,7 +128,7 @@ namespace {
     sigemptyset(&only);
     sigaddset(&only, signal);
     ::sigprocmask(SIG_UNBLOCK, &only, nullptr);  // ... and delivered here
-    ::_exit(128 + signal);  // a signal that cannot end us (SIGCHLD, say)
+    ::_exit(128 + signal);                       // a signal that cannot end us (SIGCHLD, say)
   }
 }
 
@@ -146,8 +146,8 @@ Result<std::unique_ptr<CommandService>> CommandService::Start(const ServiceConfi
     args.assign(command.args().begin(), command.args().end());
   }
   if (args.empty()) return Status::InvalidData("the command service has no command");
-  program = command.executable().empty() || !command.shell().empty() ? args[0]
-                                                                     : command.executable();
+  program =
+      command.executable().empty() || !command.shell().empty() ? args[0] : command.executable();
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls.
   std::vector<char*> argv;

@@ -48,14 +48,22 @@ std::string ContentTypeForPath(std::string_view path) {
     std::string_view type;
   };
   static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-      {".json", "application/json"},         {".txt", "text/plain; charset=utf-8"},
-      {".svg", "image/svg+xml"},             {".png", "image/png"},
-      {".jpg", "image/jpeg"},                {".jpeg", "image/jpeg"},
-      {".gif", "image/gif"},                 {".ico", "image/x-icon"},
-      {".wasm", "application/wasm"},         {".xml", "application/xml"},
-      {".pdf", "application/pdf"},           {".webp", "image/webp"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".ico", "image/x-icon"},
+      {".wasm", "application/wasm"},
+      {".xml", "application/xml"},
+      {".pdf", "application/pdf"},
+      {".webp", "image/webp"},
   };
   size_t slash = path.rfind('/');
   size_t dot = path.rfind('.');
@@ -175,9 +183,8 @@ HttpRoutes::HttpRoutes(const ServiceConfig::Http& http, std::string root)
     : root_(std::move(root)), body_path_(http.path().empty() ? "/" : http.path()) {
   if (http.has_body()) {
     HttpServer::Response payload;
-    payload.headers.Add("Content-Type", http.content_type().empty()
-                                            ? "text/plain; charset=utf-8"
-                                            : http.content_type());
+    payload.headers.Add("Content-Type", http.content_type().empty() ? "text/plain; charset=utf-8"
+                                                                    : http.content_type());
     payload.body = http.body();
     payload_ = std::make_shared<const HttpServer::Prepared>(std::move(payload));
   }
@@ -213,8 +220,7 @@ HttpServer::Response HttpRoutes::ServeGet(const HttpServer::Request& request) co
 
 Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& config,
                                                         const std::string& address,
-                                                        const std::string& sandbox,
-                                                        int threads) {
+                                                        const std::string& sandbox, int threads) {
   Result<std::uint16_t> port = HttpPortFor(config);
   if (!port.ok()) return port.status();
   std::string root;
@@ -233,8 +239,7 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(const ServiceConfig& con
   options.threads = std::max(1, threads);
   auto routes = std::make_shared<const HttpRoutes>(config.http(), std::move(root));
   Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(
-      options,
-      [routes](const HttpServer::Request& request) { return routes->Serve(request); });
+      options, [routes](const HttpServer::Request& request) { return routes->Serve(request); });
   if (!server.ok()) return server.status();
   return std::unique_ptr<HttpService>(new HttpService(std::move(server.value())));
 }

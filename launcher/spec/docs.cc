@@ -30,7 +30,7 @@ std::string TypeName(const std::optional<T>&);
 template <typename T>
 std::string TypeName(const std::vector<T>&);
 template <typename T>
-  requires requires(Rows& r, T& t) { Visit(r, t); }
+requires requires(Rows& r, T& t) { Visit(r, t); }
 std::string TypeName(const T&);
 
 std::string TypeName(const bool&) { return "bool"; }
@@ -65,10 +65,8 @@ std::string TypeName(const std::vector<T>&) {
   return "list of " + TypeName(T{});
 }
 template <typename T>
-  requires requires(Rows& r, T& t) { Visit(r, t); }
-std::string TypeName(const T&) {
-  return "mapping";
-}
+requires requires(Rows& r, T& t) { Visit(r, t); }
+std::string TypeName(const T&) { return "mapping"; }
 
 // One row per key, children after their parent.
 class Rows {
@@ -88,7 +86,7 @@ class Rows {
   template <typename T>
   void Children(T&, const std::string&) {}
   template <typename T>
-    requires requires(Rows& r, T& t) { Visit(r, t); }
+  requires requires(Rows& r, T& t) { Visit(r, t); }
   void Children(T& member, const std::string& path) {
     Rows child(out_, path + ".");
     Visit(child, member);

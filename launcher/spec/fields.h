@@ -22,17 +22,17 @@
 namespace mlaunch::spec {
 
 struct FieldInfo {
-  std::string_view doc;            // one sentence for people
-  std::string_view def = {};       // the default, as written in docs; empty: none
-  std::string_view mesos = {};     // the Mesos field it becomes; empty: none
+  std::string_view doc;         // one sentence for people
+  std::string_view def = {};    // the default, as written in docs; empty: none
+  std::string_view mesos = {};  // the Mesos field it becomes; empty: none
   bool required = false;
-  std::optional<double> min = {};  // numbers: lower bound
-  bool min_exclusive = false;      //   ... and whether it is excluded
-  std::optional<double> max = {};  // numbers: upper bound (inclusive)
-  std::string_view pattern = {};   // strings: a regex in the common subset of RE2 (the
-                                   // loader) and ECMAScript (the JSON Schema)
+  std::optional<double> min = {};      // numbers: lower bound
+  bool min_exclusive = false;          //   ... and whether it is excluded
+  std::optional<double> max = {};      // numbers: upper bound (inclusive)
+  std::string_view pattern = {};       // strings: a regex in the common subset of RE2 (the
+                                       // loader) and ECMAScript (the JSON Schema)
   std::string_view pattern_text = {};  // ... and what it means, for messages
-  bool any_scalar = false;         // strings: numbers and booleans are taken as text
+  bool any_scalar = false;             // strings: numbers and booleans are taken as text
 };
 
 // A name: lower-case letters, digits and dashes, starting with a letter.
@@ -71,12 +71,13 @@ void Visit(V& v, Framework& f) {
           {.doc = "the Unix user tasks run as unless a task says otherwise",
            .def = "the user running mesos-launch",
            .mesos = "FrameworkInfo.user"});
-  v.Field("roles", f.roles,
-          {.doc = "roles whose resources the framework may use (MULTI_ROLE)",
-           .def = "[\"*\"]",
-           .mesos = "FrameworkInfo.roles",
-           .pattern = "^([*]|[a-zA-Z0-9_][a-zA-Z0-9_.-]*(/[a-zA-Z0-9_][a-zA-Z0-9_.-]*)*)$",
-           .pattern_text = "\"*\" or a role name (letters, digits, '_', '.', '-', '/' between parts)"});
+  v.Field(
+      "roles", f.roles,
+      {.doc = "roles whose resources the framework may use (MULTI_ROLE)",
+       .def = "[\"*\"]",
+       .mesos = "FrameworkInfo.roles",
+       .pattern = "^([*]|[a-zA-Z0-9_][a-zA-Z0-9_.-]*(/[a-zA-Z0-9_][a-zA-Z0-9_.-]*)*)$",
+       .pattern_text = "\"*\" or a role name (letters, digits, '_', '.', '-', '/' between parts)"});
   v.Field("principal", f.principal,
           {.doc = "principal for authentication (HTTP basic user)",
            .mesos = "FrameworkInfo.principal"});
@@ -170,8 +171,7 @@ void Visit(V& v, Port& p) {
            .min = 1.0,
            .max = 65535.0});
   v.Field("protocol", p.protocol,
-          {.doc = "transport protocol", .def = "tcp",
-           .mesos = "DiscoveryInfo.ports[].protocol"});
+          {.doc = "transport protocol", .def = "tcp", .mesos = "DiscoveryInfo.ports[].protocol"});
   v.Field("labels", p.labels,
           {.doc = "free-form key/value pairs", .mesos = "DiscoveryInfo.ports[].labels"});
   v.Foreign("port", "static");
@@ -222,13 +222,16 @@ void Visit(V& v, Artifact& a) {
            .def = "auto",
            .mesos = "CommandInfo.uris[].extract"});
   v.Field("executable", a.executable,
-          {.doc = "mark the downloaded file executable", .def = "false",
+          {.doc = "mark the downloaded file executable",
+           .def = "false",
            .mesos = "CommandInfo.uris[].executable"});
   v.Field("cache", a.cache,
-          {.doc = "let the agent's fetcher cache it", .def = "false",
+          {.doc = "let the agent's fetcher cache it",
+           .def = "false",
            .mesos = "CommandInfo.uris[].cache"});
   v.Field("output_file", a.output_file,
-          {.doc = "file name in the sandbox", .def = "the URI's last path segment",
+          {.doc = "file name in the sandbox",
+           .def = "the URI's last path segment",
            .mesos = "CommandInfo.uris[].output_file"});
   v.Field("checksum", a.checksum,
           {.doc = "\"sha256:<64 hex digits>\", verified by the executor before the "
@@ -244,16 +247,24 @@ void Visit(V& v, Artifact& a) {
 template <typename V>
 void Visit(V& v, ExecutorResources& r) {
   v.Field("cpus", r.cpus,
-          {.doc = "CPU shares for the executor itself", .def = "0.05",
-           .mesos = "ExecutorInfo.resources: cpus", .min = 0.0, .min_exclusive = true,
+          {.doc = "CPU shares for the executor itself",
+           .def = "0.05",
+           .mesos = "ExecutorInfo.resources: cpus",
+           .min = 0.0,
+           .min_exclusive = true,
            .max = 1024.0});
   v.Field("mem", r.mem,
-          {.doc = "memory for the executor itself", .def = "32",
-           .mesos = "ExecutorInfo.resources: mem", .min = 0.0, .min_exclusive = true,
+          {.doc = "memory for the executor itself",
+           .def = "32",
+           .mesos = "ExecutorInfo.resources: mem",
+           .min = 0.0,
+           .min_exclusive = true,
            .max = 1024.0 * 1024 * 1024});
   v.Field("disk", r.disk,
-          {.doc = "disk for the executor itself", .def = "0",
-           .mesos = "ExecutorInfo.resources: disk", .min = 0.0,
+          {.doc = "disk for the executor itself",
+           .def = "0",
+           .mesos = "ExecutorInfo.resources: disk",
+           .min = 0.0,
            .max = 1024.0 * 1024 * 1024});
   v.Foreign("cpu", "cpus");
   v.Foreign("memory", "mem");
@@ -301,8 +312,7 @@ void Visit(V& v, Volume& m) {
   v.Field("sandbox_path", m.sandbox_path,
           {.doc = "a path in the task's sandbox to mount (or give host_path)",
            .mesos = "Volume.source.sandbox_path (mesos) / Volume.host_path (docker)"});
-  v.Field("mode", m.mode,
-          {.doc = "read-write or read-only", .def = "rw", .mesos = "Volume.mode"});
+  v.Field("mode", m.mode, {.doc = "read-write or read-only", .def = "rw", .mesos = "Volume.mode"});
   v.Foreign("containerPath", "container_path");
   v.Foreign("hostPath", "host_path");
   v.Foreign("mountPath", "container_path");
@@ -334,8 +344,7 @@ void Visit(V& v, Container& c) {
            .def = "host",
            .mesos = "DockerInfo.network / ContainerInfo.network_infos"});
   v.Field("network_name", c.network_name,
-          {.doc = "with network: cni, the CNI network to join",
-           .mesos = "NetworkInfo.name"});
+          {.doc = "with network: cni, the CNI network to join", .mesos = "NetworkInfo.name"});
   v.Foreign("docker", "image");
   v.Foreign("forcePullImage", "force_pull");
   v.Foreign("pull", "force_pull");
@@ -369,33 +378,36 @@ void Visit(V& v, Service& s) {
 
 template <typename V>
 void Visit(V& v, HealthCheck& h) {
-  v.Field("type", h.type,
-          {.doc = "what to check", .def = "http", .mesos = "HealthCheck.type"});
+  v.Field("type", h.type, {.doc = "what to check", .def = "http", .mesos = "HealthCheck.type"});
   v.Field("port", h.port,
           {.doc = "the name of the port to check (http, tcp)",
            .def = "the service's port, or the first port",
            .mesos = "HealthCheck.http.port / HealthCheck.tcp.port"});
   v.Field("path", h.path,
-          {.doc = "URL path for http checks; 2xx and 3xx are healthy", .def = "/health",
+          {.doc = "URL path for http checks; 2xx and 3xx are healthy",
+           .def = "/health",
            .mesos = "HealthCheck.http.path"});
   v.Field("command", h.command,
           {.doc = "shell command for command checks; exit 0 is healthy",
            .mesos = "HealthCheck.command.value"});
   v.Field("interval", h.interval,
-          {.doc = "time between checks", .def = "10s",
-           .mesos = "HealthCheck.interval_seconds"});
-  v.Field("timeout", h.timeout,
-          {.doc = "how long one check may take", .def = "5s",
-           .mesos = "HealthCheck.timeout_seconds"});
-  v.Field("delay", h.delay,
-          {.doc = "wait before the first check", .def = "0s",
-           .mesos = "HealthCheck.delay_seconds"});
+          {.doc = "time between checks", .def = "10s", .mesos = "HealthCheck.interval_seconds"});
+  v.Field(
+      "timeout", h.timeout,
+      {.doc = "how long one check may take", .def = "5s", .mesos = "HealthCheck.timeout_seconds"});
+  v.Field(
+      "delay", h.delay,
+      {.doc = "wait before the first check", .def = "0s", .mesos = "HealthCheck.delay_seconds"});
   v.Field("grace_period", h.grace_period,
-          {.doc = "failures in this time after start do not count", .def = "30s",
+          {.doc = "failures in this time after start do not count",
+           .def = "30s",
            .mesos = "HealthCheck.grace_period_seconds"});
   v.Field("max_consecutive_failures", h.max_consecutive_failures,
-          {.doc = "kill the task after this many failures in a row", .def = "3",
-           .mesos = "HealthCheck.consecutive_failures", .min = 1.0, .max = 1000.0});
+          {.doc = "kill the task after this many failures in a row",
+           .def = "3",
+           .mesos = "HealthCheck.consecutive_failures",
+           .min = 1.0,
+           .max = 1000.0});
   v.Foreign("protocol", "type");
   v.Foreign("intervalSeconds", "interval");
   v.Foreign("timeoutSeconds", "timeout");
@@ -410,8 +422,10 @@ template <typename V>
 void Visit(V& v, Backoff& b) {
   v.Field("initial", b.initial, {.doc = "delay before the first restart", .def = "1s"});
   v.Field("factor", b.factor,
-          {.doc = "each further delay is the previous one times this", .def = "2.0",
-           .min = 1.0, .max = 100.0});
+          {.doc = "each further delay is the previous one times this",
+           .def = "2.0",
+           .min = 1.0,
+           .max = 100.0});
   v.Field("max", b.max, {.doc = "the longest delay", .def = "1m"});
 }
 
@@ -422,7 +436,9 @@ void Visit(V& v, Restart& r) {
            .def = "always for services, on-failure for commands"});
   v.Field("max_attempts", r.max_attempts,
           {.doc = "give up (exit 4) after this many restarts within `window`; 0: never",
-           .def = "10", .min = 0.0, .max = 1e9});
+           .def = "10",
+           .min = 0.0,
+           .max = 1e9});
   v.Field("window", r.window, {.doc = "the span max_attempts is counted over", .def = "30m"});
   v.Field("backoff", r.backoff, {.doc = "delays between restarts"});
   v.Field("reset_after", r.reset_after,
@@ -435,19 +451,19 @@ void Visit(V& v, Restart& r) {
 
 template <typename V>
 void Visit(V& v, Discovery& d) {
-  v.Field("name", d.name, {.doc = "service name for discovery", .def = "the task's name",
-                           .mesos = "DiscoveryInfo.name"});
+  v.Field("name", d.name,
+          {.doc = "service name for discovery",
+           .def = "the task's name",
+           .mesos = "DiscoveryInfo.name"});
   v.Field("visibility", d.visibility,
-          {.doc = "who may discover it", .def = "cluster",
-           .mesos = "DiscoveryInfo.visibility"});
+          {.doc = "who may discover it", .def = "cluster", .mesos = "DiscoveryInfo.visibility"});
 }
 
 // The mapping form of a dependency; a plain task name is the other.
 template <typename V>
 void Visit(V& v, Dependency& d) {
   v.Field("task", d.task, {.doc = "the task waited for", .required = true});
-  v.Field("condition", d.condition,
-          {.doc = "what it must reach first", .def = "started"});
+  v.Field("condition", d.condition, {.doc = "what it must reach first", .def = "started"});
 }
 
 template <typename V>
@@ -460,16 +476,15 @@ void Visit(V& v, Task& t) {
            .pattern_text = kNameText});
   v.Field("instances", t.instances,
           {.doc = "how many copies run", .def = "1", .min = 0.0, .max = 10000.0});
-  v.Field("resources", t.resources, {.doc = "resources of one instance",
-                                     .mesos = "TaskInfo.resources"});
+  v.Field("resources", t.resources,
+          {.doc = "resources of one instance", .mesos = "TaskInfo.resources"});
   v.Field("ports", t.ports, {.doc = "named ports; PORT0.., PORT_<NAME> in the environment"});
   v.Field("constraints", t.constraints,
           {.doc = "placement rules, as in Marathon: [field, OPERATOR, value]"});
   v.Field("accepted_roles", t.accepted_roles,
           {.doc = "take resources only of these roles", .def = "any of framework.roles"});
   v.Field("user", t.user,
-          {.doc = "Unix user of this task", .def = "framework.user",
-           .mesos = "CommandInfo.user"});
+          {.doc = "Unix user of this task", .def = "framework.user", .mesos = "CommandInfo.user"});
   v.Field("env", t.env,
           {.doc = "environment variables: NAME: value, or NAME: {from_file|from_env, secret}",
            .mesos = "CommandInfo.environment"});
@@ -478,26 +493,28 @@ void Visit(V& v, Task& t) {
   v.Field("executor", t.executor,
           {.doc = "the executor the task runs under", .mesos = "TaskInfo.executor"});
   v.Field("container", t.container,
-          {.doc = "run the task in a container image", .def = "the agent's own filesystem",
+          {.doc = "run the task in a container image",
+           .def = "the agent's own filesystem",
            .mesos = "ExecutorInfo.container"});
   v.Field("service", t.service,
-          {.doc = "a built-in HTTP service (instead of command/args)",
-           .mesos = "TaskInfo.data"});
+          {.doc = "a built-in HTTP service (instead of command/args)", .mesos = "TaskInfo.data"});
   v.Field("command", t.command,
           {.doc = "a shell command to run and supervise (instead of service)",
            .mesos = "CommandInfo.value (shell)"});
   v.Field("args", t.args,
           {.doc = "a program and its arguments, run without a shell",
            .mesos = "CommandInfo.arguments"});
-  v.Field("health_check", t.health_check,
-          {.doc = "how the executor decides the task is healthy",
-           .mesos = "TaskInfo.health_check"});
+  v.Field(
+      "health_check", t.health_check,
+      {.doc = "how the executor decides the task is healthy", .mesos = "TaskInfo.health_check"});
   v.Field("restart", t.restart, {.doc = "what happens when an instance ends"});
   v.Field("kill_grace_period", t.kill_grace_period,
-          {.doc = "time between the stop signal and SIGKILL", .def = "10s",
+          {.doc = "time between the stop signal and SIGKILL",
+           .def = "10s",
            .mesos = "TaskInfo.kill_policy.grace_period"});
   v.Field("kill_signal", t.kill_signal,
-          {.doc = "the stop signal", .def = "SIGTERM",
+          {.doc = "the stop signal",
+           .def = "SIGTERM",
            .pattern = "^SIG(TERM|INT|QUIT|HUP|USR1|USR2)$",
            .pattern_text = "one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 and SIGUSR2"});
   v.Field("staging_timeout", t.staging_timeout,
@@ -552,8 +569,8 @@ void Visit(V& v, Spec& s, TaskDefaults& defaults) {
                   "zk://host:port,.../path; --master and MESOS_MASTER override",
            .def = "the embedded cluster"});
   v.Field("tls", s.tls, {.doc = "TLS settings for an https:// master"});
-  v.Field("framework", s.framework, {.doc = "how mesos-launch registers with Mesos",
-                                     .mesos = "FrameworkInfo"});
+  v.Field("framework", s.framework,
+          {.doc = "how mesos-launch registers with Mesos", .mesos = "FrameworkInfo"});
   v.Field("timeouts", s.timeouts, {.doc = "limits on the whole run"});
   v.Field("defaults", defaults, {.doc = "task keys given to every task that does not set them"});
   v.Field("tasks", s.tasks, {.doc = "what to run", .required = true});

@@ -16,8 +16,9 @@ std::vector<Placeholder> FindPlaceholders(std::string_view text) {
   return out;
 }
 
-std::string Substitute(std::string_view text,
-                       const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+std::string Substitute(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup) {
   std::string out;
   size_t done = 0;
   for (const Placeholder& p : FindPlaceholders(text)) {
@@ -59,8 +60,8 @@ bool HasPort(const Task& task, const std::string& name) {
 
 std::string CheckPlaceholder(const std::string& name, const Spec& spec, const Task& task,
                              std::string& hint) {
-  static const std::vector<std::string> kRoots = {"ports", "host", "instance", "task_id",
-                                                  "framework_id", "tasks"};
+  static const std::vector<std::string> kRoots = {"ports",   "host",         "instance",
+                                                  "task_id", "framework_id", "tasks"};
   std::vector<std::string> parts = Split(name);
   const std::string& root = parts[0];
   if (parts.size() == 1 && root != "ports" && root != "tasks" &&
@@ -73,8 +74,8 @@ std::string CheckPlaceholder(const std::string& name, const Spec& spec, const Ta
       return "'${" + name + "}' is not a placeholder";
     }
     if (!HasPort(task, parts[1])) {
-      return "'${" + name + "}': '" + parts[1] + "' is not a declared port (declared: " +
-             PortList(task) + ")";
+      return "'${" + name + "}': '" + parts[1] +
+             "' is not a declared port (declared: " + PortList(task) + ")";
     }
     return {};
   }
@@ -108,8 +109,10 @@ std::string CheckPlaceholder(const std::string& name, const Spec& spec, const Ta
   for (const std::string& r : kRoots) {
     if (root.size() > 2 && (r.rfind(root, 0) == 0 || root.rfind(r, 0) == 0)) close = r;
   }
-  if (!close.empty()) hint = "did you mean ${" + close + (close == "ports" || close == "tasks" ? ".…" : "") + "}?";
-  return "'${" + name + "}' is not a placeholder (known: ports.NAME, host, instance, task_id, "
+  if (!close.empty())
+    hint = "did you mean ${" + close + (close == "ports" || close == "tasks" ? ".…" : "") + "}?";
+  return "'${" + name +
+         "}' is not a placeholder (known: ports.NAME, host, instance, task_id, "
          "framework_id, tasks.NAME.…)";
 }
 

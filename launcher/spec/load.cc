@@ -3,10 +3,10 @@
 #include <exception>
 #include <string>
 
+#include "common/yaml_tree.h"
 #include "launcher/spec/fields.h"
 #include "launcher/spec/reader.h"
 #include "launcher/spec/validate.h"
-#include "common/yaml_tree.h"
 
 namespace mlaunch::spec {
 namespace {
@@ -26,7 +26,8 @@ std::string SyntaxHint(const std::string& message) {
       {"end of map flow not found", "a '{' mapping above is not closed; add '}'"},
       {"illegal tab when looking for indentation", "indent with spaces; YAML does not allow tabs"},
       {"illegal map value",
-       "check the indentation, and quote a value that contains ': ' or starts with '{', '[' or '*'"},
+       "check the indentation, and quote a value that contains ': ' or starts with '{', '[' or "
+       "'*'"},
       {"end of map not found", "check the indentation of the lines above"},
       {"end of sequence not found", "check the indentation of the lines above"},
       {"illegal EOF in scalar", "a quote is not closed"},

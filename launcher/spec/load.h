@@ -16,8 +16,8 @@
 namespace mlaunch::spec {
 
 struct LoadResult {
-  Spec spec;                 // filled as far as it could be read
-  Diagnostics diagnostics;   // errors mean `spec` must not be run
+  Spec spec;                // filled as far as it could be read
+  Diagnostics diagnostics;  // errors mean `spec` must not be run
 };
 
 // `file` is the name used in diagnostics and for the default framework name.

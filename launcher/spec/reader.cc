@@ -164,7 +164,8 @@ bool IsSimpleDecimal(std::string_view s, bool fraction, size_t max_digits) {
   const size_t dot = fraction ? s.find('.') : std::string_view::npos;
   const std::string_view whole = s.substr(0, dot);
   auto digits = [](std::string_view d) {
-    return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !d.empty() &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if (!digits(whole) || (whole.size() > 1 && whole.front() == '0') || s.size() > max_digits + 1) {
     return false;
@@ -196,9 +197,9 @@ bool ExpectScalar(Reader& r, const Layer& l, std::string_view what) {
   if (l.node->IsNull()) {
     r.Error(l.node, l.path, "has no value; give " + std::string(what) + " or remove the key");
   } else {
-    r.Error(l.node, l.path,
-            "must be " + std::string(what) + " (got a " +
-                (l.node->IsMap() ? "mapping" : "list") + ")");
+    r.Error(
+        l.node, l.path,
+        "must be " + std::string(what) + " (got a " + (l.node->IsMap() ? "mapping" : "list") + ")");
   }
   return false;
 }
@@ -216,11 +217,10 @@ void CheckRange(Reader& r, const Layer& l, double value, const FieldInfo& info) 
             "this mesos-launch reads only that version");
   } else if (info.min && (info.min_exclusive ? !(value > *info.min) : !(value >= *info.min))) {
     r.Error(l.node, l.path,
-            std::string("must be ") + (info.min_exclusive ? "> " : ">= ") +
-                Number(*info.min) + " (got " + l.node->text + ")");
+            std::string("must be ") + (info.min_exclusive ? "> " : ">= ") + Number(*info.min) +
+                " (got " + l.node->text + ")");
   } else if (info.max && !(value <= *info.max)) {
-    r.Error(l.node, l.path,
-            "must be <= " + Number(*info.max) + " (got " + l.node->text + ")");
+    r.Error(l.node, l.path, "must be <= " + Number(*info.max) + " (got " + l.node->text + ")");
   }
 }
 
@@ -237,7 +237,8 @@ std::optional<double> PlainNumber(const YamlNode* node) {
   double value = 0;
   // Every YAML number starts like this; asking yaml-cpp is the slow part.
   const char first = node->text.empty() ? ' ' : node->text[0];
-  bool may_be_number = (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
+  bool may_be_number =
+      (first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.';
   if (!IsPlain(node) || !may_be_number || !Decode(node, value) || !std::isfinite(value)) {
     return std::nullopt;
   }
@@ -268,7 +269,8 @@ void ReadValue(Reader& r, const Layers& layers, int64_t& out, const FieldInfo& i
   if (!ExpectScalar(r, l, "a whole number")) return;
   int64_t value = 0;
   if (!IsPlain(l.node) && Decode(l.node, value)) {
-    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node->text + " without quotes");
+    r.Error(l.node, l.path, "is quoted text, not a number",
+            "write " + l.node->text + " without quotes");
     return;
   }
   if (!IsPlain(l.node) || !Decode(l.node, value)) {
@@ -285,7 +287,8 @@ void ReadValue(Reader& r, const Layers& layers, double& out, const FieldInfo& in
   std::optional<double> value = PlainNumber(l.node);
   double quoted = 0;
   if (!value && !IsPlain(l.node) && Decode(l.node, quoted)) {
-    r.Error(l.node, l.path, "is quoted text, not a number", "write " + l.node->text + " without quotes");
+    r.Error(l.node, l.path, "is quoted text, not a number",
+            "write " + l.node->text + " without quotes");
     return;
   }
   if (!value) {
@@ -305,8 +308,7 @@ void ReadValue(Reader& r, const Layers& layers, std::string& out, const FieldInf
   if (!ExpectScalar(r, l, "a string")) return;
   const std::string& text = l.node->text;
   if (!info.any_scalar && (PlainBool(l.node) || PlainNumber(l.node))) {
-    r.Error(l.node, l.path, "must be a string (got '" + text + "')",
-            "quote it: \"" + text + "\"");
+    r.Error(l.node, l.path, "must be a string (got '" + text + "')", "quote it: \"" + text + "\"");
     return;
   }
   if (info.required && text.empty()) {
@@ -425,7 +427,9 @@ void ReadNameOrMapping(Reader& r, const Layer& l, T& out, std::string& name) {
     ReadStruct(r, Layers{l}, out);
     return;
   }
-  ReadValue(r, Layers{l}, name, FieldInfo{.doc = "", .required = true, .pattern = kNamePattern, .pattern_text = kNameText});
+  ReadValue(
+      r, Layers{l}, name,
+      FieldInfo{.doc = "", .required = true, .pattern = kNamePattern, .pattern_text = kNameText});
 }
 
 }  // namespace

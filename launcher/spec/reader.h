@@ -20,9 +20,9 @@
 
 #include "common/diagnostic.h"
 #include "common/regex.h"
+#include "common/yaml_tree.h"
 #include "launcher/spec/fields.h"
 #include "launcher/spec/spec.h"
-#include "common/yaml_tree.h"
 
 namespace mlaunch::spec {
 
@@ -36,8 +36,7 @@ using Layers = std::vector<Layer>;  // strongest first; never empty when read
 // What all readers of one document share.
 class Reader {
  public:
-  Reader(Diagnostics& diagnostics, SourceMap& where)
-      : diagnostics_(diagnostics), where_(where) {}
+  Reader(Diagnostics& diagnostics, SourceMap& where) : diagnostics_(diagnostics), where_(where) {}
 
   static SourceLoc Loc(const YamlNode* node) { return node->loc; }
   void Error(const YamlNode* at, const std::string& path, std::string message,
@@ -75,11 +74,9 @@ void ReadValue(Reader& r, const Layers& layers, TaskDefaults& out, const FieldIn
 template <SpecEnum E>
 void ReadValue(Reader& r, const Layers& layers, E& out, const FieldInfo& info);
 template <typename T>
-void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out,
-               const FieldInfo& info);
+void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out, const FieldInfo& info);
 template <typename T>
-void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
-               const FieldInfo& info);
+void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out, const FieldInfo& info);
 template <typename T>
 void ReadStruct(Reader& r, const Layers& layers, T& out);
 
@@ -197,8 +194,7 @@ void ReadValue(Reader& r, const Layers& layers, E& out, const FieldInfo&) {
 }
 
 template <typename T>
-void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out,
-               const FieldInfo& info) {
+void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out, const FieldInfo& info) {
   // An explicit null clears a default: `health_check: ~` means none.
   if (layers.front().node->IsNull()) {
     out.reset();
@@ -209,8 +205,7 @@ void ReadValue(Reader& r, const Layers& layers, std::optional<T>& out,
 }
 
 template <typename T>
-void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
-               const FieldInfo& info) {
+void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out, const FieldInfo& info) {
   const Layer& l = layers.front();
   if (l.node->IsNull()) return;
   if (!l.node->IsSequence()) {
@@ -237,7 +232,7 @@ void ReadValue(Reader& r, const Layers& layers, std::vector<T>& out,
 
 // Structs without a reader of their own are read through their Visit().
 template <typename T>
-  requires requires(MapReader& m, T& t) { Visit(m, t); }
+requires requires(MapReader& m, T& t) { Visit(m, t); }
 void ReadValue(Reader& r, const Layers& layers, T& out, const FieldInfo&) {
   ReadStruct(r, layers, out);
 }

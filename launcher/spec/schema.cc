@@ -47,7 +47,7 @@ json SchemaOf(const std::optional<T>&, const FieldInfo& info);
 template <typename T>
 json SchemaOf(const std::vector<T>&, const FieldInfo& info);
 template <typename T>
-  requires requires(ObjectSchema& o, T& t) { Visit(o, t); }
+requires requires(ObjectSchema& o, T& t) { Visit(o, t); }
 json SchemaOf(const T&, const FieldInfo&);
 
 json SchemaOf(const bool&, const FieldInfo&) { return {{"type", "boolean"}}; }
@@ -100,7 +100,7 @@ template <typename T>
 json StructSchema(T& value, bool require = true);
 
 template <typename T>
-  requires requires(ObjectSchema& o, T& t) { Visit(o, t); }
+requires requires(ObjectSchema& o, T& t) { Visit(o, t); }
 json SchemaOf(const T&, const FieldInfo&) {
   T scratch{};
   return StructSchema(scratch);
@@ -161,9 +161,8 @@ class ObjectSchema {
   void Foreign(std::string_view, std::string_view) {}
 
   json Done() const {
-    json s = {{"type", {"object", "null"}},
-              {"properties", properties_},
-              {"additionalProperties", false}};
+    json s = {
+        {"type", {"object", "null"}}, {"properties", properties_}, {"additionalProperties", false}};
     if (!required_.empty()) s["required"] = required_;
     return s;
   }
@@ -192,8 +191,9 @@ std::string JsonSchema() {
   s["type"] = "object";
   json head = {{"$schema", "http://json-schema.org/draft-07/schema#"},
                {"title", "mesos-launch spec, version 1"},
-               {"description", "One YAML file that says what to run on Mesos. "
-                               "Reference: docs/spec.md"}};
+               {"description",
+                "One YAML file that says what to run on Mesos. "
+                "Reference: docs/spec.md"}};
   head.update(s);
   s = std::move(head);
   return JsonText(s, 2) + "\n";

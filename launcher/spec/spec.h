@@ -9,10 +9,10 @@
 
 #include <cstdint>
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,11 +30,11 @@ struct Tls {
 };
 
 struct Framework {
-  std::string name;                       // default: mesos-launch-<file stem>
-  std::string user;                       // empty: the user running mesos-launch
+  std::string name;  // default: mesos-launch-<file stem>
+  std::string user;  // empty: the user running mesos-launch
   std::vector<std::string> roles{"*"};
   std::string principal;
-  std::string secret_file;                // a path; the secret is read at run time
+  std::string secret_file;  // a path; the secret is read at run time
   Duration failover_timeout = Hours(1);
   bool checkpoint = true;
   Labels labels;
@@ -43,7 +43,7 @@ struct Framework {
 };
 
 struct Timeouts {
-  Duration placement = Minutes(5);        // 0 = wait forever
+  Duration placement = Minutes(5);  // 0 = wait forever
 };
 
 struct Resources {
@@ -57,7 +57,7 @@ enum class Protocol { kTcp, kUdp };
 
 struct Port {
   std::string name;
-  std::optional<int64_t> static_port;     // nullopt: any port from the offer
+  std::optional<int64_t> static_port;  // nullopt: any port from the offer
   // With a container on a bridge or CNI network: the port inside the
   // container that the host port leads to. nullopt: the host port's number.
   std::optional<int64_t> container_port;
@@ -68,19 +68,19 @@ struct Port {
 enum class ConstraintOp { kUnique, kCluster, kGroupBy, kLike, kUnlike, kMaxPer, kIs };
 
 struct Constraint {
-  std::string field;                      // "hostname" or an agent attribute
+  std::string field;  // "hostname" or an agent attribute
   ConstraintOp op = ConstraintOp::kUnique;
-  std::string value;                      // empty when the operator takes none
+  std::string value;  // empty when the operator takes none
   // LIKE/UNLIKE: `value` compiled, once, by the compiler (launcher/compile.h).
   std::optional<Regex> regex;
 };
 
 struct EnvVar {
   std::string name;
-  std::string value;                      // a literal value, or
-  std::string from_file;                  // a file read by mesos-launch, or
-  std::string from_env;                   // a variable of mesos-launch's environment
-  bool secret = false;                    // never shown in plans, logs or events
+  std::string value;      // a literal value, or
+  std::string from_file;  // a file read by mesos-launch, or
+  std::string from_env;   // a variable of mesos-launch's environment
+  bool secret = false;    // never shown in plans, logs or events
 };
 
 enum class Extract { kAuto, kYes, kNo };
@@ -91,7 +91,7 @@ struct Artifact {
   bool executable = false;
   bool cache = false;
   std::string output_file;
-  std::string checksum;                   // "sha256:<64 hex>" or empty
+  std::string checksum;  // "sha256:<64 hex>" or empty
 };
 
 struct ExecutorResources {
@@ -101,9 +101,9 @@ struct ExecutorResources {
 };
 
 struct Executor {
-  std::string uri;                        // empty: mesos-launch-executor on the agent
+  std::string uri;  // empty: mesos-launch-executor on the agent
   std::string checksum;
-  std::string command;                    // empty: derived from uri
+  std::string command;  // empty: derived from uri
   ExecutorResources resources;
 };
 
@@ -111,19 +111,19 @@ enum class ServiceType { kHttp };
 
 struct Service {
   ServiceType type = ServiceType::kHttp;
-  std::string port;                       // a declared port name; default: the first
+  std::string port;  // a declared port name; default: the first
   std::string path = "/";
-  std::string content_type;               // default by content
-  std::optional<std::string> payload;     // exactly one of payload,
-  std::string body_file;                  // body_file (shipped inline) and
-  std::string root;                       // root (a directory in the sandbox)
+  std::string content_type;            // default by content
+  std::optional<std::string> payload;  // exactly one of payload,
+  std::string body_file;               // body_file (shipped inline) and
+  std::string root;                    // root (a directory in the sandbox)
 };
 
 enum class HealthType { kHttp, kTcp, kCommand };
 
 struct HealthCheck {
   HealthType type = HealthType::kHttp;
-  std::string port;                       // a declared port name; default: the first
+  std::string port;  // a declared port name; default: the first
   std::string path = "/health";
   std::string command;
   Duration interval = Seconds(10);
@@ -138,20 +138,20 @@ enum class ContainerNetwork { kHost, kBridge, kCni };
 enum class VolumeMode { kRw, kRo };
 
 struct Volume {
-  std::string container_path;             // absolute, inside the container
-  std::string host_path;                  // an absolute path on the agent, or
-  std::string sandbox_path;               // a relative path in the task's sandbox
+  std::string container_path;  // absolute, inside the container
+  std::string host_path;       // an absolute path on the agent, or
+  std::string sandbox_path;    // a relative path in the task's sandbox
   VolumeMode mode = VolumeMode::kRw;
 };
 
 // The image the task (and its executor) runs in.
 struct Container {
-  std::string image;                      // a Docker/OCI reference, e.g. "redis:7"
+  std::string image;  // a Docker/OCI reference, e.g. "redis:7"
   ContainerType type = ContainerType::kMesos;
   bool force_pull = false;
   std::vector<Volume> volumes;
   ContainerNetwork network = ContainerNetwork::kHost;
-  std::string network_name;               // network: cni: the CNI network joined
+  std::string network_name;  // network: cni: the CNI network joined
 };
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
@@ -163,11 +163,11 @@ struct Backoff {
 };
 
 struct Restart {
-  std::optional<RestartPolicy> policy;    // default: always for services,
-                                          // on-failure for commands
+  std::optional<RestartPolicy> policy;  // default: always for services,
+                                        // on-failure for commands
   // The defaults give up on an instance that always fails after 10
   // restarts in about 5 minutes (1+2+4+...+32 s, then 1 min each).
-  int64_t max_attempts = 10;              // 0 = no limit
+  int64_t max_attempts = 10;  // 0 = no limit
   Duration window = Minutes(30);
   Backoff backoff;
   Duration reset_after = Minutes(10);
@@ -176,7 +176,7 @@ struct Restart {
 enum class Visibility { kFramework, kCluster, kExternal };
 
 struct Discovery {
-  std::string name;                       // default: the task's name
+  std::string name;  // default: the task's name
   Visibility visibility = Visibility::kCluster;
 };
 
@@ -198,10 +198,10 @@ struct Task {
   std::map<std::string, EnvVar> env;
   std::vector<Artifact> artifacts;
   Executor executor;
-  std::optional<Container> container;     // nullopt: the agent's own filesystem
+  std::optional<Container> container;  // nullopt: the agent's own filesystem
   std::optional<Service> service;
-  std::string command;                    // shell command, or
-  std::vector<std::string> args;          // argv, run without a shell
+  std::string command;            // shell command, or
+  std::vector<std::string> args;  // argv, run without a shell
   std::optional<HealthCheck> health_check;
   Restart restart;
   Duration kill_grace_period = Seconds(10);
@@ -237,8 +237,8 @@ struct Spec {
   Timeouts timeouts;
   std::vector<Task> tasks;
 
-  std::string file;                       // as given on the command line
-  std::string source;                     // the whole text, for diagnostics
+  std::string file;    // as given on the command line
+  std::string source;  // the whole text, for diagnostics
   SourceMap where;
 };
 
@@ -247,38 +247,31 @@ struct Spec {
 template <typename E>
 struct EnumTable;
 
-#define MLAUNCH_ENUM_TABLE(E, ...)                                         \
-  template <>                                                             \
-  struct EnumTable<E> {                                                   \
+#define MLAUNCH_ENUM_TABLE(E, ...)                                             \
+  template <>                                                                  \
+  struct EnumTable<E> {                                                        \
     static constexpr std::pair<E, std::string_view> kValues[] = {__VA_ARGS__}; \
   }
 
 MLAUNCH_ENUM_TABLE(Protocol, {Protocol::kTcp, "tcp"}, {Protocol::kUdp, "udp"});
 MLAUNCH_ENUM_TABLE(ConstraintOp, {ConstraintOp::kUnique, "UNIQUE"},
-                   {ConstraintOp::kCluster, "CLUSTER"},
-                   {ConstraintOp::kGroupBy, "GROUP_BY"},
-                   {ConstraintOp::kLike, "LIKE"},
-                   {ConstraintOp::kUnlike, "UNLIKE"},
-                   {ConstraintOp::kMaxPer, "MAX_PER"},
-                   {ConstraintOp::kIs, "IS"});
+                   {ConstraintOp::kCluster, "CLUSTER"}, {ConstraintOp::kGroupBy, "GROUP_BY"},
+                   {ConstraintOp::kLike, "LIKE"}, {ConstraintOp::kUnlike, "UNLIKE"},
+                   {ConstraintOp::kMaxPer, "MAX_PER"}, {ConstraintOp::kIs, "IS"});
 MLAUNCH_ENUM_TABLE(Extract, {Extract::kAuto, "auto"}, {Extract::kYes, "true"},
                    {Extract::kNo, "false"});
 MLAUNCH_ENUM_TABLE(ServiceType, {ServiceType::kHttp, "http"});
-MLAUNCH_ENUM_TABLE(HealthType, {HealthType::kHttp, "http"},
-                   {HealthType::kTcp, "tcp"},
+MLAUNCH_ENUM_TABLE(HealthType, {HealthType::kHttp, "http"}, {HealthType::kTcp, "tcp"},
                    {HealthType::kCommand, "command"});
 MLAUNCH_ENUM_TABLE(ContainerType, {ContainerType::kMesos, "mesos"},
                    {ContainerType::kDocker, "docker"});
 MLAUNCH_ENUM_TABLE(ContainerNetwork, {ContainerNetwork::kHost, "host"},
-                   {ContainerNetwork::kBridge, "bridge"},
-                   {ContainerNetwork::kCni, "cni"});
+                   {ContainerNetwork::kBridge, "bridge"}, {ContainerNetwork::kCni, "cni"});
 MLAUNCH_ENUM_TABLE(VolumeMode, {VolumeMode::kRw, "rw"}, {VolumeMode::kRo, "ro"});
 MLAUNCH_ENUM_TABLE(RestartPolicy, {RestartPolicy::kAlways, "always"},
-                   {RestartPolicy::kOnFailure, "on-failure"},
-                   {RestartPolicy::kNever, "never"});
+                   {RestartPolicy::kOnFailure, "on-failure"}, {RestartPolicy::kNever, "never"});
 MLAUNCH_ENUM_TABLE(Visibility, {Visibility::kFramework, "framework"},
-                   {Visibility::kCluster, "cluster"},
-                   {Visibility::kExternal, "external"});
+                   {Visibility::kCluster, "cluster"}, {Visibility::kExternal, "external"});
 MLAUNCH_ENUM_TABLE(DependsCondition, {DependsCondition::kStarted, "started"},
                    {DependsCondition::kHealthy, "healthy"},
                    {DependsCondition::kCompleted, "completed"});
@@ -286,7 +279,9 @@ MLAUNCH_ENUM_TABLE(DependsCondition, {DependsCondition::kStarted, "started"},
 #undef MLAUNCH_ENUM_TABLE
 
 template <typename E>
-concept SpecEnum = requires { EnumTable<E>::kValues; };
+concept SpecEnum = requires {
+  EnumTable<E>::kValues;
+};
 
 template <SpecEnum E>
 std::string_view Name(E value) {

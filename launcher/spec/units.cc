@@ -12,8 +12,7 @@ namespace {
 std::optional<double> TakeNumber(std::string_view& text) {
   size_t n = 0;
   bool dot = false;
-  while (n < text.size() &&
-         ((text[n] >= '0' && text[n] <= '9') || (text[n] == '.' && !dot))) {
+  while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || (text[n] == '.' && !dot))) {
     dot = dot || text[n] == '.';
     ++n;
   }
@@ -27,8 +26,8 @@ std::optional<double> TakeNumber(std::string_view& text) {
 
 std::string_view TakeLetters(std::string_view& text) {
   size_t n = 0;
-  while (n < text.size() && ((text[n] >= 'a' && text[n] <= 'z') ||
-                             (text[n] >= 'A' && text[n] <= 'Z'))) {
+  while (n < text.size() &&
+         ((text[n] >= 'a' && text[n] <= 'z') || (text[n] >= 'A' && text[n] <= 'Z'))) {
     ++n;
   }
   std::string_view letters = text.substr(0, n);
@@ -123,11 +122,20 @@ std::optional<Megabytes> ParseMegabytes(std::string_view text) {
 
   int power = 0;
   switch (prefix) {
-    case 'K': power = 1; break;
-    case 'M': power = 2; break;
-    case 'G': power = 3; break;
-    case 'T': power = 4; break;
-    default: return std::nullopt;
+    case 'K':
+      power = 1;
+      break;
+    case 'M':
+      power = 2;
+      break;
+    case 'G':
+      power = 3;
+      break;
+    case 'T':
+      power = 4;
+      break;
+    default:
+      return std::nullopt;
   }
   // As in Mesos, "MB" and "MiB" are the same unit: prefixes are binary.
   double bytes = *number * std::pow(1024.0, power);

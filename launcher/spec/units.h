@@ -24,8 +24,8 @@ constexpr Duration Hours(int64_t h) { return Duration{h * 3600 * 1000}; }
 
 // Parses "250ms", "10s", "5m", "1h30m", "2d", "1w" (units may be combined,
 // largest first, each at most once; fractions allowed: "1.5h"; spaces may
-// stand between numbers and units: "1h 30m"). A bare number means seconds. Returns nullopt for anything else, negatives or
-// values beyond 100 years.
+// stand between numbers and units: "1h 30m"). A bare number means seconds. Returns nullopt for
+// anything else, negatives or values beyond 100 years.
 std::optional<Duration> ParseDuration(std::string_view text);
 
 // "1h30m", "10s", "250ms", "0s": the shortest exact spelling.

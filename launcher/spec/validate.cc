@@ -1,11 +1,11 @@
 #include "launcher/spec/validate.h"
 
-#include "launcher/spec/interpolate.h"
-
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
+
+#include "launcher/spec/interpolate.h"
 
 namespace mlaunch::spec {
 
@@ -122,8 +122,7 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
     const auto& roles = spec_.framework.roles;
     if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
       Error(at + ".accepted_roles[" + std::to_string(i) + "]",
-            "role '" + role + "' is not one of framework.roles",
-            "add it to framework.roles");
+            "role '" + role + "' is not one of framework.roles", "add it to framework.roles");
     }
   }
   if (task.user == "root") {
@@ -138,8 +137,8 @@ void Checker::CheckTask(const Task& task, const std::string& at) {
     }
   }
   if (task.restart.backoff.initial > task.restart.backoff.max) {
-    Error(at + ".restart.backoff.initial", "must not be longer than backoff.max (" +
-                                               FormatDuration(task.restart.backoff.max) + ")");
+    Error(at + ".restart.backoff.initial",
+          "must not be longer than backoff.max (" + FormatDuration(task.restart.backoff.max) + ")");
   }
   if (task.executor.uri.empty() && !task.executor.checksum.empty()) {
     Error(at + ".executor.checksum", "a checksum needs an executor uri to check");
@@ -169,9 +168,10 @@ void Checker::CheckRestartLimit(const Task& task, const std::string& at) {
   if (total_ms < window) total_ms += static_cast<double>(r.max_attempts - n) * delay;
   if (total_ms < static_cast<double>(r.window.ms)) return;
   Warning(at + ".restart.max_attempts",
-          "can never be reached: " + std::to_string(r.max_attempts) + " restarts at the "
-              "backoff's pace take longer than window (" + FormatDuration(r.window) +
-              "), so an instance that always fails is restarted forever",
+          "can never be reached: " + std::to_string(r.max_attempts) +
+              " restarts at the "
+              "backoff's pace take longer than window (" +
+              FormatDuration(r.window) + "), so an instance that always fails is restarted forever",
           "lengthen restart.window, shorten restart.backoff.max, or lower max_attempts");
 }
 
@@ -184,7 +184,8 @@ void Checker::CheckPorts(const Task& task, const std::string& at) {
     const std::string& path = paths[i];
     if (port.name.empty()) continue;
     if (auto [first, fresh] = names.emplace(port.name, path); !fresh) {
-      Error(path + ".name", "port name '" + port.name + "' is used twice in this task (first at line " +
+      Error(path + ".name", "port name '" + port.name +
+                                "' is used twice in this task (first at line " +
                                 std::to_string(Line(first->second)) + ")");
       continue;
     }
@@ -197,10 +198,10 @@ void Checker::CheckPorts(const Task& task, const std::string& at) {
     }
   }
   if (task.instances > 1 && !statics.empty()) {
-    bool spread = std::any_of(
-        task.constraints.begin(), task.constraints.end(), [](const Constraint& c) {
-          return c.field == "hostname" &&
-                 (c.op == ConstraintOp::kUnique || (c.op == ConstraintOp::kMaxPer && c.value == "1"));
+    bool spread =
+        std::any_of(task.constraints.begin(), task.constraints.end(), [](const Constraint& c) {
+          return c.field == "hostname" && (c.op == ConstraintOp::kUnique ||
+                                           (c.op == ConstraintOp::kMaxPer && c.value == "1"));
         });
     if (!spread) {
       Warning(at + ".instances",
@@ -240,8 +241,8 @@ void Checker::CheckRunnable(const Task& task, const std::string& at) {
   if (task.ports.empty()) {
     Error(sp, "an HTTP service needs a port", "add ports: [{name: http}]");
   } else if (!s.port.empty() && !HasPort(task, s.port)) {
-    Error(sp + ".port", "'" + s.port + "' is not a declared port (declared: " +
-                            PortNames(task) + ")");
+    Error(sp + ".port",
+          "'" + s.port + "' is not a declared port (declared: " + PortNames(task) + ")");
   }
   if (!s.root.empty()) {
     if (s.root.front() == '/' || s.root.find("..") != std::string::npos) {
@@ -300,8 +301,8 @@ void Checker::CheckContainer(const Task& task, const std::string& at) {
     const std::string vp = cp + ".volumes[" + std::to_string(i) + "]";
     if (!v.container_path.empty()) {
       if (v.container_path.front() != '/' || ClimbsUp(v.container_path)) {
-        Error(vp + ".container_path", "must be an absolute path without '..' (got '" +
-                                          v.container_path + "')");
+        Error(vp + ".container_path",
+              "must be an absolute path without '..' (got '" + v.container_path + "')");
       } else if (auto [first, fresh] = mounted.emplace(v.container_path, vp); !fresh) {
         Error(vp + ".container_path", "'" + v.container_path +
                                           "' is mounted twice (first at line " +
@@ -312,8 +313,7 @@ void Checker::CheckContainer(const Task& task, const std::string& at) {
       Error(vp, v.host_path.empty() ? "says nothing to mount" : "gives two things to mount",
             "give exactly one of host_path (on the agent) and sandbox_path (in the sandbox)");
     } else if (!v.host_path.empty() && v.host_path.front() != '/') {
-      Error(vp + ".host_path", "must be an absolute path on the agent (got '" + v.host_path +
-                                   "')",
+      Error(vp + ".host_path", "must be an absolute path on the agent (got '" + v.host_path + "')",
             "for a path in the task's sandbox, use sandbox_path");
     } else if (!v.sandbox_path.empty() &&
                (v.sandbox_path.front() == '/' || ClimbsUp(v.sandbox_path))) {
@@ -337,8 +337,8 @@ void Checker::CheckHealth(const Task& task, const std::string& at) {
       Error(hp, "a " + std::string(Name(h.type)) + " check needs a port",
             "add ports: [{name: http}]");
     } else if (!h.port.empty() && !HasPort(task, h.port)) {
-      Error(hp + ".port", "'" + h.port + "' is not a declared port (declared: " +
-                              PortNames(task) + ")");
+      Error(hp + ".port",
+            "'" + h.port + "' is not a declared port (declared: " + PortNames(task) + ")");
     }
   }
   if (h.type == HealthType::kHttp && (h.path.empty() || h.path.front() != '/')) {
@@ -347,8 +347,7 @@ void Checker::CheckHealth(const Task& task, const std::string& at) {
   if (h.interval.ms <= 0) Error(hp + ".interval", "must be longer than 0s");
   if (h.timeout.ms <= 0) Error(hp + ".timeout", "must be longer than 0s");
   if (h.interval.ms > 0 && h.timeout > h.interval) {
-    Error(hp + ".timeout", "must not be longer than interval (" + FormatDuration(h.interval) +
-                               ")");
+    Error(hp + ".timeout", "must not be longer than interval (" + FormatDuration(h.interval) + ")");
   }
 }
 
@@ -365,12 +364,14 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
         break;
       case ConstraintOp::kCluster:
       case ConstraintOp::kIs:
-        if (c.value.empty()) Error(cp, op + " needs a value", "write [" + c.field + ", " + op + ", VALUE]");
+        if (c.value.empty())
+          Error(cp, op + " needs a value", "write [" + c.field + ", " + op + ", VALUE]");
         break;
       case ConstraintOp::kLike:
       case ConstraintOp::kUnlike:
         if (c.value.empty()) {
-          Error(cp, op + " needs a regular expression", "write [" + c.field + ", " + op + ", \"rack-[12]\"]");
+          Error(cp, op + " needs a regular expression",
+                "write [" + c.field + ", " + op + ", \"rack-[12]\"]");
         } else {
           Result<Regex> compiled = Regex::Compile(c.value);
           if (!compiled.ok()) {
@@ -385,7 +386,9 @@ void Checker::CheckConstraints(const Task& task, const std::string& at) {
                       std::all_of(c.value.begin(), c.value.end(), ::isdigit) && c.value != "0" &&
                       c.value.front() != '0';
         if ((c.value.empty() && !optional) || (!c.value.empty() && !number)) {
-          Error(c.value.empty() ? cp : vp, op + " needs a whole number >= 1" + (c.value.empty() ? "" : " (got '" + c.value + "')"),
+          Error(c.value.empty() ? cp : vp,
+                op + " needs a whole number >= 1" +
+                    (c.value.empty() ? "" : " (got '" + c.value + "')"),
                 "write [" + c.field + ", " + op + ", 2]");
         }
         break;
@@ -523,8 +526,6 @@ void Checker::CheckDependencies() {
 
 }  // namespace
 
-void Validate(const Spec& spec, Diagnostics& diagnostics) {
-  Checker(spec, diagnostics).Run();
-}
+void Validate(const Spec& spec, Diagnostics& diagnostics) { Checker(spec, diagnostics).Run(); }
 
 }  // namespace mlaunch::spec

@@ -49,10 +49,9 @@ TEST(ClusterRegistryTest, RemembersAgentsMarkedGone) {
   EXPECT_TRUE(parsed.value().agents[0].gone);
   EXPECT_FALSE(parsed.value().agents[1].gone);
   EXPECT_EQ(parsed.value().agents, registry.agents);
-  EXPECT_EQ(
-      ParseRegistry(R"({"agents": [{"id": "x", "address": "a", "port": 1, "gone": "yes"}]})")
-          .message(),
-      "agents[0].gone must be true or false");
+  EXPECT_EQ(ParseRegistry(R"({"agents": [{"id": "x", "address": "a", "port": 1, "gone": "yes"}]})")
+                .message(),
+            "agents[0].gone must be true or false");
 }
 
 TEST(ClusterRegistryTest, MissingFileIsAFirstStartAndSavedOneLoadsBack) {
@@ -308,11 +307,12 @@ TEST_F(CheckpointWriterTest, TheDestructorWritesWhatIsPending) {
 // directory; checkpoints with them are refused, and removing them touches
 // nothing.
 TEST(AgentCheckpoint, HostileIdsNameNoDirectory) {
-  for (const std::string& bad : std::vector<std::string>{"", ".", "..", "a/b", "../x", std::string("a\0b", 3),
-                                std::string(256, 'x')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", ".", "..", "a/b", "../x", std::string("a\0b", 3), std::string(256, 'x')}) {
     EXPECT_FALSE(IsDirectoryName(bad)) << bad;
   }
-  for (const std::string& good : std::vector<std::string>{"F1", "web.0.3f2a", "...", "a b", std::string(255, 'x')}) {
+  for (const std::string& good :
+       std::vector<std::string>{"F1", "web.0.3f2a", "...", "a b", std::string(255, 'x')}) {
     EXPECT_TRUE(IsDirectoryName(good)) << good;
   }
   char pattern[] = "/tmp/checkpoint_test.XXXXXX";
@@ -363,8 +363,7 @@ TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
   ASSERT_NE(mkdtemp(pattern), nullptr);
   const std::string meta = AgentMetaDir(pattern, "S0");
   ASSERT_TRUE(WriteProcessRecord(meta, record).ok());
-  EXPECT_TRUE(std::filesystem::exists(
-      meta + "/frameworks/F1/executors/E1/runs/c-1/process.json"));
+  EXPECT_TRUE(std::filesystem::exists(meta + "/frameworks/F1/executors/E1/runs/c-1/process.json"));
   EXPECT_TRUE(ReadCheckpoints(meta).value().empty()) << "a record is no checkpoint";
   auto read = ReadProcessRecords(meta);
   ASSERT_TRUE(read.ok()) << read.message();

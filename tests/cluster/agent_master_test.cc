@@ -72,8 +72,8 @@ class SchedulerStream {
       ended_ = true;
       changed_.notify_all();
     };
-    stream_ = client.OpenStream(url, headers, subscribe.SerializeAsString(), {},
-                                std::move(callbacks));
+    stream_ =
+        client.OpenStream(url, headers, subscribe.SerializeAsString(), {}, std::move(callbacks));
   }
 
   // The first event of `type` not taken yet.
@@ -110,9 +110,9 @@ class SchedulerStream {
 // ACCEPTs the first offer of `scheduler` with task t1 (the offer's cpus) on
 // executor e1 running `command` in a shell -- or, with `command_task`, t1
 // running it as a command task (no executor); the HTTP status of the ACCEPT.
-int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
-                       SchedulerStream& scheduler, const std::string& command,
-                       bool command_task = false, std::string* framework_id = nullptr) {
+int LaunchOnFirstOffer(HttpClient& client, const std::string& url, SchedulerStream& scheduler,
+                       const std::string& command, bool command_task = false,
+                       std::string* framework_id = nullptr) {
   auto subscribed = scheduler.Next(Event::SUBSCRIBED);
   if (!subscribed) return -1;
   if (framework_id) *framework_id = subscribed->subscribed().framework_id().value();
@@ -146,8 +146,7 @@ int LaunchOnFirstOffer(HttpClient& client, const std::string& url,
   return accepted.ok() ? accepted.value().status : -1;
 }
 
-TEST(AgentWithMasterTest,
-     ExecutorExitReachesTheSchedulerAsTaskFailedAndFailure) {
+TEST(AgentWithMasterTest, ExecutorExitReachesTheSchedulerAsTaskFailedAndFailure) {
   char pattern[] = "/tmp/agent_master_test.XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
   const std::string work_dir = pattern;
@@ -177,8 +176,7 @@ TEST(AgentWithMasterTest,
   ASSERT_TRUE(update.has_value());
   EXPECT_EQ(update->update().status().task_id().value(), "t1");
   EXPECT_EQ(update->update().status().state(), mesos::v1::TASK_FAILED);
-  EXPECT_EQ(update->update().status().reason(),
-            mesos::v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_EQ(update->update().status().reason(), mesos::v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
   auto failure = scheduler.Next(Event::FAILURE);
   ASSERT_TRUE(failure.has_value());
   EXPECT_EQ(failure->failure().executor_id().value(), "e1");
@@ -219,7 +217,9 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   const std::string url = master.value()->url() + "/api/v1/scheduler";
   SchedulerStream scheduler(client, url);
   std::string fw;
-  ASSERT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exec sleep 60", /*command_task=*/false, &fw), 202);
+  ASSERT_EQ(
+      LaunchOnFirstOffer(client, url, scheduler, "exec sleep 60", /*command_task=*/false, &fw),
+      202);
   ASSERT_TRUE(agent.value()->WaitForRequests(kWait));
 
   // The executor subscribes.
@@ -330,9 +330,9 @@ TEST(AgentWithMasterTest, CommandTaskFinishesWithoutAFailureEvent) {
   const std::string url = master.value()->url() + "/api/v1/scheduler";
   SchedulerStream scheduler(client, url);
   std::string framework_id;
-  EXPECT_EQ(LaunchOnFirstOffer(client, url, scheduler, "exit 0", /*command_task=*/true,
-                               &framework_id),
-            202);
+  EXPECT_EQ(
+      LaunchOnFirstOffer(client, url, scheduler, "exit 0", /*command_task=*/true, &framework_id),
+      202);
 
   std::vector<mesos::v1::TaskState> states;
   for (int i = 0; i < 3; ++i) {
@@ -357,9 +357,9 @@ TEST(AgentWithMasterTest, CommandTaskFinishesWithoutAFailureEvent) {
     ASSERT_TRUE(acked.ok());
     EXPECT_EQ(acked.value().status, 202);
   }
-  EXPECT_EQ(states, (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING,
-                                                       mesos::v1::TASK_RUNNING,
-                                                       mesos::v1::TASK_FINISHED}));
+  EXPECT_EQ(states,
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_FINISHED}));
   // The executor has gone (the agent knows it no more) and the next offer
   // holds the task's cpus again, naming no executor.
   const auto deadline = std::chrono::steady_clock::now() + kWait;
@@ -398,8 +398,7 @@ std::string ReadLine(int fd) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd ready{fd, POLLIN, 0};
-    if (left.count() <= 0 ||
-        poll(&ready, 1, static_cast<int>(left.count())) != 1) {
+    if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) != 1) {
       break;
     }
     char c;
@@ -426,9 +425,8 @@ TEST(ClusterProgramTest, SigtermKillsEveryExecutorAndWhatItStarted) {
   ASSERT_GE(cluster, 0);
   if (cluster == 0) {
     dup2(out[1], 1);
-    execl(program.c_str(), program.c_str(), "--port", "0", "--agents", "1",
-          "--allocation-interval", "0.05", "--work-dir",
-          cluster_work_dir.c_str(), static_cast<char*>(nullptr));
+    execl(program.c_str(), program.c_str(), "--port", "0", "--agents", "1", "--allocation-interval",
+          "0.05", "--work-dir", cluster_work_dir.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);
@@ -437,14 +435,13 @@ TEST(ClusterProgramTest, SigtermKillsEveryExecutorAndWhatItStarted) {
   const std::string prefix = "master listening on ";
   ASSERT_EQ(listening.rfind(prefix, 0), 0u) << listening;
   const std::string url =
-      listening.substr(prefix.size(), listening.size() - prefix.size() - 1) +
-      "/api/v1/scheduler";
+      listening.substr(prefix.size(), listening.size() - prefix.size() - 1) + "/api/v1/scheduler";
 
   CurlHttpClient client;
   SchedulerStream scheduler(client, url);
-  EXPECT_EQ(LaunchOnFirstOffer(client, url, scheduler,
-                               "sleep 60 & echo $$ $! > " + fifo + "; wait"),
-            202);
+  EXPECT_EQ(
+      LaunchOnFirstOffer(client, url, scheduler, "sleep 60 & echo $$ $! > " + fifo + "; wait"),
+      202);
   const std::string line = ReadLine(pids);
   close(pids);
   int executor = 0;

@@ -9,7 +9,8 @@ namespace mlaunch::cluster {
 namespace {
 
 TEST(ParseResources, ReadsScalarsRangesSetsAndRoles) {
-  auto parsed = ParseResources("cpus:2;mem(web):512;ports:[31000-31009,32000-32000];gpus_ids:{a,b}");
+  auto parsed =
+      ParseResources("cpus:2;mem(web):512;ports:[31000-31009,32000-32000];gpus_ids:{a,b}");
   ASSERT_TRUE(parsed.ok()) << parsed.message();
   ASSERT_EQ(parsed->size(), 4u);
   EXPECT_EQ(parsed.value()[0].scalar().value(), 2);

@@ -2,7 +2,6 @@
 // executor endpoint spoken to by the project's HTTP client, with the test
 // playing the executor. Waits are bounded and event-driven: no sleeps.
 #include "cluster/agent.h"
-#include "mesos/v1/agent/agent.pb.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -35,7 +34,6 @@
 #include "cluster/command_executor.h"
 #include "cluster/executor_token.h"
 #include "cluster/orphan_guard.h"
-#include "tests/fakes/ci.h"
 #include "cluster/port_leases.h"
 #include "cluster/sandbox_gc.h"
 #include "common/curl_http_client.h"
@@ -43,6 +41,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "mesos/v1/agent/agent.pb.h"
+#include "tests/fakes/ci.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -76,8 +75,7 @@ ExecutorEnvironmentInput BaseInput() {
   return input;
 }
 
-TEST(ExecutorEnvironmentTest,
-     GivesExactlyTheAgentVariablesWithoutCheckpointing) {
+TEST(ExecutorEnvironmentTest, GivesExactlyTheAgentVariablesWithoutCheckpointing) {
   auto env = ExecutorEnvironment(BaseInput());
   ASSERT_TRUE(env.ok());
   const std::map<std::string, std::string> expected = {
@@ -146,23 +144,21 @@ class Recorder {
  public:
   LocalAgent::Reports Reports() {
     LocalAgent::Reports reports;
-    reports.status_update = [this](const std::string& framework_id,
-                                   TaskStatus status) {
+    reports.status_update = [this](const std::string& framework_id, TaskStatus status) {
       std::lock_guard<std::mutex> lock(mutex_);
       EXPECT_EQ(framework_id, "F1");
       updates_.push_back(std::move(status));
       changed_.notify_all();
     };
-    reports.executor_terminated =
-        [this](const std::string& framework_id,
-               const mesos::v1::ExecutorID& executor_id, int wait_status) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          EXPECT_EQ(framework_id, "F1");
-          terminated_.emplace_back(executor_id.value(), wait_status);
-          changed_.notify_all();
-        };
-    reports.executor_message = [this](const std::string&,
-                                      const mesos::v1::ExecutorID&,
+    reports.executor_terminated = [this](const std::string& framework_id,
+                                         const mesos::v1::ExecutorID& executor_id,
+                                         int wait_status) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      EXPECT_EQ(framework_id, "F1");
+      terminated_.emplace_back(executor_id.value(), wait_status);
+      changed_.notify_all();
+    };
+    reports.executor_message = [this](const std::string&, const mesos::v1::ExecutorID&,
                                       std::string data) {
       std::lock_guard<std::mutex> lock(mutex_);
       messages_.push_back(std::move(data));
@@ -252,9 +248,8 @@ class AgentTest : public ::testing::Test {
   }
 
   // LAUNCH of task T1 on executor E1 of framework F1 running `command`.
-  void Launch(mesos::v1::CommandInfo command,
-              const std::string& task_id = "T1", bool checkpoint = false,
-              const std::string& executor_id = "E1") {
+  void Launch(mesos::v1::CommandInfo command, const std::string& task_id = "T1",
+              bool checkpoint = false, const std::string& executor_id = "E1") {
     LaunchTasks launch;
     launch.agent_id = "S0";
     launch.framework.set_checkpoint(checkpoint);
@@ -281,26 +276,20 @@ class AgentTest : public ::testing::Test {
   std::filesystem::path RunsDir() const {
     return work_dir_ / "slaves/S0/frameworks/F1/executors/E1/runs";
   }
-  std::filesystem::path Sandbox() const {
-    return std::filesystem::canonical(RunsDir() / "latest");
-  }
+  std::filesystem::path Sandbox() const { return std::filesystem::canonical(RunsDir() / "latest"); }
 
-  std::string Url() const {
-    return "http://" + agent_->endpoint() + "/api/v1/executor";
-  }
+  std::string Url() const { return "http://" + agent_->endpoint() + "/api/v1/executor"; }
 
   // 'Bearer <token>' with the token the agent gave the executor of
   // `executor_id` of F1, for its latest run or for `container_id`; "" when
   // it has none.
-  std::string Bearer(const std::string& executor_id = "E1",
-                     std::string container_id = "") const {
+  std::string Bearer(const std::string& executor_id = "E1", std::string container_id = "") const {
     if (container_id.empty()) {
       std::error_code error;
-      container_id = std::filesystem::read_symlink(
-                         work_dir_ / "slaves/S0/frameworks/F1/executors" / executor_id /
-                             "runs/latest",
-                         error)
-                         .string();
+      container_id =
+          std::filesystem::read_symlink(
+              work_dir_ / "slaves/S0/frameworks/F1/executors" / executor_id / "runs/latest", error)
+              .string();
       if (error) container_id = checkpointed_container_;
       if (container_id.empty()) return "";
     }
@@ -311,16 +300,14 @@ class AgentTest : public ::testing::Test {
 
   // Posts `call` as its executor would, with its token (E1's for an
   // executor that has none).
-  HttpClient::Response PostCall(
-      const Call& call,
-      const std::string& content_type = "application/x-protobuf") {
+  HttpClient::Response PostCall(const Call& call,
+                                const std::string& content_type = "application/x-protobuf") {
     HttpHeaders headers;
     if (!content_type.empty()) headers.Set("Content-Type", content_type);
     std::string bearer = Bearer(call.executor_id().value());
     if (bearer.empty()) bearer = Bearer();
     if (!bearer.empty()) headers.Set("Authorization", bearer);
-    auto response =
-        client_.Post(Url(), headers, call.SerializePartialAsString(), {});
+    auto response = client_.Post(Url(), headers, call.SerializePartialAsString(), {});
     EXPECT_TRUE(response.ok()) << response.message();
     return response.ok() ? response.value() : HttpClient::Response{};
   }
@@ -379,8 +366,7 @@ TEST_F(AgentTest, ExecutorGetsExactlyTheMesosEnvironment) {
   EXPECT_EQ(lines, expected);
 }
 
-TEST_F(AgentTest,
-       ExecutorRunsInItsSandboxWithOutputFilesAndItsExitFailsTheTask) {
+TEST_F(AgentTest, ExecutorRunsInItsSandboxWithOutputFilesAndItsExitFailsTheTask) {
   Launch(Shell("echo out; echo err >&2; pwd > cwd; exit 3"));
   const auto terminated = recorder_.WaitForTerminated(1);
   ASSERT_EQ(terminated.size(), 1u);
@@ -417,8 +403,7 @@ TEST_F(AgentTest, ExecutorThatNeverSubscribesIsKilledAtTheRegistrationTimeout) {
   const auto updates = recorder_.WaitForUpdates(1);
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_FAILED);
-  EXPECT_EQ(updates[0].reason(),
-            TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+  EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
   const auto terminated = recorder_.WaitForTerminated(1);
   ASSERT_EQ(terminated.size(), 1u);
   ASSERT_TRUE(WIFSIGNALED(terminated[0].second));
@@ -442,8 +427,8 @@ TEST_F(AgentTest, UnsupportedUrisFailTheTaskNamingTheUri) {
 TEST_F(AgentTest, LocalUrisAreCopiedIntoTheSandboxBeforeTheExecutorStarts) {
   const std::filesystem::path source = work_dir_ / "source.txt";
   std::ofstream(source) << "payload\n";
-  mesos::v1::CommandInfo command = Shell(
-      "cat source.txt conf/copy.txt > seen; test -x tool && echo x > exec");
+  mesos::v1::CommandInfo command =
+      Shell("cat source.txt conf/copy.txt > seen; test -x tool && echo x > exec");
   command.add_uris()->set_value("file://" + source.string());
   auto* renamed = command.add_uris();
   renamed->set_value(source.string());
@@ -492,9 +477,9 @@ TEST_F(AgentTest, FilesAreReadOnlyFromSandboxesAndOnlyThePageMayReadThemCrossOri
   EXPECT_EQ(get("/files/read?offset=0&length=x&path=" + stderr_path).status, 400);
   EXPECT_EQ(get("/files/read?offset=0").status, 400);
   EXPECT_EQ(get("/files/read?offset=0&path=%2Fetc%2Fpasswd").status, 400);
-  EXPECT_EQ(get("/files/read?offset=0&path=" + stderr_path + "%2F..%2F..%2F..%2F..%2Fstderr")
-                .status,
-            400);
+  EXPECT_EQ(
+      get("/files/read?offset=0&path=" + stderr_path + "%2F..%2F..%2F..%2F..%2Fstderr").status,
+      400);
   auto post = client_.Post(base + "/files/read?path=" + stderr_path, {}, "", {});
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->status, 405);
@@ -609,8 +594,8 @@ TEST_F(AgentTest, AnImageTheAgentCannotRunFailsTheTaskSayingWhy) {
     task.mutable_agent_id()->set_value("S0");
     task.mutable_executor()->mutable_executor_id()->set_value(on_executor ? "E1" : "E2");
     *task.mutable_executor()->mutable_command() = Shell("touch '" + marker.string() + "'");
-    mesos::v1::ContainerInfo* container = on_executor ? task.mutable_executor()->mutable_container()
-                                                      : task.mutable_container();
+    mesos::v1::ContainerInfo* container =
+        on_executor ? task.mutable_executor()->mutable_container() : task.mutable_container();
     container->set_type(mesos::v1::ContainerInfo::MESOS);
     container->mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::DOCKER);
     container->mutable_mesos()->mutable_image()->mutable_docker()->set_name(
@@ -628,9 +613,10 @@ TEST_F(AgentTest, AnImageTheAgentCannotRunFailsTheTaskSayingWhy) {
     EXPECT_EQ(status.state(), mesos::v1::TASK_FAILED);
     EXPECT_EQ(status.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
     if (status.task_id().value() == "T-task") {
-      EXPECT_EQ(status.message(), "a task under its own executor runs in the executor's image "
-                                  "(ExecutorInfo.container), not one of its own "
-                                  "(TaskInfo.container)");
+      EXPECT_EQ(status.message(),
+                "a task under its own executor runs in the executor's image "
+                "(ExecutorInfo.container), not one of its own "
+                "(TaskInfo.container)");
     } else if (podman) {
       EXPECT_NE(status.message().find("is not in podman's local store, and this agent has no "
                                       "registry access"),
@@ -649,8 +635,7 @@ TEST_F(AgentTest, AnImageTheAgentCannotRunFailsTheTaskSayingWhy) {
 TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {
   const std::filesystem::path source = work_dir_ / "source.tar.gz";
   std::ofstream(source) << "not really";
-  for (const auto& [uri, output] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [uri, output] : std::vector<std::pair<std::string, std::string>>{
            {source.string(), ""},                    // a broken archive
            {"relative/path", ""},                    // no frameworks_home
            {source.string(), "../escape"},           // leaves the sandbox
@@ -667,8 +652,7 @@ TEST_F(AgentTest, LocalUrisOutsideTheRulesFailTheTask) {
   for (const auto& update : updates) {
     EXPECT_EQ(update.state(), mesos::v1::TASK_FAILED);
     EXPECT_EQ(update.reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
-    EXPECT_EQ(update.message().rfind("fetching ", 0), 0u)
-        << update.message();
+    EXPECT_EQ(update.message().rfind("fetching ", 0), 0u) << update.message();
   }
 }
 
@@ -741,8 +725,7 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Accept", "text/html");
   headers.Set("Authorization", Bearer());
-  auto refused =
-      client_.Post(Url(), headers, subscribe.SerializeAsString(), {});
+  auto refused = client_.Post(Url(), headers, subscribe.SerializeAsString(), {});
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused.value().status, 406);
 
@@ -776,12 +759,10 @@ TEST_F(AgentTest, ExecutorEndpointRefusesBadRequestsWithMesosStatusCodes) {
   unversioned.mutable_update()->mutable_status()->set_uuid(std::string(16, 'u'));
   EXPECT_EQ(PostCall(unversioned).status, 400);
   Call staging = update;
-  staging.mutable_update()->mutable_status()->set_state(
-      mesos::v1::TASK_STAGING);
+  staging.mutable_update()->mutable_status()->set_state(mesos::v1::TASK_STAGING);
   EXPECT_EQ(PostCall(staging).status, 400);
   Call from_master = update;
-  from_master.mutable_update()->mutable_status()->set_source(
-      TaskStatus::SOURCE_MASTER);
+  from_master.mutable_update()->mutable_status()->set_source(TaskStatus::SOURCE_MASTER);
   EXPECT_EQ(PostCall(from_master).status, 400);
 }
 
@@ -808,9 +789,7 @@ class EventStream {
       for (const auto& record : records) {
         Event event;
         if (json_) {
-          EXPECT_TRUE(
-              google::protobuf::util::JsonStringToMessage(record, &event).ok())
-              << record;
+          EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(record, &event).ok()) << record;
         } else {
           EXPECT_TRUE(event.ParseFromString(record));
         }
@@ -824,14 +803,13 @@ class EventStream {
       ended_ = true;
       changed_.notify_all();
     };
-    stream_ = client.OpenStream(url, headers, subscribe.SerializeAsString(), {},
-                                std::move(callbacks));
+    stream_ =
+        client.OpenStream(url, headers, subscribe.SerializeAsString(), {}, std::move(callbacks));
   }
 
   std::vector<Event> WaitFor(std::size_t n) {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait_for(lock, kWait,
-                      [&] { return events_.size() >= n || ended_; });
+    changed_.wait_for(lock, kWait, [&] { return events_.size() >= n || ended_; });
     return events_;
   }
   bool WaitForEnd() {
@@ -878,8 +856,7 @@ TEST_F(AgentTest, AnExecutorRefusedAtTheConnectionLimitTimesOutSayingSo) {
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].task_id().value(), "T2");
   EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
-  EXPECT_NE(updates[0].message().find("refused 1 connections at its limit of 1"),
-            std::string::npos)
+  EXPECT_NE(updates[0].message().find("refused 1 connections at its limit of 1"), std::string::npos)
       << updates[0].message();
   EXPECT_NE(updates[0].message().find("--agent-max-connections"), std::string::npos);
 }
@@ -901,8 +878,7 @@ TEST_F(AgentTest, SubscribedExecutorGetsItsTaskAcknowledgementsAndShutdown) {
   EXPECT_EQ(events[0].subscribed().executor_info().executor_id().value(), "E1");
   EXPECT_EQ(events[0].subscribed().framework_info().id().value(), "F1");
   EXPECT_EQ(events[0].subscribed().agent_info().id().value(), "S0");
-  EXPECT_EQ(events[0].subscribed().container_id().value(),
-            Sandbox().filename().string());
+  EXPECT_EQ(events[0].subscribed().container_id().value(), Sandbox().filename().string());
   ASSERT_EQ(events[1].type(), Event::LAUNCH);
   EXPECT_EQ(events[1].launch().task().task_id().value(), "T1");
 
@@ -980,12 +956,11 @@ TEST_F(AgentTest, JsonExecutorCallsFollowMesosRules) {
   auto camel = client_.Post(
       Url(), headers,
       R"({"type":"SUBSCRIBE","frameworkId":{"value":"F1"},"executorId":{"value":"E1"},)"
-      R"("subscribe":{}})", {});
+      R"("subscribe":{}})",
+      {});
   ASSERT_TRUE(camel.ok());
   EXPECT_EQ(camel.value().status, 400);
-  EXPECT_EQ(camel.value().body.rfind(
-                "the Call lacks required fields: ", 0),
-            0u)
+  EXPECT_EQ(camel.value().body.rfind("the Call lacks required fields: ", 0), 0u)
       << camel.value().body;
 }
 
@@ -994,7 +969,8 @@ TEST_F(AgentTest, JsonSubscriptionGetsJsonEventsAndLaterTasksAtOnce) {
   ASSERT_TRUE(agent_->WaitForRequests(kWait));
   Call subscribe = NewCall(Call::SUBSCRIBE);
   subscribe.mutable_subscribe();
-  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe, /*json=*/true);
+  EventStream stream(client_, Url(), Bearer(subscribe.executor_id().value()), subscribe,
+                     /*json=*/true);
   auto events = stream.WaitFor(2);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type(), Event::SUBSCRIBED);
@@ -1088,10 +1064,10 @@ TEST_F(AgentTest, ExecutorCallsWithoutTheExecutorsTokenAreRefused) {
   std::string container = std::filesystem::read_symlink(RunsDir() / "latest").string();
   std::string tampered = token;
   tampered.back() = tampered.back() == '0' ? '1' : '0';
-  for (const std::string& forged : std::vector<std::string>{
-           "", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + tampered,
-        "Bearer " + other_key->Issue({"F1", "E1", container}), "Bearer not-a-token",
-        "bearer " + token}) {
+  for (const std::string& forged :
+       std::vector<std::string>{"", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + tampered,
+                                "Bearer " + other_key->Issue({"F1", "E1", container}),
+                                "Bearer not-a-token", "bearer " + token}) {
     SCOPED_TRACE(forged);
     const HttpClient::Response refused = post(forged);
     EXPECT_EQ(refused.status, 401);
@@ -1101,8 +1077,8 @@ TEST_F(AgentTest, ExecutorCallsWithoutTheExecutorsTokenAreRefused) {
   // Signed by this agent, for another executor or another run of this one.
   auto tokens = ExecutorTokens::Open((work_dir_ / "executor_secret_key").string());
   ASSERT_TRUE(tokens.ok());
-  for (const ExecutorClaims& other : {ExecutorClaims{"F1", "E2", container},
-                                      ExecutorClaims{"F1", "E1", "an-earlier-run"}}) {
+  for (const ExecutorClaims& other :
+       {ExecutorClaims{"F1", "E2", container}, ExecutorClaims{"F1", "E1", "an-earlier-run"}}) {
     const HttpClient::Response refused = post("Bearer " + tokens->Issue(other));
     EXPECT_EQ(refused.status, 403);
     EXPECT_EQ(refused.body, "the token was given to another executor");
@@ -1219,12 +1195,12 @@ TEST_F(AgentTest, ExecutorEndpointAcceptsOnlyPost) {
   address.sin_family = AF_INET;
   address.sin_port = htons(agent_->port());
   inet_pton(AF_INET, agent_->address().c_str(), &address.sin_addr);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  const std::string request = "GET /slave(1)/api/v1/executor HTTP/1.1\r\nHost: agent\r\n"
-                              "Authorization: " + Bearer() + "\r\n\r\n";
-  ASSERT_EQ(write(fd, request.data(), request.size()),
-            static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string request =
+      "GET /slave(1)/api/v1/executor HTTP/1.1\r\nHost: agent\r\n"
+      "Authorization: " +
+      Bearer() + "\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
   std::string reply;
   while (reply.find("\r\n\r\n") == std::string::npos) {
     pollfd ready{fd, POLLIN, 0};
@@ -1257,14 +1233,11 @@ TEST_F(AgentTest, ResubscribeForwardsOnlyNewUnacknowledgedUpdatesAndAcksAll) {
   ASSERT_EQ(recorder_.WaitForUpdates(1).size(), 1u);
 
   Call finished = running;
-  finished.mutable_update()->mutable_status()->set_state(
-      mesos::v1::TASK_FINISHED);
+  finished.mutable_update()->mutable_status()->set_state(mesos::v1::TASK_FINISHED);
   finished.mutable_update()->mutable_status()->set_uuid("BBBBBBBBBBBBBBBB");
   Call resubscribe = NewCall(Call::SUBSCRIBE);
-  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
-      running.update();
-  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() =
-      finished.update();
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() = running.update();
+  *resubscribe.mutable_subscribe()->add_unacknowledged_updates() = finished.update();
   EventStream second(client_, Url(), Bearer(resubscribe.executor_id().value()), resubscribe);
   const auto events = second.WaitFor(3);
   ASSERT_EQ(events.size(), 3u);
@@ -1429,8 +1402,7 @@ class AgentRecoveryTest : public AgentTest {
     checkpoint.sandbox = (work_dir_ / "sandbox").string();
     checkpoint.pid = pid;
     checkpoint.start_time = start_time;
-    for (const auto& [id, state] :
-         std::vector<std::pair<std::string, mesos::v1::TaskState>>{
+    for (const auto& [id, state] : std::vector<std::pair<std::string, mesos::v1::TaskState>>{
              {"T1", mesos::v1::TASK_RUNNING}, {"T2", mesos::v1::TASK_STAGING}}) {
       CheckpointedTask task;
       task.info.set_name(id);
@@ -1679,7 +1651,6 @@ TEST_F(AgentRecoveryTest, UnreadableCheckpointFailsTheStartNamingTheFile) {
       << agent.message();
 }
 
-
 // ----- command tasks: the agent's command executor --------------------------
 
 // Tasks with only TaskInfo.command, run by the real mesos-launch-executor
@@ -1741,15 +1712,16 @@ class AgentCommandTaskTest : public AgentTest {
 TEST_F(AgentCommandTaskTest, ShellCommandFinishesWithItsFileAndStdoutInItsSandbox) {
   LaunchCommand("echo-1", Shell("echo hello > out; echo said hello; exit 0"));
   const auto updates = recorder_.WaitForUpdates(3);
-  ASSERT_EQ(States(updates), (std::vector<mesos::v1::TaskState>{
-                                 mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
-                                 mesos::v1::TASK_FINISHED}));
+  ASSERT_EQ(States(updates),
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_FINISHED}));
   for (const TaskStatus& status : updates) {
     EXPECT_EQ(status.executor_id().value(), "echo-1");  // the task's id
     EXPECT_EQ(status.source(), TaskStatus::SOURCE_EXECUTOR);
     EXPECT_EQ(status.task_id().value(), "echo-1");
   }
-  const std::filesystem::path sandbox = std::filesystem::canonical(CommandRuns("echo-1") / "latest");
+  const std::filesystem::path sandbox =
+      std::filesystem::canonical(CommandRuns("echo-1") / "latest");
   EXPECT_EQ(sandbox.parent_path(), std::filesystem::canonical(CommandRuns("echo-1")));
   EXPECT_EQ(ReadFile(sandbox / "out"), "hello\n");
   EXPECT_NE(ReadFile(sandbox / "stdout").find("said hello\n"), std::string::npos)
@@ -1831,9 +1803,9 @@ TEST_F(AgentCommandTaskTest, KilledCommandIsKilledAndLeavesNoProcess) {
   kill.task_id.set_value("sleep-1");
   agent_->Handle(kill);
   const auto updates = recorder_.WaitForUpdates(3);
-  ASSERT_EQ(States(updates), (std::vector<mesos::v1::TaskState>{
-                                 mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
-                                 mesos::v1::TASK_KILLED}));
+  ASSERT_EQ(States(updates),
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_KILLED}));
   EXPECT_EQ(updates[2].executor_id().value(), "sleep-1");
   EXPECT_TRUE(IsDead(command));
   EXPECT_TRUE(IsDead(*executor));
@@ -1849,10 +1821,8 @@ TEST_F(AgentCommandTaskTest, KillingStateIsReportedToFrameworksThatAskForIt) {
   kill.task_id.set_value("sleep-2");
   agent_->Handle(kill);
   EXPECT_EQ(States(recorder_.WaitForUpdates(4)),
-            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING,
-                                               mesos::v1::TASK_RUNNING,
-                                               mesos::v1::TASK_KILLING,
-                                               mesos::v1::TASK_KILLED}));
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_KILLING, mesos::v1::TASK_KILLED}));
 }
 
 TEST_F(AgentCommandTaskTest, MissingCommandExecutorFailsTheTaskNamingThePathAndTheFlag) {
@@ -1866,8 +1836,7 @@ TEST_F(AgentCommandTaskTest, MissingCommandExecutorFailsTheTaskNamingThePathAndT
   EXPECT_EQ(updates[0].executor_id().value(), "c1");
   EXPECT_NE(updates[0].message().find(nowhere + "/mesos-launch-executor"), std::string::npos)
       << updates[0].message();
-  EXPECT_NE(updates[0].message().find("--launcher-dir"), std::string::npos)
-      << updates[0].message();
+  EXPECT_NE(updates[0].message().find("--launcher-dir"), std::string::npos) << updates[0].message();
 }
 
 // The test plays the command executor (a stand-in that waits) to see what
@@ -1920,7 +1889,8 @@ TEST_F(AgentCommandTaskTest, CommandExecutorSubscribesWithTheSynthesizedExecutor
 
   const std::filesystem::path sandbox = std::filesystem::canonical(CommandRuns("c1") / "latest");
   EXPECT_EQ(ReadFile(sandbox / "artifact.txt"), "fetched");
-  ASSERT_TRUE(Eventually([&] { return ReadFile(sandbox / "env.txt").find("PATH=") != std::string::npos; }));
+  ASSERT_TRUE(
+      Eventually([&] { return ReadFile(sandbox / "env.txt").find("PATH=") != std::string::npos; }));
   const std::string env = ReadFile(sandbox / "env.txt");
   EXPECT_NE(env.find("GREETING=hello\n"), std::string::npos) << env;
   EXPECT_NE(env.find("MESOS_EXECUTOR_ID=c1\n"), std::string::npos) << env;

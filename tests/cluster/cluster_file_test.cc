@@ -64,7 +64,8 @@ TEST(ClusterFile, EveryProblemIsPositionedAndSaysWhatToDo) {
       {"- a\n", "c.yaml:1:1: a cluster file is a mapping with an `agents:` list"},
       {"agents: [{}]\nagents: [{}]\n", "c.yaml:2:1: `agents:` is given twice"},
       {"agents:\n  - count: \"2\"\n", "c.yaml:2:12: `count` is a whole number from 1 to 250"},
-      {"agents:\n  - resources: \"cpus:1\x01\"\n", "c.yaml:2:23: control character 0x01 (YAML allows only printable text)"},
+      {"agents:\n  - resources: \"cpus:1\x01\"\n",
+       "c.yaml:2:23: control character 0x01 (YAML allows only printable text)"},
       {"agents:\n  - count: 200\n  - count: 51\n", "c.yaml:3:5: more than 250 agents"},
   };
   for (const Bad& c : cases) {
@@ -75,14 +76,16 @@ TEST(ClusterFile, EveryProblemIsPositionedAndSaysWhatToDo) {
 }
 
 TEST(ClusterFile, BadResourceTextNamesItsPlaceAndTheItem) {
-  auto shapes = ParseClusterFile("c.yaml", "agents:\n  - resources: \"cpus:lots\"\n", kMachine, 250);
+  auto shapes =
+      ParseClusterFile("c.yaml", "agents:\n  - resources: \"cpus:lots\"\n", kMachine, 250);
   ASSERT_FALSE(shapes.ok());
   EXPECT_EQ(shapes.message().rfind("c.yaml:2:16: ", 0), 0u) << shapes.message();
   EXPECT_NE(shapes.message().find("cpus"), std::string::npos) << shapes.message();
 }
 
 TEST(ClusterFile, YamlSyntaxErrorsArePositioned) {
-  auto shapes = ParseClusterFile("c.yaml", "agents:\n  - resources: \"unterminated\n", kMachine, 250);
+  auto shapes =
+      ParseClusterFile("c.yaml", "agents:\n  - resources: \"unterminated\n", kMachine, 250);
   ASSERT_FALSE(shapes.ok());
   EXPECT_EQ(shapes.message().rfind("c.yaml:", 0), 0u) << shapes.message();
 }

@@ -29,10 +29,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/e2e/child_process.h"
-
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/e2e/child_process.h"
 
 namespace {
 
@@ -89,7 +88,9 @@ bool WaitUntil(const std::function<bool()>& condition) {
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
     // Poll the condition again shortly; no event to wait on across processes.
-    struct timespec pause {0, 50'000'000};
+    struct timespec pause {
+      0, 50'000'000
+    };
     nanosleep(&pause, nullptr);
   }
   return condition();
@@ -115,7 +116,6 @@ int CountLines(const std::string& file, const std::string& needle) {
   return count;
 }
 
-
 // Processes whose working directory is under `dir`: the executors.
 std::set<pid_t> ProcessesUnder(const std::string& dir) {
   std::set<pid_t> found;
@@ -125,8 +125,8 @@ std::set<pid_t> ProcessesUnder(const std::string& dir) {
     const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (pid <= 0) continue;
     std::error_code error;
-    const auto cwd = std::filesystem::read_symlink(
-        "/proc/" + std::string(entry->d_name) + "/cwd", error);
+    const auto cwd =
+        std::filesystem::read_symlink("/proc/" + std::string(entry->d_name) + "/cwd", error);
     if (error) continue;
     // A zombie has no cwd any more; a live one in a sandbox of ours counts.
     if (cwd.string().rfind(dir, 0) == 0) found.insert(pid);
@@ -230,13 +230,14 @@ class ClusterRestartTest : public ::testing::Test {
   // Starts the cluster; returns its "http://127.0.0.1:PORT".
   std::string StartCluster(const std::string& port, int run) {
     const std::string out = dir_ + "/cluster" + std::to_string(run) + ".out";
-    cluster_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1",
-                      "--work-dir", work_dir_, "--allocation-interval", "0.1",
-                      "--agent-resources", resources_},
-                     out, dir_ + "/cluster.err");
+    cluster_ = SpawnWithOutputTo(
+        {ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", port, "--agents", "1", "--work-dir",
+         work_dir_, "--allocation-interval", "0.1", "--agent-resources", resources_},
+        out, dir_ + "/cluster.err");
     std::optional<std::string> url;
-    EXPECT_TRUE(WaitUntil([&] { return (url = LineAfter(out, "master listening on ")).has_value(); }))
-        << ReadFile(dir_ + "/cluster.err");
+    EXPECT_TRUE(WaitUntil([&] {
+      return (url = LineAfter(out, "master listening on ")).has_value();
+    })) << ReadFile(dir_ + "/cluster.err");
     return url.value_or("");
   }
 
@@ -280,14 +281,16 @@ TEST_F(ClusterRestartTest, SigkilledClusterComesBackToTheSameRunningExecutor) {
   ASSERT_FALSE(url.empty());
   port_ = url.substr(url.rfind(':') + 1);
   const std::string launcher_out = dir_ + "/launcher.out";
-  launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
-                     "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
-                     dir_ + "/state", dir_ + "/spec.yaml"},
-                    launcher_out, dir_ + "/launcher.err");
+  launcher_ =
+      SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+                         "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
+                         dir_ + "/state", dir_ + "/spec.yaml"},
+                        launcher_out, dir_ + "/launcher.err");
   std::optional<std::string> service;
   ASSERT_TRUE(WaitUntil([&] {
     return (service = LineAfter(launcher_out, "serving http://")).has_value();
-  })) << ReadFile(launcher_out) << ReadFile(dir_ + "/launcher.err");
+  })) << ReadFile(launcher_out)
+      << ReadFile(dir_ + "/launcher.err");
   const std::string service_host = service->substr(0, service->find(':'));
   const std::string service_port =
       service->substr(service->find(':') + 1, service->find('/') - service->find(':') - 1);
@@ -342,10 +345,11 @@ TEST_F(ClusterRestartTest, RestartAfterTheExecutorDiedReportsItsTaskFailed) {
   ASSERT_FALSE(url.empty());
   port_ = url.substr(url.rfind(':') + 1);
   const std::string launcher_out = dir_ + "/launcher.out";
-  launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
-                     "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
-                     dir_ + "/state", dir_ + "/spec.yaml"},
-                    launcher_out, dir_ + "/launcher.err");
+  launcher_ =
+      SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--executor-uri",
+                         "file://" ML_BINARY_DIR "/bin/mesos-launch-executor", "--state-dir",
+                         dir_ + "/state", dir_ + "/spec.yaml"},
+                        launcher_out, dir_ + "/launcher.err");
   ASSERT_TRUE(WaitUntil([&] { return LineAfter(launcher_out, "serving http://").has_value(); }))
       << ReadFile(launcher_out);
   const std::set<pid_t> executors = ProcessesUnder(work_dir_);
@@ -395,7 +399,8 @@ class OrphanTest : public ClusterRestartTest {
                                            "    resources: { cpus: 0.1, mem: 32 }\n"
                                            "    command: sleep 1\n"
                                            "    executor:\n"
-                                           "      command: " + executor_ + "\n";
+                                           "      command: " +
+                                               executor_ + "\n";
   }
 
   // Starts the cluster and the framework; returns the executor's processes
@@ -412,8 +417,8 @@ class OrphanTest : public ClusterRestartTest {
     EXPECT_TRUE(WaitUntil([&] {
       executor = ProcessesUnder(work_dir_);
       return executor.size() == 2 && !Background().empty();
-    })) << ReadFile(dir_ + "/launcher.out") << ReadFile(dir_ + "/launcher.err")
-        << ReadFile(dir_ + "/cluster.err");
+    })) << ReadFile(dir_ + "/launcher.out")
+        << ReadFile(dir_ + "/launcher.err") << ReadFile(dir_ + "/cluster.err");
     kill(launcher_, SIGKILL);
     waitpid(launcher_, nullptr, 0);
     launcher_ = -1;
@@ -438,14 +443,13 @@ class OrphanTest : public ClusterRestartTest {
 TEST_F(OrphanTest, SigkilledClusterTakesNonCheckpointingExecutorsAndTheirGroupAlong) {
   const std::set<pid_t> executor = StartStuckExecutor();
   ASSERT_EQ(executor.size(), 2u);
-  const pid_t leader = *executor.begin() == std::stoi(Background()) ? *executor.rbegin()
-                                                                     : *executor.begin();
+  const pid_t leader =
+      *executor.begin() == std::stoi(Background()) ? *executor.rbegin() : *executor.begin();
   EXPECT_EQ(getpgid(std::stoi(Background())), leader) << "one process group";
   // The agent registers the group with the guard just after starting it.
   std::vector<pid_t> guard;
-  ASSERT_TRUE(WaitUntil([&] {
-    return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1;
-  }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1; }));
 
   ASSERT_EQ(kill(cluster_, SIGKILL), 0);
   ASSERT_EQ(waitpid(cluster_, nullptr, 0), cluster_);
@@ -466,9 +470,8 @@ TEST_F(OrphanTest, RestartKillsWhatANonCheckpointingExecutorLeftBehind) {
   // (PR_SET_PDEATHSIG): its background `sleep` lives on in its group.
   // The agent registers the group with the guard just after starting it.
   std::vector<pid_t> guard;
-  ASSERT_TRUE(WaitUntil([&] {
-    return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1;
-  }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return (guard = ChildrenNamed(cluster_, "ml-orphan-guard")).size() == 1; }));
   ASSERT_EQ(kill(guard[0], SIGKILL), 0);
   ASSERT_TRUE(Ends(guard[0]));
   ASSERT_EQ(kill(cluster_, SIGKILL), 0);

@@ -1,7 +1,6 @@
 #include "cluster/container_engine.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,11 +125,13 @@ TEST(ContainerPlan, WhatThisAgentCannotRunIsAnErrorSayingWhat) {
       {"a CNI network", [](ContainerInfo& c) { c.add_network_infos()->set_name("overlay"); },
        "CNI network"},
       {"an APPC image",
-       [](ContainerInfo& c) { c.mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::APPC); },
+       [](ContainerInfo& c) {
+         c.mutable_mesos()->mutable_image()->set_type(mesos::v1::Image::APPC);
+       },
        "only Docker images"},
       {"no image", [](ContainerInfo& c) { c.clear_mesos(); }, "without an image"},
-      {"DOCKER without DockerInfo",
-       [](ContainerInfo& c) { c.set_type(ContainerInfo::DOCKER); }, "needs ContainerInfo.docker"},
+      {"DOCKER without DockerInfo", [](ContainerInfo& c) { c.set_type(ContainerInfo::DOCKER); },
+       "needs ContainerInfo.docker"},
       {"Docker's bridge",
        [](ContainerInfo& c) {
          c.set_type(ContainerInfo::DOCKER);
@@ -213,9 +214,10 @@ TEST_F(FakePodman, AnImageItDoesNotHaveIsNamedWithHowToPutItThere) {
   ContainerEngine engine(Script("exit 1"), (dir_ / "containers.conf").string(), "l=1");
   Status has = engine.HasImage("localhost/app:1");
   ASSERT_FALSE(has.ok());
-  EXPECT_EQ(has.message(), "image localhost/app:1 is not in podman's local store, and this agent "
-                           "has no registry access: put it there first (podman load -i ARCHIVE, "
-                           "or podman import)");
+  EXPECT_EQ(has.message(),
+            "image localhost/app:1 is not in podman's local store, and this agent "
+            "has no registry access: put it there first (podman load -i ARCHIVE, "
+            "or podman import)");
   ContainerEngine broken(Script("echo 'storage is locked' >&2; exit 125"),
                          (dir_ / "containers.conf").string(), "l=1");
   EXPECT_EQ(broken.HasImage("localhost/app:1").message(),
@@ -228,8 +230,9 @@ TEST_F(FakePodman, AnArchiveItCannotLoadIsNamedWithPodmansReason) {
                          (dir_ / "containers.conf").string(), "l=1");
   Status loaded = engine.Load("/sandbox/site.tar");
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.message(), "podman cannot load the image archive /sandbox/site.tar: Error: "
-                              "payload does not match any of the supported image formats");
+  EXPECT_EQ(loaded.message(),
+            "podman cannot load the image archive /sandbox/site.tar: Error: "
+            "payload does not match any of the supported image formats");
 }
 
 // A podman call that hangs is killed at the engine's limit and counts as

@@ -38,9 +38,7 @@ std::string ReadFile(const fs::path& path) {
   return text.str();
 }
 
-fs::perms PermsOf(const fs::path& path) {
-  return fs::status(path).permissions() & fs::perms::mask;
-}
+fs::perms PermsOf(const fs::path& path) { return fs::status(path).permissions() & fs::perms::mask; }
 
 // One archive entry to write.
 struct Entry {
@@ -65,8 +63,7 @@ Entry Hardlink(std::string name, std::string target) {
 enum class Format { kTar, kTarGz, kTarBz2, kTarXz, kZip };
 
 // Writes `entries` as an archive of `format` to `path`.
-void WriteArchive(const fs::path& path, Format format,
-                  const std::vector<Entry>& entries) {
+void WriteArchive(const fs::path& path, Format format, const std::vector<Entry>& entries) {
   archive* out = archive_write_new();
   ASSERT_NE(out, nullptr);
   if (format == Format::kZip) {
@@ -144,9 +141,7 @@ class FetchTest : public ::testing::Test {
     outside_ = root_ / "outside";
     fs::create_directories(sandbox_);
     fs::create_directories(outside_);
-    auto started = HttpServer::Start({}, [this](const HttpServer::Request& r) {
-      return Serve(r);
-    });
+    auto started = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Serve(r); });
     ASSERT_TRUE(started.ok()) << started.message();
     server_ = std::move(started).value();
     options_.http_client = &client_;
@@ -185,9 +180,7 @@ class FetchTest : public ::testing::Test {
     files_[path] = std::move(content);
   }
   // Serves an archive written to a file.
-  void ServeFile(const std::string& path, const fs::path& file) {
-    Serve(path, ReadFile(file));
-  }
+  void ServeFile(const std::string& path, const fs::path& file) { Serve(path, ReadFile(file)); }
   int Requests(const std::string& path) {
     std::lock_guard<std::mutex> lock(mutex_);
     return requests_[path];
@@ -285,18 +278,15 @@ TEST_F(FetchTest, ConnectionRefusedNamesTheTransportError) {
   Status status = Fetch(Command(uri));
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message().rfind("fetching " + uri + ": ", 0), 0u);
-  EXPECT_NE(status.message().find("after 0 bytes"), std::string::npos)
-      << status.message();
-  EXPECT_NE(status.message().find("onnect"), std::string::npos)
-      << status.message();
+  EXPECT_NE(status.message().find("after 0 bytes"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("onnect"), std::string::npos) << status.message();
 }
 
 TEST_F(FetchTest, CredentialsInTheUriStayOutOfTheMessage) {
   const std::string uri = server_->url().replace(7, 0, "user:hunter2@") + "/x";
   Status status = Fetch(Command(uri));
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.message().find("hunter2"), std::string::npos)
-      << status.message();
+  EXPECT_EQ(status.message().find("hunter2"), std::string::npos) << status.message();
   EXPECT_EQ(status.message(), "fetching " + Url("/x") + ": HTTP 404 after 0 bytes");
 }
 
@@ -322,18 +312,15 @@ TEST_F(FetchTest, BadUrisAndDestinationsAreRefused) {
   for (const auto& [uri, why] : cases) {
     Status status = Fetch(Command(uri));
     ASSERT_FALSE(status.ok()) << uri;
-    EXPECT_EQ(status.message().rfind("fetching " + uri + ": ", 0), 0u)
-        << status.message();
-    EXPECT_NE(status.message().find(why), std::string::npos)
-        << status.message();
+    EXPECT_EQ(status.message().rfind("fetching " + uri + ": ", 0), 0u) << status.message();
+    EXPECT_NE(status.message().find(why), std::string::npos) << status.message();
   }
   for (const std::string output : {"../x", "/abs", "a/../../x"}) {
     auto command = Command(Url("/a"));
     command.mutable_uris(0)->set_output_file(output);
     Status status = Fetch(command);
     ASSERT_FALSE(status.ok()) << output;
-    EXPECT_NE(status.message().find("output_file '" + output + "'"),
-              std::string::npos)
+    EXPECT_NE(status.message().find("output_file '" + output + "'"), std::string::npos)
         << status.message();
   }
   EXPECT_EQ(Requests("/a"), 0);
@@ -348,8 +335,7 @@ TEST_F(FetchTest, OutputFileAndExecutable) {
   Status status = Fetch(command);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(ReadFile(sandbox_ / "bin/tool.tgz"), ReadFile(root_ / "a.tgz"));
-  EXPECT_EQ(PermsOf(sandbox_ / "bin/tool.tgz"),
-            static_cast<fs::perms>(0755));
+  EXPECT_EQ(PermsOf(sandbox_ / "bin/tool.tgz"), static_cast<fs::perms>(0755));
   EXPECT_FALSE(fs::exists(sandbox_ / "inner"));
 }
 
@@ -378,16 +364,14 @@ void PrintTo(const std::pair<Format, std::string>& param, std::ostream* out) {
   *out << param.second;
 }
 
-class FetchArchiveTest
-    : public FetchTest,
-      public ::testing::WithParamInterface<std::pair<Format, std::string>> {};
+class FetchArchiveTest : public FetchTest,
+                         public ::testing::WithParamInterface<std::pair<Format, std::string>> {};
 
 TEST_P(FetchArchiveTest, ExtractsNestedDirectoriesAndTheExecutableBit) {
   const auto& [format, name] = GetParam();
   WriteArchive(root_ / name, format,
                {Dir("app/"), Dir("app/bin/"), File("app/bin/run", "#!/bin/sh\n", 0755),
-                File("app/conf/nested/a.txt", "conf"),
-                Symlink("app/current", "bin/run")});
+                File("app/conf/nested/a.txt", "conf"), Symlink("app/current", "bin/run")});
   ServeFile("/dl/" + name, root_ / name);
   auto command = Command(Url("/dl/" + name));
   command.mutable_uris(0)->set_output_file("archives/" + name);
@@ -395,32 +379,29 @@ TEST_P(FetchArchiveTest, ExtractsNestedDirectoriesAndTheExecutableBit) {
   ASSERT_TRUE(status.ok()) << status.message();
   // Into the sandbox root, not next to the output_file; the archive stays.
   EXPECT_EQ(ReadFile(sandbox_ / "app/bin/run"), "#!/bin/sh\n");
-  EXPECT_EQ(PermsOf(sandbox_ / "app/bin/run") & fs::perms::owner_exec,
-            fs::perms::owner_exec);
+  EXPECT_EQ(PermsOf(sandbox_ / "app/bin/run") & fs::perms::owner_exec, fs::perms::owner_exec);
   EXPECT_EQ(ReadFile(sandbox_ / "app/conf/nested/a.txt"), "conf");
-  EXPECT_EQ(PermsOf(sandbox_ / "app/conf/nested/a.txt") & fs::perms::owner_exec,
-            fs::perms::none);
+  EXPECT_EQ(PermsOf(sandbox_ / "app/conf/nested/a.txt") & fs::perms::owner_exec, fs::perms::none);
   EXPECT_EQ(fs::read_symlink(sandbox_ / "app/current"), "bin/run");
   EXPECT_TRUE(fs::exists(sandbox_ / "archives" / name));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Formats, FetchArchiveTest,
-    ::testing::Values(std::pair{Format::kTar, std::string("app.tar")},
-                      std::pair{Format::kTarGz, std::string("app.tar.gz")},
-                      std::pair{Format::kTarGz, std::string("app.tgz")},
-                      std::pair{Format::kTarBz2, std::string("app.tar.bz2")},
-                      std::pair{Format::kTarBz2, std::string("app.tbz2")},
-                      std::pair{Format::kTarXz, std::string("app.tar.xz")},
-                      std::pair{Format::kTarXz, std::string("app.txz")},
-                      std::pair{Format::kZip, std::string("app.zip")}),
-    [](const auto& param_info) {
-      std::string name = param_info.param.second;
-      for (char& c : name) {
-        if (c == '.') c = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Formats, FetchArchiveTest,
+                         ::testing::Values(std::pair{Format::kTar, std::string("app.tar")},
+                                           std::pair{Format::kTarGz, std::string("app.tar.gz")},
+                                           std::pair{Format::kTarGz, std::string("app.tgz")},
+                                           std::pair{Format::kTarBz2, std::string("app.tar.bz2")},
+                                           std::pair{Format::kTarBz2, std::string("app.tbz2")},
+                                           std::pair{Format::kTarXz, std::string("app.tar.xz")},
+                                           std::pair{Format::kTarXz, std::string("app.txz")},
+                                           std::pair{Format::kZip, std::string("app.zip")}),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param.second;
+                           for (char& c : name) {
+                             if (c == '.') c = '_';
+                           }
+                           return name;
+                         });
 
 // A hostile archive: its entries, and the entry the message must name.
 struct Hostile {
@@ -433,22 +414,15 @@ TEST_F(FetchTest, HostileArchivesFailAndWriteNothingOutsideTheSandbox) {
   const std::string outside = outside_.string();
   Entry device{Entry::kCharDevice, "dev/null", "", 0666, ""};
   const std::vector<Hostile> cases = {
-      {"dotdot", {File("ok.txt", "ok"), File("../outside/escape", "x")},
-       "../outside/escape"},
-      {"nested_dotdot", {File("a/../../outside/escape", "x")},
-       "a/../../outside/escape"},
+      {"dotdot", {File("ok.txt", "ok"), File("../outside/escape", "x")}, "../outside/escape"},
+      {"nested_dotdot", {File("a/../../outside/escape", "x")}, "a/../../outside/escape"},
       {"absolute", {File(outside + "/abs", "x")}, outside + "/abs"},
-      {"symlink_to_etc", {Symlink("etc", "/etc"), File("etc/pwned", "x")},
-       "etc"},
-      {"symlink_out", {Symlink("out", outside), File("out/pwned", "x")},
-       "out"},
-      {"relative_symlink_out",
-       {Symlink("up", "../outside"), File("up/pwned", "x")},
-       "up"},
+      {"symlink_to_etc", {Symlink("etc", "/etc"), File("etc/pwned", "x")}, "etc"},
+      {"symlink_out", {Symlink("out", outside), File("out/pwned", "x")}, "out"},
+      {"relative_symlink_out", {Symlink("up", "../outside"), File("up/pwned", "x")}, "up"},
       // Each link alone stays inside; together they lead out.
       {"symlink_chain",
-       {Symlink("self", "."), Symlink("b", "self/../outside"),
-        File("b/pwned", "x")},
+       {Symlink("self", "."), Symlink("b", "self/../outside"), File("b/pwned", "x")},
        "b/pwned"},
       {"hardlink_absolute", {Hardlink("hl", "/etc/passwd")}, "hl"},
       {"hardlink_out", {Hardlink("hl", "../outside/target")}, "hl"},
@@ -463,9 +437,8 @@ TEST_F(FetchTest, HostileArchivesFailAndWriteNothingOutsideTheSandbox) {
     const std::string uri = Url("/" + name);
     Status status = Fetch(Command(uri));
     ASSERT_FALSE(status.ok());
-    EXPECT_EQ(status.message().rfind("fetching " + uri + ": archive entry '" +
-                                         hostile.bad_entry + "'",
-                                     0),
+    EXPECT_EQ(status.message().rfind(
+                  "fetching " + uri + ": archive entry '" + hostile.bad_entry + "'", 0),
               0u)
         << status.message();
     EXPECT_EQ(Tree(outside_), std::vector<std::string>{"target"});
@@ -495,8 +468,7 @@ TEST_F(FetchTest, CachedUriIsDownloadedOnceAndCopiedToEachSandbox) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].size(), 64u);  // SHA-256, in hex
   // The cached copy is not the sandbox's: chmod there did not reach it.
-  EXPECT_EQ(PermsOf(root_ / "cache" / entries[0]),
-            static_cast<fs::perms>(0644));
+  EXPECT_EQ(PermsOf(root_ / "cache" / entries[0]), static_cast<fs::perms>(0644));
 }
 
 TEST_F(FetchTest, CachedArchiveIsExtractedFromTheCacheOnly) {
@@ -515,8 +487,7 @@ TEST_F(FetchTest, FailedCachedDownloadLeavesNoEntry) {
   command.mutable_uris(0)->set_cache(true);
   Status status = Fetch(command);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.message(),
-            "fetching " + Url("/absent") + ": HTTP 404 after 0 bytes");
+  EXPECT_EQ(status.message(), "fetching " + Url("/absent") + ": HTTP 404 after 0 bytes");
   EXPECT_TRUE(Tree(root_ / "cache").empty());
   Serve("/absent", "now here");  // a later fetch tries again
   ASSERT_TRUE(Fetch(command).ok());
@@ -541,8 +512,7 @@ TEST_F(FetchTest, ConcurrentCachedFetchesOfOneUriAgree) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures, 0);
   for (int i = 0; i < 4; ++i) {
-    EXPECT_TRUE(ReadFile(root_ / ("concurrent" + std::to_string(i)) / "big") ==
-                content);
+    EXPECT_TRUE(ReadFile(root_ / ("concurrent" + std::to_string(i)) / "big") == content);
   }
   const auto entries = Tree(root_ / "cache");
   ASSERT_EQ(entries.size(), 1u);  // no temporary files left
@@ -562,8 +532,8 @@ TEST_F(FetchTest, LocalFilesAreCachedToo) {
 }
 
 TEST(ArchiveKindOf, FollowsTheDestinationName) {
-  for (const char* name : {"a.tar", "a.tgz", "a.tar.gz", "a.tbz2", "a.tar.bz2",
-                           "a.txz", "a.tar.xz", "a.zip"}) {
+  for (const char* name :
+       {"a.tar", "a.tgz", "a.tar.gz", "a.tbz2", "a.tar.bz2", "a.txz", "a.tar.xz", "a.zip"}) {
     EXPECT_EQ(ArchiveKindOf(name), ArchiveKind::kArchive) << name;
   }
   EXPECT_EQ(ArchiveKindOf("a.gz"), ArchiveKind::kGzip);

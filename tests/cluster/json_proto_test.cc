@@ -54,11 +54,11 @@ TEST(ProtoToJson, WritesUnsetDefaultsButNotDeprecatedOnes) {
 
 // The SUBSCRIBE body mesos-framework 0.5.3 sends: unset fields are null.
 TEST(CallFromJson, NullIsAnUnsetField) {
-  auto call = CallFromJson(
-      R"({"framework_id":null,"type":"SUBSCRIBE","subscribe":{"framework_info":)"
-      R"({"user":"root","name":"x","id":null,"failover_timeout":604800,)"
-      R"("checkpoint":null,"role":null,"capabilities":null,"labels":null}},)"
-      R"("accept":null,"decline":null,"reconcile":null})");
+  auto call =
+      CallFromJson(R"({"framework_id":null,"type":"SUBSCRIBE","subscribe":{"framework_info":)"
+                   R"({"user":"root","name":"x","id":null,"failover_timeout":604800,)"
+                   R"("checkpoint":null,"role":null,"capabilities":null,"labels":null}},)"
+                   R"("accept":null,"decline":null,"reconcile":null})");
   ASSERT_TRUE(call.ok()) << call.message();
   EXPECT_FALSE(call.value().has_framework_id());
   EXPECT_FALSE(call.value().subscribe().framework_info().has_id());
@@ -70,26 +70,24 @@ TEST(CallFromJson, NullIsAnUnsetField) {
 // Only the exact proto names are fields: lowerCamelCase keys are unknown
 // keys, ignored -- so a required field spelled that way is missing.
 TEST(CallFromJson, OnlyProtoFieldNamesCount) {
-  auto call = CallFromJson(
-      R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})");
+  auto call =
+      CallFromJson(R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})");
   ASSERT_FALSE(call.ok());
-  EXPECT_EQ(call.message(),
-            "the Call lacks required fields: subscribe.framework_info");
+  EXPECT_EQ(call.message(), "the Call lacks required fields: subscribe.framework_info");
   EXPECT_TRUE(CallFromJson(R"({"type":"REVIVE","framework_id":{"value":"f"},"extra":1})").ok());
 }
 
 TEST(CallFromJson, ValuesMustHaveTheFieldsJsonType) {
-  auto quoted_number = CallFromJson(
-      R"({"type":"DECLINE","framework_id":{"value":"f"},)"
-      R"("decline":{"offer_ids":[{"value":"o"}],"filters":{"refuse_seconds":"5"}}})");
+  auto quoted_number =
+      CallFromJson(R"({"type":"DECLINE","framework_id":{"value":"f"},)"
+                   R"("decline":{"offer_ids":[{"value":"o"}],"filters":{"refuse_seconds":"5"}}})");
   ASSERT_FALSE(quoted_number.ok());
   EXPECT_EQ(quoted_number.message(),
             "the JSON is no Call: field 'refuse_seconds' cannot hold a JSON string");
 
   auto enum_number = CallFromJson(R"({"type":3,"framework_id":{"value":"f"}})");
   ASSERT_FALSE(enum_number.ok());
-  EXPECT_EQ(enum_number.message(),
-            "the JSON is no Call: field 'type' cannot hold a JSON number");
+  EXPECT_EQ(enum_number.message(), "the JSON is no Call: field 'type' cannot hold a JSON number");
 
   auto array_for_single = CallFromJson(R"({"type":"REVIVE","framework_id":[{"value":"f"}]})");
   ASSERT_FALSE(array_for_single.ok());
@@ -103,8 +101,7 @@ TEST(CallFromJson, ValuesMustHaveTheFieldsJsonType) {
 
   auto not_an_object = CallFromJson("[1]");
   ASSERT_FALSE(not_an_object.ok());
-  EXPECT_EQ(not_an_object.message(),
-            "the JSON is no Call: a JSON object was expected");
+  EXPECT_EQ(not_an_object.message(), "the JSON is no Call: a JSON object was expected");
 }
 
 TEST(CallFromJson, EnumsBytesAndRepeatedFieldsAsStoutReadsThem) {
@@ -130,9 +127,9 @@ TEST(CallFromJson, EnumsBytesAndRepeatedFieldsAsStoutReadsThem) {
   EXPECT_EQ(required_state.message(),
             "the JSON is no Call: 'NOPE' is no value of the enum field 'state'");
 
-  auto bad_base64 = CallFromJson(
-      R"({"type":"ACKNOWLEDGE","framework_id":{"value":"f"},"acknowledge":)"
-      R"({"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"***"}})");
+  auto bad_base64 =
+      CallFromJson(R"({"type":"ACKNOWLEDGE","framework_id":{"value":"f"},"acknowledge":)"
+                   R"({"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"***"}})");
   ASSERT_FALSE(bad_base64.ok());
   EXPECT_EQ(bad_base64.message(),
             "the JSON is no Call: field 'uuid' holds bytes, which JSON carries as base64; "
@@ -140,9 +137,9 @@ TEST(CallFromJson, EnumsBytesAndRepeatedFieldsAsStoutReadsThem) {
 
   // A single value for a repeated field is one element; null elements are
   // skipped.
-  auto single = CallFromJson(
-      R"({"type":"REVIVE","framework_id":{"value":"f"},"revive":{"roles":"a"},)"
-      R"("suppress":{"roles":["b",null,"c"]}})");
+  auto single =
+      CallFromJson(R"({"type":"REVIVE","framework_id":{"value":"f"},"revive":{"roles":"a"},)"
+                   R"("suppress":{"roles":["b",null,"c"]}})");
   ASSERT_TRUE(single.ok()) << single.message();
   ASSERT_EQ(single.value().revive().roles_size(), 1);
   EXPECT_EQ(single.value().revive().roles(0), "a");
@@ -166,8 +163,7 @@ TEST(ExecutorCallFromJson, ParsesTheLibrarysShapes) {
       R"({"type":"UPDATE","framework_id":{"value":"f"},"executor_id":{"value":"e"},)"
       R"("update":{"status":{"taskId":{"value":"t"},"state":"TASK_RUNNING"}}})");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.message(),
-            "the Call lacks required fields: update.status.task_id");
+  EXPECT_EQ(missing.message(), "the Call lacks required fields: update.status.task_id");
 }
 
 }  // namespace

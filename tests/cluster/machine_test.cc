@@ -12,8 +12,7 @@ namespace mlaunch::cluster {
 namespace {
 
 TEST(MachineResourcesTest, DefaultRuleIsMesos) {
-  EXPECT_EQ(DefaultResources(8, 16384, 100000),
-            "cpus:8;mem:15360;disk:94880;ports:[31000-32000]");
+  EXPECT_EQ(DefaultResources(8, 16384, 100000), "cpus:8;mem:15360;disk:94880;ports:[31000-32000]");
   // At the thresholds (2 GB, 10 GB) the fixed amount is taken off ...
   EXPECT_EQ(DefaultResources(2, 2048, 10240), "cpus:2;mem:1024;disk:5120;ports:[31000-32000]");
   // ... below them, half.
@@ -34,10 +33,10 @@ TEST(MachineResourcesTest, DiskIsTheSizeOfTheWorkDirectorysFilesystem) {
   const std::string expected_disk =
       "disk:" + std::to_string(static_cast<long>(size_mb >= 10240 ? size_mb - 5120 : size_mb / 2));
   EXPECT_NE(text.find(";" + expected_disk + ";"), std::string::npos) << text;
-  EXPECT_EQ(text.rfind("cpus:" + std::to_string(std::max(1U, std::thread::hardware_concurrency())) +
-                           ";mem:",
-                       0),
-            0u)
+  EXPECT_EQ(
+      text.rfind(
+          "cpus:" + std::to_string(std::max(1U, std::thread::hardware_concurrency())) + ";mem:", 0),
+      0u)
       << text;
   EXPECT_NE(text.find(";ports:[31000-32000]"), std::string::npos) << text;
 }

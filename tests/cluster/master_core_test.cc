@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <functional>
-
 #include <set>
 #include <string>
 #include <vector>
@@ -51,8 +50,7 @@ mesos::v1::FrameworkInfo Framework(double failover_timeout = 0) {
 
 mesos::v1::FrameworkInfo MultiRoleFramework(std::vector<std::string> roles) {
   mesos::v1::FrameworkInfo info = Framework();
-  info.add_capabilities()->set_type(
-      mesos::v1::FrameworkInfo::Capability::MULTI_ROLE);
+  info.add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::MULTI_ROLE);
   for (const auto& role : roles) info.add_roles(role);
   return info;
 }
@@ -159,8 +157,7 @@ class MasterCoreTest : public ::testing::Test {
     return offers.empty() ? mesos::v1::Offer() : offers[0];
   }
 
-  mesos::v1::TaskInfo CommandTask(const std::string& id,
-                                  const mesos::v1::Offer& offer,
+  mesos::v1::TaskInfo CommandTask(const std::string& id, const mesos::v1::Offer& offer,
                                   double cpus = 1, double mem = 128) {
     mesos::v1::TaskInfo task;
     task.set_name(id);
@@ -180,12 +177,12 @@ class MasterCoreTest : public ::testing::Test {
     auto* op = call.mutable_accept()->add_operations();
     op->set_type(mesos::v1::Offer::Operation::LAUNCH);
     for (const auto& t : tasks) *op->mutable_launch()->add_task_infos() = t;
-    if (refuse_seconds) call.mutable_accept()->mutable_filters()->set_refuse_seconds(*refuse_seconds);
+    if (refuse_seconds)
+      call.mutable_accept()->mutable_filters()->set_refuse_seconds(*refuse_seconds);
     return call;
   }
 
-  TaskStatus AgentStatus(const std::string& task_id, TaskState state,
-                         char uuid_tag) {
+  TaskStatus AgentStatus(const std::string& task_id, TaskState state, char uuid_tag) {
     TaskStatus status;
     status.mutable_task_id()->set_value(task_id);
     status.set_state(state);
@@ -203,8 +200,7 @@ class MasterCoreTest : public ::testing::Test {
   }
 
   // Subscribes a framework, launches task "t1" on the one agent.
-  std::string LaunchOneTask(const mesos::v1::FrameworkInfo& info,
-                            std::string* stream = nullptr) {
+  std::string LaunchOneTask(const mesos::v1::FrameworkInfo& info, std::string* stream = nullptr) {
     const std::string agent = AddAgent();
     const std::string s = Subscribe(info);
     if (stream) *stream = s;
@@ -449,8 +445,7 @@ TEST_F(MasterCoreTest, AcceptWithStaleOfferGivesTaskDroppedWhenPartitionAware) {
       Handle(Launch({offer.id().value(), offer.id().value()}, {CommandTask("t1", offer)})));
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_DROPPED);
-  EXPECT_EQ(updates[0].message(),
-            "the offers accepted are invalid: offer M-O0 is named twice");
+  EXPECT_EQ(updates[0].message(), "the offers accepted are invalid: offer M-O0 is named twice");
   // The valid offer was discarded: its resources come back next cycle.
   now_ += 1000;
   EXPECT_EQ(OffersIn(Tick()).size(), 1u);
@@ -462,8 +457,8 @@ TEST_F(MasterCoreTest, OffersFromTwoAgentsCannotBeAggregated) {
   Subscribe(Framework());
   auto offers = OffersIn(Tick());
   ASSERT_EQ(offers.size(), 2u);
-  auto updates = UpdatesIn(Handle(Launch(
-      {offers[0].id().value(), offers[1].id().value()}, {CommandTask("t1", offers[0])})));
+  auto updates = UpdatesIn(Handle(
+      Launch({offers[0].id().value(), offers[1].id().value()}, {CommandTask("t1", offers[0])})));
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_LOST);
   EXPECT_EQ(updates[0].message(),
@@ -508,8 +503,7 @@ TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"slash in id", [](auto* t) { t->mutable_task_id()->set_value("a/b"); },
-       "task id 'a/b'"},
+      {"slash in id", [](auto* t) { t->mutable_task_id()->set_value("a/b"); }, "task id 'a/b'"},
       {"no resources", [](auto* t) { t->clear_resources(); }, "the task asks for no resources"},
       {"command and executor",
        [](auto* t) {
@@ -517,8 +511,7 @@ TEST_F(MasterCoreTest, TaskValidationFailuresGiveTaskErrorWithTheReason) {
          t->mutable_executor()->mutable_command()->set_value("x");
        },
        "give exactly one"},
-      {"other agent", [](auto* t) { t->mutable_agent_id()->set_value("M-S7"); },
-       "agent M-S7"},
+      {"other agent", [](auto* t) { t->mutable_agent_id()->set_value("M-S7"); }, "agent M-S7"},
       {"negative grace",
        [](auto* t) { t->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(-1); },
        "kill_policy.grace_period"},
@@ -617,8 +610,8 @@ TEST_F(MasterCoreTest, SecondTaskWithTheSameIdInOneAcceptIsAnError) {
   AddAgent();
   Subscribe(Framework());
   const auto offer = OneOffer();
-  auto out = Handle(Launch({offer.id().value()},
-                           {CommandTask("t1", offer), CommandTask("t1", offer)}));
+  auto out =
+      Handle(Launch({offer.id().value()}, {CommandTask("t1", offer), CommandTask("t1", offer)}));
   EXPECT_EQ(Requests<LaunchTasks>(out).size(), 1u);
   auto updates = UpdatesIn(out);
   ASSERT_EQ(updates.size(), 1u);
@@ -713,9 +706,9 @@ TEST_F(MasterCoreTest, AgentMarkedGoneLosesItsTasksAndIsForgotten) {
   EXPECT_EQ(shutdowns[0].agent_id, agent);
 
   // What the dying agent still reports is ignored.
-  EXPECT_TRUE(core_.StatusUpdate(agent, framework_id_,
-                                 AgentStatus("t1", mesos::v1::TASK_KILLED, 'b'), now_)
-                  .events.empty());
+  EXPECT_TRUE(
+      core_.StatusUpdate(agent, framework_id_, AgentStatus("t1", mesos::v1::TASK_KILLED, 'b'), now_)
+          .events.empty());
   mesos::v1::ExecutorID executor;
   executor.set_value("e1");
   EXPECT_TRUE(core_.ExecutorTerminated(agent, framework_id_, executor, 9, now_).events.empty());
@@ -752,7 +745,8 @@ TEST_F(MasterCoreTest, AgentMarkedGoneRescindsItsOffersAndGivesGoneByOperatorWhe
   EXPECT_EQ(updates[0].state(), mesos::v1::TASK_GONE_BY_OPERATOR);
   bool rescinded = false;
   for (const auto& e : EventsOn(*out, stream)) {
-    if (e.type() == Event::RESCIND) rescinded = e.rescind().offer_id().value() == second.id().value();
+    if (e.type() == Event::RESCIND)
+      rescinded = e.rescind().offer_id().value() == second.id().value();
   }
   EXPECT_TRUE(rescinded);
   // Accepting the rescinded offer fails as for any stale offer.
@@ -802,7 +796,8 @@ TEST_F(MasterCoreTest, ResubscribingWhileConnectedFailsOverTheOldStream) {
   auto old_events = EventsOn(last_, old_stream);
   ASSERT_EQ(old_events.size(), 1u);
   EXPECT_EQ(old_events[0].type(), Event::ERROR);
-  EXPECT_NE(old_events[0].error().message().find("another scheduler subscribed"), std::string::npos);
+  EXPECT_NE(old_events[0].error().message().find("another scheduler subscribed"),
+            std::string::npos);
   EXPECT_EQ(last_.close_streams, std::vector<std::string>{old_stream});
   // The old stream id is now refused; the new one is accepted.
   Call call = NewCall(Call::REVIVE);
@@ -997,7 +992,8 @@ TEST_F(MasterCoreTest, MultiRoleFrameworkSettingRoleGetsAnErrorAndAClose) {
 // Issue #17, attack 1: a framework id that would climb out of the agents'
 // work dirs is refused at SUBSCRIBE, as Mesos refuses any such id.
 TEST_F(MasterCoreTest, AFrameworkIdThatIsNoValidIdIsRefused) {
-  for (const std::string& id : std::vector<std::string>{"../../../../x", "..", "a/b", std::string("a\0b", 3)}) {
+  for (const std::string& id :
+       std::vector<std::string>{"../../../../x", "..", "a/b", std::string("a\0b", 3)}) {
     auto info = Framework(60);
     info.mutable_id()->set_value(id);
     const std::string stream = Subscribe(info);
@@ -1099,8 +1095,7 @@ TEST_F(MasterCoreTest, LabelsOverTheLimitAreRefused) {
   const std::string refused = Subscribe(info);
   auto events = EventsOn(last_, refused);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_NE(events[0].error().message().find("this master keeps at most 65536"),
-            std::string::npos)
+  EXPECT_NE(events[0].error().message().find("this master keeps at most 65536"), std::string::npos)
       << events[0].error().message();
 
   const std::string agent = AddAgent();
@@ -1161,9 +1156,8 @@ class MasterRecoveryTest : public MasterCoreTest {
     executor.executor.mutable_executor_id()->set_value("E1");
     *executor.executor.add_resources() = Scalar("cpus", 0.1);
     *executor.executor.add_resources() = Scalar("mem", 32);
-    for (const auto& [id, state] :
-         std::vector<std::pair<std::string, TaskState>>{{"t1", mesos::v1::TASK_RUNNING},
-                                                        {"t2", mesos::v1::TASK_FINISHED}}) {
+    for (const auto& [id, state] : std::vector<std::pair<std::string, TaskState>>{
+             {"t1", mesos::v1::TASK_RUNNING}, {"t2", mesos::v1::TASK_FINISHED}}) {
       mesos::v1::TaskInfo task;
       task.set_name(id);
       task.mutable_task_id()->set_value(id);
@@ -1292,13 +1286,14 @@ TEST_F(MasterRecoveryTest, AgentUpdatesOfRecoveredTasksReachTheFramework) {
   EXPECT_EQ(updates[0].reason(), TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
   EXPECT_EQ(updates[0].uuid(), failed.uuid());
   // A recovered executor's end has no known wait status.
-  const auto out = core_.ExecutorTerminated("OLD-S0", "OLD-0000",
-                                            [] {
-                                              mesos::v1::ExecutorID id;
-                                              id.set_value("E1");
-                                              return id;
-                                            }(),
-                                            -1, now_);
+  const auto out = core_.ExecutorTerminated(
+      "OLD-S0", "OLD-0000",
+      [] {
+        mesos::v1::ExecutorID id;
+        id.set_value("E1");
+        return id;
+      }(),
+      -1, now_);
   const auto events = EventsOn(out, stream);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type(), Event::FAILURE);
@@ -1353,7 +1348,6 @@ TEST(Resources, AddSubtractAndContainRanges) {
   other_role.Add(web);
   EXPECT_FALSE(offered.Contains(other_role));
 }
-
 
 Call UpdateFrameworkCall(const std::string& framework_id, mesos::v1::FrameworkInfo info,
                          std::vector<std::string> suppressed = {}) {
@@ -1417,15 +1411,20 @@ TEST_F(MasterCoreTest, UpdateFrameworkRefusesWhatMayNotChangeAndChangesNothing) 
     std::string body;
   };
   const std::vector<Case> cases = {
-      {[](auto* i) { i->set_principal("other"); }, {},
+      {[](auto* i) { i->set_principal("other"); },
+       {},
        "UPDATE_FRAMEWORK cannot change FrameworkInfo.principal (it is 'ops')"},
-      {[](auto* i) { i->clear_principal(); }, {},
+      {[](auto* i) { i->clear_principal(); },
+       {},
        "UPDATE_FRAMEWORK cannot change FrameworkInfo.principal (it is 'ops')"},
-      {[](auto* i) { i->set_user("mallory"); }, {},
+      {[](auto* i) { i->set_user("mallory"); },
+       {},
        "UPDATE_FRAMEWORK cannot change FrameworkInfo.user (it is 'alice')"},
-      {[](auto* i) { i->set_checkpoint(false); }, {},
+      {[](auto* i) { i->set_checkpoint(false); },
+       {},
        "UPDATE_FRAMEWORK cannot change FrameworkInfo.checkpoint (it is true)"},
-      {[](auto* i) { i->set_role("web"); }, {},
+      {[](auto* i) { i->set_role("web"); },
+       {},
        "a MULTI_ROLE framework lists its roles in 'roles'; 'role' must be left out"},
       {[](auto*) {}, {"db"}, "suppressed role 'db' is not one of the framework's roles"},
   };

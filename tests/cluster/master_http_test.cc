@@ -10,12 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "cluster/http_rules.h"
-#include "mesos/v1/master/master.pb.h"
 #include "common/base64.h"
 #include "common/recordio.h"
+#include "mesos/v1/master/master.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace mlaunch::cluster {
@@ -89,9 +89,8 @@ class RawClient {
 
   Reply Read() {
     Reply reply = ReadHead();
-    const std::size_t length = std::stoul(reply.Header("content-length").empty()
-                                              ? "0"
-                                              : reply.Header("content-length"));
+    const std::size_t length =
+        std::stoul(reply.Header("content-length").empty() ? "0" : reply.Header("content-length"));
     while (in_.size() < length) {
       if (!Fill()) break;
     }
@@ -183,8 +182,7 @@ class RawClient {
 };
 
 std::string Request(const std::string& method, const std::string& path,
-                    const std::vector<std::string>& headers,
-                    const std::string& body) {
+                    const std::vector<std::string>& headers, const std::string& body) {
   std::string raw = method + " " + path + " HTTP/1.1\r\nHost: test\r\n";
   for (const auto& h : headers) raw += h + "\r\n";
   raw += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -282,8 +280,7 @@ class MasterHttpTest : public ::testing::Test {
   // positioned after SUBSCRIBED and HEARTBEAT, and the framework id.
   std::string Subscribe(RawClient* client, const Call& call, std::string* framework_id) {
     client->Send(Request("POST", "/master/api/v1/scheduler",
-                         {"Content-Type: application/x-protobuf",
-                          "Accept: application/x-protobuf"},
+                         {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
                          call.SerializeAsString()));
     Reply head = client->ReadHead();
     EXPECT_EQ(head.status, 200);
@@ -315,7 +312,8 @@ TEST_F(MasterHttpTest, GetOnTheSchedulerEndpointIs405WithAllow) {
 TEST_F(MasterHttpTest, MissingContentTypeIs400) {
   Reply reply = Exchange(Request("POST", "/api/v1/scheduler", {}, "x"));
   EXPECT_EQ(reply.status, 400);
-  EXPECT_EQ(reply.body, "a call needs a Content-Type header: application/x-protobuf or application/json");
+  EXPECT_EQ(reply.body,
+            "a call needs a Content-Type header: application/x-protobuf or application/json");
   EXPECT_EQ(reply.Header("content-type"), "text/plain; charset=utf-8");
 }
 
@@ -329,20 +327,18 @@ TEST_F(MasterHttpTest, ContentTypeWithParametersIs415) {
 }
 
 TEST_F(MasterHttpTest, UnparseableBodiesAre400) {
-  Reply reply = Exchange(Request("POST", "/api/v1/scheduler",
-                                 {"Content-Type: application/x-protobuf"}, "\xff\xff"s));
+  Reply reply = Exchange(
+      Request("POST", "/api/v1/scheduler", {"Content-Type: application/x-protobuf"}, "\xff\xff"s));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.body, "the body is no protobuf Call");
-  reply = Exchange(Request("POST", "/api/v1/scheduler",
-                           {"Content-Type: application/json"}, "{nope"));
+  reply =
+      Exchange(Request("POST", "/api/v1/scheduler", {"Content-Type: application/json"}, "{nope"));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(reply.body.rfind("the body is not valid JSON", 0), 0u) << reply.body;
-  reply = Exchange(Request("POST", "/api/v1/scheduler",
-                           {"Content-Type: application/json"},
+  reply = Exchange(Request("POST", "/api/v1/scheduler", {"Content-Type: application/json"},
                            R"({"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"u"}}})"));
   EXPECT_EQ(reply.status, 400);
-  EXPECT_EQ(reply.body.rfind("the Call lacks required fields: ", 0), 0u)
-      << reply.body;
+  EXPECT_EQ(reply.body.rfind("the Call lacks required fields: ", 0), 0u) << reply.body;
 }
 
 TEST_F(MasterHttpTest, InvalidCallIs400WithTheReason) {
@@ -371,8 +367,7 @@ TEST_F(MasterHttpTest, SubscribeCarryingAStreamIdIs400) {
 TEST_F(MasterHttpTest, SubscribeStreamsSubscribedThenHeartbeatInExactRecordIO) {
   RawClient client(master_->port());
   client.Send(Request("POST", "/api/v1/scheduler",
-                      {"Content-Type: application/x-protobuf",
-                       "Accept: application/x-protobuf"},
+                      {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
                       SubscribeCall().SerializeAsString()));
   Reply head = client.ReadHead();
   EXPECT_EQ(head.status, 200);
@@ -389,8 +384,7 @@ TEST_F(MasterHttpTest, SubscribeStreamsSubscribedThenHeartbeatInExactRecordIO) {
   ASSERT_EQ(event.type(), Event::SUBSCRIBED);
   EXPECT_EQ(event.subscribed().heartbeat_interval_seconds(), 60.0);
   EXPECT_EQ(event.subscribed().master_info().port(), master_->port());
-  EXPECT_EQ(client.body(), std::to_string(subscribed.size()) + "\n" + subscribed +
-                               "2\n\x08\x08"s);
+  EXPECT_EQ(client.body(), std::to_string(subscribed.size()) + "\n" + subscribed + "2\n\x08\x08"s);
 }
 
 TEST_F(MasterHttpTest, SubscribeWithoutAcceptStreamsJson) {
@@ -452,12 +446,11 @@ TEST_F(MasterHttpTest, JsonSubscribeWithNullFieldsIsAccepted) {
 // lowerCamelCase keys are not Mesos field names: ignored, so the call
 // lacks its required fields.
 TEST_F(MasterHttpTest, JsonWithCamelCaseKeysIs400) {
-  Reply reply = Exchange(Request(
-      "POST", "/api/v1/scheduler", {"Content-Type: application/json"},
-      R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})"));
+  Reply reply = Exchange(
+      Request("POST", "/api/v1/scheduler", {"Content-Type: application/json"},
+              R"({"type":"SUBSCRIBE","subscribe":{"frameworkInfo":{"user":"u","name":"n"}}})"));
   EXPECT_EQ(reply.status, 400);
-  EXPECT_EQ(reply.body,
-            "the Call lacks required fields: subscribe.framework_info");
+  EXPECT_EQ(reply.body, "the Call lacks required fields: subscribe.framework_info");
 }
 
 TEST_F(MasterHttpTest, JsonCallsAreAccepted) {
@@ -467,8 +460,7 @@ TEST_F(MasterHttpTest, JsonCallsAreAccepted) {
   Reply reply = Exchange(Request(
       "POST", "/api/v1/scheduler",
       {"Content-Type: application/json", "Mesos-Stream-Id: " + stream_id},
-      R"({"type":"RECONCILE","framework_id":{"value":")" + framework_id +
-          R"("},"reconcile":{}})"));
+      R"({"type":"RECONCILE","framework_id":{"value":")" + framework_id + R"("},"reconcile":{}})"));
   EXPECT_EQ(reply.status, 202);
 }
 
@@ -544,16 +536,14 @@ TEST_F(MasterHttpTest, CredentialsAreRequiredWhenConfigured) {
   Reply reply = PostCall(SubscribeCall(), "");
   EXPECT_EQ(reply.status, 401);
   EXPECT_EQ(reply.Header("www-authenticate"), "Basic realm=\"mesos-master-scheduler\"");
-  reply = PostCall(SubscribeCall(), "",
-                   {"Authorization: Basic " + Base64Encode("alice:wrong")});
+  reply = PostCall(SubscribeCall(), "", {"Authorization: Basic " + Base64Encode("alice:wrong")});
   EXPECT_EQ(reply.status, 401);
   // 401 comes before everything else, even the method check.
   EXPECT_EQ(Exchange(Request("GET", "/api/v1/scheduler", {}, "")).status, 401);
 
   RawClient stream(master_->port());
   stream.Send(Request("POST", "/api/v1/scheduler",
-                      {"Content-Type: application/x-protobuf",
-                       "Accept: application/x-protobuf",
+                      {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf",
                        "Authorization: Basic " + Base64Encode("alice:s3cret")},
                       SubscribeCall().SerializeAsString()));
   EXPECT_EQ(stream.ReadHead().status, 200);
@@ -581,11 +571,11 @@ TEST_F(MasterHttpTest, SubscriptionStreamsHaveLimitsThatLeaveRoomForEverythingEl
   std::vector<std::unique_ptr<RawClient>> held;
   const auto subscribe = [&](const std::string& from, const std::string& principal) {
     held.push_back(std::make_unique<RawClient>(master_->port(), from));
-    held.back()->Send(Request("POST", "/api/v1/scheduler",
-                              {"Content-Type: application/x-protobuf",
-                               "Accept: application/x-protobuf",
-                               "Authorization: Basic " + Base64Encode(principal + ":pw")},
-                              SubscribeCall().SerializeAsString()));
+    held.back()->Send(
+        Request("POST", "/api/v1/scheduler",
+                {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf",
+                 "Authorization: Basic " + Base64Encode(principal + ":pw")},
+                SubscribeCall().SerializeAsString()));
     Reply reply = held.back()->Read();  // a stream has no Content-Length: the head only
     if (reply.status != 200) return std::to_string(reply.status) + reply.body;
     EXPECT_EQ(held.back()->NextEvent().type(), Event::SUBSCRIBED);
@@ -855,7 +845,9 @@ TEST_F(MasterCallsTest, ShutdownGoesToTheExecutorsAgent) {
   Call without = NewCall(Call::SHUTDOWN, framework_id_);
   Reply reply = PostCall(without, stream_id_);
   EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body.find("a SHUTDOWN call carries its parameters in 'shutdown'"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("a SHUTDOWN call carries its parameters in 'shutdown'"),
+            std::string::npos)
+      << reply.body;
 }
 
 TEST_F(MasterCallsTest, MessagesGoBothWays) {
@@ -906,8 +898,7 @@ TEST_F(MasterCallsTest, TeardownEndsTheStreamShutsTheFrameworkDownAndForgetsIt) 
   Event error = again.NextEvent();
   EXPECT_EQ(error.type(), Event::ERROR);
   EXPECT_EQ(error.error().message(), "Framework has been removed");
-  const auto state =
-      nlohmann::json::parse(Exchange(Request("GET", "/master/state", {}, "")).body);
+  const auto state = nlohmann::json::parse(Exchange(Request("GET", "/master/state", {}, "")).body);
   EXPECT_TRUE(state["frameworks"].empty()) << state.dump();
 }
 
@@ -945,9 +936,9 @@ TEST_F(MasterHttpTest, WithoutALeaderItAnswers503ThenRedirectsToTheLeader) {
   following.role = Master::Leadership::Role::kFollowing;
   following.leader = "leader.example:5050";
   master_->SetLeadership(following);
-  reply = Exchange(Request("POST", "/master/api/v1/scheduler",
-                           {"Content-Type: application/x-protobuf"},
-                           SubscribeCall().SerializeAsString()));
+  reply =
+      Exchange(Request("POST", "/master/api/v1/scheduler", {"Content-Type: application/x-protobuf"},
+                       SubscribeCall().SerializeAsString()));
   EXPECT_EQ(reply.status, 307);
   EXPECT_EQ(reply.Header("location"), "//leader.example:5050/master/api/v1/scheduler");
   // Issue #18: the query string goes with the redirect.
@@ -999,9 +990,7 @@ TEST_F(MasterHttpTest, UpdateFrameworkIs200WhenAppliedAnd400ForAChangedUser) {
   info->mutable_id()->set_value("someone-else");
   reply = PostCall(update, stream_id);
   EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body.find("name two frameworks"),
-            std::string::npos)
-      << reply.body;
+  EXPECT_NE(reply.body.find("name two frameworks"), std::string::npos) << reply.body;
 }
 
 // The operator API (issue #24): read calls answered in the media Accept
@@ -1016,10 +1005,9 @@ std::string OperatorCall(operator_api::Call::Type type) {
 
 TEST_F(MasterHttpTest, OperatorReadCallsAnswerInTheMediaAsked) {
   AddAgent();
-  Reply reply = Exchange(Request("POST", "/api/v1",
-                                 {"Content-Type: application/x-protobuf",
-                                  "Accept: application/x-protobuf"},
-                                 OperatorCall(operator_api::Call::GET_STATE)));
+  Reply reply = Exchange(Request(
+      "POST", "/api/v1", {"Content-Type: application/x-protobuf", "Accept: application/x-protobuf"},
+      OperatorCall(operator_api::Call::GET_STATE)));
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(reply.Header("content-type"), "application/x-protobuf");
   operator_api::Response response;
@@ -1035,15 +1023,15 @@ TEST_F(MasterHttpTest, OperatorReadCallsAnswerInTheMediaAsked) {
   EXPECT_EQ(nlohmann::json::parse(reply.body),
             nlohmann::json::parse(R"({"type":"GET_HEALTH","get_health":{"healthy":true}})"));
 
-  reply = Exchange(Request("POST", "/api/v1", {"Content-Type: application/json"},
-                           R"({"type":"GET_FLAGS"})"));
+  reply = Exchange(
+      Request("POST", "/api/v1", {"Content-Type: application/json"}, R"({"type":"GET_FLAGS"})"));
   EXPECT_EQ(reply.status, 501);
   EXPECT_NE(reply.body.find("GET_FLAGS is not served"), std::string::npos) << reply.body;
-  EXPECT_EQ(Exchange(Request("POST", "/api/v1",
-                             {"Content-Type: application/json", "Accept: text/html"},
-                             R"({"type":"GET_STATE"})"))
-                .status,
-            406);
+  EXPECT_EQ(
+      Exchange(Request("POST", "/api/v1", {"Content-Type: application/json", "Accept: text/html"},
+                       R"({"type":"GET_STATE"})"))
+          .status,
+      406);
   EXPECT_EQ(Exchange(Request("GET", "/api/v1", {}, "")).status, 405);
 }
 
@@ -1126,12 +1114,14 @@ TEST_F(MasterHttpTest, OperatorSubscribeStreamsTheStateThenEachChange) {
   EXPECT_EQ(updated.task_updated().state(), mesos::v1::TASK_RUNNING);
   EXPECT_EQ(updated.task_updated().framework_id().value(), framework_id);
 
-  Reply gone = Exchange(Request(
-      "POST", "/api/v1", {"Content-Type: application/json"},
-      R"({"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":")" + agent_id + R"("}}})"));
+  Reply gone =
+      Exchange(Request("POST", "/api/v1", {"Content-Type: application/json"},
+                       R"({"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":")" +
+                           agent_id + R"("}}})"));
   ASSERT_EQ(gone.status, 200) << gone.body;
   operator_api::Event event = next();
-  while (event.type() == operator_api::Event::TASK_UPDATED || event.type() == operator_api::Event::FRAMEWORK_UPDATED) {
+  while (event.type() == operator_api::Event::TASK_UPDATED ||
+         event.type() == operator_api::Event::FRAMEWORK_UPDATED) {
     event = next();
   }
   ASSERT_EQ(event.type(), operator_api::Event::AGENT_REMOVED);
@@ -1141,8 +1131,8 @@ TEST_F(MasterHttpTest, OperatorSubscribeStreamsTheStateThenEachChange) {
 TEST_F(MasterHttpTest, OperatorStreamsGetHeartbeatsAtTheInterval) {
   StartMaster({}, /*heartbeat_interval=*/50);
   RawClient watcher(master_->port());
-  watcher.Send(Request("POST", "/api/v1", {"Content-Type: application/json"},
-                       R"({"type":"SUBSCRIBE"})"));
+  watcher.Send(
+      Request("POST", "/api/v1", {"Content-Type: application/json"}, R"({"type":"SUBSCRIBE"})"));
   ASSERT_EQ(watcher.ReadHead().status, 200);
   const nlohmann::json subscribed = nlohmann::json::parse(watcher.NextRecord());
   EXPECT_EQ(subscribed["type"], "SUBSCRIBED");

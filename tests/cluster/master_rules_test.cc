@@ -52,59 +52,62 @@ TEST(CheckCall, EachRuleAsATable) {
   ack.mutable_acknowledge()->mutable_task_id()->set_value("T");
   ack.mutable_acknowledge()->set_uuid(kUuid4);
   auto check = [](const Call& call) { return CheckCall(call, std::string("p")); };
-  ExpectRows<Call>(ack,
-                   {
-                       {"no type", [](Call* c) { c->clear_type(); }, "type"},
-                       {"no framework id", [](Call* c) { c->clear_framework_id(); }, "framework-id"},
-                       {"no parameters", [](Call* c) { c->clear_acknowledge(); }, "parameters"},
-                       {"a short uuid", [](Call* c) { c->mutable_acknowledge()->set_uuid("short"); },
-                        "uuid"},
-                       // 16 bytes, but version 7: Mesos refuses it too.
-                       {"an unversioned uuid",
-                        [](Call* c) { c->mutable_acknowledge()->set_uuid(std::string(16, 'u')); },
-                        "uuid"},
-                       {"version 1", [](Call* c) { c->mutable_acknowledge()->set_uuid(std::string(6, 'a') + "\x10" + std::string(9, 'a')); },
-                        ""},
-                       {"teardown needs no parameters", [](Call* c) { c->set_type(Call::TEARDOWN); }, ""},
-                       {"kill without kill", [](Call* c) { c->set_type(Call::KILL); }, "parameters"},
-                       {"operation ack without its agent",
-                        [](Call* c) {
-                          c->set_type(Call::ACKNOWLEDGE_OPERATION_STATUS);
-                          c->mutable_acknowledge_operation_status()->set_uuid(kUuid4);
-                        },
-                        "operation-agent"},
-                       {"update of another framework",
-                        [](Call* c) {
-                          c->set_type(Call::UPDATE_FRAMEWORK);
-                          c->mutable_update_framework()->mutable_framework_info()->mutable_id()->set_value("G");
-                        },
-                        "same-framework"},
-                   },
-                   check);
+  ExpectRows<Call>(
+      ack,
+      {
+          {"no type", [](Call* c) { c->clear_type(); }, "type"},
+          {"no framework id", [](Call* c) { c->clear_framework_id(); }, "framework-id"},
+          {"no parameters", [](Call* c) { c->clear_acknowledge(); }, "parameters"},
+          {"a short uuid", [](Call* c) { c->mutable_acknowledge()->set_uuid("short"); }, "uuid"},
+          // 16 bytes, but version 7: Mesos refuses it too.
+          {"an unversioned uuid",
+           [](Call* c) { c->mutable_acknowledge()->set_uuid(std::string(16, 'u')); }, "uuid"},
+          {"version 1",
+           [](Call* c) {
+             c->mutable_acknowledge()->set_uuid(std::string(6, 'a') + "\x10" + std::string(9, 'a'));
+           },
+           ""},
+          {"teardown needs no parameters", [](Call* c) { c->set_type(Call::TEARDOWN); }, ""},
+          {"kill without kill", [](Call* c) { c->set_type(Call::KILL); }, "parameters"},
+          {"operation ack without its agent",
+           [](Call* c) {
+             c->set_type(Call::ACKNOWLEDGE_OPERATION_STATUS);
+             c->mutable_acknowledge_operation_status()->set_uuid(kUuid4);
+           },
+           "operation-agent"},
+          {"update of another framework",
+           [](Call* c) {
+             c->set_type(Call::UPDATE_FRAMEWORK);
+             c->mutable_update_framework()->mutable_framework_info()->mutable_id()->set_value("G");
+           },
+           "same-framework"},
+      },
+      check);
 
   Call subscribe;
   subscribe.set_type(Call::SUBSCRIBE);
   subscribe.mutable_subscribe()->mutable_framework_info()->set_user("u");
   subscribe.mutable_subscribe()->mutable_framework_info()->set_name("n");
-  ExpectRows<Call>(subscribe,
-                   {
-                       {"no subscribe", [](Call* c) { c->clear_subscribe(); }, "parameters"},
-                       {"framework_id without the info's id",
-                        [](Call* c) { c->mutable_framework_id()->set_value("F"); }, "same-framework"},
-                       {"both ids agree",
-                        [](Call* c) {
-                          c->mutable_framework_id()->set_value("F");
-                          c->mutable_subscribe()->mutable_framework_info()->mutable_id()->set_value("F");
-                        },
-                        ""},
-                       {"another principal",
-                        [](Call* c) { c->mutable_subscribe()->mutable_framework_info()->set_principal("q"); },
-                        "principal"},
-                       {"the same principal",
-                        [](Call* c) { c->mutable_subscribe()->mutable_framework_info()->set_principal("p"); },
-                        ""},
-                   },
-                   check);
+  ExpectRows<Call>(
+      subscribe,
+      {
+          {"no subscribe", [](Call* c) { c->clear_subscribe(); }, "parameters"},
+          {"framework_id without the info's id",
+           [](Call* c) { c->mutable_framework_id()->set_value("F"); }, "same-framework"},
+          {"both ids agree",
+           [](Call* c) {
+             c->mutable_framework_id()->set_value("F");
+             c->mutable_subscribe()->mutable_framework_info()->mutable_id()->set_value("F");
+           },
+           ""},
+          {"another principal",
+           [](Call* c) { c->mutable_subscribe()->mutable_framework_info()->set_principal("q"); },
+           "principal"},
+          {"the same principal",
+           [](Call* c) { c->mutable_subscribe()->mutable_framework_info()->set_principal("p"); },
+           ""},
+      },
+      check);
   // Without authentication any principal may be named.
   subscribe.mutable_subscribe()->mutable_framework_info()->set_principal("q");
   EXPECT_EQ(CheckCall(subscribe, std::nullopt), std::nullopt);
@@ -123,20 +126,37 @@ TEST(CheckFrameworkInfo, EachRuleAsATable) {
   ExpectRows<FrameworkInfo>(
       info,
       {
-          {"roles without MULTI_ROLE", [](FrameworkInfo* f) { f->add_roles("a"); }, "role-or-roles"},
-          {"role with MULTI_ROLE",
-           [](FrameworkInfo* f) { f->add_capabilities()->set_type(FrameworkInfo::Capability::MULTI_ROLE); },
+          {"roles without MULTI_ROLE", [](FrameworkInfo* f) { f->add_roles("a"); },
            "role-or-roles"},
-          {"a role twice", [&](FrameworkInfo* f) { multi(f); f->add_roles("a"); f->add_roles("a"); }, "roles-unique"},
-          {"two roles", [&](FrameworkInfo* f) { multi(f); f->add_roles("a"); f->add_roles("a/b"); }, ""},
+          {"role with MULTI_ROLE",
+           [](FrameworkInfo* f) {
+             f->add_capabilities()->set_type(FrameworkInfo::Capability::MULTI_ROLE);
+           },
+           "role-or-roles"},
+          {"a role twice",
+           [&](FrameworkInfo* f) {
+             multi(f);
+             f->add_roles("a");
+             f->add_roles("a");
+           },
+           "roles-unique"},
+          {"two roles",
+           [&](FrameworkInfo* f) {
+             multi(f);
+             f->add_roles("a");
+             f->add_roles("a/b");
+           },
+           ""},
           {"a role '..'", [](FrameworkInfo* f) { f->set_role("a/../b"); }, "role-names"},
           {"a role with a space", [](FrameworkInfo* f) { f->set_role("a b"); }, "role-names"},
           {"a role '-a'", [](FrameworkInfo* f) { f->set_role("-a"); }, "role-names"},
           {"a role '/a'", [](FrameworkInfo* f) { f->set_role("/a"); }, "role-names"},
           {"a role 'a//b'", [](FrameworkInfo* f) { f->set_role("a//b"); }, "role-names"},
           {"role '*'", [](FrameworkInfo* f) { f->set_role("*"); }, ""},
-          {"NaN failover", [](FrameworkInfo* f) { f->set_failover_timeout(std::nan("")); }, "failover-timeout"},
-          {"1e10 s failover", [](FrameworkInfo* f) { f->set_failover_timeout(1e10); }, "failover-timeout"},
+          {"NaN failover", [](FrameworkInfo* f) { f->set_failover_timeout(std::nan("")); },
+           "failover-timeout"},
+          {"1e10 s failover", [](FrameworkInfo* f) { f->set_failover_timeout(1e10); },
+           "failover-timeout"},
           {"a negative failover", [](FrameworkInfo* f) { f->set_failover_timeout(-5); }, ""},
           {"labels too large",
            [](FrameworkInfo* f) {
@@ -151,8 +171,9 @@ TEST(CheckFrameworkInfo, EachRuleAsATable) {
 
 TEST(IdProblem, WhatAnIdMayHold) {
   EXPECT_EQ(IdProblem("web-1.a_b"), std::nullopt);
-  for (const std::string& id : {std::string(), std::string("."), std::string(".."), std::string("a/b"),
-                               std::string("a\\b"), std::string("a\nb"), std::string(256, 'x')}) {
+  for (const std::string& id :
+       {std::string(), std::string("."), std::string(".."), std::string("a/b"), std::string("a\\b"),
+        std::string("a\nb"), std::string(256, 'x')}) {
     EXPECT_TRUE(IdProblem(id).has_value()) << id;
   }
   EXPECT_EQ(IdProblem(std::string(255, 'x')), std::nullopt);
@@ -203,12 +224,18 @@ TEST(CheckTask, EachRuleAsATable) {
           {"bad id", [](TaskInfo* t) { t->mutable_task_id()->set_value("a/b"); }, "task-id"},
           {"id taken", [](TaskInfo* t) { t->set_name("taken"); }, "task-id-unique"},
           {"another agent", [](TaskInfo* t) { t->mutable_agent_id()->set_value("S7"); }, "agent"},
-          {"negative grace", [](TaskInfo* t) { t->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(-1); },
+          {"negative grace",
+           [](TaskInfo* t) {
+             t->mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(-1);
+           },
            "kill-policy"},
-          {"negative max time", [](TaskInfo* t) { t->mutable_max_completion_time()->set_nanoseconds(-1); },
+          {"negative max time",
+           [](TaskInfo* t) { t->mutable_max_completion_time()->set_nanoseconds(-1); },
            "max-completion-time"},
-          {"health check without type", [](TaskInfo* t) { t->mutable_health_check(); }, "health-check"},
-          {"HTTP check without http", [](TaskInfo* t) { t->mutable_health_check()->set_type(HealthCheck::HTTP); },
+          {"health check without type", [](TaskInfo* t) { t->mutable_health_check(); },
+           "health-check"},
+          {"HTTP check without http",
+           [](TaskInfo* t) { t->mutable_health_check()->set_type(HealthCheck::HTTP); },
            "health-check"},
           {"HTTP check with a relative path",
            [](TaskInfo* t) {
@@ -238,28 +265,35 @@ TEST(CheckTask, EachRuleAsATable) {
            },
            ""},
           {"no resources", [](TaskInfo* t) { t->clear_resources(); }, "resources"},
-          {"negative cpus", [](TaskInfo* t) { t->mutable_resources(0)->mutable_scalar()->set_value(-1); },
+          {"negative cpus",
+           [](TaskInfo* t) { t->mutable_resources(0)->mutable_scalar()->set_value(-1); },
            "resources"},
-          {"unnamed resource", [](TaskInfo* t) { t->mutable_resources(0)->clear_name(); }, "resources"},
-          {"limit of disk", [](TaskInfo* t) { (*t->mutable_limits())["disk"].set_value(1); }, "limits"},
-          {"limit below request", [](TaskInfo* t) { (*t->mutable_limits())["cpus"].set_value(0.5); }, "limits"},
+          {"unnamed resource", [](TaskInfo* t) { t->mutable_resources(0)->clear_name(); },
+           "resources"},
+          {"limit of disk", [](TaskInfo* t) { (*t->mutable_limits())["disk"].set_value(1); },
+           "limits"},
+          {"limit below request",
+           [](TaskInfo* t) { (*t->mutable_limits())["cpus"].set_value(0.5); }, "limits"},
           {"limits on an agent without them",
            [](TaskInfo* t) {
              t->set_name("no-limits");
              (*t->mutable_limits())["cpus"].set_value(2);
            },
            "limits"},
-          {"an infinite limit", [](TaskInfo* t) { (*t->mutable_limits())["cpus"].set_value(INFINITY); }, ""},
-          {"VALUE without a value", [&](TaskInfo* t) { env(t, Environment::Variable::VALUE, false, false); },
-           "environment"},
-          {"SECRET with a value", [&](TaskInfo* t) { env(t, Environment::Variable::SECRET, true, true); },
-           "environment"},
+          {"an infinite limit",
+           [](TaskInfo* t) { (*t->mutable_limits())["cpus"].set_value(INFINITY); }, ""},
+          {"VALUE without a value",
+           [&](TaskInfo* t) { env(t, Environment::Variable::VALUE, false, false); }, "environment"},
+          {"SECRET with a value",
+           [&](TaskInfo* t) { env(t, Environment::Variable::SECRET, true, true); }, "environment"},
           {"an image", [](TaskInfo* t) { *t->mutable_container() = MesosImage(); }, ""},
           {"DOCKER without DockerInfo",
            [](TaskInfo* t) { t->mutable_container()->set_type(mesos::v1::ContainerInfo::DOCKER); },
            "container"},
-          {"no command, no executor", [](TaskInfo* t) { t->clear_command(); }, "command-or-executor"},
-          {"command and executor", [](TaskInfo* t) { t->mutable_executor(); }, "command-or-executor"},
+          {"no command, no executor", [](TaskInfo* t) { t->clear_command(); },
+           "command-or-executor"},
+          {"command and executor", [](TaskInfo* t) { t->mutable_executor(); },
+           "command-or-executor"},
       },
       check);
 }
@@ -313,11 +347,15 @@ TEST(CheckExecutor, EachRuleAsATable) {
     ExpectRows<ExecutorInfo>(
         ValidExecutor(),
         {
-            {"bad id", [](ExecutorInfo* e) { e->mutable_executor_id()->set_value(".."); }, "executor-id"},
-            {"another framework", [](ExecutorInfo* e) { e->mutable_framework_id()->set_value("G"); },
+            {"bad id", [](ExecutorInfo* e) { e->mutable_executor_id()->set_value(".."); },
+             "executor-id"},
+            {"another framework",
+             [](ExecutorInfo* e) { e->mutable_framework_id()->set_value("G"); },
              "executor-framework"},
-            {"CUSTOM without command", [](ExecutorInfo* e) { e->clear_command(); }, "executor-type"},
-            {"DEFAULT", [](ExecutorInfo* e) { e->set_type(ExecutorInfo::DEFAULT); }, "executor-type"},
+            {"CUSTOM without command", [](ExecutorInfo* e) { e->clear_command(); },
+             "executor-type"},
+            {"DEFAULT", [](ExecutorInfo* e) { e->set_type(ExecutorInfo::DEFAULT); },
+             "executor-type"},
             {"DEFAULT without command",
              [](ExecutorInfo* e) {
                e->set_type(ExecutorInfo::DEFAULT);
@@ -329,8 +367,10 @@ TEST(CheckExecutor, EachRuleAsATable) {
              [](ExecutorInfo* e) { e->mutable_shutdown_grace_period()->set_nanoseconds(-1); },
              "executor-shutdown-grace"},
             {"NaN mem", [&](ExecutorInfo* e) { amount(e, 1, std::nan("")); }, "executor-resources"},
-            {"few cpus", [&](ExecutorInfo* e) { amount(e, 0, 0.005); }, group ? "executor-minimum" : ""},
-            {"little mem", [&](ExecutorInfo* e) { amount(e, 1, 16); }, group ? "executor-minimum" : ""},
+            {"few cpus", [&](ExecutorInfo* e) { amount(e, 0, 0.005); },
+             group ? "executor-minimum" : ""},
+            {"little mem", [&](ExecutorInfo* e) { amount(e, 1, 16); },
+             group ? "executor-minimum" : ""},
             {"no disk", [](ExecutorInfo* e) { e->mutable_resources()->RemoveLast(); },
              group ? "executor-minimum" : ""},
             {"bad environment",
@@ -415,15 +455,22 @@ TEST(CheckOffers, EachRuleAsATable) {
   const mesos::v1::Offer o4 = offer("O4", "F", "S1");
   const mesos::v1::Offer o5 = offer("O5", "F", "S0");
   const std::map<std::string, std::pair<const mesos::v1::Offer*, std::string>> outstanding = {
-      {"O1", {&o1, "*"}}, {"O2", {&o2, "*"}}, {"O3", {&o3, "*"}}, {"O4", {&o4, "*"}}, {"O5", {&o5, "web"}}};
+      {"O1", {&o1, "*"}},
+      {"O2", {&o2, "*"}},
+      {"O3", {&o3, "*"}},
+      {"O4", {&o4, "*"}},
+      {"O5", {&o5, "web"}}};
   const std::string framework = "F";
   struct Case {
     std::vector<std::string> ids;
     std::string_view rule;
   };
-  const Case cases[] = {{{"O1", "O2"}, ""},           {{}, "offers-named"},
-                        {{"O1", "O1"}, "offers-once"}, {{"O1", "O9"}, "offers-outstanding"},
-                        {{"O1", "O3"}, "offers-ours"}, {{"O1", "O4"}, "offers-one-role-one-agent"},
+  const Case cases[] = {{{"O1", "O2"}, ""},
+                        {{}, "offers-named"},
+                        {{"O1", "O1"}, "offers-once"},
+                        {{"O1", "O9"}, "offers-outstanding"},
+                        {{"O1", "O3"}, "offers-ours"},
+                        {{"O1", "O4"}, "offers-one-role-one-agent"},
                         {{"O1", "O5"}, "offers-one-role-one-agent"}};
   for (const Case& c : cases) {
     Call::Accept accept;

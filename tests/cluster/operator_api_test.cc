@@ -143,10 +143,14 @@ TEST(OperatorApi, CompletedTasksAreListedApart) {
 
 TEST(OperatorApi, EachReadCallAnswersItsOwnType) {
   const std::map<Call::Type, Response::Type> pairs = {
-      {Call::GET_HEALTH, Response::GET_HEALTH},         {Call::GET_VERSION, Response::GET_VERSION},
-      {Call::GET_METRICS, Response::GET_METRICS},       {Call::GET_AGENTS, Response::GET_AGENTS},
-      {Call::GET_FRAMEWORKS, Response::GET_FRAMEWORKS}, {Call::GET_EXECUTORS, Response::GET_EXECUTORS},
-      {Call::GET_TASKS, Response::GET_TASKS},           {Call::GET_ROLES, Response::GET_ROLES},
+      {Call::GET_HEALTH, Response::GET_HEALTH},
+      {Call::GET_VERSION, Response::GET_VERSION},
+      {Call::GET_METRICS, Response::GET_METRICS},
+      {Call::GET_AGENTS, Response::GET_AGENTS},
+      {Call::GET_FRAMEWORKS, Response::GET_FRAMEWORKS},
+      {Call::GET_EXECUTORS, Response::GET_EXECUTORS},
+      {Call::GET_TASKS, Response::GET_TASKS},
+      {Call::GET_ROLES, Response::GET_ROLES},
       {Call::GET_MASTER, Response::GET_MASTER}};
   for (const auto& [call, type] : pairs) {
     const OperatorAnswer answer = AnswerOperatorCall(CallOf(call), Running(), Facts());
@@ -154,9 +158,8 @@ TEST(OperatorApi, EachReadCallAnswersItsOwnType) {
     EXPECT_EQ(answer.response.type(), type) << Call::Type_Name(call);
     EXPECT_TRUE(answer.response.IsInitialized()) << Call::Type_Name(call);
   }
-  EXPECT_TRUE(AnswerOperatorCall(CallOf(Call::GET_HEALTH), {}, Facts())
-                  .response.get_health()
-                  .healthy());
+  EXPECT_TRUE(
+      AnswerOperatorCall(CallOf(Call::GET_HEALTH), {}, Facts()).response.get_health().healthy());
   EXPECT_EQ(AnswerOperatorCall(CallOf(Call::GET_VERSION), {}, Facts())
                 .response.get_version()
                 .version_info()
@@ -292,7 +295,8 @@ TEST(OperatorApi, EventsCarryWhatChanged) {
   EXPECT_TRUE(events[0].IsInitialized());
 
   events = OperatorChanges(before, {}, master);
-  ASSERT_EQ(Types(events), (std::vector<Event::Type>{Event::FRAMEWORK_REMOVED, Event::AGENT_REMOVED}));
+  ASSERT_EQ(Types(events),
+            (std::vector<Event::Type>{Event::FRAMEWORK_REMOVED, Event::AGENT_REMOVED}));
   EXPECT_EQ(events[0].framework_removed().framework_info().id().value(), "F0");
   EXPECT_EQ(events[1].agent_removed().agent_id().value(), "S0");
 }

@@ -100,7 +100,8 @@ TEST_F(SandboxFilesTest, PathsOutsideASandboxAreRefused) {
         kLatest + "/../../../../../../../secret", kLatest + "/./stdout",
         std::string("/frameworks/../executors/E1/runs/latest/stdout"),
         std::string("/frameworks/F1/executors/E1/runs/latest/..%2Fstdout"),
-        std::string("/frameworks/F1/executors/E1/runs"), std::string("/frameworks/F1/tasks/E1/runs/latest/stdout"),
+        std::string("/frameworks/F1/executors/E1/runs"),
+        std::string("/frameworks/F1/tasks/E1/runs/latest/stdout"),
         std::string("/frameworks/F1/executors/E1/runs/latest/stdout\0x", 48)}) {
     const int status = ReadStatus(path);
     EXPECT_TRUE(status == 400 || status == 404) << "'" << path << "' answered " << status;

@@ -8,7 +8,7 @@ namespace mlaunch {
 namespace {
 
 TEST(Render, ShowsPositionPathMessageHintAndCaret) {
-  Diagnostic d{Severity::kError, "specs/web.yaml", {2, 9}, "tasks[web].resources.cpus",
+  Diagnostic d{Severity::kError,       "specs/web.yaml",   {2, 9}, "tasks[web].resources.cpus",
                "must be > 0 (got -1)", "did you mean 'x'?"};
   EXPECT_EQ(Render(d, "version: 1\nresources: {cpus: -1}\n"),
             "specs/web.yaml:2:9: error: tasks[web].resources.cpus: must be > 0 (got -1); "
@@ -35,7 +35,8 @@ TEST(Render, ALongLineIsCutAroundTheCaret) {
   for (int i = 0; i < 1000; ++i) line += (i == 500 ? "X" : "é");
   Diagnostic d{Severity::kError, "a.yaml", {1, 501}, "", "bad", ""};
   const std::string out = Render(d, line);
-  const std::string shown_line = out.substr(out.find('\n') + 1, out.find('\n', out.find('\n') + 1) - out.find('\n') - 1);
+  const std::string shown_line =
+      out.substr(out.find('\n') + 1, out.find('\n', out.find('\n') + 1) - out.find('\n') - 1);
   EXPECT_EQ(shown_line.rfind("  ...", 0), 0u);
   EXPECT_EQ(shown_line.substr(shown_line.size() - 3), "...");
   // 60 characters before the caret's, 59 after it.
@@ -45,7 +46,8 @@ TEST(Render, ALongLineIsCutAroundTheCaret) {
   for (int i = 0; i < 59; ++i) expected += "é";
   expected += "...";
   EXPECT_EQ(shown_line, expected);
-  EXPECT_EQ(out.substr(out.rfind('\n', out.size() - 2) + 1), "  " + std::string(3 + 60, ' ') + "^\n");
+  EXPECT_EQ(out.substr(out.rfind('\n', out.size() - 2) + 1),
+            "  " + std::string(3 + 60, ' ') + "^\n");
   // Near the start, only the end is cut.
   Diagnostic early{Severity::kError, "a.yaml", {1, 2}, "", "bad", ""};
   const std::string start = Render(early, line);
@@ -68,8 +70,8 @@ TEST(RenderSome, ShowsAtMostTheLimitThenCountsTheRest) {
 TEST(Render, ControlCharactersAreShownAsTheirPictures) {
   constexpr char kMessage[] = "bad \x1b[31m and \0";
   constexpr char kSource[] = "name: a\0b\x7f\tc";
-  Diagnostic d{Severity::kError, "s.yaml", {1, 8}, "name",
-               std::string(kMessage, sizeof kMessage - 1), ""};
+  Diagnostic d{
+      Severity::kError, "s.yaml", {1, 8}, "name", std::string(kMessage, sizeof kMessage - 1), ""};
   EXPECT_EQ(Render(d, std::string(kSource, sizeof kSource - 1)),
             "s.yaml:1:8: error: name: bad \u241b[31m and \u2400\n"
             "  name: a\u2400b\u2421\tc\n"

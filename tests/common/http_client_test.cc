@@ -85,17 +85,15 @@ template <typename Client>
 class HttpClientContract : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto started =
-        HttpServer::Start({}, [this](const HttpServer::Request& request) {
-          std::function<HttpServer::Response(const HttpServer::Request&)>
-              handler;
-          {
-            std::lock_guard<std::mutex> lock(mutex_);
-            requests_.push_back(request);
-            handler = handler_;
-          }
-          return handler(request);
-        });
+    auto started = HttpServer::Start({}, [this](const HttpServer::Request& request) {
+      std::function<HttpServer::Response(const HttpServer::Request&)> handler;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        requests_.push_back(request);
+        handler = handler_;
+      }
+      return handler(request);
+    });
     ASSERT_TRUE(started.ok()) << started.message();
     server_ = std::move(started).value();
   }
@@ -106,8 +104,7 @@ class HttpClientContract : public ::testing::Test {
     server_.reset();
   }
 
-  void Handle(
-      std::function<HttpServer::Response(const HttpServer::Request&)> handler) {
+  void Handle(std::function<HttpServer::Response(const HttpServer::Request&)> handler) {
     std::lock_guard<std::mutex> lock(mutex_);
     handler_ = std::move(handler);
   }
@@ -128,9 +125,7 @@ class HttpClientContract : public ::testing::Test {
  private:
   std::mutex mutex_;
   std::function<HttpServer::Response(const HttpServer::Request&)> handler_ =
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "");
-      };
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); };
   std::vector<HttpServer::Request> requests_;
 };
 
@@ -237,10 +232,10 @@ TYPED_TEST(HttpClientContract, PostRoundTripsHeadersAndBinaryBody) {
   });
   const std::string body = "\x08\x01\x12\x00\xff\n\r\n"s;
   auto result = this->client_.Post(this->Url("/api/v1/scheduler"),
-                             {{"Content-Type", "application/x-protobuf"},
-                              {"Accept", "application/x-protobuf"},
-                              {"X-Empty", ""}},
-                             body, this->options_);
+                                   {{"Content-Type", "application/x-protobuf"},
+                                    {"Accept", "application/x-protobuf"},
+                                    {"X-Empty", ""}},
+                                   body, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->headers.Get("content-type"), "application/x-protobuf");
@@ -265,8 +260,8 @@ TYPED_TEST(HttpClientContract, LargeBodyIsSentWithoutWaitingForContinue) {
   // curl would announce a body this size with Expect: 100-continue and then
   // wait a second for an answer Mesos never gives.
   const std::string body(2 * 1024 * 1024, 'p');
-  auto result = this->client_.Post(
-      this->Url("/"), {{"Content-Type", "application/x-protobuf"}}, body, this->options_);
+  auto result = this->client_.Post(this->Url("/"), {{"Content-Type", "application/x-protobuf"}},
+                                   body, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   auto requests = this->requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -293,8 +288,7 @@ TYPED_TEST(HttpClientContract, PassesStatusCodesThroughWithoutFollowingRedirects
     if (request.target == "/redirect") {
       HttpServer::Response response;
       response.status = 307;
-      response.headers.Add("Location",
-                           "//leader.example:5050/api/v1/scheduler");
+      response.headers.Add("Location", "//leader.example:5050/api/v1/scheduler");
       return response;
     }
     return HttpServer::Response::Text(503, "No leader elected");
@@ -308,8 +302,7 @@ TYPED_TEST(HttpClientContract, PassesStatusCodesThroughWithoutFollowingRedirects
   auto redirect = this->client_.Post(this->Url("/redirect"), {}, "call", this->options_);
   ASSERT_TRUE(redirect.ok()) << redirect.message();
   EXPECT_EQ(redirect->status, 307);
-  EXPECT_EQ(redirect->headers.Get("Location"),
-            "//leader.example:5050/api/v1/scheduler");
+  EXPECT_EQ(redirect->headers.Get("Location"), "//leader.example:5050/api/v1/scheduler");
 
   auto unavailable = this->client_.Post(this->Url("/other"), {}, "", this->options_);
   ASSERT_TRUE(unavailable.ok()) << unavailable.message();
@@ -332,11 +325,9 @@ TEST_F(CurlHttpClientAgainstServer, ReusesTheConnectionForConsecutivePosts) {
 
 TYPED_TEST(HttpClientContract, SendsBasicAuthentication) {
   this->Handle([](const HttpServer::Request& request) {
-    if (request.headers.Get("Authorization") !=
-        "Basic cHJpbmNpcGFsOnNlY3JldA==") {
+    if (request.headers.Get("Authorization") != "Basic cHJpbmNpcGFsOnNlY3JldA==") {
       HttpServer::Response response = HttpServer::Response::Text(401, "");
-      response.headers.Add("WWW-Authenticate",
-                           "Basic realm=\"mesos-master-scheduler\"");
+      response.headers.Add("WWW-Authenticate", "Basic realm=\"mesos-master-scheduler\"");
       return response;
     }
     return HttpServer::Response::Text(202, "");
@@ -363,8 +354,7 @@ TYPED_TEST(HttpClientContract, TimeoutIsAnError) {
   this->release_.Open();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kTimeout);
-  EXPECT_EQ(result.message().rfind("POST " + this->Url("/slow") + ": ", 0), 0u)
-      << result.message();
+  EXPECT_EQ(result.message().rfind("POST " + this->Url("/slow") + ": ", 0), 0u) << result.message();
 }
 
 TYPED_TEST(HttpClientContract, ResponseBodyOverTheLimitIsAnError) {
@@ -375,8 +365,7 @@ TYPED_TEST(HttpClientContract, ResponseBodyOverTheLimitIsAnError) {
   auto result = this->client_.Post(this->Url("/"), {}, "", this->options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidData);
-  EXPECT_EQ(result.message(),
-            "POST " + this->Url("/") + ": response body exceeds 999 bytes");
+  EXPECT_EQ(result.message(), "POST " + this->Url("/") + ": response body exceeds 999 bytes");
 }
 
 TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
@@ -384,12 +373,10 @@ TEST(CurlHttpClient, ConnectionRefusedNamesTheAddress) {
   const std::uint16_t port = closed.port();
   const std::string address = closed.endpoint();
   CurlHttpClient client;
-  auto result =
-      client.Post("http://" + address + "/api/v1/scheduler", {}, "", {});
+  auto result = client.Post("http://" + address + "/api/v1/scheduler", {}, "", {});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(result.message().find(address), std::string::npos)
-      << result.message();
+  EXPECT_NE(result.message().find(address), std::string::npos) << result.message();
   EXPECT_NE(result.message().find("127.0.0.1 port " + std::to_string(port)),
             std::string::npos)
       << result.message();  // curl's own words, naming it again
@@ -505,13 +492,10 @@ TYPED_TEST(HttpClientContract, ErrorsDoNotRepeatCredentialsFromTheUrl) {
   const ClosedPort closed;
   const std::string port = std::to_string(closed.port());
   TypeParam client;
-  auto result =
-      client.Post("http://user:hunter2@127.0.0.1:" + port + "/x", {}, "", {});
+  auto result = client.Post("http://user:hunter2@127.0.0.1:" + port + "/x", {}, "", {});
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.message().find("hunter2"), std::string::npos)
-      << result.message();
-  EXPECT_EQ(result.message().rfind("POST http://127.0.0.1:" + port + "/x: ", 0),
-            0u)
+  EXPECT_EQ(result.message().find("hunter2"), std::string::npos) << result.message();
+  EXPECT_EQ(result.message().rfind("POST http://127.0.0.1:" + port + "/x: ", 0), 0u)
       << result.message();
 }
 
@@ -519,8 +503,7 @@ TYPED_TEST(HttpClientContract, MalformedUrlIsInvalidData) {
   TypeParam client;
   auto result = client.Post("ftp://127.0.0.1/x", {}, "", {});
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData)
-      << result.message();
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidData) << result.message();
 }
 
 TYPED_TEST(HttpClientContract, StreamDeliversBytesAsTheServerSendsThem) {
@@ -533,18 +516,16 @@ TYPED_TEST(HttpClientContract, StreamDeliversBytesAsTheServerSendsThem) {
   });
   StreamRecorder recorder;
   auto stream = this->client_.OpenStream(this->Url("/api/v1/scheduler"),
-                                   {{"Content-Type", "application/x-protobuf"}},
-                                   "subscribe", this->options_, recorder.Callbacks());
+                                         {{"Content-Type", "application/x-protobuf"}}, "subscribe",
+                                         this->options_, recorder.Callbacks());
   std::shared_ptr<ResponseStream> server_side = this->slot_.Wait();
   ASSERT_TRUE(server_side);
 
   // One event at a time: each must arrive before the next is even sent.
-  const std::vector<std::string> events = {"\x08\x01"s, "\x08\x08"s,
-                                           std::string(50000, '\x07')};
+  const std::vector<std::string> events = {"\x08\x01"s, "\x08\x08"s, std::string(50000, '\x07')};
   for (std::size_t i = 0; i < events.size(); ++i) {
     ASSERT_TRUE(server_side->Write(RecordIOEncode(events[i])));
-    ASSERT_TRUE(recorder.WaitForRecords(i + 1))
-        << "event " << i << " did not arrive";
+    ASSERT_TRUE(recorder.WaitForRecords(i + 1)) << "event " << i << " did not arrive";
   }
   EXPECT_EQ(recorder.records(), events);
   EXPECT_EQ(recorder.status(), 200);
@@ -609,7 +590,7 @@ TYPED_TEST(HttpClientContract, CallbackReturningFalseStopsTheStream) {
   });
   StreamRecorder recorder;
   auto stream = this->client_.OpenStream(this->Url("/"), {}, "", this->options_,
-                                   recorder.Callbacks(/*keep_going=*/false));
+                                         recorder.Callbacks(/*keep_going=*/false));
   EXPECT_EQ(stream->Wait().code(), StatusCode::kCancelled);
   EXPECT_EQ(recorder.bytes(), "more than we want");
 }
@@ -620,7 +601,7 @@ TYPED_TEST(HttpClientContract, StreamReportsAnErrorStatusWithItsBody) {
   });
   StreamRecorder recorder;
   auto stream = this->client_.OpenStream(this->Url("/"), {{"Mesos-Stream-Id", "x"}}, "",
-                                   this->options_, recorder.Callbacks());
+                                         this->options_, recorder.Callbacks());
   EXPECT_TRUE(stream->Wait().ok());
   EXPECT_EQ(recorder.status(), 400);
   EXPECT_EQ(recorder.bytes(), "a SUBSCRIBE opens a new stream");
@@ -640,8 +621,7 @@ TYPED_TEST(HttpClientContract, StreamCutByTheServerIsAnError) {
   this->server_->Stop();  // the connection closes without the final chunk
   Status status = stream->Wait();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.message();
-  EXPECT_EQ(status.message().rfind("POST " + this->Url("/") + ": ", 0), 0u)
-      << status.message();
+  EXPECT_EQ(status.message().rfind("POST " + this->Url("/") + ": ", 0), 0u) << status.message();
 }
 
 TYPED_TEST(HttpClientContract, StreamToAClosedPortEndsWithTheError) {
@@ -649,12 +629,10 @@ TYPED_TEST(HttpClientContract, StreamToAClosedPortEndsWithTheError) {
   const std::string address = closed.endpoint();
   TypeParam client;
   StreamRecorder recorder;
-  auto stream = client.OpenStream("http://" + address + "/", {}, "", {},
-                                  recorder.Callbacks());
+  auto stream = client.OpenStream("http://" + address + "/", {}, "", {}, recorder.Callbacks());
   Status status = stream->Wait();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable);
-  EXPECT_NE(status.message().find(address), std::string::npos)
-      << status.message();
+  EXPECT_NE(status.message().find(address), std::string::npos) << status.message();
   EXPECT_EQ(recorder.status(), 0);  // no response, so no headers callback
 }
 
@@ -667,8 +645,8 @@ TYPED_TEST(HttpClientContract, GetSendsAGetWithoutBodyAndReturnsTheResponse) {
     response.headers.Add("X-Served", "yes");
     return response;
   });
-  auto result = this->client_.Get(this->Url("/files/a.txt?v=1"), {{"X-Asked", "1"}},
-                            this->options_);
+  auto result =
+      this->client_.Get(this->Url("/files/a.txt?v=1"), {{"X-Asked", "1"}}, this->options_);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->headers.Get("X-Served"), "yes");
@@ -698,8 +676,7 @@ TEST_F(CurlHttpClientAgainstServer, GetAndPostShareTheReusedConnections) {
 }
 
 // /old redirects to /new, which answers "moved here".
-void ServeRedirect(const HttpServer::Request& request,
-                   HttpServer::Response* response) {
+void ServeRedirect(const HttpServer::Request& request, HttpServer::Response* response) {
   if (request.path() == "/old") {
     response->status = 302;
     response->headers.Add("Location", "/new");
@@ -740,26 +717,23 @@ TYPED_TEST(HttpClientContract, RedirectLoopsStopAtTheLimit) {
   this->options_.max_redirects = 3;
   auto result = this->client_.Get(this->Url("/again"), {}, this->options_);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.message().rfind("GET " + this->Url("/again") + ": ", 0), 0u)
-      << result.message();
+  EXPECT_EQ(result.message().rfind("GET " + this->Url("/again") + ": ", 0), 0u) << result.message();
   EXPECT_EQ(this->requests().size(), 4u);  // the first and three redirects
 }
 
 TYPED_TEST(HttpClientContract, DownloadHandsTheBodyToTheSinkNotMemory) {
   std::string big(3 * 1024 * 1024, 'x');
   for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = char('a' + i % 26);
-  this->Handle([big](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, big);
-  });
+  this->Handle([big](const HttpServer::Request&) { return HttpServer::Response::Text(200, big); });
   this->options_.max_response_bytes = 1024;  // far less than the body: not kept
   std::string received;
   int pieces = 0;
-  auto result = this->client_.Download(this->Url("/big"), {}, this->options_,
-                                 [&](std::string_view bytes) {
-                                   received.append(bytes);
-                                   ++pieces;
-                                   return true;
-                                 });
+  auto result =
+      this->client_.Download(this->Url("/big"), {}, this->options_, [&](std::string_view bytes) {
+        received.append(bytes);
+        ++pieces;
+        return true;
+      });
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(result->body, "");
@@ -775,26 +749,25 @@ TYPED_TEST(HttpClientContract, DownloadFollowsRedirectsWhenAsked) {
   });
   this->options_.follow_redirects = true;
   std::string received;
-  auto result = this->client_.Download(this->Url("/old"), {}, this->options_,
-                                 [&](std::string_view bytes) {
-                                   received.append(bytes);
-                                   return true;
-                                 });
+  auto result =
+      this->client_.Download(this->Url("/old"), {}, this->options_, [&](std::string_view bytes) {
+        received.append(bytes);
+        return true;
+      });
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 200);
   EXPECT_EQ(received, "moved here");  // not "see /new"
 }
 
 TYPED_TEST(HttpClientContract, DownloadKeepsTheBodyOfAnErrorStatus) {
-  this->Handle([](const HttpServer::Request&) {
-    return HttpServer::Response::Text(404, "no such file");
-  });
+  this->Handle(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(404, "no such file"); });
   bool sink_called = false;
-  auto result = this->client_.Download(this->Url("/missing"), {}, this->options_,
-                                 [&](std::string_view) {
-                                   sink_called = true;
-                                   return true;
-                                 });
+  auto result =
+      this->client_.Download(this->Url("/missing"), {}, this->options_, [&](std::string_view) {
+        sink_called = true;
+        return true;
+      });
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(result->status, 404);
   EXPECT_EQ(result->body, "no such file");
@@ -806,11 +779,10 @@ TYPED_TEST(HttpClientContract, DownloadSinkReturningFalseCancels) {
     return HttpServer::Response::Text(200, std::string(100000, 'z'));
   });
   auto result = this->client_.Download(this->Url("/"), {}, this->options_,
-                                 [](std::string_view) { return false; });
+                                       [](std::string_view) { return false; });
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kCancelled);
-  EXPECT_EQ(result.message(),
-            "GET " + this->Url("/") + ": stopped by the receiver of the body");
+  EXPECT_EQ(result.message(), "GET " + this->Url("/") + ": stopped by the receiver of the body");
 }
 
 TYPED_TEST(HttpClientContract, DownloadThatStallsIsATimeout) {
@@ -823,15 +795,14 @@ TYPED_TEST(HttpClientContract, DownloadThatStallsIsATimeout) {
   this->options_.stall_timeout = std::chrono::milliseconds(1000);
   std::string received;
   const auto start = std::chrono::steady_clock::now();
-  auto result = this->client_.Download(this->Url("/slow"), {}, this->options_,
-                                 [&](std::string_view bytes) {
-                                   received.append(bytes);
-                                   return true;
-                                 });
+  auto result =
+      this->client_.Download(this->Url("/slow"), {}, this->options_, [&](std::string_view bytes) {
+        received.append(bytes);
+        return true;
+      });
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kTimeout) << result.message();
-  EXPECT_EQ(result.message(),
-            "GET " + this->Url("/slow") + ": no data received for 1000 ms");
+  EXPECT_EQ(result.message(), "GET " + this->Url("/slow") + ": no data received for 1000 ms");
   EXPECT_EQ(received, "abc");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
@@ -847,19 +818,18 @@ TYPED_TEST(HttpClientContract, DownloadCutByTheServerIsAnError) {
   std::string received;
   Result<HttpClient::Response> result = Status::InvalidData("not run");
   std::thread downloader([&] {
-    result = this->client_.Download(this->Url("/cut"), {}, this->options_,
-                              [&](std::string_view bytes) {
-                                received.append(bytes);
-                                got_bytes.Open();
-                                return true;
-                              });
+    result =
+        this->client_.Download(this->Url("/cut"), {}, this->options_, [&](std::string_view bytes) {
+          received.append(bytes);
+          got_bytes.Open();
+          return true;
+        });
   });
   ASSERT_TRUE(got_bytes.Wait());
   this->server_->Stop();  // the connection closes without the final chunk
   downloader.join();
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable)
-      << result.message();
+  EXPECT_EQ(result.status().code(), StatusCode::kUnavailable) << result.message();
   EXPECT_EQ(received, "partial");
 }
 

@@ -56,17 +56,14 @@ class TestClient {
   // as the error of the first Send() or Read().
   explicit TestClient(std::uint16_t port) : stream_(io_context_) {
     connect_error_ = Run([&](auto done) {
-      stream_.async_connect(
-          tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-          [done](beast::error_code ec) { done(ec, 0); });
+      stream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                            [done](beast::error_code ec) { done(ec, 0); });
     });
   }
 
   beast::error_code Send(const std::string& raw) {
     if (connect_error_) return connect_error_;
-    return Run([&](auto done) {
-      net::async_write(stream_, net::buffer(raw), done);
-    });
+    return Run([&](auto done) { net::async_write(stream_, net::buffer(raw), done); });
   }
 
   beast::error_code Send(http::request<http::string_body> request) {
@@ -77,9 +74,7 @@ class TestClient {
 
   beast::error_code Read(http::response<http::string_body>* response) {
     if (connect_error_) return connect_error_;
-    return Run([&](auto done) {
-      http::async_read(stream_, buffer_, *response, done);
-    });
+    return Run([&](auto done) { http::async_read(stream_, buffer_, *response, done); });
   }
 
   // Starts reading a response whose chunks are collected one by one.
@@ -87,18 +82,15 @@ class TestClient {
     parser_.emplace();
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->on_chunk_body(on_chunk_body_);  // kept by reference
-    return Run([&](auto done) {
-      http::async_read_header(stream_, buffer_, *parser_, done);
-    });
+    return Run([&](auto done) { http::async_read_header(stream_, buffer_, *parser_, done); });
   }
 
   // The next chunk's data, or the error or end that came instead.
   beast::error_code ReadChunk(std::string* chunk) {
     while (chunks_.empty()) {
       if (parser_->is_done()) return http::error::end_of_stream;
-      beast::error_code ec = Run([&](auto done) {
-        http::async_read_some(stream_, buffer_, *parser_, done);
-      });
+      beast::error_code ec =
+          Run([&](auto done) { http::async_read_some(stream_, buffer_, *parser_, done); });
       if (ec) return ec;
     }
     *chunk = chunks_.front();
@@ -121,25 +113,21 @@ class TestClient {
       waited_out = true;
       stream_.socket().cancel();
     });
-    stream_.socket().async_read_some(net::buffer(scratch),
-                                     [&](beast::error_code ec, std::size_t) {
-                                       result = ec;
-                                       timer.cancel();
-                                     });
+    stream_.socket().async_read_some(net::buffer(scratch), [&](beast::error_code ec, std::size_t) {
+      result = ec;
+      timer.cancel();
+    });
     io_context_.restart();
     io_context_.run();
-    return waited_out && result == net::error::operation_aborted
-               ? beast::error_code()
-               : result;
+    return waited_out && result == net::error::operation_aborted ? beast::error_code() : result;
   }
 
   // Reads until the server closes the connection; how that ended.
   beast::error_code ReadToEnd() {
     std::array<char, 1024> scratch;
     for (;;) {
-      beast::error_code ec = Run([&](auto done) {
-        stream_.async_read_some(net::buffer(scratch), done);
-      });
+      beast::error_code ec =
+          Run([&](auto done) { stream_.async_read_some(net::buffer(scratch), done); });
       if (ec) return ec;
     }
   }
@@ -149,9 +137,8 @@ class TestClient {
   beast::error_code ReadHeadResponse(http::response<http::string_body>* response) {
     http::response_parser<http::string_body> parser;
     parser.skip(true);
-    beast::error_code ec = Run([&](auto done) {
-      http::async_read(stream_, buffer_, parser, done);
-    });
+    beast::error_code ec =
+        Run([&](auto done) { http::async_read(stream_, buffer_, parser, done); });
     *response = parser.release();
     return ec;
   }
@@ -163,9 +150,7 @@ class TestClient {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
-  std::uint16_t local_port() const {
-    return stream_.socket().local_endpoint().port();
-  }
+  std::uint16_t local_port() const { return stream_.socket().local_endpoint().port(); }
 
  private:
   template <typename Start>
@@ -184,10 +169,8 @@ class TestClient {
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::vector<std::string> chunks_;
-  std::function<std::size_t(std::uint64_t, beast::string_view,
-                            beast::error_code&)>
-      on_chunk_body_ = [this](std::uint64_t, beast::string_view body,
-                              beast::error_code&) -> std::size_t {
+  std::function<std::size_t(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_body_ =
+      [this](std::uint64_t, beast::string_view body, beast::error_code&) -> std::size_t {
     chunks_.emplace_back(body);
     return body.size();
   };
@@ -204,8 +187,7 @@ http::request<http::string_body> Post(std::string target, std::string body) {
 class StreamBox {
  public:
   std::shared_ptr<ResponseStream> Make(
-      std::size_t max_buffered_bytes =
-          ResponseStream::kDefaultMaxBufferedBytes) {
+      std::size_t max_buffered_bytes = ResponseStream::kDefaultMaxBufferedBytes) {
     auto stream = std::make_shared<ResponseStream>(max_buffered_bytes);
     stream->OnEnd([this] {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -237,14 +219,12 @@ class StreamBox {
 };
 
 TEST(HttpServer, ReportsTheBoundPortWhenAskedForPortZero) {
-  auto server = StartServer([](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "ok");
-  });
+  auto server =
+      StartServer([](const HttpServer::Request&) { return HttpServer::Response::Text(200, "ok"); });
   ASSERT_TRUE(server);
   EXPECT_NE(server->port(), 0);
   EXPECT_EQ(server->address(), "127.0.0.1");
-  EXPECT_EQ(server->url(),
-            "http://127.0.0.1:" + std::to_string(server->port()));
+  EXPECT_EQ(server->url(), "http://127.0.0.1:" + std::to_string(server->port()));
 }
 
 TEST(HttpServer, PassesTheRequestToTheHandlerAndItsResponseBack) {
@@ -304,9 +284,8 @@ TEST(HttpServer, KeepsTheConnectionAliveBetweenRequests) {
 }
 
 TEST(HttpServer, ClosesTheConnectionWhenTheClientAsks) {
-  auto server = StartServer([](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "bye");
-  });
+  auto server = StartServer(
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, "bye"); });
   ASSERT_TRUE(server);
   TestClient client(server->port());
   auto request = Post("/", "");
@@ -345,10 +324,7 @@ TEST(HttpServer, BodyOverTheLimitGets413) {
   HttpServer::Options options;
   options.max_body_bytes = 10;
   auto server = StartServer(
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "");
-      },
-      options);
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); }, options);
   ASSERT_TRUE(server);
   TestClient client(server->port());
   client.Send(Post("/", std::string(11, 'b')));
@@ -381,17 +357,15 @@ TEST(HttpServer, ARequestLineOverTheLimitGets414) {
 }
 
 TEST(HttpServer, MalformedRequestGets400) {
-  auto server = StartServer([](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto server =
+      StartServer([](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_TRUE(server);
   TestClient client(server->port());
   client.Send("NOT HTTP AT ALL\r\n\r\n");
   http::response<http::string_body> response;
   ASSERT_FALSE(client.Read(&response));
   EXPECT_EQ(response.result_int(), 400);
-  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u)
-      << response.body();
+  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u) << response.body();
 }
 
 // Issue #17, attack 10: a request whose framing is ambiguous would let its
@@ -427,7 +401,8 @@ TEST(HttpServer, AmbiguousFramingGets400AndNothingIsSmuggled) {
     EXPECT_EQ(response.body(), c.why + "\n") << c.head;
     EXPECT_FALSE(response.keep_alive()) << c.head;
   }
-  for (const std::string head : {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+  for (const std::string head :
+       {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
     TestClient client(server->port());
     client.Send(head);
     http::response<http::string_body> response;
@@ -443,7 +418,8 @@ TEST(HttpServer, AmbiguousFramingGets400AndNothingIsSmuggled) {
   ASSERT_FALSE(plain.Read(&response));
   EXPECT_EQ(response.result_int(), 200);
   TestClient chunked(server->port());
-  chunked.Send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+  chunked.Send(
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
   ASSERT_FALSE(chunked.Read(&response));
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(calls.load(), 2);
@@ -451,8 +427,8 @@ TEST(HttpServer, AmbiguousFramingGets400AndNothingIsSmuggled) {
 
 // Answers every request with its method, target and body.
 HttpServer::Response Echo(const HttpServer::Request& request) {
-  return HttpServer::Response::Text(
-      200, request.method + " " + request.target + " " + request.body);
+  return HttpServer::Response::Text(200,
+                                    request.method + " " + request.target + " " + request.body);
 }
 
 // An Echo server that counts the requests its handler was called for.
@@ -469,10 +445,10 @@ TEST(HttpServer, PipelinedRequestsAreAnsweredOneByOneInOrder) {
   TestClient client(server->port());
   // Three requests in one write: the server reads them in one go and must
   // answer the second and third from what it has already buffered.
-  ASSERT_FALSE(client.Send(
-      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
-      "GET /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthree"));
+  ASSERT_FALSE(
+      client.Send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+                  "GET /b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nthree"));
   for (const char* expected : {"POST /a one", "GET /b?q=1 ", "POST /c three"}) {
     http::response<http::string_body> response;
     ASSERT_FALSE(client.Read(&response)) << expected;
@@ -485,8 +461,7 @@ TEST(HttpServer, RequestArrivingAByteAtATimeIsAnsweredWhole) {
   auto server = StartServer(Echo);
   ASSERT_TRUE(server);
   TestClient client(server->port());
-  const std::string raw =
-      "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody";
+  const std::string raw = "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody";
   for (char c : raw) ASSERT_FALSE(client.Send(std::string(1, c)));
   http::response<http::string_body> response;
   ASSERT_FALSE(client.Read(&response));
@@ -504,14 +479,12 @@ TEST(HttpServer, RequestCutOffByTheClientGets400AndNoHandlerRuns) {
   auto server = StartCountingEcho(&calls);
   ASSERT_TRUE(server);
   TestClient client(server->port());
-  ASSERT_FALSE(client.Send(
-      "POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  ASSERT_FALSE(client.Send("POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
   client.ShutdownSend();
   http::response<http::string_body> response;
   ASSERT_FALSE(client.Read(&response));
   EXPECT_EQ(response.result_int(), 400);
-  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u)
-      << response.body();
+  EXPECT_EQ(response.body().rfind("malformed HTTP request: ", 0), 0u) << response.body();
   EXPECT_EQ(calls.load(), 0);
 }
 
@@ -563,9 +536,7 @@ TEST(HttpServer, IdleSlowAndSilentClientsMakeRoomForNewRequests) {
   HttpServer::Options options;
   options.max_connections = kLimit;
   auto server = StartServer(
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "served");
-      },
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, "served"); },
       options);
   ASSERT_TRUE(server);
   // Three times the limit, all connected before any normal request: the
@@ -600,10 +571,8 @@ TEST(HttpServer, IdleSlowAndSilentClientsMakeRoomForNewRequests) {
 }
 
 TEST(HttpServer, HandlerExceptionBecomes500) {
-  auto server =
-      StartServer([](const HttpServer::Request&) -> HttpServer::Response {
-        throw std::runtime_error("boom");
-      });
+  auto server = StartServer(
+      [](const HttpServer::Request&) -> HttpServer::Response { throw std::runtime_error("boom"); });
   ASSERT_TRUE(server);
   TestClient client(server->port());
   client.Send(Post("/", ""));
@@ -617,10 +586,7 @@ TEST(HttpServer, IdleConnectionIsClosed) {
   HttpServer::Options options;
   options.idle_timeout = std::chrono::milliseconds(50);
   auto server = StartServer(
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "");
-      },
-      options);
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); }, options);
   ASSERT_TRUE(server);
   TestClient client(server->port());
   EXPECT_EQ(client.ReadToEnd(), net::error::eof);
@@ -630,10 +596,7 @@ TEST(HttpServer, SlowClientIsClosedWhenItsRequestTimeRunsOut) {
   HttpServer::Options options;
   options.idle_timeout = std::chrono::milliseconds(300);
   auto server = StartServer(
-      [](const HttpServer::Request&) {
-        return HttpServer::Response::Text(200, "");
-      },
-      options);
+      [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); }, options);
   ASSERT_TRUE(server);
   TestClient client(server->port());
   ASSERT_FALSE(client.Send("GET / HTTP/1.1\r\n"s));
@@ -691,8 +654,7 @@ TEST(HttpServer, ClientThatStopsReadingIsClosedWhenTheWriteTimeRunsOut) {
   while (status != 200 && std::chrono::steady_clock::now() - start < kDeadline) {
     TestClient client(server->port());
     http::response<http::string_body> response;
-    if (!client.Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"s) &&
-        !client.Read(&response)) {
+    if (!client.Send("GET /small HTTP/1.1\r\nHost: x\r\n\r\n"s) && !client.Read(&response)) {
       status = response.result_int();
     }
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -702,8 +664,7 @@ TEST(HttpServer, ClientThatStopsReadingIsClosedWhenTheWriteTimeRunsOut) {
   // body followed by a kept-alive connection (which would run into the
   // client's own 10 s timeout instead).
   const beast::error_code end = stalled.ReadToEnd();
-  EXPECT_TRUE(end == net::error::eof || end == net::error::connection_reset)
-      << end.message();
+  EXPECT_TRUE(end == net::error::eof || end == net::error::connection_reset) << end.message();
 }
 
 TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
@@ -730,8 +691,7 @@ TEST(HttpServer, StreamsEachWriteAsAChunkAsItHappens) {
   EXPECT_EQ(chunk, "first");
   std::shared_ptr<ResponseStream> stream = box.WaitForStream();
   ASSERT_TRUE(stream);
-  for (std::string event :
-       {"2\n\x08\x08"s, "second"s, std::string(100000, 'x')}) {
+  for (std::string event : {"2\n\x08\x08"s, "second"s, std::string(100000, 'x')}) {
     ASSERT_TRUE(stream->Write(event));
     std::string got;
     while (got.size() < event.size()) {  // a big chunk may arrive in pieces
@@ -834,8 +794,7 @@ TEST(HttpServer, StopEndsOpenStreamsAndClosesConnections) {
 // bytes were sent.
 TEST(HttpServer, HeadGetsTheContentLengthOfTheBodyButNotTheBody) {
   auto server = StartServer([](const HttpServer::Request& request) {
-    return HttpServer::Response::Text(200, request.method == "HEAD" ? "eleven char"
-                                                                     : "get");
+    return HttpServer::Response::Text(200, request.method == "HEAD" ? "eleven char" : "get");
   });
   ASSERT_TRUE(server);
   TestClient client(server->port());
@@ -985,20 +944,17 @@ TEST(HttpServer, PreparedResponseAnswersHttp10InItsVersion) {
 }
 
 TEST(HttpServer, CannotBindAPortInUse) {
-  auto first = StartServer([](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto first =
+      StartServer([](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_TRUE(first);
   HttpServer::Options options;
   options.port = first->port();
-  auto second = HttpServer::Start(options, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto second = HttpServer::Start(
+      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(second.message().rfind("cannot listen on 127.0.0.1:" +
-                                       std::to_string(first->port()) + ": ",
-                                   0),
+  EXPECT_EQ(second.message().rfind(
+                "cannot listen on 127.0.0.1:" + std::to_string(first->port()) + ": ", 0),
             0u)
       << second.message();
 }
@@ -1006,12 +962,10 @@ TEST(HttpServer, CannotBindAPortInUse) {
 TEST(HttpServer, RejectsAHostNameAsAddress) {
   HttpServer::Options options;
   options.address = "localhost";
-  auto server = HttpServer::Start(options, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto server = HttpServer::Start(
+      options, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_FALSE(server.ok());
-  EXPECT_EQ(server.message(),
-            "cannot listen on 'localhost': not an IP address");
+  EXPECT_EQ(server.message(), "cannot listen on 'localhost': not an IP address");
 }
 
 }  // namespace

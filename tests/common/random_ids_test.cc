@@ -1,9 +1,8 @@
 #include "common/random_ids.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <set>
 #include <string>
@@ -19,15 +18,15 @@ TEST(RandomIds, UuidsAreVersionFourAndNeverRepeat) {
     const std::string bytes = NewUuidBytes();
     ASSERT_EQ(bytes.size(), 16u);
     EXPECT_EQ(static_cast<unsigned char>(bytes[6]) >> 4, 4);       // version 4
-    EXPECT_EQ(static_cast<unsigned char>(bytes[8]) & 0xc0, 0x80);   // RFC 4122 variant
+    EXPECT_EQ(static_cast<unsigned char>(bytes[8]) & 0xc0, 0x80);  // RFC 4122 variant
     EXPECT_TRUE(seen.insert(bytes).second);
   }
   const std::string text = NewUuid();
   ASSERT_EQ(text.size(), 36u);
   EXPECT_EQ(text[14], '4');
-  EXPECT_EQ(UuidText(std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef",
-                                 16)),
-            "01234567-89ab-cdef-0123-456789abcdef");
+  EXPECT_EQ(
+      UuidText(std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16)),
+      "01234567-89ab-cdef-0123-456789abcdef");
 }
 
 // Issue #17, item 14: ids came from mt19937_64 engines seeded once with 32
@@ -44,8 +43,7 @@ TEST(RandomIds, AForkedChildDrawsOtherIdsAndKeysThanItsParent) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     const std::string drawn = NewUuidBytes() + NewSecretKey(32);
-    _exit(write(fds[1], drawn.data(), drawn.size()) == static_cast<ssize_t>(drawn.size()) ? 0
-                                                                                           : 1);
+    _exit(write(fds[1], drawn.data(), drawn.size()) == static_cast<ssize_t>(drawn.size()) ? 0 : 1);
   }
   close(fds[1]);
   const std::string mine = NewUuidBytes() + NewSecretKey(32);

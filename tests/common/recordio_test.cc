@@ -34,16 +34,15 @@ Decoded DecodeWithCuts(std::string_view stream, const std::vector<size_t>& cuts,
   return out;
 }
 
-Decoded DecodeWhole(std::string_view stream,
-                    size_t max_record_bytes = kDefaultMaxRecordBytes) {
+Decoded DecodeWhole(std::string_view stream, size_t max_record_bytes = kDefaultMaxRecordBytes) {
   return DecodeWithCuts(stream, {}, max_record_bytes);
 }
 
 // Every way of cutting `stream` into two and three pieces, and into single
 // bytes, must give exactly what feeding it whole gives: the same records and
 // the same status (errors included, message and all).
-void ExpectSameForEveryChunking(
-    std::string_view stream, size_t max_record_bytes = kDefaultMaxRecordBytes) {
+void ExpectSameForEveryChunking(std::string_view stream,
+                                size_t max_record_bytes = kDefaultMaxRecordBytes) {
   const Decoded whole = DecodeWhole(stream, max_record_bytes);
   for (size_t a = 0; a <= stream.size(); ++a) {
     Decoded two = DecodeWithCuts(stream, {a}, max_record_bytes);
@@ -111,8 +110,7 @@ TEST(RecordIODecoder, ManyRecordsInOneChunk) {
   std::string stream;
   std::vector<std::string> expected;
   for (int i = 0; i < 1000; ++i) {
-    expected.push_back(std::string(static_cast<size_t>(i % 37), 'a') +
-                       std::to_string(i));
+    expected.push_back(std::string(static_cast<size_t>(i % 37), 'a') + std::to_string(i));
     stream += RecordIOEncode(expected.back());
   }
   RecordIODecoder decoder;
@@ -128,8 +126,7 @@ TEST(RecordIODecoder, RecordSpanningManyChunksArrivesOnceWhole) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
   for (size_t i = 0; i < stream.size(); i += 999) {
-    ASSERT_TRUE(
-        decoder.Feed(std::string_view(stream).substr(i, 999), &records).ok());
+    ASSERT_TRUE(decoder.Feed(std::string_view(stream).substr(i, 999), &records).ok());
     if (i + 999 < stream.size()) {
       EXPECT_TRUE(records.empty());
     }
@@ -142,8 +139,7 @@ TEST(RecordIODecoder, SameResultForEveryChunkingOfValidStreams) {
   ExpectSameForEveryChunking("5\nhello6\nworld!");
   ExpectSameForEveryChunking("0\n1\na0\n10\n0123456789");
   ExpectSameForEveryChunking("\x32\x0a\x08\x08"s + "2\n\x08\x09"s);
-  ExpectSameForEveryChunking(RecordIOEncode("line1\nline2\n") +
-                             RecordIOEncode("3\n") +
+  ExpectSameForEveryChunking(RecordIOEncode("line1\nline2\n") + RecordIOEncode("3\n") +
                              RecordIOEncode(std::string(12, '\0')));
 }
 
@@ -159,10 +155,10 @@ TEST(RecordIODecoder, SameResultForEveryChunkingOfBadStreams) {
 // The inputs of the tests below, each at every cut: garbage, huge and
 // overlong lengths fail the same wherever the stream is split.
 TEST(RecordIODecoder, SameResultForEveryChunkingOfTheErrorCases) {
-  for (const char* stream : {"x\n", "1\na2\r\nab", " 2\nab", "+2\nab", "2\xff\nab", "\n",
-                             "1\na\n", "18446744073709551615\n", "18446744073709551616\n",
-                             "000000000000000000001\n", "1000000000000000\nabc", "5\nhello6\nwor",
-                             "1\na12", "1\na1\nbz\n"}) {
+  for (const char* stream :
+       {"x\n", "1\na2\r\nab", " 2\nab", "+2\nab", "2\xff\nab", "\n", "1\na\n",
+        "18446744073709551615\n", "18446744073709551616\n", "000000000000000000001\n",
+        "1000000000000000\nabc", "5\nhello6\nwor", "1\na12", "1\na1\nbz\n"}) {
     SCOPED_TRACE(stream);
     ExpectSameForEveryChunking(stream);
   }
@@ -194,19 +190,17 @@ TEST(RecordIODecoder, TruncatedRecordFailsAtFinish) {
   EXPECT_EQ(records, (std::vector<std::string>{"hello"}));
   Status status = decoder.Finish();
   EXPECT_EQ(status.code(), StatusCode::kInvalidData);
-  EXPECT_EQ(
-      status.message(),
-      "RecordIO: stream ended inside the record at stream offset 7: got 3 "
-      "of 6 bytes");
+  EXPECT_EQ(status.message(),
+            "RecordIO: stream ended inside the record at stream offset 7: got 3 "
+            "of 6 bytes");
 }
 
 TEST(RecordIODecoder, TruncatedLengthFailsAtFinish) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
   ASSERT_TRUE(decoder.Feed("1\na12", &records).ok());
-  EXPECT_EQ(
-      decoder.Finish().message(),
-      "RecordIO: stream ended inside the length prefix at stream offset 3");
+  EXPECT_EQ(decoder.Finish().message(),
+            "RecordIO: stream ended inside the length prefix at stream offset 3");
 }
 
 TEST(RecordIODecoder, FinishAfterWholeRecordsSucceeds) {
@@ -231,8 +225,7 @@ TEST(RecordIODecoder, OversizeRecordFailsBeforeItsBytesArrive) {
 TEST(RecordIODecoder, HugeLengthIsRejectedWithoutAllocating) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  Status status =
-      decoder.Feed("18446744073709551615\n", &records);  // UINT64_MAX
+  Status status = decoder.Feed("18446744073709551615\n", &records);  // UINT64_MAX
   EXPECT_EQ(status.message(),
             "RecordIO: record of 18446744073709551615 bytes at stream offset 0 "
             "exceeds the limit of 67108864 bytes");
@@ -244,26 +237,23 @@ TEST(RecordIODecoder, AnnouncedLengthIsNotAllocatedUpFront) {
   RecordIODecoder decoder(/*max_record_bytes=*/SIZE_MAX);
   std::vector<std::string> records;
   ASSERT_TRUE(decoder.Feed("1000000000000000\nabc", &records).ok());
-  EXPECT_EQ(
-      decoder.Finish().message(),
-      "RecordIO: stream ended inside the record at stream offset 0: got 3 "
-      "of 1000000000000000 bytes");
+  EXPECT_EQ(decoder.Finish().message(),
+            "RecordIO: stream ended inside the record at stream offset 0: got 3 "
+            "of 1000000000000000 bytes");
 }
 
 TEST(RecordIODecoder, LengthOverflowingSixtyFourBitsFails) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  EXPECT_EQ(
-      decoder.Feed("18446744073709551616\n", &records).message(),
-      "RecordIO: length prefix at stream offset 0 does not fit in 64 bits");
+  EXPECT_EQ(decoder.Feed("18446744073709551616\n", &records).message(),
+            "RecordIO: length prefix at stream offset 0 does not fit in 64 bits");
 }
 
 TEST(RecordIODecoder, LengthWithTooManyDigitsFails) {
   RecordIODecoder decoder;
   std::vector<std::string> records;
-  EXPECT_EQ(
-      decoder.Feed("000000000000000000001\n", &records).message(),
-      "RecordIO: length prefix at stream offset 0 has more than 20 digits");
+  EXPECT_EQ(decoder.Feed("000000000000000000001\n", &records).message(),
+            "RecordIO: length prefix at stream offset 0 has more than 20 digits");
 }
 
 TEST(RecordIODecoder, GarbageInLengthFails) {
@@ -334,8 +324,7 @@ TEST(RecordIOEncode, FramesWithDecimalLengthAndNewline) {
 }
 
 TEST(RecordIOEncode, RoundTripsThroughTheDecoder) {
-  const std::vector<std::string> records = {"", "a", "\n\n", "12\n",
-                                            std::string(300, '\0')};
+  const std::vector<std::string> records = {"", "a", "\n\n", "12\n", std::string(300, '\0')};
   std::string stream;
   for (const std::string& r : records) stream += RecordIOEncode(r);
   Decoded d = DecodeWhole(stream);

@@ -1,13 +1,12 @@
 // HTTPS: HttpServer with a certificate, reached by both HTTP clients
-// (CurlHttpClient, BeastHttpClient: the TlsClient suites) and by a bare Boost.Asio TLS client and raw TCP
-// sockets (to misbehave). The certificates come from a throwaway CA made
-// with the openssl tool (tests/fakes/test_certificates.h). Waits are bounded;
-// nothing sleeps.
+// (CurlHttpClient, BeastHttpClient: the TlsClient suites) and by a bare Boost.Asio TLS client and
+// raw TCP sockets (to misbehave). The certificates come from a throwaway CA made with the openssl
+// tool (tests/fakes/test_certificates.h). Waits are bounded; nothing sleeps.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 // clang-format off
 #include <utility>  // before asio: Boost 1.74's asio needs it first under GCC 12, C++20
@@ -57,8 +56,8 @@ HttpServer::Options TlsOptions() {
 }
 
 HttpServer::Response Echo(const HttpServer::Request& request) {
-  return HttpServer::Response::Text(200, request.method + " " + request.target + " " +
-                                             request.body);
+  return HttpServer::Response::Text(200,
+                                    request.method + " " + request.target + " " + request.body);
 }
 
 std::unique_ptr<HttpServer> StartTls(HttpServer::Handler handler = Echo,
@@ -132,8 +131,8 @@ class RawSocket {
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 &&
-                 connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    connected_ =
+        fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   }
   ~RawSocket() {
     if (fd_ >= 0) close(fd_);
@@ -181,9 +180,8 @@ TYPED_TEST_SUITE(TlsClient, testing::HttpClients, testing::HttpClientNames);
 
 TYPED_TEST(TlsClient, PostAndStreamWorkWithTheCaFile) {
   StreamSlot slot;
-  auto server = StartTls([&](const HttpServer::Request& r) {
-    return r.path() == "/stream" ? slot.Make() : Echo(r);
-  });
+  auto server = StartTls(
+      [&](const HttpServer::Request& r) { return r.path() == "/stream" ? slot.Make() : Echo(r); });
   ASSERT_NE(server, nullptr);
   TypeParam client;
   Result<HttpClient::Response> response =
@@ -193,8 +191,8 @@ TYPED_TEST(TlsClient, PostAndStreamWorkWithTheCaFile) {
   EXPECT_EQ(response.value().body, "POST /echo hello");
 
   StreamRecord record;
-  auto stream = client.OpenStream(server->url() + "/stream", {}, "", TrustingOurCa(),
-                                  record.Callbacks());
+  auto stream =
+      client.OpenStream(server->url() + "/stream", {}, "", TrustingOurCa(), record.Callbacks());
   std::shared_ptr<ResponseStream> body = slot.Await();
   ASSERT_NE(body, nullptr);
   ASSERT_TRUE(body->Write("one "));
@@ -230,9 +228,8 @@ TYPED_TEST(TlsClient, AnotherCaIsUntrustedAndTheMessageSaysWhy) {
 
 TYPED_TEST(TlsClient, InsecureSkipsVerification) {
   StreamSlot slot;
-  auto server = StartTls([&](const HttpServer::Request& r) {
-    return r.path() == "/stream" ? slot.Make() : Echo(r);
-  });
+  auto server = StartTls(
+      [&](const HttpServer::Request& r) { return r.path() == "/stream" ? slot.Make() : Echo(r); });
   ASSERT_NE(server, nullptr);
   TypeParam client;
   HttpClient::Options options;
@@ -365,8 +362,8 @@ TEST(Tls, HeaderAndBodyLimitsAnswer431And413) {
   auto server = StartTls(Echo, options);
   ASSERT_NE(server, nullptr);
   CurlHttpClient client;
-  Result<HttpClient::Response> big_header = client.Post(
-      server->url() + "/", {{"X-Big", std::string(2000, 'h')}}, "", TrustingOurCa());
+  Result<HttpClient::Response> big_header =
+      client.Post(server->url() + "/", {{"X-Big", std::string(2000, 'h')}}, "", TrustingOurCa());
   ASSERT_TRUE(big_header.ok()) << big_header.message();
   EXPECT_EQ(big_header.value().status, 431);
 
@@ -386,15 +383,14 @@ TEST(Tls, ConnectionsBeyondTheLimitGet503AndStopEndsStreams) {
   ASSERT_NE(server, nullptr);
   CurlHttpClient client;
   StreamRecord record;
-  auto stream = client.OpenStream(server->url() + "/stream", {}, "", TrustingOurCa(),
-                                  record.Callbacks());
+  auto stream =
+      client.OpenStream(server->url() + "/stream", {}, "", TrustingOurCa(), record.Callbacks());
   std::shared_ptr<ResponseStream> body = slot.Await();
   ASSERT_NE(body, nullptr);
   ASSERT_TRUE(body->Write("held"));
   ASSERT_TRUE(record.AwaitBytes("held"));
 
-  Result<HttpClient::Response> refused =
-      client.Post(server->url() + "/", {}, "", TrustingOurCa());
+  Result<HttpClient::Response> refused = client.Post(server->url() + "/", {}, "", TrustingOurCa());
   ASSERT_TRUE(refused.ok()) << refused.message();
   EXPECT_EQ(refused.value().status, 503);
 
@@ -414,8 +410,7 @@ TEST(Tls, MissingCertificateFileIsAStartErrorNamingIt) {
   options.tls_cert_file = Certs().dir + "/no-such.pem";
   auto started = HttpServer::Start(options, Echo);
   ASSERT_FALSE(started.ok());
-  EXPECT_NE(started.message().find(options.tls_cert_file), std::string::npos)
-      << started.message();
+  EXPECT_NE(started.message().find(options.tls_cert_file), std::string::npos) << started.message();
   EXPECT_NE(started.message().find("No such file"), std::string::npos) << started.message();
 }
 
@@ -424,8 +419,7 @@ TEST(Tls, MissingKeyFileIsAStartErrorNamingIt) {
   options.tls_key_file = Certs().dir + "/no-such.key";
   auto started = HttpServer::Start(options, Echo);
   ASSERT_FALSE(started.ok());
-  EXPECT_NE(started.message().find(options.tls_key_file), std::string::npos)
-      << started.message();
+  EXPECT_NE(started.message().find(options.tls_key_file), std::string::npos) << started.message();
 }
 
 TEST(Tls, NotPemIsAStartErrorWithOpenSslsReason) {
@@ -445,8 +439,7 @@ TEST(Tls, KeyOfAnotherCertificateIsAStartError) {
   options.tls_key_file = Certs().dir + "/ca.key";
   auto started = HttpServer::Start(options, Echo);
   ASSERT_FALSE(started.ok());
-  EXPECT_NE(started.message().find("private key file " + options.tls_key_file),
-            std::string::npos)
+  EXPECT_NE(started.message().find("private key file " + options.tls_key_file), std::string::npos)
       << started.message();
   EXPECT_NE(started.message().find("mismatch"), std::string::npos) << started.message();
 }

@@ -77,8 +77,9 @@ TEST(ParseYaml, BytesThatAreNotUtf8AreErrorsWhereTheyAre) {
   std::string error;
   SourceLoc where;
   EXPECT_FALSE(ParseYaml("a: 1\nb: \xc3\xa9\xc0\xaf\n", doc, error, where));
-  EXPECT_EQ(error, "byte 0xC0 is not UTF-8 (the text must be UTF-8; convert it, for example "
-                   "with iconv)");
+  EXPECT_EQ(error,
+            "byte 0xC0 is not UTF-8 (the text must be UTF-8; convert it, for example "
+            "with iconv)");
   EXPECT_EQ(where.line, 2);
   EXPECT_EQ(where.column, 5);  // after "b: " and the one character \xc3\xa9
 }

@@ -6,8 +6,6 @@
 // log of the detectors under test on stderr.
 #include "detect/zk_detector.h"
 
-#include "tests/fakes/zookeeper_server.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -32,6 +30,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/fakes/zookeeper_server.h"
 
 namespace mlaunch {
 namespace {
@@ -531,7 +531,9 @@ TEST_F(ZkDetectorTest, ContendingDetectorsElectTheOldestAndTheNextTakesOver) {
   DetectionLog first_log, second_log;
   std::unique_ptr<ZkDetector> first = contend("10.0.0.11", "m1", first_log);
   ASSERT_TRUE(first);
-  auto leads = [](const Detection& d) { return d.leader && !d.own.empty() && d.leader->znode == d.own; };
+  auto leads = [](const Detection& d) {
+    return d.leader && !d.own.empty() && d.leader->znode == d.own;
+  };
   std::optional<Detection> led = first_log.AwaitLatest(leads);
   ASSERT_TRUE(led) << first_log.HistoryText();
   EXPECT_TRUE(led->own.starts_with("json.info_")) << led->own;
@@ -539,8 +541,9 @@ TEST_F(ZkDetectorTest, ContendingDetectorsElectTheOldestAndTheNextTakesOver) {
 
   std::unique_ptr<ZkDetector> second = contend("10.0.0.12", "m2", second_log);
   ASSERT_TRUE(second);
-  std::optional<Detection> follows = second_log.AwaitLatest(
-      [&](const Detection& d) { return !d.own.empty() && d.leader && d.leader->znode == led->own; });
+  std::optional<Detection> follows = second_log.AwaitLatest([&](const Detection& d) {
+    return !d.own.empty() && d.leader && d.leader->znode == led->own;
+  });
   ASSERT_TRUE(follows) << second_log.HistoryText();
   EXPECT_GT(ParseZkMembership(follows->own)->sequence, ParseZkMembership(led->own)->sequence);
   std::optional<std::vector<std::string>> children = client_->Children("/clusters/mesos");

@@ -24,9 +24,9 @@ TEST_F(FaultRun, AgentMarkedGoneLosesItsTasksAndTheyAreReplacedOnTheOtherAgent) 
     std::uint16_t port = FreePort("127.0.0.2");
     ports += (i ? "," : "") + std::to_string(port) + "-" + std::to_string(port);
   }
-  const std::string url = StartCluster({"--agents", "2", "--allocation-interval", "0.05",
-                                        "--agent-resources",
-                                        "cpus:2;mem:2048;disk:1000;ports:[" + ports + "]"});
+  const std::string url =
+      StartCluster({"--agents", "2", "--allocation-interval", "0.05", "--agent-resources",
+                    "cpus:2;mem:2048;disk:1000;ports:[" + ports + "]"});
   ASSERT_FALSE(url.empty());
   StartLauncher(url, WriteSpec(R"(version: 1
 tasks:
@@ -40,14 +40,17 @@ tasks:
   auto serving = [&](const std::string& host) {
     int n = 0;
     for (const auto& e : Events()) {
-      n += e.value("kind", "") == "serving" && e.value("text", "").find("//" + host + ":") !=
-                                                   std::string::npos;
+      n += e.value("kind", "") == "serving" &&
+           e.value("text", "").find("//" + host + ":") != std::string::npos;
     }
     return n;
   };
-  ASSERT_TRUE(WaitUntil([&] { return LiveTasks().size() == kInstances &&
-                                     serving("127.0.0.2") + serving("127.0.0.3") == kInstances; },
-                        kWait))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return LiveTasks().size() == kInstances &&
+               serving("127.0.0.2") + serving("127.0.0.3") == kInstances;
+      },
+      kWait))
       << LauncherOutput();
 
   // The agent with the most instances goes.
@@ -117,14 +120,14 @@ tasks:
     EXPECT_EQ(got->body, "still serving");
   }
   // The gone agent's executors were killed; the master lists only the other.
-  EXPECT_TRUE(WaitUntil([&] { return ProcessesUnder(work_dir_ + "/slaves/" + gone).empty(); },
-                        kWait));
+  EXPECT_TRUE(
+      WaitUntil([&] { return ProcessesUnder(work_dir_ + "/slaves/" + gone).empty(); }, kWait));
   state = State();
   ASSERT_TRUE(state);
   ASSERT_EQ((*state)["slaves"].size(), 1u);
   EXPECT_EQ((*state)["slaves"][0]["id"], other);
-  std::cout << moved << " of " << kInstances << " instances moved from " << hostname[gone]
-            << " to " << hostname[other] << " and serve\n";
+  std::cout << moved << " of " << kInstances << " instances moved from " << hostname[gone] << " to "
+            << hostname[other] << " and serve\n";
 
   StopCleanly();
 }
@@ -153,7 +156,8 @@ TEST_F(FaultRun, AnAgentMarkedGoneStaysGoneWhenTheClusterStartsAgain) {
       nlohmann::json::parse(ReadFile(work_dir_ + "/registry.json"), nullptr, false);
   ASSERT_TRUE(registry.is_object()) << ReadFile(work_dir_ + "/registry.json");
   int marked = 0;
-  for (const auto& agent : registry["agents"]) marked += agent["id"] == gone && agent.value("gone", false);
+  for (const auto& agent : registry["agents"])
+    marked += agent["id"] == gone && agent.value("gone", false);
   EXPECT_EQ(marked, 1) << registry.dump();
 
   ASSERT_EQ(kill(cluster_, SIGTERM), 0);
@@ -165,9 +169,10 @@ TEST_F(FaultRun, AnAgentMarkedGoneStaysGoneWhenTheClusterStartsAgain) {
   ASSERT_EQ((*state)["slaves"].size(), 1u) << state->dump();
   EXPECT_EQ((*state)["slaves"][0]["id"], kept);
   EXPECT_EQ((*state)["slaves"][0]["hostname"], hostname[kept]);
-  EXPECT_NE(ReadFile(dir_ + "/cluster.err").find("agent " + gone + " on " + hostname[gone] +
-                                                 " was marked gone: not started again"),
-            std::string::npos)
+  EXPECT_NE(
+      ReadFile(dir_ + "/cluster.err")
+          .find("agent " + gone + " on " + hostname[gone] + " was marked gone: not started again"),
+      std::string::npos)
       << ReadFile(dir_ + "/cluster.err");
 
   // Asked for a third agent, it takes an address neither of the two had.
@@ -191,9 +196,10 @@ TEST_F(FaultRun, AnAgentMarkedGoneStaysGoneWhenTheClusterStartsAgain) {
 TEST_F(FaultRun, MarkingAnUnknownAgentGoneIsNotFound) {
   const std::string url = StartCluster({"--agents", "1", "--agent-resources", "cpus:1;mem:256"});
   ASSERT_FALSE(url.empty());
-  auto reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
-                            R"({"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"nope"}}})",
-                            "application/json");
+  auto reply =
+      HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::post, "/api/v1",
+                   R"({"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"nope"}}})",
+                   "application/json");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 404);
   EXPECT_EQ(reply->body, "Agent nope is not registered");

@@ -84,7 +84,8 @@ class ChildProcess {
         pending_.erase(0, newline + 1);
         if (match(line)) return line;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0 || fd_ < 0) return std::nullopt;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -101,9 +102,10 @@ class ChildProcess {
   }
 
   // A line containing `text`.
-  std::optional<std::string> WaitForText(const std::string& text, std::chrono::milliseconds timeout) {
-    return WaitForLine([&](const std::string& line) { return line.find(text) != std::string::npos; },
-                       timeout);
+  std::optional<std::string> WaitForText(const std::string& text,
+                                         std::chrono::milliseconds timeout) {
+    return WaitForLine(
+        [&](const std::string& line) { return line.find(text) != std::string::npos; }, timeout);
   }
 
   void Signal(int signal) { ::kill(pid_, signal); }

@@ -43,8 +43,8 @@ TEST_F(ClusterFileRun, TheMasterShowsEachAgentAsTheFileDescribesIt) {
     resources: "cpus:1;mem:512;ports:[32000-32099]"
     attributes: "rack:r2"
 )");
-  ChildProcess cluster({kCluster, "--port", "0", "--cluster-file", file, "--work-dir",
-                        (dir_ / "work").string()});
+  ChildProcess cluster(
+      {kCluster, "--port", "0", "--cluster-file", file, "--work-dir", (dir_ / "work").string()});
   std::optional<std::string> line = cluster.WaitForText("master listening on ", seconds(20));
   ASSERT_TRUE(line) << cluster.output();
   const std::string url = line->substr(line->find("http://"));
@@ -87,7 +87,8 @@ TEST_F(ClusterFileRun, TheFileAndTheAgentFlagsDoNotMix) {
 // at once (exit 64) naming the flag and what it accepts.
 TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--zk", "http://127.0.0.1:2181"}, "mesos-launch-cluster: --zk: expected zk://HOST:PORT/path"},
+      {{"--zk", "http://127.0.0.1:2181"},
+       "mesos-launch-cluster: --zk: expected zk://HOST:PORT/path"},
       {{"--zk", "zk://no-port/mesos"}, "mesos-launch-cluster: --zk: "},
       {{"--heartbeat-interval", "0"}, "--heartbeat-interval must be in [0.01, 3600]"},
       {{"--zk-session-timeout", "9999"}, "--zk-session-timeout in [0.1, 600]"},
@@ -95,13 +96,12 @@ TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
       {{"--sandbox-gc-delay", "-1"}, "--sandbox-gc-delay must be 0 or more seconds"},
   };
   for (const auto& [flags, message] : cases) {
-    std::vector<std::string> argv = {kCluster, "--port", "0", "--agents", "0", "--work-dir",
-                                     (dir_ / "work").string()};
+    std::vector<std::string> argv = {
+        kCluster, "--port", "0", "--agents", "0", "--work-dir", (dir_ / "work").string()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     ChildProcess cluster(argv);
     EXPECT_EQ(cluster.WaitForExit(seconds(20)), 64) << flags[0] << "\n" << cluster.output();
-    EXPECT_NE(cluster.output().find(message), std::string::npos)
-        << cluster.output();
+    EXPECT_NE(cluster.output().find(message), std::string::npos) << cluster.output();
   }
 }
 

@@ -44,9 +44,12 @@ class ContainerRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     missing_.clear();
-    if (::geteuid() != 0) missing_ = "root (podman runs containers as root here)";
-    else if (!Shell("command -v podman >/dev/null")) missing_ = "podman (apt-get install podman runc)";
-    else if (!fs::exists("/bin/busybox")) missing_ = "/bin/busybox (apt-get install busybox-static)";
+    if (::geteuid() != 0)
+      missing_ = "root (podman runs containers as root here)";
+    else if (!Shell("command -v podman >/dev/null"))
+      missing_ = "podman (apt-get install podman runc)";
+    else if (!fs::exists("/bin/busybox"))
+      missing_ = "/bin/busybox (apt-get install busybox-static)";
     if (!missing_.empty()) return;
     // A directory with busybox and a page, imported as an image.
     const fs::path root = fs::temp_directory_path() / ("ml-image-" + std::to_string(::getpid()));
@@ -59,11 +62,10 @@ class ContainerRun : public ::testing::Test {
     std::ofstream(root / "rootfs/www/index.html") << "hi from the image";
     image_ = "localhost/mesos-launch-test/busybox:" + std::to_string(::getpid());
     std::string output;
-    const bool imported =
-        Shell("tar -C '" + (root / "rootfs").string() + "' -cf '" + (root / "rootfs.tar").string() +
-                  "' . && podman import '" + (root / "rootfs.tar").string() + "' " + image_ +
-                  " 2>&1",
-              &output);
+    const bool imported = Shell("tar -C '" + (root / "rootfs").string() + "' -cf '" +
+                                    (root / "rootfs.tar").string() + "' . && podman import '" +
+                                    (root / "rootfs.tar").string() + "' " + image_ + " 2>&1",
+                                &output);
     fs::remove_all(root);
     if (!imported) missing_ = "an image made with podman import: " + output;
   }
@@ -144,7 +146,8 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
     ports: [http]
     container:
       image: )" + image_ + R"(
-      volumes: [{ container_path: /www/extra, host_path: )" + (dir_ / "extra").string() + R"(, mode: ro }]
+      volumes: [{ container_path: /www/extra, host_path: )" +
+                                                (dir_ / "extra").string() + R"(, mode: ro }]
     command: exec httpd -f -p ${ports.http} -h /www
     health_check: { type: http, port: http, path: /, interval: 1s, timeout: 1s }
   - name: web
@@ -172,7 +175,8 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
   EXPECT_EQ(GetServed(web).body, "Hello from Server");
   std::smatch port;
   const std::string output = run.output();
-  ASSERT_TRUE(std::regex_search(output, port, std::regex(R"(httpd\.0 +LAUNCHED on ([0-9.]+) http=([0-9]+))")))
+  ASSERT_TRUE(std::regex_search(output, port,
+                                std::regex(R"(httpd\.0 +LAUNCHED on ([0-9.]+) http=([0-9]+))")))
       << output;
   EXPECT_EQ(GetServed("http://" + port[1].str() + ":" + port[2].str() + "/").body,
             "hi from the image");
@@ -186,8 +190,9 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
   EXPECT_EQ(containers.size(), 2u);
   for (const std::string& name : containers) {
     std::string limits;
-    ASSERT_TRUE(Shell("podman inspect --format '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' " +
-                          name, &limits));
+    ASSERT_TRUE(
+        Shell("podman inspect --format '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' " + name,
+              &limits));
     EXPECT_EQ(limits, "150000000 67108864\n") << name;
   }
 
@@ -200,8 +205,8 @@ TEST_F(ContainerRun, ACommandAndTheBuiltInServiceRunInTheImageAndLeaveNoContaine
 // spec gives (tagged for the test unless this machine has that image).
 TEST_F(ContainerRun, TheShippedContainerSpecServesItsUrl) {
   const std::string demo = "localhost/mesos-launch-demo/busybox:1";
-  const bool tagged = !Shell("podman image exists " + demo) &&
-                      Shell("podman tag " + image_ + " " + demo);
+  const bool tagged =
+      !Shell("podman image exists " + demo) && Shell("podman tag " + image_ + " " + demo);
   ChildProcess run({kBin + "mesos-launch", std::string(ML_SOURCE_DIR) + "/specs/container.yaml"});
   std::optional<std::string> hello = WaitForServing(run, "hello.0");
   EXPECT_TRUE(hello) << run.output();
@@ -242,9 +247,11 @@ TEST_F(ContainerRun, AnImageArchiveGivenAsAnArtifactIsLoadedThenRun) {
   const std::string archived = "localhost/mesos-launch-test/archived:" + std::to_string(::getpid());
   const std::string archive = (dir_ / "image.tar").string();
   std::string output;
-  ASSERT_TRUE(Shell("podman tag " + image_ + " " + archived + " && podman save --quiet "
-                    "--format docker-archive --output " + archive + " " + archived +
-                    " && podman rmi " + archived + " 2>&1", &output))
+  ASSERT_TRUE(Shell("podman tag " + image_ + " " + archived +
+                        " && podman save --quiet "
+                        "--format docker-archive --output " +
+                        archive + " " + archived + " && podman rmi " + archived + " 2>&1",
+                    &output))
       << output;
   ChildProcess run({kBin + "mesos-launch", Spec(R"(  - name: web
     resources: { cpus: 0.1, mem: 32 }

@@ -74,8 +74,8 @@ tasks:
   ChildProcess Launch(const std::string& secret_file) {
     return ChildProcess({kBin + "mesos-launch", "--master", url_, "--secret-file",
                          (dir_ / secret_file).string(), "--state-dir", (dir_ / "state").string(),
-                         "--executor-uri", "file://" + kBin + "mesos-launch-executor",
-                         "--output", "json", (dir_ / "spec.yaml").string()});
+                         "--executor-uri", "file://" + kBin + "mesos-launch-executor", "--output",
+                         "json", (dir_ / "spec.yaml").string()});
   }
 
   std::filesystem::path dir_;

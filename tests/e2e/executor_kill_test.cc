@@ -7,9 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iostream>
-
 #include <filesystem>
+#include <iostream>
 
 #include "tests/e2e/fault_run.h"
 
@@ -26,10 +25,9 @@ std::int64_t Ms(const nlohmann::json& event) {
 
 TEST_F(FaultRun, ExecutorSigkilledFiftyTimesIsRelaunchedAfterItsBackoffEachTime) {
   const std::string port = std::to_string(FreePort("127.0.0.2"));
-  const std::string url = StartCluster({"--agents", "1", "--allocation-interval", "0.05",
-                                        "--agent-resources",
-                                        "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port +
-                                            "]"});
+  const std::string url =
+      StartCluster({"--agents", "1", "--allocation-interval", "0.05", "--agent-resources",
+                    "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]"});
   ASSERT_FALSE(url.empty());
   StartLauncher(url, WriteSpec(R"(version: 1
 tasks:
@@ -93,8 +91,9 @@ tasks:
   std::int64_t restart_at = 0, launched_at = 0, starting = 0, waiting = 0;
   for (const auto& e : sequence) {
     const std::string text = e.value("text", "");
-    ASSERT_EQ(text.rfind(expected, 0), 0u) << "got '" << text << "' where " << expected
-                                           << " was due\n" << LauncherOutput();
+    ASSERT_EQ(text.rfind(expected, 0), 0u)
+        << "got '" << text << "' where " << expected << " was due\n"
+        << LauncherOutput();
     if (expected == "LAUNCHED") {
       if (restart_at > 0) {
         ++relaunches;

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/e2e/child_process.h"
 #include "nlohmann/json.hpp"
+#include "tests/e2e/child_process.h"
 
 namespace mlaunch::testing {
 
@@ -47,8 +47,7 @@ struct HttpReply {
 // One HTTP/1.1 exchange on a new connection; nothing when it fails.
 inline std::optional<HttpReply> HttpExchange(const std::string& host, std::uint16_t port,
                                              boost::beast::http::verb method,
-                                             const std::string& path,
-                                             const std::string& body = "",
+                                             const std::string& path, const std::string& body = "",
                                              const std::string& content_type = "") {
   namespace http = boost::beast::http;
   boost::system::error_code error;
@@ -159,16 +158,18 @@ class FaultRun : public ::testing::Test {
         },
         kWait))
         << ReadFile(dir_ + "/cluster.err");
-    if (!url.empty()) master_port_ = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+    if (!url.empty())
+      master_port_ = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
     return url;
   }
 
   // Runs mesos-launch on `spec` against `master_url`, events as JSON lines.
   void StartLauncher(const std::string& master_url, const std::string& spec) {
-    launcher_ = SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", master_url,
-                       "--executor-uri", "file://" ML_BINARY_DIR "/bin/mesos-launch-executor",
-                       "--state-dir", dir_ + "/state", "--output", "json", spec},
-                      dir_ + "/launcher.out", dir_ + "/launcher.err");
+    launcher_ =
+        SpawnWithOutputTo({ML_BINARY_DIR "/bin/mesos-launch", "--master", master_url,
+                           "--executor-uri", "file://" ML_BINARY_DIR "/bin/mesos-launch-executor",
+                           "--state-dir", dir_ + "/state", "--output", "json", spec},
+                          dir_ + "/launcher.out", dir_ + "/launcher.err");
   }
 
   // The launcher's events so far (complete lines only).
@@ -199,8 +200,8 @@ class FaultRun : public ::testing::Test {
   }
 
   std::optional<nlohmann::json> State() const {
-    auto reply = HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::get,
-                              "/master/state");
+    auto reply =
+        HttpExchange("127.0.0.1", master_port_, boost::beast::http::verb::get, "/master/state");
     if (!reply || reply->status != 200) return std::nullopt;
     nlohmann::json json = nlohmann::json::parse(reply->body, nullptr, false);
     if (json.is_discarded()) return std::nullopt;
@@ -254,7 +255,6 @@ class FaultRun : public ::testing::Test {
     }
     return "";
   }
-
 
   std::string dir_;
   std::string work_dir_;

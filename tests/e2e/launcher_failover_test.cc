@@ -17,9 +17,9 @@ namespace {
 
 TEST_F(FaultRun, ARestartedLauncherFailsOverToItsTaskAndServesItsUrlAgain) {
   const std::string port = std::to_string(FreePort("127.0.0.2"));
-  const std::string url = StartCluster(
-      {"--agents", "1", "--agent-resources",
-       "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]"});
+  const std::string url =
+      StartCluster({"--agents", "1", "--agent-resources",
+                    "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]"});
   ASSERT_FALSE(url.empty());
   const std::string spec = WriteSpec(R"(version: 1
 framework: { name: failover-web, failover_timeout: 1h }

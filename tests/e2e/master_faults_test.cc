@@ -46,9 +46,7 @@ const std::string kCluster = ML_BINARY_DIR "/bin/mesos-launch-cluster";
 const std::string kLauncher = ML_BINARY_DIR "/bin/mesos-launch";
 const std::string kExecutorUri = "file://" ML_BINARY_DIR "/bin/mesos-launch-executor";
 
-double Ms(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 std::optional<nlohmann::json> State(const std::string& master_url) {
   CurlHttpClient http;
@@ -112,7 +110,8 @@ class MasterFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     BecomeSubreaper();  // orphaned executors come to us, and are killed at the end
-    std::string pattern = (std::filesystem::temp_directory_path() / "master_faults.XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "master_faults.XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     std::ofstream(dir_ + "/spec.yaml") << "version: 1\n"
@@ -170,9 +169,16 @@ class MasterFaultsTest : public ::testing::Test {
   RunningMaster StartMaster(const std::vector<std::string>& extra, const std::string& role) {
     const std::uint16_t service_port = FreeServicePort();
     const std::string port = std::to_string(service_port);
-    std::vector<std::string> argv = {kCluster, "--port", "0", "--agents", "1", "--work-dir",
+    std::vector<std::string> argv = {kCluster,
+                                     "--port",
+                                     "0",
+                                     "--agents",
+                                     "1",
+                                     "--work-dir",
                                      dir_ + "/cluster" + std::to_string(++clusters_),
-                                     "--allocation-interval", "0.1", "--agent-resources",
+                                     "--allocation-interval",
+                                     "0.1",
+                                     "--agent-resources",
                                      "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     RunningMaster master;
@@ -231,8 +237,8 @@ TEST_F(MasterFaultsTest, SchedulerFollowsTheNewLeaderWithinTwoSecondsOfTheZnodeC
   ASSERT_TRUE(subscribed) << launcher_->output();
   const std::string framework_id = After(*subscribed, "subscribed framework=");
   ASSERT_TRUE(launcher_->WaitForText("serving http://", kWait)) << launcher_->output();
-  ASSERT_TRUE(Eventually([&] { return OneRunningTaskOf(masters_[leader].url, framework_id); },
-                         kWait));
+  ASSERT_TRUE(
+      Eventually([&] { return OneRunningTaskOf(masters_[leader].url, framework_id); }, kWait));
 
   std::vector<double> follow_ms;
   for (int cycle = 1; cycle <= kCycles; ++cycle) {
@@ -259,8 +265,8 @@ TEST_F(MasterFaultsTest, SchedulerFollowsTheNewLeaderWithinTwoSecondsOfTheZnodeC
     // The new leader has the framework, with one task running: the one it
     // knew nothing of is reported lost by reconciliation and launched again
     // on its own agent (the old one's executor is orphaned with its master).
-    EXPECT_TRUE(Eventually([&] { return OneRunningTaskOf(masters_[next].url, framework_id); },
-                           kWait))
+    EXPECT_TRUE(
+        Eventually([&] { return OneRunningTaskOf(masters_[next].url, framework_id); }, kWait))
         << (State(masters_[next].url) ? State(masters_[next].url)->dump() : "no state")
         << launcher_->output();
     ASSERT_FALSE(launcher_->WaitForExit(std::chrono::milliseconds(0)).has_value())

@@ -147,9 +147,9 @@ class EmbeddedRun : public ::testing::Test {
 };
 
 TEST_F(EmbeddedRun, WebserverSpecServesUntilInterruptedThenLeavesNothing) {
-  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"},
-                        kNoMaster);
-  ASSERT_TRUE(launcher.WaitForText("started an embedded cluster", seconds(10))) << launcher.output();
+  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"}, kNoMaster);
+  ASSERT_TRUE(launcher.WaitForText("started an embedded cluster", seconds(10)))
+      << launcher.output();
   std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
   ASSERT_TRUE(serving) << launcher.output();
   std::optional<Url> url = ServingUrl(*serving);
@@ -188,7 +188,8 @@ tasks:
   ASSERT_EQ(::kill(killed, SIGKILL), 0);
 
   ASSERT_TRUE(launcher.WaitForLine([](const std::string& l) { return Says(l, "web.0", "FAILED"); },
-                                   seconds(30))) << launcher.output();
+                                   seconds(30)))
+      << launcher.output();
   std::optional<std::string> again = launcher.WaitForText("serving http://", seconds(30));
   ASSERT_TRUE(again) << launcher.output();
   std::optional<Url> url = ServingUrl(*again);
@@ -252,8 +253,8 @@ TEST_F(EmbeddedRun, PrimaryAndReplicasComeUpInOrder) {
         return synced.size() == 3;
       },
       seconds(30));
-  EXPECT_TRUE(all_synced) << synced.size() << " of 3 replicas synced from " << primary_addr
-                          << "\n" << launcher.output();
+  EXPECT_TRUE(all_synced) << synced.size() << " of 3 replicas synced from " << primary_addr << "\n"
+                          << launcher.output();
 
   launcher.Signal(SIGINT);
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 0) << launcher.output();
@@ -302,7 +303,8 @@ tasks:
   EXPECT_EQ(launcher.WaitForExit(seconds(30)), 3) << launcher.output();
   EXPECT_NE(launcher.output().find("not placed"), std::string::npos) << launcher.output();
   // A failed run keeps its sandboxes, and says where.
-  const std::string kept = After(launcher.output(), "the sandboxes (the tasks' stdout and stderr) are kept under ");
+  const std::string kept =
+      After(launcher.output(), "the sandboxes (the tasks' stdout and stderr) are kept under ");
   EXPECT_TRUE(!kept.empty() && std::filesystem::is_directory(kept.substr(0, kept.find('\n'))))
       << launcher.output();
   std::error_code ignored;
@@ -361,9 +363,9 @@ TEST_F(EmbeddedRun, APortInUseIsNotOffered) {
       << "127.0.0.2:31000 is already in use on this machine: " << std::strerror(errno);
   ASSERT_EQ(::listen(held, 1), 0);
 
-  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"},
-                        kNoMaster);
-  std::optional<std::string> started = launcher.WaitForText("started an embedded cluster", seconds(10));
+  ChildProcess launcher({kLaunch, std::string(ML_SOURCE_DIR) + "/specs/webserver.yaml"}, kNoMaster);
+  std::optional<std::string> started =
+      launcher.WaitForText("started an embedded cluster", seconds(10));
   ASSERT_TRUE(started) << launcher.output();
   EXPECT_NE(started->find("ports:[31001-32000]"), std::string::npos) << *started;
   std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));
@@ -397,16 +399,19 @@ void EmbeddedRun::ServeSiteFromAnArchive(const std::string& artifact_keys, int i
     ASSERT_TRUE(digest.ok());
     keys.replace(keys.find("${digest}"), 9, digest.value());
   }
-  const std::string spec = WriteSpec("version: 1\n"
-                                     "tasks:\n"
-                                     "  - name: site\n"
-                                     "    instances: " + std::to_string(instances) + "\n"
-                                     "    resources: { cpus: 0.1, mem: 32 }\n"
-                                     "    ports: [{ name: http }]\n"
-                                     "    artifacts: [{ uri: \"file://" +
-                                     (dir_ / "site.tar.gz").string() +
-                                     "\", extract: true" + keys + " }]\n"
-                                     "    service: { type: http, port: http, root: site }\n");
+  const std::string spec = WriteSpec(
+      "version: 1\n"
+      "tasks:\n"
+      "  - name: site\n"
+      "    instances: " +
+      std::to_string(instances) +
+      "\n"
+      "    resources: { cpus: 0.1, mem: 32 }\n"
+      "    ports: [{ name: http }]\n"
+      "    artifacts: [{ uri: \"file://" +
+      (dir_ / "site.tar.gz").string() + "\", extract: true" + keys +
+      " }]\n"
+      "    service: { type: http, port: http, root: site }\n");
   ChildProcess launcher({kLaunch, spec}, kNoMaster);
   for (int i = 0; i < instances; ++i) {
     std::optional<std::string> serving = launcher.WaitForText("serving http://", seconds(30));

@@ -58,9 +58,10 @@ class ServedExecutor : public ::testing::Test {
 
   // The executor's requests mesos-launch logged.
   static int Downloads(const std::string& output) {
-    static const std::regex get(R"(executor: GET /executor/[0-9a-f]{64}/mesos-launch-executor from [^ ]+: 200)");
-    return static_cast<int>(std::distance(
-        std::sregex_iterator(output.begin(), output.end(), get), std::sregex_iterator()));
+    static const std::regex get(
+        R"(executor: GET /executor/[0-9a-f]{64}/mesos-launch-executor from [^ ]+: 200)");
+    return static_cast<int>(std::distance(std::sregex_iterator(output.begin(), output.end(), get),
+                                          std::sregex_iterator()));
   }
 
   std::filesystem::path dir_;
@@ -88,10 +89,11 @@ TEST_F(ServedExecutor, AgentsWithNothingInstalledFetchCheckAndRunIt) {
   const std::string output = launcher.output();
   Result<std::string> sha256 = Sha256OfFile(kBin + "mesos-launch-executor");
   ASSERT_TRUE(sha256.ok());
-  EXPECT_NE(output.find("executor: served by mesos-launch at http://127.0.0.1:"),
-            std::string::npos) << output;
+  EXPECT_NE(output.find("executor: served by mesos-launch at http://127.0.0.1:"), std::string::npos)
+      << output;
   EXPECT_NE(output.find("/executor/" + sha256.value() + "/mesos-launch-executor"),
-            std::string::npos) << output;
+            std::string::npos)
+      << output;
   // Two executors, one download: the second came from the fetch cache.
   EXPECT_EQ(Downloads(output), 1) << output;
 

@@ -212,9 +212,9 @@ class SilencingProxy {
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool silence_requested_ = false;                // guarded by mutex_
-  std::optional<int> silenced_now_;               // guarded by mutex_
-  std::optional<Clock::time_point> closed_at_;    // guarded by mutex_
+  bool silence_requested_ = false;              // guarded by mutex_
+  std::optional<int> silenced_now_;             // guarded by mutex_
+  std::optional<Clock::time_point> closed_at_;  // guarded by mutex_
 };
 
 }  // namespace mlaunch::testing

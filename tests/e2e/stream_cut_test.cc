@@ -4,10 +4,10 @@
 // by uuid and the master's answer), and relays the SUBSCRIBE response record
 // by record; on each subscription it cuts the first or second status update
 // that carries a uuid (and was not cut before) at a random byte of its
-// framing ("<length>\n<bytes>"), then closes both sides. kCuts times, with a seeded RNG (the seed is
-// printed; ML_FAULT_SEED replays one). The launcher must reconnect and
-// re-subscribe each time, get every update again and acknowledge each one
-// exactly once, and never run a second copy of its service.
+// framing ("<length>\n<bytes>"), then closes both sides. kCuts times, with a seeded RNG (the seed
+// is printed; ML_FAULT_SEED replays one). The launcher must reconnect and re-subscribe each time,
+// get every update again and acknowledge each one exactly once, and never run a second copy of its
+// service.
 #include <signal.h>
 
 #include <algorithm>
@@ -184,7 +184,8 @@ class CuttingProxy {
     }
     http::response<http::empty_body> head(parser.get().result(), 11);
     for (const auto& field : parser.get()) {
-      if (field.name() != http::field::transfer_encoding) head.set(field.name_string(), field.value());
+      if (field.name() != http::field::transfer_encoding)
+        head.set(field.name_string(), field.value());
     }
     head.chunked(true);
     http::response_serializer<http::empty_body> serializer(head);
@@ -214,8 +215,8 @@ class CuttingProxy {
           std::lock_guard<std::mutex> lock(mutex_);
           if (with_uuid) ++updates_[event.update().status().uuid()];
           // Each cut on an update not cut before, so the run moves on.
-          if (with_uuid && cuts_left_ > 0 && cut_uuids_.count(event.update().status().uuid()) == 0 &&
-              updates_to_pass-- == 0) {
+          if (with_uuid && cuts_left_ > 0 &&
+              cut_uuids_.count(event.update().status().uuid()) == 0 && updates_to_pass-- == 0) {
             cut_uuids_.insert(event.update().status().uuid());
             --cuts_left_;
             cut = true;
@@ -257,16 +258,16 @@ class CuttingProxy {
 };
 
 TEST_F(FaultRun, StreamCutInsideRecordsAtRandomOffsetsLosesNoUpdateAndAcksEachOnce) {
-  const std::uint32_t seed = std::getenv("ML_FAULT_SEED")
-                                 ? static_cast<std::uint32_t>(std::atoll(std::getenv("ML_FAULT_SEED")))
-                                 : std::random_device{}();
+  const std::uint32_t seed =
+      std::getenv("ML_FAULT_SEED")
+          ? static_cast<std::uint32_t>(std::atoll(std::getenv("ML_FAULT_SEED")))
+          : std::random_device{}();
   std::cout << "seed " << seed << " (ML_FAULT_SEED=" << seed << " replays it)\n";
   RecordProperty("seed", std::to_string(seed));
   const std::string port = std::to_string(FreePort("127.0.0.2"));
-  const std::string url = StartCluster({"--agents", "1", "--allocation-interval", "0.05",
-                                        "--agent-resources",
-                                        "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port +
-                                            "]"});
+  const std::string url =
+      StartCluster({"--agents", "1", "--allocation-interval", "0.05", "--agent-resources",
+                    "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]"});
   ASSERT_FALSE(url.empty());
   CuttingProxy proxy(master_port_, seed, kCuts);
   // The service must never be duplicated; the short command restarting
@@ -303,7 +304,8 @@ tasks:
         return proxy.cuts().size() == static_cast<std::size_t>(kCuts);
       },
       std::chrono::seconds(90)))
-      << proxy.cuts().size() << " cuts\n" << LauncherOutput();
+      << proxy.cuts().size() << " cuts\n"
+      << LauncherOutput();
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   // Every update relayed so far, cut ones included, gets acknowledged.
@@ -354,8 +356,8 @@ tasks:
   int ack_calls = 0, refused = 0;
   for (const auto& [uuid, statuses] : acks) {
     ack_calls += static_cast<int>(statuses.size());
-    refused += static_cast<int>(std::count_if(statuses.begin(), statuses.end(),
-                                              [](int s) { return s != 202; }));
+    refused += static_cast<int>(
+        std::count_if(statuses.begin(), statuses.end(), [](int s) { return s != 202; }));
     EXPECT_EQ(updates.count(uuid), 1u) << "an ACKNOWLEDGE of an update never relayed";
   }
   for (const auto& [uuid, times] : updates) {
@@ -364,8 +366,8 @@ tasks:
     EXPECT_EQ(std::count(it->second.begin(), it->second.end(), 202), 1)
         << "acknowledged " << it->second.size() << " times";
   }
-  std::cout << kCuts << " cuts inside records survived in " << took.count() << " ms: "
-            << proxy.subscriptions() << " subscriptions, " << redelivered
+  std::cout << kCuts << " cuts inside records survived in " << took.count()
+            << " ms: " << proxy.subscriptions() << " subscriptions, " << redelivered
             << " cut updates delivered again, " << updates.size() << " updates with a uuid, "
             << ack_calls << " ACKNOWLEDGE calls (" << refused
             << " refused while disconnected), each update acknowledged once\n";

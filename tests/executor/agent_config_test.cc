@@ -44,7 +44,9 @@ TEST(AgentConfig, ReadsTlsAndTheTokenAsMesosDoes) {
   };
   const Case cases[] = {
       {{{"LIBPROCESS_SSL_ENABLED", "true"}}, true, false},
-      {{{"LIBPROCESS_SSL_ENABLED", "1"}, {"LIBPROCESS_SSL_VERIFY_SERVER_CERT", "true"}}, true, true},
+      {{{"LIBPROCESS_SSL_ENABLED", "1"}, {"LIBPROCESS_SSL_VERIFY_SERVER_CERT", "true"}},
+       true,
+       true},
       {{{"SSL_ENABLED", "1"}, {"LIBPROCESS_SSL_VERIFY_CERT", "1"}}, true, true},
       {{{"SSL_ENABLED", "0"}, {"LIBPROCESS_SSL_ENABLED", "1"}}, false, false},
       {{{"LIBPROCESS_SSL_ENABLED", "yes"}}, false, false},

@@ -15,8 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // sha256("hello\n"), as sha256sum prints it.
-constexpr char kHelloDigest[] =
-    "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+constexpr char kHelloDigest[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 
 class ChecksumTest : public ::testing::Test {
  protected:
@@ -63,8 +62,8 @@ TEST_F(ChecksumTest, ArchivesAreExtractedOnlyAfterEveryChecksumHolds) {
   fs::create_directories(content / "css");
   std::ofstream(content / "index.html") << "<h1>hi</h1>\n";
   std::ofstream(content / "css" / "site.css") << "h1 {}\n";
-  const std::string tar = "tar czf '" + sandbox_ + "/site.tar.gz' -C '" + content.string() +
-                          "' index.html css";
+  const std::string tar =
+      "tar czf '" + sandbox_ + "/site.tar.gz' -C '" + content.string() + "' index.html css";
   ASSERT_EQ(std::system(tar.c_str()), 0);
   fs::remove_all(content);
   Result<std::string> digest = Sha256OfFile(sandbox_ + "/site.tar.gz");

@@ -9,8 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -38,14 +38,14 @@ class CommandServiceTest : public ::testing::Test {
     return StartConfig(config);
   }
   Result<std::unique_ptr<CommandService>> StartConfig(const ServiceConfig& config) {
-    return CommandService::Start(config, sandbox_, [this](std::optional<int> code,
-                                                          std::optional<int> signal) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      exited_ = true;
-      code_ = code;
-      signal_ = signal;
-      changed_.notify_all();
-    });
+    return CommandService::Start(config, sandbox_,
+                                 [this](std::optional<int> code, std::optional<int> signal) {
+                                   std::lock_guard<std::mutex> lock(mutex_);
+                                   exited_ = true;
+                                   code_ = code;
+                                   signal_ = signal;
+                                   changed_.notify_all();
+                                 });
   }
   bool AwaitExit() {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -154,8 +154,7 @@ TEST_F(CommandServiceTest, FailsToStartACommandThatCannotRun) {
   config.mutable_command()->add_args("/nonexistent/program");
   auto service = StartConfig(config);
   ASSERT_FALSE(service.ok());
-  EXPECT_NE(service.message().find("/nonexistent/program"), std::string::npos)
-      << service.message();
+  EXPECT_NE(service.message().find("/nonexistent/program"), std::string::npos) << service.message();
 }
 
 TEST(SignalNumber, ReadsNamesAndNumbers) {

@@ -127,13 +127,16 @@ class FakeAgent {
 // The executor as a child process, reaped by a thread of its own.
 class ExecutorProcess {
  public:
-  ExecutorProcess(const std::string& endpoint, const std::string& sandbox,
-                  bool checkpoint = false, const std::vector<std::string>& more_env = {}) {
+  ExecutorProcess(const std::string& endpoint, const std::string& sandbox, bool checkpoint = false,
+                  const std::vector<std::string>& more_env = {}) {
     std::string binary = std::string(ML_BINARY_DIR) + "/bin/mesos-launch-executor";
     std::vector<std::string> env = {
-        "MESOS_AGENT_ENDPOINT=" + endpoint, "MESOS_FRAMEWORK_ID=fw-1",
-        "MESOS_EXECUTOR_ID=ex-1",           "MESOS_SANDBOX=" + sandbox,
-        std::string("MESOS_CHECKPOINT=") + (checkpoint ? "1" : "0"), "PATH=/usr/bin:/bin",
+        "MESOS_AGENT_ENDPOINT=" + endpoint,
+        "MESOS_FRAMEWORK_ID=fw-1",
+        "MESOS_EXECUTOR_ID=ex-1",
+        "MESOS_SANDBOX=" + sandbox,
+        std::string("MESOS_CHECKPOINT=") + (checkpoint ? "1" : "0"),
+        "PATH=/usr/bin:/bin",
         "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=1secs",
     };
     env.insert(env.end(), more_env.begin(), more_env.end());
@@ -180,9 +183,8 @@ class ExecutorProcess {
 
 // A port that was free a moment ago.
 uint16_t FreePort() {
-  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto server = HttpServer::Start(
+      {}, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   EXPECT_TRUE(server.ok());
   return server.value()->port();
 }
@@ -280,9 +282,8 @@ TEST_F(ExecutorBinary, RunsAnHttpServiceUntilKilledAndExitsCleanly) {
 }
 
 TEST_F(ExecutorBinary, FailsTheTaskWhenItsPortIsTaken) {
-  auto taken = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto taken = HttpServer::Start(
+      {}, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_TRUE(taken.ok());
   FakeAgent agent;
   ExecutorProcess executor(agent.endpoint(), sandbox_);

@@ -152,7 +152,8 @@ TEST_F(Executor, SubscribesWithAPresentButEmptyMessage) {
   ASSERT_EQ(calls_.size(), 1u);
   EXPECT_EQ(calls_[0].type(), Call::SUBSCRIBE);
   EXPECT_TRUE(calls_[0].has_subscribe());
-  EXPECT_EQ(calls_[0].SerializeAsString().find(std::string("\x22\x00", 2)) != std::string::npos, true);
+  EXPECT_EQ(calls_[0].SerializeAsString().find(std::string("\x22\x00", 2)) != std::string::npos,
+            true);
   EXPECT_EQ(calls_[0].executor_id().value(), "web.0.x");
   EXPECT_EQ(calls_[0].framework_id().value(), "fw-1");
 }
@@ -323,8 +324,8 @@ TEST_F(Executor, CommandTaskRunsItsShellCommandThenFinishesOnExitZero) {
   EXPECT_EQ(configs_[0].command().shell(), "echo hello > out; exit 0");
   Take(core_->Started("c1", now_));
   Take(core_->Exited("c1", 0, std::nullopt, now_));
-  EXPECT_EQ(States(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
-                                                  v1::TASK_FINISHED}));
+  EXPECT_EQ(States(),
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
   for (const Call& c : Updates()) {
     EXPECT_EQ(c.update().status().source(), v1::TaskStatus::SOURCE_EXECUTOR);
     EXPECT_EQ(c.update().status().executor_id().value(), "web.0.x");
@@ -360,8 +361,8 @@ TEST_F(Executor, KilledCommandTaskGetsTheDefaultThreeSecondGraceThenKilled) {
   EXPECT_EQ(force_, std::vector<std::string>{"c1"});
   Take(core_->Exited("c1", std::nullopt, SIGKILL, now_));
   // No TASK_KILLING: the framework did not ask for it.
-  EXPECT_EQ(States(), (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING,
-                                                  v1::TASK_KILLED}));
+  EXPECT_EQ(States(),
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_KILLED}));
 }
 
 TEST_F(Executor, CommandTaskKillPolicyThenTheKillEventsOverrideTheDefaultGrace) {
@@ -371,8 +372,8 @@ TEST_F(Executor, CommandTaskKillPolicyThenTheKillEventsOverrideTheDefaultGrace) 
   Launch(CommandTask("c2", "sleep 1000"));
   Take(core_->Started("c1", now_));
   Take(core_->Started("c2", now_));
-  Kill("c1");                          // the task's policy: 1 s
-  Kill("c2", /*grace=*/SteadyMillis{500});   // the KILL's policy: 0.5 s
+  Kill("c1");                               // the task's policy: 1 s
+  Kill("c2", /*grace=*/SteadyMillis{500});  // the KILL's policy: 0.5 s
   Advance(499);
   EXPECT_TRUE(force_.empty());
   Advance(1);

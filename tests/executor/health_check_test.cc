@@ -22,9 +22,8 @@ namespace {
 namespace v1 = mesos::v1;
 
 std::unique_ptr<HttpServer> Listening() {
-  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "ok");
-  });
+  auto server = HttpServer::Start(
+      {}, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, "ok"); });
   EXPECT_TRUE(server.ok());
   return std::move(server.value());
 }
@@ -197,7 +196,8 @@ TEST(HealthCheck, CommandFailsWithItsExitStatus) {
 }
 
 TEST(HealthCheck, CommandIsKilledAtItsTimeout) {
-  CheckOutcome outcome = RunHealthCheck(Command("exec sleep 600", 0.2), "127.0.0.1", Sandbox(), Client());
+  CheckOutcome outcome =
+      RunHealthCheck(Command("exec sleep 600", 0.2), "127.0.0.1", Sandbox(), Client());
   EXPECT_FALSE(outcome.healthy);
   EXPECT_NE(outcome.detail.find("timed out"), std::string::npos) << outcome.detail;
 }

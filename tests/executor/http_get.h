@@ -26,8 +26,7 @@ struct GetResponse {
 
 // `extra_headers`: more header lines, each ending in "\r\n".
 inline GetResponse HttpGet(std::uint16_t port, const std::string& target,
-                           const std::string& host = "127.0.0.1",
-                           const std::string& method = "GET",
+                           const std::string& host = "127.0.0.1", const std::string& method = "GET",
                            const std::string& extra_headers = "") {
   GetResponse out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

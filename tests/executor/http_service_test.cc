@@ -4,7 +4,6 @@
 #include "executor/services/http_service.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -45,9 +44,8 @@ class TempDir {
 
 // A port that was free a moment ago: bound by a server on port 0, then freed.
 std::uint16_t FreePort() {
-  auto server = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto server = HttpServer::Start(
+      {}, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   EXPECT_TRUE(server.ok());
   std::uint16_t port = server.value()->port();
   server.value()->Stop();
@@ -120,16 +118,14 @@ TEST(HttpService, RefusesPostWith405ThroughTheProjectsClient) {
 }
 
 TEST(HttpService, FailsToStartOnAPortInUseNamingIt) {
-  auto taken = HttpServer::Start({}, [](const HttpServer::Request&) {
-    return HttpServer::Response::Text(200, "");
-  });
+  auto taken = HttpServer::Start(
+      {}, [](const HttpServer::Request&) { return HttpServer::Response::Text(200, ""); });
   ASSERT_TRUE(taken.ok());
   std::uint16_t port = taken.value()->port();
   TempDir sandbox;
   auto service = HttpService::Start(PayloadConfig(port), "127.0.0.1", sandbox.path());
   ASSERT_FALSE(service.ok());
-  EXPECT_NE(service.message().find(std::to_string(port)), std::string::npos)
-      << service.message();
+  EXPECT_NE(service.message().find(std::to_string(port)), std::string::npos) << service.message();
 }
 
 TEST(HttpService, FailsToStartWithoutItsNamedPort) {
@@ -202,8 +198,7 @@ TEST_F(HttpServiceRoot, AnswersMissingFilesWith404) { EXPECT_EQ(Get("/nope.html"
 TEST_F(HttpServiceRoot, ServesOneRangeOfAFile) {
   sandbox_.Write("site/digits.txt", "0123456789");
   const auto range = [&](const std::string& value) {
-    return HttpGet(service_->port(), "/digits.txt", "127.0.0.1", "GET",
-                   "Range: " + value + "\r\n");
+    return HttpGet(service_->port(), "/digits.txt", "127.0.0.1", "GET", "Range: " + value + "\r\n");
   };
   auto part = range("bytes=2-4");
   EXPECT_EQ(part.status, 206);
@@ -252,8 +247,7 @@ TEST_F(HttpServiceRoot, FilesAreStreamedNotReadIntoMemory) {
   EXPECT_EQ(head.status, 200);
   EXPECT_NE(head.headers.find("Content-Length: 4294967296"), std::string::npos) << head.headers;
   EXPECT_EQ(head.body, "");
-  auto tail = HttpGet(service_->port(), "/sparse.bin", "127.0.0.1", "GET",
-                      "Range: bytes=-5\r\n");
+  auto tail = HttpGet(service_->port(), "/sparse.bin", "127.0.0.1", "GET", "Range: bytes=-5\r\n");
   EXPECT_EQ(tail.status, 206);
   EXPECT_EQ(tail.body, std::string(5, '\0'));
 }
@@ -360,9 +354,8 @@ TEST(HttpServiceUnderLoad, KeepsConnectionsAliveBetweenRequests) {
   net::io_context io;
   net::ip::tcp::socket socket(io);
   beast::error_code ec;
-  socket.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"),
-                                        service.value()->port()),
-                 ec);
+  socket.connect(
+      net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), service.value()->port()), ec);
   ASSERT_FALSE(ec) << ec.message();
   // A silent server fails the read instead of hanging the test.
   timeval timeout{10, 0};

@@ -72,8 +72,9 @@ TEST(ServiceForTask, EnvironmentAndAllocationRoleAreSetForTheCommand) {
   ASSERT_TRUE(service);
   std::map<std::string, std::string> env;
   for (const auto& v : service->command().environment()) env[v.name()] = v.value();
-  EXPECT_EQ(env, (std::map<std::string, std::string>{
-                     {"GREETING", "hello"}, {"TOKEN", "s3cret"}, {"MESOS_ALLOCATION_ROLE", "web"}}));
+  EXPECT_EQ(env,
+            (std::map<std::string, std::string>{
+                {"GREETING", "hello"}, {"TOKEN", "s3cret"}, {"MESOS_ALLOCATION_ROLE", "web"}}));
 }
 
 TEST(ServiceForTask, MesosLaunchDataWinsOverTheCommand) {

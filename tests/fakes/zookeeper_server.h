@@ -350,16 +350,16 @@ inline std::string MissingZooKeeper(std::string* java) {
 // In SetUp(): fails in CI (tests/fakes/ci.h) or skips the test when
 // ZooKeeper cannot run; otherwise sets *java. Use under ASSERT_NO_FATAL_FAILURE and return when
 // IsSkipped().
-#define ML_REQUIRE_ZOOKEEPER(java)                                                             \
-  do {                                                                                        \
-    std::string ml_missing = ::mlaunch::testing::MissingZooKeeper(java);                      \
-    if (!ml_missing.empty()) {                                                                \
-      if (::mlaunch::testing::InCi()) {                                                       \
-        FAIL() << "CI is set, so the ZooKeeper tests must run, but: " << ml_missing           \
-               << ". Run scripts/setup.sh.";                                                  \
-      }                                                                                       \
-      GTEST_SKIP() << "needs a real ZooKeeper server: " << ml_missing;                        \
-    }                                                                                         \
+#define ML_REQUIRE_ZOOKEEPER(java)                                                  \
+  do {                                                                              \
+    std::string ml_missing = ::mlaunch::testing::MissingZooKeeper(java);            \
+    if (!ml_missing.empty()) {                                                      \
+      if (::mlaunch::testing::InCi()) {                                             \
+        FAIL() << "CI is set, so the ZooKeeper tests must run, but: " << ml_missing \
+               << ". Run scripts/setup.sh.";                                        \
+      }                                                                             \
+      GTEST_SKIP() << "needs a real ZooKeeper server: " << ml_missing;              \
+    }                                                                               \
   } while (false)
 
 }  // namespace mlaunch::testing

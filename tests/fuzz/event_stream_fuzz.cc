@@ -3,14 +3,14 @@
 // each parsed as a scheduler Event and as an executor Event. Nothing may
 // crash, hang or grow without bound; whatever parses must survive a
 // serialize -> parse round trip unchanged.
+#include <google/protobuf/util/message_differencer.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/util/message_differencer.h>
 
 #include "common/recordio.h"
 #include "mesos/v1/executor/executor.pb.h"

@@ -72,12 +72,11 @@ struct Service {
     options.threads = 2;
     options.max_header_bytes = 2048;  // small, so the 431 path is reachable
     options.max_body_bytes = 1024;    // and the 413 path
-    auto routes = std::make_shared<const mlaunch::executor::HttpRoutes>(
-        http, fs::canonical(root).native());
+    auto routes =
+        std::make_shared<const mlaunch::executor::HttpRoutes>(http, fs::canonical(root).native());
     auto started = mlaunch::HttpServer::Start(
-        options, [routes](const mlaunch::HttpServer::Request& request) {
-          return routes->Serve(request);
-        });
+        options,
+        [routes](const mlaunch::HttpServer::Request& request) { return routes->Serve(request); });
     if (!started.ok()) Fail("cannot start the server", started.message());
     server = std::move(started).value();
   }
@@ -171,8 +170,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string reply =
-      Exchange(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string reply = Exchange(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!reply.empty() && reply.rfind("HTTP/1.1 ", 0) != 0 && reply.rfind("HTTP/1.0 ", 0) != 0) {
     Fail("the reply does not begin with an HTTP/1.x status line", reply);
   }

@@ -34,9 +34,9 @@ namespace {
 
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
+using mlaunch::UnixMillis;
 using mlaunch::cluster::MasterCore;
 using mlaunch::cluster::MasterOutput;
-using mlaunch::UnixMillis;
 namespace fuzz = mlaunch::fuzz;
 
 constexpr UnixMillis kStart = 1'700'000'000'000;
@@ -317,7 +317,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t at = 0;
   for (int step = 0; step < kMaxSteps && at + 3 <= size; ++step) {
     const std::uint8_t flags = data[at];
-    const size_t length = std::min<size_t>((size_t{data[at + 1]} << 8) | data[at + 2], size - at - 3);
+    const size_t length =
+        std::min<size_t>((size_t{data[at + 1]} << 8) | data[at + 2], size - at - 3);
     driver.Step(flags, std::string(reinterpret_cast<const char*>(data + at + 3), length));
     at += 3 + length;
   }

@@ -15,15 +15,15 @@
 namespace mlaunch::fuzz {
 
 enum StepFlags : std::uint8_t {
-  kJson = 1 << 0,            // the Call is JSON, not protobuf bytes
-  kOwnFramework = 1 << 1,    // framework id and stream id: the subscribed one
-  kLiveOffers = 1 << 2,      // offer ids: the outstanding offers
-  kKnownAgent = 1 << 3,      // agent ids (tasks, kill, ack...): the agent's;
-                             // an ACKNOWLEDGE's uuid: its task's pending one
-  kAdvanceClock = 1 << 4,    // 10 s pass before the call (retries, timers)
-  kAgentReports = 1 << 5,    // then every launched task reports RUNNING,
-                             // the next time FINISHED (with uuids)
-  kStreamClosed = 1 << 6,    // then the subscription stream ends
+  kJson = 1 << 0,              // the Call is JSON, not protobuf bytes
+  kOwnFramework = 1 << 1,      // framework id and stream id: the subscribed one
+  kLiveOffers = 1 << 2,        // offer ids: the outstanding offers
+  kKnownAgent = 1 << 3,        // agent ids (tasks, kill, ack...): the agent's;
+                               // an ACKNOWLEDGE's uuid: its task's pending one
+  kAdvanceClock = 1 << 4,      // 10 s pass before the call (retries, timers)
+  kAgentReports = 1 << 5,      // then every launched task reports RUNNING,
+                               // the next time FINISHED (with uuids)
+  kStreamClosed = 1 << 6,      // then the subscription stream ends
   kAgentReRegisters = 1 << 7,  // then the agent re-registers with its tasks
 };
 

@@ -22,8 +22,7 @@ struct Decoded {
 
 // Feeds `stream` in chunks whose sizes come from `next_size`, then finishes.
 template <typename NextSize>
-Decoded Decode(std::string_view stream, size_t max_record_bytes,
-               NextSize next_size) {
+Decoded Decode(std::string_view stream, size_t max_record_bytes, NextSize next_size) {
   mlaunch::RecordIODecoder decoder(max_record_bytes);
   Decoded out;
   size_t at = 0;
@@ -47,14 +46,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider input(data, size);
   // Small limits reach the oversize path; SIZE_MAX reaches the 64-bit checks.
   const size_t max_record_bytes =
-      input.ConsumeBool() ? SIZE_MAX
-                          : input.ConsumeIntegralInRange<size_t>(0, 4096);
+      input.ConsumeBool() ? SIZE_MAX : input.ConsumeIntegralInRange<size_t>(0, 4096);
   uint32_t seed = input.ConsumeIntegral<uint32_t>();
   const size_t largest_chunk = input.ConsumeIntegralInRange<size_t>(1, 64);
   const std::string stream = input.ConsumeRemainingBytesAsString();
 
-  const Decoded whole =
-      Decode(stream, max_record_bytes, [&] { return stream.size(); });
+  const Decoded whole = Decode(stream, max_record_bytes, [&] { return stream.size(); });
   const Decoded chunked = Decode(stream, max_record_bytes, [&] {
     seed = seed * 1664525u + 1013904223u;  // a plain LCG is random enough here
     return 1 + (seed >> 8) % largest_chunk;
@@ -67,8 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(record.size() <= max_record_bytes);
     reencoded += mlaunch::RecordIOEncode(record);
   }
-  const Decoded again =
-      Decode(reencoded, max_record_bytes, [&] { return reencoded.size(); });
+  const Decoded again = Decode(reencoded, max_record_bytes, [&] { return reencoded.size(); });
   Check(again.status.ok());
   Check(again.records == whole.records);
   return 0;

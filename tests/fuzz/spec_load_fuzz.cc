@@ -5,9 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "launcher/compile.h"
 #include "launcher/inputs.h"

@@ -34,7 +34,8 @@ CliRun Cli(std::vector<const char*> args, const World& world) {
   return {code, out.str(), err.str()};
 }
 
-const std::string kGood = "version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n";
+const std::string kGood =
+    "version: 1\ntasks:\n  - {name: web, ports: [http], service: {payload: hi}}\n";
 const std::string kBad = "version: 1\ntasks:\n  - {name: web, cpu: 1, command: x}\n";
 
 TEST(NamedMaster, TheFlagWinsThenMesosMasterThenTheSpec) {
@@ -64,14 +65,16 @@ TEST(Cli, CheckValidSpecExitsZeroQuietly) {
 // Diagnostics are for people, on stderr, as a compiler's are; stdout
 // carries only --output json.
 TEST(Cli, CheckInvalidSpecExitsOneWithCompilerStyleOutput) {
-  CliRun r = Cli({"--check", "good.yaml", "bad.yaml"}, Files({{"good.yaml", kGood}, {"bad.yaml", kBad}}));
+  CliRun r =
+      Cli({"--check", "good.yaml", "bad.yaml"}, Files({{"good.yaml", kGood}, {"bad.yaml", kBad}}));
   EXPECT_EQ(r.code, kExitInvalidSpec);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err,
-            "bad.yaml:3:17: error: tasks[web].cpu: unknown key 'cpu'; did you mean 'resources.cpus'?\n"
-            "    - {name: web, cpu: 1, command: x}\n"
-            "                  ^\n"
-            "1 error\n");
+  EXPECT_EQ(
+      r.err,
+      "bad.yaml:3:17: error: tasks[web].cpu: unknown key 'cpu'; did you mean 'resources.cpus'?\n"
+      "    - {name: web, cpu: 1, command: x}\n"
+      "                  ^\n"
+      "1 error\n");
 }
 
 TEST(Cli, CheckJsonOutputHasOneRecordPerProblem) {
@@ -93,7 +96,9 @@ TEST(Cli, CheckJsonOutputHasOneRecordPerProblem) {
 // Issue #17, item 8: bytes that are not UTF-8 in a spec, or in a value it
 // reads, are errors at their position, and the JSON printed stays JSON.
 TEST(Cli, BytesThatAreNotUtf8AreErrorsWhereTheyAreAndJsonStaysJson) {
-  const std::string spec = "version: 1\ntasks:\n  - name: \"a\xc0\xaf" "b\"\n    command: x\n";
+  const std::string spec =
+      "version: 1\ntasks:\n  - name: \"a\xc0\xaf"
+      "b\"\n    command: x\n";
   CliRun json = Cli({"--check", "--output", "json", "u.yaml"}, Files({{"u.yaml", spec}}));
   EXPECT_EQ(json.code, kExitInvalidSpec);
   const nlohmann::json j = nlohmann::json::parse(json.out, nullptr, false);
@@ -108,8 +113,7 @@ TEST(Cli, BytesThatAreNotUtf8AreErrorsWhereTheyAreAndJsonStaysJson) {
   const std::string reads =
       "version: 1\ntasks:\n  - name: a\n    command: x\n"
       "    env: {K: {from_file: k.txt}, V: {from_env: V}}\n";
-  World world = FakeWorld({{"r.yaml", reads}, {"k.txt", "ok\xff\n"}},
-                          {{"V", "\xe0\x80\x80"}});
+  World world = FakeWorld({{"r.yaml", reads}, {"k.txt", "ok\xff\n"}}, {{"V", "\xe0\x80\x80"}});
   CliRun read = Cli({"--check", "r.yaml"}, world);
   EXPECT_EQ(read.code, kExitInvalidSpec);
   EXPECT_NE(read.err.find("tasks[a].env.K.from_file: 'k.txt' is not UTF-8 text (byte 2)"),
@@ -156,7 +160,8 @@ TEST(Cli, MasterThatDoesNotParseIsReportedAtItsKey) {
   EXPECT_EQ(r.code, kExitInvalidSpec);
   EXPECT_EQ(r.err.rfind("m.yaml:2:9: error: master: ", 0), 0u) << r.err;
   for (const char* good : {"127.0.0.1:5050", "https://m1:5050,m2:5050", "zk://z1:2181/mesos"}) {
-    std::string ok = "version: 1\nmaster: \"" + std::string(good) + "\"\ntasks: [{name: a, command: x}]\n";
+    std::string ok =
+        "version: 1\nmaster: \"" + std::string(good) + "\"\ntasks: [{name: a, command: x}]\n";
     EXPECT_EQ(Cli({"--check", "m.yaml"}, Files({{"m.yaml", ok}})).code, kExitOk) << good;
   }
 }
@@ -167,8 +172,8 @@ TEST(Cli, MasterFileThatCannotBeReadHereIsOnlyAWarning) {
   CliRun r = Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}}));
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.err.rfind("m.yaml:2:9: warning: master: ", 0), 0u) << r.err;
-  CliRun bad = Cli({"--check", "m.yaml"},
-                   Files({{"m.yaml", spec}, {"/etc/mesos/master", "nonsense here"}}));
+  CliRun bad =
+      Cli({"--check", "m.yaml"}, Files({{"m.yaml", spec}, {"/etc/mesos/master", "nonsense here"}}));
   EXPECT_EQ(bad.code, kExitInvalidSpec) << bad.err;
 }
 
@@ -209,8 +214,8 @@ TEST(Cli, PlanShowsTheExecutorsSource) {
             "mesos-launch-executor from each agent's PATH");
   const std::string checksum = "sha256:" + std::string(64, 'b');
   auto [uri, uri_command] = executor({"--plan", "--master", "m:5050", "--executor-uri",
-                                      "https://repo/x/mesos-launch-executor",
-                                      "--executor-checksum", checksum.c_str(), "good.yaml"});
+                                      "https://repo/x/mesos-launch-executor", "--executor-checksum",
+                                      checksum.c_str(), "good.yaml"});
   EXPECT_EQ(uri, "fetched from https://repo/x/mesos-launch-executor, verified by sha256");
   EXPECT_NE(uri_command["value"].get<std::string>().find("want=" + std::string(64, 'b')),
             std::string::npos);
@@ -227,14 +232,14 @@ TEST(Cli, ExecutorFlagsThatDoNotFitAreUsageErrors) {
                 .find("give --executor-uri or --executor-from-path, not both"),
             std::string::npos);
   const std::string checksum = "sha256:" + std::string(64, 'b');
-  EXPECT_NE(err({"--plan", "--master", "m:5050", "--executor-checksum", checksum.c_str(),
-                 "good.yaml"})
-                .find("--executor-checksum goes with --executor-uri"),
-            std::string::npos);
-  EXPECT_NE(err({"--plan", "--executor-uri", "http://h/e", "--executor-checksum", "md5:00",
-                 "good.yaml"})
-                .find("--executor-checksum must be sha256:"),
-            std::string::npos);
+  EXPECT_NE(
+      err({"--plan", "--master", "m:5050", "--executor-checksum", checksum.c_str(), "good.yaml"})
+          .find("--executor-checksum goes with --executor-uri"),
+      std::string::npos);
+  EXPECT_NE(
+      err({"--plan", "--executor-uri", "http://h/e", "--executor-checksum", "md5:00", "good.yaml"})
+          .find("--executor-checksum must be sha256:"),
+      std::string::npos);
   EXPECT_NE(err({"--plan", "--advertise", "10.0.0.1", "good.yaml"})
                 .find("--advertise is where agents fetch the executor mesos-launch serves"),
             std::string::npos);
@@ -256,8 +261,8 @@ TEST(Cli, ExecutorFlagsThatDoNotFitAreUsageErrors) {
 // exhausted memory or hung). Other reads (the spec, --secret-file) also take
 // a pipe, as <(command) gives, but never more than the limit.
 TEST(RealWorldFiles, OnlyRegularFilesOfBoundedSizeAreRead) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("ml-realworld-" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("ml-realworld-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   std::ofstream(dir / "plain") << "value\n";
@@ -277,8 +282,8 @@ TEST(RealWorldFiles, OnlyRegularFilesOfBoundedSizeAreRead) {
     EXPECT_FALSE(read((dir / "none").string(), out));
     EXPECT_EQ(out, "No such file or directory");
   }
-  for (const std::string& path : {std::string("/dev/zero"), std::string("/dev/urandom"),
-                                  (dir / "fifo").string()}) {
+  for (const std::string& path :
+       {std::string("/dev/zero"), std::string("/dev/urandom"), (dir / "fifo").string()}) {
     EXPECT_FALSE(world.read_regular_file(path, out)) << path;
     EXPECT_EQ(out, "it is not a regular file (a device, FIFO or socket)") << path;
   }
@@ -305,10 +310,10 @@ TEST(Cli, SpecsBodyFilesAndEnvironmentFilesHaveSizeLimits) {
   const std::string spec =
       "version: 1\ntasks:\n  - name: web\n    ports: [http]\n    service: {body_file: big.html}\n"
       "    env: {KEY: {from_file: key.txt}}\n";
-  CliRun run = Cli({"--check", "w.yaml"},
-                   Files({{"w.yaml", spec},
-                          {"big.html", std::string(kMaxBodyFileBytes + 1, 'x')},
-                          {"key.txt", std::string(kMaxEnvFileBytes + 1, 'k')}}));
+  CliRun run =
+      Cli({"--check", "w.yaml"}, Files({{"w.yaml", spec},
+                                        {"big.html", std::string(kMaxBodyFileBytes + 1, 'x')},
+                                        {"key.txt", std::string(kMaxEnvFileBytes + 1, 'k')}}));
   EXPECT_EQ(run.code, kExitInvalidSpec);
   EXPECT_NE(run.err.find("w.yaml:5:26: error: tasks[web].service.body_file: 'big.html' is 8388609 "
                          "bytes; a body_file travels in every launch and may be at most 8 MiB"),
@@ -349,8 +354,9 @@ TEST(Cli, HelpVersionAndSchema) {
   EXPECT_EQ(man.out.rfind(".TP\n", 0), 0u);
   CliRun bogus = Cli({"--spec-reference=html"}, w);
   EXPECT_EQ(bogus.code, kExitUsage);
-  EXPECT_EQ(bogus.err, "mesos-launch: --spec-reference is markdown (the default) or man, not "
-                       "'html'\n");
+  EXPECT_EQ(bogus.err,
+            "mesos-launch: --spec-reference is markdown (the default) or man, not "
+            "'html'\n");
   CliRun schema = Cli({"--schema"}, w);
   EXPECT_EQ(nlohmann::json::parse(schema.out)["title"], "mesos-launch spec, version 1");
 }

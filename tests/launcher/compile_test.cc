@@ -1,9 +1,6 @@
 #include "launcher/compile.h"
 
 #include <gtest/gtest.h>
-
-#include "launcher/plan_json.h"
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/sha256.h"
+#include "launcher/plan_json.h"
 #include "launcher/spec/load.h"
 
 namespace mlaunch {
@@ -147,8 +145,7 @@ tasks:
                                   "t.yaml");
   ASSERT_TRUE(r.diagnostics.ok());
   Plan plan = Compile(
-      r.spec, {},
-      {"u", {ExecutorDelivery::Source::kUri, "file:///opt/bin/mesos-launch-executor"}});
+      r.spec, {}, {"u", {ExecutorDelivery::Source::kUri, "file:///opt/bin/mesos-launch-executor"}});
   const v1::CommandInfo& a = plan.tasks[0].task_info.executor().command();
   ASSERT_EQ(a.uris_size(), 1);
   EXPECT_EQ(a.uris(0).value(), "file:///opt/bin/mesos-launch-executor");
@@ -197,7 +194,8 @@ TEST(Compile, TheSpecsExecutorChecksumIsCheckedByTheAgentNotByTheExecutor) {
 tasks:
   - name: a
     command: x
-    executor: {uri: "http://127.0.0.1/own-executor", checksum: "sha256:)" + kSha + R"("}
+    executor: {uri: "http://127.0.0.1/own-executor", checksum: "sha256:)" +
+                              kSha + R"("}
 )",
                           {ExecutorDelivery::Source::kAgentPath});
   const v1::CommandInfo& command = plan.tasks[0].task_info.executor().command();
@@ -209,8 +207,9 @@ tasks:
 }
 
 TEST(Compile, AnUncheckedOrInPlaceExecutorRunsWithoutAShell) {
-  Plan in_place = CompileWith("version: 1\ntasks:\n  - {name: a, command: x}\n",
-                              {ExecutorDelivery::Source::kInPlace, "", "/opt/ml/mesos-launch-executor"});
+  Plan in_place =
+      CompileWith("version: 1\ntasks:\n  - {name: a, command: x}\n",
+                  {ExecutorDelivery::Source::kInPlace, "", "/opt/ml/mesos-launch-executor"});
   const v1::CommandInfo& command = in_place.tasks[0].task_info.executor().command();
   EXPECT_FALSE(command.shell());
   EXPECT_EQ(command.uris_size(), 0);
@@ -266,8 +265,8 @@ TEST_F(VerifyThenExecInAShell, AnotherDigestIsNamedAndNothingRuns) {
   Result<std::string> digest = Sha256OfFile((dir_ / "it's $x").string());
   ASSERT_TRUE(digest.ok());
   EXPECT_EQ(Run(kSha), kExecutorChecksumExit);
-  EXPECT_EQ(Read("stderr"), "executor checksum mismatch (expected " + kSha + ", got " +
-                                digest.value() + ")\n");
+  EXPECT_EQ(Read("stderr"),
+            "executor checksum mismatch (expected " + kSha + ", got " + digest.value() + ")\n");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "ran-marker"));
 }
 

@@ -18,8 +18,8 @@
 #include "common/recordio.h"
 #include "launcher/compile.h"
 #include "launcher/spec/load.h"
-#include "tests/fakes/closed_port.h"
 #include "testing/offer_builder.h"
+#include "tests/fakes/closed_port.h"
 
 namespace mlaunch {
 namespace {
@@ -188,8 +188,8 @@ tasks:
   EXPECT_NE(text.find("web.0        serving http://127.0.0.2:31000/"), std::string::npos) << text;
   EXPECT_NE(text.find("web.0        KILLED"), std::string::npos) << text;
   std::vector<sched::Call::Type> expected = {sched::Call::SUBSCRIBE, sched::Call::ACCEPT,
-                                             sched::Call::SUPPRESS,   sched::Call::ACKNOWLEDGE,
-                                             sched::Call::KILL,       sched::Call::ACKNOWLEDGE,
+                                             sched::Call::SUPPRESS,  sched::Call::ACKNOWLEDGE,
+                                             sched::Call::KILL,      sched::Call::ACKNOWLEDGE,
                                              sched::Call::TEARDOWN};
   EXPECT_EQ(master.calls, expected);
 }
@@ -347,8 +347,7 @@ TEST(Driver, AFrameworkTheMasterRemovedClearsTheSavedIdAndSaysSo) {
 }
 
 TEST(Driver, ExitsTwoWhenNoMasterAnswers) {
-  spec::LoadResult spec =
-      spec::Load("version: 1\ntasks: [{name: a, command: x}]\n", "a.yaml");
+  spec::LoadResult spec = spec::Load("version: 1\ntasks: [{name: a, command: x}]\n", "a.yaml");
   Plan plan = Compile(spec.spec, {}, {"u"});
   const ClosedPort closed;
   const std::string url = closed.url();

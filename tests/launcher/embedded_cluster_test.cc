@@ -70,8 +70,7 @@ class CommandFramework {
   void OnEvent(const Event& event) {
     if (event.type() == Event::SUBSCRIBED) {
       framework_id_ = event.subscribed().framework_id();
-    } else if (event.type() == Event::OFFERS && !launched_ &&
-               event.offers().offers_size() > 0) {
+    } else if (event.type() == Event::OFFERS && !launched_ && event.offers().offers_size() > 0) {
       launched_ = true;
       const mesos::v1::Offer& offer = event.offers().offers(0);
       Call accept;
@@ -137,9 +136,9 @@ TEST(EmbeddedClusterCommandTask, RunsUnderTheExecutorOfTheLauncherDir) {
     states.push_back(status.state());
     EXPECT_EQ(status.executor_id().value(), "c1");
   }
-  EXPECT_EQ(states, (std::vector<mesos::v1::TaskState>{
-                        mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
-                        mesos::v1::TASK_FINISHED}));
+  EXPECT_EQ(states,
+            (std::vector<mesos::v1::TaskState>{mesos::v1::TASK_STARTING, mesos::v1::TASK_RUNNING,
+                                               mesos::v1::TASK_FINISHED}));
 }
 
 TEST(EmbeddedClusterCommandTask, WithoutALauncherDirFailsSayingWhatToDo) {

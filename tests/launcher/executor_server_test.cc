@@ -43,7 +43,11 @@ class ExecutorServerTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::string file_;
-  const std::string bytes_ = std::string("\x7f" "ELF an executor", 16) + std::string(70000, 'x');
+  const std::string bytes_ = std::string(
+                                 "\x7f"
+                                 "ELF an executor",
+                                 16) +
+                             std::string(70000, 'x');
   std::mutex mutex_;
   std::vector<ExecutorServer::Fetch> fetches_;
   CurlHttpClient http_;
@@ -76,8 +80,8 @@ TEST_F(ExecutorServerTest, NothingElseIsServedAndEveryRequestIsLogged) {
   auto server = Start();
   ASSERT_TRUE(server);
   const std::string base = server->url().substr(0, server->url().find("/executor/"));
-  auto other = http_.Get(base + "/executor/" + std::string(64, '0') + "/mesos-launch-executor",
-                         {}, {});
+  auto other =
+      http_.Get(base + "/executor/" + std::string(64, '0') + "/mesos-launch-executor", {}, {});
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->status, 404);
   auto root = http_.Get(base + "/", {}, {});
@@ -157,7 +161,7 @@ TEST(ParseAdvertise, AddressesWithAndWithoutPorts) {
 
 TEST(IsLocalAddress, OnlyThisMachinesAddresses) {
   EXPECT_TRUE(IsLocalAddress("127.0.0.1"));
-  EXPECT_TRUE(IsLocalAddress("127.0.0.2"));  // all of 127/8 is loopback
+  EXPECT_TRUE(IsLocalAddress("127.0.0.2"));     // all of 127/8 is loopback
   EXPECT_FALSE(IsLocalAddress("203.0.113.7"));  // TEST-NET-3: nobody's
   EXPECT_FALSE(IsLocalAddress("gateway.example"));
   EXPECT_FALSE(IsLocalAddress(""));

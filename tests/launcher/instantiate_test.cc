@@ -36,7 +36,8 @@ class InstantiateTest : public ::testing::Test {
 
 std::string Env(const v1::TaskInfo& t, const std::string& name) {
   for (const auto& v : t.executor().command().environment().variables()) {
-    if (v.name() == name) return v.type() == v1::Environment::Variable::SECRET ? v.secret().value().data() : v.value();
+    if (v.name() == name)
+      return v.type() == v1::Environment::Variable::SECRET ? v.secret().value().data() : v.value();
   }
   return "<unset>";
 }
@@ -122,8 +123,8 @@ TEST_F(InstantiateTest, FillsIdsPortsAndPlaceholders) {
 }
 
 TEST_F(InstantiateTest, OtherTasksAddressesAndSecrets) {
-  InstanceContext context{"app.1.x", "fw-1", {{"db", {"db-host", {{"pg", 5432}}}}},
-                          {{"DB_PASSWORD", "s3cret"}}};
+  InstanceContext context{
+      "app.1.x", "fw-1", {{"db", {"db-host", {{"pg", 5432}}}}}, {{"DB_PASSWORD", "s3cret"}}};
   v1::TaskInfo t = Make(R"(  - name: db
     ports: [pg]
     command: serve

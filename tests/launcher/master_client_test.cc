@@ -4,7 +4,6 @@
 #include "launcher/master_client.h"
 
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -377,7 +376,6 @@ TEST(MasterClient, TriesTheNextMasterWhenOneIsDown) {
   EXPECT_EQ(client.leader(), up.url());
 }
 
-
 TEST(MasterClient, ResubscribingTakesTheNewStreamIdAndSubscribeCarriesNone) {
   std::mutex m;
   std::vector<std::shared_ptr<ResponseStream>> streams;
@@ -516,8 +514,10 @@ TEST(MasterClient, LeavesAMasterThatNoLongerLeads) {
     };
   };
   std::unique_ptr<FakeMaster> old_leader, new_leader;
-  old_leader = std::make_unique<FakeMaster>([&](const sched::Call& c, int a) { return script(*old_leader)(c, a); });
-  new_leader = std::make_unique<FakeMaster>([&](const sched::Call& c, int a) { return script(*new_leader)(c, a); });
+  old_leader = std::make_unique<FakeMaster>(
+      [&](const sched::Call& c, int a) { return script(*old_leader)(c, a); });
+  new_leader = std::make_unique<FakeMaster>(
+      [&](const sched::Call& c, int a) { return script(*new_leader)(c, a); });
 
   std::mutex masters_mutex;
   std::vector<std::string> masters{old_leader->url()};
@@ -542,9 +542,8 @@ TEST(MasterClient, LeavesAMasterThatNoLongerLeads) {
   ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
   EXPECT_EQ(client.leader(), new_leader->url());
   ASSERT_EQ(reports.disconnects.size(), 1u);
-  EXPECT_EQ(reports.disconnects[0].rfind(old_leader->url() + " no longer leads (now " +
-                                             new_leader->url() + ")",
-                                         0),
+  EXPECT_EQ(reports.disconnects[0].rfind(
+                old_leader->url() + " no longer leads (now " + new_leader->url() + ")", 0),
             0u)
       << reports.disconnects[0];
   EXPECT_EQ(old_leader->subscribe_calls().size(), 1u);

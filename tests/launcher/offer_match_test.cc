@@ -23,9 +23,8 @@ v1::Offer Big(const std::string& id, const std::string& agent, const std::string
 class OfferMatch : public ::testing::Test {
  protected:
   const TaskPlan& Task(const std::string& yaml_tasks) {
-    spec::LoadResult r = spec::Load("version: 1\nframework: {roles: ['*', web]}\ntasks:\n" +
-                                        yaml_tasks,
-                                    "t.yaml");
+    spec::LoadResult r =
+        spec::Load("version: 1\nframework: {roles: ['*', web]}\ntasks:\n" + yaml_tasks, "t.yaml");
     for (const Diagnostic& d : r.diagnostics.Sorted()) {
       if (d.severity == Severity::kError) ADD_FAILURE() << Render(d);
     }
@@ -49,8 +48,9 @@ double Sum(const std::vector<v1::Resource>& rs, const std::string& name) {
 }
 
 TEST_F(OfferMatch, PacksSeveralInstancesIntoOneAcceptPerAgent) {
-  const TaskPlan& t = Task("  - {name: web, instances: 3, resources: {cpus: 0.5, mem: 128}, "
-                           "ports: [http], service: {payload: hi}}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 3, resources: {cpus: 0.5, mem: 128}, "
+      "ports: [http], service: {payload: hi}}\n");
   MatchOutcome out = MatchOffers({Big("o1", "a1", "h1")}, All(t), {});
   ASSERT_EQ(out.accepts.size(), 1u);
   const AcceptPlan& accept = out.accepts[0];
@@ -89,10 +89,14 @@ TEST_F(OfferMatch, CombinesTwoOffersOfOneAgentAndDeclinesTheRest) {
 }
 
 TEST_F(OfferMatch, SaysWhichDimensionIsShortAndByHowMuch) {
-  const TaskPlan& t = Task("  - {name: web, resources: {cpus: 0.5, mem: 128}, ports: [http, admin], "
-                           "service: {payload: hi}}\n");
-  std::vector<v1::Offer> offers = {
-      OfferBuilder("o1", "a1", "h1").Scalar("cpus", 1).Scalar("mem", 96).Ports(31000, 31000).Build()};
+  const TaskPlan& t = Task(
+      "  - {name: web, resources: {cpus: 0.5, mem: 128}, ports: [http, admin], "
+      "service: {payload: hi}}\n");
+  std::vector<v1::Offer> offers = {OfferBuilder("o1", "a1", "h1")
+                                       .Scalar("cpus", 1)
+                                       .Scalar("mem", 96)
+                                       .Ports(31000, 31000)
+                                       .Build()};
   MatchOutcome out = MatchOffers(offers, All(t), {});
   EXPECT_TRUE(out.accepts.empty());
   ASSERT_EQ(out.unused.size(), 1u);
@@ -106,8 +110,9 @@ TEST_F(OfferMatch, SaysWhichDimensionIsShortAndByHowMuch) {
 }
 
 TEST_F(OfferMatch, StaticPortsMustBeOfferedAndAreCutFromTheirRange) {
-  const TaskPlan& t = Task("  - {name: web, instances: 2, ports: [{name: http, static: 31005}, "
-                           "{name: admin}], service: {payload: hi}}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 2, ports: [{name: http, static: 31005}, "
+      "{name: admin}], service: {payload: hi}}\n");
   MatchOutcome out = MatchOffers({Big("o1", "a1", "h1")}, All(t), {});
   ASSERT_EQ(out.accepts.size(), 1u);
   ASSERT_EQ(out.accepts[0].launches.size(), 1u);  // the second cannot have 31005 too
@@ -115,15 +120,19 @@ TEST_F(OfferMatch, StaticPortsMustBeOfferedAndAreCutFromTheirRange) {
   EXPECT_EQ(out.accepts[0].launches[0].ports.at("admin"), 31000u);
   EXPECT_EQ(out.misses.at("web.1")[0].detail, "port 31005 (http) is not offered");
 
-  MatchOutcome none = MatchOffers(
-      {OfferBuilder("o1", "a1", "h1").Scalar("cpus", 1).Scalar("mem", 512).Ports(1000, 2000).Build()},
-      All(t), {});
+  MatchOutcome none = MatchOffers({OfferBuilder("o1", "a1", "h1")
+                                       .Scalar("cpus", 1)
+                                       .Scalar("mem", 512)
+                                       .Ports(1000, 2000)
+                                       .Build()},
+                                  All(t), {});
   EXPECT_TRUE(none.accepts.empty());
 }
 
 TEST_F(OfferMatch, PortRangesAreSplitAroundTakenPorts) {
-  const TaskPlan& t = Task("  - {name: web, instances: 3, ports: [{name: a, static: 31001}, {name: b}], "
-                           "service: {payload: hi}}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 3, ports: [{name: a, static: 31001}, {name: b}], "
+      "service: {payload: hi}}\n");
   std::vector<v1::Offer> offers = {OfferBuilder("o1", "a1", "h1")
                                        .Scalar("cpus", 4)
                                        .Scalar("mem", 4096)
@@ -166,12 +175,13 @@ TEST_F(OfferMatch, OffersOfOneAgentForTwoRolesAreNotMixed) {
 }
 
 TEST_F(OfferMatch, UniqueHostnameSpreadsInstancesAndCountsPlacedOnes) {
-  const TaskPlan& t = Task("  - {name: web, instances: 3, constraints: [[hostname, UNIQUE]], "
-                           "command: x}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 3, constraints: [[hostname, UNIQUE]], "
+      "command: x}\n");
   std::vector<Placement> placed = {{"web", {"a0", "h0", {}}}};
-  MatchOutcome out = MatchOffers(
-      {Big("o0", "a0", "h0"), Big("o1", "a1", "h1"), Big("o2", "a2", "h2")}, {{&t, 1}, {&t, 2}},
-      placed);
+  MatchOutcome out =
+      MatchOffers({Big("o0", "a0", "h0"), Big("o1", "a1", "h1"), Big("o2", "a2", "h2")},
+                  {{&t, 1}, {&t, 2}}, placed);
   ASSERT_EQ(out.accepts.size(), 2u);
   EXPECT_EQ(out.accepts[0].agent_id, "a1");
   EXPECT_EQ(out.accepts[1].agent_id, "a2");
@@ -180,8 +190,9 @@ TEST_F(OfferMatch, UniqueHostnameSpreadsInstancesAndCountsPlacedOnes) {
 }
 
 TEST_F(OfferMatch, ManyAgentsKeepTheOrderOfTheirFirstOfferAndTheRestAreDeclined) {
-  const TaskPlan& t = Task("  - {name: web, instances: 2, resources: {cpus: 1, mem: 128}, "
-                           "constraints: [[hostname, UNIQUE]], command: x}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 2, resources: {cpus: 1, mem: 128}, "
+      "constraints: [[hostname, UNIQUE]], command: x}\n");
   // 3,000 agents; a2999 comes first, and a second offer of a0 comes last.
   std::vector<v1::Offer> offers = {Big("first", "a2999", "h2999")};
   for (int a = 0; a < 2999; ++a) {
@@ -202,8 +213,9 @@ TEST_F(OfferMatch, ManyAgentsKeepTheOrderOfTheirFirstOfferAndTheRestAreDeclined)
 }
 
 TEST_F(OfferMatch, AConstraintFailingOnOneAgentIsReportedForEveryWaitingInstance) {
-  const TaskPlan& t = Task("  - {name: web, instances: 3, resources: {cpus: 1, mem: 128}, "
-                           "constraints: [[hostname, UNIQUE]], command: x}\n");
+  const TaskPlan& t = Task(
+      "  - {name: web, instances: 3, resources: {cpus: 1, mem: 128}, "
+      "constraints: [[hostname, UNIQUE]], command: x}\n");
   // One agent with room for all three: the first goes there, the other two
   // each miss on the constraint, naming it.
   MatchOutcome out = MatchOffers({Big("o1", "a1", "h1")}, All(t), {});
@@ -230,8 +242,8 @@ TEST_P(Constraints, DecideLikeMarathon) {
   const ConstraintCase& c = GetParam();
   std::vector<Placement> placed;
   for (size_t i = 0; i < c.placed_racks.size(); ++i) {
-    placed.push_back({"web", {"a" + std::to_string(i), "h" + std::to_string(i),
-                              {{"rack", c.placed_racks[i]}}}});
+    placed.push_back(
+        {"web", {"a" + std::to_string(i), "h" + std::to_string(i), {{"rack", c.placed_racks[i]}}}});
   }
   placed.push_back({"other", {"x", "hx", {{"rack", "r1"}}}});  // other tasks never count
   AgentFacts agent{"a9", "h9", {}};
@@ -265,17 +277,22 @@ INSTANTIATE_TEST_SUITE_P(
         ConstraintCase{"unlike", C("rack", Op::kUnlike, "r[12]"), {}, "r3", true},
         ConstraintCase{"unlike_match", C("rack", Op::kUnlike, "r[12]"), {}, "r1", false},
         ConstraintCase{"unlike_missing", C("rack", Op::kUnlike, "r1"), {}, "", true},
-        ConstraintCase{"like_never_backtracks", C("rack", Op::kLike, "(r+)+s"), {},
-                       std::string(100000, 'r'), false},
-        ConstraintCase{"like_uncompilable_matches_nothing", C("rack", Op::kLike, "r("), {}, "r(",
+        ConstraintCase{"like_never_backtracks",
+                       C("rack", Op::kLike, "(r+)+s"),
+                       {},
+                       std::string(100000, 'r'),
                        false},
+        ConstraintCase{
+            "like_uncompilable_matches_nothing", C("rack", Op::kLike, "r("), {}, "r(", false},
         ConstraintCase{"missing_attribute", C("rack", Op::kUnique, ""), {}, "", false},
         ConstraintCase{"max_per_room", C("rack", Op::kMaxPer, "2"), {"r1"}, "r1", true},
         ConstraintCase{"max_per_full", C("rack", Op::kMaxPer, "2"), {"r1", "r1"}, "r1", false},
         ConstraintCase{"group_by_new_group", C("rack", Op::kGroupBy, "2"), {"r1"}, "r2", true},
-        ConstraintCase{"group_by_waits_for_second_group", C("rack", Op::kGroupBy, "2"), {"r1"}, "r1", false},
+        ConstraintCase{
+            "group_by_waits_for_second_group", C("rack", Op::kGroupBy, "2"), {"r1"}, "r1", false},
         ConstraintCase{"group_by_even", C("rack", Op::kGroupBy, "2"), {"r1", "r2"}, "r1", true},
-        ConstraintCase{"group_by_uneven", C("rack", Op::kGroupBy, ""), {"r1", "r1", "r2"}, "r1", false}),
+        ConstraintCase{
+            "group_by_uneven", C("rack", Op::kGroupBy, ""), {"r1", "r1", "r2"}, "r1", false}),
     [](const ::testing::TestParamInfo<ConstraintCase>& p) { return p.param.name; });
 
 TEST(AgentFacts, FormatsAttributesAsText) {

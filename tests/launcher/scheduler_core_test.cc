@@ -14,8 +14,9 @@ namespace {
 
 TEST_F(Scheduler, LaunchesEveryInstanceDeclinesTheRestInOneCallAndSuppresses) {
   Start(kWeb);
-  Take(core_->Offers({MakeOffer("o1", "a1"), MakeOffer("o2", "a2", 0.1, 64), MakeOffer("o3", "a3", 0.1, 64)},
-                     now_));
+  Take(core_->Offers(
+      {MakeOffer("o1", "a1"), MakeOffer("o2", "a2", 0.1, 64), MakeOffer("o3", "a3", 0.1, 64)},
+      now_));
   ASSERT_EQ(Calls(Call::ACCEPT).size(), 1u);
   EXPECT_EQ(Launched(), (std::vector<std::string>{"web.0.u1", "web.1.u2"}));
   const v1::TaskInfo* t = LaunchedInfo("web.0.u1");
@@ -47,10 +48,10 @@ TEST_F(Scheduler, RoutineEventsAreMarkedAndInstancesCountedByStateInLifecycleOrd
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
   Update("web.0.u1", v1::TASK_RUNNING);
   Update("web.0.u1", v1::TASK_FAILED);
-  EXPECT_EQ(routine_, (std::vector<std::string>{"web.0 LAUNCHED on host-a1 http=31000",
-                                                "web.1 LAUNCHED on host-a1 http=31001",
-                                                "web.0 RUNNING on host-a1",
-                                                "web.0 http://host-a1:31000/"}))
+  EXPECT_EQ(routine_,
+            (std::vector<std::string>{"web.0 LAUNCHED on host-a1 http=31000",
+                                      "web.1 LAUNCHED on host-a1 http=31001",
+                                      "web.0 RUNNING on host-a1", "web.0 http://host-a1:31000/"}))
       << Lines();
   EXPECT_TRUE(Saw("web.0 restarting in 1s")) << "shown, and not routine";
   const CountsByTask counts = core_->Counts();
@@ -154,7 +155,8 @@ tasks: [{name: job, command: "sleep 100", staging_timeout: 30s}]
   Advance(1);
   ASSERT_EQ(Calls(Call::KILL).size(), 1u);
   Update("job.0.u1", v1::TASK_KILLED);
-  EXPECT_TRUE(Saw("restarting in 1s (attempt 1 of 10, last: not running after 30s (staging timeout))"))
+  EXPECT_TRUE(
+      Saw("restarting in 1s (attempt 1 of 10, last: not running after 30s (staging timeout))"))
       << Lines();
 }
 
@@ -166,8 +168,9 @@ tasks:
 )");
   Take(core_->Offers({MakeOffer("o1", "a1", 4, 1000), MakeOffer("o2", "b2", 4, 9000)}, now_));
   Take(core_->Offers({MakeOffer("o3", "a1", 4, 1000)}, now_ + 6000));
-  EXPECT_TRUE(Saw("big.0 waiting 6s: 3 offers: 2 short on mem (best 1000 MB < 2080 MB "
-                  "incl. executor), 1 failed [hostname, UNLIKE, host-b.*]: 'host-b2' matches"))
+  EXPECT_TRUE(
+      Saw("big.0 waiting 6s: 3 offers: 2 short on mem (best 1000 MB < 2080 MB "
+          "incl. executor), 1 failed [hostname, UNLIKE, host-b.*]: 'host-b2' matches"))
       << Lines();
   now_ += 6000;
   Advance(14'000);
@@ -310,7 +313,7 @@ TEST_F(Scheduler, AdoptedTasksAreReconciledAndNotLaunchedAgain) {
   EXPECT_EQ(Calls(Call::RECONCILE)[0].reconcile().tasks_size(), 2);
   Update("web.0.old", v1::TASK_RUNNING, /*with_uuid=*/false);
   Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
-  EXPECT_TRUE(Launched().empty());  // both instances exist
+  EXPECT_TRUE(Launched().empty());            // both instances exist
   Update("web.1.old", v1::TASK_LOST, false);  // gone while we were away
   Advance(1000);
   Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
@@ -456,8 +459,9 @@ tasks:
   lines_.clear();
   Take(core_->Offers({MakeOffer("o4", "a1")}, now_));
   Advance(5000);
-  EXPECT_TRUE(Saw("web.3 waiting 10s: 1 offer: 1 failed [hostname, UNIQUE]: an instance "
-                  "already runs on host-a1"))
+  EXPECT_TRUE(
+      Saw("web.3 waiting 10s: 1 offer: 1 failed [hostname, UNIQUE]: an instance "
+          "already runs on host-a1"))
       << Lines();
 }
 
@@ -483,13 +487,12 @@ TEST_F(Scheduler, EndingsAreShownWithTheMesosReasonInWords) {
   const std::vector<Case> cases = {
       {v1::TASK_FAILED, v1::TaskStatus::REASON_EXECUTOR_TERMINATED, "Executor terminated",
        "FAILED (executor terminated)"},
-      {v1::TASK_FAILED, v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY,
-       "Memory limit exceeded", "FAILED (container limitation memory: Memory limit exceeded)"},
+      {v1::TASK_FAILED, v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY, "Memory limit exceeded",
+       "FAILED (container limitation memory: Memory limit exceeded)"},
       {v1::TASK_LOST, v1::TaskStatus::REASON_AGENT_REMOVED, "", "LOST (agent removed)"},
       {v1::TASK_LOST, v1::TaskStatus::REASON_RECONCILIATION, "Reconciliation: Task is unknown",
        "LOST (Reconciliation: Task is unknown)"},
-      {v1::TASK_DROPPED, v1::TaskStatus::REASON_INVALID_OFFERS,
-       "Task launched with invalid offers",
+      {v1::TASK_DROPPED, v1::TaskStatus::REASON_INVALID_OFFERS, "Task launched with invalid offers",
        "DROPPED (invalid offers: Task launched with invalid offers)"},
       {v1::TASK_GONE, v1::TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR, "Agent was marked gone",
        "GONE (agent removed by operator: Agent was marked gone)"},
@@ -504,8 +507,7 @@ tasks: [{name: job, command: run}]
     Take(core_->Offers({MakeOffer("o1", "a1")}, now_));
     ASSERT_EQ(Launched().size(), 1u);
     Take(core_->Update(Ending(Launched()[0], c.state, c.reason, c.message), now_));
-    EXPECT_NE(std::find(lines_.begin(), lines_.end(), "job.0 " + c.shown), lines_.end())
-        << Lines();
+    EXPECT_NE(std::find(lines_.begin(), lines_.end(), "job.0 " + c.shown), lines_.end()) << Lines();
     EXPECT_TRUE(Saw("job.0 restarting in 1s (attempt 1 of 10, last: " + c.shown + ")")) << Lines();
   }
 }

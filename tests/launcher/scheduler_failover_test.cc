@@ -67,7 +67,8 @@ tasks:
   Take(core_->Offers({MakeOffer("o2", "a1")}, now_));
   ASSERT_EQ(Launched(), std::vector<std::string>{"replica.0.u1"});
   std::string primary;
-  for (const auto& v : LaunchedInfo("replica.0.u1")->executor().command().environment().variables()) {
+  for (const auto& v :
+       LaunchedInfo("replica.0.u1")->executor().command().environment().variables()) {
     if (v.name() == "PRIMARY") primary = v.value();
   }
   EXPECT_EQ(primary, "host-a7:31042");

@@ -34,9 +34,8 @@ inline v1::Offer MakeOffer(const std::string& id, const std::string& agent, doub
 
 // A task of an earlier run, as the state file gives it back.
 inline KnownTask Known(const std::string& task_id, const std::string& agent_id,
-                       const std::string& hostname = "",
-                       std::map<std::string, uint32_t> ports = {}, bool healthy = false,
-                       std::map<std::string, std::string> attributes = {}) {
+                       const std::string& hostname = "", std::map<std::string, uint32_t> ports = {},
+                       bool healthy = false, std::map<std::string, std::string> attributes = {}) {
   KnownTask known;
   known.task_id = task_id;
   known.agent_id = agent_id;

@@ -105,8 +105,8 @@ TEST_F(Scheduler, TheDefaultPolicyGivesUpOnAnInstanceThatAlwaysFails) {
     Take(core_->Offers({MakeOffer("o" + std::to_string(launch), "a1")}, now_));
     ASSERT_EQ(Launched().size(), static_cast<size_t>(launch)) << Lines();
     Update(Launched().back(), v1::TASK_FAILED);
-    for (int waited = 0; !exit_code_ && Calls(Call::REVIVE).size() < static_cast<size_t>(launch) &&
-                         waited < 120;
+    for (int waited = 0;
+         !exit_code_ && Calls(Call::REVIVE).size() < static_cast<size_t>(launch) && waited < 120;
          ++waited) {
       Advance(1000);
     }
@@ -296,8 +296,8 @@ tasks:
     Take(core_->Failure(Of(executor_id, wait_status), stderr_text, now_));
   }
 
-  const std::string kCause = "FAILED (executor checksum mismatch (expected " +
-                             std::string(64, 'a') + ", got other bytes";
+  const std::string kCause =
+      "FAILED (executor checksum mismatch (expected " + std::string(64, 'a') + ", got other bytes";
 };
 
 TEST_F(ExecutorChecksum, AFailureBeforeTheUpdateGivesTheUpdateItsCause) {
@@ -357,8 +357,7 @@ TEST_F(ExecutorChecksum, AnAgentWithoutSha256sumIsNamedAsTheCause) {
   Failure("job.0.u1", kExecutorChecksumExit << 8,
           "executor checksum cannot be checked: this agent has no sha256sum\n");
   Update("job.0.u1", v1::TASK_FAILED);
-  EXPECT_TRUE(
-      Saw("job.0 FAILED (executor checksum cannot be checked: the agent has no sha256sum)"))
+  EXPECT_TRUE(Saw("job.0 FAILED (executor checksum cannot be checked: the agent has no sha256sum)"))
       << Lines();
   EXPECT_EQ(exit_code_, 4);
 }

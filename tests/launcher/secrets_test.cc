@@ -27,10 +27,10 @@ TEST(Secrets, ReadsSecretEnvAndThePrincipalsSecretFromTheSpecsDirectory) {
   spec::LoadResult r = spec::Load(kSpec, "specs/app.yaml");
   ASSERT_TRUE(r.diagnostics.ok());
   Diagnostics d("specs/app.yaml");
-  RunSecrets s = ReadSecrets(r.spec,
-                             Fake({{"specs/db.secret", "hunter2\n"}, {"specs/ops.secret", "pw\n"}},
-                                  {{"TOKEN", "t0k"}}),
-                             "", d);
+  RunSecrets s = ReadSecrets(
+      r.spec,
+      Fake({{"specs/db.secret", "hunter2\n"}, {"specs/ops.secret", "pw\n"}}, {{"TOKEN", "t0k"}}),
+      "", d);
   EXPECT_TRUE(d.ok());
   EXPECT_EQ(s.env.at("DB_PASSWORD"), "hunter2");
   EXPECT_EQ(s.env.at("API_TOKEN"), "t0k");
@@ -66,8 +66,8 @@ TEST(Secrets, SecretsThatAreNotUtf8AreErrorsThatNeverShowTheValue) {
   spec::LoadResult r = spec::Load(kSpec, "specs/app.yaml");
   Diagnostics d("specs/app.yaml");
   RunSecrets s = ReadSecrets(
-      r.spec, Fake({{"specs/db.secret", "pa\xffss\n"}, {"specs/ops.secret", "pw"}},
-                   {{"TOKEN", "t\xc3"}}),
+      r.spec,
+      Fake({{"specs/db.secret", "pa\xffss\n"}, {"specs/ops.secret", "pw"}}, {{"TOKEN", "t\xc3"}}),
       "", d);
   EXPECT_EQ(d.error_count(), 2);
   EXPECT_FALSE(s.env.count("DB_PASSWORD"));

@@ -4,12 +4,11 @@
 // The certificates come from tests/fakes/test_certificates.h. Every wait is
 // bounded; a program that overruns its deadline is killed and the test fails.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -125,8 +124,7 @@ TEST(TlsMaster, AnUntrustedCertificateEndsTheClientWithAHint) {
   client.Start([] { return SubscribeCall(); });
   ASSERT_TRUE(reports.Await([&] { return reports.fatal.has_value(); }));
   const std::string why = *reports.fatal;
-  EXPECT_NE(why.find("TLS certificate of " + master->url() + " is not trusted"),
-            std::string::npos)
+  EXPECT_NE(why.find("TLS certificate of " + master->url() + " is not trusted"), std::string::npos)
       << why;
   EXPECT_NE(why.find("--ca-file"), std::string::npos) << why;
   EXPECT_NE(why.find("--insecure"), std::string::npos) << why;
@@ -258,9 +256,16 @@ class TlsPrograms : public ::testing::Test {
     // --executor-from-path: nothing is launched here (no agents), and
     // serving the executor would first read and hash it, which under TSan
     // (an unstripped, instrumented binary) takes seconds these tests time.
-    std::vector<std::string> argv = {ML_BINARY_DIR "/bin/mesos-launch", "--master", master,
-                                     "--duration", "1s", "--connect-timeout", "20s",
-                                     "--state-dir", dir_ + "/state", "--executor-from-path"};
+    std::vector<std::string> argv = {ML_BINARY_DIR "/bin/mesos-launch",
+                                     "--master",
+                                     master,
+                                     "--duration",
+                                     "1s",
+                                     "--connect-timeout",
+                                     "20s",
+                                     "--state-dir",
+                                     dir_ + "/state",
+                                     "--executor-from-path"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(ML_SOURCE_DIR "/specs/command.yaml");
     return RunProgram(argv, 30s);
@@ -311,27 +316,27 @@ TEST_F(TlsPrograms, TheSpecsTlsCaFileIsTrustedRelativeToTheSpec) {
   text << base.rdbuf() << "\ntls:\n  ca_file: our-ca.pem\n";
   std::ofstream(dir_ + "/spec.yaml") << text.str();
 
-  Finished run = RunProgram({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--duration",
-                             "1s", "--state-dir", dir_ + "/state", dir_ + "/spec.yaml"},
+  Finished run = RunProgram({ML_BINARY_DIR "/bin/mesos-launch", "--master", url, "--duration", "1s",
+                             "--state-dir", dir_ + "/state", dir_ + "/spec.yaml"},
                             30s);
   EXPECT_NE(run.output.find("subscribed framework="), std::string::npos) << run.output;
   EXPECT_EQ(run.exit_code, 130) << run.output;
 }
 
 TEST_F(TlsPrograms, ClusterNeedsBothTlsFlags) {
-  Finished run = RunProgram({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0", "--agents", "0",
-                      "--tls-cert", Certs().server_cert},
-                     10s);
+  Finished run = RunProgram({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0", "--agents",
+                             "0", "--tls-cert", Certs().server_cert},
+                            10s);
   EXPECT_EQ(run.exit_code, 64) << run.output;
   EXPECT_NE(run.output.find("--tls-key"), std::string::npos) << run.output;
 }
 
 TEST_F(TlsPrograms, ClusterWithAnUnreadableKeySaysWhichFile) {
   const std::string missing = dir_ + "/missing.key";
-  Finished run = RunProgram({ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0", "--agents", "0",
-                      "--work-dir", dir_ + "/cluster", "--tls-cert", Certs().server_cert,
-                      "--tls-key", missing},
-                     10s);
+  Finished run = RunProgram(
+      {ML_BINARY_DIR "/bin/mesos-launch-cluster", "--port", "0", "--agents", "0", "--work-dir",
+       dir_ + "/cluster", "--tls-cert", Certs().server_cert, "--tls-key", missing},
+      10s);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find(missing), std::string::npos) << run.output;
 }

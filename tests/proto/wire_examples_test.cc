@@ -2,12 +2,12 @@
 // bytes worked out by hand from Mesos' field numbers below, and basic proto2 behaviour
 // (unknown-field preservation, required-field enforcement) we rely on.
 
+#include <gtest/gtest.h>
+
 #include <cctype>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "mesos/v1/executor/executor.pb.h"
 #include "mesos/v1/mesos.pb.h"
@@ -62,8 +62,7 @@ std::string RecordIO(const std::string& payload) {
   return std::to_string(payload.size()) + "\n" + payload;
 }
 
-#define EXPECT_BYTES(expected, actual) \
-  EXPECT_EQ(ToHex(expected), ToHex(actual))
+#define EXPECT_BYTES(expected, actual) EXPECT_EQ(ToHex(expected), ToHex(actual))
 
 }  // namespace
 
@@ -86,21 +85,18 @@ TEST(WireExamples, ExecutorHeartbeatEvent) {
 TEST(WireExamples, SchedulerSubscribeMultiRole) {
   mesos::v1::scheduler::Call call;
   call.set_type(mesos::v1::scheduler::Call::SUBSCRIBE);
-  mesos::v1::FrameworkInfo* info =
-      call.mutable_subscribe()->mutable_framework_info();
+  mesos::v1::FrameworkInfo* info = call.mutable_subscribe()->mutable_framework_info();
   info->set_user("alice");
   info->set_name("yaml-launcher");
   info->set_failover_timeout(604800);
   info->set_checkpoint(true);
   info->add_roles("*");
-  info->add_capabilities()->set_type(
-      mesos::v1::FrameworkInfo::Capability::MULTI_ROLE);
+  info->add_capabilities()->set_type(mesos::v1::FrameworkInfo::Capability::MULTI_ROLE);
 
-  EXPECT_BYTES(
-      Hex("10 01 1a 2a 0a 28 0a 05 61 6c 69 63 65 12 0d 79 61 6d 6c 2d 6c 61 "
-          "75 6e 63 68 65 72 21 00 00 00 00 00 75 22 41 28 01 52 02 08 06 62 "
-          "01 2a"),
-      Serialize(call));
+  EXPECT_BYTES(Hex("10 01 1a 2a 0a 28 0a 05 61 6c 69 63 65 12 0d 79 61 6d 6c 2d 6c 61 "
+                   "75 6e 63 68 65 72 21 00 00 00 00 00 75 22 41 28 01 52 02 08 06 62 "
+                   "01 2a"),
+               Serialize(call));
 }
 
 TEST(WireExamples, SchedulerDeclineWithZeroRefuseSeconds) {
@@ -111,10 +107,9 @@ TEST(WireExamples, SchedulerDeclineWithZeroRefuseSeconds) {
   // Explicitly set to 0.0 (the proto2 default is 5.0): must be serialized.
   call.mutable_decline()->mutable_filters()->set_refuse_seconds(0.0);
 
-  EXPECT_BYTES(
-      Hex("0a 03 0a 01 46 10 04 2a 11 0a 04 0a 02 4f 31 12 09 09 00 00 00 00 "
-          "00 00 00 00"),
-      Serialize(call));
+  EXPECT_BYTES(Hex("0a 03 0a 01 46 10 04 2a 11 0a 04 0a 02 4f 31 12 09 09 00 00 00 00 "
+                   "00 00 00 00"),
+               Serialize(call));
 }
 
 TEST(WireExamples, SchedulerImplicitReconcile) {
@@ -135,10 +130,8 @@ TEST(WireExamples, SchedulerAcknowledge) {
   ack->mutable_task_id()->set_value("T");
   ack->set_uuid(kUuid);
 
-  EXPECT_BYTES(
-      Hex("0a 03 0a 01 46 10 08 42 1c 0a 03 0a 01 41 12 03 0a 01 54 1a 10") +
-          kUuid,
-      Serialize(call));
+  EXPECT_BYTES(Hex("0a 03 0a 01 46 10 08 42 1c 0a 03 0a 01 41 12 03 0a 01 54 1a 10") + kUuid,
+               Serialize(call));
 }
 
 TEST(WireExamples, ExecutorFirstSubscribe) {
@@ -148,8 +141,7 @@ TEST(WireExamples, ExecutorFirstSubscribe) {
   call.set_type(mesos::v1::executor::Call::SUBSCRIBE);
   call.mutable_subscribe();  // Present but empty.
 
-  EXPECT_BYTES(Hex("0a 04 0a 02 65 31 12 04 0a 02 66 31 18 01 22 00"),
-               Serialize(call));
+  EXPECT_BYTES(Hex("0a 04 0a 02 65 31 12 04 0a 02 66 31 18 01 22 00"), Serialize(call));
 }
 
 TEST(WireExamples, ExecutorUpdateTaskRunning) {
@@ -163,11 +155,10 @@ TEST(WireExamples, ExecutorUpdateTaskRunning) {
   status->set_source(mesos::v1::TaskStatus::SOURCE_EXECUTOR);
   status->set_uuid(kUuid);
 
-  EXPECT_BYTES(
-      Hex("0a 03 0a 01 45 12 03 0a 01 46 18 02 2a 1d 0a 1b 0a 03 0a 01 54 10 "
-          "01 48 02 5a 10") +
-          kUuid,
-      Serialize(call));
+  EXPECT_BYTES(Hex("0a 03 0a 01 45 12 03 0a 01 46 18 02 2a 1d 0a 1b 0a 03 0a 01 54 10 "
+                   "01 48 02 5a 10") +
+                   kUuid,
+               Serialize(call));
 }
 
 TEST(WireExamples, ScalarResourceWithRole) {
@@ -181,9 +172,8 @@ TEST(WireExamples, ScalarResourceWithRole) {
   resource.set_role("*");
 #pragma GCC diagnostic pop
 
-  EXPECT_BYTES(
-      Hex("0a 04 63 70 75 73 10 00 1a 09 09 00 00 00 00 00 00 e0 3f 32 01 2a"),
-      Serialize(resource));
+  EXPECT_BYTES(Hex("0a 04 63 70 75 73 10 00 1a 09 09 00 00 00 00 00 00 e0 3f 32 01 2a"),
+               Serialize(resource));
 }
 
 // proto2 defaults our code relies on.
@@ -195,8 +185,7 @@ TEST(WireExamples, Proto2Defaults) {
   EXPECT_DOUBLE_EQ(5.0, mesos::v1::Filters().refuse_seconds());
   EXPECT_TRUE(mesos::v1::CommandInfo().shell());
   EXPECT_TRUE(mesos::v1::CommandInfo::URI().extract());
-  EXPECT_EQ(mesos::v1::Environment::Variable::VALUE,
-            mesos::v1::Environment::Variable().type());
+  EXPECT_EQ(mesos::v1::Environment::Variable::VALUE, mesos::v1::Environment::Variable().type());
   EXPECT_EQ(5050u, mesos::v1::MasterInfo().port());
   EXPECT_EQ(5051, mesos::v1::AgentInfo().port());
   EXPECT_EQ(3u, mesos::v1::HealthCheck().consecutive_failures());
@@ -237,8 +226,7 @@ TEST(WireExamples, MissingRequiredFieldFailsParse) {
 
   std::string bytes;
   ASSERT_TRUE(call.SerializePartialToString(&bytes));
-  EXPECT_BYTES(Hex("0a 03 0a 01 46 10 08 42 0a 0a 03 0a 01 41 12 03 0a 01 54"),
-               bytes);
+  EXPECT_BYTES(Hex("0a 03 0a 01 46 10 08 42 0a 0a 03 0a 01 41 12 03 0a 01 54"), bytes);
 
   mesos::v1::scheduler::Call parsed;
   EXPECT_FALSE(parsed.ParseFromString(bytes));
@@ -249,8 +237,8 @@ TEST(WireExamples, MissingRequiredFieldFailsParse) {
   EXPECT_FALSE(executor_parsed.ParseFromString(executor_call));
 
   // Adding the missing pieces makes both parse.
-  EXPECT_TRUE(parsed.ParseFromString(
-      bytes.substr(0, 8) + "\x1c" + bytes.substr(9) + Hex("1a 10") + kUuid));
-  EXPECT_TRUE(executor_parsed.ParseFromString(
-      Hex("0a 04 0a 02 65 31 12 04 0a 02 66 31 18 01 22 00")));
+  EXPECT_TRUE(
+      parsed.ParseFromString(bytes.substr(0, 8) + "\x1c" + bytes.substr(9) + Hex("1a 10") + kUuid));
+  EXPECT_TRUE(
+      executor_parsed.ParseFromString(Hex("0a 04 0a 02 65 31 12 04 0a 02 66 31 18 01 22 00")));
 }

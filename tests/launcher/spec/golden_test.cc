@@ -70,9 +70,9 @@ TEST(Golden, EveryBadSpecGivesOnlyPositionedDiagnostics) {
     (void)Check(relative, out);
     // A diagnostic's first line: "FILE:LINE:COL: error: ..." (or warning);
     // the lines after it quote the source and point at the column.
-    const std::regex positioned("^" + std::regex_replace(relative, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                                         R"(\$&)") +
-                                ":[1-9][0-9]*:[1-9][0-9]*: (error|warning): .+");
+    const std::regex positioned(
+        "^" + std::regex_replace(relative, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        ":[1-9][0-9]*:[1-9][0-9]*: (error|warning): .+");
     const std::regex unpositioned(".*(^|[^0-9]: )(error|warning): .*");
     int diagnostics = 0;
     std::istringstream lines(out);
@@ -116,9 +116,10 @@ TEST(Golden, EveryPlanIsItsExpectedJson) {
     expected.replace_extension(".json");
     ASSERT_TRUE(fs::exists(expected)) << "missing " << expected;
     const std::string checksum = "sha256:" + std::string(64, 'a');
-    const char* argv[] = {"mesos-launch", "--plan", "--executor-uri",
-                          "https://repo.example/mesos-launch-executor", "--executor-checksum",
-                          checksum.c_str(), relative.c_str()};
+    const char* argv[] = {"mesos-launch",        "--plan",
+                          "--executor-uri",      "https://repo.example/mesos-launch-executor",
+                          "--executor-checksum", checksum.c_str(),
+                          relative.c_str()};
     std::ostringstream out, err;
     EXPECT_EQ(RunCli(7, argv, RealWorld(), out, err), 0) << relative << "\n" << err.str();
     EXPECT_EQ(out.str(), ReadAll(expected)) << relative << ": run scripts/regenerate.sh";

@@ -148,7 +148,10 @@ tasks:
 )",
                       "t.yaml");
   std::string text = Messages(r);
-  EXPECT_NE(text.find("tasks[web].resources.cpus: is quoted text, not a number; write 0.5 without quotes"), std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "tasks[web].resources.cpus: is quoted text, not a number; write 0.5 without quotes"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("tasks[web].user: must be a string (got '1000'); quote it: \"1000\""),
             std::string::npos)
@@ -180,16 +183,18 @@ TEST(Load, InputThatHungYamlCppLoadAllFinishes) {
 
 TEST(IsName, AgreesWithTheNamePattern) {
   std::regex pattern{std::string(kNamePattern)};
-  for (const std::string& text : std::vector<std::string>{"", "a", "web", "web-1", "a1", "1a", "-a", "a-", "Web", "web_1", "a--b", "w.eb", "é",
-        std::string(63, 'a'), std::string(64, 'a'), "a" + std::string(61, '-') + "b",
-        "a" + std::string(62, '-') + "b", "z9", "web server"}) {
+  for (const std::string& text : std::vector<std::string>{
+           "", "a", "web", "web-1", "a1", "1a", "-a", "a-", "Web", "web_1", "a--b", "w.eb", "é",
+           std::string(63, 'a'), std::string(64, 'a'), "a" + std::string(61, '-') + "b",
+           "a" + std::string(62, '-') + "b", "z9", "web server"}) {
     EXPECT_EQ(IsName(text), std::regex_search(text, pattern)) << text;
   }
 }
 
 TEST(IsEnvName, AgreesWithTheEnvNamePattern) {
   std::regex pattern{std::string(kEnvNamePattern)};
-  for (const std::string& text : std::vector<std::string>{"", "A", "_", "PATH", "my_var1", "1A", "A-B", "A B", "a.b", "\xc3\xa9", "Z_9", "_1"}) {
+  for (const std::string& text : std::vector<std::string>{
+           "", "A", "_", "PATH", "my_var1", "1A", "A-B", "A B", "a.b", "\xc3\xa9", "Z_9", "_1"}) {
     EXPECT_EQ(IsEnvName(text), std::regex_search(text, pattern)) << text;
   }
 }
@@ -215,11 +220,12 @@ TEST(Load, NumbersReadAsYamlCppReadsThem) {
     const char* instances;
     int64_t want;
   };
-  for (const Case& c : {Case{"3", 3}, Case{"0", 0}, Case{"010", 8}, Case{"0x10", 16},
-                        Case{"+4", 4}, Case{"9999", 9999}, Case{"-0", 0}}) {
-    LoadResult r = Load(std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: ") +
-                            c.instances + "\n",
-                        "n.yaml");
+  for (const Case& c : {Case{"3", 3}, Case{"0", 0}, Case{"010", 8}, Case{"0x10", 16}, Case{"+4", 4},
+                        Case{"9999", 9999}, Case{"-0", 0}}) {
+    LoadResult r =
+        Load(std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: ") +
+                 c.instances + "\n",
+             "n.yaml");
     ASSERT_TRUE(r.diagnostics.ok()) << c.instances << ": " << Messages(r);
     EXPECT_EQ(r.spec.tasks[0].instances, c.want) << c.instances;
   }
@@ -229,14 +235,15 @@ TEST(Load, NumbersReadAsYamlCppReadsThem) {
   };
   for (const Real& c : {Real{"0.5", 0.5}, Real{"2", 2}, Real{"0.1", 0.1}, Real{"1e-1", 0.1},
                         Real{".5", 0.5}, Real{"12.375", 12.375}}) {
-    LoadResult r = Load(std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    resources: {cpus: ") +
-                            c.cpus + "}\n",
-                        "n.yaml");
+    LoadResult r = Load(
+        std::string("version: 1\ntasks:\n  - name: web\n    command: x\n    resources: {cpus: ") +
+            c.cpus + "}\n",
+        "n.yaml");
     ASSERT_TRUE(r.diagnostics.ok()) << c.cpus << ": " << Messages(r);
     EXPECT_EQ(r.spec.tasks[0].resources.cpus, c.want) << c.cpus;
   }
-  LoadResult bad = Load("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: 1.5\n",
-                        "n.yaml");
+  LoadResult bad =
+      Load("version: 1\ntasks:\n  - name: web\n    command: x\n    instances: 1.5\n", "n.yaml");
   EXPECT_NE(Messages(bad).find("tasks[web].instances: must be a whole number (got '1.5')"),
             std::string::npos)
       << Messages(bad);

@@ -1,16 +1,16 @@
 // The JSON Schema and the key reference in docs/ are generated from the
 // field table; the committed copies must equal what the code generates.
+#include "launcher/spec/schema.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <functional>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/regex.h"
 #include "launcher/spec/docs.h"
-#include "launcher/spec/schema.h"
 
 namespace mlaunch::spec {
 namespace {
@@ -36,8 +36,7 @@ TEST(Docs, SpecReferenceHoldsTheGeneratedTable) {
   ASSERT_NE(from, std::string::npos);
   ASSERT_NE(to, std::string::npos);
   from += begin.size();
-  EXPECT_EQ(doc.substr(from, to - from), ReferenceTables())
-      << "run scripts/regenerate.sh";
+  EXPECT_EQ(doc.substr(from, to - from), ReferenceTables()) << "run scripts/regenerate.sh";
 }
 
 TEST(Docs, SpecManPageHoldsTheGeneratedKeys) {
@@ -49,8 +48,7 @@ TEST(Docs, SpecManPageHoldsTheGeneratedKeys) {
   ASSERT_NE(from, std::string::npos);
   ASSERT_NE(to, std::string::npos);
   from += begin.size();
-  EXPECT_EQ(page.substr(from, to - from), ReferenceManSection())
-      << "run scripts/regenerate.sh";
+  EXPECT_EQ(page.substr(from, to - from), ReferenceManSection()) << "run scripts/regenerate.sh";
 }
 
 TEST(Schema, EveryKeyHasADescription) {
