@@ -28,6 +28,7 @@
 #include "cluster/json_proto.h"
 #include "cluster/orphan_guard.h"
 #include "cluster/port_leases.h"
+#include "cluster/read_call.h"
 #include "cluster/rule_table.h"
 #include "common/json_text.h"
 #include "common/random_ids.h"
@@ -92,12 +93,6 @@ class Acknowledgements : public std::enable_shared_from_this<Acknowledgements> {
   int holds_ = 1;  // the master's
   std::vector<Event> events_;
 };
-
-HttpServer::Response Empty(int status) {
-  HttpServer::Response response;
-  response.status = status;
-  return response;
-}
 
 // What the agent requires of an executor's call before it looks at the
 // executor (rule_table.h); a broken rule is answered 400.
@@ -756,182 +751,180 @@ Result<std::vector<PortLease>> LocalAgent::LeaseTaskPorts(const mesos::v1::TaskI
 }
 
 void LocalAgent::Launch(const LaunchTasks& launch, Work& work) {
-  const std::string framework_id = launch.framework.id().value();
-  for (const mesos::v1::TaskInfo& task : launch.tasks) {
-    auto fail = [&](const mesos::v1::ExecutorID* executor_id, const std::string& why) {
-      work.updates.emplace_back(
-          framework_id,
-          AgentStatus(info_, task.task_id().value(), executor_id, mesos::v1::TASK_FAILED,
-                      TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, why));
-    };
-    if (launch.executor) {
-      fail(nullptr, "task groups are not supported by this agent yet");
-      continue;
-    }
-    if (task.has_container() && task.has_executor()) {
-      fail(&task.executor().executor_id(),
-           "a task under its own executor runs in the executor's image "
-           "(ExecutorInfo.container), not one of its own (TaskInfo.container)");
-      continue;
-    }
-    // A command task runs under a command executor made for it.
-    mesos::v1::ExecutorInfo command_executor;
-    if (!task.has_executor()) {
-      const std::string executable =
-          (std::filesystem::path(options_.launcher_dir) / kCommandExecutorName).string();
-      command_executor = CommandExecutorInfo(task, launch.framework.id(), executable);
-      // The task's image: the command executor (static, mounted from the
-      // launcher dir) runs in it with the command.
-      if (task.has_container()) *command_executor.mutable_container() = task.container();
-      if (options_.launcher_dir.empty() || access(executable.c_str(), X_OK) != 0) {
-        fail(
-            &command_executor.executor_id(),
-            "cannot run the command executor for a command task: " +
-                (options_.launcher_dir.empty() ? std::string("this agent has no launcher directory")
-                                               : executable + " is missing or not executable") +
-                "; give mesos-launch-cluster --launcher-dir the directory holding " +
-                kCommandExecutorName +
-                " (mesos-launch's embedded cluster runs the one "
-                "installed beside mesos-launch)");
-        continue;
-      }
-    }
-    const mesos::v1::ExecutorInfo& info = task.has_executor() ? task.executor() : command_executor;
-    const std::string executor_id = info.executor_id().value();
-    auto existing = executors_.find({framework_id, executor_id});
-    if (existing != executors_.end()) {
-      Executor& executor = *existing->second;
-      if (!task.has_executor()) {
-        fail(&info.executor_id(), "the executor id " + executor_id +
-                                      " of this command task is taken by a running "
-                                      "executor; give the task another id");
-        continue;
-      }
-      if (executor.shutting_down) {
-        fail(&info.executor_id(), "the executor is shutting down");
-        continue;
-      }
-      auto leased = LeaseTaskPorts(task);
-      if (!leased.ok()) {
-        fail(&info.executor_id(), leased.message());
-        continue;
-      }
-      for (PortLease& lease : leased.value()) executor.leases.push_back(std::move(lease));
-      executor.tasks[task.task_id().value()].info = task;
-      Checkpoint(executor);
-      if (executor.subscribed) {
-        Event event;
-        event.set_type(Event::LAUNCH);
-        *event.mutable_launch()->mutable_task() = task;
-        executor.Send(event);
-      } else {
-        executor.queued.push_back(task.task_id().value());
-      }
-      continue;
-    }
-    // The master checks ids as Mesos does; this makes sure, whatever it
-    // let through, that no path built below leads out of the work dir.
-    if (!IsDirectoryName(framework_id) || !IsDirectoryName(executor_id) ||
-        !IsDirectoryName(info_.id().value())) {
-      fail(&info.executor_id(), "the framework or executor id cannot name a sandbox directory");
-      continue;
-    }
-    auto leased = LeaseTaskPorts(task);
-    if (!leased.ok()) {
-      fail(&info.executor_id(), leased.message());
-      continue;
-    }
-    auto executor = std::make_unique<Executor>();
-    executor->leases = std::move(leased).value();
-    executor->framework = launch.framework;
-    executor->info = info;
-    if (!executor->info.has_framework_id()) {
-      *executor->info.mutable_framework_id() = launch.framework.id();
-    }
-    executor->container_id = NewUuid();
-    const std::filesystem::path runs = std::filesystem::path(options_.work_dir) / "slaves" /
-                                       info_.id().value() / "frameworks" / framework_id /
-                                       "executors" / executor_id / "runs";
-    executor->sandbox = (runs / executor->container_id).string();
-    std::error_code error;
-    std::filesystem::create_directories(executor->sandbox, error);
-    if (error) {
-      fail(&info.executor_id(),
-           "cannot create the sandbox " + executor->sandbox + ": " + error.message());
-      continue;
-    }
-    std::filesystem::remove(runs / "latest", error);
-    std::filesystem::create_directory_symlink(executor->container_id, runs / "latest", error);
+  for (const mesos::v1::TaskInfo& task : launch.tasks) LaunchTask(launch, task, work);
+}
 
-    FetchOptions fetch_options;
-    fetch_options.http_client = options_.http_client;
-    fetch_options.cache_dir = options_.fetch_cache_dir;
-    fetch_options.stall_timeout = options_.fetcher_stall_timeout;
-    if (Status fetched = FetchUris(info.command(), executor->sandbox, fetch_options);
-        !fetched.ok()) {
-      fail(&info.executor_id(), fetched.message());
-      continue;
-    }
-    ExecutorEnvironmentInput input;
-    input.framework_id = framework_id;
-    input.executor_id = executor_id;
-    input.agent_id = info_.id().value();
-    input.sandbox = executor->sandbox;
-    input.agent_endpoint = endpoint();
-    input.checkpoint = launch.framework.checkpoint();
-    input.recovery_timeout_ns = std::chrono::nanoseconds(options_.recovery_timeout).count();
-    input.subscription_backoff_max_ns =
-        std::chrono::nanoseconds(options_.reregistration_timeout).count();
-    input.shutdown_grace_period_ns =
-        info.has_shutdown_grace_period()
-            ? info.shutdown_grace_period().nanoseconds()
-            : std::chrono::nanoseconds(options_.shutdown_grace_period).count();
-    input.user = info.command().environment();
-    if (tokens_) {
-      input.authentication_token =
-          tokens_->Issue({framework_id, executor_id, executor->container_id});
-    }
-    auto env = ExecutorEnvironment(input);
-    if (!env.ok()) {
-      fail(&info.executor_id(), env.message());
-      continue;
-    }
-    mesos::v1::CommandInfo command = info.command();
-    std::map<std::string, std::string> process_env = env.value();
-    if (info.has_container()) {
-      process_env["MESOS_SANDBOX"] = kContainerSandbox;  // MESOS_DIRECTORY stays the host's
-      auto container = ContainerCommand(*executor, task, process_env);
-      if (!container.ok()) {
-        fail(&info.executor_id(), container.message());
-        continue;
-      }
-      command = std::move(container).value();
-      process_env = engine_->Environment(std::move(process_env));
-    }
-    auto pid =
-        SpawnExecutor(command, process_env, executor->sandbox, DiesWithAgent(launch.framework));
-    if (!pid.ok()) {
-      fail(&info.executor_id(), "cannot start the executor: " + pid.message());
-      continue;
-    }
-    executor->pid = pid.value();
-    executor->start_time = ProcessStartTime(pid.value()).value_or(0);
-    executor->registration_deadline = Clock::now() + options_.registration_timeout;
-    executor->tasks[task.task_id().value()].info = task;
-    executor->queued.push_back(task.task_id().value());
-    if (Status saved = RecordStart(*executor); !saved.ok()) {
-      // Unrecoverable after a crash: not started at all.
-      KillExecutor(*executor);
-      int ignored = 0;
-      while (waitpid(executor->pid, &ignored, 0) < 0 && errno == EINTR) {
-      }
-      fail(&info.executor_id(), "cannot checkpoint the executor: " + saved.message());
-      continue;
-    }
-    // Readable once the child ends, so the worker need not poll for it.
-    executor->pidfd = OpenPidfd(executor->pid);
-    executors_[{framework_id, executor_id}] = std::move(executor);
+void LocalAgent::LaunchTask(const LaunchTasks& launch, const mesos::v1::TaskInfo& task,
+                            Work& work) {
+  const std::string framework_id = launch.framework.id().value();
+  auto fail = [&](const mesos::v1::ExecutorID* executor_id, const std::string& why) {
+    work.updates.emplace_back(
+        framework_id,
+        AgentStatus(info_, task.task_id().value(), executor_id, mesos::v1::TASK_FAILED,
+                    TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, why));
+  };
+  if (launch.executor) return fail(nullptr, "task groups are not supported by this agent yet");
+  if (task.has_container() && task.has_executor()) {
+    return fail(&task.executor().executor_id(),
+                "a task under its own executor runs in the executor's image "
+                "(ExecutorInfo.container), not one of its own (TaskInfo.container)");
   }
+  // A command task runs under a command executor made for it.
+  mesos::v1::ExecutorInfo command_executor;
+  if (!task.has_executor()) {
+    const std::string executable =
+        (std::filesystem::path(options_.launcher_dir) / kCommandExecutorName).string();
+    command_executor = CommandExecutorInfo(task, launch.framework.id(), executable);
+    // The task's image: the command executor (static, mounted from the
+    // launcher dir) runs in it with the command.
+    if (task.has_container()) *command_executor.mutable_container() = task.container();
+    if (options_.launcher_dir.empty() || access(executable.c_str(), X_OK) != 0) {
+      return fail(
+          &command_executor.executor_id(),
+          "cannot run the command executor for a command task: " +
+              (options_.launcher_dir.empty() ? std::string("this agent has no launcher directory")
+                                             : executable + " is missing or not executable") +
+              "; give mesos-launch-cluster --launcher-dir the directory holding " +
+              kCommandExecutorName +
+              " (mesos-launch's embedded cluster runs the one "
+              "installed beside mesos-launch)");
+    }
+  }
+  const mesos::v1::ExecutorInfo& info = task.has_executor() ? task.executor() : command_executor;
+  const std::string executor_id = info.executor_id().value();
+  if (auto existing = executors_.find({framework_id, executor_id}); existing != executors_.end()) {
+    if (!task.has_executor()) {
+      return fail(&info.executor_id(), "the executor id " + executor_id +
+                                           " of this command task is taken by a running "
+                                           "executor; give the task another id");
+    }
+    if (Status added = AddTask(*existing->second, task); !added.ok()) {
+      fail(&info.executor_id(), added.message());
+    }
+    return;
+  }
+  auto started = StartExecutor(launch, info, task);
+  if (!started.ok()) return fail(&info.executor_id(), started.message());
+  executors_[{framework_id, executor_id}] = std::move(started).value();
+}
+
+Status LocalAgent::AddTask(Executor& executor, const mesos::v1::TaskInfo& task) {
+  if (executor.shutting_down) return Status::InvalidData("the executor is shutting down");
+  auto leased = LeaseTaskPorts(task);
+  if (!leased.ok()) return leased.status();
+  for (PortLease& lease : leased.value()) executor.leases.push_back(std::move(lease));
+  executor.tasks[task.task_id().value()].info = task;
+  Checkpoint(executor);
+  if (executor.subscribed) {
+    Event event;
+    event.set_type(Event::LAUNCH);
+    *event.mutable_launch()->mutable_task() = task;
+    executor.Send(event);
+  } else {
+    executor.queued.push_back(task.task_id().value());
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<LocalAgent::Executor>> LocalAgent::StartExecutor(
+    const LaunchTasks& launch, const mesos::v1::ExecutorInfo& info,
+    const mesos::v1::TaskInfo& task) {
+  const std::string framework_id = launch.framework.id().value();
+  const std::string executor_id = info.executor_id().value();
+  // The master checks ids as Mesos does; this makes sure, whatever it
+  // let through, that no path built below leads out of the work dir.
+  if (!IsDirectoryName(framework_id) || !IsDirectoryName(executor_id) ||
+      !IsDirectoryName(info_.id().value())) {
+    return Status::InvalidData("the framework or executor id cannot name a sandbox directory");
+  }
+  auto leased = LeaseTaskPorts(task);
+  if (!leased.ok()) return leased.status();
+  auto executor = std::make_unique<Executor>();
+  executor->leases = std::move(leased).value();
+  executor->framework = launch.framework;
+  executor->info = info;
+  if (!executor->info.has_framework_id()) {
+    *executor->info.mutable_framework_id() = launch.framework.id();
+  }
+  executor->container_id = NewUuid();
+  if (Status made = MakeSandbox(*executor); !made.ok()) return made;
+  FetchOptions fetch_options;
+  fetch_options.http_client = options_.http_client;
+  fetch_options.cache_dir = options_.fetch_cache_dir;
+  fetch_options.stall_timeout = options_.fetcher_stall_timeout;
+  if (Status fetched = FetchUris(info.command(), executor->sandbox, fetch_options); !fetched.ok()) {
+    return fetched;
+  }
+  auto env = ExecutorEnv(*executor);
+  if (!env.ok()) return env.status();
+  mesos::v1::CommandInfo command = info.command();
+  std::map<std::string, std::string> process_env = std::move(env).value();
+  if (info.has_container()) {
+    process_env["MESOS_SANDBOX"] = kContainerSandbox;  // MESOS_DIRECTORY stays the host's
+    auto container = ContainerCommand(*executor, task, process_env);
+    if (!container.ok()) return container.status();
+    command = std::move(container).value();
+    process_env = engine_->Environment(std::move(process_env));
+  }
+  auto pid =
+      SpawnExecutor(command, process_env, executor->sandbox, DiesWithAgent(launch.framework));
+  if (!pid.ok()) return Status::InvalidData("cannot start the executor: " + pid.message());
+  executor->pid = pid.value();
+  executor->start_time = ProcessStartTime(pid.value()).value_or(0);
+  executor->registration_deadline = Clock::now() + options_.registration_timeout;
+  executor->tasks[task.task_id().value()].info = task;
+  executor->queued.push_back(task.task_id().value());
+  if (Status saved = RecordStart(*executor); !saved.ok()) {
+    // Unrecoverable after a crash: not started at all.
+    KillExecutor(*executor);
+    int ignored = 0;
+    while (waitpid(executor->pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+    return Status::InvalidData("cannot checkpoint the executor: " + saved.message());
+  }
+  // Readable once the child ends, so the worker need not poll for it.
+  executor->pidfd = OpenPidfd(executor->pid);
+  return executor;
+}
+
+Status LocalAgent::MakeSandbox(Executor& executor) const {
+  const std::filesystem::path runs =
+      std::filesystem::path(options_.work_dir) / "slaves" / info_.id().value() / "frameworks" /
+      executor.framework.id().value() / "executors" / executor.info.executor_id().value() / "runs";
+  executor.sandbox = (runs / executor.container_id).string();
+  std::error_code error;
+  std::filesystem::create_directories(executor.sandbox, error);
+  if (error) {
+    return Status::Error(StatusCode::kUnavailable,
+                         "cannot create the sandbox " + executor.sandbox + ": " + error.message());
+  }
+  std::filesystem::remove(runs / "latest", error);
+  std::filesystem::create_directory_symlink(executor.container_id, runs / "latest", error);
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> LocalAgent::ExecutorEnv(const Executor& executor) const {
+  const mesos::v1::ExecutorInfo& info = executor.info;
+  ExecutorEnvironmentInput input;
+  input.framework_id = executor.framework.id().value();
+  input.executor_id = info.executor_id().value();
+  input.agent_id = info_.id().value();
+  input.sandbox = executor.sandbox;
+  input.agent_endpoint = endpoint();
+  input.checkpoint = executor.framework.checkpoint();
+  input.recovery_timeout_ns = std::chrono::nanoseconds(options_.recovery_timeout).count();
+  input.subscription_backoff_max_ns =
+      std::chrono::nanoseconds(options_.reregistration_timeout).count();
+  input.shutdown_grace_period_ns =
+      info.has_shutdown_grace_period()
+          ? info.shutdown_grace_period().nanoseconds()
+          : std::chrono::nanoseconds(options_.shutdown_grace_period).count();
+  input.user = info.command().environment();
+  if (tokens_) {
+    input.authentication_token =
+        tokens_->Issue({input.framework_id, input.executor_id, executor.container_id});
+  }
+  return ExecutorEnvironment(input);
 }
 
 void LocalAgent::KillExecutor(Executor& executor) {
@@ -1144,21 +1137,27 @@ void LocalAgent::Forward(const Reports& reports, const std::string& framework_id
 
 HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
   const std::string_view path = request.path();
-  if (IsFilesEndpoint(path)) {
-    std::string agent_dir;
-    std::vector<std::string> origins;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      // Before the agent has an id, nothing names a sandbox of it.
-      if (!info_.id().value().empty())
-        agent_dir = options_.work_dir + "/slaves/" + info_.id().value();
-      origins = page_origins_;
-    }
-    return ServeFiles(SandboxFiles(agent_dir), request, origins);
-  }
+  if (IsFilesEndpoint(path)) return ServeSandboxFiles(request);
   if (path != "/api/v1/executor" && path != "/slave(1)/api/v1/executor") {
-    return Empty(404);
+    return HttpServer::Response::Empty(404);
   }
+  return ServeExecutorCall(request);
+}
+
+HttpServer::Response LocalAgent::ServeSandboxFiles(const HttpServer::Request& request) {
+  std::string agent_dir;
+  std::vector<std::string> origins;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Before the agent has an id, nothing names a sandbox of it.
+    if (!info_.id().value().empty())
+      agent_dir = options_.work_dir + "/slaves/" + info_.id().value();
+    origins = page_origins_;
+  }
+  return ServeFiles(SandboxFiles(agent_dir), request, origins);
+}
+
+HttpServer::Response LocalAgent::ServeExecutorCall(const HttpServer::Request& request) {
   // Authentication comes first, as in Mesos (before the method is looked at).
   std::optional<ExecutorClaims> claims;
   if (tokens_) {
@@ -1176,31 +1175,19 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
       return response;
     }
   }
-  if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(405, OnlyPost(request.method));
-    response.headers.Set("Allow", "POST");
-    return response;
-  }
-  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
   Call call;
-  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
-    return HttpServer::Response::Text(400, decoded.message());
-  }
+  const auto is_json = ReadCall(request, &call);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&is_json)) return *refused;
   if (Verdict broken = FirstBroken(kExecutorCallRules, call)) {
     return HttpServer::Response::Text(400, Malformed(broken->message));
   }
   bool json = false;
   if (call.type() == Call::SUBSCRIBE) {
-    const auto stream_json = StreamIsJson(request.headers.Get("Accept"));
-    if (const auto* refused = std::get_if<HttpRefusal>(&stream_json)) {
-      return HttpServer::Response::Text(refused->status, refused->message);
-    }
+    const auto stream_json = AnswerIsJson(request);
+    if (const auto* refused = std::get_if<HttpServer::Response>(&stream_json)) return *refused;
     json = std::get<bool>(stream_json);
   }
-  if (call.type() == Call::HEARTBEAT) return Empty(202);
+  if (call.type() == Call::HEARTBEAT) return HttpServer::Response::Empty(202);
 
   const std::string framework_id = call.framework_id().value();
   const std::string executor_id = call.executor_id().value();
@@ -1227,117 +1214,134 @@ HttpServer::Response LocalAgent::Serve(const HttpServer::Request& request) {
         403, "executor " + executor_id + " has not subscribed: SUBSCRIBE first");
   }
   switch (call.type()) {
-    case Call::SUBSCRIBE: {
-      HttpServer::Response response;
-      response.status = 200;
-      response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
-      response.stream = std::make_shared<ResponseStream>();
-      if (executor.shutting_down) {
-        Event event;
-        event.set_type(Event::SHUTDOWN);
-        response.stream->Write(Encode(event, json));
-        response.stream->Close();
-        return response;
-      }
-      if (executor.stream) executor.stream->Close();
-      executor.stream = response.stream;
-      executor.json = json;
-      executor.subscribed = true;
-      // Its container runs by now: its processes die with the agent too.
-      if (!executor.container.empty() && executor.container_pid < 0 && engine_ &&
-          DiesWithAgent(executor.framework)) {
-        if (std::optional<pid_t> init = engine_->InitPid(executor.container)) {
-          if (GuardProcessGroup(*init).ok()) executor.container_pid = *init;
-        }
-      }
-      Wake();  // its deadline is off; recovery may be over
-      Event subscribed;
-      subscribed.set_type(Event::SUBSCRIBED);
-      auto* payload = subscribed.mutable_subscribed();
-      *payload->mutable_executor_info() = executor.info;
-      *payload->mutable_framework_info() = executor.framework;
-      *payload->mutable_agent_info() = info_;
-      payload->mutable_container_id()->set_value(executor.container_id);
-      executor.Send(subscribed);
-      for (const std::string& task_id : executor.queued) {
-        Event launch;
-        launch.set_type(Event::LAUNCH);
-        *launch.mutable_launch()->mutable_task() = executor.tasks[task_id].info;
-        executor.Send(launch);
-      }
-      executor.queued.clear();
-      // Updates the executor still waits to see acknowledged: new
-      // ones are forwarded, all are acknowledged on the new stream.
-      std::vector<TaskStatus> forward;
-      std::vector<Event> acknowledgements;
-      bool changed = false;
-      for (const auto& update : call.subscribe().unacknowledged_updates()) {
-        if (update.status().uuid().size() != 16) continue;
-        changed = TakeUpdate(executor, update.status(), forward, acknowledgements) || changed;
-      }
-      if (executor.reregistration_deadline) {
-        // Back after an agent restart: a task still staging that the
-        // executor does not know was lost in the restart.
-        executor.reregistration_deadline.reset();
-        ++resubscribed_;
-        std::set<std::string> known;
-        for (const auto& task : call.subscribe().unacknowledged_tasks()) {
-          known.insert(task.task_id().value());
-        }
-        const bool aware =
-            std::any_of(executor.framework.capabilities().begin(),
-                        executor.framework.capabilities().end(), [](const auto& c) {
-                          return c.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
-                        });
-        for (auto& [id, task] : executor.tasks) {
-          if (task.state != mesos::v1::TASK_STAGING || known.count(id) > 0) {
-            continue;
-          }
-          const TaskState lost = aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
-          task.state = lost;
-          changed = true;
-          forward.push_back(AgentStatus(
-              info_, id, &executor.info.executor_id(), lost, TaskStatus::REASON_AGENT_RESTARTED,
-              "the agent restarted before the task reached its executor"));
-        }
-      }
-      auto acks =
-          std::make_shared<Acknowledgements>(response.stream, json, std::move(acknowledgements));
-      if (changed) {
-        acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
-      }
-      const Reports reports = reports_;
-      lock.unlock();
-      Forward(reports, framework_id, forward);
-      acks->Release();
-      return response;
-    }
-    case Call::UPDATE: {
-      std::vector<TaskStatus> forward;
-      std::vector<Event> acknowledgements;
-      const bool changed = TakeUpdate(executor, call.update().status(), forward, acknowledgements);
-      auto acks = std::make_shared<Acknowledgements>(executor.stream, executor.json,
-                                                     std::move(acknowledgements));
-      if (changed) {
-        acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
-      }
-      const Reports reports = reports_;
-      lock.unlock();
-      Forward(reports, framework_id, forward);
-      acks->Release();
-      return Empty(202);
-    }
+    case Call::SUBSCRIBE:
+      return Subscribe(executor, call, json, std::move(lock));
+    case Call::UPDATE:
+      return Update(executor, call, std::move(lock));
     case Call::MESSAGE: {
       const Reports reports = reports_;
       lock.unlock();
       if (reports.executor_message) {
         reports.executor_message(framework_id, call.executor_id(), call.message().data());
       }
-      return Empty(202);
+      return HttpServer::Response::Empty(202);
     }
     default:
-      return Empty(501);
+      return HttpServer::Response::Empty(501);
   }
+}
+
+HttpServer::Response LocalAgent::Subscribe(Executor& executor, const Call& call, bool json,
+                                           std::unique_lock<std::mutex> lock) {
+  const std::string framework_id = call.framework_id().value();
+  HttpServer::Response response;
+  response.status = 200;
+  response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
+  response.stream = std::make_shared<ResponseStream>();
+  if (executor.shutting_down) {
+    Event event;
+    event.set_type(Event::SHUTDOWN);
+    response.stream->Write(Encode(event, json));
+    response.stream->Close();
+    return response;
+  }
+  if (executor.stream) executor.stream->Close();
+  executor.stream = response.stream;
+  executor.json = json;
+  executor.subscribed = true;
+  // Its container runs by now: its processes die with the agent too.
+  if (!executor.container.empty() && executor.container_pid < 0 && engine_ &&
+      DiesWithAgent(executor.framework)) {
+    if (std::optional<pid_t> init = engine_->InitPid(executor.container)) {
+      if (GuardProcessGroup(*init).ok()) executor.container_pid = *init;
+    }
+  }
+  Wake();  // its deadline is off; recovery may be over
+  Event subscribed;
+  subscribed.set_type(Event::SUBSCRIBED);
+  auto* payload = subscribed.mutable_subscribed();
+  *payload->mutable_executor_info() = executor.info;
+  *payload->mutable_framework_info() = executor.framework;
+  *payload->mutable_agent_info() = info_;
+  payload->mutable_container_id()->set_value(executor.container_id);
+  executor.Send(subscribed);
+  for (const std::string& task_id : executor.queued) {
+    Event launch;
+    launch.set_type(Event::LAUNCH);
+    *launch.mutable_launch()->mutable_task() = executor.tasks[task_id].info;
+    executor.Send(launch);
+  }
+  executor.queued.clear();
+  // Updates the executor still waits to see acknowledged: new
+  // ones are forwarded, all are acknowledged on the new stream.
+  std::vector<TaskStatus> forward;
+  std::vector<Event> acknowledgements;
+  bool changed = false;
+  for (const auto& update : call.subscribe().unacknowledged_updates()) {
+    if (update.status().uuid().size() != 16) continue;
+    changed = TakeUpdate(executor, update.status(), forward, acknowledgements) || changed;
+  }
+  if (executor.reregistration_deadline) {
+    changed = LoseUnknownStagingTasks(executor, call.subscribe(), forward) || changed;
+  }
+  auto acks =
+      std::make_shared<Acknowledgements>(response.stream, json, std::move(acknowledgements));
+  if (changed) {
+    acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
+  }
+  const Reports reports = reports_;
+  lock.unlock();
+  Forward(reports, framework_id, forward);
+  acks->Release();
+  return response;
+}
+
+bool LocalAgent::LoseUnknownStagingTasks(Executor& executor, const Call::Subscribe& subscribe,
+                                         std::vector<TaskStatus>& forward) {
+  bool lost_any = false;
+  // Back after an agent restart: a task still staging that the
+  // executor does not know was lost in the restart.
+  executor.reregistration_deadline.reset();
+  ++resubscribed_;
+  std::set<std::string> known;
+  for (const auto& task : subscribe.unacknowledged_tasks()) {
+    known.insert(task.task_id().value());
+  }
+  const bool aware =
+      std::any_of(executor.framework.capabilities().begin(),
+                  executor.framework.capabilities().end(), [](const auto& c) {
+                    return c.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE;
+                  });
+  for (auto& [id, task] : executor.tasks) {
+    if (task.state != mesos::v1::TASK_STAGING || known.count(id) > 0) {
+      continue;
+    }
+    const TaskState lost = aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+    task.state = lost;
+    lost_any = true;
+    forward.push_back(AgentStatus(info_, id, &executor.info.executor_id(), lost,
+                                  TaskStatus::REASON_AGENT_RESTARTED,
+                                  "the agent restarted before the task reached its executor"));
+  }
+  return lost_any;
+}
+
+HttpServer::Response LocalAgent::Update(Executor& executor, const Call& call,
+                                        std::unique_lock<std::mutex> lock) {
+  const std::string framework_id = call.framework_id().value();
+  std::vector<TaskStatus> forward;
+  std::vector<Event> acknowledgements;
+  const bool changed = TakeUpdate(executor, call.update().status(), forward, acknowledgements);
+  auto acks = std::make_shared<Acknowledgements>(executor.stream, executor.json,
+                                                 std::move(acknowledgements));
+  if (changed) {
+    acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
+  }
+  const Reports reports = reports_;
+  lock.unlock();
+  Forward(reports, framework_id, forward);
+  acks->Release();
+  return HttpServer::Response::Empty(202);
 }
 
 }  // namespace mlaunch::cluster

@@ -256,10 +256,44 @@ class LocalAgent : public Agent {
   bool DiesWithAgent(const mesos::v1::FrameworkInfo& framework) const;
   bool RecoveringLocked() const;
   HttpServer::Response Serve(const HttpServer::Request& request);
+  // /files/* and the agent's operator API (cluster/files_http.h).
+  HttpServer::Response ServeSandboxFiles(const HttpServer::Request& request);
+  // /api/v1/executor: the token, the call's checks, then the call.
+  HttpServer::Response ServeExecutorCall(const HttpServer::Request& request);
+  // An executor's SUBSCRIBE and UPDATE, the call checked; each unlocks
+  // `lock` (mutex_) before forwarding updates to the master.
+  HttpServer::Response Subscribe(Executor& executor, const mesos::v1::executor::Call& call,
+                                 bool json, std::unique_lock<std::mutex> lock);
+  HttpServer::Response Update(Executor& executor, const mesos::v1::executor::Call& call,
+                              std::unique_lock<std::mutex> lock);
+  // An executor back after the agent restarted: its tasks still staging
+  // that it does not know were lost in the restart (TASK_LOST, or
+  // TASK_DROPPED for a partition-aware framework), added to `forward`;
+  // true when there were any. REQUIRES: mutex_ held.
+  bool LoseUnknownStagingTasks(Executor& executor,
+                               const mesos::v1::executor::Call::Subscribe& subscribe,
+                               std::vector<mesos::v1::TaskStatus>& forward);
   void WorkLoop();
   // REQUIRES: mutex_ held (all four).
   void Process(const AgentRequest& request, Work& work);
   void Launch(const LaunchTasks& launch, Work& work);
+  // One task of a launch: to the running executor it names, or to a new
+  // one; a task that cannot run gets its TASK_FAILED in `work`.
+  void LaunchTask(const LaunchTasks& launch, const mesos::v1::TaskInfo& task, Work& work);
+  // The task given to a running executor (LAUNCH now, or once it has
+  // subscribed).
+  Status AddTask(Executor& executor, const mesos::v1::TaskInfo& task);
+  // A new executor for `task`: its ports leased, its sandbox made, its URIs
+  // fetched, its process started and recorded. Fails naming the cause,
+  // with nothing left running.
+  Result<std::unique_ptr<Executor>> StartExecutor(const LaunchTasks& launch,
+                                                  const mesos::v1::ExecutorInfo& info,
+                                                  const mesos::v1::TaskInfo& task);
+  // runs/<container id> (executor.sandbox, set here), and runs/latest to it.
+  Status MakeSandbox(Executor& executor) const;
+  // The environment the executor's process starts with
+  // (cluster/agent_environment.h).
+  Result<std::map<std::string, std::string>> ExecutorEnv(const Executor& executor) const;
   // The ports of `task` (and of its executor) leased for it.
   Result<std::vector<PortLease>> LeaseTaskPorts(const mesos::v1::TaskInfo& task) const;
   void Shutdown(Executor& executor);

@@ -14,7 +14,8 @@
 // process record, so that an agent started again on the same work dir can
 // kill what it does not recover (as a Mesos agent destroys the containers
 // it does not recover):
-//   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/<container_id>/process.json
+//   <work_dir>/meta/slaves/<agent_id>/frameworks/<fw>/executors/<id>/runs/
+//       <container_id>/process.json
 //   {"pid": P, "start_time": T, "session": S}
 // (the pid is also the executor's process group id; S its session, 0 when the
 // session leader is outside our pid namespace).

@@ -6,6 +6,7 @@
 
 #include "cluster/http_rules.h"
 #include "cluster/json_proto.h"
+#include "cluster/read_call.h"
 #include "common/json_text.h"
 #include "common/url_query.h"
 #include "mesos/v1/agent/agent.pb.h"
@@ -74,23 +75,11 @@ HttpServer::Response Get(const SandboxFiles& files, const HttpServer::Request& r
 }
 
 HttpServer::Response Operator(const SandboxFiles& files, const HttpServer::Request& request) {
-  if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(405, OnlyPost(request.method));
-    response.headers.Set("Allow", "POST");
-    return response;
-  }
-  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
-  const auto answer_json = StreamIsJson(request.headers.Get("Accept"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&answer_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
   Call call;
-  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
-    return HttpServer::Response::Text(400, decoded.message());
-  }
+  const auto is_json = ReadCall(request, &call);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&is_json)) return *refused;
+  const auto answer_json = AnswerIsJson(request);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&answer_json)) return *refused;
   Response response;
   if (call.type() == Call::LIST_FILES && call.has_list_files()) {
     auto listed = files.List(call.list_files().path());

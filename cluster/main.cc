@@ -24,31 +24,26 @@
 // --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
 // API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
-#include <stdlib.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
-#include <set>
+#include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "cluster/agent.h"
 #include "cluster/agent_spec.h"
 #include "cluster/cluster_file.h"
-#include "cluster/cluster_registry.h"
 #include "cluster/command_executor.h"
 #include "cluster/credentials_file.h"
+#include "cluster/local_cluster.h"
 #include "cluster/machine.h"
 #include "cluster/master_http.h"
 #include "cluster/port_leases.h"
 #include "common/build_info.h"
-#include "common/curl_http_client.h"
 #include "common/file_limit.h"
 #include "detect/master_address.h"
 #include "detect/zk_detector.h"
@@ -58,18 +53,20 @@
 
 namespace {
 
+using mlaunch::Result;
+using mlaunch::Status;
 using mlaunch::cluster::AgentShape;
-using mlaunch::cluster::ClusterRegistry;
 using mlaunch::cluster::LocalAgent;
+using mlaunch::cluster::LocalCluster;
 using mlaunch::cluster::Master;
 
 constexpr int kUsage = 64;
+constexpr int kCannotStart = 2;
 
-}  // namespace
+// A flag's problem, said as the user's mistake (exit 64).
+Status Usage(std::string message) { return Status::InvalidData(std::move(message)); }
 
-int main(int argc, char** argv) {
-  // Its agents may hold connections to many executors (common/file_limit.h).
-  mlaunch::RaiseOpenFileLimit();
+cxxopts::Options FlagTable() {
   cxxopts::Options options("mesos-launch-cluster",
                            "A Mesos master and agents in one process, on loopback.");
   // clang-format off
@@ -128,6 +125,229 @@ int main(int argc, char** argv) {
       ("h,help", "show this help")
       ("version", "print the version");
   // clang-format on
+  return options;
+}
+
+std::optional<std::string> ReadText(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file) return std::nullopt;
+  return text.str();
+}
+
+std::chrono::milliseconds Seconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+// The master's flags: port, TLS, credentials and its intervals.
+Result<Master::Options> MasterFlags(const cxxopts::ParseResult& args) {
+  const int port = args["port"].as<int>();
+  const double allocation = args["allocation-interval"].as<double>();
+  const double heartbeat = args["heartbeat-interval"].as<double>();
+  if (port < 0 || port > 65535 || !(allocation > 0)) {
+    return Usage("--port must be 0-65535 and --allocation-interval > 0");
+  }
+  if (!(heartbeat >= 0.01 && heartbeat <= 3600)) {
+    return Usage("--heartbeat-interval must be in [0.01, 3600]");
+  }
+  if (args.count("tls-cert") != args.count("tls-key")) {
+    return Usage("give both --tls-cert and --tls-key, or neither");
+  }
+  Master::Options master;
+  master.port = static_cast<std::uint16_t>(port);
+  master.heartbeat_interval = static_cast<mlaunch::UnixMillis>(heartbeat * 1000);
+  master.allocation_interval = static_cast<mlaunch::UnixMillis>(allocation * 1000);
+  master.elected = args.count("zk") > 0;
+  master.git_sha = std::string(mlaunch::ThisBuild().commit);
+  master.build_version = mlaunch::ThisBuild().Full();
+  if (args.count("tls-cert")) {
+    master.tls_cert_file = args["tls-cert"].as<std::string>();
+    master.tls_key_file = args["tls-key"].as<std::string>();
+  }
+  if (args.count("credentials")) {
+    const std::string path = args["credentials"].as<std::string>();
+    std::optional<std::string> text = ReadText(path);
+    if (!text) return Usage("cannot read credentials file " + path);
+    auto credentials = mlaunch::cluster::ParseCredentials(*text);
+    if (!credentials.ok()) return Usage(path + ": " + credentials.message());
+    master.credentials = std::move(credentials).value();
+  }
+  return master;
+}
+
+// What every agent shares: its executors' timeouts and limits, and where
+// the command executor is.
+Result<LocalAgent::Options> AgentFlags(const cxxopts::ParseResult& args) {
+  const double registration = args["executor-registration-timeout"].as<double>();
+  const double reregistration = args["executor-reregistration-timeout"].as<double>();
+  const double recovery = args["recovery-timeout"].as<double>();
+  const double gc_delay = args["sandbox-gc-delay"].as<double>();
+  const std::size_t max_connections = args["agent-max-connections"].as<std::size_t>();
+  if (!(registration > 0)) return Usage("--executor-registration-timeout must be > 0");
+  if (max_connections < 16) return Usage("--agent-max-connections must be 16 or more");
+  if (!(gc_delay >= 0)) return Usage("--sandbox-gc-delay must be 0 or more seconds");
+  if (!(reregistration > 0 && reregistration <= 15) || !(recovery > 0)) {
+    return Usage("--executor-reregistration-timeout must be in (0, 15] and --recovery-timeout > 0");
+  }
+  LocalAgent::Options agent;
+  if (args.count("launcher-dir")) {
+    agent.launcher_dir = std::filesystem::absolute(args["launcher-dir"].as<std::string>()).string();
+  } else {
+    std::error_code error;
+    agent.launcher_dir =
+        std::filesystem::read_symlink("/proc/self/exe", error).parent_path().string();
+  }
+  agent.registration_timeout = Seconds(registration);
+  agent.reregistration_timeout = Seconds(reregistration);
+  agent.recovery_timeout = Seconds(recovery);
+  agent.authenticate_executors = args.count("no-executor-authentication") == 0;
+  agent.port_lease_dir = mlaunch::cluster::DefaultPortLeaseDir();
+  agent.max_connections = max_connections;
+  agent.sandbox_gc.delay = Seconds(gc_delay);
+  return agent;
+}
+
+// What each agent offers: alike from the flags, or each its own from the
+// cluster file. `machine` is this machine's size, in resources text.
+Result<std::vector<AgentShape>> AgentShapes(const cxxopts::ParseResult& args,
+                                            const std::string& machine) {
+  if (args.count("cluster-file")) {
+    if (args.count("agents") || args.count("agent-resources") || args.count("agent-attributes")) {
+      return Usage(
+          "give --cluster-file, or --agents/--agent-resources/--agent-attributes, not both");
+    }
+    const std::string path = args["cluster-file"].as<std::string>();
+    std::optional<std::string> text = ReadText(path);
+    if (!text) return Usage("cannot read --cluster-file " + path);
+    auto parsed = mlaunch::cluster::ParseClusterFile(path, *text, machine, 250);
+    if (!parsed.ok()) return Usage(parsed.message());
+    return std::move(parsed).value();
+  }
+  const int agents = args["agents"].as<int>();
+  if (agents < 0 || agents > 250) return Usage("--agents must be 0-250");
+  std::string resource_text = args["agent-resources"].as<std::string>();
+  if (resource_text.empty()) resource_text = machine;
+  auto resources = mlaunch::cluster::ParseResources(resource_text);
+  if (!resources.ok()) return Usage(resources.message());
+  auto attributes = mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
+  if (!attributes.ok()) return Usage(attributes.message());
+  return std::vector<AgentShape>(static_cast<std::size_t>(agents),
+                                 AgentShape{resources.value(), attributes.value()});
+}
+
+// --work-dir made absolute (and created), or a new temporary directory.
+Result<std::string> WorkDir(const cxxopts::ParseResult& args) {
+  std::string work_dir = args["work-dir"].as<std::string>();
+  if (work_dir.empty()) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "mesos-launch-cluster.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Status::Error(mlaunch::StatusCode::kUnavailable,
+                           "cannot create a temporary work directory");
+    }
+    work_dir = pattern;
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(work_dir, error);
+    if (error) return Usage("cannot create --work-dir " + work_dir + ": " + error.message());
+  }
+  return std::filesystem::absolute(work_dir).string();
+}
+
+// Everything the flags say, checked.
+Result<LocalCluster::Options> ClusterFlags(const cxxopts::ParseResult& args) {
+  auto master = MasterFlags(args);
+  if (!master.ok()) return master.status();
+  auto agent = AgentFlags(args);
+  if (!agent.ok()) return agent.status();
+  auto work_dir = WorkDir(args);
+  if (!work_dir.ok()) return work_dir.status();
+  LocalCluster::Options cluster;
+  cluster.work_dir = work_dir.value();
+  const std::string machine = mlaunch::cluster::MachineResources(cluster.work_dir);
+  auto shapes = AgentShapes(args, machine);
+  if (!shapes.ok()) return shapes.status();
+  cluster.master = std::move(master).value();
+  cluster.agent = std::move(agent).value();
+  cluster.agents = std::move(shapes).value();
+  // Agents the registry has beyond those asked for keep the machine's size.
+  cluster.extra_agent = AgentShape{mlaunch::cluster::ParseResources(machine).value(), {}};
+  cluster.keep_registry = true;
+  cluster.report = [](LocalCluster::Severity severity, const std::string& line) {
+    switch (severity) {
+      case LocalCluster::Severity::kInfo:
+        return spdlog::info("{}", line);
+      case LocalCluster::Severity::kWarning:
+        return spdlog::warn("{}", line);
+      case LocalCluster::Severity::kError:
+        return spdlog::error("{}", line);
+    }
+  };
+  return cluster;
+}
+
+// The master's part in a ZooKeeper election: the detector's session holds
+// its node, and every change of leader tells the master how to act.
+Result<std::unique_ptr<mlaunch::ZkDetector>> JoinElection(const mlaunch::ZooKeeperTarget& zk,
+                                                          double session_timeout, Master* master) {
+  std::string info_json;
+  google::protobuf::util::JsonPrintOptions json_options;
+  json_options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(master->master_info(), &info_json,
+                                                    json_options);
+  mlaunch::ZkDetectorOptions zk_options;
+  zk_options.session_timeout = Seconds(session_timeout);
+  zk_options.contend_with = info_json;
+  return mlaunch::ZkDetector::Start(
+      zk,
+      [master](const mlaunch::Detection& detection) {
+        // The master acts on it before the log says so (tests wait for the
+        // line).
+        Master::Leadership leadership;
+        std::string said;
+        if (!detection.leader) {
+          leadership.role = Master::Leadership::Role::kNoLeader;
+          said = "no leader: " + detection.problem;
+        } else if (!detection.own.empty() && detection.leader->znode == detection.own) {
+          leadership.role = Master::Leadership::Role::kLeading;
+          said = "leading as " + detection.own;
+        } else {
+          leadership.role = Master::Leadership::Role::kFollowing;
+          const mesos::v1::MasterInfo& info = detection.leader->info;
+          const std::string host =
+              info.hostname().empty() ? detection.leader->address.host : info.hostname();
+          leadership.leader = host + ":" + std::to_string(detection.leader->address.port);
+          said = "following the leader " + detection.leader->znode + " at " + leadership.leader;
+        }
+        const bool none = leadership.role == Master::Leadership::Role::kNoLeader;
+        master->SetLeadership(std::move(leadership));
+        if (none) {
+          spdlog::warn("election: {}", said);
+        } else {
+          spdlog::info("election: {}", said);
+        }
+      },
+      zk_options);
+}
+
+// --zk, checked before anything starts; nullopt without it.
+Result<std::optional<mlaunch::ZooKeeperTarget>> ElectionFlag(const cxxopts::ParseResult& args) {
+  const double session_timeout = args["zk-session-timeout"].as<double>();
+  if (!(session_timeout >= 0.1 && session_timeout <= 600)) {
+    return Usage("--zk-session-timeout must be in [0.1, 600]");
+  }
+  if (!args.count("zk")) return std::optional<mlaunch::ZooKeeperTarget>();
+  auto parsed = mlaunch::ParseMasterAddress(args["zk"].as<std::string>());
+  if (!parsed.ok()) return Usage("--zk: " + parsed.message());
+  if (!parsed.value().is_zookeeper()) return Usage("--zk: expected zk://HOST:PORT/path");
+  return std::optional(std::get<mlaunch::ZooKeeperTarget>(parsed.value().target));
+}
+
+int Run(int argc, char** argv) {
+  // Its agents may hold connections to many executors (common/file_limit.h).
+  mlaunch::RaiseOpenFileLimit();
+  cxxopts::Options options = FlagTable();
   cxxopts::ParseResult args;
   try {
     args = options.parse(argc, argv);
@@ -145,311 +365,33 @@ int main(int argc, char** argv) {
   }
   // Logs go to stderr; stdout carries only the "listening" line.
   spdlog::set_default_logger(spdlog::stderr_color_mt("cluster"));
-  const int port = args["port"].as<int>();
-  const int agents = args["agents"].as<int>();
-  const double allocation = args["allocation-interval"].as<double>();
-  if (port < 0 || port > 65535 || agents < 0 || agents > 250 || !(allocation > 0)) {
-    std::cerr << "mesos-launch-cluster: --port must be 0-65535, --agents 0-250 and "
-                 "--allocation-interval > 0\n";
-    return kUsage;
+  auto zk = ElectionFlag(args);
+  Result<LocalCluster::Options> flags =
+      zk.ok() ? ClusterFlags(args) : Result<LocalCluster::Options>(zk.status());
+  if (!flags.ok()) {
+    std::cerr << "mesos-launch-cluster: " << flags.message() << "\n";
+    return flags.status().code() == mlaunch::StatusCode::kInvalidData ? kUsage : kCannotStart;
   }
-  if (args.count("tls-cert") != args.count("tls-key")) {
-    std::cerr << "mesos-launch-cluster: give both --tls-cert and --tls-key, or neither\n";
-    return kUsage;
-  }
-  const double heartbeat = args["heartbeat-interval"].as<double>();
-  const double zk_session_timeout = args["zk-session-timeout"].as<double>();
-  if (!(heartbeat >= 0.01 && heartbeat <= 3600) ||
-      !(zk_session_timeout >= 0.1 && zk_session_timeout <= 600)) {
-    std::cerr << "mesos-launch-cluster: --heartbeat-interval must be in [0.01, 3600] and "
-                 "--zk-session-timeout in [0.1, 600]\n";
-    return kUsage;
-  }
-  std::optional<mlaunch::ZooKeeperTarget> zk;
-  if (args.count("zk")) {
-    auto parsed = mlaunch::ParseMasterAddress(args["zk"].as<std::string>());
-    if (!parsed.ok() || !parsed.value().is_zookeeper()) {
-      std::cerr << "mesos-launch-cluster: --zk: "
-                << (parsed.ok() ? "expected zk://HOST:PORT/path" : parsed.message()) << "\n";
-      return kUsage;
-    }
-    zk = std::get<mlaunch::ZooKeeperTarget>(parsed.value().target);
-  }
-  const double registration_timeout = args["executor-registration-timeout"].as<double>();
-  if (!(registration_timeout > 0)) {
-    std::cerr << "mesos-launch-cluster: --executor-registration-timeout must be > 0\n";
-    return kUsage;
-  }
-  const double reregistration_timeout = args["executor-reregistration-timeout"].as<double>();
-  const double recovery_timeout = args["recovery-timeout"].as<double>();
-  const bool authenticate_executors = args.count("no-executor-authentication") == 0;
-  const std::size_t agent_max_connections = args["agent-max-connections"].as<std::size_t>();
-  if (agent_max_connections < 16) {
-    std::cerr << "mesos-launch-cluster: --agent-max-connections must be 16 or more\n";
-    return kUsage;
-  }
-  const double gc_delay = args["sandbox-gc-delay"].as<double>();
-  if (!(gc_delay >= 0)) {
-    std::cerr << "mesos-launch-cluster: --sandbox-gc-delay must be 0 or more seconds\n";
-    return kUsage;
-  }
-  if (!(reregistration_timeout > 0 && reregistration_timeout <= 15) || !(recovery_timeout > 0)) {
-    std::cerr << "mesos-launch-cluster: --executor-reregistration-timeout must be in (0, 15] "
-                 "and --recovery-timeout > 0\n";
-    return kUsage;
-  }
-  std::string work_dir = args["work-dir"].as<std::string>();
-  if (work_dir.empty()) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mesos-launch-cluster.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::cerr << "mesos-launch-cluster: cannot create a temporary work directory\n";
-      return 2;
-    }
-    work_dir = pattern;
-  } else {
-    std::error_code error;
-    std::filesystem::create_directories(work_dir, error);
-    if (error) {
-      std::cerr << "mesos-launch-cluster: cannot create --work-dir " << work_dir << ": "
-                << error.message() << "\n";
-      return kUsage;
-    }
-  }
-  work_dir = std::filesystem::absolute(work_dir).string();
-  std::string launcher_dir;
-  if (args.count("launcher-dir")) {
-    launcher_dir = std::filesystem::absolute(args["launcher-dir"].as<std::string>()).string();
-  } else {
-    std::error_code error;
-    launcher_dir = std::filesystem::read_symlink("/proc/self/exe", error).parent_path().string();
-  }
-  const std::string command_executor =
-      (std::filesystem::path(launcher_dir) / mlaunch::cluster::kCommandExecutorName).string();
-  // What each agent offers: alike from the flags, or each its own from the
-  // cluster file.
-  const std::string machine = mlaunch::cluster::MachineResources(work_dir);
-  std::vector<AgentShape> shapes;
-  if (args.count("cluster-file")) {
-    if (args.count("agents") || args.count("agent-resources") || args.count("agent-attributes")) {
-      std::cerr << "mesos-launch-cluster: give --cluster-file, or --agents/--agent-resources/"
-                   "--agent-attributes, not both\n";
-      return kUsage;
-    }
-    const std::string path = args["cluster-file"].as<std::string>();
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    if (!file) {
-      std::cerr << "mesos-launch-cluster: cannot read --cluster-file " << path << "\n";
-      return kUsage;
-    }
-    auto parsed = mlaunch::cluster::ParseClusterFile(path, text.str(), machine, 250);
-    if (!parsed.ok()) {
-      std::cerr << "mesos-launch-cluster: " << parsed.message() << "\n";
-      return kUsage;
-    }
-    shapes = std::move(parsed).value();
-  } else {
-    std::string resource_text = args["agent-resources"].as<std::string>();
-    if (resource_text.empty()) resource_text = machine;
-    auto resources = mlaunch::cluster::ParseResources(resource_text);
-    auto attributes = mlaunch::cluster::ParseAttributes(args["agent-attributes"].as<std::string>());
-    if (!resources.ok() || !attributes.ok()) {
-      std::cerr << "mesos-launch-cluster: "
-                << (resources.ok() ? attributes.message() : resources.message()) << "\n";
-      return kUsage;
-    }
-    shapes.assign(static_cast<std::size_t>(agents),
-                  AgentShape{resources.value(), attributes.value()});
-  }
-  const int agent_count = static_cast<int>(shapes.size());
+  const std::string work_dir = flags.value().work_dir;
+  const std::string command_executor = (std::filesystem::path(flags.value().agent.launcher_dir) /
+                                        mlaunch::cluster::kCommandExecutorName)
+                                           .string();
 
-  const std::string registry_path = mlaunch::cluster::RegistryPath(work_dir);
-  auto loaded = mlaunch::cluster::LoadRegistry(registry_path);
-  if (!loaded.ok()) {
-    std::cerr << "mesos-launch-cluster: cannot restart from --work-dir " << work_dir << ": "
-              << loaded.message() << "\n";
-    return 2;
-  }
-  const ClusterRegistry saved = loaded.value().value_or(ClusterRegistry{});
-
-  // The registry as this run keeps it: the agents it starts, and those
-  // marked gone (now or before), saved again when the operator marks one.
-  std::mutex registry_mutex;
-  ClusterRegistry registry;
-  Master::Options master_options;
-  for (const auto& agent : saved.agents) {
-    if (agent.gone) {
-      master_options.gone_agents.push_back(agent.id);
-    } else {
-      master_options.recovering = true;
-    }
-  }
-  master_options.on_agent_gone = [&](const std::string& agent_id) {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    if (!registry.MarkGone(agent_id)) return;
-    if (mlaunch::Status written = mlaunch::cluster::SaveRegistry(registry_path, registry);
-        !written.ok()) {
-      spdlog::error("agent {} is gone, but the registry could not record it: {}", agent_id,
-                    written.message());
-    }
-  };
-  if (args.count("tls-cert")) {
-    master_options.tls_cert_file = args["tls-cert"].as<std::string>();
-    master_options.tls_key_file = args["tls-key"].as<std::string>();
-  }
-  master_options.port = static_cast<std::uint16_t>(port);
-  master_options.heartbeat_interval = static_cast<mlaunch::UnixMillis>(heartbeat * 1000);
-  master_options.elected = zk.has_value();
-  master_options.git_sha = std::string(mlaunch::ThisBuild().commit);
-  master_options.build_version = mlaunch::ThisBuild().Full();
-  master_options.allocation_interval = static_cast<mlaunch::UnixMillis>(allocation * 1000);
-  if (args.count("credentials")) {
-    const std::string path = args["credentials"].as<std::string>();
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    if (!file) {
-      std::cerr << "mesos-launch-cluster: cannot read credentials file " << path << "\n";
-      return kUsage;
-    }
-    auto credentials = mlaunch::cluster::ParseCredentials(text.str());
-    if (!credentials.ok()) {
-      std::cerr << "mesos-launch-cluster: " << path << ": " << credentials.message() << "\n";
-      return kUsage;
-    }
-    master_options.credentials = std::move(credentials).value();
-  }
-
-  // Signals are taken by sigwait() below, never by a handler.
+  // Signals are taken by sigwait() below, never by a handler; the cluster's
+  // threads inherit the mask.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto started = Master::Start(master_options);
+  auto started = LocalCluster::Start(std::move(flags).value());
   if (!started.ok()) {
-    spdlog::error("cannot start the master: {}", started.message());
-    return 2;
+    spdlog::error("{}", started.message());
+    return kCannotStart;
   }
-  std::unique_ptr<Master> master = std::move(started).value();
-  // The agents' fetcher: one HTTP client and one cache for all, the cache
-  // emptied at start as a Mesos agent does.
-  mlaunch::CurlHttpClient fetch_client;
-  const std::string fetch_cache_dir = work_dir + "/fetch-cache";
-  {
-    std::error_code error;
-    std::filesystem::remove_all(fetch_cache_dir, error);
-  }
-  std::vector<std::unique_ptr<LocalAgent>> agent_objects;
-  auto stop_all = [&] {
-    for (auto& started_agent : agent_objects) started_agent->Stop();
-    master->Stop();
-  };
-  const int saved_agents = static_cast<int>(saved.agents.size());
-  if (saved_agents > agent_count) {
-    spdlog::warn("the registry in {} has {} agents: all of them start again (asked for {})",
-                 work_dir, saved_agents, agent_count);
-  }
-  // New agents take the loopback addresses no agent of the registry has,
-  // gone ones included.
-  std::set<std::string> taken;
-  for (const auto& agent : saved.agents) taken.insert(agent.address);
-  int next_address = 2;
-  for (int i = 0; i < std::max(agent_count, saved_agents); ++i) {
-    if (i < saved_agents && saved.agents[i].gone) {
-      spdlog::info("agent {} on {} was marked gone: not started again", saved.agents[i].id,
-                   saved.agents[i].address);
-      std::lock_guard<std::mutex> lock(registry_mutex);
-      registry.agents.push_back(saved.agents[i]);
-      continue;
-    }
-    // Agents the registry has beyond those asked for keep the machine's size.
-    const AgentShape shape =
-        i < agent_count ? shapes[static_cast<std::size_t>(i)]
-                        : AgentShape{mlaunch::cluster::ParseResources(machine).value(), {}};
-    LocalAgent::Options agent_options;
-    if (i >= saved_agents) {
-      while (taken.count("127.0.0." + std::to_string(next_address)) > 0) ++next_address;
-      agent_options.address = "127.0.0." + std::to_string(next_address++);
-    }
-    if (i < saved_agents) {
-      agent_options.address = saved.agents[i].address;
-      agent_options.port = saved.agents[i].port;
-      agent_options.agent_id = saved.agents[i].id;
-    }
-    agent_options.work_dir = work_dir;
-    agent_options.http_client = &fetch_client;
-    agent_options.fetch_cache_dir = fetch_cache_dir;
-    agent_options.launcher_dir = launcher_dir;
-    agent_options.registration_timeout =
-        std::chrono::milliseconds(static_cast<std::int64_t>(registration_timeout * 1000));
-    agent_options.reregistration_timeout =
-        std::chrono::milliseconds(static_cast<std::int64_t>(reregistration_timeout * 1000));
-    agent_options.recovery_timeout =
-        std::chrono::milliseconds(static_cast<std::int64_t>(recovery_timeout * 1000));
-    agent_options.authenticate_executors = authenticate_executors;
-    agent_options.port_lease_dir = mlaunch::cluster::DefaultPortLeaseDir();
-    agent_options.max_connections = agent_max_connections;
-    agent_options.sandbox_gc.delay =
-        std::chrono::milliseconds(static_cast<std::int64_t>(gc_delay * 1000));
-    if (i < saved_agents) {
-      agent_options.on_recovered = [id = agent_options.agent_id](std::size_t resubscribed,
-                                                                 std::size_t recovered) {
-        spdlog::info("agent {} finished recovery: {} of {} executors re-subscribed", id,
-                     resubscribed, recovered);
-      };
-    }
-    auto agent = LocalAgent::Start(agent_options);
-    if (!agent.ok()) {
-      if (i < saved_agents) {
-        spdlog::error("cannot start agent {} again on {}:{} (as recorded in {}): {}",
-                      agent_options.agent_id, agent_options.address, agent_options.port,
-                      registry_path, agent.message());
-      } else {
-        spdlog::error("cannot start agent {}: {}", i, agent.message());
-      }
-      stop_all();
-      return 2;
-    }
-    agent_objects.push_back(std::move(agent).value());
-    LocalAgent& local = *agent_objects.back();
-    mesos::v1::AgentInfo info;
-    info.set_hostname(agent_options.address);
-    info.set_port(local.port());
-    for (const auto& r : shape.resources) *info.add_resources() = r;
-    for (const auto& a : shape.attributes) *info.add_attributes() = a;
-    std::string id = agent_options.agent_id;
-    if (i < saved_agents) {
-      local.ReregisterWith(*master, info);
-      spdlog::info("agent {} on {} re-registered with {} recovered executors", id, local.endpoint(),
-                   local.Recovered().size());
-      if (const std::size_t killed = local.KilledAtRecovery(); killed > 0) {
-        spdlog::info(
-            "agent {} killed {} executors it could not recover (their frameworks "
-            "do not checkpoint, or their checkpoint is gone)",
-            id, killed);
-      }
-    } else {
-      id = local.RegisterWith(*master, info);
-      spdlog::info("agent {} on {} registered", id, local.endpoint());
-    }
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    registry.agents.push_back({id, agent_options.address, local.port()});
-  }
-  mlaunch::Status written;
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    written = mlaunch::cluster::SaveRegistry(registry_path, registry);
-  }
-  if (!written.ok()) {
-    spdlog::error("cannot write the registry: {}", written.message());
-    stop_all();
-    return 2;
-  }
-  master->FinishRecovery();
+  std::unique_ptr<LocalCluster> cluster = std::move(started).value();
+  Master& master = cluster->master();
   spdlog::info("sandboxes under {}", work_dir);
   if (access(command_executor.c_str(), X_OK) != 0) {
     spdlog::warn(
@@ -459,59 +401,19 @@ int main(int argc, char** argv) {
   }
   // Both lines in one write: a reader that stops after the first (and
   // closes the pipe) must not find a second write failing with SIGPIPE.
-  std::cout << "master listening on " << master->url() << "\nstatus page: " << master->url() << "/"
+  std::cout << "master listening on " << master.url() << "\nstatus page: " << master.url() << "/"
             << std::endl;
 
-  // The election, once the agents are in: the detector's session holds our
-  // node, and every change of leader tells the master how to act.
+  // The election, once the agents are in.
   std::unique_ptr<mlaunch::ZkDetector> election;
-  if (zk) {
-    std::string info_json;
-    google::protobuf::util::JsonPrintOptions json_options;
-    json_options.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(master->master_info(), &info_json,
-                                                      json_options);
-    mlaunch::ZkDetectorOptions zk_options;
-    zk_options.session_timeout =
-        std::chrono::milliseconds(static_cast<std::int64_t>(zk_session_timeout * 1000));
-    zk_options.contend_with = info_json;
-    Master* elected = master.get();
-    auto started_election = mlaunch::ZkDetector::Start(
-        *zk,
-        [elected](const mlaunch::Detection& detection) {
-          // The master acts on it before the log says so (tests wait for
-          // the line).
-          Master::Leadership leadership;
-          std::string said;
-          if (!detection.leader) {
-            leadership.role = Master::Leadership::Role::kNoLeader;
-            said = "no leader: " + detection.problem;
-          } else if (!detection.own.empty() && detection.leader->znode == detection.own) {
-            leadership.role = Master::Leadership::Role::kLeading;
-            said = "leading as " + detection.own;
-          } else {
-            leadership.role = Master::Leadership::Role::kFollowing;
-            const mesos::v1::MasterInfo& info = detection.leader->info;
-            const std::string host =
-                info.hostname().empty() ? detection.leader->address.host : info.hostname();
-            leadership.leader = host + ":" + std::to_string(detection.leader->address.port);
-            said = "following the leader " + detection.leader->znode + " at " + leadership.leader;
-          }
-          const bool none = leadership.role == Master::Leadership::Role::kNoLeader;
-          elected->SetLeadership(std::move(leadership));
-          if (none) {
-            spdlog::warn("election: {}", said);
-          } else {
-            spdlog::info("election: {}", said);
-          }
-        },
-        zk_options);
-    if (!started_election.ok()) {
-      spdlog::error("cannot take part in the election: {}", started_election.message());
-      stop_all();
-      return 2;
+  if (zk.value()) {
+    auto joined = JoinElection(*zk.value(), args["zk-session-timeout"].as<double>(), &master);
+    if (!joined.ok()) {
+      spdlog::error("cannot take part in the election: {}", joined.message());
+      cluster->Stop();
+      return kCannotStart;
     }
-    election = std::move(started_election).value();
+    election = std::move(joined).value();
   }
 
   int signal_number = 0;
@@ -519,7 +421,17 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: stopping", signal_number);
   election.reset();  // leaves the election first
   // Executors first: every process group the agents started is killed.
-  for (auto& agent : agent_objects) agent->Stop();
-  master->Stop();
+  cluster->Stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // a library failing: no memory, no threads
+    std::cerr << "mesos-launch-cluster: " << e.what() << "\n";
+    return kCannotStart;
+  }
 }

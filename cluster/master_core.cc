@@ -527,6 +527,56 @@ void MasterCore::Decline(Framework& framework, const Call::Decline& decline, Uni
   }
 }
 
+// One ACCEPT of valid offers, while its operations are carried out: what
+// is left of the offers, and where the tasks go.
+struct MasterCore::Acceptance {
+  Framework& framework;
+  std::string framework_id;
+  std::string agent_id;
+  std::string role;
+  Resources offered;  // what the operations so far left
+  bool takes_limits;  // the agent takes task resource limits
+  UnixMillis now;
+  MasterOutput* out;
+
+  // The executor with this id the framework already runs on the agent.
+  const ExecutorInfo* RunningExecutor(const std::string& executor_id) const {
+    auto on_agent = framework.executors.find(agent_id);
+    if (on_agent == framework.executors.end()) return nullptr;
+    auto known = on_agent->second.find(executor_id);
+    return known == on_agent->second.end() ? nullptr : &known->second.info;
+  }
+  Verdict Fits(const Resources& needed) const {
+    if (offered.Contains(needed)) return std::nullopt;
+    return BrokenRule{"fits-offers", DoesNotFit(needed, offered)};
+  }
+  // The task as launched: its resources (and its executor's) allocated to
+  // the offers' role, its executor's framework id filled in.
+  TaskInfo Allocated(TaskInfo task) const {
+    InjectAllocation(task.mutable_resources(), role);
+    if (task.has_executor()) {
+      InjectAllocation(task.mutable_executor()->mutable_resources(), role);
+      if (!task.executor().has_framework_id()) {
+        *task.mutable_executor()->mutable_framework_id() = framework.info.id();
+      }
+    }
+    return task;
+  }
+  // The task on record, and its executor when new.
+  void Add(const TaskInfo& task) {
+    Task record;
+    record.info = task;
+    record.agent_id = agent_id;
+    framework.tasks[task.task_id().value()] = std::move(record);
+    if (!task.has_executor()) return;
+    auto& executors = framework.executors[agent_id];
+    if (executors.count(task.executor().executor_id().value()) == 0) {
+      executors[task.executor().executor_id().value()] = {task.executor(),
+                                                          Resources(task.executor().resources())};
+    }
+  }
+};
+
 void MasterCore::Accept(Framework& framework, const Call::Accept& accept, UnixMillis now,
                         MasterOutput* out) {
   const std::string framework_id = framework.info.id().value();
@@ -536,166 +586,132 @@ void MasterCore::Accept(Framework& framework, const Call::Accept& accept, UnixMi
     if (it != offers_.end()) outstanding[offer_id.value()] = {&it->second.offer, it->second.role};
   }
   if (Verdict broken = CheckOffers({accept, framework_id, outstanding})) {
-    for (const auto& offer_id : accept.offer_ids()) {
-      auto it = offers_.find(offer_id.value());
-      if (it != offers_.end() && it->second.offer.framework_id().value() == framework_id) {
-        offers_.erase(it);  // back to the allocator, no filter
-      }
-    }
-    const TaskState state =
-        PartitionAware(framework.info) ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
-    for (const auto& operation : accept.operations()) {
-      std::vector<const TaskInfo*> tasks;
-      if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
-        for (const TaskInfo& t : operation.launch().task_infos()) tasks.push_back(&t);
-      } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
-        for (const TaskInfo& t : operation.launch_group().task_group().tasks()) {
-          tasks.push_back(&t);
-        }
-      }
-      for (const TaskInfo* task : tasks) {
-        SendUpdate(framework,
-                   MasterStatus(framework_id, task->task_id(), task->agent_id().value(), state,
-                                TaskStatus::REASON_INVALID_OFFERS,
-                                "the offers accepted are invalid: " + broken->message, now),
-                   out);
-      }
-    }
-    return;
+    return RefuseInvalidOffers(framework, accept, broken->message, now, out);
   }
-
   const OutstandingOffer& first = offers_.at(accept.offer_ids(0).value());
   const std::string agent_id = first.offer.agent_id().value();
-  const std::string role = first.role;
-  Resources offered;
+  auto agent = agents_.find(agent_id);
+  Acceptance acceptance{
+      framework,   framework_id,
+      agent_id,    first.role,
+      Resources(), agent != agents_.end() && agent->second.capabilities.task_resource_limits,
+      now,         out};
   for (const auto& offer_id : accept.offer_ids()) {
-    offered.Add(Resources(offers_.at(offer_id.value()).offer.resources()));
+    acceptance.offered.Add(Resources(offers_.at(offer_id.value()).offer.resources()));
     offers_.erase(offer_id.value());
   }
-  auto agent = agents_.find(agent_id);
-  const bool takes_limits =
-      agent != agents_.end() && agent->second.capabilities.task_resource_limits;
-  // The executor with this id the framework already has on the agent.
-  auto running_executor = [&](const std::string& executor_id) -> const ExecutorInfo* {
-    auto on_agent = framework.executors.find(agent_id);
-    if (on_agent == framework.executors.end()) return nullptr;
-    auto known = on_agent->second.find(executor_id);
-    return known == on_agent->second.end() ? nullptr : &known->second.info;
-  };
-
-  auto task_error = [&](const TaskInfo& task, TaskStatus::Reason reason,
-                        const std::string& message) {
-    SendUpdate(framework,
-               MasterStatus(framework_id, task.task_id(), agent_id, mesos::v1::TASK_ERROR, reason,
-                            message, now),
-               out);
-  };
-  auto add_task = [&](const TaskInfo& task) {
-    Task record;
-    record.info = task;
-    record.agent_id = agent_id;
-    framework.tasks[task.task_id().value()] = std::move(record);
-    if (task.has_executor()) {
-      auto& executors = framework.executors[agent_id];
-      if (executors.count(task.executor().executor_id().value()) == 0) {
-        executors[task.executor().executor_id().value()] = {task.executor(),
-                                                            Resources(task.executor().resources())};
-      }
-    }
-  };
-  auto fits = [&](const Resources& needed) -> Verdict {
-    if (offered.Contains(needed)) return std::nullopt;
-    return BrokenRule{"fits-offers", DoesNotFit(needed, offered)};
-  };
-
   for (const auto& operation : accept.operations()) {
     if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
-      for (TaskInfo task : operation.launch().task_infos()) {
-        InjectAllocation(task.mutable_resources(), role);
-        if (task.has_executor()) {
-          InjectAllocation(task.mutable_executor()->mutable_resources(), role);
-          if (!task.executor().has_framework_id()) {
-            *task.mutable_executor()->mutable_framework_id() = framework.info.id();
-          }
-        }
-        TaskCheck check{task, framework_id, agent_id};
-        check.id_taken = framework.tasks.count(task.task_id().value()) > 0;
-        check.agent_takes_limits = takes_limits;
-        Verdict broken = CheckTask(check);
-        Resources needed(task.resources());
-        if (!broken && task.has_executor()) {
-          const ExecutorInfo* running = running_executor(task.executor().executor_id().value());
-          broken = CheckExecutor({task.executor(), framework_id, running, /*group=*/false});
-          if (running == nullptr) needed.Add(Resources(task.executor().resources()));
-        }
-        if (!broken) broken = fits(needed);
-        if (broken) {
-          task_error(task, TaskStatus::REASON_TASK_INVALID, broken->message);
-          continue;
-        }
-        offered.Subtract(needed);
-        add_task(task);
-        out->agent_requests.push_back(LaunchTasks{agent_id, framework.info, std::nullopt, {task}});
-      }
+      for (const TaskInfo& task : operation.launch().task_infos()) Launch(acceptance, task);
     } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
-      ExecutorInfo executor = operation.launch_group().executor();
-      InjectAllocation(executor.mutable_resources(), role);
-      if (!executor.has_framework_id()) {
-        *executor.mutable_framework_id() = framework.info.id();
-      }
-      std::vector<TaskInfo> tasks;
-      for (TaskInfo task : operation.launch_group().task_group().tasks()) {
-        InjectAllocation(task.mutable_resources(), role);
-        if (task.has_executor()) {
-          InjectAllocation(task.mutable_executor()->mutable_resources(), role);
-          if (!task.executor().has_framework_id()) {
-            *task.mutable_executor()->mutable_framework_id() = framework.info.id();
-          }
-        }
-        tasks.push_back(std::move(task));
-      }
-      Verdict broken;
-      Resources needed;
-      std::set<std::string> ids;
-      for (const TaskInfo& task : tasks) {
-        const std::string& id = task.task_id().value();
-        TaskCheck check{task, framework_id, agent_id};
-        check.id_taken = framework.tasks.count(id) > 0 || !ids.insert(id).second;
-        check.agent_takes_limits = takes_limits;
-        check.group_executor = &executor;
-        if (!broken) {
-          if (Verdict task_broken = CheckTask(check)) {
-            broken = BrokenRule{task_broken->rule, "task '" + id + "': " + task_broken->message};
-          }
-        }
-        needed.Add(Resources(task.resources()));
-      }
-      const std::string executor_id = executor.executor_id().value();
-      const Resources executor_resources(executor.resources());
-      const ExecutorInfo* running = running_executor(executor_id);
-      if (!broken) broken = CheckExecutor({executor, framework_id, running, /*group=*/true});
-      if (running == nullptr) needed.Add(executor_resources);
-      if (!broken) broken = fits(needed);
-      if (broken) {
-        for (const TaskInfo& task : tasks) {
-          task_error(task, TaskStatus::REASON_TASK_GROUP_INVALID, broken->message);
-        }
-        continue;
-      }
-      offered.Subtract(needed);
-      for (TaskInfo& task : tasks) {
-        if (!task.has_executor()) *task.mutable_executor() = executor;
-        add_task(task);
-      }
-      if (running == nullptr) {
-        framework.executors[agent_id][executor_id] = {executor, executor_resources};
-      }
-      out->agent_requests.push_back(LaunchTasks{agent_id, framework.info, executor, tasks});
+      LaunchGroup(acceptance, operation.launch_group());
     }
     // Other operations (reservations, volumes) are not supported: ignored.
   }
+  Refuse(framework_id, acceptance.role, agent_id, acceptance.offered,
+         accept.filters().refuse_seconds(), now);
+}
 
-  Refuse(framework_id, role, agent_id, offered, accept.filters().refuse_seconds(), now);
+void MasterCore::RefuseInvalidOffers(Framework& framework, const Call::Accept& accept,
+                                     const std::string& why, UnixMillis now, MasterOutput* out) {
+  const std::string framework_id = framework.info.id().value();
+  for (const auto& offer_id : accept.offer_ids()) {
+    auto it = offers_.find(offer_id.value());
+    if (it != offers_.end() && it->second.offer.framework_id().value() == framework_id) {
+      offers_.erase(it);  // back to the allocator, no filter
+    }
+  }
+  const TaskState state =
+      PartitionAware(framework.info) ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+  for (const auto& operation : accept.operations()) {
+    std::vector<const TaskInfo*> tasks;
+    if (operation.type() == mesos::v1::Offer::Operation::LAUNCH) {
+      for (const TaskInfo& t : operation.launch().task_infos()) tasks.push_back(&t);
+    } else if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
+      for (const TaskInfo& t : operation.launch_group().task_group().tasks()) {
+        tasks.push_back(&t);
+      }
+    }
+    for (const TaskInfo* task : tasks) {
+      SendUpdate(framework,
+                 MasterStatus(framework_id, task->task_id(), task->agent_id().value(), state,
+                              TaskStatus::REASON_INVALID_OFFERS,
+                              "the offers accepted are invalid: " + why, now),
+                 out);
+    }
+  }
+}
+
+void MasterCore::TaskError(Acceptance& a, const TaskInfo& task, TaskStatus::Reason reason,
+                           const std::string& message) const {
+  SendUpdate(a.framework,
+             MasterStatus(a.framework_id, task.task_id(), a.agent_id, mesos::v1::TASK_ERROR, reason,
+                          message, a.now),
+             a.out);
+}
+
+void MasterCore::Launch(Acceptance& a, const TaskInfo& given) {
+  const TaskInfo task = a.Allocated(given);
+  TaskCheck check{task, a.framework_id, a.agent_id};
+  check.id_taken = a.framework.tasks.count(task.task_id().value()) > 0;
+  check.agent_takes_limits = a.takes_limits;
+  Verdict broken = CheckTask(check);
+  Resources needed(task.resources());
+  if (!broken && task.has_executor()) {
+    const ExecutorInfo* running = a.RunningExecutor(task.executor().executor_id().value());
+    broken = CheckExecutor({task.executor(), a.framework_id, running, /*group=*/false});
+    if (running == nullptr) needed.Add(Resources(task.executor().resources()));
+  }
+  if (!broken) broken = a.Fits(needed);
+  if (broken) return TaskError(a, task, TaskStatus::REASON_TASK_INVALID, broken->message);
+  a.offered.Subtract(needed);
+  a.Add(task);
+  a.out->agent_requests.push_back(LaunchTasks{a.agent_id, a.framework.info, std::nullopt, {task}});
+}
+
+void MasterCore::LaunchGroup(Acceptance& a, const mesos::v1::Offer::Operation::LaunchGroup& group) {
+  ExecutorInfo executor = group.executor();
+  InjectAllocation(executor.mutable_resources(), a.role);
+  if (!executor.has_framework_id()) *executor.mutable_framework_id() = a.framework.info.id();
+  std::vector<TaskInfo> tasks;
+  for (const TaskInfo& task : group.task_group().tasks()) tasks.push_back(a.Allocated(task));
+  Verdict broken;
+  Resources needed;
+  std::set<std::string> ids;
+  for (const TaskInfo& task : tasks) {
+    const std::string& id = task.task_id().value();
+    TaskCheck check{task, a.framework_id, a.agent_id};
+    check.id_taken = a.framework.tasks.count(id) > 0 || !ids.insert(id).second;
+    check.agent_takes_limits = a.takes_limits;
+    check.group_executor = &executor;
+    if (!broken) {
+      if (Verdict task_broken = CheckTask(check)) {
+        broken = BrokenRule{task_broken->rule, "task '" + id + "': " + task_broken->message};
+      }
+    }
+    needed.Add(Resources(task.resources()));
+  }
+  const std::string executor_id = executor.executor_id().value();
+  const Resources executor_resources(executor.resources());
+  const ExecutorInfo* running = a.RunningExecutor(executor_id);
+  if (!broken) broken = CheckExecutor({executor, a.framework_id, running, /*group=*/true});
+  if (running == nullptr) needed.Add(executor_resources);
+  if (!broken) broken = a.Fits(needed);
+  if (broken) {
+    for (const TaskInfo& task : tasks) {
+      TaskError(a, task, TaskStatus::REASON_TASK_GROUP_INVALID, broken->message);
+    }
+    return;
+  }
+  a.offered.Subtract(needed);
+  for (TaskInfo& task : tasks) {
+    if (!task.has_executor()) *task.mutable_executor() = executor;
+    a.Add(task);
+  }
+  if (running == nullptr) {
+    a.framework.executors[a.agent_id][executor_id] = {executor, executor_resources};
+  }
+  a.out->agent_requests.push_back(LaunchTasks{a.agent_id, a.framework.info, executor, tasks});
 }
 
 void MasterCore::Reconcile(Framework& framework, const Call::Reconcile& reconcile, UnixMillis now,

@@ -327,6 +327,18 @@ class MasterCore {
   void RemoveFramework(Framework& framework, UnixMillis now, MasterOutput* out);
   void Accept(Framework& framework, const mesos::v1::scheduler::Call::Accept& accept,
               UnixMillis now, MasterOutput* out);
+  struct Acceptance;
+  // An ACCEPT of offers that are not valid: the framework's offers in it go
+  // back without a filter, each task gets TASK_LOST (TASK_DROPPED when
+  // partition-aware) with REASON_INVALID_OFFERS and `why`.
+  void RefuseInvalidOffers(Framework& framework, const mesos::v1::scheduler::Call::Accept& accept,
+                           const std::string& why, UnixMillis now, MasterOutput* out);
+  // A LAUNCH's task, or a LAUNCH_GROUP: checked, fitted into what is left
+  // of the offers, recorded and sent to the agent; or TASK_ERROR.
+  void Launch(Acceptance& acceptance, const mesos::v1::TaskInfo& task);
+  void LaunchGroup(Acceptance& acceptance, const mesos::v1::Offer::Operation::LaunchGroup& group);
+  void TaskError(Acceptance& acceptance, const mesos::v1::TaskInfo& task,
+                 mesos::v1::TaskStatus::Reason reason, const std::string& message) const;
   void Decline(Framework& framework, const mesos::v1::scheduler::Call::Decline& decline,
                UnixMillis now);
   void Reconcile(Framework& framework, const mesos::v1::scheduler::Call::Reconcile& reconcile,

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cluster/json_proto.h"
+#include "cluster/read_call.h"
 #include "cluster/state_json.h"
 #include "cluster/status_page.h"
 #include "common/json_text.h"
@@ -24,12 +25,6 @@ std::string AddressOf(const std::string& peer) {
   std::string ip = colon == std::string::npos ? peer : peer.substr(0, colon);
   if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
   return ip;
-}
-
-HttpServer::Response Empty(int status) {
-  HttpServer::Response response;
-  response.status = status;
-  return response;
 }
 
 }  // namespace
@@ -288,7 +283,7 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
   }
   if (path == "/api/v1" || path == "/master/api/v1") return Operator(request);
   std::optional<HttpServer::Response> answer = ServeReadOnly(path);
-  if (!answer) return Empty(404);
+  if (!answer) return HttpServer::Response::Empty(404);
   if (request.method != "GET" && request.method != "HEAD") {
     auto response =
         HttpServer::Response::Text(405, "this endpoint takes GET or HEAD, not " + request.method);
@@ -299,7 +294,7 @@ HttpServer::Response Master::Serve(const HttpServer::Request& request) {
 }
 
 std::optional<HttpServer::Response> Master::ServeReadOnly(std::string_view path) {
-  if (path == "/health" || path == "/master/health") return Empty(200);
+  if (path == "/health" || path == "/master/health") return HttpServer::Response::Empty(200);
   if (path == "/master/state" || path == "/state" || path == "/master/state.json" ||
       path == "/state.json") {
     HttpServer::Response response;
@@ -357,7 +352,7 @@ bool Master::Authenticate(const HttpServer::Request& request,
 }
 
 HttpServer::Response Master::Unauthorized(const char* realm) {
-  HttpServer::Response response = Empty(401);
+  HttpServer::Response response = HttpServer::Response::Empty(401);
   response.headers.Set("WWW-Authenticate", std::string("Basic realm=\"") + realm + "\"");
   return response;
 }
@@ -371,7 +366,7 @@ std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& re
     std::lock_guard<std::mutex> lock(mutex_);
     // 1: not the leader. 2: still recovering.
     if (leadership_.role == Leadership::Role::kFollowing) {
-      HttpServer::Response response = Empty(307);
+      HttpServer::Response response = HttpServer::Response::Empty(307);
       // The whole target: a query string the caller sent goes with it.
       response.headers.Set("Location", "//" + leadership_.leader + request.target);
       return response;
@@ -384,31 +379,19 @@ std::optional<HttpServer::Response> Master::Refuse(const HttpServer::Request& re
           503, "the master is still recovering its state; try again shortly");
     }
   }
-  // 3: method.
-  if (request.method != "POST") {
-    auto response = HttpServer::Response::Text(405, OnlyPost(request.method));
-    response.headers.Set("Allow", "POST");
-    return response;
-  }
+  // 3-5: the method, Content-Type and body come next (ReadCall).
   return std::nullopt;
 }
 
 HttpServer::Response Master::Operator(const HttpServer::Request& request) {
   std::optional<std::string> principal;
   if (auto refused = Refuse(request, "mesos-master-readwrite", &principal)) return *refused;
-  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
   mesos::v1::master::Call call;
-  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
-    return HttpServer::Response::Text(400, decoded.message());
-  }
+  const auto is_json = ReadCall(request, &call);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&is_json)) return *refused;
   if (call.type() == mesos::v1::master::Call::MARK_AGENT_GONE) return MarkAgentGone(call);
-  const auto answer_json = StreamIsJson(request.headers.Get("Accept"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&answer_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
+  const auto answer_json = AnswerIsJson(request);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&answer_json)) return *refused;
   const bool json = std::get<bool>(answer_json);
   if (call.type() == mesos::v1::master::Call::SUBSCRIBE) {
     return OperatorSubscribe(request, json, principal);
@@ -482,7 +465,7 @@ HttpServer::Response Master::MarkAgentGone(const mesos::v1::master::Call& call) 
     Deliver(core_->Tick(Now()));
   }
   if (options_.on_agent_gone) options_.on_agent_gone(agent_id);
-  return Empty(200);
+  return HttpServer::Response::Empty(200);
 }
 
 std::string Master::StreamLimitReached(const std::string& address,
@@ -512,15 +495,10 @@ std::string Master::StreamLimitReached(const std::string& address,
 HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
   std::optional<std::string> principal;
   if (auto refused = Refuse(request, "mesos-master-scheduler", &principal)) return *refused;
-  // 4: Content-Type, compared as an exact string. 5: the body.
-  const auto is_json = CallIsJson(request.headers.Get("Content-Type"));
-  if (const auto* refused = std::get_if<HttpRefusal>(&is_json)) {
-    return HttpServer::Response::Text(refused->status, refused->message);
-  }
+  // 3: method. 4: Content-Type, compared as an exact string. 5: the body.
   Call call;
-  if (Status decoded = DecodeCall(request.body, std::get<bool>(is_json), &call); !decoded.ok()) {
-    return HttpServer::Response::Text(400, decoded.message());
-  }
+  const auto is_json = ReadCall(request, &call);
+  if (const auto* refused = std::get_if<HttpServer::Response>(&is_json)) return *refused;
   // 6: the call's shape (master_rules.h).
   if (Verdict broken = CheckCall(call, principal)) {
     return HttpServer::Response::Text(400, Malformed(broken->message));
@@ -529,10 +507,8 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
 
   if (call.type() == Call::SUBSCRIBE) {
     // 7: Accept, JSON first. 8: no stream id on SUBSCRIBE.
-    const auto stream_json = StreamIsJson(request.headers.Get("Accept"));
-    if (const auto* refused = std::get_if<HttpRefusal>(&stream_json)) {
-      return HttpServer::Response::Text(refused->status, refused->message);
-    }
+    const auto stream_json = AnswerIsJson(request);
+    if (const auto* refused = std::get_if<HttpServer::Response>(&stream_json)) return *refused;
     const bool json = std::get<bool>(stream_json);
     if (stream_id) {
       return HttpServer::Response::Text(
@@ -569,14 +545,14 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
       return HttpServer::Response::Text(rejection->status, rejection->body);
     }
     // 16: UNKNOWN.
-    if (call.type() == Call::UNKNOWN) return Empty(501);
+    if (call.type() == Call::UNKNOWN) return HttpServer::Response::Empty(501);
     const UnixMillis now = Now();
     if (call.type() == Call::UPDATE_FRAMEWORK) {
       MasterCore::Update update = core_->UpdateFramework(call);
       if (update.status != 200) return HttpServer::Response::Text(update.status, update.body);
       Deliver(update.output);
       Deliver(core_->Tick(now));
-      return Empty(200);
+      return HttpServer::Response::Empty(200);
     }
     if (call.type() == Call::RECONCILE_OPERATIONS) {
       return HttpServer::Response::Text(
@@ -585,7 +561,7 @@ HttpServer::Response Master::Scheduler(const HttpServer::Request& request) {
     Deliver(core_->Handle(call, now));
     Deliver(core_->Tick(now));
   }
-  return Empty(202);
+  return HttpServer::Response::Empty(202);
 }
 
 }  // namespace mlaunch::cluster

@@ -182,7 +182,8 @@ class Master {
   HttpServer::Response Scheduler(const HttpServer::Request& request);
   // What both APIs answer before reading a call, in Mesos' order:
   // 401 (authentication, `realm`), 307 to the leader or 503 (no leader,
-  // recovering), 405 (not a POST). Nothing when the call may be read.
+  // recovering). Nothing when the call may be read (cluster/read_call.h
+  // then checks the method, the Content-Type and the body).
   std::optional<HttpServer::Response> Refuse(const HttpServer::Request& request, const char* realm,
                                              std::optional<std::string>* principal);
   // POST /api/v1 (and /master/api/v1), the operator API: the answer in

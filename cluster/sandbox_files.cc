@@ -212,10 +212,11 @@ std::variant<FileChunk, FileRefusal> SandboxFiles::Read(const std::string& path,
 nlohmann::json BrowseJson(const std::vector<mesos::v1::FileInfo>& files) {
   nlohmann::json out = nlohmann::json::array();
   for (const mesos::v1::FileInfo& file : files) {
+    const std::int64_t mtime_seconds = file.mtime().nanoseconds() / 1'000'000'000;
     out.push_back({{"path", file.path()},
                    {"nlink", file.nlink()},
                    {"size", file.size()},
-                   {"mtime", static_cast<double>(file.mtime().nanoseconds() / 1'000'000'000)},
+                   {"mtime", static_cast<double>(mtime_seconds)},
                    {"mode", ModeText(file.mode())},
                    {"uid", file.uid()},
                    {"gid", file.gid()}});

@@ -172,12 +172,12 @@ class Exchange {
         });
       }));
       if (!read.ok()) return read;
-      const int status = parser_->get().result_int();
+      const int status = static_cast<int>(parser_->get().result_int());
       if (status >= 200 || status == 101) return Status::Ok();
     }
   }
 
-  int status() const { return parser_->get().result_int(); }
+  int status() const { return static_cast<int>(parser_->get().result_int()); }
 
   HttpHeaders headers() const {
     HttpHeaders headers;

@@ -147,6 +147,12 @@ HttpServer::Response HttpServer::Response::Text(int status, std::string text) {
   return r;
 }
 
+HttpServer::Response HttpServer::Response::Empty(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
 namespace {
 
 // RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; formatted once
@@ -1122,7 +1128,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options, Handler h
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+// Only a failed lock or thread join throws in Stop(); in a destructor that
+// ends the process (std::terminate), the right end for a process in that
+// state.
+HttpServer::~HttpServer() { Stop(); }  // NOLINT(bugprone-exception-escape)
 
 void HttpServer::Stop() { impl_->Stop(); }
 

@@ -172,6 +172,8 @@ class HttpServer {
 
     // A whole response with a plain-text body.
     static Response Text(int status, std::string text);
+    // A whole response with no body.
+    static Response Empty(int status);
   };
 
   // A whole response serialized once, for a handler that answers many
@@ -232,7 +234,7 @@ class HttpServer {
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
-  ~HttpServer();  // Stop()
+  ~HttpServer();  // Stop(); NOLINT(bugprone-exception-escape): see http_server.cc
 
   // Closes the listening socket and every connection, ends every stream and
   // joins the server threads. Idempotent.

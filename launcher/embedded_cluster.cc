@@ -13,29 +13,25 @@
 #include <string_view>
 #include <utility>
 
-#include "cluster/agent.h"
 #include "cluster/agent_spec.h"
+#include "cluster/local_cluster.h"
 #include "cluster/machine.h"
-#include "cluster/master_http.h"
 #include "cluster/port_leases.h"
 #include "common/build_info.h"
-#include "common/curl_http_client.h"
 
 namespace mlaunch {
 
-using cluster::LocalAgent;
-using cluster::Master;
+using cluster::LocalCluster;
 
 struct EmbeddedCluster::Parts {
   std::string work_dir;
-  std::string resources;        // as offered, in ParseResources() text
-  CurlHttpClient fetch_client;  // the agent's, for http(s) artifacts
-  std::unique_ptr<Master> master;
-  std::unique_ptr<LocalAgent> agent;
+  std::string resources;  // as offered, in ParseResources() text
+  std::unique_ptr<LocalCluster> cluster;
 };
 
 namespace {
 
+// Where LocalCluster puts the first agent (cluster/local_cluster.h).
 constexpr const char* kAgentAddress = "127.0.0.2";
 
 // The ports of [first, last] that can be listened on at `address` now and
@@ -99,36 +95,21 @@ Result<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(const std::strin
   auto resources = cluster::ParseResources(parts->resources);
   if (!resources.ok()) return resources.status();
 
-  Master::Options master_options;
-  master_options.port = 0;
+  LocalCluster::Options options;
+  options.work_dir = parts->work_dir;
+  options.agents = {cluster::AgentShape{resources.value(), {}}};
+  options.master.port = 0;
   // Offers follow a new subscription quickly: one machine, nobody to share
   // it with, and a person waiting for the first task.
-  master_options.allocation_interval = 100;
-  master_options.git_sha = std::string(ThisBuild().commit);
-  master_options.build_version = ThisBuild().Full();
-  auto master = Master::Start(master_options);
-  if (!master.ok()) return master.status();
-  parts->master = std::move(master).value();
-
-  LocalAgent::Options agent_options;
-  agent_options.address = kAgentAddress;
-  agent_options.work_dir = parts->work_dir;
-  agent_options.http_client = &parts->fetch_client;
-  agent_options.executors_die_with_agent = true;  // however mesos-launch ends
-  agent_options.fetch_cache_dir = parts->work_dir + "/fetch-cache";
-  agent_options.launcher_dir = launcher_dir;
-  agent_options.port_lease_dir = cluster::DefaultPortLeaseDir();
-  auto agent = LocalAgent::Start(agent_options);
-  if (!agent.ok()) {
-    parts->master->Stop();
-    return agent.status();
-  }
-  parts->agent = std::move(agent).value();
-  mesos::v1::AgentInfo info;
-  info.set_hostname(agent_options.address);
-  info.set_port(parts->agent->port());
-  for (const auto& r : resources.value()) *info.add_resources() = r;
-  parts->agent->RegisterWith(*parts->master, info);
+  options.master.allocation_interval = 100;
+  options.master.git_sha = std::string(ThisBuild().commit);
+  options.master.build_version = ThisBuild().Full();
+  options.agent.executors_die_with_agent = true;  // however mesos-launch ends
+  options.agent.launcher_dir = launcher_dir;
+  options.agent.port_lease_dir = cluster::DefaultPortLeaseDir();
+  auto started = LocalCluster::Start(std::move(options));
+  if (!started.ok()) return started.status();
+  parts->cluster = std::move(started).value();
   return std::unique_ptr<EmbeddedCluster>(new EmbeddedCluster(std::move(parts)));
 }
 
@@ -136,11 +117,7 @@ EmbeddedCluster::EmbeddedCluster(std::unique_ptr<Parts> parts) : parts_(std::mov
 
 EmbeddedCluster::~EmbeddedCluster() { Stop(); }
 
-void EmbeddedCluster::Stop() {
-  // Executors first, while the master can still hear of their ends.
-  parts_->agent->Stop();
-  parts_->master->Stop();
-}
+void EmbeddedCluster::Stop() { parts_->cluster->Stop(); }
 
 void EmbeddedCluster::RemoveWorkDir() {
   Stop();
@@ -150,12 +127,12 @@ void EmbeddedCluster::RemoveWorkDir() {
 
 const std::string& EmbeddedCluster::work_dir() const { return parts_->work_dir; }
 
-std::string EmbeddedCluster::master_url() const { return parts_->master->url(); }
+std::string EmbeddedCluster::master_url() const { return parts_->cluster->master().url(); }
 
 std::string EmbeddedCluster::Describe() const {
-  return "embedded cluster: master " + parts_->master->url() + ", 1 agent on " +
-         parts_->agent->endpoint() + " offering " + parts_->resources + "; sandboxes under " +
-         parts_->work_dir;
+  return "embedded cluster: master " + master_url() + ", 1 agent on " +
+         parts_->cluster->agents().front()->endpoint() + " offering " + parts_->resources +
+         "; sandboxes under " + parts_->work_dir;
 }
 
 }  // namespace mlaunch

@@ -91,7 +91,7 @@ TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
        "mesos-launch-cluster: --zk: expected zk://HOST:PORT/path"},
       {{"--zk", "zk://no-port/mesos"}, "mesos-launch-cluster: --zk: "},
       {{"--heartbeat-interval", "0"}, "--heartbeat-interval must be in [0.01, 3600]"},
-      {{"--zk-session-timeout", "9999"}, "--zk-session-timeout in [0.1, 600]"},
+      {{"--zk-session-timeout", "9999"}, "--zk-session-timeout must be in [0.1, 600]"},
       {{"--agent-max-connections", "8"}, "--agent-max-connections must be 16 or more"},
       {{"--sandbox-gc-delay", "-1"}, "--sandbox-gc-delay must be 0 or more seconds"},
   };
