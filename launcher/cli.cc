@@ -1,8 +1,5 @@
 #include "launcher/cli.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -30,11 +27,6 @@ constexpr const char* kUsage =
     "  mesos-launch --check SPEC...        validate specs (exit 1 if invalid)\n"
     "  mesos-launch --plan SPEC            print what would be sent to Mesos\n"
     "  mesos-launch --schema               print the spec's JSON Schema\n";
-
-std::string CurrentUser() {
-  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
-  return "nobody";
-}
 
 bool IsSha256Checksum(const std::string& text) {
   return text.rfind("sha256:", 0) == 0 && IsSha256Hex(std::string_view(text).substr(7));
@@ -93,31 +85,40 @@ Result<ExecutorDelivery> ChooseExecutor(const cxxopts::ParseResult& args, bool n
   return d;
 }
 
-// The spec's `master:` must parse as --master would (detect/master_address.h).
-// A file:// address that cannot be read here is only a warning: the file may
-// exist only where the spec runs.
-void CheckMasterAddress(const spec::Spec& spec, const World& world, Diagnostics& diagnostics) {
-  if (spec.master.empty()) return;
-  bool unreadable = false;
-  auto read = [&](const std::string& path) -> Result<std::string> {
+// A master address (detect/master_address.h), a file:// one read through
+// `world`; `unreadable` tells when that file could not be read.
+Result<MasterAddress> ParseMaster(const std::string& text, const World& world,
+                                  bool* unreadable = nullptr) {
+  return ParseMasterAddress(text, [&](const std::string& path) -> Result<std::string> {
     std::string bytes;
     if (world.read_file(path, bytes)) return bytes;
-    unreadable = true;
+    if (unreadable) *unreadable = true;
     return Status::InvalidData("cannot read '" + path + "': " + bytes);
-  };
-  Result<MasterAddress> address = ParseMasterAddress(spec.master, read);
-  if (address.ok()) return;
+  });
+}
+
+// The spec's `master:` must parse as --master would; parsed, it is kept for
+// the run. A file:// address that cannot be read here is only a warning:
+// the file may exist only where the spec runs.
+std::optional<MasterAddress> CheckMasterAddress(const spec::Spec& spec, const World& world,
+                                                Diagnostics& diagnostics) {
+  if (spec.master.empty()) return std::nullopt;
+  bool unreadable = false;
+  Result<MasterAddress> address = ParseMaster(spec.master, world, &unreadable);
+  if (address.ok()) return std::move(address).value();
   const SourceLoc at = spec.where.Find("master");
   if (unreadable) {
     diagnostics.Warning(at, "master", address.message());
   } else {
     diagnostics.Error(at, "master", address.message());
   }
+  return std::nullopt;
 }
 
 struct Checked {
   spec::LoadResult loaded;
   Inputs inputs;
+  std::optional<MasterAddress> spec_master;  // the spec's `master:`, parsed
 };
 
 // Loads, checks and reads the inputs of one spec file.
@@ -126,7 +127,7 @@ Checked CheckFile(const std::string& file, const World& world) {
   if (!world.read_file(file, text)) {
     spec::LoadResult failed{spec::Spec{}, Diagnostics(file)};
     failed.diagnostics.Error({}, "", "cannot read the file: " + text);
-    return {std::move(failed), {}};
+    return {std::move(failed), {}, std::nullopt};
   }
   if (text.size() > kMaxSpecBytes) {
     spec::LoadResult failed{spec::Spec{}, Diagnostics(file)};
@@ -134,12 +135,12 @@ Checked CheckFile(const std::string& file, const World& world) {
                              "the spec is " + std::to_string(text.size()) +
                                  " bytes; a spec may be at most " +
                                  std::to_string(kMaxSpecBytes >> 20) + " MiB");
-    return {std::move(failed), {}};
+    return {std::move(failed), {}, std::nullopt};
   }
-  Checked c{spec::Load(text, file), {}};
+  Checked c{spec::Load(text, file), {}, std::nullopt};
   // Read even when the spec has other errors: every problem in one pass.
   c.inputs = ReadInputs(c.loaded.spec, world, c.loaded.diagnostics);
-  CheckMasterAddress(c.loaded.spec, world, c.loaded.diagnostics);
+  c.spec_master = CheckMasterAddress(c.loaded.spec, world, c.loaded.diagnostics);
   return c;
 }
 
@@ -199,23 +200,20 @@ Result<ExecutorDelivery> PlanServed(ExecutorDelivery d, const World& world) {
   return d;
 }
 
-int PrintPlan(const Checked& c, bool strict, const ExecutorDelivery& executor, std::ostream& out,
-              std::ostream& err) {
+int PrintPlan(const Checked& c, bool strict, const ExecutorDelivery& executor, const World& world,
+              std::ostream& out, std::ostream& err) {
   const Diagnostics& d = c.loaded.diagnostics;
   err << RenderSome(d.Sorted(), c.loaded.spec.source);
   if (!d.ok() || (strict && d.warning_count() > 0)) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
-  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor});
+  Plan plan = Compile(c.loaded.spec, c.inputs, CompileOptions{world.user, executor});
   out << PlanJson(plan);
   return kExitOk;
 }
 
-}  // namespace
-
-int RunCli(int argc, const char* const* argv, const World& world, std::ostream& out,
-           std::ostream& err) {
+cxxopts::Options CliOptions() {
   cxxopts::Options options("mesos-launch", kUsage);
   options.custom_help("[--check|--plan] SPEC...");
   options.positional_help("");
@@ -227,7 +225,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("spec-reference", "print the key reference of the spec language: as the table of "
        "docs/spec.md, or with =man as the KEYS section of mesos-launch-spec(5)",
        cxxopts::value<std::string>()->implicit_value("markdown"))
-      ("output", "diagnostics as text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("output", "diagnostics as text or json",
+       cxxopts::value<std::string>()->default_value("text"))
       ("strict", "with --check or --plan: warnings make a spec invalid")
       ("master", "Mesos master: host:port, http(s)://host:port, a comma list, or zk://...",
        cxxopts::value<std::string>())
@@ -240,7 +239,8 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
        cxxopts::value<std::string>())
       ("insecure", "do not verify the master's TLS certificate")
       ("executor-uri", "where agents fetch mesos-launch-executor for tasks whose spec names no "
-       "executor.uri, instead of from mesos-launch (e.g. https://repo.example/mesos-launch-executor)",
+       "executor.uri, instead of from mesos-launch "
+       "(e.g. https://repo.example/mesos-launch-executor)",
        cxxopts::value<std::string>())
       ("executor-checksum", "sha256:<64 hex digits> of --executor-uri, checked by the agent "
        "before it runs", cxxopts::value<std::string>())
@@ -252,15 +252,13 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       ("files", "spec files", cxxopts::value<std::vector<std::string>>());
   // clang-format on
   options.parse_positional({"files"});
+  return options;
+}
 
-  cxxopts::ParseResult args;
-  try {
-    args = options.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    err << "mesos-launch: " << e.what() << "\n"
-        << "try 'mesos-launch --help'\n";
-    return kExitUsage;
-  }
+// --help, --version, --schema and --spec-reference: what they print, and
+// the exit code; nullopt for a run, --check or --plan.
+std::optional<int> Informational(const cxxopts::Options& options, const cxxopts::ParseResult& args,
+                                 std::ostream& out, std::ostream& err) {
   if (args.count("help")) {
     out << options.help();
     return kExitOk;
@@ -273,49 +271,36 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
     out << spec::JsonSchema();
     return kExitOk;
   }
-  if (args.count("spec-reference")) {
-    const std::string format = args["spec-reference"].as<std::string>();
-    if (format == "markdown") {
-      out << spec::ReferenceTables();
-    } else if (format == "man") {
-      out << spec::ReferenceManSection();
-    } else {
-      err << "mesos-launch: --spec-reference is markdown (the default) or man, not '" << format
-          << "'\n";
-      return kExitUsage;
-    }
-    return kExitOk;
-  }
-
-  std::vector<std::string> files;
-  if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
-  std::string output = args["output"].as<std::string>();
-  auto usage = [&](const std::string& message) {
-    err << "mesos-launch: " << message << "\n"
-        << "try 'mesos-launch --help'\n";
+  if (!args.count("spec-reference")) return std::nullopt;
+  const std::string format = args["spec-reference"].as<std::string>();
+  if (format == "markdown") {
+    out << spec::ReferenceTables();
+  } else if (format == "man") {
+    out << spec::ReferenceManSection();
+  } else {
+    err << "mesos-launch: --spec-reference is markdown (the default) or man, not '" << format
+        << "'\n";
     return kExitUsage;
-  };
-  if (output != "text" && output != "json") return usage("--output must be text or json");
-  if (args.count("check") && args.count("plan")) return usage("give --check or --plan, not both");
-  if (files.empty()) return usage("no spec file given");
-
-  if (args.count("check")) {
-    return Check(files, output == "json", args.count("strict") > 0, world, out, err);
   }
-  if (files.size() > 1) return usage("give one spec file (or use --check for several)");
+  return kExitOk;
+}
 
+// The run's flags but the master (decided with the spec); a usage error
+// names the flag.
+Result<RunFlags> ReadRunFlags(const cxxopts::ParseResult& args) {
   RunFlags flags;
-  if (args.count("master")) flags.master = args["master"].as<std::string>();
   if (args.count("secret-file")) flags.secret_file = args["secret-file"].as<std::string>();
   if (args.count("state-dir")) flags.state_dir = args["state-dir"].as<std::string>();
   if (args.count("ca-file")) flags.ca_file = args["ca-file"].as<std::string>();
   if (args.count("advertise")) flags.advertise = args["advertise"].as<std::string>();
   flags.insecure = args.count("insecure") > 0;
-  flags.json = output == "json";
+  flags.json = args["output"].as<std::string>() == "json";
   for (const char* name : {"duration", "connect-timeout"}) {
     if (!args.count(name)) continue;
     std::optional<spec::Duration> d = spec::ParseDuration(args[name].as<std::string>());
-    if (!d) return usage(std::string("--") + name + " takes a duration such as 30s or 5m");
+    if (!d) {
+      return Status::InvalidData(std::string("--") + name + " takes a duration such as 30s or 5m");
+    }
     std::chrono::milliseconds ms(d->ms);
     if (std::string(name) == "duration") {
       flags.duration = ms;
@@ -323,29 +308,82 @@ int RunCli(int argc, const char* const* argv, const World& world, std::ostream& 
       flags.connect_timeout = ms;
     }
   }
+  return flags;
+}
 
-  Checked c = CheckFile(files[0], world);
-  const bool named_master = !NamedMaster(c.loaded.spec, flags, world).empty();
-  Result<ExecutorDelivery> executor = ChooseExecutor(args, named_master, world);
+// Runs or plans one checked spec. Where the run goes is decided here, once:
+// the master named by --master, MESOS_MASTER or the spec (in that order),
+// parsed, or the embedded cluster; and with it the tasks' executor.
+int RunOrPlan(const cxxopts::ParseResult& args, const Checked& c, RunFlags flags,
+              const World& world, std::ostream& out, std::ostream& err) {
+  auto usage = [&](const std::string& message) {
+    err << "mesos-launch: " << message << "\n"
+        << "try 'mesos-launch --help'\n";
+    return kExitUsage;
+  };
+  const std::string flag = args.count("master") ? args["master"].as<std::string>() : "";
+  const std::string named = NamedMaster(flag, c.loaded.spec, world);
+  Result<ExecutorDelivery> executor = ChooseExecutor(args, !named.empty(), world);
   if (!executor.ok()) return usage(executor.message());
   if (args.count("plan")) {
     Result<ExecutorDelivery> planned = PlanServed(executor.value(), world);
     if (!planned.ok()) return usage(planned.message());
-    return PrintPlan(c, args.count("strict") > 0, planned.value(), out, err);
+    return PrintPlan(c, args.count("strict") > 0, planned.value(), world, out, err);
   }
-
   const Diagnostics& d = c.loaded.diagnostics;
   err << RenderSome(d.Sorted(), c.loaded.spec.source);
   if (!d.ok()) {
     err << Summary(d.error_count(), d.warning_count()) << "\n";
     return kExitInvalidSpec;
   }
-  // The embedded agent's command executor: the executor beside this program.
-  if (!named_master && !world.executor.empty()) {
+  if (!named.empty() && named == c.loaded.spec.master && c.spec_master) {
+    flags.master = c.spec_master;
+  } else if (!named.empty()) {
+    Result<MasterAddress> parsed = ParseMaster(named, world);
+    if (!parsed.ok()) {
+      err << "mesos-launch: --master: " << parsed.message() << "\n";
+      return kExitUsage;
+    }
+    flags.master = std::move(parsed).value();
+  } else if (!world.executor.empty()) {
+    // The embedded agent's command executor: the executor beside this program.
     flags.launcher_dir = std::filesystem::path(world.executor).parent_path().string();
   }
-  return RunSpec(c.loaded.spec, c.inputs, CompileOptions{CurrentUser(), executor.value()}, flags,
+  return RunSpec(c.loaded.spec, c.inputs, CompileOptions{world.user, executor.value()}, flags,
                  world, out, err);
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, const World& world, std::ostream& out,
+           std::ostream& err) {
+  cxxopts::Options options = CliOptions();
+  auto usage = [&](const std::string& message) {
+    err << "mesos-launch: " << message << "\n"
+        << "try 'mesos-launch --help'\n";
+    return kExitUsage;
+  };
+  cxxopts::ParseResult args;
+  try {
+    args = options.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    return usage(e.what());
+  }
+  if (std::optional<int> code = Informational(options, args, out, err)) return *code;
+
+  std::vector<std::string> files;
+  if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
+  std::string output = args["output"].as<std::string>();
+  if (output != "text" && output != "json") return usage("--output must be text or json");
+  if (args.count("check") && args.count("plan")) return usage("give --check or --plan, not both");
+  if (files.empty()) return usage("no spec file given");
+  if (args.count("check")) {
+    return Check(files, output == "json", args.count("strict") > 0, world, out, err);
+  }
+  if (files.size() > 1) return usage("give one spec file (or use --check for several)");
+  Result<RunFlags> flags = ReadRunFlags(args);
+  if (!flags.ok()) return usage(flags.message());
+  return RunOrPlan(args, CheckFile(files[0], world), std::move(flags).value(), world, out, err);
 }
 
 }  // namespace mlaunch

@@ -186,136 +186,142 @@ void Driver::Send(const sched::Call& call, int failed_before, SteadyMillis now) 
 }
 
 int Driver::Run() {
-  if (options_.state) {
-    Result<std::optional<SavedState>> saved = options_.state->Load();
-    if (!saved.ok()) {
-      Print({ViewEvent::Kind::kNote, "", "error: " + saved.status().message()});
-      return kExitCannotConnect;
-    }
-    if (saved.value()) {
-      const std::vector<KnownTask>& tasks = saved.value()->tasks;
-      core_.Adopt(tasks, Now());
-      std::lock_guard<std::mutex> lock(mutex_);
-      framework_id_ = saved.value()->framework_id;
-      Print({ViewEvent::Kind::kNote, "",
-             "failing over to framework " + framework_id_ + " (" + std::to_string(tasks.size()) +
-                 (tasks.size() == 1 ? " known task)" : " known tasks)")});
-    }
-  }
+  if (std::optional<int> failed = FailOver()) return *failed;
   client_.Start([this] { return SubscribeCall(); });
-
-  bool subscribed = false;
-  bool stop_requested = false;
-  std::string last_problem = "no answer";
-  SteadyMillis next_tick = 0;
+  Loop loop;
   while (true) {
-    std::optional<Item> item;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      const SteadyMillis until_retry = std::max<SteadyMillis>(0, retry_.NextDue() - Now());
-      wake_.wait_for(lock,
-                     std::min<std::chrono::milliseconds>(options_.tick,
-                                                         std::chrono::milliseconds(until_retry)),
-                     [this] { return !queue_.empty(); });
-      if (!queue_.empty()) {
-        item = std::move(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    SteadyMillis now = Now();
+    std::optional<Item> item = NextItem();
+    if (item && std::holds_alternative<Fatal>(*item)) return OnFatal(std::get<Fatal>(*item));
+    const SteadyMillis now = Now();
     std::optional<int> exit;
-    if (item) {
-      if (auto* held = std::get_if<MasterClient::EventPtr>(&*item)) {
-        const sched::Event* event = held->get();
-        switch (event->type()) {
-          case sched::Event::SUBSCRIBED:
-            subscribed = true;
-            {
-              std::lock_guard<std::mutex> lock(mutex_);
-              framework_id_ = event->subscribed().framework_id().value();
-            }
-            retry_.Clear();  // calls of no subscription; the core restates what counts
-            exit = Apply(core_.Subscribed(event->subscribed(), now));
-            SaveState();
-            break;
-          case sched::Event::OFFERS:  // read in place, in the event's arena
-            exit = Apply(core_.Offers(event->offers().offers(), now));
-            break;
-          case sched::Event::UPDATE:
-            exit = Apply(core_.Update(event->update().status(), now));
-            break;
-          case sched::Event::FAILURE:
-            if (event->failure().has_executor_id()) {
-              // An executor that exited 0 ended with its tasks: routine.
-              const int status = event->failure().status();
-              Print(
-                  {ViewEvent::Kind::kNote, "",
-                   "executor " + event->failure().executor_id().value() + " " +
-                       WaitStatusWords(status),
-                   event->failure().has_status() && WIFEXITED(status) && WEXITSTATUS(status) == 0});
-            } else {
-              Print({ViewEvent::Kind::kNote, "",
-                     "agent " + event->failure().agent_id().value() + " was lost"});
-            }
-            {
-              // Reading the executor's stderr from the agent takes a round
-              // trip; the backoff starts after it, when "restarting in" is
-              // printed, so the clock is read again.
-              const std::string stderr_tail = ExecutorStderr(event->failure());
-              exit = Apply(core_.Failure(event->failure(), stderr_tail, Now()));
-            }
-            break;
-          default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
-            break;
-        }
-      } else if (auto* lost = std::get_if<Lost>(&*item)) {
-        last_problem = lost->why.substr(0, lost->why.rfind("; retrying in"));
-        retry_.Clear();  // the next SUBSCRIBED restates what is still needed
-        Print({ViewEvent::Kind::kNote, "",
-               std::string(subscribed ? "disconnected: " : "cannot subscribe: ") + lost->why});
-      } else if (auto* fatal = std::get_if<Fatal>(&*item)) {
-        Print({ViewEvent::Kind::kNote, "", "error: " + fatal->why});
-        if (state_unsaved_) SaveState();
-        if (fatal->why.find("Framework has been removed") != std::string::npos && options_.state) {
-          (void)options_.state->Clear();
-          Print({ViewEvent::Kind::kNote, "",
-                 "the master had removed framework " + framework_id_ +
-                     " (its failover timeout ran out, or it was torn down); the saved id is "
-                     "cleared, the next run starts a new framework"});
-        }
-        client_.Stop();
-        return kExitCannotConnect;
-      } else if (std::holds_alternative<Stop>(*item)) {
-        stop_requested = true;
-        exit = Apply(core_.Stop(now));
-      }
-    }
-    if (!exit && options_.duration && !stop_requested && now >= options_.duration->count()) {
-      stop_requested = true;
-      exit = Apply(core_.Stop(now));
-    }
-    if (!exit && now >= next_tick) {
-      next_tick = now + options_.tick.count();
-      exit = Apply(core_.Tick(now));
-      if (view_ && view_->Due(now)) view_->Summarize(core_.Counts(), now);
-    }
-    if (!exit && state_unsaved_ && now - saved_at_ >= options_.save_every.count()) SaveState();
-    if (!exit && !subscribed && now >= options_.connect_timeout.count()) {
-      Print({ViewEvent::Kind::kNote, "",
-             "error: no master answered within " +
-                 std::to_string(options_.connect_timeout.count() / 1000) +
-                 "s; last: " + last_problem});
-      exit = 2;
-    }
-    if (!exit) {
-      for (CallRetry::Pending& due : retry_.TakeDue(Now())) Send(due.call, due.attempts, Now());
-    }
+    if (item) exit = Handle(*item, now, loop);
+    if (!exit) exit = Periodic(now, loop);
     if (exit) {
       if (view_) view_->Summarize(core_.Counts(), Now(), /*final=*/true);
       client_.Stop();
       return *exit;
     }
   }
+}
+
+std::optional<int> Driver::FailOver() {
+  if (!options_.state) return std::nullopt;
+  Result<std::optional<SavedState>> saved = options_.state->Load();
+  if (!saved.ok()) {
+    Print({ViewEvent::Kind::kNote, "", "error: " + saved.status().message()});
+    return kExitCannotConnect;
+  }
+  if (!saved.value()) return std::nullopt;
+  const std::vector<KnownTask>& tasks = saved.value()->tasks;
+  core_.Adopt(tasks, Now());
+  std::lock_guard<std::mutex> lock(mutex_);
+  framework_id_ = saved.value()->framework_id;
+  Print({ViewEvent::Kind::kNote, "",
+         "failing over to framework " + framework_id_ + " (" + std::to_string(tasks.size()) +
+             (tasks.size() == 1 ? " known task)" : " known tasks)")});
+  return std::nullopt;
+}
+
+std::optional<Driver::Item> Driver::NextItem() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const SteadyMillis until_retry = std::max<SteadyMillis>(0, retry_.NextDue() - Now());
+  wake_.wait_for(
+      lock,
+      std::min<std::chrono::milliseconds>(options_.tick, std::chrono::milliseconds(until_retry)),
+      [this] { return !queue_.empty(); });
+  if (queue_.empty()) return std::nullopt;
+  Item item = std::move(queue_.front());
+  queue_.pop_front();
+  return item;
+}
+
+std::optional<int> Driver::Handle(Item& item, SteadyMillis now, Loop& loop) {
+  if (auto* held = std::get_if<MasterClient::EventPtr>(&item)) return OnEvent(**held, now, loop);
+  if (auto* lost = std::get_if<Lost>(&item)) {
+    loop.last_problem = lost->why.substr(0, lost->why.rfind("; retrying in"));
+    retry_.Clear();  // the next SUBSCRIBED restates what is still needed
+    Print({ViewEvent::Kind::kNote, "",
+           std::string(loop.subscribed ? "disconnected: " : "cannot subscribe: ") + lost->why});
+    return std::nullopt;
+  }
+  loop.stop_requested = true;  // Stop (a Fatal never comes here)
+  return Apply(core_.Stop(now));
+}
+
+int Driver::OnFatal(const Fatal& fatal) {
+  Print({ViewEvent::Kind::kNote, "", "error: " + fatal.why});
+  if (state_unsaved_) SaveState();
+  if (fatal.why.find("Framework has been removed") != std::string::npos && options_.state) {
+    (void)options_.state->Clear();
+    Print({ViewEvent::Kind::kNote, "",
+           "the master had removed framework " + framework_id_ +
+               " (its failover timeout ran out, or it was torn down); the saved id is "
+               "cleared, the next run starts a new framework"});
+  }
+  client_.Stop();
+  return kExitCannotConnect;
+}
+
+std::optional<int> Driver::OnEvent(const sched::Event& event, SteadyMillis now, Loop& loop) {
+  switch (event.type()) {
+    case sched::Event::SUBSCRIBED: {
+      loop.subscribed = true;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        framework_id_ = event.subscribed().framework_id().value();
+      }
+      retry_.Clear();  // calls of no subscription; the core restates what counts
+      std::optional<int> exit = Apply(core_.Subscribed(event.subscribed(), now));
+      SaveState();
+      return exit;
+    }
+    case sched::Event::OFFERS:  // read in place, in the event's arena
+      return Apply(core_.Offers(event.offers().offers(), now));
+    case sched::Event::UPDATE:
+      return Apply(core_.Update(event.update().status(), now));
+    case sched::Event::FAILURE: {
+      const sched::Event::Failure& failure = event.failure();
+      if (failure.has_executor_id()) {
+        // An executor that exited 0 ended with its tasks: routine.
+        const int status = failure.status();
+        Print({ViewEvent::Kind::kNote, "",
+               "executor " + failure.executor_id().value() + " " + WaitStatusWords(status),
+               failure.has_status() && WIFEXITED(status) && WEXITSTATUS(status) == 0});
+      } else {
+        Print({ViewEvent::Kind::kNote, "", "agent " + failure.agent_id().value() + " was lost"});
+      }
+      // Reading the executor's stderr from the agent takes a round trip;
+      // the backoff starts after it, when "restarting in" is printed, so
+      // the clock is read again.
+      const std::string stderr_tail = ExecutorStderr(failure);
+      return Apply(core_.Failure(failure, stderr_tail, Now()));
+    }
+    default:  // HEARTBEAT, RESCIND, MESSAGE; ERROR ends in Fatal
+      return std::nullopt;
+  }
+}
+
+std::optional<int> Driver::Periodic(SteadyMillis now, Loop& loop) {
+  std::optional<int> exit;
+  if (options_.duration && !loop.stop_requested && now >= options_.duration->count()) {
+    loop.stop_requested = true;
+    if ((exit = Apply(core_.Stop(now)))) return exit;
+  }
+  if (now >= loop.next_tick) {
+    loop.next_tick = now + options_.tick.count();
+    if ((exit = Apply(core_.Tick(now)))) return exit;
+    if (view_ && view_->Due(now)) view_->Summarize(core_.Counts(), now);
+  }
+  if (state_unsaved_ && now - saved_at_ >= options_.save_every.count()) SaveState();
+  if (!loop.subscribed && now >= options_.connect_timeout.count()) {
+    Print({ViewEvent::Kind::kNote, "",
+           "error: no master answered within " +
+               std::to_string(options_.connect_timeout.count() / 1000) +
+               "s; last: " + loop.last_problem});
+    return kExitCannotConnect;
+  }
+  for (CallRetry::Pending& due : retry_.TakeDue(Now())) Send(due.call, due.attempts, Now());
+  return std::nullopt;
 }
 
 }  // namespace mlaunch

@@ -63,6 +63,29 @@ class Driver {
     std::string why;
   };
   using Item = std::variant<MasterClient::EventPtr, Lost, Fatal, Stop>;
+  // What Run()'s loop keeps from one item to the next.
+  struct Loop {
+    bool subscribed = false;  // SUBSCRIBED came, at least once
+    bool stop_requested = false;
+    std::string last_problem = "no answer";  // why no subscription, for the connect timeout
+    SteadyMillis next_tick = 0;
+  };
+  // Adopts the saved framework id and tasks, when the state is kept; an
+  // exit code when it cannot be read.
+  std::optional<int> FailOver();
+  // The next item, or nullopt after waiting until the tick or the next
+  // retry is due.
+  std::optional<Item> NextItem();
+  // The master refused the framework: the run ends (kExitCannotConnect),
+  // without a final summary.
+  int OnFatal(const Fatal& fatal);
+  // Each returns an exit code when the run is over.
+  std::optional<int> Handle(Item& item, SteadyMillis now, Loop& loop);
+  std::optional<int> OnEvent(const mesos::v1::scheduler::Event& event, SteadyMillis now,
+                             Loop& loop);
+  // The duration, the core's tick, saving the state, the connect timeout
+  // and the calls due again.
+  std::optional<int> Periodic(SteadyMillis now, Loop& loop);
 
   void Push(Item item);
   SteadyMillis Now() const;

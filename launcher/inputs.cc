@@ -1,6 +1,7 @@
 #include "launcher/inputs.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ World RealWorld() {
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
   std::filesystem::path executor = self.parent_path() / "mesos-launch-executor";
   if (!error && access(executor.c_str(), X_OK) == 0) world.executor = executor.string();
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) world.user = pw->pw_name;
   return world;
 }
 

@@ -41,6 +41,9 @@ struct World {
   // The mesos-launch-executor installed beside this program (an executable
   // file in its directory), or "" when there is none.
   std::string executor;
+  // The user running mesos-launch: tasks run as this user unless the spec
+  // names another (FrameworkInfo.user).
+  std::string user = "nobody";
 };
 
 World RealWorld();

@@ -8,6 +8,7 @@
 #include "common/random_ids.h"
 #include "common/recordio.h"
 #include "common/text.h"
+#include "launcher/subscribe_outcome.h"
 
 namespace mlaunch {
 namespace {
@@ -17,21 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kProtobuf = "application/x-protobuf";
 constexpr std::size_t kMaxErrorBody = 4096;
-
-// "http://host:port/path" -> "http://host:port"
-std::string BaseOf(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return path == std::string::npos ? url : url.substr(0, path);
-}
-
-// A Location header, which Mesos sends without a scheme
-// ("//host:port/master/api/v1/scheduler"), made absolute against `url`.
-std::string Resolve(const std::string& url, const std::string& location) {
-  if (location.rfind("//", 0) == 0) return url.substr(0, url.find(':')) + ":" + location;
-  if (!location.empty() && location[0] == '/') return BaseOf(url) + location;
-  return location;
-}
 
 std::string Trimmed(std::string_view text) { return std::string(TrimSpace(text)); }
 
@@ -45,25 +31,57 @@ std::chrono::milliseconds BackoffDelay(int failures, std::chrono::milliseconds m
   return std::chrono::milliseconds(static_cast<int64_t>(base * (0.5 + 0.5 * jitter)));
 }
 
+// One SUBSCRIBE: its stream, what it has shown so far, and the decoder of
+// its events. Shared by the client's thread and the stream's callbacks,
+// under `mutex`; every change is notified on `changed`.
 struct MasterClient::Attempt {
-  explicit Attempt(std::size_t max_record) : decoder(max_record) {}
+  Attempt(const std::string& url, std::size_t max_record) : decoder(max_record) { seen.url = url; }
+
+  // Decodes `bytes` of a 200 answer into events (the error body of any
+  // other answer is kept, capped), noting SUBSCRIBED's heartbeat and an
+  // ERROR's message. REQUIRES: mutex held.
+  std::vector<EventPtr> Take(std::string_view bytes);
 
   std::mutex mutex;
   std::condition_variable changed;
   bool ended = false;
-  Status end_status;
-  int status = 0;
-  HttpHeaders headers;
-  std::string error_body;
-  bool subscribed = false;
+  SubscribeAttempt seen;   // what the outcome is decided from
+  std::string error_body;  // as received, at most kMaxErrorBody bytes
   double heartbeat_seconds = 15;
   Clock::time_point last_bytes = Clock::now();
-  std::string error_event;  // the message of an ERROR event
-  std::string left;         // why the client left a working subscription
-  std::string broken;       // why the stream could not be decoded
   RecordIODecoder decoder;
   std::unique_ptr<HttpClient::Stream> stream;
 };
+
+std::vector<MasterClient::EventPtr> MasterClient::Attempt::Take(std::string_view bytes) {
+  last_bytes = Clock::now();
+  if (seen.status != 200) {
+    error_body.append(bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body.size())));
+    return {};
+  }
+  std::vector<EventPtr> events;
+  std::vector<std::string> records;
+  Status fed = decoder.Feed(bytes, &records);
+  for (const std::string& record : records) {
+    auto arena = std::make_shared<google::protobuf::Arena>();
+    auto* event = google::protobuf::Arena::CreateMessage<sched::Event>(arena.get());
+    if (!event->ParseFromString(record)) {
+      seen.broken = "the master sent an event that is not a scheduler Event";
+      break;
+    }
+    if (event->type() == sched::Event::SUBSCRIBED) {
+      seen.subscribed = true;
+      if (event->subscribed().has_heartbeat_interval_seconds()) {
+        heartbeat_seconds = event->subscribed().heartbeat_interval_seconds();
+      }
+    } else if (event->type() == sched::Event::ERROR) {
+      seen.error_event = event->error().message();
+    }
+    events.push_back(EventPtr(std::move(arena), event));  // owns the arena
+  }
+  if (!fed.ok() && seen.broken.empty()) seen.broken = fed.message();
+  return events;
+}
 
 MasterClient::MasterClient(HttpClient& http, Options options, Callbacks callbacks)
     : http_(http), options_(std::move(options)), callbacks_(std::move(callbacks)) {
@@ -112,8 +130,9 @@ void MasterClient::MastersChanged() {
   std::vector<std::string> masters = options_.masters();
   if (std::find(masters.begin(), masters.end(), leader) != masters.end()) return;
   std::lock_guard<std::mutex> lock(current->mutex);
-  current->left = leader + " no longer leads (now " +
-                  (masters.empty() ? std::string("no leader is known") : masters.front()) + ")";
+  current->seen.left = leader + " no longer leads (now " +
+                       (masters.empty() ? std::string("no leader is known") : masters.front()) +
+                       ")";
   if (current->stream) current->stream->Cancel();
   current->changed.notify_all();
 }
@@ -149,24 +168,16 @@ Status MasterClient::Send(const sched::Call& call) {
                              " to " + type + ": " + Trimmed(response.value().body));
 }
 
-MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::string* redirect,
-                                                std::string* why) {
-  auto attempt = std::make_shared<Attempt>(options_.max_record_bytes);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return Ended::kStopped;
-    current_ = attempt;
-  }
-
+HttpClient::StreamCallbacks MasterClient::Follow(std::shared_ptr<Attempt> attempt) {
   HttpClient::StreamCallbacks callbacks;
-  callbacks.on_headers = [this, attempt, url](int status, const HttpHeaders& headers) {
+  callbacks.on_headers = [this, attempt](int status, const HttpHeaders& headers) {
     std::lock_guard<std::mutex> lock(attempt->mutex);
-    attempt->status = status;
-    attempt->headers = headers;
+    attempt->seen.status = status;
+    attempt->seen.location = headers.Get("Location");
     attempt->last_bytes = Clock::now();
     if (status == 200) {
       std::lock_guard<std::mutex> client(mutex_);
-      leader_ = BaseOf(url);
+      leader_ = BaseOf(attempt->seen.url);
       stream_id_ = headers.Get("Mesos-Stream-Id").value_or("");
     }
     return true;
@@ -175,93 +186,81 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
     std::vector<EventPtr> events;
     {
       std::lock_guard<std::mutex> lock(attempt->mutex);
-      attempt->last_bytes = Clock::now();
-      if (attempt->status != 200) {
-        attempt->error_body.append(
-            bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, attempt->error_body.size())));
-        return true;
-      }
-      std::vector<std::string> records;
-      Status fed = attempt->decoder.Feed(bytes, &records);
-      for (const std::string& record : records) {
-        auto arena = std::make_shared<google::protobuf::Arena>();
-        auto* event = google::protobuf::Arena::CreateMessage<sched::Event>(arena.get());
-        if (!event->ParseFromString(record)) {
-          attempt->broken = "the master sent an event that is not a scheduler Event";
-          break;
-        }
-        if (event->type() == sched::Event::SUBSCRIBED) {
-          attempt->subscribed = true;
-          if (event->subscribed().has_heartbeat_interval_seconds()) {
-            attempt->heartbeat_seconds = event->subscribed().heartbeat_interval_seconds();
-          }
-        } else if (event->type() == sched::Event::ERROR) {
-          attempt->error_event = event->error().message();
-        }
-        events.push_back(EventPtr(std::move(arena), event));  // owns the arena
-      }
-      if (!fed.ok() && attempt->broken.empty()) attempt->broken = fed.message();
+      events = attempt->Take(bytes);
     }
     attempt->changed.notify_all();
     for (EventPtr& event : events) {
       if (callbacks_.on_event) callbacks_.on_event(std::move(event));
     }
     std::lock_guard<std::mutex> lock(attempt->mutex);
-    return attempt->broken.empty();
+    return attempt->seen.broken.empty();
   };
   callbacks.on_end = [attempt](const Status& status) {
     std::lock_guard<std::mutex> lock(attempt->mutex);
     attempt->ended = true;
-    attempt->end_status = status;
-    if (status.ok() && attempt->status == 200 && attempt->broken.empty()) {
+    attempt->seen.end = status;
+    if (status.ok() && attempt->seen.status == 200 && attempt->seen.broken.empty()) {
       Status finished = attempt->decoder.Finish();
-      if (!finished.ok())
-        attempt->broken = "the stream ended inside an event: " + finished.message();
+      if (!finished.ok()) {
+        attempt->seen.broken = "the stream ended inside an event: " + finished.message();
+      }
     }
     attempt->changed.notify_all();
   };
+  return callbacks;
+}
 
+void MasterClient::AwaitEnd(Attempt& attempt) {
+  std::unique_lock<std::mutex> lock(attempt.mutex);
+  while (!attempt.ended) {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> client(mutex_);
+      stopping = stopping_;
+    }
+    if (stopping) {
+      attempt.stream->Cancel();
+      attempt.changed.wait(lock, [&] { return attempt.ended; });
+      break;
+    }
+    // Every change waited for is notified on `changed`: bytes, the end of
+    // the stream, and Stop() (after setting stopping_), so no polling.
+    if (!attempt.seen.silence.empty()) {
+      attempt.changed.wait(lock);
+      continue;
+    }
+    auto silence =
+        std::chrono::duration<double>(attempt.heartbeat_seconds * options_.heartbeat_misses);
+    auto deadline = attempt.last_bytes + std::chrono::duration_cast<Clock::duration>(silence);
+    if (Clock::now() >= deadline) {
+      char text[96];
+      std::snprintf(
+          text, sizeof(text),
+          attempt.seen.subscribed ? "no heartbeat for %.1fs" : "no answer to SUBSCRIBE for %.1fs",
+          silence.count());
+      attempt.seen.silence = text;
+      attempt.stream->Cancel();
+      continue;
+    }
+    attempt.changed.wait_until(lock, deadline);
+  }
+}
+
+SubscribeOutcome MasterClient::SubscribeOnce(const std::string& url) {
+  auto attempt = std::make_shared<Attempt>(url, options_.max_record_bytes);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return {SubscribeOutcome::Kind::kStopped, "", ""};
+    current_ = attempt;
+  }
   HttpHeaders headers{{"Content-Type", kProtobuf}, {"Accept", kProtobuf}};
   std::unique_ptr<HttpClient::Stream> stream = http_.OpenStream(
-      url, headers, subscribe_call_().SerializeAsString(), options_.http, std::move(callbacks));
-
-  std::string watchdog;
+      url, headers, subscribe_call_().SerializeAsString(), options_.http, Follow(attempt));
   {
-    std::unique_lock<std::mutex> lock(attempt->mutex);
+    std::lock_guard<std::mutex> lock(attempt->mutex);
     attempt->stream = std::move(stream);
-    while (!attempt->ended) {
-      bool stopping;
-      {
-        std::lock_guard<std::mutex> client(mutex_);
-        stopping = stopping_;
-      }
-      if (stopping) {
-        attempt->stream->Cancel();
-        attempt->changed.wait(lock, [&] { return attempt->ended; });
-        break;
-      }
-      // Every change waited for is notified on `changed`: bytes, the end of
-      // the stream, and Stop() (after setting stopping_), so no polling.
-      if (!watchdog.empty()) {
-        attempt->changed.wait(lock);
-        continue;
-      }
-      auto silence =
-          std::chrono::duration<double>(attempt->heartbeat_seconds * options_.heartbeat_misses);
-      auto deadline = attempt->last_bytes + std::chrono::duration_cast<Clock::duration>(silence);
-      if (Clock::now() >= deadline) {
-        char text[96];
-        std::snprintf(
-            text, sizeof(text),
-            attempt->subscribed ? "no heartbeat for %.1fs" : "no answer to SUBSCRIBE for %.1fs",
-            silence.count());
-        watchdog = text;
-        attempt->stream->Cancel();
-        continue;
-      }
-      attempt->changed.wait_until(lock, deadline);
-    }
   }
+  AwaitEnd(*attempt);
   // The stream's threads are done with `attempt` once it has ended.
   std::unique_ptr<HttpClient::Stream> finished;
   {
@@ -274,63 +273,11 @@ MasterClient::Ended MasterClient::SubscribeOnce(const std::string& url, std::str
     current_.reset();
     leader_.clear();
     stream_id_.clear();
-    if (stopping_) return Ended::kStopped;
+    if (stopping_) return {SubscribeOutcome::Kind::kStopped, "", ""};
   }
-
   std::lock_guard<std::mutex> lock(attempt->mutex);
-  int status = attempt->status;
-  std::string body = Trimmed(attempt->error_body);
-  if (!attempt->subscribed && !watchdog.empty()) {
-    *why = BaseOf(url) + ": " + watchdog;
-    return Ended::kFailed;
-  }
-  if (status == 307) {
-    std::optional<std::string> location = attempt->headers.Get("Location");
-    if (!location) {
-      *why = url + " redirected without a Location";
-      return Ended::kFailed;
-    }
-    *redirect = Resolve(url, *location);
-    return Ended::kRedirected;
-  }
-  if (status == 401 || status == 403) {
-    *why = BaseOf(url) + " refused the framework (" + std::to_string(status) + "): " + body;
-    return Ended::kFatal;
-  }
-  if (status == 400 || status == 405 || status == 406 || status == 415) {
-    *why = BaseOf(url) + " rejected SUBSCRIBE (" + std::to_string(status) + "): " + body;
-    return Ended::kFatal;
-  }
-  if (status == 200) {
-    if (!attempt->error_event.empty()) {
-      *why = "the master says: " + attempt->error_event;
-      return Ended::kFatal;
-    }
-    if (!attempt->subscribed) {
-      *why = BaseOf(url) + " ended the subscription before SUBSCRIBED";
-      return Ended::kFailed;
-    }
-    *why = !attempt->left.empty()      ? attempt->left
-           : !watchdog.empty()         ? watchdog
-           : !attempt->broken.empty()  ? attempt->broken
-           : !attempt->end_status.ok() ? attempt->end_status.message()
-                                       : "the master closed the subscription";
-    return Ended::kDisconnected;
-  }
-  if (status == 0 && attempt->end_status.code() == StatusCode::kUntrusted) {
-    // Trying again cannot help: the same certificate comes back.
-    *why = "the TLS certificate of " + BaseOf(url) +
-           " is not trusted: " + attempt->end_status.message() +
-           "; name the CA that signed it with --ca-file (or the spec's tls.ca_file), "
-           "or skip verification with --insecure";
-    return Ended::kFatal;
-  }
-  if (status == 0) {
-    *why = attempt->end_status.message();
-  } else {
-    *why = BaseOf(url) + " answered " + std::to_string(status) + (body.empty() ? "" : ": " + body);
-  }
-  return Ended::kFailed;
+  attempt->seen.body = Trimmed(attempt->error_body);
+  return ClassifySubscribe(attempt->seen);
 }
 
 void MasterClient::Run() {
@@ -351,24 +298,23 @@ void MasterClient::Run() {
       std::string url = base + "/api/v1/scheduler";
       int hops = 0;
       while (true) {
-        std::string redirect, why;
-        Ended ended = SubscribeOnce(url, &redirect, &why);
-        if (ended == Ended::kStopped) return;
-        if (ended == Ended::kFatal) {
-          if (callbacks_.on_fatal) callbacks_.on_fatal(why);
+        SubscribeOutcome ended = SubscribeOnce(url);
+        if (ended.kind == SubscribeOutcome::Kind::kStopped) return;
+        if (ended.kind == SubscribeOutcome::Kind::kFatal) {
+          if (callbacks_.on_fatal) callbacks_.on_fatal(ended.why);
           return;
         }
-        if (ended == Ended::kRedirected) {
+        if (ended.kind == SubscribeOutcome::Kind::kRedirected) {
           if (++hops > options_.max_redirects) {
             last_why = "more than " + std::to_string(options_.max_redirects) +
-                       " redirects, last to " + redirect;
+                       " redirects, last to " + ended.redirect;
             break;
           }
-          url = redirect;
+          url = ended.redirect;
           continue;
         }
-        last_why = why;
-        was_subscribed = ended == Ended::kDisconnected;
+        last_why = ended.why;
+        was_subscribed = ended.kind == SubscribeOutcome::Kind::kDisconnected;
         break;
       }
       if (was_subscribed) break;

@@ -38,6 +38,7 @@
 
 #include "common/http_client.h"
 #include "common/status.h"
+#include "launcher/subscribe_outcome.h"
 #include "mesos/v1/scheduler/scheduler.pb.h"
 
 namespace mlaunch {
@@ -101,11 +102,16 @@ class MasterClient {
   std::string leader() const;
 
  private:
-  enum class Ended { kFailed, kRedirected, kDisconnected, kFatal, kStopped };
   struct Attempt;
 
   void Run();
-  Ended SubscribeOnce(const std::string& url, std::string* redirect, std::string* why);
+  // One SUBSCRIBE to `url`, from opening the stream to its end (decided by
+  // ClassifySubscribe, launcher/subscribe_outcome.h).
+  SubscribeOutcome SubscribeOnce(const std::string& url);
+  HttpClient::StreamCallbacks Follow(std::shared_ptr<Attempt> attempt);
+  // Waits for the attempt's stream to end, cancelling it on Stop() or after
+  // heartbeat_misses intervals of silence (noted in seen.silence).
+  void AwaitEnd(Attempt& attempt);
   bool SleepFor(std::chrono::milliseconds wait);  // false when stopping
 
   HttpClient& http_;

@@ -43,8 +43,9 @@ class SignalThread {
   }
   ~SignalThread() {
     done_ = true;
-    // Blocked everywhere, so it goes to this thread's sigwaitinfo.
-    pthread_kill(thread_.native_handle(), SIGTERM);
+    // Blocked everywhere, so it goes to this thread's sigwaitinfo: it wakes
+    // the thread, it cannot end it.
+    pthread_kill(thread_.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
@@ -106,10 +107,95 @@ Result<std::unique_ptr<ExecutorServer>> ServeExecutor(const std::string& file,
   return ExecutorServer::Start(options);
 }
 
+// Where the masters are, for as long as the run lasts: the embedded
+// cluster's, a fixed list, or whoever ZooKeeper says leads.
+class MasterSource {
+ public:
+  // Starts what finding them takes: the embedded cluster (no `address`) or
+  // the ZooKeeper detector, which calls `changed` (on its thread) when it
+  // sees a new leader. Fails, saying why, when that cannot start.
+  Status Start(const std::optional<MasterAddress>& address, const std::string& launcher_dir,
+               std::function<void()> changed, std::ostream& log) {
+    if (!address) {
+      Result<std::unique_ptr<EmbeddedCluster>> started = EmbeddedCluster::Start(launcher_dir);
+      if (!started.ok()) {
+        return Status::Error(started.status().code(),
+                             "no master named, and the embedded cluster cannot start: " +
+                                 started.status().message());
+      }
+      cluster_ = std::move(started).value();
+      log << "mesos-launch: no master named (--master, MESOS_MASTER or `master:`); started an "
+          << cluster_->Describe() << "\n";
+      log << "mesos-launch: status page: " << cluster_->master_url() << "/\n";
+      masters_.push_back(cluster_->master_url());
+      return Status::Ok();
+    }
+    if (auto* list = std::get_if<std::vector<MasterEndpoint>>(&address->target)) {
+      for (const MasterEndpoint& m : *list) masters_.push_back(m.Url());
+      return Status::Ok();
+    }
+    const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address->target);
+    auto started = ZkDetector::Start(zk, [this, changed](const Detection& d) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        masters_.clear();
+        if (d.leader) masters_.push_back("http://" + d.leader->address.ToString());
+      }
+      changed();
+    });
+    if (!started.ok()) return started.status();
+    detector_ = std::move(started).value();
+    return Status::Ok();
+  }
+
+  std::vector<std::string> List() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return masters_;
+  }
+
+  // The embedded cluster's master, or "".
+  std::string EmbeddedUrl() const { return cluster_ ? cluster_->master_url() : ""; }
+
+  // After the run, the embedded cluster stops: nothing to look at after a
+  // clean run; after a failed one, the tasks' stdout and stderr are kept.
+  void Finish(int code, std::ostream& log) {
+    if (!cluster_) return;
+    if (code == 0) {
+      cluster_->RemoveWorkDir();
+      return;
+    }
+    cluster_->Stop();
+    log << "mesos-launch: the sandboxes (the tasks' stdout and stderr) are kept under "
+        << cluster_->work_dir() << "\n";
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> masters_;  // guarded by mutex_
+  std::unique_ptr<ZkDetector> detector_;
+  std::unique_ptr<EmbeddedCluster> cluster_;
+};
+
+// How the master client reaches the masters: TLS (--ca-file wins over the
+// spec's tls.ca_file; either may ask for --insecure) and the principal.
+MasterClient::Options ClientOptions(const spec::Spec& spec, const RunFlags& flags, const Plan& plan,
+                                    const RunSecrets& secrets, const MasterSource& masters) {
+  MasterClient::Options client;
+  client.masters = [&masters] { return masters.List(); };
+  client.http.ca_file =
+      !flags.ca_file.empty() ? flags.ca_file : ResolveSpecPath(spec, spec.tls.ca_file);
+  client.http.insecure = flags.insecure || spec.tls.insecure;
+  if (plan.framework.has_principal() && secrets.principal) {
+    client.http.username = plan.framework.principal();
+    client.http.password = *secrets.principal;
+  }
+  return client;
+}
+
 }  // namespace
 
-std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world) {
-  if (!flags.master.empty()) return flags.master;
+std::string NamedMaster(const std::string& flag, const spec::Spec& spec, const World& world) {
+  if (!flag.empty()) return flag;
   std::string text = world.getenv("MESOS_MASTER").value_or("");
   return text.empty() ? spec.master : text;
 }
@@ -119,23 +205,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
   // Lines for people; with --output json stdout carries only events.
   std::ostream& log = flags.json ? err : out;
   // No master named: the embedded cluster, started once signals are taken.
-  const std::string text = NamedMaster(spec, flags, world);
-  std::optional<MasterAddress> address;
-  if (!text.empty()) {
-    Result<MasterAddress> parsed =
-        ParseMasterAddress(text, [&world](const std::string& path) -> Result<std::string> {
-          std::string bytes;
-          if (!world.read_file(path, bytes)) {
-            return Status::Error(StatusCode::kUnavailable, "cannot read " + path + ": " + bytes);
-          }
-          return bytes;
-        });
-    if (!parsed.ok()) {
-      err << "mesos-launch: --master: " << parsed.status().message() << "\n";
-      return kExitUsage;
-    }
-    address = std::move(parsed).value();
-  }
+  const std::optional<MasterAddress>& address = flags.master;
 
   Diagnostics problems(spec.file);
   RunSecrets secrets = ReadSecrets(spec, world, flags.secret_file, problems);
@@ -179,62 +249,23 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     store.emplace(dir, plan.framework.name());
   }
 
-  // Where the masters are: a fixed list, or whoever ZooKeeper says leads.
-  std::mutex masters_mutex;
-  std::vector<std::string> masters;
-  std::unique_ptr<ZkDetector> detector;
-  std::unique_ptr<EmbeddedCluster> cluster;
-  if (!address) {
-    Result<std::unique_ptr<EmbeddedCluster>> started = EmbeddedCluster::Start(flags.launcher_dir);
-    if (!started.ok()) {
-      err << "mesos-launch: no master named, and the embedded cluster cannot start: "
-          << started.status().message() << "\n";
-      return kExitCannotConnect;
-    }
-    cluster = std::move(started).value();
-    log << "mesos-launch: no master named (--master, MESOS_MASTER or `master:`); started an "
-        << cluster->Describe() << "\n";
-    log << "mesos-launch: status page: " << cluster->master_url() << "/\n";
-    masters.push_back(cluster->master_url());
-  } else if (auto* list = std::get_if<std::vector<MasterEndpoint>>(&address->target)) {
-    for (const MasterEndpoint& m : *list) masters.push_back(m.Url());
-  } else {
-    const ZooKeeperTarget& zk = std::get<ZooKeeperTarget>(address->target);
-    Result<std::unique_ptr<ZkDetector>> started = ZkDetector::Start(zk, [&](const Detection& d) {
-      {
-        std::lock_guard<std::mutex> lock(masters_mutex);
-        masters.clear();
-        if (d.leader) masters.push_back("http://" + d.leader->address.ToString());
-      }
-      // A new leader is tried at once, not after the current backoff.
-      std::lock_guard<std::mutex> lock(driver_mutex);
-      if (driver) driver->MastersChanged();
-    });
-    if (!started.ok()) {
-      err << "mesos-launch: " << started.status().message() << "\n";
-      return kExitCannotConnect;
-    }
-    detector = std::move(started.value());
-  }
-
-  MasterClient::Options client;
-  client.masters = [&] {
-    std::lock_guard<std::mutex> lock(masters_mutex);
-    return masters;
-  };
-  // --ca-file wins over the spec's tls.ca_file; either may ask for --insecure.
-  client.http.ca_file =
-      !flags.ca_file.empty() ? flags.ca_file : ResolveSpecPath(spec, spec.tls.ca_file);
-  client.http.insecure = flags.insecure || spec.tls.insecure;
-  if (plan.framework.has_principal() && secrets.principal) {
-    client.http.username = plan.framework.principal();
-    client.http.password = *secrets.principal;
+  MasterSource masters;
+  // A new leader is tried at once, not after the current backoff.
+  Status found = masters.Start(
+      address, flags.launcher_dir,
+      [&] {
+        std::lock_guard<std::mutex> lock(driver_mutex);
+        if (driver) driver->MastersChanged();
+      },
+      log);
+  if (!found.ok()) {
+    err << "mesos-launch: " << found.message() << "\n";
+    return kExitCannotConnect;
   }
 
   CoreOptions core;
   core.new_uuid = NewUuid;
   core.secrets = secrets.env;
-
   DriverOptions options;
   options.duration = flags.duration;
   options.connect_timeout = flags.connect_timeout;
@@ -242,9 +273,9 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
   options.state = store ? &*store : nullptr;
 
   log << "mesos-launch: " << spec.file << " on "
-      << (address ? Describe(*address) : cluster->master_url()) << "\n";
+      << (address ? Describe(*address) : masters.EmbeddedUrl()) << "\n";
   CurlHttpClient http;
-  Driver run(plan, core, http, client, options, out);
+  Driver run(plan, core, http, ClientOptions(spec, flags, plan, secrets, masters), options, out);
   {
     std::lock_guard<std::mutex> lock(driver_mutex);
     driver = &run;
@@ -254,17 +285,7 @@ int RunSpec(const spec::Spec& spec, const Inputs& inputs, CompileOptions compile
     std::lock_guard<std::mutex> lock(driver_mutex);
     driver = nullptr;
   }
-  if (cluster) {
-    // Nothing to look at after a clean run; after a failed one, the
-    // tasks' stdout and stderr.
-    if (code == 0) {
-      cluster->RemoveWorkDir();
-    } else {
-      cluster->Stop();
-      log << "mesos-launch: the sandboxes (the tasks' stdout and stderr) are kept under "
-          << cluster->work_dir() << "\n";
-    }
-  }
+  masters.Finish(code, log);
   return code;
 }
 

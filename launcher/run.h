@@ -12,6 +12,7 @@
 #include <ostream>
 #include <string>
 
+#include "detect/master_address.h"
 #include "launcher/compile.h"
 #include "launcher/inputs.h"
 #include "launcher/plan.h"
@@ -20,7 +21,8 @@
 namespace mlaunch {
 
 struct RunFlags {
-  std::string master;  // --master; empty: MESOS_MASTER, then the spec's
+  // The master named (NamedMaster), parsed; nullopt: the embedded cluster.
+  std::optional<MasterAddress> master;
   std::optional<std::chrono::milliseconds> duration;
   std::chrono::milliseconds connect_timeout{60000};
   std::string state_dir;  // empty: StateStore::DefaultDir
@@ -35,9 +37,10 @@ struct RunFlags {
   std::string advertise;
 };
 
-// The master the run is pointed at: --master, else MESOS_MASTER, else the
-// spec's `master:`; empty when none is named (the embedded cluster).
-std::string NamedMaster(const spec::Spec& spec, const RunFlags& flags, const World& world);
+// The master the run is pointed at: `flag` (--master), else MESOS_MASTER,
+// else the spec's `master:`; empty when none is named (the embedded
+// cluster).
+std::string NamedMaster(const std::string& flag, const spec::Spec& spec, const World& world);
 
 // Returns the exit code. `spec` must have been checked and `inputs` read for
 // it. A served executor (compile.executor) is served for as long as the run

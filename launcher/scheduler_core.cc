@@ -326,10 +326,7 @@ Output SchedulerCore::Subscribed(const v1::scheduler::Event::Subscribed& subscri
   return out;
 }
 
-Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
-  Output out;
-  // Adopted from a state file of an older version: where the task runs is
-  // known only by agent id, until an offer of that agent says more.
+void SchedulerCore::LearnAgents(const OfferList& offers, Output& out) {
   for (Instance& i : instances_) {
     if (!HasLiveTask(i.state) || !i.agent.hostname.empty() || i.agent_id.empty()) continue;
     for (const v1::Offer* o : offers) {
@@ -339,6 +336,11 @@ Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
       break;
     }
   }
+}
+
+Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
+  Output out;
+  LearnAgents(offers, out);
   std::vector<WaitingInstance> waiting;
   std::vector<Instance*> waiting_instances;
   std::vector<Placement> placed;
@@ -378,25 +380,8 @@ Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
         if (w->task == launch.instance.task && w->index == launch.instance.index) i = w;
       }
       if (!i) continue;
-      SetTaskId(*i, Name(*i) + "." + options_.new_uuid());
-      i->agent_id = accept.agent_id;
-      i->agent = launch.agent;
-      i->ports = launch.ports;
-      i->healthy = false;
-      i->healthy_since = -1;
-      i->announced = false;
-      i->last_failure.clear();
-      InstanceContext context{i->task_id, framework_id_, addresses, options_.secrets};
-      *op->mutable_launch()->add_task_infos() = Instantiate(*i->task, launch, context);
-      std::string ports;
-      for (const auto& [name, number] : launch.ports) {
-        ports += (ports.empty() ? " " : ",") + name + "=" + std::to_string(number);
-      }
-      std::string attempt = i->attempt.empty() ? "" : " (" + i->attempt + ")";
-      i->attempt.clear();
-      Enter(*i, InstanceState::kLaunched, now, out,
-            "LAUNCHED on " + launch.agent.hostname + ports + attempt);
-      out.SaveAtLeast(Output::Save::kBeforeCalls);
+      *op->mutable_launch()->add_task_infos() =
+          Launch(*i, launch, accept.agent_id, addresses, now, out);
     }
     a->mutable_filters()->set_refuse_seconds(AnyWaiting() ? options_.decline_seconds
                                                           : options_.decline_idle_seconds);
@@ -412,8 +397,40 @@ Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
     out.calls.push_back(std::move(call));
   }
 
-  // Remember why the others did not fit, for the waiting report.
-  for (Instance* i : waiting_instances) {
+  RememberMisses(waiting_instances, match, now, out);
+  AdjustOffers(out);
+  return out;
+}
+
+v1::TaskInfo SchedulerCore::Launch(Instance& i, const InstanceLaunch& launch,
+                                   const std::string& agent_id,
+                                   const std::map<std::string, TaskAddress>& addresses,
+                                   SteadyMillis now, Output& out) {
+  SetTaskId(i, Name(i) + "." + options_.new_uuid());
+  i.agent_id = agent_id;
+  i.agent = launch.agent;
+  i.ports = launch.ports;
+  i.healthy = false;
+  i.healthy_since = -1;
+  i.announced = false;
+  i.last_failure.clear();
+  InstanceContext context{i.task_id, framework_id_, addresses, options_.secrets};
+  v1::TaskInfo task = Instantiate(*i.task, launch, context);
+  std::string ports;
+  for (const auto& [name, number] : launch.ports) {
+    ports += (ports.empty() ? " " : ",") + name + "=" + std::to_string(number);
+  }
+  std::string attempt = i.attempt.empty() ? "" : " (" + i.attempt + ")";
+  i.attempt.clear();
+  Enter(i, InstanceState::kLaunched, now, out,
+        "LAUNCHED on " + launch.agent.hostname + ports + attempt);
+  out.SaveAtLeast(Output::Save::kBeforeCalls);
+  return task;
+}
+
+void SchedulerCore::RememberMisses(const std::vector<Instance*>& waiting, const MatchOutcome& match,
+                                   SteadyMillis now, Output& out) {
+  for (Instance* i : waiting) {
     if (i->state != InstanceState::kWaiting) continue;
     auto misses = match.misses.find(Name(*i));
     if (misses == match.misses.end()) continue;
@@ -436,8 +453,6 @@ Output SchedulerCore::Offers(const OfferList& offers, SteadyMillis now) {
     i->offers_seen += static_cast<int>(agents.size());
     if (now - i->reported_at >= options_.waiting_report_every) ReportWaiting(*i, now, out, false);
   }
-  AdjustOffers(out);
-  return out;
 }
 
 void SchedulerCore::ReportWaiting(Instance& i, SteadyMillis now, Output& out, bool final) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/millis.h"
+#include "launcher/instantiate.h"
 #include "launcher/known_task.h"
 #include "launcher/offer_match.h"
 #include "launcher/plan.h"
@@ -215,6 +216,19 @@ class SchedulerCore {
   static std::string Where(const Instance& i);
   void Finish(int code, SteadyMillis now, Output& out);
   void AdjustOffers(Output& out);
+  // Instances adopted from a state file of an older version know where
+  // they run only by agent id, until an offer of that agent says more.
+  void LearnAgents(const OfferList& offers, Output& out);
+  // The waiting instance `i` launched as `launch` on `agent_id`: its new
+  // task id, agent and ports, LAUNCHED; returns its TaskInfo. `addresses`:
+  // where each task's first instance is, for ${tasks.NAME...}.
+  mesos::v1::TaskInfo Launch(Instance& i, const InstanceLaunch& launch, const std::string& agent_id,
+                             const std::map<std::string, TaskAddress>& addresses, SteadyMillis now,
+                             Output& out);
+  // Why the offers did not fit the instances still waiting, kept for the
+  // waiting report (which is made when due).
+  void RememberMisses(const std::vector<Instance*>& waiting, const MatchOutcome& match,
+                      SteadyMillis now, Output& out);
   void ReportWaiting(Instance& i, SteadyMillis now, Output& out, bool final);
   bool AnyWaiting() const;
   bool AllEnded() const;

@@ -41,18 +41,15 @@ const std::string kBad = "version: 1\ntasks:\n  - {name: web, cpu: 1, command: x
 TEST(NamedMaster, TheFlagWinsThenMesosMasterThenTheSpec) {
   spec::Spec spec;
   spec.master = "spec-master:5050";
-  RunFlags flags;
   World none = FakeWorld({});
   World env = FakeWorld({}, {{"MESOS_MASTER", "env-master:5050"}});
   World empty_env = FakeWorld({}, {{"MESOS_MASTER", ""}});
-  EXPECT_EQ(NamedMaster(spec, flags, none), "spec-master:5050");
-  EXPECT_EQ(NamedMaster(spec, flags, env), "env-master:5050");
-  EXPECT_EQ(NamedMaster(spec, flags, empty_env), "spec-master:5050");  // set but empty
-  flags.master = "flag-master:5050";
-  EXPECT_EQ(NamedMaster(spec, flags, env), "flag-master:5050");
+  EXPECT_EQ(NamedMaster("", spec, none), "spec-master:5050");
+  EXPECT_EQ(NamedMaster("", spec, env), "env-master:5050");
+  EXPECT_EQ(NamedMaster("", spec, empty_env), "spec-master:5050");  // set but empty
+  EXPECT_EQ(NamedMaster("flag-master:5050", spec, env), "flag-master:5050");
   spec.master.clear();
-  flags.master.clear();
-  EXPECT_EQ(NamedMaster(spec, flags, none), "");  // the embedded cluster
+  EXPECT_EQ(NamedMaster("", spec, none), "");  // the embedded cluster
 }
 
 TEST(Cli, CheckValidSpecExitsZeroQuietly) {

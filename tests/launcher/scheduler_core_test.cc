@@ -164,7 +164,10 @@ TEST_F(Scheduler, PlacementTimeoutExits3AndSaysWhy) {
   Start(R"(version: 1
 timeouts: {placement: 20s}
 tasks:
-  - {name: big, resources: {cpus: 1, mem: 2GiB}, command: x, constraints: [[hostname, UNLIKE, "host-b.*"]]}
+  - name: big
+    resources: {cpus: 1, mem: 2GiB}
+    command: x
+    constraints: [[hostname, UNLIKE, "host-b.*"]]
 )");
   Take(core_->Offers({MakeOffer("o1", "a1", 4, 1000), MakeOffer("o2", "b2", 4, 9000)}, now_));
   Take(core_->Offers({MakeOffer("o3", "a1", 4, 1000)}, now_ + 6000));
