@@ -15,6 +15,7 @@
 
 #include "cluster/checkpoint_writer.h"
 #include "cluster/cluster_registry.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -55,9 +56,8 @@ TEST(ClusterRegistryTest, RemembersAgentsMarkedGone) {
 }
 
 TEST(ClusterRegistryTest, MissingFileIsAFirstStartAndSavedOneLoadsBack) {
-  char pattern[] = "/tmp/registry_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string path = RegistryPath(pattern);
+  const mlaunch::testing::TempDir temp("registry_test");
+  const std::string path = RegistryPath(temp.path());
   auto none = LoadRegistry(path);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none.value().has_value());
@@ -68,8 +68,6 @@ TEST(ClusterRegistryTest, MissingFileIsAFirstStartAndSavedOneLoadsBack) {
   ASSERT_TRUE(loaded.ok() && loaded.value().has_value());
   EXPECT_EQ(loaded.value()->agents, registry.agents);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
 }
 
 ExecutorCheckpoint Sample() {
@@ -150,9 +148,8 @@ TEST(ExecutorCheckpointTest, BadTextIsAnErrorNamingTheField) {
 }
 
 TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
-  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string meta = AgentMetaDir(pattern, "S0");
+  const mlaunch::testing::TempDir temp("checkpoint_test");
+  const std::string meta = AgentMetaDir(temp.path(), "S0");
   auto none = ReadCheckpoints(meta);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none.value().empty());
@@ -165,16 +162,13 @@ TEST(ExecutorCheckpointTest, WrittenCheckpointsAreReadBackAndRemoved) {
   read = ReadCheckpoints(meta);
   ASSERT_TRUE(read.ok());
   EXPECT_TRUE(read.value().empty());
-  std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
 }
 
 // The agent removes an ended run's checkpoint behind its back; a record of
 // a later run of the same executor id, written meanwhile, stays.
 TEST(ExecutorCheckpointTest, RemovingACheckpointKeepsTheRecordOfALaterRun) {
-  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string meta = AgentMetaDir(pattern, "S0");
+  const mlaunch::testing::TempDir temp("checkpoint_test");
+  const std::string meta = AgentMetaDir(temp.path(), "S0");
   ASSERT_TRUE(WriteCheckpoint(meta, Sample()).ok());
   ProcessRecord later;
   later.framework_id = "F1";
@@ -195,21 +189,11 @@ TEST(ExecutorCheckpointTest, RemovingACheckpointKeepsTheRecordOfALaterRun) {
   RemoveProcessRecord(meta, later);
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(meta) / "frameworks" / "F1"))
       << "nothing left: the directories went with the last file";
-  std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
 }
 
 class CheckpointWriterTest : public ::testing::Test {
  protected:
-  CheckpointWriterTest() {
-    char pattern[] = "/tmp/checkpoint_writer_test.XXXXXX";
-    if (mkdtemp(pattern) != nullptr) root_ = pattern;
-    meta_ = AgentMetaDir(root_, "S0");
-  }
-  ~CheckpointWriterTest() override {
-    std::error_code ignored;
-    if (!root_.empty()) std::filesystem::remove_all(root_, ignored);
-  }
+  CheckpointWriterTest() { meta_ = AgentMetaDir(root_, "S0"); }
   static ExecutorCheckpoint WithState(mesos::v1::TaskState state) {
     ExecutorCheckpoint checkpoint = Sample();
     checkpoint.tasks[0].state = state;
@@ -221,7 +205,8 @@ class CheckpointWriterTest : public ::testing::Test {
     return read.ok() ? read.value() : std::vector<ExecutorCheckpoint>{};
   }
 
-  std::string root_;
+  const mlaunch::testing::TempDir temp_{"checkpoint_writer_test"};
+  const std::string root_ = temp_.path();
   std::string meta_;
 };
 
@@ -315,9 +300,8 @@ TEST(AgentCheckpoint, HostileIdsNameNoDirectory) {
        std::vector<std::string>{"F1", "web.0.3f2a", "...", "a b", std::string(255, 'x')}) {
     EXPECT_TRUE(IsDirectoryName(good)) << good;
   }
-  char pattern[] = "/tmp/checkpoint_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::filesystem::path root = pattern;
+  const mlaunch::testing::TempDir temp("checkpoint_test");
+  const std::filesystem::path root = temp.path();
   const std::string meta = AgentMetaDir((root / "work").string(), "S0");
   std::filesystem::create_directories(root / "keep");
   ExecutorCheckpoint hostile = Sample();
@@ -326,8 +310,6 @@ TEST(AgentCheckpoint, HostileIdsNameNoDirectory) {
   RemoveCheckpoint(meta, "../../../../..", "keep");
   EXPECT_TRUE(std::filesystem::exists(root / "keep"));
   EXPECT_FALSE(std::filesystem::exists(root / "work" / "meta"));
-  std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
 }
 
 TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
@@ -359,9 +341,8 @@ TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
   ASSERT_TRUE(outside.ok()) << outside.message();
   EXPECT_EQ(outside.value().session, 0);
 
-  char pattern[] = "/tmp/process_record_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string meta = AgentMetaDir(pattern, "S0");
+  const mlaunch::testing::TempDir temp("process_record_test");
+  const std::string meta = AgentMetaDir(temp.path(), "S0");
   ASSERT_TRUE(WriteProcessRecord(meta, record).ok());
   EXPECT_TRUE(std::filesystem::exists(meta + "/frameworks/F1/executors/E1/runs/c-1/process.json"));
   EXPECT_TRUE(ReadCheckpoints(meta).value().empty()) << "a record is no checkpoint";
@@ -385,8 +366,6 @@ TEST(ProcessRecordTest, RoundTripsRejectsBadTextAndLivesInTheExecutorsRunDir) {
   read = ReadProcessRecords(meta);
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.message(), file + ": not a JSON object");
-  std::error_code ignored;
-  std::filesystem::remove_all(pattern, ignored);
 }
 
 TEST(ProcessStartTimeTest, KnowsLiveProcessesAndNotEndedOnes) {

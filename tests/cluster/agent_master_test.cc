@@ -28,6 +28,7 @@
 #include "common/curl_http_client.h"
 #include "common/recordio.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -147,9 +148,8 @@ int LaunchOnFirstOffer(HttpClient& client, const std::string& url, SchedulerStre
 }
 
 TEST(AgentWithMasterTest, ExecutorExitReachesTheSchedulerAsTaskFailedAndFailure) {
-  char pattern[] = "/tmp/agent_master_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string work_dir = pattern;
+  const mlaunch::testing::TempDir temp("agent_master_test");
+  const std::string work_dir = temp.path();
 
   Master::Options master_options;
   master_options.allocation_interval = 50;
@@ -186,17 +186,38 @@ TEST(AgentWithMasterTest, ExecutorExitReachesTheSchedulerAsTaskFailedAndFailure)
 
   agent.value()->Stop();
   master.value()->Stop();
-  std::error_code ignored;
-  std::filesystem::remove_all(work_dir, ignored);
+}
+
+// As an executor has it: the token the agent gives executor `executor` of
+// `fw`, made here with the agent's key for the container the agent started
+// (the executor's environment may not be readable yet: the child can still
+// be between fork and exec). Empty, with a failure added, when it cannot be.
+std::string ExecutorTokenFor(const std::string& work_dir, const std::string& agent_id,
+                             const std::string& fw, const std::string& executor) {
+  std::error_code error;
+  const std::string container_id =
+      std::filesystem::read_symlink(std::filesystem::path(work_dir) / "slaves" / agent_id /
+                                        "frameworks" / fw / "executors" / executor / "runs/latest",
+                                    error)
+          .string();
+  if (error) {
+    ADD_FAILURE() << "no run of " << executor << ": " << error.message();
+    return "";
+  }
+  auto tokens = ExecutorTokens::Open(work_dir + "/executor_secret_key");
+  if (!tokens.ok()) {
+    ADD_FAILURE() << tokens.message();
+    return "";
+  }
+  return tokens->Issue({fw, executor, container_id});
 }
 
 // A scheduler's MESSAGE through the real master and agent: the executor
 // (played by the test on the agent's executor API) gets it as a MESSAGE
 // event, bytes intact.
 TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
-  char pattern[] = "/tmp/agent_master_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string work_dir = pattern;
+  const mlaunch::testing::TempDir temp("agent_master_test");
+  const std::string work_dir = temp.path();
   Master::Options master_options;
   master_options.allocation_interval = 50;
   auto master = Master::Start(master_options);
@@ -235,19 +256,7 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   HttpHeaders headers;
   headers.Set("Content-Type", "application/x-protobuf");
   headers.Set("Accept", "application/x-protobuf");
-  // As an executor does: the token the agent gives it, made here with the
-  // agent's key for the container the agent started (its environment may
-  // not be readable yet: the child can still be between fork and exec).
-  std::error_code error;
-  const std::string container_id =
-      std::filesystem::read_symlink(std::filesystem::path(work_dir) / "slaves" / agent_id /
-                                        "frameworks" / fw / "executors/e1/runs/latest",
-                                    error)
-          .string();
-  ASSERT_FALSE(error) << error.message();
-  auto tokens = ExecutorTokens::Open(work_dir + "/executor_secret_key");
-  ASSERT_TRUE(tokens.ok()) << tokens.message();
-  const std::string token = tokens->Issue({fw, "e1", container_id});
+  const std::string token = ExecutorTokenFor(work_dir, agent_id, fw, "e1");
   ASSERT_FALSE(token.empty());
   headers.Set("Authorization", "Bearer " + token);
   HttpClient::StreamCallbacks callbacks;
@@ -295,8 +304,6 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
   executor_stream.reset();
   agent.value()->Stop();
   master.value()->Stop();
-  std::error_code ignored;
-  std::filesystem::remove_all(work_dir, ignored);
 }
 
 // A command task through the master: the agent runs it under the real
@@ -305,9 +312,8 @@ TEST(AgentWithMasterTest, SchedulerMessageReachesTheExecutorAsAMessageEvent) {
 // once that executor has exited; the master then offers the task's
 // resources again, with no executor of its own known there.
 TEST(AgentWithMasterTest, CommandTaskFinishesWithoutAFailureEvent) {
-  char pattern[] = "/tmp/agent_master_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string work_dir = pattern;
+  const mlaunch::testing::TempDir temp("agent_master_test");
+  const std::string work_dir = temp.path();
 
   Master::Options master_options;
   master_options.allocation_interval = 50;
@@ -375,8 +381,6 @@ TEST(AgentWithMasterTest, CommandTaskFinishesWithoutAFailureEvent) {
   agent.value()->Stop();  // reports what it still had, before the check below
   master.value()->Stop();
   EXPECT_FALSE(scheduler.Next(Event::FAILURE).has_value());
-  std::error_code ignored;
-  std::filesystem::remove_all(work_dir, ignored);
 }
 
 // True when `pid` has ended or ends within a few seconds (pidfd: works for
@@ -409,9 +413,8 @@ std::string ReadLine(int fd) {
 }
 
 TEST(ClusterProgramTest, SigtermKillsEveryExecutorAndWhatItStarted) {
-  char pattern[] = "/tmp/cluster_program_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string work_dir = pattern;
+  const mlaunch::testing::TempDir temp("cluster_program_test");
+  const std::string work_dir = temp.path();
   const std::string fifo = work_dir + "/pids";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   const int pids = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
@@ -455,8 +458,6 @@ TEST(ClusterProgramTest, SigtermKillsEveryExecutorAndWhatItStarted) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(Ends(executor));
   EXPECT_TRUE(Ends(grandchild));
-  std::error_code ignored;
-  std::filesystem::remove_all(work_dir, ignored);
 }
 
 }  // namespace

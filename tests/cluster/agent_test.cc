@@ -42,6 +42,7 @@
 #include "gtest/gtest.h"
 #include "mesos/v1/agent/agent.pb.h"
 #include "tests/fakes/ci.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -212,16 +213,9 @@ bool IsDead(pid_t pid) {
 
 class AgentTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/agent_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    work_dir_ = pattern;
-    StartAgent();
-  }
+  void SetUp() override { StartAgent(); }
   void TearDown() override {
     if (agent_) agent_->Stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(work_dir_, ignored);
   }
 
   void StartAgent(milliseconds registration = std::chrono::minutes(1),
@@ -320,7 +314,8 @@ class AgentTest : public ::testing::Test {
     return call;
   }
 
-  std::filesystem::path work_dir_;
+  const mlaunch::testing::TempDir temp_{"agent_test"};
+  const std::filesystem::path work_dir_ = temp_.path();
   std::string checkpointed_container_;  // of a checkpoint written by the test
   bool authenticate_executors_ = true;
   std::size_t max_connections_ = 4096;
@@ -1362,11 +1357,7 @@ TEST_F(AgentTest, FrameworkMessageReachesTheSubscribedExecutor) {
 // T2 still STAGING.
 class AgentRecoveryTest : public AgentTest {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/agent_recovery_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    work_dir_ = pattern;
-  }
+  void SetUp() override {}  // the agent starts in each test, over its checkpoint
   void TearDown() override {
     AgentTest::TearDown();
     if (child_ > 0) {

@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/child_process.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace {
 
@@ -199,9 +200,6 @@ std::set<pid_t> LiveMembersOf(pid_t pgid) {
 class ClusterRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/cluster_restart_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     work_dir_ = dir_ + "/work";
     const std::string port = std::to_string(FreeServicePort());
     resources_ = "cpus:2;mem:2048;disk:1000;ports:[" + port + "-" + port + "]";
@@ -223,8 +221,6 @@ class ClusterRestartTest : public ::testing::Test {
       if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
     }
     for (pid_t pid : ProcessesUnder(work_dir_)) kill(-pid, SIGKILL);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   // Starts the cluster; returns its "http://127.0.0.1:PORT".
@@ -268,7 +264,8 @@ class ClusterRestartTest : public ::testing::Test {
     return got && got->first == 200 && got->second == "still here";
   }
 
-  std::string dir_;
+  const mlaunch::testing::TempDir temp_{"cluster_restart_test"};
+  const std::string dir_ = temp_.path();
   std::string work_dir_;
   std::string port_;
   std::string resources_;

@@ -6,22 +6,16 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/fakes/temp_dir.h"
+
 namespace mlaunch::cluster {
 namespace {
 
 class ExecutorTokenTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/executor_token_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
   std::string Key() const { return (dir_ / "executor_secret_key").string(); }
-  std::filesystem::path dir_;
+  const mlaunch::testing::TempDir temp_{"executor_token_test"};
+  const std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(ExecutorTokenTest, ATokenCarriesItsClaimsAndOnlyItsKeyVerifiesIt) {

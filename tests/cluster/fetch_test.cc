@@ -25,6 +25,7 @@
 #include "common/archive.h"
 #include "common/curl_http_client.h"
 #include "common/http_server.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::cluster {
 namespace {
@@ -134,9 +135,7 @@ void WriteGzip(const fs::path& path, const std::string& content) {
 class FetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/fetch-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    root_ = fs::canonical(pattern);
+    root_ = fs::canonical(temp_.path());
     sandbox_ = root_ / "sandbox";
     outside_ = root_ / "outside";
     fs::create_directories(sandbox_);
@@ -148,11 +147,7 @@ class FetchTest : public ::testing::Test {
     options_.stall_timeout = std::chrono::seconds(1);
   }
 
-  void TearDown() override {
-    server_.reset();
-    std::error_code error;
-    fs::remove_all(root_, error);
-  }
+  void TearDown() override { server_.reset(); }
 
   HttpServer::Response Serve(const HttpServer::Request& request) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -207,6 +202,7 @@ class FetchTest : public ::testing::Test {
     return names;
   }
 
+  const mlaunch::testing::TempDir temp_{"fetch-test"};
   fs::path root_, sandbox_, outside_;
   CurlHttpClient client_;
   FetchOptions options_;

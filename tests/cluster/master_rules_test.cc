@@ -330,6 +330,15 @@ ExecutorInfo ValidExecutor() {
   return executor;
 }
 
+// The executor in MesosImage(), with a volume at /d of `mode` (returned).
+mesos::v1::Volume* ImageVolume(ExecutorInfo* e, mesos::v1::Volume::Mode mode) {
+  *e->mutable_container() = MesosImage();
+  mesos::v1::Volume* v = e->mutable_container()->add_volumes();
+  v->set_container_path("/d");
+  v->set_mode(mode);
+  return v;
+}
+
 TEST(CheckExecutor, EachRuleAsATable) {
   const std::string framework = "F";
   const ExecutorInfo running = ValidExecutor();
@@ -387,49 +396,28 @@ TEST(CheckExecutor, EachRuleAsATable) {
             {"an image", [](ExecutorInfo* e) { *e->mutable_container() = MesosImage(); }, ""},
             {"a volume with two sources",
              [](ExecutorInfo* e) {
-               *e->mutable_container() = MesosImage();
-               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
-               v->set_container_path("/d");
-               v->set_mode(mesos::v1::Volume::RW);
+               mesos::v1::Volume* v = ImageVolume(e, mesos::v1::Volume::RW);
                v->set_host_path("/srv/d");
                v->mutable_source()->set_type(mesos::v1::Volume::Source::SANDBOX_PATH);
                v->mutable_source()->mutable_sandbox_path()->set_path("d");
              },
              "executor-container"},
-            {"a volume with none",
-             [](ExecutorInfo* e) {
-               *e->mutable_container() = MesosImage();
-               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
-               v->set_container_path("/d");
-               v->set_mode(mesos::v1::Volume::RW);
-             },
+            {"a volume with none", [](ExecutorInfo* e) { ImageVolume(e, mesos::v1::Volume::RW); },
              "executor-container"},
             {"an image volume (a field beyond our subset)",
              [](ExecutorInfo* e) {
-               *e->mutable_container() = MesosImage();
-               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
-               v->set_container_path("/d");
-               v->set_mode(mesos::v1::Volume::RO);
+               mesos::v1::Volume* v = ImageVolume(e, mesos::v1::Volume::RO);
                v->GetReflection()->MutableUnknownFields(v)->AddLengthDelimited(4, "\x08\x02");
              },
              ""},
             {"a SANDBOX_PATH without its path",
              [](ExecutorInfo* e) {
-               *e->mutable_container() = MesosImage();
-               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
-               v->set_container_path("/d");
-               v->set_mode(mesos::v1::Volume::RW);
+               mesos::v1::Volume* v = ImageVolume(e, mesos::v1::Volume::RW);
                v->mutable_source()->set_type(mesos::v1::Volume::Source::SANDBOX_PATH);
              },
              "executor-container"},
             {"a source of unknown type",
-             [](ExecutorInfo* e) {
-               *e->mutable_container() = MesosImage();
-               mesos::v1::Volume* v = e->mutable_container()->add_volumes();
-               v->set_container_path("/d");
-               v->set_mode(mesos::v1::Volume::RW);
-               v->mutable_source();
-             },
+             [](ExecutorInfo* e) { ImageVolume(e, mesos::v1::Volume::RW)->mutable_source(); },
              "executor-container"},
             {"DOCKER without DockerInfo",
              [](ExecutorInfo* e) {

@@ -8,23 +8,16 @@
 #include <filesystem>
 #include <optional>
 
+#include "tests/fakes/temp_dir.h"
+
 namespace mlaunch::cluster {
 namespace {
 
 class PortLeasesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/port_leases_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    base_ = pattern;
-    dir_ = (base_ / "leases").string();
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(base_, ignored);
-  }
-  std::filesystem::path base_;
-  std::string dir_;
+  const mlaunch::testing::TempDir temp_{"port_leases_test"};
+  const std::filesystem::path base_ = temp_.path();
+  const std::string dir_ = (base_ / "leases").string();
 };
 
 TEST_F(PortLeasesTest, APortIsLeasedOnceUntilItsLeaseEnds) {

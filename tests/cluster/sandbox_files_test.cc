@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/fakes/temp_dir.h"
+
 namespace mlaunch::cluster {
 namespace {
 
@@ -19,9 +21,6 @@ namespace fs = std::filesystem;
 class SandboxFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "sandbox-files.XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
     agent_dir_ = root_ / "slaves" / "S0";
     run_ = agent_dir_ / "frameworks" / "F1" / "executors" / "E1" / "runs" / "R1";
     fs::create_directories(run_ / "logs");
@@ -31,7 +30,6 @@ class SandboxFilesTest : public ::testing::Test {
     Write(run_ / "logs" / "app.log", "app\n");
     Write(root_ / "secret", "not for tasks");
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   static void Write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -43,7 +41,8 @@ class SandboxFilesTest : public ::testing::Test {
     return 200;
   }
 
-  fs::path root_;
+  const mlaunch::testing::TempDir temp_{"sandbox-files"};
+  const fs::path root_ = temp_.path();
   fs::path agent_dir_;
   fs::path run_;
 };

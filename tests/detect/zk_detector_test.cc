@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/fakes/temp_dir.h"
 #include "tests/fakes/zookeeper_server.h"
 
 namespace mlaunch {
@@ -115,9 +116,9 @@ TEST(ParseLeaderData, UsesAddressIpAndPortNotTheByteSwappedIp) {
 
 TEST(ParseLeaderData, FallsBackToAddressHostnameThenPid) {
   ZkMembership member = *ParseZkMembership("json.info_0000000001");
-  Result<DetectedMaster> by_hostname = ParseLeaderData(
-      member,
-      R"({"id":"a","ip":16777343,"port":5050,"address":{"hostname":"m2.example.com","port":5051}})");
+  Result<DetectedMaster> by_hostname =
+      ParseLeaderData(member, R"({"id":"a","ip":16777343,"port":5050,)"
+                              R"("address":{"hostname":"m2.example.com","port":5051}})");
   ASSERT_TRUE(by_hostname.ok()) << by_hostname.message();
   EXPECT_EQ(by_hostname->address, (HostPort{"m2.example.com", 5051}));
 
@@ -253,10 +254,8 @@ class ZkDetectorTest : public ::testing::Test {
   void SetUp() override {
     std::string java;
     ML_REQUIRE_ZOOKEEPER(&java);
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "zk_detector_test.XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    temp_.emplace("zk_detector_test");
+    dir_ = temp_->path();
     uint16_t port = PickFreeLoopbackPort();
     ASSERT_NE(port, 0);
     server_ = std::make_unique<ZooKeeperServer>(java, dir_, port);
@@ -271,7 +270,7 @@ class ZkDetectorTest : public ::testing::Test {
                 << server_->LogTail(40);
     }
     server_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    temp_.reset();
   }
 
   // Starts the server and connects client_ to it; the connection is the
@@ -326,6 +325,7 @@ class ZkDetectorTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::optional<mlaunch::testing::TempDir> temp_;
   std::unique_ptr<ZooKeeperServer> server_;
   std::unique_ptr<ZkClient> client_;
   DetectionLog log_;

@@ -17,6 +17,27 @@ namespace {
 
 constexpr int kInstances = 2;
 
+// The `instances` instances serve, each at the address on `host` its last
+// "serving" event says.
+void ExpectEachServingOn(const std::vector<nlohmann::json>& events, const std::string& host,
+                         int instances) {
+  static const std::regex address(R"(http://([0-9.]+):([0-9]+)/)");
+  std::map<std::string, std::string> latest;  // instance -> its last URL
+  for (const auto& e : events) {
+    if (e.value("kind", "") == "serving") latest[e["instance"]] = e["text"];
+  }
+  ASSERT_EQ(latest.size(), static_cast<std::size_t>(instances));
+  for (const auto& [instance, text] : latest) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, address)) << text;
+    EXPECT_EQ(m[1], host);
+    auto got = HttpExchange(m[1], static_cast<std::uint16_t>(std::stoi(m[2])),
+                            boost::beast::http::verb::get, "/");
+    ASSERT_TRUE(got) << instance;
+    EXPECT_EQ(got->body, "still serving");
+  }
+}
+
 TEST_F(FaultRun, AgentMarkedGoneLosesItsTasksAndTheyAreReplacedOnTheOtherAgent) {
   // Two ports free on both agents' addresses.
   std::string ports;
@@ -103,22 +124,7 @@ tasks:
   EXPECT_NE(LauncherOutput().find("agent " + gone + " was lost"), std::string::npos);
   EXPECT_EQ(EventsSaying("web.0", "LAUNCHED").size() + EventsSaying("web.1", "LAUNCHED").size(),
             static_cast<std::size_t>(kInstances + moved));
-  // The instances serve at their new addresses.
-  static const std::regex address(R"(http://([0-9.]+):([0-9]+)/)");
-  std::map<std::string, std::string> latest;  // instance -> its last URL
-  for (const auto& e : Events()) {
-    if (e.value("kind", "") == "serving") latest[e["instance"]] = e["text"];
-  }
-  ASSERT_EQ(latest.size(), static_cast<std::size_t>(kInstances));
-  for (const auto& [instance, text] : latest) {
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(text, m, address)) << text;
-    EXPECT_EQ(m[1], hostname[other]);
-    auto got = HttpExchange(m[1], static_cast<std::uint16_t>(std::stoi(m[2])),
-                            boost::beast::http::verb::get, "/");
-    ASSERT_TRUE(got) << instance;
-    EXPECT_EQ(got->body, "still serving");
-  }
+  ExpectEachServingOn(Events(), hostname[other], kInstances);
   // The gone agent's executors were killed; the master lists only the other.
   EXPECT_TRUE(
       WaitUntil([&] { return ProcessesUnder(work_dir_ + "/slaves/" + gone).empty(); }, kWait));

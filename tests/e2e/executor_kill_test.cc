@@ -23,6 +23,51 @@ std::int64_t Ms(const nlohmann::json& event) {
   return std::llround(event.value("time", 0.0) * 1000.0);
 }
 
+// What the launcher's events of web.0 showed.
+struct Sequence {
+  int relaunches = 0;
+  std::string expected = "LAUNCHED";  // the event due next
+  std::int64_t starting = 0;          // ms from LAUNCHED to RUNNING, summed
+  std::int64_t waiting = 0;           // ms from "restarting in" to LAUNCHED, summed
+};
+
+// The events of web.0 come as LAUNCHED, RUNNING, FAILED, "restarting in",
+// LAUNCHED ... in this order, each relaunch no earlier than its backoff.
+void FollowSequence(const std::vector<nlohmann::json>& events, const std::string& output,
+                    Sequence* seen) {
+  std::int64_t restart_at = 0, launched_at = 0;
+  for (const auto& e : events) {
+    if (e.value("instance", "") != "web.0" || e.value("kind", "") != "instance") continue;
+    const std::string text = e.value("text", "");
+    ASSERT_EQ(text.rfind(seen->expected, 0), 0u)
+        << "got '" << text << "' where " << seen->expected << " was due\n"
+        << output;
+    if (seen->expected == "LAUNCHED") {
+      if (restart_at > 0) {
+        const int n = ++seen->relaunches;
+        const double wanted = std::min(kInitialMs * std::pow(kFactor, n - 1), kMaxMs);
+        EXPECT_GE(Ms(e) - restart_at, static_cast<std::int64_t>(wanted))
+            << "relaunch " << n << " came before its backoff";
+        seen->waiting += Ms(e) - restart_at;
+      }
+      launched_at = Ms(e);
+      seen->expected = "RUNNING";
+    } else if (seen->expected == "RUNNING") {
+      seen->starting += Ms(e) - launched_at;
+      seen->expected = "FAILED";
+    } else if (seen->expected == "FAILED") {
+      EXPECT_NE(text.find("executor terminated"), std::string::npos) << text;
+      seen->expected = "restarting in";
+    } else {
+      EXPECT_NE(text.find("(attempt " + std::to_string(seen->relaunches + 1) + ","),
+                std::string::npos)
+          << text;
+      restart_at = Ms(e);
+      seen->expected = "LAUNCHED";
+    }
+  }
+}
+
 TEST_F(FaultRun, ExecutorSigkilledFiftyTimesIsRelaunchedAfterItsBackoffEachTime) {
   const std::string port = std::to_string(FreePort("127.0.0.2"));
   const std::string url =
@@ -79,52 +124,17 @@ tasks:
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
 
-  // The launcher's events: LAUNCHED, RUNNING, FAILED, "restarting in",
-  // LAUNCHED ... in this order, each relaunch no earlier than its backoff.
-  std::vector<nlohmann::json> sequence;
-  for (const auto& e : Events()) {
-    if (e.value("instance", "") != "web.0" || e.value("kind", "") != "instance") continue;
-    sequence.push_back(e);
-  }
-  int relaunches = 0;
-  std::string expected = "LAUNCHED";
-  std::int64_t restart_at = 0, launched_at = 0, starting = 0, waiting = 0;
-  for (const auto& e : sequence) {
-    const std::string text = e.value("text", "");
-    ASSERT_EQ(text.rfind(expected, 0), 0u)
-        << "got '" << text << "' where " << expected << " was due\n"
-        << LauncherOutput();
-    if (expected == "LAUNCHED") {
-      if (restart_at > 0) {
-        ++relaunches;
-        const double wanted = std::min(kInitialMs * std::pow(kFactor, relaunches - 1), kMaxMs);
-        EXPECT_GE(Ms(e) - restart_at, static_cast<std::int64_t>(wanted))
-            << "relaunch " << relaunches << " came before its backoff";
-        waiting += Ms(e) - restart_at;
-      }
-      launched_at = Ms(e);
-      expected = "RUNNING";
-    } else if (expected == "RUNNING") {
-      starting += Ms(e) - launched_at;
-      expected = "FAILED";
-    } else if (expected == "FAILED") {
-      EXPECT_NE(text.find("executor terminated"), std::string::npos) << text;
-      expected = "restarting in";
-    } else {
-      EXPECT_NE(text.find("(attempt " + std::to_string(relaunches + 1) + ","), std::string::npos)
-          << text;
-      restart_at = Ms(e);
-      expected = "LAUNCHED";
-    }
-  }
+  Sequence seen;
+  FollowSequence(Events(), LauncherOutput(), &seen);
+  const int relaunches = seen.relaunches;
   EXPECT_EQ(relaunches, kKills);
-  EXPECT_EQ(expected, "FAILED");  // the last launch still runs
+  EXPECT_EQ(seen.expected, "FAILED");  // the last launch still runs
   EXPECT_EQ(most_executors, 1u) << "two executors of one instance at once";
   EXPECT_EQ(most_live_tasks, 1u) << "two live tasks of one instance at once";
   std::cout << kKills << " executor SIGKILLs survived, " << relaunches
             << " relaunches each after its backoff, in " << took.count() << " ms (mean "
-            << waiting / std::max(1, relaunches) << " ms from FAILED to LAUNCHED, "
-            << starting / (relaunches + 1) << " ms from LAUNCHED to RUNNING)\n";
+            << seen.waiting / std::max(1, relaunches) << " ms from FAILED to LAUNCHED, "
+            << seen.starting / (relaunches + 1) << " ms from LAUNCHED to RUNNING)\n";
 
   StopCleanly();
 }

@@ -36,6 +36,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/child_process.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::testing {
 
@@ -117,20 +118,14 @@ class FaultRun : public ::testing::Test {
  protected:
   static constexpr auto kWait = std::chrono::seconds(30);
 
-  void SetUp() override {
-    char pattern[] = "/tmp/fault_run.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    work_dir_ = dir_ + "/work";
-  }
+  void SetUp() override { work_dir_ = dir_ + "/work"; }
   void TearDown() override {
     for (pid_t pid : {launcher_, cluster_}) {
       if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
     }
     for (pid_t pid : ProcessesUnder(work_dir_)) kill(-pid, SIGKILL);
     for (pid_t pid : ProcessesUnder(work_dir_)) kill(pid, SIGKILL);
-    std::error_code ignored;
-    if (!HasFailure()) std::filesystem::remove_all(dir_, ignored);
+    if (HasFailure()) temp_.Keep();
   }
 
   std::string WriteSpec(const std::string& text) {
@@ -256,7 +251,8 @@ class FaultRun : public ::testing::Test {
     return "";
   }
 
-  std::string dir_;
+  mlaunch::testing::TempDir temp_{"fault_run"};
+  const std::string dir_ = temp_.path();
   std::string work_dir_;
   std::uint16_t master_port_ = 0;
   pid_t cluster_ = -1;

@@ -32,6 +32,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/child_process.h"
 #include "tests/e2e/silencing_proxy.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/fakes/zookeeper_server.h"
 
 namespace mlaunch::testing {
@@ -110,10 +111,6 @@ class MasterFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     BecomeSubreaper();  // orphaned executors come to us, and are killed at the end
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "master_faults.XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     std::ofstream(dir_ + "/spec.yaml") << "version: 1\n"
                                           "framework:\n"
                                           "  failover_timeout: 1h\n"
@@ -141,8 +138,6 @@ class MasterFaultsTest : public ::testing::Test {
       ::kill(child.pid, SIGKILL);
     }
     Eventually([] { return LiveChildren().empty(); }, std::chrono::seconds(10));
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   void StartZooKeeper() {
@@ -215,7 +210,8 @@ class MasterFaultsTest : public ::testing::Test {
     return leader;
   }
 
-  std::string dir_;
+  const mlaunch::testing::TempDir temp_{"master_faults"};
+  const std::string dir_ = temp_.path();
   int clusters_ = 0;
   std::unique_ptr<ZooKeeperServer> zk_;
   std::unique_ptr<ZkClient> zk_client_;

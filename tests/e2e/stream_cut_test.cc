@@ -257,6 +257,42 @@ class CuttingProxy {
   std::map<std::string, std::vector<int>> acks_;
 };
 
+// After the run: each cut fell inside a record, on an update that was then
+// delivered again; every update was acknowledged exactly once, and
+// accepted. Prints what was seen.
+void ExpectEachCutUpdateAcknowledgedOnce(CuttingProxy& proxy, std::chrono::milliseconds took) {
+  const auto acks = proxy.acks();
+  const auto updates = proxy.updates();
+  int redelivered = 0;
+  for (const CuttingProxy::Cut& cut : proxy.cuts()) {
+    EXPECT_GT(cut.offset, 0u);
+    EXPECT_LT(cut.offset, cut.size);
+    EXPECT_GE(updates.at(cut.uuid), 2) << "a cut update was not sent again";
+    redelivered += updates.at(cut.uuid) >= 2;
+  }
+  // An ACKNOWLEDGE racing a cut may reach the master after it saw the
+  // stream end: refused (403, not subscribed), it acknowledges nothing, and
+  // the update comes again. What must hold: exactly one accepted (202).
+  int ack_calls = 0, refused = 0;
+  for (const auto& [uuid, statuses] : acks) {
+    ack_calls += static_cast<int>(statuses.size());
+    refused += static_cast<int>(
+        std::count_if(statuses.begin(), statuses.end(), [](int s) { return s != 202; }));
+    EXPECT_EQ(updates.count(uuid), 1u) << "an ACKNOWLEDGE of an update never relayed";
+  }
+  for (const auto& [uuid, times] : updates) {
+    auto it = acks.find(uuid);
+    ASSERT_NE(it, acks.end()) << "an update never acknowledged";
+    EXPECT_EQ(std::count(it->second.begin(), it->second.end(), 202), 1)
+        << "acknowledged " << it->second.size() << " times";
+  }
+  std::cout << kCuts << " cuts inside records survived in " << took.count()
+            << " ms: " << proxy.subscriptions() << " subscriptions, " << redelivered
+            << " cut updates delivered again, " << updates.size() << " updates with a uuid, "
+            << ack_calls << " ACKNOWLEDGE calls (" << refused
+            << " refused while disconnected), each update acknowledged once\n";
+}
+
 TEST_F(FaultRun, StreamCutInsideRecordsAtRandomOffsetsLosesNoUpdateAndAcksEachOnce) {
   const std::uint32_t seed =
       std::getenv("ML_FAULT_SEED")
@@ -339,38 +375,7 @@ tasks:
   EXPECT_EQ(EventsSaying("web.0", "LAUNCHED").size(), 1u) << LauncherOutput();
   EXPECT_EQ(most_web, 1u) << "two copies of the service at once";
   EXPECT_LE(most_tick, 1u);
-  // Each cut fell inside a record, on an update that was then delivered
-  // again; every update was acknowledged exactly once, and accepted.
-  const auto acks = proxy.acks();
-  const auto updates = proxy.updates();
-  int redelivered = 0;
-  for (const CuttingProxy::Cut& cut : proxy.cuts()) {
-    EXPECT_GT(cut.offset, 0u);
-    EXPECT_LT(cut.offset, cut.size);
-    EXPECT_GE(updates.at(cut.uuid), 2) << "a cut update was not sent again";
-    redelivered += updates.at(cut.uuid) >= 2;
-  }
-  // An ACKNOWLEDGE racing a cut may reach the master after it saw the
-  // stream end: refused (403, not subscribed), it acknowledges nothing, and
-  // the update comes again. What must hold: exactly one accepted (202).
-  int ack_calls = 0, refused = 0;
-  for (const auto& [uuid, statuses] : acks) {
-    ack_calls += static_cast<int>(statuses.size());
-    refused += static_cast<int>(
-        std::count_if(statuses.begin(), statuses.end(), [](int s) { return s != 202; }));
-    EXPECT_EQ(updates.count(uuid), 1u) << "an ACKNOWLEDGE of an update never relayed";
-  }
-  for (const auto& [uuid, times] : updates) {
-    auto it = acks.find(uuid);
-    ASSERT_NE(it, acks.end()) << "an update never acknowledged";
-    EXPECT_EQ(std::count(it->second.begin(), it->second.end(), 202), 1)
-        << "acknowledged " << it->second.size() << " times";
-  }
-  std::cout << kCuts << " cuts inside records survived in " << took.count()
-            << " ms: " << proxy.subscriptions() << " subscriptions, " << redelivered
-            << " cut updates delivered again, " << updates.size() << " updates with a uuid, "
-            << ack_calls << " ACKNOWLEDGE calls (" << refused
-            << " refused while disconnected), each update acknowledged once\n";
+  ExpectEachCutUpdateAcknowledgedOnce(proxy, took);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/sha256.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::executor {
 namespace {
@@ -19,12 +20,8 @@ constexpr char kHelloDigest[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d
 
 class ChecksumTest : public ::testing::Test {
  protected:
-  ChecksumTest() {
-    std::string pattern = (fs::temp_directory_path() / "checksum_test.XXXXXX").native();
-    sandbox_ = ::mkdtemp(pattern.data());
-    std::ofstream(fs::path(sandbox_) / "app.tar.gz") << "hello\n";
-  }
-  ~ChecksumTest() override { fs::remove_all(sandbox_); }
+  ChecksumTest() { temp_.Write("app.tar.gz", "hello\n"); }
+  const mlaunch::testing::TempDir temp_{"checksum_test"};
   ServiceConfig With(const std::string& file, const std::string& digest) {
     ServiceConfig config;
     ServiceConfig::Checksum* c = config.add_checksums();
@@ -33,7 +30,7 @@ class ChecksumTest : public ::testing::Test {
     c->set_sha256(digest);
     return config;
   }
-  std::string sandbox_;
+  const std::string sandbox_ = temp_.path();
 };
 
 TEST_F(ChecksumTest, AcceptsAMatchingDigest) {

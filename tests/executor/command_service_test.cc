@@ -18,6 +18,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "tests/fakes/temp_dir.h"
+
 namespace mlaunch::executor {
 namespace {
 
@@ -26,11 +28,7 @@ using namespace std::chrono_literals;
 
 class CommandServiceTest : public ::testing::Test {
  protected:
-  CommandServiceTest() {
-    std::string pattern = (fs::temp_directory_path() / "command_service_test.XXXXXX").native();
-    sandbox_ = ::mkdtemp(pattern.data());
-  }
-  ~CommandServiceTest() override { fs::remove_all(sandbox_); }
+  const mlaunch::testing::TempDir temp_{"command_service_test"};
 
   Result<std::unique_ptr<CommandService>> Start(const std::string& shell) {
     ServiceConfig config;
@@ -58,7 +56,7 @@ class CommandServiceTest : public ::testing::Test {
     return text.str();
   }
 
-  std::string sandbox_;
+  const std::string sandbox_ = temp_.path();
   std::mutex mutex_;
   std::condition_variable changed_;
   bool exited_ = false;

@@ -21,6 +21,7 @@
 #include "mesos/v1/executor/executor.pb.h"
 #include "mesos_launch/service.pb.h"
 #include "tests/executor/http_get.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::executor {
 namespace {
@@ -228,12 +229,8 @@ v1exec::Event Acknowledged(const v1exec::Call& update) {
 
 class ExecutorBinary : public ::testing::Test {
  protected:
-  ExecutorBinary() {
-    std::string pattern = (fs::temp_directory_path() / "executor_binary_test.XXXXXX").native();
-    sandbox_ = ::mkdtemp(pattern.data());
-  }
-  ~ExecutorBinary() override { fs::remove_all(sandbox_); }
-  std::string sandbox_;
+  const mlaunch::testing::TempDir temp_{"executor_binary_test"};
+  const std::string sandbox_ = temp_.path();
 };
 
 TEST_F(ExecutorBinary, RunsAnHttpServiceUntilKilledAndExitsCleanly) {

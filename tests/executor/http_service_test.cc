@@ -17,30 +17,14 @@
 
 #include "common/curl_http_client.h"
 #include "tests/executor/http_get.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch::executor {
 namespace {
 
 namespace fs = std::filesystem;
 using mlaunch::testing::HttpGet;
-
-// A fresh directory under the system's temp dir, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "http_service_test.XXXXXX").native();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-  void Write(const std::string& name, const std::string& text) const {
-    fs::create_directories((path_ / name).parent_path());
-    std::ofstream(path_ / name) << text;
-  }
-
- private:
-  fs::path path_;
-};
+using mlaunch::testing::TempDir;
 
 // A port that was free a moment ago: bound by a server on port 0, then freed.
 std::uint16_t FreePort() {
@@ -144,8 +128,8 @@ class HttpServiceRoot : public ::testing::Test {
     sandbox_.Write("site/css/app.css", "body{}");
     sandbox_.Write("site/docs/index.html", "docs");
     sandbox_.Write("secret.txt", "do not serve");
-    fs::create_symlink(sandbox_.path() / "secret.txt", sandbox_.path() / "site/escape.txt");
-    fs::create_symlink(sandbox_.path() / "site/css/app.css", sandbox_.path() / "site/inside.css");
+    fs::create_symlink(sandbox_ / "secret.txt", sandbox_ / "site/escape.txt");
+    fs::create_symlink(sandbox_ / "site/css/app.css", sandbox_ / "site/inside.css");
     ServiceConfig config;
     config.mutable_http()->set_root("site");
     ServiceConfig::Port* p = config.add_ports();
@@ -230,12 +214,12 @@ TEST_F(HttpServiceRoot, FilesAreStreamedNotReadIntoMemory) {
 
   // A 4 GiB file with no blocks: the handler hands over a slice of it and
   // reads nothing; HEAD answers its size at once.
-  const fs::path sparse = sandbox_.path() / "site/sparse.bin";
+  const fs::path sparse = sandbox_ / "site/sparse.bin";
   { std::ofstream create(sparse); }
   fs::resize_file(sparse, 4ULL << 30);
   ServiceConfig::Http http;
   http.set_root("site");
-  HttpRoutes routes(http, fs::canonical(sandbox_.path() / "site").string());
+  HttpRoutes routes(http, fs::canonical(sandbox_ / "site").string());
   HttpServer::Request request;
   request.method = "GET";
   request.target = "/sparse.bin";
@@ -253,7 +237,7 @@ TEST_F(HttpServiceRoot, FilesAreStreamedNotReadIntoMemory) {
 }
 
 TEST_F(HttpServiceRoot, AFifoOrADeviceIsNotServed) {
-  ASSERT_EQ(mkfifo((sandbox_.path() / "site/pipe").c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo((sandbox_ / "site/pipe").c_str(), 0600), 0);
   EXPECT_EQ(Get("/pipe").status, 404);  // and the open did not hang
 }
 

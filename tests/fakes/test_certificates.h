@@ -12,13 +12,13 @@
 #ifndef MLAUNCH_TESTS_FAKES_TEST_CERTIFICATES_H_
 #define MLAUNCH_TESTS_FAKES_TEST_CERTIFICATES_H_
 
-#include <stdlib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch {
 
@@ -35,15 +35,9 @@ struct TestCertificates {
   static const TestCertificates& Get();
 
  private:
-  static TestCertificates Make() {
+  static TestCertificates Make(const std::string& dir) {
     TestCertificates c;
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mlaunch-certs.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      c.error = "cannot create a temporary directory";
-      return c;
-    }
-    c.dir = pattern;
+    c.dir = dir;
     const std::string d = c.dir + "/";
     c.ca_file = d + "ca.pem";
     c.server_cert = d + "server.pem";
@@ -79,11 +73,8 @@ struct TestCertificates {
 
 inline const TestCertificates& TestCertificates::Get() {
   struct Owner {
-    Owner() : certificates(Make()) {}
-    ~Owner() {
-      std::error_code ignored;
-      if (!certificates.dir.empty()) std::filesystem::remove_all(certificates.dir, ignored);
-    }
+    Owner() : certificates(Make(dir.path())) {}
+    const testing::TempDir dir{"mlaunch-certs"};
     TestCertificates certificates;
   };
   static const Owner owner;

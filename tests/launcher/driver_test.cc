@@ -20,12 +20,16 @@
 #include "launcher/spec/load.h"
 #include "testing/offer_builder.h"
 #include "tests/fakes/closed_port.h"
+#include "tests/fakes/fake_master.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace mlaunch {
 namespace {
 
 namespace v1 = mesos::v1;
 namespace sched = mesos::v1::scheduler;
+using mlaunch::testing::FakeMaster;
+using mlaunch::testing::TempDir;
 using namespace std::chrono_literals;
 
 v1::Offer AnOffer() {
@@ -36,15 +40,13 @@ v1::Offer AnOffer() {
       .Build();
 }
 
+// A master that runs one task the way Mesos would for these scenarios: an
+// offer with SUBSCRIBED (or on REVIVE), TASK_RUNNING after the ACCEPT,
+// TASK_KILLED after a KILL; the stream ends at TEARDOWN. Built on the
+// FakeMaster (tests/fakes/fake_master.h). Set the fields before the run.
 class ScriptedMaster {
  public:
-  ScriptedMaster() {
-    auto server = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Handle(r); });
-    EXPECT_TRUE(server.ok());
-    server_ = std::move(server.value());
-  }
-  ~ScriptedMaster() { server_->Stop(); }
-  std::string url() const { return server_->url(); }
+  std::string url() const { return master_.url(); }
 
   std::function<void()> on_running_acknowledged;
   // Called with every call as it arrives, before it is answered.
@@ -86,37 +88,34 @@ class ScriptedMaster {
     Send(e);
   }
 
-  HttpServer::Response Handle(const HttpServer::Request& r) {
-    sched::Call call;
-    if (!call.ParseFromString(r.body)) return HttpServer::Response::Text(400, "bad call");
+  HttpServer::Response Subscribe(const sched::Call& call) {
     std::lock_guard<std::mutex> lock(mutex_);
     calls.push_back(call.type());
     if (on_call) on_call(call);
-    if (call.type() == sched::Call::SUBSCRIBE) {
-      subscribes.push_back(call);
-      stream_ = std::make_shared<ResponseStream>();
-      HttpServer::Response response;
-      response.headers.Add("Mesos-Stream-Id", "s1");
-      response.stream = stream_;
-      if (!subscribe_error.empty()) {
-        sched::Event error;
-        error.set_type(sched::Event::ERROR);
-        error.mutable_error()->set_message(subscribe_error);
-        Send(error);
-        stream_->Close();
-        return response;
-      }
-      sched::Event subscribed;
-      subscribed.set_type(sched::Event::SUBSCRIBED);
-      subscribed.mutable_subscribed()->mutable_framework_id()->set_value("fw-1");
-      subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(15);
-      Send(subscribed);
-      if (!offers_on_revive_only) SendOffer();
+    subscribes.push_back(call);
+    HttpServer::Response response = FakeMaster::Stream(&stream_, "s1");
+    if (!subscribe_error.empty()) {
+      sched::Event error;
+      error.set_type(sched::Event::ERROR);
+      error.mutable_error()->set_message(subscribe_error);
+      Send(error);
+      stream_->Close();
       return response;
     }
-    if (r.headers.Get("Mesos-Stream-Id").value_or("") != "s1") {
-      return HttpServer::Response::Text(400, "The stream ID is not valid");
-    }
+    sched::Event subscribed;
+    subscribed.set_type(sched::Event::SUBSCRIBED);
+    subscribed.mutable_subscribed()->mutable_framework_id()->set_value("fw-1");
+    subscribed.mutable_subscribed()->set_heartbeat_interval_seconds(15);
+    Send(subscribed);
+    if (!offers_on_revive_only) SendOffer();
+    return response;
+  }
+
+  HttpServer::Response Answer(const sched::Call& call, const std::string& stream_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls.push_back(call.type());
+    if (on_call) on_call(call);
+    if (stream_id != "s1") return HttpServer::Response::Text(400, "The stream ID is not valid");
     if (busy[call.type()] > 0) {
       --busy[call.type()];
       return HttpServer::Response::Text(503, "busy for now");
@@ -143,15 +142,17 @@ class ScriptedMaster {
       default:
         break;
     }
-    HttpServer::Response accepted;
-    accepted.status = 202;
-    return accepted;
+    return HttpServer::Response::Empty(202);
   }
 
-  std::unique_ptr<HttpServer> server_;
   std::mutex mutex_;
   std::shared_ptr<ResponseStream> stream_;
   std::string task_id_;
+  // Last: its server stops before the members its scripts use go.
+  FakeMaster master_{[this](const sched::Call& call, int) { return Subscribe(call); },
+                     [this](const sched::Call& call, const std::string& stream_id) {
+                       return Answer(call, stream_id);
+                     }};
 };
 
 TEST(Driver, RunsAServiceUntilStoppedThenTearsDown) {
@@ -193,23 +194,6 @@ tasks:
                                              sched::Call::TEARDOWN};
   EXPECT_EQ(master.calls, expected);
 }
-
-// A temporary directory, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/mesos-launch-driver-XXXXXX";
-    path_ = ::mkdtemp(pattern) ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 constexpr const char* kFailoverWeb = R"(version: 1
 framework: {name: web, failover_timeout: 1h}

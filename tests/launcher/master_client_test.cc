@@ -17,6 +17,7 @@
 #include "common/http_server.h"
 #include "common/recordio.h"
 #include "tests/fakes/closed_port.h"
+#include "tests/fakes/fake_master.h"
 
 namespace mlaunch {
 namespace {
@@ -34,85 +35,7 @@ sched::Event Subscribed(const std::string& framework_id, double heartbeat = 15) 
   return e;
 }
 
-// A master whose answer to each SUBSCRIBE the test scripts.
-class FakeMaster {
- public:
-  using Script = std::function<HttpServer::Response(const sched::Call&, int attempt)>;
-
-  explicit FakeMaster(Script script) : script_(std::move(script)) {
-    auto server = HttpServer::Start({}, [this](const HttpServer::Request& r) { return Handle(r); });
-    EXPECT_TRUE(server.ok());
-    server_ = std::move(server.value());
-  }
-  ~FakeMaster() { server_->Stop(); }
-
-  std::string url() const { return server_->url(); }
-
-  // Waits (bounded) until `n` SUBSCRIBEs arrived.
-  bool AwaitSubscribes(int n) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, 10s, [&] { return subscribes_ >= n; });
-  }
-  std::vector<std::pair<std::string, sched::Call>> calls() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return calls_;
-  }
-  std::vector<sched::Call> subscribe_calls() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return subscribe_calls_;
-  }
-  std::vector<HttpHeaders> subscribe_headers() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return subscribe_headers_;
-  }
-
-  HttpServer::Response Stream(std::shared_ptr<ResponseStream>* keep, const std::string& id) {
-    auto stream = std::make_shared<ResponseStream>();
-    *keep = stream;
-    HttpServer::Response r;
-    r.status = 200;
-    r.headers.Add("Content-Type", "application/x-protobuf");
-    r.headers.Add("Mesos-Stream-Id", id);
-    r.stream = stream;
-    return r;
-  }
-
-  std::function<HttpServer::Response(const sched::Call&)> on_call;
-
- private:
-  HttpServer::Response Handle(const HttpServer::Request& r) {
-    sched::Call call;
-    if (!call.ParseFromString(r.body)) return HttpServer::Response::Text(400, "bad call");
-    if (call.type() == sched::Call::SUBSCRIBE) {
-      int attempt;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        attempt = ++subscribes_;
-        subscribe_calls_.push_back(call);
-        subscribe_headers_.push_back(r.headers);
-      }
-      changed_.notify_all();
-      return script_(call, attempt);
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      calls_.emplace_back(r.headers.Get("Mesos-Stream-Id").value_or(""), call);
-    }
-    if (on_call) return on_call(call);
-    HttpServer::Response accepted;
-    accepted.status = 202;
-    return accepted;
-  }
-
-  Script script_;
-  std::unique_ptr<HttpServer> server_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int subscribes_ = 0;
-  std::vector<sched::Call> subscribe_calls_;
-  std::vector<HttpHeaders> subscribe_headers_;
-  std::vector<std::pair<std::string, sched::Call>> calls_;
-};
+using mlaunch::testing::FakeMaster;
 
 // What the client reported, awaitable.
 struct Reports {
@@ -214,14 +137,15 @@ TEST(MasterClient, SubscribesDecodesEventsAndSendsCallsWithTheStreamId) {
 
 TEST(MasterClient, CallsTheMasterRefusesCarryItsText) {
   std::shared_ptr<ResponseStream> stream;
-  FakeMaster master([&](const sched::Call&, int) {
-    auto r = master.Stream(&stream, "s");
-    stream->Write(Record(Subscribed("fw-1")));
-    return r;
-  });
-  master.on_call = [](const sched::Call&) {
-    return HttpServer::Response::Text(400, "Framework cannot be found");
-  };
+  FakeMaster master(
+      [&](const sched::Call&, int) {
+        auto r = FakeMaster::Stream(&stream, "s");
+        stream->Write(Record(Subscribed("fw-1")));
+        return r;
+      },
+      [](const sched::Call&, const std::string&) {
+        return HttpServer::Response::Text(400, "Framework cannot be found");
+      });
   CurlHttpClient http;
   Reports reports;
   MasterClient client(http, OptionsFor({master.url()}), reports.Callbacks());

@@ -7,18 +7,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/fakes/temp_dir.h"
+
 namespace mlaunch {
 namespace {
 
 class StateStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mesos-launch-state-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-  std::string root_;
+  const mlaunch::testing::TempDir temp_{"mesos-launch-state"};
+  const std::string root_ = temp_.path();
 };
 
 TEST_F(StateStoreTest, NothingSavedIsNoState) {

@@ -23,6 +23,7 @@
 #include "cluster/master_http.h"
 #include "common/curl_http_client.h"
 #include "launcher/master_client.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_certificates.h"
 
 namespace mlaunch {
@@ -240,16 +241,6 @@ class TlsCluster {
 
 class TlsPrograms : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/tls_programs_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   // mesos-launch on a spec nothing can be placed from (no agents), for one
   // second, with `extra` flags.
   Finished Launch(const std::string& master, std::vector<std::string> extra) {
@@ -271,7 +262,8 @@ class TlsPrograms : public ::testing::Test {
     return RunProgram(argv, 30s);
   }
 
-  std::string dir_;
+  const mlaunch::testing::TempDir temp_{"tls_programs_test"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(TlsPrograms, ClusterSaysHttpsAndTheLauncherSubscribesWithTheCaFile) {
