@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test, as CI does:
 #   1. the README's build (build/: GCC, RelWithDebInfo), every target,
-#      warnings as errors (scripts/build.sh --werror);
+#      warnings as errors (scripts/build.sh --werror); every C++ file in
+#      the house format (scripts/format.sh --check) and the production
+#      sources lint-free (scripts/lint.sh: clang-tidy);
 #   2. the static executor checked as agents get it (ctest -L static), the
 #      .deb packages made, checked by lintian, unpacked and run as a user
 #      gets them (ctest -L package), tasks in container images through
@@ -31,6 +33,10 @@ scripts/setup.sh
 
 stage "the README's build: every target, GCC, warnings as errors"
 scripts/build.sh --werror
+
+stage "the house format (clang-format) and lint (clang-tidy)"
+scripts/format.sh --check
+scripts/lint.sh
 
 stage "the executor as agents get it: static, runs in an empty root"
 ctest --test-dir build -L static --no-tests=error --output-on-failure
