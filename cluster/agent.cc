@@ -1233,7 +1233,6 @@ HttpServer::Response LocalAgent::ServeExecutorCall(const HttpServer::Request& re
 
 HttpServer::Response LocalAgent::Subscribe(Executor& executor, const Call& call, bool json,
                                            std::unique_lock<std::mutex> lock) {
-  const std::string framework_id = call.framework_id().value();
   HttpServer::Response response;
   response.status = 200;
   response.headers.Set("Content-Type", json ? kJsonMedia : kProtobufMedia);
@@ -1284,16 +1283,25 @@ HttpServer::Response LocalAgent::Subscribe(Executor& executor, const Call& call,
   if (executor.reregistration_deadline) {
     changed = LoseUnknownStagingTasks(executor, call.subscribe(), forward) || changed;
   }
+  AcknowledgeAndForward(executor, response.stream, json, std::move(acknowledgements), changed,
+                        forward, std::move(lock));
+  return response;
+}
+
+void LocalAgent::AcknowledgeAndForward(Executor& executor, std::shared_ptr<ResponseStream> stream,
+                                       bool json, std::vector<Event> acknowledgements, bool changed,
+                                       std::vector<TaskStatus>& forward,
+                                       std::unique_lock<std::mutex> lock) {
   auto acks =
-      std::make_shared<Acknowledgements>(response.stream, json, std::move(acknowledgements));
+      std::make_shared<Acknowledgements>(std::move(stream), json, std::move(acknowledgements));
   if (changed) {
     acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
   }
   const Reports reports = reports_;
+  const std::string framework_id = executor.framework.id().value();
   lock.unlock();
   Forward(reports, framework_id, forward);
   acks->Release();
-  return response;
 }
 
 bool LocalAgent::LoseUnknownStagingTasks(Executor& executor, const Call::Subscribe& subscribe,
@@ -1328,19 +1336,11 @@ bool LocalAgent::LoseUnknownStagingTasks(Executor& executor, const Call::Subscri
 
 HttpServer::Response LocalAgent::Update(Executor& executor, const Call& call,
                                         std::unique_lock<std::mutex> lock) {
-  const std::string framework_id = call.framework_id().value();
   std::vector<TaskStatus> forward;
   std::vector<Event> acknowledgements;
   const bool changed = TakeUpdate(executor, call.update().status(), forward, acknowledgements);
-  auto acks = std::make_shared<Acknowledgements>(executor.stream, executor.json,
-                                                 std::move(acknowledgements));
-  if (changed) {
-    acks->AlsoAfter([&](auto written) { return Checkpoint(executor, std::move(written)); });
-  }
-  const Reports reports = reports_;
-  lock.unlock();
-  Forward(reports, framework_id, forward);
-  acks->Release();
+  AcknowledgeAndForward(executor, executor.stream, executor.json, std::move(acknowledgements),
+                        changed, forward, std::move(lock));
   return HttpServer::Response::Empty(202);
 }
 

@@ -266,6 +266,13 @@ class LocalAgent : public Agent {
                                  bool json, std::unique_lock<std::mutex> lock);
   HttpServer::Response Update(Executor& executor, const mesos::v1::executor::Call& call,
                               std::unique_lock<std::mutex> lock);
+  // Acknowledges the executor's updates on `stream` once the checkpoint
+  // they changed is written (at once when `changed` is false), and forwards
+  // the new ones in `forward` to the master with `lock` (mutex_) released.
+  void AcknowledgeAndForward(Executor& executor, std::shared_ptr<ResponseStream> stream, bool json,
+                             std::vector<mesos::v1::executor::Event> acknowledgements, bool changed,
+                             std::vector<mesos::v1::TaskStatus>& forward,
+                             std::unique_lock<std::mutex> lock);
   // An executor back after the agent restarted: its tasks still staging
   // that it does not know were lost in the restart (TASK_LOST, or
   // TASK_DROPPED for a partition-aware framework), added to `forward`;

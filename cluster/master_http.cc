@@ -29,18 +29,8 @@ std::string AddressOf(const std::string& peer) {
 
 }  // namespace
 
-Master::Master(Options options)
-    : options_(std::move(options)),
-      recovering_(options_.recovering),
-      custom_clock_(static_cast<bool>(options_.clock)) {
+Master::Master(Options options) : options_(std::move(options)), recovering_(options_.recovering) {
   if (options_.elected) leadership_.role = Leadership::Role::kNoLeader;
-  if (!options_.clock) {
-    options_.clock = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
 }
 
 Result<std::unique_ptr<Master>> Master::Start(Options options) {
@@ -109,7 +99,11 @@ mesos::v1::MasterInfo Master::master_info() const {
   return core_->master_info();
 }
 
-UnixMillis Master::Now() const { return options_.clock(); }
+UnixMillis Master::Now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string Master::AddAgent(mesos::v1::AgentInfo info, std::string ip, Agent* agent) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -250,20 +244,13 @@ void Master::StreamEnded(const std::string& stream_id) {
 }
 
 void Master::TickLoop() {
-  // With a clock of the caller's, time may jump without a word: look often.
-  const UnixMillis period = std::clamp<UnixMillis>(
-      std::min(options_.allocation_interval, options_.heartbeat_interval) / 4, 1, 100);
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     Deliver(core_->Tick(Now()));
     if (!operator_streams_.empty() && Now() >= next_operator_heartbeat_) HeartbeatOperators();
-    if (custom_clock_) {
-      wake_.wait_for(lock, std::chrono::milliseconds(period));
-      continue;
-    }
-    // Otherwise sleep until the core has something due (or an operator
-    // stream its heartbeat); whatever changes the core (a call, an agent, a
-    // report) wakes this thread through Deliver(), and it looks again.
+    // Sleep until the core has something due (or an operator stream its
+    // heartbeat); whatever changes the core (a call, an agent, a report)
+    // wakes this thread through Deliver(), and it looks again.
     std::optional<UnixMillis> next = core_->NextTick();
     if (!operator_streams_.empty()) {
       next = std::min(next.value_or(next_operator_heartbeat_), next_operator_heartbeat_);

@@ -37,8 +37,14 @@
 // Threads: the server's threads and one ticker thread (heartbeats,
 // allocation, retries, failover timeouts), which sleeps until the core has
 // something due (MasterCore::NextTick) or changes, so an idle master does
-// not wake (with Options::clock set it polls the clock instead). All public methods are
-// thread-safe. Start()/Stop() from one owning thread.
+// not wake. All public methods are thread-safe. Start()/Stop() from one
+// owning thread.
+//
+// Time: the system clock (UnixMillis), as a Mesos master's: the times the
+// master sends (status timestamps, registration times) are wall-clock
+// times, and its deadlines (heartbeats, allocation, failover timeouts) are
+// counted on the same clock, so a step of the system time moves them too.
+// MasterCore itself is given the time at each call (tests pass their own).
 #ifndef MLAUNCH_CLUSTER_MASTER_HTTP_H_
 #define MLAUNCH_CLUSTER_MASTER_HTTP_H_
 
@@ -86,8 +92,6 @@ class Master {
     // HTTPS when both are set: PEM certificate chain and private key files.
     std::string tls_cert_file;
     std::string tls_key_file;
-    // Milliseconds since the epoch; the system clock when unset.
-    std::function<UnixMillis()> clock;
     // A master started again over a registry of agents: until
     // FinishRecovery() (once they re-registered) the scheduler endpoint
     // answers 503 "Master has not finished recovery", so no framework
@@ -220,7 +224,6 @@ class Master {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool recovering_ = false;
-  bool custom_clock_ = false;  // Options::clock given: the ticker polls it
   Leadership leadership_;
   std::unique_ptr<MasterCore> core_;  // set once the port is known
   std::map<std::string, Stream> streams_;

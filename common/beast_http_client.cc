@@ -464,11 +464,7 @@ class BeastStream : public HttpClient::Stream {
     if (exchange_) exchange_->Cancel();
   }
 
-  Status Wait() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    ended_changed_.wait(lock, [&] { return ended_; });
-    return end_status_;
-  }
+  Status Wait() override { return ending_.Wait(); }
 
  private:
   void Run() {
@@ -477,11 +473,7 @@ class BeastStream : public HttpClient::Stream {
       status =
           Status::Error(StatusCode::kCancelled, "POST " + RedactedUrl(url_) + ": stream cancelled");
     }
-    if (callbacks_.on_end) callbacks_.on_end(status);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ended_ = true;
-    end_status_ = std::move(status);
-    ended_changed_.notify_all();
+    ending_.End(callbacks_, std::move(status));
   }
 
   Status Converse() {
@@ -507,10 +499,7 @@ class BeastStream : public HttpClient::Stream {
   const Result<Target> target_;
   std::optional<Exchange> exchange_;
 
-  std::mutex mutex_;
-  std::condition_variable ended_changed_;
-  bool ended_ = false;
-  Status end_status_;
+  StreamEnding ending_;
 
   std::thread thread_;  // last: starts once everything above exists
 };

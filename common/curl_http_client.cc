@@ -263,11 +263,7 @@ class CurlStream : public HttpClient::Stream {
     if (multi_ != nullptr) curl_multi_wakeup(multi_);  // safe from any thread
   }
 
-  Status Wait() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    ended_changed_.wait(lock, [&] { return ended_; });
-    return end_status_;
-  }
+  Status Wait() override { return ending_.Wait(); }
 
  private:
   static size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
@@ -299,11 +295,7 @@ class CurlStream : public HttpClient::Stream {
                         ? Transfer()
                         : Status::Error(StatusCode::kInternal,
                                         "POST " + Redacted(url_) + ": cannot set up libcurl");
-    if (callbacks_.on_end) callbacks_.on_end(status);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ended_ = true;
-    end_status_ = std::move(status);
-    ended_changed_.notify_all();
+    ending_.End(callbacks_, std::move(status));
   }
 
   Status Transfer() {
@@ -354,10 +346,7 @@ class CurlStream : public HttpClient::Stream {
   std::atomic<bool> cancelled_ = false;
   bool stopped_by_callback_ = false;  // only touched on the stream's thread
 
-  std::mutex mutex_;
-  std::condition_variable ended_changed_;
-  bool ended_ = false;
-  Status end_status_;
+  StreamEnding ending_;
 
   std::thread thread_;  // last: starts once everything above exists
 };

@@ -12,4 +12,18 @@ std::string RedactedUrl(const std::string& url) {
   return url.substr(0, host) + url.substr(at + 1);
 }
 
+void StreamEnding::End(const HttpClient::StreamCallbacks& callbacks, Status status) {
+  if (callbacks.on_end) callbacks.on_end(status);
+  std::lock_guard<std::mutex> lock(mutex_);
+  ended_ = true;
+  status_ = std::move(status);
+  changed_.notify_all();
+}
+
+Status StreamEnding::Wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return ended_; });
+  return status_;
+}
+
 }  // namespace mlaunch

@@ -29,9 +29,11 @@
 #endif
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -141,6 +143,22 @@ class HttpClient {
 // `url` as it may appear in a message or a log: without any "user:password@"
 // before its host. Other text is returned unchanged.
 std::string RedactedUrl(const std::string& url);
+
+// The end of an HttpClient::Stream, for its implementations: End() is called
+// once, on the stream's own thread, with the stream's final status; it runs
+// on_end, then releases every Wait(). Thread-safe.
+class StreamEnding {
+ public:
+  void End(const HttpClient::StreamCallbacks& callbacks, Status status);
+  // Blocks until End() has returned; the status it was given.
+  Status Wait();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool ended_ = false;
+  Status status_;
+};
 
 }  // namespace mlaunch
 
