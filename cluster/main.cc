@@ -24,8 +24,10 @@
 // --tls-cert/--tls-key make the master serve HTTPS only; the agents' executor
 // API stays plain HTTP on loopback (only executors reach it).
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <fstream>

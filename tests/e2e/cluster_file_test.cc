@@ -83,9 +83,9 @@ TEST_F(ClusterFileRun, TheFileAndTheAgentFlagsDoNotMix) {
   EXPECT_NE(cluster.output().find("not both"), std::string::npos) << cluster.output();
 }
 
-// Flags the election and the heartbeats take: a bad value stops the program
-// at once (exit 64) naming the flag and what it accepts.
-TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
+// A bad flag value stops the program at once (exit 64), naming the flag and
+// what it accepts.
+TEST_F(ClusterFileRun, BadFlagsAreUsageErrorsNamingTheFlag) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--zk", "http://127.0.0.1:2181"},
        "mesos-launch-cluster: --zk: expected zk://HOST:PORT/path"},
@@ -94,6 +94,16 @@ TEST_F(ClusterFileRun, BadZooKeeperAndHeartbeatFlagsAreUsageErrors) {
       {{"--zk-session-timeout", "9999"}, "--zk-session-timeout must be in [0.1, 600]"},
       {{"--agent-max-connections", "8"}, "--agent-max-connections must be 16 or more"},
       {{"--sandbox-gc-delay", "-1"}, "--sandbox-gc-delay must be 0 or more seconds"},
+      {{"--port", "70000"}, "--port must be 0-65535"},
+      {{"--allocation-interval", "0"}, "--allocation-interval > 0"},
+      {{"--tls-cert", "server.pem"}, "give both --tls-cert and --tls-key, or neither"},
+      {{"--executor-registration-timeout", "0"}, "--executor-registration-timeout must be > 0"},
+      {{"--executor-reregistration-timeout", "20"},
+       "--executor-reregistration-timeout must be in (0, 15]"},
+      {{"--recovery-timeout", "0"}, "--recovery-timeout > 0"},
+      {{"--credentials", "/nonexistent/credentials"},
+       "cannot read credentials file /nonexistent/credentials"},
+      {{"--agent-resources", "cpus:x"}, "mesos-launch-cluster: "},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> argv = {
