@@ -104,8 +104,7 @@ void MasterClient::Stop() {
   }
   wake_.notify_all();
   if (current) {
-    std::lock_guard<std::mutex> lock(current->mutex);
-    if (current->stream) current->stream->Cancel();
+    std::lock_guard<std::mutex> lock(current->mutex);  // AwaitEnd() cancels
     current->changed.notify_all();
   }
   if (thread_.joinable()) thread_.join();
@@ -129,11 +128,10 @@ void MasterClient::MastersChanged() {
   if (!current || leader.empty() || !options_.masters) return;
   std::vector<std::string> masters = options_.masters();
   if (std::find(masters.begin(), masters.end(), leader) != masters.end()) return;
-  std::lock_guard<std::mutex> lock(current->mutex);
+  std::lock_guard<std::mutex> lock(current->mutex);  // AwaitEnd() cancels
   current->seen.left = leader + " no longer leads (now " +
                        (masters.empty() ? std::string("no leader is known") : masters.front()) +
                        ")";
-  if (current->stream) current->stream->Cancel();
   current->changed.notify_all();
 }
 
@@ -212,23 +210,17 @@ HttpClient::StreamCallbacks MasterClient::Follow(std::shared_ptr<Attempt> attemp
 
 void MasterClient::AwaitEnd(Attempt& attempt) {
   std::unique_lock<std::mutex> lock(attempt.mutex);
+  // Every reason to stop waiting is notified on `changed`: bytes, the end of
+  // the stream, Stop() (after setting stopping_) and MastersChanged() (after
+  // setting seen.left), so no polling. Either may come before the stream is
+  // stored in `attempt`, even before its first bytes: only this loop cancels.
   while (!attempt.ended) {
     bool stopping;
     {
       std::lock_guard<std::mutex> client(mutex_);
       stopping = stopping_;
     }
-    if (stopping) {
-      attempt.stream->Cancel();
-      attempt.changed.wait(lock, [&] { return attempt.ended; });
-      break;
-    }
-    // Every change waited for is notified on `changed`: bytes, the end of
-    // the stream, and Stop() (after setting stopping_), so no polling.
-    if (!attempt.seen.silence.empty()) {
-      attempt.changed.wait(lock);
-      continue;
-    }
+    if (stopping || !attempt.seen.left.empty()) break;
     auto silence =
         std::chrono::duration<double>(attempt.heartbeat_seconds * options_.heartbeat_misses);
     auto deadline = attempt.last_bytes + std::chrono::duration_cast<Clock::duration>(silence);
@@ -239,11 +231,12 @@ void MasterClient::AwaitEnd(Attempt& attempt) {
           attempt.seen.subscribed ? "no heartbeat for %.1fs" : "no answer to SUBSCRIBE for %.1fs",
           silence.count());
       attempt.seen.silence = text;
-      attempt.stream->Cancel();
-      continue;
+      break;
     }
     attempt.changed.wait_until(lock, deadline);
   }
+  attempt.stream->Cancel();  // nothing when it has ended
+  attempt.changed.wait(lock, [&] { return attempt.ended; });
 }
 
 SubscribeOutcome MasterClient::SubscribeOnce(const std::string& url) {

@@ -109,8 +109,10 @@ class MasterClient {
   // ClassifySubscribe, launcher/subscribe_outcome.h).
   SubscribeOutcome SubscribeOnce(const std::string& url);
   HttpClient::StreamCallbacks Follow(std::shared_ptr<Attempt> attempt);
-  // Waits for the attempt's stream to end, cancelling it on Stop() or after
-  // heartbeat_misses intervals of silence (noted in seen.silence).
+  // Waits for the attempt's stream to end, cancelling it on Stop(), on
+  // MastersChanged() leaving its master (noted in seen.left) or after
+  // heartbeat_misses intervals of silence (noted in seen.silence). The one
+  // place that cancels a subscription's stream.
   void AwaitEnd(Attempt& attempt);
   bool SleepFor(std::chrono::milliseconds wait);  // false when stopping
 

@@ -422,55 +422,127 @@ TEST(MasterClient, AStreamWithoutSubscribedIsLeft) {
   EXPECT_TRUE(master.AwaitSubscribes(2));
 }
 
+// Two fake masters, each streaming SUBSCRIBED and keeping the stream open,
+// and a masters() list that names the old one until NewLeader().
+struct LeaderChange {
+  LeaderChange() {
+    auto script = [this](FakeMaster& self) {
+      return [this, &self](const sched::Call&, int) {
+        std::shared_ptr<ResponseStream> stream;
+        auto r = self.Stream(&stream, "s");
+        stream->Write(Record(Subscribed("fw-1")));
+        std::lock_guard<std::mutex> lock(mutex);
+        streams.push_back(stream);  // stays open
+        return r;
+      };
+    };
+    old_leader = std::make_unique<FakeMaster>(
+        [this, script](const sched::Call& c, int a) { return script(*old_leader)(c, a); });
+    new_leader = std::make_unique<FakeMaster>(
+        [this, script](const sched::Call& c, int a) { return script(*new_leader)(c, a); });
+    masters = {old_leader->url()};
+  }
+  MasterClient::Options Options() {
+    MasterClient::Options options = OptionsFor({});
+    options.masters = [this] {
+      std::lock_guard<std::mutex> lock(mutex);
+      return masters;
+    };
+    return options;
+  }
+  void NewLeader() {
+    std::lock_guard<std::mutex> lock(mutex);
+    masters = {new_leader->url()};
+  }
+  std::string Left() const {
+    return old_leader->url() + " no longer leads (now " + new_leader->url() + ")";
+  }
+
+  std::mutex mutex;
+  std::vector<std::shared_ptr<ResponseStream>> streams;
+  std::vector<std::string> masters;
+  std::unique_ptr<FakeMaster> old_leader, new_leader;
+};
+
 // A detector names another leader while the old one still streams: the
 // client leaves it at once and subscribes to the new one.
 TEST(MasterClient, LeavesAMasterThatNoLongerLeads) {
-  std::mutex m;
-  std::vector<std::shared_ptr<ResponseStream>> streams;
-  auto script = [&](FakeMaster& self) {
-    return [&](const sched::Call&, int) {
-      std::shared_ptr<ResponseStream> stream;
-      auto r = self.Stream(&stream, "s");
-      stream->Write(Record(Subscribed("fw-1")));
-      std::lock_guard<std::mutex> lock(m);
-      streams.push_back(stream);  // stays open
-      return r;
-    };
-  };
-  std::unique_ptr<FakeMaster> old_leader, new_leader;
-  old_leader = std::make_unique<FakeMaster>(
-      [&](const sched::Call& c, int a) { return script(*old_leader)(c, a); });
-  new_leader = std::make_unique<FakeMaster>(
-      [&](const sched::Call& c, int a) { return script(*new_leader)(c, a); });
-
-  std::mutex masters_mutex;
-  std::vector<std::string> masters{old_leader->url()};
-  MasterClient::Options options = OptionsFor({});
-  options.masters = [&] {
-    std::lock_guard<std::mutex> lock(masters_mutex);
-    return masters;
-  };
+  LeaderChange change;
   CurlHttpClient http;
   Reports reports;
-  MasterClient client(http, options, reports.Callbacks());
+  MasterClient client(http, change.Options(), reports.Callbacks());
   client.Start([] { return SubscribeCall("fw-1"); });
   ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
-  EXPECT_EQ(client.leader(), old_leader->url());
+  EXPECT_EQ(client.leader(), change.old_leader->url());
 
   client.MastersChanged();  // same list: nothing to leave
-  {
-    std::lock_guard<std::mutex> lock(masters_mutex);
-    masters = {new_leader->url()};
-  }
+  change.NewLeader();
   client.MastersChanged();
   ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
-  EXPECT_EQ(client.leader(), new_leader->url());
+  EXPECT_EQ(client.leader(), change.new_leader->url());
   ASSERT_EQ(reports.disconnects.size(), 1u);
-  EXPECT_EQ(reports.disconnects[0].rfind(
-                old_leader->url() + " no longer leads (now " + new_leader->url() + ")", 0),
-            0u)
-      << reports.disconnects[0];
-  EXPECT_EQ(old_leader->subscribe_calls().size(), 1u);
+  EXPECT_EQ(reports.disconnects[0].rfind(change.Left(), 0), 0u) << reports.disconnects[0];
+  EXPECT_EQ(change.old_leader->subscribe_calls().size(), 1u);
+  client.Stop();
+}
+
+// The libcurl client, except that its first OpenStream() returns only after
+// Release(), its stream running meanwhile: the moment in which events have
+// arrived but the MasterClient does not hold the stream yet.
+class HeldFirstStream : public HttpClient {
+ public:
+  Result<Response> Post(const std::string& url, const HttpHeaders& headers, std::string_view body,
+                        const Options& options) override {
+    return curl_.Post(url, headers, body, options);
+  }
+  Result<Response> Get(const std::string& url, const HttpHeaders& headers,
+                       const Options& options) override {
+    return curl_.Get(url, headers, options);
+  }
+  Result<Response> Download(const std::string& url, const HttpHeaders& headers,
+                            const Options& options,
+                            const std::function<bool(std::string_view)>& sink) override {
+    return curl_.Download(url, headers, options, sink);
+  }
+  std::unique_ptr<Stream> OpenStream(const std::string& url, const HttpHeaders& headers,
+                                     std::string body, const Options& options,
+                                     StreamCallbacks callbacks) override {
+    auto stream = curl_.OpenStream(url, headers, std::move(body), options, std::move(callbacks));
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!opened_) released_.wait(lock, [this] { return release_; });
+    opened_ = true;
+    return stream;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    release_ = true;
+    released_.notify_all();
+  }
+
+ private:
+  CurlHttpClient curl_;
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool release_ = false;
+  bool opened_ = false;
+};
+
+// The leader changes before the client holds its stream (it once went on
+// waiting on the old leader's stream for ever): it still leaves.
+TEST(MasterClient, LeavesAMasterThatNoLongerLeadsBeforeItHoldsTheStream) {
+  LeaderChange change;
+  HeldFirstStream http;
+  Reports reports;
+  MasterClient client(http, change.Options(), reports.Callbacks());
+  client.Start([] { return SubscribeCall("fw-1"); });
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 1; }));
+  change.NewLeader();
+  client.MastersChanged();
+  http.Release();
+  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
+  EXPECT_EQ(client.leader(), change.new_leader->url());
+  ASSERT_EQ(reports.disconnects.size(), 1u);
+  EXPECT_EQ(reports.disconnects[0].rfind(change.Left(), 0), 0u) << reports.disconnects[0];
   client.Stop();
 }
 
