@@ -7,7 +7,7 @@
 #                              fuzzers share), every test (ctest), any
 #                              report fails it (-fno-sanitize-recover=all,
 #                              leaks on)
-#   scripts/sanitize.sh tsan   TSan (GCC, -O1 -g), every test of the test
+#   scripts/sanitize.sh tsan   TSan (GCC, -O1 -g1), every test of the test
 #                              programs labelled `threaded` (common_tests,
 #                              executor_tests, launcher_tests, cluster_tests,
 #                              detect_tests, tls_tests) and the programs
