@@ -9,6 +9,7 @@
 #include "cluster/read_call.h"
 #include "common/json_text.h"
 #include "common/url_query.h"
+#include "common/utf8.h"
 #include "mesos/v1/agent/agent.pb.h"
 
 namespace mlaunch::cluster {
@@ -71,7 +72,10 @@ HttpServer::Response Get(const SandboxFiles& files, const HttpServer::Request& r
   if (auto* refused = std::get_if<FileRefusal>(&read)) return Refused(*refused);
   const FileChunk& chunk = std::get<FileChunk>(read);
   if (*offset < 0) return Json({{"data", ""}, {"offset", chunk.size}});
-  return Json({{"data", chunk.data}, {"offset", chunk.offset}});
+  // As text a reader can count: its bytes are the bytes of the file it read
+  // (a page adds them to the offset for its next read), where U+FFFD, as
+  // JsonText() would put it for a byte that is not UTF-8, would move it on.
+  return Json({{"data", Utf8Piece(chunk.data)}, {"offset", chunk.offset}});
 }
 
 HttpServer::Response Operator(const SandboxFiles& files, const HttpServer::Request& request) {

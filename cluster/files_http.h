@@ -4,7 +4,10 @@
 //   GET  /files/read?path=P&offset=N[&length=L]
 //        {"data": <text>, "offset": N}; offset -1 (or none) answers the
 //        file's size as `offset`, with no data, so a reader can start at
-//        the end
+//        the end. The text has as many bytes as it stands for (Utf8Piece:
+//        a byte that is not UTF-8 is '?', a character cut by the read's end
+//        comes whole with the next read), so offset + its size is where
+//        the next read starts, whatever the file holds
 //   POST /api/v1 (and /slave(1)/api/v1), the agent's operator API:
 //        LIST_FILES and READ_FILE (protobuf or JSON, answered as Accept
 //        asks); 501 naming those two for any other call

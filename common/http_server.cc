@@ -833,6 +833,7 @@ class HttpServer::Impl {
     }
     address_ = options.address;
     port_ = acceptor_.local_endpoint().port();
+    where_ = EndpointText(acceptor_.local_endpoint());
     return Status::Ok();
   }
 
@@ -894,12 +895,21 @@ class HttpServer::Impl {
           if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
           if (ec) {
             // Out of file descriptors, say: try again shortly rather than
-            // spinning on the error.
+            // spinning on the error, and say so once, not every time.
+            if (accept_failures_++ == 0) {
+              shared_->options.on_problem("cannot accept connections on " + where_ + ": " +
+                                          ec.message() + "; trying again every 100 ms");
+            }
             retry_timer_.expires_after(std::chrono::milliseconds(100));
             retry_timer_.async_wait([this](beast::error_code wait_ec) {
               if (!wait_ec) DoAccept();
             });
             return;
+          }
+          if (accept_failures_ > 0) {
+            shared_->options.on_problem("accepting connections on " + where_ + " again, after " +
+                                        std::to_string(accept_failures_) + " failed attempts");
+            accept_failures_ = 0;
           }
           Admit(std::move(socket));
           if (!sweeping_) {
@@ -917,6 +927,7 @@ class HttpServer::Impl {
     std::shared_ptr<HttpServerConnection> connection;
     std::weak_ptr<HttpServerConnection> victim;
     bool refused = false;
+    std::string problem;
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       if (shared_->stopping) return;  // the socket closes here
@@ -941,7 +952,7 @@ class HttpServer::Impl {
       } catch (const std::exception& e) {
         // No memory, or OpenSSL could not make a session: this client is
         // dropped (the socket closed with the half-built connection).
-        std::cerr << "HTTP server: cannot take a connection: " << e.what() << "\n";
+        problem = "cannot take a connection on " + where_ + ": " + e.what();
         if (entry.admitted) --shared_->admitted;
         shared_->connections.erase(id);
       }
@@ -949,6 +960,7 @@ class HttpServer::Impl {
     if (auto evicted = victim.lock()) {
       net::post(evicted->executor(), [evicted] { evicted->Shutdown(); });
     }
+    if (!problem.empty()) shared_->options.on_problem(problem);
     if (refused && shared_->options.on_refused) shared_->options.on_refused();
     if (connection) {
       net::dispatch(connection->executor(), [connection] { connection->Begin(); });
@@ -1040,10 +1052,12 @@ class HttpServer::Impl {
   net::steady_timer sweep_timer_;
   bool sweeping_ = false;         // the accept strand's
   std::size_t next_context_ = 0;  // the accept strand's
+  int accept_failures_ = 0;       // the accept strand's: in a row, until one works
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::string address_;
   std::uint16_t port_ = 0;
+  std::string where_;  // "ADDRESS:PORT", for messages
 };
 
 namespace {
@@ -1108,6 +1122,11 @@ Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const HttpServer::Opti
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(Options options, Handler handler) {
   auto shared = std::make_shared<HttpServerShared>();
   shared->options = std::move(options);
+  if (!shared->options.on_problem) {
+    shared->options.on_problem = [](const std::string& problem) {
+      std::cerr << "HTTP server: " << problem << "\n";
+    };
+  }
   shared->handler = std::move(handler);
   if (!shared->options.tls_cert_file.empty() || !shared->options.tls_key_file.empty()) {
     Result<std::unique_ptr<net::ssl::context>> context = MakeTlsContext(shared->options);

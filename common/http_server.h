@@ -27,6 +27,8 @@
 // thread; Stop() closes every connection, ends every stream and joins the
 // server threads.
 // Errors (cannot bind, bad address) are values; no exception leaves here.
+// Running out of file descriptors is survived: accepting is tried again
+// every 100 ms, and Options::on_problem hears of it.
 // A Handler that throws gets a 500 response, but should not throw.
 //
 // HTTPS: with `tls_cert_file` and `tls_key_file` set the server speaks only
@@ -34,7 +36,7 @@
 // The same limits hold; the TLS handshake must finish within
 // `tls_handshake_timeout`. A client whose handshake fails (plain HTTP sent
 // to the HTTPS port, a client that does not trust the certificate) loses
-// its connection only; the failure is logged at debug level. Closing a
+// its connection only, silently (its TLS library tells it why). Closing a
 // connection does not wait for the client's close_notify.
 #ifndef MLAUNCH_COMMON_HTTP_SERVER_H_
 #define MLAUNCH_COMMON_HTTP_SERVER_H_
@@ -216,6 +218,13 @@ class HttpServer {
     // refused (503) because every one of `max_connections` is busy: so the
     // owner can say which limit was reached. Must not block.
     std::function<void()> on_refused;
+    // Called on a server thread, no lock held, when the server cannot take
+    // connections: accept() fails (out of file descriptors, say: the server
+    // tries again every 100 ms, and calls this once when the failures start
+    // and once when accepting works again), or a connection cannot be set
+    // up (out of memory; that client is dropped). The text names the
+    // address and the cause. Unset: a line on stderr. Must not block.
+    std::function<void(const std::string& problem)> on_problem;
     // Also the deadline of each request, see above.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
     // HTTPS when both are set: a PEM certificate chain (the server's

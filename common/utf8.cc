@@ -39,4 +39,42 @@ std::optional<std::size_t> FirstInvalidUtf8(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+// Whether `tail` (what is left at the end of a piece, from an invalid
+// position) is the start of a well-formed sequence that more bytes could
+// complete. Completing it with one of three continuation bytes covers
+// every lead's allowed range for the second byte (A0..BF after E0, 80..9F
+// after ED, 90..BF after F0, 80..8F after F4).
+bool CompletableUtf8(std::string_view tail) {
+  if (tail.empty() || tail.size() > 3) return false;
+  const auto lead = static_cast<unsigned char>(tail[0]);
+  const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+  if (tail.size() >= length) return false;
+  for (const char filler : {'\x80', '\x90', '\xa0'}) {
+    std::string whole(tail);
+    whole.append(length - tail.size(), filler);
+    if (!FirstInvalidUtf8(whole)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Utf8Piece(std::string_view bytes) {
+  std::string text(bytes);
+  std::size_t from = 0;
+  while (const std::optional<std::size_t> bad =
+             FirstInvalidUtf8(std::string_view(text).substr(from))) {
+    const std::size_t at = from + *bad;
+    if (CompletableUtf8(std::string_view(text).substr(at))) {
+      text.resize(at);
+      break;
+    }
+    text[at] = '?';
+    from = at + 1;
+  }
+  return text;
+}
+
 }  // namespace mlaunch

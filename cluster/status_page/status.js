@@ -736,7 +736,9 @@
       for (let reads = 0; reads < FILE_READS_PER_POLL; reads++) {
         const read = await readFile(output.offset, FILE_READ_BYTES);
         if (generation !== output.generation) return;
-        // The offset counts bytes; the text came as UTF-8.
+        // The offset counts bytes; the text came as UTF-8 of exactly the
+        // bytes it stands for (cluster/files_http.h), so its size in UTF-8
+        // is how far the file was read.
         const bytes = new TextEncoder().encode(read.data).length;
         if (bytes > 0) appendOutput(read.data);
         output.offset += bytes;

@@ -439,6 +439,26 @@ TEST_F(AgentTest, LocalUrisAreCopiedIntoTheSandboxBeforeTheExecutorStarts) {
   EXPECT_EQ(ReadFile(Sandbox() / "exec"), "x\n");
 }
 
+// /files/read's data has as many bytes as it stands for, so a follower
+// adding them to its offset reads every byte once: a character cut by the
+// read's end comes whole with the next read, a byte that is not UTF-8 is
+// '?'.
+TEST_F(AgentTest, FileReadsStandForTheirBytesOneForOne) {
+  Launch(Shell("printf 'caf\\303\\251 \\377!' >&2"));  // "café", a space, FF, "!"
+  ASSERT_EQ(recorder_.WaitForTerminated(1).size(), 1u);
+  const std::string read = "http://" + agent_->endpoint() +
+                           "/files/read?path=%2Fframeworks%2FF1%2Fexecutors%2FE1%2Fruns%2Flatest%"
+                           "2Fstderr";
+  auto data = [&](const std::string& query) {
+    auto got = client_.Get(read + query, {}, {});
+    EXPECT_TRUE(got.ok() && got->status == 200) << got.message();
+    return got.ok() ? nlohmann::json::parse(got->body)["data"].get<std::string>() : "";
+  };
+  EXPECT_EQ(data("&offset=0&length=4"), "caf");  // é's first byte is left for the next read
+  EXPECT_EQ(data("&offset=3"), "\xc3\xa9 ?!");
+  EXPECT_EQ(data("&offset=0"), "caf\xc3\xa9 ?!");
+}
+
 // The sandboxes' files, as Mesos agents serve them: /files/read with
 // offset and length (-1: the size), /files/browse, and the agent operator
 // API's LIST_FILES and READ_FILE; nothing outside a sandbox; a browser may

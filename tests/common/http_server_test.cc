@@ -8,7 +8,12 @@
 #include <utility>  // before asio: Boost 1.74's asio needs it first under GCC 12, C++20
 // clang-format on
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -19,8 +24,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -957,6 +964,91 @@ TEST(HttpServer, CannotBindAPortInUse) {
                 "cannot listen on 127.0.0.1:" + std::to_string(first->port()) + ": ", 0),
             0u)
       << second.message();
+}
+
+// Holds every file descriptor the process may still open, under a soft
+// RLIMIT_NOFILE lowered to `limit`, until Release(), which also puts the
+// limit back.
+class FileDescriptorsTaken {
+ public:
+  explicit FileDescriptorsTaken(rlim_t limit) {
+    if (getrlimit(RLIMIT_NOFILE, &saved_) != 0) throw std::runtime_error("getrlimit");
+    rlimit lowered = saved_;
+    lowered.rlim_cur = limit;
+    if (setrlimit(RLIMIT_NOFILE, &lowered) != 0) throw std::runtime_error("setrlimit");
+    for (int fd; (fd = dup(STDIN_FILENO)) >= 0;) taken_.push_back(fd);
+  }
+  ~FileDescriptorsTaken() { Release(); }
+  void Release() {
+    for (int fd : taken_) close(fd);
+    if (!taken_.empty() || !released_) setrlimit(RLIMIT_NOFILE, &saved_);
+    taken_.clear();
+    released_ = true;
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> taken_;
+  bool released_ = false;
+};
+
+// accept() failing (no file descriptor left) is said once with its cause,
+// retried, said again when it works; the connection that waited is served.
+TEST(HttpServer, OutOfFileDescriptorsItSaysSoOnceAndAcceptsAgainAfter) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> problems;
+  HttpServer::Options options;
+  options.on_problem = [&](const std::string& problem) {
+    std::lock_guard<std::mutex> lock(mutex);
+    problems.push_back(problem);
+    changed.notify_all();
+  };
+  auto server = StartServer([](const HttpServer::Request&) { return Hello(); }, options);
+  ASSERT_TRUE(server);
+  const std::string where = "127.0.0.1:" + std::to_string(server->port());
+  auto await = [&](std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, kDeadline, [&] { return problems.size() >= n; });
+  };
+
+  // The client's socket is made first: connecting needs no descriptor.
+  const int waiting = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(waiting, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  {
+    FileDescriptorsTaken taken(static_cast<rlim_t>(waiting) + 64);
+    ASSERT_EQ(connect(waiting, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0)
+        << std::strerror(errno);
+    ASSERT_TRUE(await(1));
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      EXPECT_EQ(problems[0], "cannot accept connections on " + where +
+                                 ": Too many open files; trying again every 100 ms");
+    }
+    taken.Release();
+    ASSERT_TRUE(await(2));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(problems.size(), 2u);  // once each, however many retries
+    EXPECT_EQ(problems[1].rfind("accepting connections on " + where + " again, after ", 0), 0u)
+        << problems[1];
+  }
+  const std::string get = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(send(waiting, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  timeval deadline{10, 0};
+  setsockopt(waiting, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof(deadline));
+  std::string answer;
+  std::array<char, 4096> buffer;
+  for (ssize_t n; (n = recv(waiting, buffer.data(), buffer.size(), 0)) > 0;)
+    answer.append(buffer.data(), n);
+  close(waiting);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Hello from Server"), std::string::npos) << answer;
 }
 
 TEST(HttpServer, RejectsAHostNameAsAddress) {
