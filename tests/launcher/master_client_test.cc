@@ -454,8 +454,15 @@ struct LeaderChange {
     std::lock_guard<std::mutex> lock(mutex);
     masters = {new_leader->url()};
   }
-  std::string Left() const {
-    return old_leader->url() + " no longer leads (now " + new_leader->url() + ")";
+  // After NewLeader() and MastersChanged(): the client left the old leader,
+  // saying why, and subscribed to the new one.
+  void ExpectFollowed(MasterClient& client, Reports& reports) {
+    ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
+    EXPECT_EQ(client.leader(), new_leader->url());
+    std::lock_guard<std::mutex> lock(reports.mutex);
+    ASSERT_EQ(reports.disconnects.size(), 1u);
+    const std::string left = old_leader->url() + " no longer leads (now " + new_leader->url() + ")";
+    EXPECT_EQ(reports.disconnects[0].rfind(left, 0), 0u) << reports.disconnects[0];
   }
 
   std::mutex mutex;
@@ -478,10 +485,7 @@ TEST(MasterClient, LeavesAMasterThatNoLongerLeads) {
   client.MastersChanged();  // same list: nothing to leave
   change.NewLeader();
   client.MastersChanged();
-  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
-  EXPECT_EQ(client.leader(), change.new_leader->url());
-  ASSERT_EQ(reports.disconnects.size(), 1u);
-  EXPECT_EQ(reports.disconnects[0].rfind(change.Left(), 0), 0u) << reports.disconnects[0];
+  change.ExpectFollowed(client, reports);
   EXPECT_EQ(change.old_leader->subscribe_calls().size(), 1u);
   client.Stop();
 }
@@ -539,10 +543,7 @@ TEST(MasterClient, LeavesAMasterThatNoLongerLeadsBeforeItHoldsTheStream) {
   change.NewLeader();
   client.MastersChanged();
   http.Release();
-  ASSERT_TRUE(reports.Await([&] { return reports.Subscribed() == 2; }));
-  EXPECT_EQ(client.leader(), change.new_leader->url());
-  ASSERT_EQ(reports.disconnects.size(), 1u);
-  EXPECT_EQ(reports.disconnects[0].rfind(change.Left(), 0), 0u) << reports.disconnects[0];
+  change.ExpectFollowed(client, reports);
   client.Stop();
 }
 
