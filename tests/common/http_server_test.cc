@@ -966,6 +966,13 @@ TEST(HttpServer, CannotBindAPortInUse) {
       << second.message();
 }
 
+// Running out of file descriptors. Not in the ASan + UBSan build (ML_UBSAN):
+// UBSan checks a virtual call the first time it meets the object's type by
+// writing the vtable through a pipe, which needs two descriptors, so with
+// none left it reports the server's first steps as calls through an
+// invalid vptr. CI runs these under TSan (common_tests is `threaded`).
+#ifndef ML_UBSAN
+
 // Holds every file descriptor the process may still open, under a soft
 // RLIMIT_NOFILE lowered to `limit`, until Release(), which also puts the
 // limit back.
@@ -1050,6 +1057,7 @@ TEST(HttpServer, OutOfFileDescriptorsItSaysSoOnceAndAcceptsAgainAfter) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
   EXPECT_NE(answer.find("Hello from Server"), std::string::npos) << answer;
 }
+#endif  // ML_UBSAN
 
 TEST(HttpServer, RejectsAHostNameAsAddress) {
   HttpServer::Options options;
